@@ -1,0 +1,181 @@
+"""Hallway: the Flask application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from program.config import build_config
+from program.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+
+__version__ = "0.1.0"
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; `config` overrides the environment's settings (tests pass theirs here)."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.from_mapping(build_config(Path(app.instance_path)))
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_security_headers(app)
+    _register_template_helpers(app)
+    _register_commands(app)
+
+    from program.web import install_request_transaction
+
+    install_request_transaction(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    import program.models  # noqa: F401  (every table registered before migrations look)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+
+    from program.people.models import Person
+
+    @login_manager.user_loader
+    def load_person(session_id: str) -> Person | None:
+        person_id, _, stamp = session_id.partition(":")
+        if not person_id.isdigit():
+            return None
+        person = db.session.get(Person, int(person_id))
+        # A changed stamp (password set, account deactivated) ends older sessions.
+        if person is None or not person.active or person.security_stamp != stamp:
+            return None
+        return person
+
+
+def _register_blueprints(app: Flask) -> None:
+    from program.accounts.views import bp as accounts_bp
+    from program.admin.views import bp as admin_bp
+    from program.people.views import bp as home_bp
+    from program.programs.views import bp as programs_bp
+
+    for blueprint in (accounts_bp, admin_bp, home_bp, programs_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    messages = {
+        400: ("Bad request", "The request could not be understood."),
+        403: ("Not allowed", "Your account does not give access to this page."),
+        404: ("Not found", "There is nothing at this address."),
+        405: ("Not allowed", "This page cannot be used that way."),
+        429: ("Too many attempts", "Too many attempts in a short time. Wait a minute and retry."),
+        500: ("Something went wrong", "Nothing was saved. Please try again in a moment."),
+    }
+
+    def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
+        title, text = messages.get(code, ("Error", "Something went wrong."))
+        return render_template(
+            "errors/error.html", code=code, title=title, text=detail or text
+        ), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return render_error(
+            400,
+            "This form had expired or was sent from elsewhere. Go back, reload the page "
+            "and send it again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code)
+
+    @app.errorhandler(500)
+    def server_error(error: Exception) -> tuple[str, int]:
+        db.session.rollback()
+        return render_error(500)
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+        )
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_login import current_user
+
+    from program.admin.services import get_settings
+    from program.permissions import Action, may
+
+    @app.context_processor
+    def globals_for_templates() -> dict[str, Any]:
+        return {
+            "institution": get_settings(),
+            "may": may,
+            "Action": Action,
+            "current_user": current_user,
+            "app_version": __version__,
+            "demo_mode": app.config.get("DEMO", False),
+        }
+
+    @app.template_filter("datetime")
+    def format_datetime(value: Any) -> str:
+        if value is None:
+            return ""
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _register_commands(app: Flask) -> None:
+    from program.cli import register_commands
+
+    register_commands(app)
+
+
+def database_is_empty() -> bool:
+    """True when no Hallway table exists yet (a fresh install)."""
+    return not sa.inspect(db.engine).has_table("person")

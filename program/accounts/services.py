@@ -1,0 +1,148 @@
+"""Authentication and the signed, expiring, single-use links for invitations and resets.
+
+A link carries the person's id and a digest of their security stamp. Setting a password rotates
+the stamp, so a link works once; deactivating an account rotates it too, ending every link and
+session at once.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from program.audit.services import record
+from program.db import DomainError, utc_now
+from program.extensions import db
+from program.messages.services import queue_message
+from program.people.models import Person
+from program.web import external_url
+
+
+class LinkPurpose(enum.Enum):
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password-reset"  # noqa: S105  (a link purpose, not a password)
+
+
+class LinkProblem(enum.Enum):
+    EXPIRED = "expired"
+    INVALID = "invalid"
+    USED = "used"
+
+
+class LinkError(Exception):
+    def __init__(self, problem: LinkProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+# A hash computed once, so that signing in as an unknown address costs as much as a known one
+# and the response time does not reveal who has an account.
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+def find_person_by_email(email: str) -> Person | None:
+    return db.session.scalar(sa.select(Person).where(Person.email == Person.normalise_email(email)))
+
+
+def authenticate(email: str, password: str) -> Person:
+    """The person with this e-mail and password, or a DomainError that does not say which failed."""
+    person = find_person_by_email(email)
+    if person is None or not person.password_hash:
+        check_password_hash(_DUMMY_HASH, password)
+        raise DomainError("That e-mail and password do not match an account.")
+    if not person.check_password(password):
+        raise DomainError("That e-mail and password do not match an account.")
+    if not person.active:
+        raise DomainError("This account has been deactivated. Ask your program coordinator.")
+    person.last_login_at = utc_now()
+    db.session.flush()
+    return person
+
+
+def _serializer(purpose: LinkPurpose) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"hallway-{purpose.value}")
+
+
+def _stamp_digest(person: Person) -> str:
+    return hashlib.sha256(person.security_stamp.encode()).hexdigest()[:20]
+
+
+def _max_age(purpose: LinkPurpose) -> timedelta:
+    if purpose is LinkPurpose.INVITATION:
+        return timedelta(days=current_app.config["INVITATION_MAX_AGE_DAYS"])
+    return timedelta(hours=current_app.config["PASSWORD_RESET_MAX_AGE_HOURS"])
+
+
+def make_link_token(person: Person, purpose: LinkPurpose) -> str:
+    return _serializer(purpose).dumps({"p": person.id, "s": _stamp_digest(person)})
+
+
+def person_for_token(token: str, purpose: LinkPurpose) -> Person:
+    """The person a link was made for, if it is genuine, fresh and unused; else LinkError."""
+    serializer = _serializer(purpose)
+    try:
+        data = serializer.loads(token, max_age=int(_max_age(purpose).total_seconds()))
+    except SignatureExpired as exc:
+        raise LinkError(LinkProblem.EXPIRED) from exc
+    except BadSignature as exc:
+        raise LinkError(LinkProblem.INVALID) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("p"), int):
+        raise LinkError(LinkProblem.INVALID)
+    person = db.session.get(Person, data["p"])
+    if person is None or not person.active:
+        raise LinkError(LinkProblem.INVALID)
+    if data.get("s") != _stamp_digest(person):
+        raise LinkError(LinkProblem.USED)
+    return person
+
+
+def set_password_with_token(token: str, purpose: LinkPurpose, password: str) -> Person:
+    """Use a link once: set the password, which rotates the stamp and so spends the link."""
+    person = person_for_token(token, purpose)
+    person.set_password(password)
+    db.session.flush()
+    record(person, f"account.{purpose.value}_used", person, summary="Password set from a link")
+    return person
+
+
+def send_invitation(person: Person, invited_by: Person | None, program_name: str = "") -> None:
+    """Queue an invitation to set a password; the link expires and works once."""
+    token = make_link_token(person, LinkPurpose.INVITATION)
+    queue_message(
+        person,
+        "invitation",
+        template="invitation",
+        context={
+            "person": person,
+            "invited_by": invited_by,
+            "program_name": program_name,
+            "link": external_url("accounts.accept_invitation", token=token),
+            "valid_days": current_app.config["INVITATION_MAX_AGE_DAYS"],
+        },
+    )
+    record(invited_by, "account.invited", person, summary=f"Invitation queued for {person.email}")
+
+
+def send_password_reset(email: str) -> None:
+    """Queue a reset link if the address has an active account; say nothing either way."""
+    person = find_person_by_email(email)
+    if person is None or not person.active:
+        return
+    token = make_link_token(person, LinkPurpose.PASSWORD_RESET)
+    queue_message(
+        person,
+        "password_reset",
+        template="password_reset",
+        context={
+            "person": person,
+            "link": external_url("accounts.reset_password", token=token),
+            "valid_hours": current_app.config["PASSWORD_RESET_MAX_AGE_HOURS"],
+        },
+    )
+    record(None, "account.password_reset_requested", person)

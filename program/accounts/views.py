@@ -1,0 +1,106 @@
+"""Sign in and out; accept an invitation; reset a forgotten password."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from program.accounts.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
+from program.accounts.services import (
+    LinkError,
+    LinkPurpose,
+    authenticate,
+    person_for_token,
+    send_password_reset,
+    set_password_with_token,
+)
+from program.extensions import limiter
+from program.permissions import public, signed_in
+from program.web import run_service, safe_next_url
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        person = run_service(form, authenticate, form.email.data, form.password.data)
+        if person is not None:
+            session.clear()
+            login_user(person)
+            return redirect(safe_next_url(request.args.get("next")) or url_for("home.index"))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@signed_in
+def logout() -> Response:
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+def _set_password_page(token: str, purpose: LinkPurpose, template: str) -> str | Response:
+    """The page behind an invitation or reset link: showing it writes nothing; posting it does."""
+    try:
+        person = person_for_token(token, purpose)
+    except LinkError as exc:
+        return render_template("accounts/link_problem.html", problem=exc.problem.value), 400
+    form = SetPasswordForm(email=person.email)
+    if form.validate_on_submit():
+        person = run_service(form, set_password_with_token, token, purpose, form.password.data)
+        if person is not None:
+            logout_user()
+            session.clear()
+            login_user(person)
+            flash("Your password is set. Welcome to Hallway.", "success")
+            return redirect(url_for("home.index"))
+    return render_template(template, form=form, person=person)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@public
+def accept_invitation(token: str) -> str | Response:
+    return _set_password_page(token, LinkPurpose.INVITATION, "accounts/accept_invitation.html")
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str) -> str | Response:
+    return _set_password_page(token, LinkPurpose.PASSWORD_RESET, "accounts/reset_password.html")
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_password() -> str | Response:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        send_password_reset(form.email.data)
+        # The same answer whether or not the address has an account, so nobody can probe for one.
+        flash(
+            "If that address has a Hallway account, a link to set a new password is on its way.",
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)

@@ -1,0 +1,1 @@
+"""Administration: programs, coordinators, people, institution settings and the audit log."""

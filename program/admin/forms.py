@@ -1,0 +1,40 @@
+"""Forms of the admin pages."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from program.admin.models import MIN_SUPPRESSION_THRESHOLD
+
+
+class SettingsForm(FlaskForm):
+    name = StringField("Institution name", validators=[DataRequired(), Length(max=200)])
+    suppression_threshold = IntegerField(
+        "Suppression threshold",
+        description=(
+            "Report counts below this are shown as “<N”, so that nobody can be picked out. "
+            f"At least {MIN_SUPPRESSION_THRESHOLD}; 10 is the usual choice."
+        ),
+        validators=[
+            DataRequired(),
+            NumberRange(
+                min=MIN_SUPPRESSION_THRESHOLD,
+                max=1000,
+                message=f"Use a whole number of at least {MIN_SUPPRESSION_THRESHOLD}.",
+            ),
+        ],
+    )
+    mail_sender = StringField(
+        "Mail sender address",
+        description="The From address of Hallway's e-mails, e.g. mentoring@med.example.edu.",
+        validators=[Optional(), Email(check_deliverability=False), Length(max=254)],
+    )
+    submit = SubmitField("Save settings")
+
+
+class InstitutionRolesForm(FlaskForm):
+    is_admin = BooleanField("Administrator (manages programs, people and settings)")
+    is_dean = BooleanField("Dean (reads every program's reports)")
+    submit = SubmitField("Save roles")

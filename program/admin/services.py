@@ -1,0 +1,99 @@
+"""Institution settings, and the reads behind the admin pages."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_sqlalchemy.pagination import Pagination
+
+from program.admin.models import MIN_SUPPRESSION_THRESHOLD, InstitutionSettings
+from program.audit.models import AuditEvent
+from program.audit.services import record
+from program.db import DomainError
+from program.extensions import db
+from program.people.models import Person
+
+
+def get_settings() -> InstitutionSettings:
+    """The institution's settings; the defaults (unsaved) until an admin first saves them.
+
+    Reading settings never writes, so a GET stays free of side effects.
+    """
+    settings = db.session.get(InstitutionSettings, 1)
+    if settings is None:
+        settings = InstitutionSettings(
+            id=1, name="Hallway", suppression_threshold=10, mail_sender=""
+        )
+    return settings
+
+
+def update_settings(
+    actor: Person, *, name: str, suppression_threshold: int, mail_sender: str
+) -> InstitutionSettings:
+    if suppression_threshold < MIN_SUPPRESSION_THRESHOLD:
+        raise DomainError(
+            f"The suppression threshold cannot be below {MIN_SUPPRESSION_THRESHOLD}: smaller "
+            "counts could identify people.",
+            field="suppression_threshold",
+        )
+    cleaned_name = " ".join(name.split())
+    if not cleaned_name:
+        raise DomainError("The institution needs a name.", field="name")
+    settings = db.session.get(InstitutionSettings, 1)
+    if settings is None:
+        settings = InstitutionSettings(id=1)
+        db.session.add(settings)
+        before = {}
+    else:
+        before = {
+            "name": settings.name,
+            "suppression_threshold": settings.suppression_threshold,
+            "mail_sender": settings.mail_sender,
+        }
+    after = {
+        "name": cleaned_name,
+        "suppression_threshold": suppression_threshold,
+        "mail_sender": mail_sender.strip(),
+    }
+    for key, value in after.items():
+        setattr(settings, key, value)
+    db.session.flush()
+    changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    if changes:
+        record(
+            actor,
+            "settings.updated",
+            settings,
+            details=changes,
+            summary="Institution settings changed",
+        )
+    return settings
+
+
+def search_people(query: str, page: int, per_page: int = 25) -> Pagination:
+    """People whose name or e-mail contains `query`, by name, a page at a time."""
+    stmt = sa.select(Person).order_by(Person.name, Person.id)
+    words = query.split()
+    for word in words:
+        pattern = f"%{_escape_like(word.lower())}%"
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(Person.name).like(pattern, escape="\\"),
+                Person.email.like(pattern, escape="\\"),
+            )
+        )
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def audit_log(page: int, action_prefix: str = "", per_page: int = 50) -> Pagination:
+    stmt = (
+        sa.select(AuditEvent)
+        .options(sa.orm.joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
+    if action_prefix:
+        stmt = stmt.where(AuditEvent.action.like(f"{_escape_like(action_prefix)}%", escape="\\"))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)

@@ -1,0 +1,88 @@
+"""Command-line entry points: the demo, and creating the first administrator.
+
+Each command is one transaction: it commits when it finishes and rolls back on any error, like
+a request does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+from werkzeug.serving import run_simple
+
+from program.extensions import db
+
+
+def one_transaction(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Commit once when the command succeeds; roll everything back if it fails."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = command(*args, **kwargs)
+        except BaseException:
+            db.session.rollback()
+            raise
+        db.session.commit()
+        return result
+
+    return wrapper
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Set up and seed the demo, then stop.")
+def demo_command(host: str, port: int, no_serve: bool) -> None:
+    """Create the database, seed the demo institution, print the logins and serve it."""
+    from seed.demo import DEMO_PASSWORD, demo_logins, seed_demo
+
+    upgrade()
+    created = one_transaction(seed_demo)()
+    click.echo("Demo institution " + ("created." if created else "already there; kept as it is."))
+    click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
+    for role, email in demo_logins():
+        click.echo(f"  {role:<24} {email}")
+    if no_serve:
+        return
+    click.echo(f"\nHallway is at http://{host}:{port}/  (Ctrl+C stops it)\n")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # The demo serves plain http on this machine, where a Secure cookie would never come back.
+    app.config.update(DEMO=True, SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
+    # `app.run` refuses to block inside the flask command, so serve with Werkzeug directly.
+    run_simple(host, port, app, threaded=True)
+
+
+@click.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@one_transaction
+def create_admin_command(email: str, name: str) -> None:
+    """Create the first administrator and print their invitation link."""
+    from program.accounts.services import LinkPurpose, make_link_token
+    from program.db import DomainError
+    from program.people.services import create_person
+    from program.web import external_url
+
+    try:
+        person = create_person(None, email=email, name=name)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    person.is_admin = True
+    db.session.flush()
+    link = external_url(
+        "accounts.accept_invitation", token=make_link_token(person, LinkPurpose.INVITATION)
+    )
+    days = current_app.config["INVITATION_MAX_AGE_DAYS"]
+    click.echo(f"Administrator {person.email} created. Set a password within {days} days at:")
+    click.echo(link)
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(demo_command)
+    app.cli.add_command(create_admin_command)

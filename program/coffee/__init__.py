@@ -1,0 +1,1 @@
+"""The informal coffee-chat track: enrollment, rounds and the chats within them."""

@@ -1,0 +1,80 @@
+"""Settings, read from the environment, with safe defaults for a local install.
+
+Every setting can be given as an environment variable of the same name prefixed with
+``HALLWAY_`` (``HALLWAY_SECRET_KEY``), except the few that libraries already name
+(``DATABASE_URL``, ``RATELIMIT_STORAGE_URI``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A per-install secret kept in the instance folder, so sessions survive restarts.
+
+    Production installs should set HALLWAY_SECRET_KEY instead; this keeps a fresh demo or a
+    single-server install safe without asking anything of the person installing it.
+    """
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given in the common short forms."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def build_config(instance_path: Path) -> dict[str, Any]:
+    """The configuration of a normal run, before any test or caller overrides."""
+    debug = _env_bool("HALLWAY_DEBUG")
+    demo = _env_bool("HALLWAY_DEMO")
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'hallway.db'}"
+    return {
+        "SECRET_KEY": os.environ.get("HALLWAY_SECRET_KEY") or _instance_secret(instance_path),
+        "DEBUG": debug,
+        # The demo serves plain http on localhost, where a Secure cookie would not be sent back.
+        "DEMO": demo,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not (debug or demo),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": not (debug or demo),
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
+        "WTF_CSRF_TIME_LIMIT": 60 * 60 * 12,
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("HALLWAY_LOGIN_RATE_LIMIT", "10 per minute"),
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "INVITATION_MAX_AGE_DAYS": int(os.environ.get("HALLWAY_INVITATION_MAX_AGE_DAYS", "14")),
+        "PASSWORD_RESET_MAX_AGE_HOURS": int(
+            os.environ.get("HALLWAY_PASSWORD_RESET_MAX_AGE_HOURS", "2")
+        ),
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "HALLWAY_MAIL_DEFAULT_SENDER", "Hallway <hallway@localhost>"
+        ),
+        # Used to build absolute links in e-mails, which are written outside any request.
+        "BASE_URL": os.environ.get("HALLWAY_BASE_URL", "http://127.0.0.1:5000"),
+    }

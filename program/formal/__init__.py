@@ -1,0 +1,1 @@
+"""The formal track: mentor availability each term and mentor-trainee assignments."""

@@ -1,0 +1,1 @@
+"""Messages: the outbox every e-mail goes through, and the templates that fill it."""

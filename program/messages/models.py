@@ -1,0 +1,64 @@
+"""Message: one e-mail in the outbox, sent by a worker, retried, never sent twice."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from program.db import CreatedAtMixin, UTCDateTime, str_enum, utc_now
+from program.extensions import db
+from program.people.models import Person
+
+
+class MessageStatus(enum.Enum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Message(CreatedAtMixin, db.Model):
+    __tablename__ = "message"
+    __table_args__ = (
+        sa.Index("ix_message_due", "status", "next_attempt_at"),
+        sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        sa.CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="sent_has_time"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    # The address at the time of queueing, so a later change of address cannot redirect it.
+    to_address: Mapped[str] = mapped_column(sa.String(254))
+    # Kinds grow with the product (invitation, password_reset, intro, check-in prompt, ...), so
+    # this is a plain string checked by the messages service rather than a database enum.
+    kind: Mapped[str] = mapped_column(sa.String(40), index=True)
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    program_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("program.id", ondelete="SET NULL"), index=True
+    )
+    assignment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("assignment.id", ondelete="SET NULL")
+    )
+    chat_id: Mapped[int | None] = mapped_column(sa.ForeignKey("chat.id", ondelete="SET NULL"))
+    check_in_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("check_in.id", ondelete="SET NULL")
+    )
+    # "kind:pairing:period": at most one message of a kind per pairing per period.
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    status: Mapped[MessageStatus] = mapped_column(
+        str_enum(MessageStatus, "message_status"), default=MessageStatus.QUEUED
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+
+    recipient: Mapped[Person] = relationship()

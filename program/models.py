@@ -1,0 +1,47 @@
+"""Every domain's models, imported in one place so the metadata (and Alembic) sees all tables."""
+
+from program.admin.models import InstitutionSettings
+from program.audit.models import AuditEvent
+from program.checkins.models import CheckIn, CheckInStatus, LedTo
+from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
+from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
+from program.messages.models import Message, MessageStatus
+from program.people.models import CareerStage, Department, Person
+from program.programs.models import (
+    Cohort,
+    CohortMember,
+    DepartmentPreference,
+    Membership,
+    Program,
+    Role,
+    Term,
+)
+
+__all__ = [
+    "Assignment",
+    "AssignmentStatus",
+    "AuditEvent",
+    "Availability",
+    "CareerStage",
+    "Chat",
+    "ChatMember",
+    "CheckIn",
+    "CheckInStatus",
+    "Cohort",
+    "CohortMember",
+    "Department",
+    "DepartmentPreference",
+    "EndReason",
+    "Enrollment",
+    "InstitutionSettings",
+    "LedTo",
+    "Membership",
+    "Message",
+    "MessageStatus",
+    "Person",
+    "Program",
+    "Role",
+    "Round",
+    "RoundStatus",
+    "Term",
+]

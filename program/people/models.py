@@ -1,0 +1,141 @@
+"""Person and Department, and the ordered scale of career stages."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from program.db import CreatedAtMixin, UTCDateTime, str_enum
+from program.extensions import db
+
+if TYPE_CHECKING:
+    from program.programs.models import Membership
+
+
+class CareerStage(enum.Enum):
+    """Career stages, declared in career order: the order is the scale used for stage gaps."""
+
+    MS1 = "MS1"
+    MS2 = "MS2"
+    MS3 = "MS3"
+    MS4 = "MS4"
+    PGY1 = "PGY1"
+    PGY2 = "PGY2"
+    PGY3 = "PGY3"
+    PGY4 = "PGY4"
+    PGY5 = "PGY5"
+    PGY6 = "PGY6"
+    PGY7 = "PGY7"
+    FELLOW = "fellow"
+    JUNIOR_FACULTY = "junior_faculty"
+    MID_CAREER_FACULTY = "mid_career_faculty"
+    SENIOR_FACULTY = "senior_faculty"
+    STAFF = "staff"
+
+    @property
+    def rank(self) -> int:
+        return _STAGE_RANK[self]
+
+    @property
+    def label(self) -> str:
+        return _STAGE_LABELS.get(self, self.value)
+
+    def gap(self, other: CareerStage) -> int:
+        """How many steps apart two stages are on the scale (always >= 0)."""
+        return abs(self.rank - other.rank)
+
+
+_STAGE_RANK = {stage: index for index, stage in enumerate(CareerStage)}
+_STAGE_LABELS = {
+    CareerStage.FELLOW: "Fellow",
+    CareerStage.JUNIOR_FACULTY: "Junior faculty",
+    CareerStage.MID_CAREER_FACULTY: "Mid-career faculty",
+    CareerStage.SENIOR_FACULTY: "Senior faculty",
+    CareerStage.STAFF: "Staff",
+}
+
+
+class Department(db.Model):
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    # Departments are matched case- and space-insensitively ("internal  medicine" is
+    # "Internal Medicine"), so the normalised key is what must be unique.
+    name_key: Mapped[str] = mapped_column(sa.String(120), unique=True)
+
+    @staticmethod
+    def key_for(name: str) -> str:
+        return " ".join(name.split()).casefold()
+
+
+class Person(UserMixin, CreatedAtMixin, db.Model):
+    __tablename__ = "person"
+    __table_args__ = (
+        # E-mail addresses are unique case-insensitively: storing only lower-case makes the
+        # plain unique constraint enough, on SQLite and PostgreSQL alike.
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+        sa.CheckConstraint("length(name) > 0", name="name_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    department_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("department.id", ondelete="SET NULL"), index=True
+    )
+    stage: Mapped[CareerStage | None] = mapped_column(str_enum(CareerStage, "career_stage"))
+    interests: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    is_dean: Mapped[bool] = mapped_column(default=False)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    # Rotated whenever the password changes or the account is deactivated: it is part of every
+    # session id and every invitation or reset link, so rotating it ends them all at once.
+    security_stamp: Mapped[str] = mapped_column(
+        sa.String(32), default=lambda: secrets.token_hex(16)
+    )
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    department: Mapped[Department | None] = relationship(lazy="joined")
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="person", cascade="all, delete-orphan"
+    )
+
+    @staticmethod
+    def normalise_email(email: str) -> str:
+        return email.strip().lower()
+
+    # Flask-Login: an inactive person cannot log in, and an old session ends when the stamp changes.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.security_stamp}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+        self.rotate_security_stamp()
+
+    def check_password(self, password: str) -> bool:
+        if not self.password_hash:
+            return False
+        return check_password_hash(self.password_hash, password)
+
+    def rotate_security_stamp(self) -> None:
+        self.security_stamp = secrets.token_hex(16)
+
+    @property
+    def department_name(self) -> str:
+        return self.department.name if self.department else ""
+
+    def __repr__(self) -> str:
+        return f"<Person {self.id} {self.email}>"

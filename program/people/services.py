@@ -1,0 +1,150 @@
+"""Reading and changing people: what a person sees of themselves, and account state changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from program.audit.services import record
+from program.db import DomainError
+from program.extensions import db
+from program.formal.models import Assignment, AssignmentStatus
+from program.people.models import CareerStage, Department, Person
+from program.programs.models import Membership, Program, Role
+
+
+@dataclass
+class ProgramRoles:
+    program: Program
+    roles: list[Role] = field(default_factory=list)
+
+
+def programs_and_roles(person: Person) -> list[ProgramRoles]:
+    """The programs a person is in now, each with the roles they hold there, in one query."""
+    rows = db.session.execute(
+        sa.select(Program, Membership.role)
+        .join(Membership, Membership.program_id == Program.id)
+        .where(Membership.person_id == person.id, Membership.ended_at.is_(None))
+        .order_by(Program.name, Membership.role)
+    ).all()
+    grouped: dict[int, ProgramRoles] = {}
+    for program, role in rows:
+        grouped.setdefault(program.id, ProgramRoles(program)).roles.append(role)
+    return list(grouped.values())
+
+
+def active_assignments(person: Person) -> list[Assignment]:
+    """Published formal pairs the person is in, as mentor or trainee, with both people loaded."""
+    return list(
+        db.session.scalars(
+            sa.select(Assignment)
+            .options(joinedload(Assignment.mentor), joinedload(Assignment.trainee))
+            .where(
+                Assignment.status == AssignmentStatus.ACTIVE,
+                sa.or_(Assignment.mentor_id == person.id, Assignment.trainee_id == person.id),
+            )
+            .order_by(Assignment.started_at.desc())
+        )
+    )
+
+
+def find_or_create_department(name: str) -> Department | None:
+    """The department with this name, matched case- and space-insensitively; created if new."""
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        return None
+    key = Department.key_for(cleaned)
+    department = db.session.scalar(sa.select(Department).where(Department.name_key == key))
+    if department is None:
+        department = Department(name=cleaned, name_key=key)
+        db.session.add(department)
+        db.session.flush()
+    return department
+
+
+def set_active(actor: Person, person: Person, active: bool) -> Person:
+    """Deactivate (ending every session and link at once) or reactivate an account."""
+    if person.id == actor.id and not active:
+        raise DomainError("You cannot deactivate your own account.")
+    if person.active == active:
+        return person
+    person.active = active
+    person.rotate_security_stamp()
+    db.session.flush()
+    record(
+        actor,
+        "person.activated" if active else "person.deactivated",
+        person,
+        summary=f"{person.email} {'reactivated' if active else 'deactivated'}",
+    )
+    return person
+
+
+def set_institution_roles(
+    actor: Person, person: Person, *, is_admin: bool, is_dean: bool
+) -> Person:
+    """Grant or remove the institution-wide admin and dean flags."""
+    if person.id == actor.id and person.is_admin and not is_admin:
+        raise DomainError("You cannot remove your own admin rights; ask another admin.")
+    changes = {}
+    if person.is_admin != is_admin:
+        changes["is_admin"] = [person.is_admin, is_admin]
+        person.is_admin = is_admin
+    if person.is_dean != is_dean:
+        changes["is_dean"] = [person.is_dean, is_dean]
+        person.is_dean = is_dean
+    if changes:
+        db.session.flush()
+        record(
+            actor,
+            "person.institution_roles_changed",
+            person,
+            details=changes,
+            summary=f"Institution roles of {person.email} changed",
+        )
+    return person
+
+
+def validate_email_address(email: str) -> str:
+    """The normalised (lower-case) address, or a DomainError saying what is wrong with it."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        result = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise DomainError(
+            f"{email.strip() or 'An empty address'} is not a valid e-mail address: {exc}",
+            field="email",
+        ) from exc
+    return Person.normalise_email(result.normalized)
+
+
+def create_person(
+    actor: Person | None,
+    *,
+    email: str,
+    name: str,
+    department: str = "",
+    stage: CareerStage | None = None,
+    interests: list[str] | None = None,
+) -> Person:
+    """A new account (without a password: they set one from their invitation)."""
+    address = validate_email_address(email)
+    if db.session.scalar(sa.select(Person.id).where(Person.email == address)) is not None:
+        raise DomainError(f"{address} already has an account.", field="email")
+    cleaned_name = " ".join(name.split())
+    if not cleaned_name:
+        raise DomainError("A name is required.", field="name")
+    person = Person(
+        email=address,
+        name=cleaned_name[:200],
+        department=find_or_create_department(department),
+        stage=stage,
+        interests=interests or [],
+    )
+    db.session.add(person)
+    db.session.flush()
+    record(actor, "person.created", person, summary=f"Account created for {address}")
+    return person

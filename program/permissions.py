@@ -1,0 +1,116 @@
+"""Who may do what: one function decides, and every route declares its rule with a decorator.
+
+`may(user, action, program)` is the only place a permission is decided. The decorators below
+build on it and also label the view with the rule they enforce, so a test can walk the URL map
+and fail on any route that declares none.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user
+
+from program.extensions import db, login_manager
+from program.people.models import Person
+from program.programs.models import Membership, Program, Role
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Action(enum.Enum):
+    ADMINISTER = "administer"  # institution-wide administration
+    MANAGE_PROGRAM = "manage_program"  # a coordinator's work on one program's data
+    VIEW_REPORTS = "view_reports"  # aggregate reports; deans everywhere, read-only
+    PARTICIPATE = "participate"  # a member's own view of a program (their pairings)
+
+
+def current_roles(user: Person, program: Program) -> set[Role]:
+    """The roles `user` holds now in `program` (ended memberships do not count)."""
+    rows = db.session.scalars(
+        sa.select(Membership.role).where(
+            Membership.person_id == user.id,
+            Membership.program_id == program.id,
+            Membership.ended_at.is_(None),
+        )
+    )
+    return set(rows)
+
+
+def may(user: Any, action: Action, program: Program | None = None) -> bool:
+    """Whether `user` may perform `action`, on `program`'s data when one is given."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_admin:
+        return True
+    if action is Action.ADMINISTER:
+        return False
+    if action is Action.VIEW_REPORTS and user.is_dean:
+        return True
+    if program is None:
+        return False
+    roles = current_roles(user, program)
+    if action in (Action.MANAGE_PROGRAM, Action.VIEW_REPORTS):
+        return Role.COORDINATOR in roles
+    if action is Action.PARTICIPATE:
+        return bool(roles)
+    return False
+
+
+def _label(view: Callable[..., Any], rule: str) -> None:
+    view.permission = rule  # type: ignore[attr-defined]
+
+
+def public(view: F) -> F:
+    """Anyone may use this route, signed in or not (login, invitation links)."""
+    _label(view, "public")
+    return view
+
+
+def signed_in(view: F) -> F:
+    """Any active, signed-in person."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    _label(wrapper, "signed in")
+    return wrapper  # type: ignore[return-value]
+
+
+def requires(action: Action, *, program_from: str | None = None) -> Callable[[F], F]:
+    """Guard a route with `may(current_user, action, program)`.
+
+    With `program_from="slug"`, the view argument of that name is looked up as a program slug
+    (404 if unknown) and the view receives the Program as `program` instead, so the object check
+    happens before the view runs and the view cannot forget it.
+    """
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            program = None
+            if program_from is not None:
+                slug = kwargs.pop(program_from)
+                program = db.session.scalar(sa.select(Program).where(Program.slug == slug))
+                if program is None:
+                    abort(404)
+                kwargs["program"] = program
+            if not may(current_user, action, program):
+                abort(403)
+            return view(*args, **kwargs)
+
+        scope = " of the program" if program_from else ""
+        _label(wrapper, f"{action.value}{scope}")
+        return wrapper  # type: ignore[return-value]
+
+    return decorator

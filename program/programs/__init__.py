@@ -1,0 +1,1 @@
+"""Programs, the memberships that give people their roles, terms and cohorts."""

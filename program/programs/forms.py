@@ -1,0 +1,71 @@
+"""Forms for creating and editing programs and naming their coordinators."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from program.programs.models import DepartmentPreference
+
+
+class ProgramForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    slug = StringField(
+        "Short name for links",
+        description="Lower-case letters, digits and hyphens, e.g. im-residency.",
+        validators=[
+            DataRequired(),
+            Length(max=60),
+            Regexp(
+                r"^[a-z0-9]+(-[a-z0-9]+)*$",
+                message="Use lower-case letters, digits and single hyphens, e.g. im-residency.",
+            ),
+        ],
+    )
+    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+    active = BooleanField("Active", default=True)
+    silent_after_days = IntegerField(
+        "Flag a formal pair as silent after (days)",
+        default=45,
+        validators=[DataRequired(), NumberRange(min=7, max=365)],
+    )
+    formal_department_preference = SelectField(
+        "Formal matches prefer a mentor from",
+        choices=[
+            SelectChoice(DepartmentPreference.NONE.value, "No preference"),
+            SelectChoice(DepartmentPreference.SAME.value, "The trainee's own department"),
+            SelectChoice(DepartmentPreference.DIFFERENT.value, "Another department"),
+        ],
+        default=DepartmentPreference.NONE.value,
+    )
+    coffee_cadence_days = IntegerField(
+        "Days between coffee-chat rounds",
+        default=30,
+        validators=[DataRequired(), NumberRange(min=7, max=180)],
+    )
+    coffee_repeat_window = IntegerField(
+        "Never repeat a coffee pair within this many rounds",
+        description="Leave empty to avoid repeats for as long as a new partner exists.",
+        validators=[Optional(), NumberRange(min=0, max=100)],
+    )
+    submit = SubmitField("Save program")
+
+
+class AddCoordinatorForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    name = StringField(
+        "Name",
+        description="Only for someone without a Hallway account yet: they get an invitation.",
+        validators=[Optional(), Length(max=200)],
+    )
+    submit = SubmitField("Make coordinator")

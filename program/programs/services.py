@@ -1,0 +1,184 @@
+"""Creating and editing programs, and giving people roles in them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from program.accounts.services import send_invitation
+from program.audit.services import record
+from program.db import DomainError, utc_now
+from program.extensions import db
+from program.people.models import Person
+from program.people.services import create_person, validate_email_address
+from program.programs.models import DepartmentPreference, Membership, Program, Role
+
+PROGRAM_FIELDS = (
+    "name",
+    "slug",
+    "description",
+    "active",
+    "silent_after_days",
+    "formal_department_preference",
+    "coffee_cadence_days",
+    "coffee_repeat_window",
+)
+
+
+def _clean_program_data(data: dict[str, Any], program: Program | None) -> dict[str, Any]:
+    cleaned = {key: data[key] for key in PROGRAM_FIELDS if key in data}
+    cleaned["name"] = " ".join(str(cleaned.get("name", "")).split())
+    cleaned["slug"] = str(cleaned.get("slug", "")).strip().lower()
+    if not cleaned["name"]:
+        raise DomainError("A program needs a name.", field="name")
+    if not cleaned["slug"]:
+        raise DomainError("A program needs a short name for links.", field="slug")
+    if "formal_department_preference" in cleaned:
+        cleaned["formal_department_preference"] = DepartmentPreference(
+            cleaned["formal_department_preference"]
+        )
+    own_id = program.id if program is not None else -1
+    taken = db.session.execute(
+        sa.select(Program.slug, Program.name).where(
+            Program.id != own_id,
+            sa.or_(
+                Program.slug == cleaned["slug"],
+                sa.func.lower(Program.name) == cleaned["name"].lower(),
+            ),
+        )
+    ).first()
+    if taken is not None:
+        if taken.slug == cleaned["slug"]:
+            raise DomainError(f"Another program already uses “{cleaned['slug']}”.", field="slug")
+        raise DomainError(f"Another program is already called “{cleaned['name']}”.", field="name")
+    return cleaned
+
+
+def create_program(actor: Person, data: dict[str, Any]) -> Program:
+    cleaned = _clean_program_data(data, None)
+    program = Program(**cleaned)
+    db.session.add(program)
+    db.session.flush()
+    record(
+        actor,
+        "program.created",
+        program,
+        program_id=program.id,
+        summary=f"Program {program.name} created",
+    )
+    return program
+
+
+def update_program(actor: Person, program: Program, data: dict[str, Any]) -> Program:
+    cleaned = _clean_program_data(data, program)
+    changes: dict[str, list[Any]] = {}
+    for key, value in cleaned.items():
+        old = getattr(program, key)
+        if old != value:
+            changes[key] = [_plain(old), _plain(value)]
+            setattr(program, key, value)
+    if changes:
+        db.session.flush()
+        record(
+            actor,
+            "program.updated",
+            program,
+            program_id=program.id,
+            details=changes,
+            summary=f"Program {program.name} edited",
+        )
+    return program
+
+
+def _plain(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def grant_role(actor: Person, program: Program, person: Person, role: Role) -> Membership:
+    """Give `person` a role in `program`, reopening an ended membership rather than adding one."""
+    membership = db.session.scalar(
+        sa.select(Membership).where(
+            Membership.person_id == person.id,
+            Membership.program_id == program.id,
+            Membership.role == role,
+        )
+    )
+    if membership is not None and membership.ended_at is None:
+        return membership
+    if membership is None:
+        membership = Membership(person=person, program=program, role=role)
+        db.session.add(membership)
+    else:
+        membership.ended_at = None
+        membership.end_reason = None
+    db.session.flush()
+    record(
+        actor,
+        "membership.granted",
+        membership,
+        program_id=program.id,
+        summary=f"{person.email} is now {role.value} of {program.name}",
+    )
+    return membership
+
+
+def end_membership(actor: Person, membership: Membership, reason: str) -> None:
+    """End a role; the row stays, so history (and past reports) still know who held it."""
+    if membership.ended_at is not None:
+        return
+    membership.ended_at = utc_now()
+    membership.end_reason = reason[:200]
+    db.session.flush()
+    record(
+        actor,
+        "membership.ended",
+        membership,
+        program_id=membership.program_id,
+        summary=f"{membership.person.email} is no longer {membership.role.value}",
+        details={"reason": reason},
+    )
+
+
+def add_coordinator(actor: Person, program: Program, email: str, name: str = "") -> Membership:
+    """Make someone coordinator, creating and inviting them if they have no account yet."""
+    address = validate_email_address(email)
+    person = db.session.scalar(sa.select(Person).where(Person.email == address))
+    if person is None:
+        if not name.strip():
+            raise DomainError(
+                f"{address} has no Hallway account yet: give their name to invite them.",
+                field="name",
+            )
+        person = create_person(actor, email=address, name=name)
+        send_invitation(person, actor, program.name)
+    elif not person.active:
+        raise DomainError(f"{address} is deactivated; reactivate the account first.", field="email")
+    return grant_role(actor, program, person, Role.COORDINATOR)
+
+
+def coordinators(program: Program) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            sa.select(Membership)
+            .join(Membership.person)
+            .where(
+                Membership.program_id == program.id,
+                Membership.role == Role.COORDINATOR,
+                Membership.ended_at.is_(None),
+            )
+            .order_by(Person.name)
+        )
+    )
+
+
+def role_counts(program: Program) -> dict[Role, int]:
+    """How many people hold each role in the program now, in one aggregate query."""
+    rows = db.session.execute(
+        sa.select(Membership.role, sa.func.count())
+        .where(Membership.program_id == program.id, Membership.ended_at.is_(None))
+        .group_by(Membership.role)
+    ).all()
+    counts = dict.fromkeys(Role, 0)
+    counts.update({role: count for role, count in rows})
+    return counts

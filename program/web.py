@@ -1,0 +1,75 @@
+"""Helpers shared by the views: the request transaction, safe redirects, external links."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request
+from flask_wtf import FlaskForm
+
+from program.db import DomainError
+from program.extensions import db
+
+T = TypeVar("T")
+
+
+def run_service(form: FlaskForm, service: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """Call a service for a submitted form; on a DomainError, undo its writes and show why.
+
+    The request commits once at the end (see `install_request_transaction`), so a service that
+    flushed some rows before refusing must be rolled back here, or the refusal would be saved.
+    """
+    try:
+        return service(*args, **kwargs)
+    except DomainError as exc:
+        db.session.rollback()
+        field = getattr(form, exc.field, None) if exc.field else None
+        if field is not None:
+            field.errors = [*field.errors, exc.message]
+        else:
+            form.form_errors.append(exc.message)
+        return None
+
+
+def install_request_transaction(app: Flask) -> None:
+    """One commit per request, at the boundary: commit a successful response, else roll back."""
+
+    @app.after_request
+    def commit_or_roll_back(response: Any) -> Any:
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.teardown_request
+    def roll_back_on_error(exc: BaseException | None) -> None:
+        if exc is not None:
+            db.session.rollback()
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """A `next` URL only if it stays on this site (a relative path), else None."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute URL under BASE_URL, for e-mails, which are written outside any request."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"

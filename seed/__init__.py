@@ -1,0 +1,1 @@
+"""The demo institution, built through the services like a real one."""

@@ -1,0 +1,146 @@
+"""Test fixtures: a fresh app per test on a real database (SQLite, or PostgreSQL when
+TEST_DATABASE_URL is set), a client that carries CSRF tokens like a browser, and a login helper.
+
+Tests never keep an application context open while they make requests, so each request gets its
+own database session exactly as in production; they read the database inside `app.app_context()`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+import program.models  # noqa: F401  (registers every table on the metadata)
+from program import create_app
+from program.extensions import db
+from tests.factories import Factory
+
+TEST_SECRET = "test-secret-key-not-for-production"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'hallway-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The test database, emptied and given the models' schema once per test session."""
+    url = _database_url(tmp_path_factory)
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        db.metadata.drop_all(engine)
+        db.metadata.create_all(engine)
+    except sa.exc.OperationalError as exc:
+        if IN_CI:
+            raise
+        pytest.skip(f"test database unreachable: {exc}")
+    finally:
+        engine.dispose()
+    return url
+
+
+def test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "BASE_URL": "http://localhost",
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return config
+
+
+def empty_all_tables(app: Flask) -> None:
+    with app.app_context():
+        db.session.rollback()
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
+        db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    application = create_app(test_config(database_url))
+    application.instance_path = str(tmp_path)
+    application.test_client_class = CsrfClient
+    yield application
+    empty_all_tables(application)
+
+
+class CsrfClient(FlaskClient):
+    """A test client that adds a valid CSRF token to every form it posts, as a browser would
+    after loading the page. Pass `csrf=False` to post without one."""
+
+    def open(self, *args: Any, csrf: bool = True, **kwargs: Any) -> Any:
+        method = kwargs.get("method", "GET").upper()
+        data = kwargs.get("data")
+        if csrf and method == "POST" and (data is None or isinstance(data, dict)):
+            data = dict(data or {})
+            data.setdefault("csrf_token", self.csrf_token())
+            kwargs["data"] = data
+        return super().open(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        """The token Flask-WTF would have put in a form for this client's session."""
+        import secrets
+
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", secrets.token_hex(20))
+        secret = self.application.config["SECRET_KEY"]
+        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+
+
+@pytest.fixture
+def client(app: Flask) -> CsrfClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make(app: Flask) -> Factory:
+    return Factory(app)
+
+
+from tests.factories import PASSWORD  # noqa: E402
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Any:
+    def do_login(person: Any) -> FlaskClient:
+        response = login(client, person.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return do_login
+
+
+def text_of(response: Any) -> str:
+    """The visible text of an HTML response, tags stripped and spaces folded, for assertions."""
+    html = response.get_data(as_text=True)
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())

@@ -1,0 +1,122 @@
+"""Factories with sensible defaults, e.g. `make.trainee(program)`.
+
+Each call opens its own application context, writes through the database and commits, then
+returns a small plain record, so tests never hold a session open across requests.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+
+from program.extensions import db
+from program.people.models import CareerStage, Person
+from program.programs.models import Membership, Program, Role
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    id: int
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ProgramRef:
+    id: int
+    slug: str
+    name: str
+
+
+class Factory:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def person(
+        self,
+        name: str | None = None,
+        *,
+        email: str | None = None,
+        password: str | None = PASSWORD,
+        stage: CareerStage | None = CareerStage.PGY1,
+        active: bool = True,
+        is_admin: bool = False,
+        is_dean: bool = False,
+        **fields: Any,
+    ) -> PersonRef:
+        n = next(_counter)
+        name = name or f"Person {n}"
+        email = email or f"person{n}@example.edu"
+        with self.app.app_context():
+            person = Person(
+                email=email.lower(),
+                name=name,
+                stage=stage,
+                active=active,
+                is_admin=is_admin,
+                is_dean=is_dean,
+                **fields,
+            )
+            if password:
+                person.set_password(password)
+            db.session.add(person)
+            db.session.commit()
+            return PersonRef(person.id, person.email, person.name)
+
+    def admin(self, **kwargs: Any) -> PersonRef:
+        return self.person(kwargs.pop("name", "Ada Admin"), is_admin=True, **kwargs)
+
+    def dean(self, **kwargs: Any) -> PersonRef:
+        return self.person(kwargs.pop("name", "Dean Dorsey"), is_dean=True, **kwargs)
+
+    def program(self, name: str | None = None, *, slug: str | None = None) -> ProgramRef:
+        n = next(_counter)
+        name = name or f"Program {n}"
+        slug = slug or f"program-{n}"
+        with self.app.app_context():
+            program = Program(name=name, slug=slug)
+            db.session.add(program)
+            db.session.commit()
+            return ProgramRef(program.id, program.slug, program.name)
+
+    def member(
+        self, program: ProgramRef, role: Role, person: PersonRef | None = None, **kwargs: Any
+    ) -> PersonRef:
+        person = person or self.person(**kwargs)
+        with self.app.app_context():
+            db.session.add(Membership(person_id=person.id, program_id=program.id, role=role))
+            db.session.commit()
+        return person
+
+    def coordinator(
+        self, program: ProgramRef, person: PersonRef | None = None, **kwargs: Any
+    ) -> PersonRef:
+        return self.member(
+            program,
+            Role.COORDINATOR,
+            person,
+            stage=kwargs.pop("stage", CareerStage.STAFF),
+            **kwargs,
+        )
+
+    def mentor(
+        self, program: ProgramRef, person: PersonRef | None = None, **kwargs: Any
+    ) -> PersonRef:
+        return self.member(
+            program,
+            Role.MENTOR,
+            person,
+            stage=kwargs.pop("stage", CareerStage.JUNIOR_FACULTY),
+            **kwargs,
+        )
+
+    def trainee(
+        self, program: ProgramRef, person: PersonRef | None = None, **kwargs: Any
+    ) -> PersonRef:
+        return self.member(program, Role.TRAINEE, person, **kwargs)

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
@@ -38,6 +39,7 @@ def one_transaction(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Set up and seed the demo, then stop.")
+@with_appcontext
 def demo_command(host: str, port: int, no_serve: bool) -> None:
     """Create the database, seed the demo institution, print the logins and serve it."""
     from seed.demo import DEMO_PASSWORD, demo_logins, seed_demo
@@ -61,6 +63,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
 @click.command("create-admin")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
+@with_appcontext
 @one_transaction
 def create_admin_command(email: str, name: str) -> None:
     """Create the first administrator and print their invitation link."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,12 +55,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
+def make_config(database_url: str, **overrides: Any) -> dict[str, Any]:
     config = {
         "TESTING": True,
         "SECRET_KEY": TEST_SECRET,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Tests sign in far more often than a person could; the limit has its own test.
+        "LOGIN_RATE_LIMIT": "10000 per minute",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
     }
@@ -82,7 +86,7 @@ def empty_all_tables(app: Flask) -> None:
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    application = create_app(test_config(database_url))
+    application = create_app(make_config(database_url))
     application.instance_path = str(tmp_path)
     application.test_client_class = CsrfClient
     yield application
@@ -144,3 +148,22 @@ def text_of(response: Any) -> str:
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path, database_url: str) -> Iterator[str]:
+    """A brand-new empty database on the same server as the test database."""
+    if not database_url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    name = f"hallway_migrations_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

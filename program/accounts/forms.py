@@ -28,7 +28,14 @@ class SetPasswordForm(FlaskForm):
     password = PasswordField(
         "New password",
         description=f"At least {MIN_PASSWORD_LENGTH} characters. A short sentence works well.",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1000)],
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=1000,
+                message=f"Use at least {MIN_PASSWORD_LENGTH} characters (and at most 1,000).",
+            ),
+        ],
     )
     confirm = PasswordField(
         "Repeat the password",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from program.admin.models import MIN_SUPPRESSION_THRESHOLD
 
@@ -18,7 +18,7 @@ class SettingsForm(FlaskForm):
             f"At least {MIN_SUPPRESSION_THRESHOLD}; 10 is the usual choice."
         ),
         validators=[
-            DataRequired(),
+            InputRequired(),
             NumberRange(
                 min=MIN_SUPPRESSION_THRESHOLD,
                 max=1000,

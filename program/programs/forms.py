@@ -13,7 +13,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from program.programs.models import DepartmentPreference
 
@@ -37,7 +37,7 @@ class ProgramForm(FlaskForm):
     silent_after_days = IntegerField(
         "Flag a formal pair as silent after (days)",
         default=45,
-        validators=[DataRequired(), NumberRange(min=7, max=365)],
+        validators=[InputRequired(), NumberRange(min=7, max=365)],
     )
     formal_department_preference = SelectField(
         "Formal matches prefer a mentor from",
@@ -51,7 +51,7 @@ class ProgramForm(FlaskForm):
     coffee_cadence_days = IntegerField(
         "Days between coffee-chat rounds",
         default=30,
-        validators=[DataRequired(), NumberRange(min=7, max=180)],
+        validators=[InputRequired(), NumberRange(min=7, max=180)],
     )
     coffee_repeat_window = IntegerField(
         "Never repeat a coffee pair within this many rounds",

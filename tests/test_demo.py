@@ -1,0 +1,54 @@
+"""The README's first command: set up the database, seed the demo, print the logins."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from program import create_app
+from program.extensions import db
+from program.people.models import Person
+from program.programs.models import Membership, Program, Role
+from seed.demo import DEMO_PASSWORD, demo_logins
+from tests.conftest import login, make_config, text_of
+
+
+def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url):
+    app = create_app(make_config(empty_database_url))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "Demo institution created." in result.output
+    assert DEMO_PASSWORD in result.output
+    for _role, email in demo_logins():
+        assert email in result.output
+
+    again = runner.invoke(args=["demo", "--no-serve"])
+    assert again.exit_code == 0, again.output
+    assert "already there; kept as it is" in again.output
+
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Program)) == 1
+        roles = db.session.execute(
+            sa.select(Membership.role, sa.func.count()).group_by(Membership.role)
+        ).all()
+        assert dict(roles) == {Role.COORDINATOR: 1, Role.MENTOR: 1, Role.TRAINEE: 2}
+        people = db.session.scalar(sa.select(sa.func.count()).select_from(Person))
+        db.engine.dispose()
+    assert people == 6
+
+    app.test_client_class = __import__("tests.conftest", fromlist=["CsrfClient"]).CsrfClient
+    expected_pages = {
+        "admin": ("/admin/", "Programs"),
+        "dean": ("/", "every program's semester reports"),
+        "coordinator": ("/programs/im-residency/", "Internal Medicine Residency"),
+        "mentor": ("/", "Internal Medicine Residency"),
+        "trainee": ("/", "Internal Medicine Residency"),
+    }
+    for role, email in demo_logins():
+        client = app.test_client()
+        assert login(client, email, DEMO_PASSWORD).status_code == 302, role
+        url, text = expected_pages[role]
+        response = client.get(url)
+        assert response.status_code == 200 and text in text_of(response), role
+    with app.app_context():
+        db.engine.dispose()

@@ -1,0 +1,251 @@
+"""Every route declares who may use it, and each role gets the answer it should."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from program.extensions import db
+from program.people.models import Person
+from program.permissions import Action, may
+from program.programs.models import Membership, Program, Role
+from tests.conftest import login
+
+# Served by Flask and Bootstrap-Flask: public files only.
+STATIC_ENDPOINTS = {"static", "bootstrap.static"}
+
+ROLES = ["anonymous", "trainee", "mentor", "coordinator", "other_coordinator", "dean", "admin"]
+
+LOGIN = "login"  # a redirect to the sign-in page
+ALL_SIGNED_IN = {role: 200 for role in ROLES[1:]}
+ADMIN_ONLY = {**dict.fromkeys(ROLES[1:], 403), "admin": 200}
+ADMIN_ONLY_POST = {**dict.fromkeys(ROLES[1:], 403), "admin": 302}
+
+
+def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]]:
+    """(endpoint, method, url, form data, expected answer per role) for every route."""
+    slug = world["slug"]
+    person_id = world["person_id"]
+    membership_id = world["membership_id"]
+    return [
+        ("home.index", "GET", "/", {}, {"anonymous": LOGIN, **ALL_SIGNED_IN}),
+        (
+            "accounts.login",
+            "GET",
+            "/login",
+            {},
+            {"anonymous": 200, **dict.fromkeys(ROLES[1:], 302)},
+        ),
+        (
+            "accounts.logout",
+            "POST",
+            "/logout",
+            {},
+            {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 302)},
+        ),
+        ("accounts.forgot_password", "GET", "/password/forgot", {}, dict.fromkeys(ROLES, 200)),
+        (
+            "accounts.accept_invitation",
+            "GET",
+            "/invitation/not-a-token",
+            {},
+            dict.fromkeys(ROLES, 400),
+        ),
+        (
+            "accounts.reset_password",
+            "GET",
+            "/password/reset/not-a-token",
+            {},
+            dict.fromkeys(ROLES, 400),
+        ),
+        (
+            "programs.overview",
+            "GET",
+            f"/programs/{slug}/",
+            {},
+            {
+                "anonymous": LOGIN,
+                "trainee": 403,
+                "mentor": 403,
+                "coordinator": 200,
+                "other_coordinator": 403,
+                "dean": 403,
+                "admin": 200,
+            },
+        ),
+        ("admin.programs", "GET", "/admin/", {}, {"anonymous": LOGIN, **ADMIN_ONLY}),
+        ("admin.new_program", "GET", "/admin/programs/new", {}, {"anonymous": LOGIN, **ADMIN_ONLY}),
+        (
+            "admin.edit_program",
+            "GET",
+            f"/admin/programs/{slug}/edit",
+            {},
+            {"anonymous": LOGIN, **ADMIN_ONLY},
+        ),
+        (
+            "admin.program_coordinators",
+            "GET",
+            f"/admin/programs/{slug}/coordinators",
+            {},
+            {"anonymous": LOGIN, **ADMIN_ONLY},
+        ),
+        (
+            "admin.end_coordinator",
+            "POST",
+            f"/admin/programs/{slug}/coordinators/{membership_id}/end",
+            {},
+            {"anonymous": LOGIN, **ADMIN_ONLY_POST},
+        ),
+        ("admin.people", "GET", "/admin/people", {}, {"anonymous": LOGIN, **ADMIN_ONLY}),
+        (
+            "admin.person",
+            "GET",
+            f"/admin/people/{person_id}",
+            {},
+            {"anonymous": LOGIN, **ADMIN_ONLY},
+        ),
+        (
+            "admin.set_person_active",
+            "POST",
+            f"/admin/people/{person_id}/active",
+            {"active": "1"},
+            {"anonymous": LOGIN, **ADMIN_ONLY_POST},
+        ),
+        (
+            "admin.invite_person",
+            "POST",
+            f"/admin/people/{person_id}/invite",
+            {},
+            {"anonymous": LOGIN, **ADMIN_ONLY_POST},
+        ),
+        ("admin.settings", "GET", "/admin/settings", {}, {"anonymous": LOGIN, **ADMIN_ONLY}),
+        ("admin.audit", "GET", "/admin/audit", {}, {"anonymous": LOGIN, **ADMIN_ONLY}),
+    ]
+
+
+@pytest.fixture
+def world(make):
+    program = make.program("Internal Medicine Residency", slug="im")
+    other = make.program("Surgery Residency", slug="surgery")
+    people = {
+        "trainee": make.trainee(program),
+        "mentor": make.mentor(program),
+        "coordinator": make.coordinator(program),
+        "other_coordinator": make.coordinator(other),
+        "dean": make.dean(),
+        "admin": make.admin(),
+    }
+    subject = make.trainee(program, name="Sam Subject")
+    with make.app.app_context():
+        membership_id = db.session.scalar(
+            sa.select(Membership.id).where(
+                Membership.person_id == people["coordinator"].id,
+                Membership.role == Role.COORDINATOR,
+            )
+        )
+    return {
+        "slug": program.slug,
+        "people": people,
+        "person_id": subject.id,
+        "membership_id": membership_id,
+    }
+
+
+def test_every_route_declares_a_permission(app):
+    missing = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in STATIC_ENDPOINTS
+        and not getattr(app.view_functions[rule.endpoint], "permission", None)
+    ]
+    assert missing == [], f"routes without a declared permission: {missing}"
+
+
+def test_the_matrix_covers_every_route(app, world):
+    covered = {row[0] for row in matrix(world)}
+    routes = {rule.endpoint for rule in app.url_map.iter_rules()} - STATIC_ENDPOINTS
+    assert routes - covered == set(), "add the new routes to the permission matrix"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_the_expected_answer(app, world, role):
+    def signed_in_client():
+        client = app.test_client()
+        if role != "anonymous":
+            assert login(client, world["people"][role].email).status_code == 302
+        return client
+
+    shared = signed_in_client()
+    failures = []
+    for endpoint, method, url, data, expected_by_role in matrix(world):
+        # Signing out ends the session, so that route gets a client of its own.
+        client = signed_in_client() if endpoint == "accounts.logout" else shared
+        response = client.get(url) if method == "GET" else client.post(url, data=data)
+        expected = expected_by_role[role]
+        if expected == LOGIN:
+            ok = response.status_code == 302 and "/login" in response.headers["Location"]
+        else:
+            ok = response.status_code == expected
+        if not ok:
+            failures.append((endpoint, url, expected, response.status_code))
+    assert failures == []
+
+
+def test_a_post_without_csrf_token_is_refused_and_changes_nothing(app, make, client):
+    admin = make.admin()
+    login(client, admin.email)
+    response = client.post(
+        "/admin/programs/new", data={"name": "Sneaky", "slug": "sneaky"}, csrf=False
+    )
+    assert response.status_code == 400
+    assert "expired or was sent from elsewhere" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Program)) == 0
+
+
+def test_sign_in_itself_needs_a_csrf_token(client, make):
+    person = make.person()
+    response = client.post("/login", data={"email": person.email, "password": "x"}, csrf=False)
+    assert response.status_code == 400
+
+
+def test_may_follows_current_memberships_only(app, make):
+    program = make.program()
+    coordinator = make.coordinator(program)
+    inactive_admin = make.admin(active=False)
+    with app.app_context():
+        person = db.session.get(Person, coordinator.id)
+        prog = db.session.get(Program, program.id)
+        assert may(person, Action.MANAGE_PROGRAM, prog)
+        assert may(person, Action.VIEW_REPORTS, prog)
+        assert not may(person, Action.ADMINISTER)
+        membership = db.session.scalar(
+            sa.select(Membership).where(Membership.person_id == person.id)
+        )
+        from program.db import utc_now
+
+        membership.ended_at = utc_now()
+        db.session.flush()
+        assert not may(person, Action.MANAGE_PROGRAM, prog)
+        assert not may(person, Action.PARTICIPATE, prog)
+        assert not may(db.session.get(Person, inactive_admin.id), Action.ADMINISTER)
+        assert not may(None, Action.PARTICIPATE, prog)
+        db.session.rollback()
+
+
+def test_dean_reads_reports_everywhere_but_manages_nothing(app, make):
+    program = make.program()
+    dean = make.dean()
+    with app.app_context():
+        person = db.session.get(Person, dean.id)
+        prog = db.session.get(Program, program.id)
+        assert may(person, Action.VIEW_REPORTS, prog)
+        assert may(person, Action.VIEW_REPORTS)
+        assert not may(person, Action.MANAGE_PROGRAM, prog)
+        assert not may(person, Action.ADMINISTER)
+
+
+def test_unknown_program_is_404_not_403(client, make):
+    coordinator = make.coordinator(make.program())
+    login(client, coordinator.email)
+    assert client.get("/programs/no-such-program/").status_code == 404

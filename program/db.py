@@ -95,3 +95,14 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+
+def partial_unique_index(name: str, *columns: str, where: str) -> sa.Index:
+    """A unique index over the rows matching `where`, on SQLite and PostgreSQL alike."""
+    return sa.Index(
+        name,
+        *columns,
+        unique=True,
+        sqlite_where=sa.text(where),
+        postgresql_where=sa.text(where),
+    )

@@ -226,43 +226,17 @@ def test_check_in_rules(ctx):
     # Exactly one pairing.
     refused(ctx, CheckIn(person=trainee, period_start=october))
     refused(ctx, CheckIn(person=trainee, assignment=a, chat=chat, period_start=date(2026, 12, 1)))
+
     # An answer has a time, ratings are 1-5 and only for a meeting that happened.
-    answered = {"answered_at": utc_now()}
-    refused(ctx, CheckIn(person=trainee, chat=chat, period_start=october, status=CheckInStatus.MET))
-    refused(
-        ctx,
-        CheckIn(
-            person=trainee,
-            chat=chat,
-            period_start=october,
-            status=CheckInStatus.MET,
-            rating=6,
-            **answered,
-        ),
-    )
-    refused(
-        ctx,
-        CheckIn(
-            person=trainee,
-            chat=chat,
-            period_start=october,
-            status=CheckInStatus.NOT_YET,
-            rating=4,
-            **answered,
-        ),
-    )
-    ctx.add(
-        CheckIn(
-            person=trainee,
-            chat=chat,
-            period_start=october,
-            status=CheckInStatus.MET,
-            rating=5,
-            **answered,
-        )
-    )
+    def chat_answer(**fields) -> CheckIn:
+        return CheckIn(person=trainee, chat=chat, period_start=october, **fields)
+
+    refused(ctx, chat_answer(status=CheckInStatus.MET))
+    refused(ctx, chat_answer(status=CheckInStatus.MET, rating=6, answered_at=utc_now()))
+    refused(ctx, chat_answer(status=CheckInStatus.NOT_YET, rating=4, answered_at=utc_now()))
+    ctx.add(chat_answer(status=CheckInStatus.MET, rating=5, answered_at=utc_now()))
     ctx.flush()
-    refused(ctx, CheckIn(person=trainee, chat=chat, period_start=october))
+    refused(ctx, chat_answer())
 
 
 def test_suppression_threshold_never_below_five_and_settings_are_one_row(ctx):

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from program.db import CreatedAtMixin, UTCDateTime, str_enum, utc_now
+from program.db import CreatedAtMixin, UTCDateTime, partial_unique_index, str_enum, utc_now
 from program.extensions import db
 from program.people.models import Person
 from program.programs.models import Program
@@ -24,13 +24,8 @@ class Enrollment(db.Model):
 
     __tablename__ = "enrollment"
     __table_args__ = (
-        sa.Index(
-            "uq_enrollment_open",
-            "program_id",
-            "person_id",
-            unique=True,
-            sqlite_where=sa.text("withdrawn_at IS NULL"),
-            postgresql_where=sa.text("withdrawn_at IS NULL"),
+        partial_unique_index(
+            "uq_enrollment_open", "program_id", "person_id", where="withdrawn_at IS NULL"
         ),
     )
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from program.db import UTCDateTime, str_enum, utc_now
+from program.db import UTCDateTime, partial_unique_index, str_enum, utc_now
 from program.extensions import db
 from program.people.models import Person
 from program.programs.models import Term
@@ -66,13 +66,8 @@ class Assignment(db.Model):
             "status = 'proposed' OR started_at IS NOT NULL", name="started_has_time"
         ),
         # A trainee has one live (proposed or active) formal mentor per term.
-        sa.Index(
-            "uq_assignment_live_trainee",
-            "term_id",
-            "trainee_id",
-            unique=True,
-            sqlite_where=sa.text("status <> 'ended'"),
-            postgresql_where=sa.text("status <> 'ended'"),
+        partial_unique_index(
+            "uq_assignment_live_trainee", "term_id", "trainee_id", where="status <> 'ended'"
         ),
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,20 @@ def _instance_secret(instance_path: Path) -> str:
     single-server install safe without asking anything of the person installing it.
     """
     key_file = instance_path / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
     instance_path.mkdir(parents=True, exist_ok=True)
+    try:
+        # Exclusive create: when several workers start at once, exactly one writes the key.
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            key = key_file.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.01)  # the winner is still writing it
+        raise RuntimeError(f"{key_file} is empty; delete it or set HALLWAY_SECRET_KEY") from None
     key = secrets.token_hex(32)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
     return key
 
 
@@ -75,6 +84,9 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": os.environ.get(
             "HALLWAY_MAIL_DEFAULT_SENDER", "Hallway <hallway@localhost>"
         ),
+        # How many reverse proxies sit in front of the app; their X-Forwarded-For is trusted so
+        # that rate limits apply per client rather than to the proxy's single address.
+        "TRUSTED_PROXIES": int(os.environ.get("HALLWAY_TRUSTED_PROXIES", "0")),
         # Used to build absolute links in e-mails, which are written outside any request.
         "BASE_URL": os.environ.get("HALLWAY_BASE_URL", "http://127.0.0.1:5000"),
     }

@@ -1,4 +1,4 @@
-"""A small demo institution: an admin, a dean, one program with a coordinator, a mentor and two
+"""A small demo institution, Riverside School of Medicine: an admin, a dean, one program with a coordinator, a mentor and two
 trainees. Everything is created through the services, as a coordinator's actions would be.
 
 Idempotent: if the demo admin exists, nothing is added, so re-running keeps the data.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from program.admin.services import update_settings
 from program.extensions import db
 from program.people.models import CareerStage, Person
 from program.people.services import create_person
@@ -87,6 +88,12 @@ def seed_demo() -> bool:
     people["admin"].is_admin = True
     people["dean"].is_dean = True
     admin = people["admin"]
+    update_settings(
+        admin,
+        name="Riverside School of Medicine",
+        suppression_threshold=10,
+        mail_sender="mentoring@demo.example.edu",
+    )
     program = create_program(
         admin,
         {

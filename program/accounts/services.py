@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from program.audit.services import record
 from program.db import DomainError, utc_now
 from program.extensions import db
+from program.messages.models import Message
 from program.messages.services import queue_message
 from program.people.models import Person
 from program.web import external_url
@@ -129,10 +130,26 @@ def send_invitation(person: Person, invited_by: Person | None, program_name: str
     record(invited_by, "account.invited", person, summary=f"Invitation queued for {person.email}")
 
 
+RESET_RESEND_AFTER = timedelta(minutes=5)
+
+
 def send_password_reset(email: str) -> None:
-    """Queue a reset link if the address has an active account; say nothing either way."""
+    """Queue a reset link if the address has an active account; say nothing either way.
+
+    At most one link per person every few minutes, so the form cannot be used to flood someone's
+    mailbox (the per-address rate limit does not stop requests spread over many addresses).
+    """
     person = find_person_by_email(email)
     if person is None or not person.active:
+        return
+    recent = db.session.scalar(
+        sa.select(Message.id).where(
+            Message.recipient_id == person.id,
+            Message.kind == "password_reset",
+            Message.created_at > utc_now() - RESET_RESEND_AFTER,
+        )
+    )
+    if recent is not None:
         return
     token = make_link_token(person, LinkPurpose.PASSWORD_RESET)
     queue_message(

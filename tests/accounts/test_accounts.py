@@ -321,3 +321,37 @@ class TestPasswordReset:
         assert response.status_code == 200
         assert "Invalid email address" in text_of(response)
         assert count(app, Message) == 0
+
+
+def test_reset_requests_do_not_flood_a_mailbox(app, client, make):
+    person = make.person()
+    for _ in range(3):
+        client.post("/password/forgot", data={"email": person.email})
+    assert count(app, Message) == 1
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(database_url, make):
+    app = create_app(make_config(database_url, LOGIN_RATE_LIMIT="1 per minute", TRUSTED_PROXIES=1))
+    app.test_client_class = type(make.app.test_client())
+
+    def attempt(client_address: str) -> int:
+        client = app.test_client()
+        return client.post(
+            "/login",
+            data={"email": "x@example.edu", "password": "wrong"},
+            headers={"X-Forwarded-For": client_address},
+        ).status_code
+
+    assert attempt("203.0.113.1") == 200
+    assert attempt("203.0.113.1") == 429
+    assert attempt("203.0.113.2") == 200
+
+
+def test_the_generated_secret_key_is_kept_and_private(tmp_path, monkeypatch):
+    from program.config import build_config
+
+    monkeypatch.delenv("HALLWAY_SECRET_KEY", raising=False)
+    first = build_config(tmp_path)["SECRET_KEY"]
+    assert len(first) == 64
+    assert build_config(tmp_path)["SECRET_KEY"] == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0

@@ -43,6 +43,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(build_config(Path(app.instance_path)))
     if config:
         app.config.update(config)
+    # Requests a little over the roster limit still arrive, so the form can say the file is too
+    # large; anything bigger is cut off by Werkzeug with a 413.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = app.config["ROSTER_MAX_BYTES"] + 1024 * 1024
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -95,8 +99,9 @@ def _register_blueprints(app: Flask) -> None:
     from program.admin.views import bp as admin_bp
     from program.people.views import bp as home_bp
     from program.programs.views import bp as programs_bp
+    from program.roster.views import bp as roster_bp
 
-    for blueprint in (accounts_bp, admin_bp, home_bp, programs_bp):
+    for blueprint in (accounts_bp, admin_bp, home_bp, programs_bp, roster_bp):
         app.register_blueprint(blueprint)
 
 
@@ -106,6 +111,7 @@ def _register_error_handlers(app: Flask) -> None:
         403: ("Not allowed", "Your account does not give access to this page."),
         404: ("Not found", "There is nothing at this address."),
         405: ("Not allowed", "This page cannot be used that way."),
+        413: ("File too large", "The file is too large to upload. Split it and try again."),
         429: ("Too many attempts", "Too many attempts in a short time. Wait a minute and retry."),
         500: ("Something went wrong", "Nothing was saved. Please try again in a moment."),
     }

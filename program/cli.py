@@ -87,5 +87,8 @@ def create_admin_command(email: str, name: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from program.roster.cli import roster_cli
+
     app.cli.add_command(demo_command)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(roster_cli)

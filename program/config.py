@@ -84,6 +84,8 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": os.environ.get(
             "HALLWAY_MAIL_DEFAULT_SENDER", "Hallway <hallway@localhost>"
         ),
+        # Roster uploads larger than this are refused with a message (bytes).
+        "ROSTER_MAX_BYTES": int(os.environ.get("HALLWAY_ROSTER_MAX_BYTES", str(5 * 1024 * 1024))),
         # How many reverse proxies sit in front of the app; their X-Forwarded-For is trusted so
         # that rate limits apply per client rather than to the proxy's single address.
         "TRUSTED_PROXIES": int(os.environ.get("HALLWAY_TRUSTED_PROXIES", "0")),

@@ -106,3 +106,8 @@ def partial_unique_index(name: str, *columns: str, where: str) -> sa.Index:
         sqlite_where=sa.text(where),
         postgresql_where=sa.text(where),
     )
+
+
+def escape_like(text: str) -> str:
+    """Text for a LIKE pattern (with ESCAPE '\\'), so % and _ typed by a user match literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

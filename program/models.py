@@ -16,6 +16,7 @@ from program.programs.models import (
     Role,
     Term,
 )
+from program.roster.models import RosterUpload
 
 __all__ = [
     "Assignment",
@@ -41,6 +42,7 @@ __all__ = [
     "Person",
     "Program",
     "Role",
+    "RosterUpload",
     "Round",
     "RoundStatus",
     "Term",

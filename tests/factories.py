@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import Flask
 
 from program.extensions import db
 from program.people.models import CareerStage, Person
-from program.programs.models import Membership, Program, Role
+from program.programs.models import Cohort, Membership, Program, Role, Term
+from program.roster.models import RosterUpload
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -24,6 +26,13 @@ _counter = itertools.count(1)
 class PersonRef:
     id: int
     email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TermRef:
+    id: int
+    slug: str
     name: str
 
 
@@ -120,3 +129,45 @@ class Factory:
         self, program: ProgramRef, person: PersonRef | None = None, **kwargs: Any
     ) -> PersonRef:
         return self.member(program, Role.TRAINEE, person, **kwargs)
+
+    def term(
+        self,
+        program: ProgramRef,
+        name: str = "Fall 2026",
+        *,
+        slug: str = "fall-2026",
+        starts_on: date = date(2026, 8, 1),
+        ends_on: date = date(2026, 12, 31),
+        cohorts: tuple[str, ...] = (),
+    ) -> TermRef:
+        with self.app.app_context():
+            term = Term(
+                program_id=program.id, name=name, slug=slug, starts_on=starts_on, ends_on=ends_on
+            )
+            db.session.add(term)
+            db.session.flush()
+            db.session.add_all(Cohort(term_id=term.id, name=c) for c in cohorts)
+            db.session.commit()
+            return TermRef(term.id, term.slug, term.name)
+
+    def roster_upload(
+        self,
+        program: ProgramRef,
+        term: TermRef,
+        by: PersonRef,
+        content: bytes = b"email,name,role\nnew@example.edu,New Person,trainee\n",
+        filename: str = "roster.csv",
+    ) -> int:
+        with self.app.app_context():
+            upload = RosterUpload(
+                program_id=program.id,
+                term_id=term.id,
+                uploaded_by_id=by.id,
+                filename=filename,
+                size=len(content),
+                sha256="0" * 64,
+                content=content,
+            )
+            db.session.add(upload)
+            db.session.commit()
+            return upload.id

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from program.extensions import db
 from program.people.models import Person
 from program.permissions import Action, may
-from program.programs.models import Membership, Program, Role
+from program.programs.models import Membership, Program
 from tests.conftest import login
 
 # Served by Flask and Bootstrap-Flask: public files only.
@@ -20,6 +20,14 @@ LOGIN = "login"  # a redirect to the sign-in page
 ALL_SIGNED_IN = {role: 200 for role in ROLES[1:]}
 ADMIN_ONLY = {**dict.fromkeys(ROLES[1:], 403), "admin": 200}
 ADMIN_ONLY_POST = {**dict.fromkeys(ROLES[1:], 403), "admin": 302}
+# This program's coordinators and admins; everyone else, deans included, is refused.
+COORDINATORS = {
+    "anonymous": LOGIN,
+    **dict.fromkeys(ROLES[1:], 403),
+    "coordinator": 200,
+    "admin": 200,
+}
+COORDINATORS_POST = {**COORDINATORS, "coordinator": 302, "admin": 302}
 
 
 def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]]:
@@ -27,6 +35,9 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
     slug = world["slug"]
     person_id = world["person_id"]
     membership_id = world["membership_id"]
+    subject_membership = world["subject_membership_id"]
+    term = f"/programs/{slug}/terms/fall"
+    upload = world["upload_id"]
     return [
         ("home.index", "GET", "/", {}, {"anonymous": LOGIN, **ALL_SIGNED_IN}),
         (
@@ -58,21 +69,32 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
             {},
             dict.fromkeys(ROLES, 400),
         ),
+        ("programs.overview", "GET", f"/programs/{slug}/", {}, COORDINATORS),
+        ("programs.new_term", "GET", f"/programs/{slug}/terms/new", {}, COORDINATORS),
+        ("programs.term", "GET", f"{term}/", {}, COORDINATORS),
+        ("programs.edit_term", "GET", f"{term}/edit", {}, COORDINATORS),
+        ("programs.close_term", "POST", f"{term}/closed", {"closed": "0"}, COORDINATORS_POST),
+        ("programs.add_cohort", "POST", f"{term}/cohorts", {"name": "PGY-9"}, COORDINATORS_POST),
+        ("programs.people", "GET", f"/programs/{slug}/people", {}, COORDINATORS),
+        ("programs.person", "GET", f"/programs/{slug}/people/{person_id}", {}, COORDINATORS),
         (
-            "programs.overview",
-            "GET",
-            f"/programs/{slug}/",
-            {},
-            {
-                "anonymous": LOGIN,
-                "trainee": 403,
-                "mentor": 403,
-                "coordinator": 200,
-                "other_coordinator": 403,
-                "dean": 403,
-                "admin": 200,
-            },
+            "programs.move_person",
+            "POST",
+            f"/programs/{slug}/people/{person_id}/cohort/fall",
+            {"cohort": ""},
+            COORDINATORS_POST,
         ),
+        (
+            "programs.end_person_membership",
+            "POST",
+            f"/programs/{slug}/people/{person_id}/memberships/{subject_membership}/end",
+            {"reason": "Left"},
+            COORDINATORS_POST,
+        ),
+        ("roster.upload", "GET", f"{term}/import", {}, COORDINATORS),
+        ("roster.preview", "GET", f"{term}/import/{upload}", {}, COORDINATORS),
+        ("roster.export_csv", "GET", f"{term}/roster.csv", {}, COORDINATORS),
+        ("roster.export_xlsx", "GET", f"{term}/roster.xlsx", {}, COORDINATORS),
         ("admin.programs", "GET", "/admin/", {}, {"anonymous": LOGIN, **ADMIN_ONLY}),
         ("admin.new_program", "GET", "/admin/programs/new", {}, {"anonymous": LOGIN, **ADMIN_ONLY}),
         (
@@ -136,18 +158,20 @@ def world(make):
         "admin": make.admin(),
     }
     subject = make.trainee(program, name="Sam Subject")
+    term = make.term(program, slug="fall")
+    upload = make.roster_upload(program, term, people["coordinator"])
     with make.app.app_context():
-        membership_id = db.session.scalar(
-            sa.select(Membership.id).where(
-                Membership.person_id == people["coordinator"].id,
-                Membership.role == Role.COORDINATOR,
-            )
+        membership_id, subject_membership_id = (
+            db.session.scalar(sa.select(Membership.id).where(Membership.person_id == person_id))
+            for person_id in (people["coordinator"].id, subject.id)
         )
     return {
         "slug": program.slug,
         "people": people,
         "person_id": subject.id,
         "membership_id": membership_id,
+        "subject_membership_id": subject_membership_id,
+        "upload_id": upload,
     }
 
 

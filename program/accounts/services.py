@@ -8,8 +8,10 @@ session at once.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -20,7 +22,7 @@ from program.audit.services import record
 from program.db import DomainError, utc_now
 from program.extensions import db
 from program.messages.models import Message
-from program.messages.services import queue_message
+from program.messages.services import queue_message, queue_messages, render_message
 from program.people.models import Person
 from program.web import external_url
 
@@ -67,7 +69,13 @@ def authenticate(email: str, password: str) -> Person:
 
 
 def _serializer(purpose: LinkPurpose) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"hallway-{purpose.value}")
+    return _serializer_for(current_app.config["SECRET_KEY"], purpose)
+
+
+@functools.lru_cache(maxsize=16)
+def _serializer_for(secret: str, purpose: LinkPurpose) -> URLSafeTimedSerializer:
+    # Cached: an import signs thousands of invitation links with the same key.
+    return URLSafeTimedSerializer(secret, salt=f"hallway-{purpose.value}")
 
 
 def _stamp_digest(person: Person) -> str:
@@ -112,10 +120,10 @@ def set_password_with_token(token: str, purpose: LinkPurpose, password: str) -> 
     return person
 
 
-def send_invitation(person: Person, invited_by: Person | None, program_name: str = "") -> None:
-    """Queue an invitation to set a password; the link expires and works once."""
+def invitation(person: Person, invited_by: Person | None, program_name: str = "") -> dict[str, Any]:
+    """The rendered invitation to set a password (its link expires and works once)."""
     token = make_link_token(person, LinkPurpose.INVITATION)
-    queue_message(
+    return render_message(
         person,
         "invitation",
         template="invitation",
@@ -127,6 +135,11 @@ def send_invitation(person: Person, invited_by: Person | None, program_name: str
             "valid_days": current_app.config["INVITATION_MAX_AGE_DAYS"],
         },
     )
+
+
+def send_invitation(person: Person, invited_by: Person | None, program_name: str = "") -> None:
+    """Queue an invitation for one person, and audit it."""
+    queue_messages([invitation(person, invited_by, program_name)])
     record(invited_by, "account.invited", person, summary=f"Invitation queued for {person.email}")
 
 

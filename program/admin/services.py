@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import g
 from flask_sqlalchemy.pagination import Pagination
 
 from program.admin.models import MIN_SUPPRESSION_THRESHOLD, InstitutionSettings
 from program.audit.models import AuditEvent
 from program.audit.services import record
-from program.db import DomainError
+from program.db import DomainError, escape_like
 from program.extensions import db
 from program.people.models import Person
 
@@ -16,13 +17,18 @@ from program.people.models import Person
 def get_settings() -> InstitutionSettings:
     """The institution's settings; the defaults (unsaved) until an admin first saves them.
 
-    Reading settings never writes, so a GET stays free of side effects.
+    Read once per request or command (every page and e-mail asks), and never written by reading,
+    so a GET stays free of side effects.
     """
+    cached = g.get("institution_settings")
+    if cached is not None:
+        return cached
     settings = db.session.get(InstitutionSettings, 1)
     if settings is None:
         settings = InstitutionSettings(
             id=1, name="Hallway", suppression_threshold=10, mail_sender=""
         )
+    g.institution_settings = settings
     return settings
 
 
@@ -57,6 +63,7 @@ def update_settings(
     for key, value in after.items():
         setattr(settings, key, value)
     db.session.flush()
+    g.institution_settings = settings
     changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
     if changes:
         record(
@@ -74,7 +81,7 @@ def search_people(query: str, page: int, per_page: int = 25) -> Pagination:
     stmt = sa.select(Person).order_by(Person.name, Person.id)
     words = query.split()
     for word in words:
-        pattern = f"%{_escape_like(word.lower())}%"
+        pattern = f"%{escape_like(word.lower())}%"
         stmt = stmt.where(
             sa.or_(
                 sa.func.lower(Person.name).like(pattern, escape="\\"),
@@ -84,10 +91,6 @@ def search_people(query: str, page: int, per_page: int = 25) -> Pagination:
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def audit_log(page: int, action_prefix: str = "", per_page: int = 50) -> Pagination:
     stmt = (
         sa.select(AuditEvent)
@@ -95,5 +98,5 @@ def audit_log(page: int, action_prefix: str = "", per_page: int = 50) -> Paginat
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     )
     if action_prefix:
-        stmt = stmt.where(AuditEvent.action.like(f"{_escape_like(action_prefix)}%", escape="\\"))
+        stmt = stmt.where(AuditEvent.action.like(f"{escape_like(action_prefix)}%", escape="\\"))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -15,52 +14,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from program.db import CreatedAtMixin, UTCDateTime, str_enum
 from program.extensions import db
+from program.people.stages import CareerStage
 
 if TYPE_CHECKING:
     from program.programs.models import Membership
-
-
-class CareerStage(enum.Enum):
-    """Career stages, declared in career order: the order is the scale used for stage gaps."""
-
-    MS1 = "MS1"
-    MS2 = "MS2"
-    MS3 = "MS3"
-    MS4 = "MS4"
-    PGY1 = "PGY1"
-    PGY2 = "PGY2"
-    PGY3 = "PGY3"
-    PGY4 = "PGY4"
-    PGY5 = "PGY5"
-    PGY6 = "PGY6"
-    PGY7 = "PGY7"
-    FELLOW = "fellow"
-    JUNIOR_FACULTY = "junior_faculty"
-    MID_CAREER_FACULTY = "mid_career_faculty"
-    SENIOR_FACULTY = "senior_faculty"
-    STAFF = "staff"
-
-    @property
-    def rank(self) -> int:
-        return _STAGE_RANK[self]
-
-    @property
-    def label(self) -> str:
-        return _STAGE_LABELS.get(self, self.value)
-
-    def gap(self, other: CareerStage) -> int:
-        """How many steps apart two stages are on the scale (always >= 0)."""
-        return abs(self.rank - other.rank)
-
-
-_STAGE_RANK = {stage: index for index, stage in enumerate(CareerStage)}
-_STAGE_LABELS = {
-    CareerStage.FELLOW: "Fellow",
-    CareerStage.JUNIOR_FACULTY: "Junior faculty",
-    CareerStage.MID_CAREER_FACULTY: "Mid-career faculty",
-    CareerStage.SENIOR_FACULTY: "Senior faculty",
-    CareerStage.STAFF: "Staff",
-}
 
 
 class Department(db.Model):

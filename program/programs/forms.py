@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     IntegerField,
     SelectField,
@@ -69,3 +70,58 @@ class AddCoordinatorForm(FlaskForm):
         validators=[Optional(), Length(max=200)],
     )
     submit = SubmitField("Make coordinator")
+
+
+class TermForm(FlaskForm):
+    name = StringField(
+        "Name", description="For example “Fall 2026”.", validators=[DataRequired(), Length(max=120)]
+    )
+    starts_on = DateField("Starts on", validators=[InputRequired(message="Give the first day.")])
+    ends_on = DateField("Ends on", validators=[InputRequired(message="Give the last day.")])
+    submit = SubmitField("Save term")
+
+
+class CohortForm(FlaskForm):
+    name = StringField(
+        "New cohort",
+        description="For example “PGY-1”.",
+        validators=[DataRequired(), Length(max=120)],
+    )
+    submit = SubmitField("Add cohort")
+
+
+class MoveCohortForm(FlaskForm):
+    cohort = SelectField("Cohort", coerce=str)
+    submit = SubmitField("Move")
+
+
+class EndMembershipForm(FlaskForm):
+    reason = StringField(
+        "Why",
+        description="For example “Left the program”.",
+        validators=[DataRequired(), Length(max=200)],
+    )
+    submit = SubmitField("End membership")
+
+
+class PeopleFilterForm(FlaskForm):
+    """The people list's filters, read from the query string (a GET form has no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Name or e-mail", validators=[Optional(), Length(max=200)])
+    role = SelectField("Role", validators=[Optional()])
+    cohort = SelectField("Cohort", validators=[Optional()])
+    department = SelectField("Department", validators=[Optional()])
+    stage = SelectField("Stage", validators=[Optional()])
+    track = SelectField(
+        "Track",
+        choices=[
+            SelectChoice("", "Any"),
+            SelectChoice("formal", "Formal mentoring"),
+            SelectChoice("coffee", "Coffee chats"),
+        ],
+        validators=[Optional()],
+    )
+    submit = SubmitField("Filter")

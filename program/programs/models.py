@@ -82,6 +82,10 @@ class Membership(CreatedAtMixin, db.Model):
         sa.ForeignKey("program.id", ondelete="CASCADE"), index=True
     )
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
+    # Which tracks this person is part of in the program (eligibility, from the roster): the
+    # formal track assigns mentors; the coffee track still needs the person's own opt-in.
+    formal_track: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    coffee_track: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     end_reason: Mapped[str | None] = mapped_column(sa.String(200))
 

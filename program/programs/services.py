@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask_sqlalchemy.pagination import Pagination
 
 from program.accounts.services import send_invitation
 from program.audit.services import record
-from program.db import DomainError, utc_now
+from program.db import DomainError, escape_like, utc_now
 from program.extensions import db
-from program.people.models import Person
+from program.people.models import CareerStage, Department, Person
 from program.people.services import create_person, validate_email_address
-from program.programs.models import DepartmentPreference, Membership, Program, Role
+from program.programs.models import (
+    Cohort,
+    CohortMember,
+    DepartmentPreference,
+    Membership,
+    Program,
+    Role,
+    Term,
+)
 
 PROGRAM_FIELDS = (
     "name",
@@ -182,3 +192,109 @@ def role_counts(program: Program) -> dict[Role, int]:
     counts = dict.fromkeys(Role, 0)
     counts.update({role: count for role, count in rows})
     return counts
+
+
+@dataclass
+class PersonInProgram:
+    person: Person
+    roles: list[Role]
+    cohort: str
+    formal: bool
+    coffee: bool
+
+
+@dataclass
+class PeopleFilters:
+    q: str = ""
+    role: Role | None = None
+    cohort_id: int | None = None
+    department_id: int | None = None
+    stage: CareerStage | None = None
+    track: str = ""
+
+
+def people_in_program(
+    program: Program, term: Term | None, filters: PeopleFilters, page: int, per_page: int = 50
+) -> tuple[Pagination, list[PersonInProgram]]:
+    """A page of the program's current people, filtered; three queries whatever the page size."""
+    members = sa.select(Membership.person_id).where(
+        Membership.program_id == program.id,
+        Membership.ended_at.is_(None),
+        Membership.role != Role.COORDINATOR,
+    )
+    if filters.role is not None:
+        members = members.where(Membership.role == filters.role)
+    if filters.track == "formal":
+        members = members.where(Membership.formal_track.is_(True))
+    elif filters.track == "coffee":
+        members = members.where(Membership.coffee_track.is_(True))
+    stmt = sa.select(Person).where(Person.id.in_(members)).order_by(Person.name, Person.id)
+    if filters.department_id is not None:
+        stmt = stmt.where(Person.department_id == filters.department_id)
+    if filters.stage is not None:
+        stmt = stmt.where(Person.stage == filters.stage)
+    if filters.cohort_id is not None:
+        stmt = stmt.where(
+            Person.id.in_(
+                sa.select(CohortMember.person_id).where(CohortMember.cohort_id == filters.cohort_id)
+            )
+        )
+    for word in filters.q.split():
+        pattern = f"%{escape_like(word.lower())}%"
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(Person.name).like(pattern, escape="\\"),
+                Person.email.like(pattern, escape="\\"),
+            )
+        )
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    ids = [p.id for p in pagination.items]
+    roles: dict[int, list[Membership]] = {}
+    for m in db.session.scalars(
+        sa.select(Membership).where(
+            Membership.program_id == program.id,
+            Membership.person_id.in_(ids),
+            Membership.ended_at.is_(None),
+            Membership.role != Role.COORDINATOR,
+        )
+    ):
+        roles.setdefault(m.person_id, []).append(m)
+    cohorts: dict[int, str] = {}
+    if term is not None:
+        cohorts = dict(
+            db.session.execute(
+                sa.select(CohortMember.person_id, Cohort.name)
+                .join(Cohort, Cohort.id == CohortMember.cohort_id)
+                .where(CohortMember.term_id == term.id, CohortMember.person_id.in_(ids))
+            ).all()
+        )
+    rows = [
+        PersonInProgram(
+            person=p,
+            roles=sorted(
+                (m.role for m in roles.get(p.id, [])), key=lambda r: r.value, reverse=True
+            ),
+            cohort=cohorts.get(p.id, ""),
+            formal=any(m.formal_track for m in roles.get(p.id, [])),
+            coffee=any(m.coffee_track for m in roles.get(p.id, [])),
+        )
+        for p in pagination.items
+    ]
+    return pagination, rows
+
+
+def program_departments(program: Program) -> list[Department]:
+    """Departments of the program's current people, for the people list's filter."""
+    return list(
+        db.session.scalars(
+            sa.select(Department)
+            .where(
+                Department.id.in_(
+                    sa.select(Person.department_id)
+                    .join(Membership, Membership.person_id == Person.id)
+                    .where(Membership.program_id == program.id, Membership.ended_at.is_(None))
+                )
+            )
+            .order_by(Department.name)
+        )
+    )

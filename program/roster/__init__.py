@@ -1,0 +1,1 @@
+"""Roster import and export: a term's people from the registrar's spreadsheet, and back."""

@@ -1,0 +1,524 @@
+"""Roster import: compare a parsed file with the program's people, then apply it all or nothing.
+
+`plan_import` only reads: it says, row by row, who would be added, who changes (old and new
+values) and who is unchanged, and lists current members missing from the file. `apply_import`
+re-plans inside the caller's transaction and writes everything with a handful of bulk queries;
+the request or command around it commits once. Importing the same file twice writes nothing.
+
+Privacy: a person with an account who is not (yet) in this program joins it, but the preview
+never shows their stored details and the import never overwrites them, so one program's
+coordinator learns nothing of another program's people.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from program.accounts.services import invitation
+from program.audit.services import record
+from program.db import DomainError, utc_now
+from program.extensions import db
+from program.messages.services import queue_messages
+from program.people.models import Department, Person
+from program.programs.models import Cohort, CohortMember, Membership, Program, Role, Term
+from program.roster.models import RosterUpload
+from program.roster.parsing import (
+    COLUMN_LABELS,
+    TRACKS,
+    ParsedRoster,
+    Problem,
+    RosterFileError,
+    RosterRow,
+    parse_roster,
+)
+
+CHUNK = 500  # rows per IN (...) query: well under every database's parameter limit
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: str
+    new: str
+
+    @property
+    def label(self) -> str:
+        return COLUMN_LABELS.get(self.field, self.field)
+
+
+@dataclass
+class RowPlan:
+    row: RosterRow
+    person_id: int | None = None
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Missing:
+    person_id: int
+    name: str
+    email: str
+    roles: tuple[str, ...]
+
+
+@dataclass
+class ImportPlan:
+    parsed: ParsedRoster
+    to_add: list[RowPlan] = field(default_factory=list)  # new accounts
+    to_join: list[RowPlan] = field(default_factory=list)  # existing accounts new to this program
+    to_change: list[RowPlan] = field(default_factory=list)
+    unchanged: list[RowPlan] = field(default_factory=list)
+    not_in_file: list[Missing] = field(default_factory=list)
+    new_departments: list[str] = field(default_factory=list)
+    new_cohorts: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return self.parsed.errors
+
+    @property
+    def warnings(self) -> list[Problem]:
+        notes = [
+            Problem(None, "department", f"“{name}” is a new department; it will be created.", False)
+            for name in self.new_departments
+        ]
+        notes += [
+            Problem(
+                None, "cohort", f"“{name}” is a new cohort of this term; it will be created.", False
+            )
+            for name in self.new_cohorts
+        ]
+        return self.parsed.warnings + notes
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.to_add or self.to_join or self.to_change)
+
+    @property
+    def can_apply(self) -> bool:
+        return not self.errors and self.has_changes
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": len(self.parsed.rows) + len({p.row for p in self.errors if p.row}),
+            "added": len(self.to_add),
+            "joined": len(self.to_join),
+            "changed": len(self.to_change),
+            "unchanged": len(self.unchanged),
+            "not_in_file": len(self.not_in_file),
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "blank_rows": self.parsed.blank_rows,
+        }
+
+
+def _chunks(items: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _by_email(emails: list[str]) -> dict[str, Person]:
+    found: dict[str, Person] = {}
+    for chunk in _chunks(emails):
+        for person in db.session.scalars(sa.select(Person).where(Person.email.in_(chunk))):
+            found[person.email] = person
+    return found
+
+
+def _stage_text(person: Person) -> str:
+    return person.stage.label if person.stage else ""
+
+
+def _tracks_text(tracks: Iterable[str]) -> str:
+    tracks = set(tracks)
+    if tracks >= set(TRACKS):
+        return "both"
+    return ", ".join(sorted(tracks)) or "none"
+
+
+@dataclass
+class _ProgramState:
+    """What the database holds for this program and term, loaded in a few aggregate queries."""
+
+    memberships: dict[int, dict[Role, Membership]]
+    cohort_of: dict[int, str]
+    cohorts: dict[str, Cohort]
+    departments: dict[str, Department]
+
+
+def _load_state(program: Program, term: Term) -> _ProgramState:
+    memberships: dict[int, dict[Role, Membership]] = {}
+    for membership in db.session.scalars(
+        sa.select(Membership).where(Membership.program_id == program.id)
+    ):
+        memberships.setdefault(membership.person_id, {})[membership.role] = membership
+    cohorts = {
+        c.name.casefold(): c
+        for c in db.session.scalars(sa.select(Cohort).where(Cohort.term_id == term.id))
+    }
+    cohort_of = {
+        person_id: name
+        for person_id, name in db.session.execute(
+            sa.select(CohortMember.person_id, Cohort.name)
+            .join(Cohort, Cohort.id == CohortMember.cohort_id)
+            .where(CohortMember.term_id == term.id)
+        )
+    }
+    departments = {d.name_key: d for d in db.session.scalars(sa.select(Department))}
+    return _ProgramState(memberships, cohort_of, cohorts, departments)
+
+
+def _file_roles(row: RosterRow) -> set[Role]:
+    return {Role(r) for r in row.roles}
+
+
+def _diff(row: RosterRow, person: Person, state: _ProgramState) -> list[FieldChange]:
+    """What importing `row` would change for a person already in this program."""
+    changes: list[FieldChange] = []
+    if row.name != person.name:
+        changes.append(FieldChange("name", person.name, row.name))
+    if row.department and Department.key_for(row.department) != (
+        person.department.name_key if person.department else None
+    ):
+        changes.append(FieldChange("department", person.department_name, row.department))
+    if row.stage is not None and row.stage != person.stage:
+        changes.append(FieldChange("stage", _stage_text(person), row.stage.label))
+    if row.interests and list(row.interests) != list(person.interests or []):
+        changes.append(
+            FieldChange("interests", "; ".join(person.interests or []), "; ".join(row.interests))
+        )
+    held = state.memberships.get(person.id, {})
+    current = {role for role, m in held.items() if m.ended_at is None}
+    added_roles = _file_roles(row) - current
+    if added_roles:
+        changes.append(
+            FieldChange(
+                "role",
+                ", ".join(sorted(r.value for r in current)) or "none",
+                ", ".join(sorted(r.value for r in current | added_roles)),
+            )
+        )
+    if row.tracks is not None:
+        for role in _file_roles(row) & current:
+            m = held[role]
+            now = {t for t, on in (("formal", m.formal_track), ("coffee", m.coffee_track)) if on}
+            if now != set(row.tracks):
+                changes.append(FieldChange("tracks", _tracks_text(now), _tracks_text(row.tracks)))
+                break
+    old_cohort = state.cohort_of.get(person.id, "")
+    if row.cohort and row.cohort.casefold() != old_cohort.casefold():
+        changes.append(FieldChange("cohort", old_cohort, row.cohort))
+    return changes
+
+
+def plan_import(program: Program, term: Term, parsed: ParsedRoster) -> ImportPlan:
+    """Compare the parsed file with the database; reads only."""
+    plan = ImportPlan(parsed=parsed)
+    state = _load_state(program, term)
+    people = _by_email([row.email for row in parsed.rows])
+    for row in parsed.rows:
+        person = people.get(row.email)
+        if person is None:
+            plan.to_add.append(RowPlan(row))
+            continue
+        in_program = any(
+            role in (Role.TRAINEE, Role.MENTOR) or m.ended_at is None
+            for role, m in state.memberships.get(person.id, {}).items()
+        )
+        if not in_program:
+            plan.to_join.append(RowPlan(row, person.id))
+            continue
+        changes = _diff(row, person, state)
+        (plan.to_change if changes else plan.unchanged).append(RowPlan(row, person.id, changes))
+
+    in_file = {p.id for p in people.values()}
+    missing_ids = [
+        person_id
+        for person_id, roles in state.memberships.items()
+        if person_id not in in_file
+        and any(
+            role in (Role.TRAINEE, Role.MENTOR) and m.ended_at is None for role, m in roles.items()
+        )
+    ]
+    for chunk in _chunks(missing_ids):
+        for person in db.session.scalars(
+            sa.select(Person).where(Person.id.in_(chunk)).order_by(Person.name)
+        ):
+            roles = tuple(
+                sorted(
+                    role.value
+                    for role, m in state.memberships[person.id].items()
+                    if m.ended_at is None and role is not Role.COORDINATOR
+                )
+            )
+            plan.not_in_file.append(Missing(person.id, person.name, person.email, roles))
+    plan.not_in_file.sort(key=lambda m: (m.name.casefold(), m.email))
+
+    new_departments: dict[str, str] = {}
+    new_cohorts: dict[str, str] = {}
+    for row in parsed.rows:
+        if row.department and Department.key_for(row.department) not in state.departments:
+            new_departments.setdefault(Department.key_for(row.department), row.department)
+        if row.cohort and row.cohort.casefold() not in state.cohorts:
+            new_cohorts.setdefault(row.cohort.casefold(), row.cohort)
+    plan.new_departments = sorted(new_departments.values(), key=str.casefold)
+    plan.new_cohorts = sorted(new_cohorts.values(), key=str.casefold)
+    return plan
+
+
+def read_roster(data: bytes, filename: str) -> ParsedRoster:
+    """Parse an uploaded roster, refusing a file over the configured size first."""
+    limit = current_app.config["ROSTER_MAX_BYTES"]
+    if len(data) > limit:
+        raise RosterFileError(
+            f"The file is {len(data) / 1_000_000:.1f} MB; the limit is {limit / 1_000_000:.0f} MB."
+        )
+    if not data:
+        raise RosterFileError("The file is empty.")
+    return parse_roster(data, filename)
+
+
+def store_upload(
+    actor: Person, program: Program, term: Term, filename: str, data: bytes
+) -> RosterUpload:
+    """Keep an uploaded file for its preview and import; refuse it now if it cannot be read."""
+    _require_open(term)
+    try:
+        read_roster(data, filename)  # a file that cannot be read is refused before it is kept
+    except RosterFileError as exc:
+        raise DomainError(str(exc), field="file") from exc
+    upload = RosterUpload(
+        program_id=program.id,
+        term_id=term.id,
+        uploaded_by_id=actor.id,
+        filename=filename[-255:] or "roster",
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        content=data,
+    )
+    db.session.add(upload)
+    db.session.flush()
+    return upload
+
+
+def _require_open(term: Term) -> None:
+    if term.closed_at is not None:
+        raise DomainError(f"{term.name} is closed; reopen it to import a roster.")
+
+
+@dataclass
+class ImportResult:
+    plan: ImportPlan
+    counts: dict[str, int]
+
+
+def apply_import(
+    actor: Person | None,
+    program: Program,
+    term: Term,
+    parsed: ParsedRoster,
+    *,
+    upload: RosterUpload | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Apply a whole roster in the caller's transaction. Refuses (writing nothing) if any row has
+    an error; writes nothing at all when nothing would change."""
+    _require_open(term)
+    plan = plan_import(program, term, parsed)
+    if plan.errors:
+        raise DomainError(
+            f"The file has {len(plan.errors)} problem(s) to fix first; nothing was imported."
+        )
+    counts = plan.counts()
+    if not plan.has_changes:
+        return ImportResult(plan, counts)
+
+    state = _load_state(program, term)
+    departments = _ensure_departments(plan, state)
+    cohorts = _ensure_cohorts(plan, term, state)
+    step = _progress_counter(progress)
+
+    # New people, memberships, cohort places and invitations go in as bulk inserts: an import of
+    # thousands of rows is a handful of statements rather than thousands of ORM flushes.
+    new_ids = _insert_people(plan.to_add, departments)
+    for item in plan.to_add:
+        item.person_id = new_ids[item.row.email]
+
+    people: dict[int, Person] = {}
+    existing_ids = [i.person_id for i in plan.to_join + plan.to_change if i.person_id]
+    for chunk in _chunks(existing_ids):
+        people.update(
+            {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(chunk)))}
+        )
+    for item in plan.to_join:
+        _fill_blanks(people[item.person_id], item.row, departments)
+    for item in plan.to_change:
+        _update_person(people[item.person_id], item.row, departments)
+
+    new_memberships: list[dict[str, Any]] = []
+    moves: list[tuple[int, Cohort]] = []
+    for item in plan.to_add + plan.to_join + plan.to_change:
+        new_memberships += _apply_memberships(program, item.person_id, item.row, state)
+        if item.row.cohort:
+            cohort = cohorts[item.row.cohort.casefold()]
+            current = state.cohort_of.get(item.person_id)
+            if current is None or current.casefold() != cohort.name.casefold():
+                moves.append((item.person_id, cohort))
+        step()
+    if new_memberships:
+        db.session.execute(sa.insert(Membership), new_memberships)
+    _place_in_cohorts(term, moves)
+    db.session.flush()
+
+    # Everyone new gets an invitation, and so does anyone joining who never set a password.
+    to_invite = [
+        people[i.person_id]
+        for i in plan.to_join
+        if not people[i.person_id].password_hash and people[i.person_id].active
+    ]
+    for chunk in _chunks([i.person_id for i in plan.to_add]):
+        to_invite += db.session.scalars(sa.select(Person).where(Person.id.in_(chunk)))
+    queue_messages([invitation(person, actor, program.name) for person in to_invite])
+
+    if upload is not None:
+        upload.applied_at = utc_now()
+        upload.summary = counts
+    record(
+        actor,
+        "roster.imported",
+        upload if upload is not None else term,
+        program_id=program.id,
+        summary=(
+            f"Roster imported into {term.name}: {counts['added']} added, {counts['joined']} "
+            f"joined, {counts['changed']} changed, {counts['unchanged']} unchanged"
+        ),
+        details={**counts, "term_id": term.id, "file_sha256": upload.sha256 if upload else None},
+    )
+    return ImportResult(plan, counts)
+
+
+def _progress_counter(progress: Callable[[int], None] | None) -> Callable[[], None]:
+    def step() -> None:
+        if progress is not None:
+            progress(1)
+
+    return step
+
+
+def _ensure_departments(plan: ImportPlan, state: _ProgramState) -> dict[str, Department]:
+    for name in plan.new_departments:
+        department = Department(name=name, name_key=Department.key_for(name))
+        db.session.add(department)
+        state.departments[department.name_key] = department
+    db.session.flush()
+    return state.departments
+
+
+def _ensure_cohorts(plan: ImportPlan, term: Term, state: _ProgramState) -> dict[str, Cohort]:
+    for name in plan.new_cohorts:
+        cohort = Cohort(term_id=term.id, name=name)
+        db.session.add(cohort)
+        state.cohorts[name.casefold()] = cohort
+    db.session.flush()
+    return state.cohorts
+
+
+def _department_id(row: RosterRow, departments: dict[str, Department]) -> int | None:
+    return departments[Department.key_for(row.department)].id if row.department else None
+
+
+def _fill_blanks(person: Person, row: RosterRow, departments: dict[str, Department]) -> None:
+    """An account from elsewhere: complete what it lacks, never overwrite what it has."""
+    if person.department_id is None and row.department:
+        person.department_id = _department_id(row, departments)
+    if person.stage is None and row.stage is not None:
+        person.stage = row.stage
+    if not person.interests and row.interests:
+        person.interests = list(row.interests)
+
+
+def _update_person(person: Person, row: RosterRow, departments: dict[str, Department]) -> None:
+    person.name = row.name
+    if row.department:
+        person.department_id = _department_id(row, departments)
+    if row.stage is not None:
+        person.stage = row.stage
+    if row.interests:
+        person.interests = list(row.interests)
+
+
+def _insert_people(items: list[RowPlan], departments: dict[str, Department]) -> dict[str, int]:
+    """Insert new accounts in bulk; their ids by e-mail."""
+    if not items:
+        return {}
+    rows = [
+        {
+            "email": item.row.email,
+            "name": item.row.name,
+            "department_id": _department_id(item.row, departments),
+            "stage": item.row.stage,
+            "interests": list(item.row.interests),
+            "security_stamp": secrets.token_hex(16),
+        }
+        for item in items
+    ]
+    ids: dict[str, int] = {}
+    for chunk in _chunks(rows):
+        result = db.session.execute(
+            sa.insert(Person).returning(Person.id, Person.email, sort_by_parameter_order=True),
+            chunk,
+        )
+        ids.update({email: person_id for person_id, email in result})
+    return ids
+
+
+def _apply_memberships(
+    program: Program, person_id: int, row: RosterRow, state: _ProgramState
+) -> list[dict[str, Any]]:
+    """Reopen or update held roles in place; return the rows of roles to insert."""
+    held = state.memberships.setdefault(person_id, {})
+    new_rows = []
+    tracks = row.tracks if row.tracks is not None else frozenset(TRACKS)
+    for role in _file_roles(row):
+        membership = held.get(role)
+        if membership is None:
+            new_rows.append(
+                {
+                    "person_id": person_id,
+                    "program_id": program.id,
+                    "role": role,
+                    "formal_track": "formal" in tracks,
+                    "coffee_track": "coffee" in tracks,
+                }
+            )
+            continue
+        if membership.ended_at is not None:
+            membership.ended_at = None
+            membership.end_reason = None
+        if row.tracks is not None:
+            membership.formal_track = "formal" in row.tracks
+            membership.coffee_track = "coffee" in row.tracks
+    return new_rows
+
+
+def _place_in_cohorts(term: Term, moves: list[tuple[int, Cohort]]) -> None:
+    """Put each person in their cohort of the term, leaving any other cohort of that term."""
+    if not moves:
+        return
+    for chunk in _chunks([person_id for person_id, _ in moves]):
+        db.session.execute(
+            sa.delete(CohortMember).where(
+                CohortMember.term_id == term.id, CohortMember.person_id.in_(chunk)
+            )
+        )
+    db.session.execute(
+        sa.insert(CohortMember),
+        [{"cohort_id": c.id, "term_id": term.id, "person_id": p} for p, c in moves],
+    )

@@ -1,10 +1,13 @@
-"""A small demo institution, Riverside School of Medicine: an admin, a dean, one program with a coordinator, a mentor and two
-trainees. Everything is created through the services, as a coordinator's actions would be.
+"""A small demo institution, Riverside School of Medicine: an admin, a dean, and the Internal
+Medicine Residency with a coordinator, a current term and its roster (a mentor and two trainees).
 
-Idempotent: if the demo admin exists, nothing is added, so re-running keeps the data.
+Everything is created through the services, the roster through the same importer a coordinator
+uses. Idempotent: if the demo admin exists, nothing is added, so re-running keeps the data.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 import sqlalchemy as sa
 
@@ -12,46 +15,27 @@ from program.admin.services import update_settings
 from program.extensions import db
 from program.people.models import CareerStage, Person
 from program.people.services import create_person
-from program.programs.models import Role
+from program.programs.models import Program, Role, Term
 from program.programs.services import create_program, grant_role
+from program.programs.terms import create_term
+from program.roster.parsing import parse_roster
+from program.roster.services import apply_import
 
 DEMO_PASSWORD = "hallway-demo"  # noqa: S105  (printed for the demo, never used in production)
 DEMO_DOMAIN = "demo.example.edu"
 
-PEOPLE = [
-    # (key, name, department, stage, interests)
-    ("admin", "Avery Admin", "Medical Education", CareerStage.STAFF, []),
-    ("dean", "Dana Okafor", "Dean's Office", CareerStage.SENIOR_FACULTY, ["education research"]),
-    ("coordinator", "Carmen Reyes", "Internal Medicine", CareerStage.STAFF, []),
-    (
-        "mentor",
-        "Dr. Miguel Santos",
-        "Cardiology",
-        CareerStage.MID_CAREER_FACULTY,
-        ["heart failure", "medical education", "wellness"],
-    ),
-    (
-        "trainee1",
-        "Priya Natarajan",
-        "Internal Medicine",
-        CareerStage.PGY1,
-        ["cardiology", "medical education"],
-    ),
-    (
-        "trainee2",
-        "Jonah Whitfield",
-        "Internal Medicine",
-        CareerStage.PGY2,
-        ["global health", "wellness"],
-    ),
+STAFF = [
+    # (key, name, department, stage)
+    ("admin", "Avery Admin", "Medical Education", CareerStage.STAFF),
+    ("dean", "Dana Okafor", "Dean's Office", CareerStage.SENIOR_FACULTY),
+    ("coordinator", "Carmen Reyes", "Internal Medicine", CareerStage.STAFF),
 ]
 
-ROLES = {
-    "coordinator": Role.COORDINATOR,
-    "mentor": Role.MENTOR,
-    "trainee1": Role.TRAINEE,
-    "trainee2": Role.TRAINEE,
-}
+ROSTER = f"""Email Address,Full name,Role,Department,PGY,Cohort,Interests,Tracks
+mentor@{DEMO_DOMAIN},Dr. Miguel Santos,mentor,Cardiology,Mid-career faculty,,heart failure; medical education; wellness,both
+trainee1@{DEMO_DOMAIN},Priya Natarajan,trainee,Internal Medicine,PGY-1,PGY-1,cardiology; medical education,both
+trainee2@{DEMO_DOMAIN},Jonah Whitfield,trainee,Internal Medicine,PGY-2,PGY-2,global health; wellness,both
+"""  # noqa: E501  (a roster file, kept as its lines)
 
 
 def email_for(key: str) -> str:
@@ -69,30 +53,30 @@ def demo_logins() -> list[tuple[str, str]]:
     ]
 
 
-def seed_demo() -> bool:
+def current_term_dates(today: date) -> tuple[str, date, date]:
+    """The academic term around `today`: Fall (August to December) or Spring (January to June)."""
+    if today.month >= 7:
+        return f"Fall {today.year}", date(today.year, 8, 1), date(today.year, 12, 31)
+    return f"Spring {today.year}", date(today.year, 1, 1), date(today.year, 6, 30)
+
+
+def seed_demo(today: date | None = None) -> bool:
     """Create the demo institution unless it is there already; True if it was created."""
     if db.session.scalar(sa.select(Person.id).where(Person.email == email_for("admin"))):
         return False
-    people: dict[str, Person] = {}
-    for key, name, department, stage, interests in PEOPLE:
-        person = create_person(
-            None,
-            email=email_for(key),
-            name=name,
-            department=department,
-            stage=stage,
-            interests=interests,
+    staff: dict[str, Person] = {}
+    for key, name, department, stage in STAFF:
+        staff[key] = create_person(
+            None, email=email_for(key), name=name, department=department, stage=stage
         )
-        person.set_password(DEMO_PASSWORD)
-        people[key] = person
-    people["admin"].is_admin = True
-    people["dean"].is_dean = True
-    admin = people["admin"]
+    admin = staff["admin"]
+    admin.is_admin = True
+    staff["dean"].is_dean = True
     update_settings(
         admin,
         name="Riverside School of Medicine",
         suppression_threshold=10,
-        mail_sender="mentoring@demo.example.edu",
+        mail_sender=f"mentoring@{DEMO_DOMAIN}",
     )
     program = create_program(
         admin,
@@ -103,7 +87,21 @@ def seed_demo() -> bool:
             "resident and monthly coffee chats across departments.",
         },
     )
-    for key, role in ROLES.items():
-        grant_role(admin, program, people[key], role)
+    coordinator = staff["coordinator"]
+    grant_role(admin, program, coordinator, Role.COORDINATOR)
+    name, starts_on, ends_on = current_term_dates(today or date.today())
+    term = create_term(coordinator, program, name, starts_on, ends_on)
+    import_roster(coordinator, program, term, ROSTER.encode("utf-8"))
+    for person in db.session.scalars(
+        sa.select(Person).where(Person.email.like(f"%@{DEMO_DOMAIN}"))
+    ):
+        person.set_password(DEMO_PASSWORD)
     db.session.flush()
     return True
+
+
+def import_roster(actor: Person, program: Program, term: Term, data: bytes) -> None:
+    parsed = parse_roster(data, "demo-roster.csv")
+    if parsed.errors:
+        raise ValueError(f"the demo roster has problems: {parsed.errors}")
+    apply_import(actor, program, term, parsed)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from program import create_app
+from program.audit.models import AuditEvent
 from program.extensions import db
 from program.people.models import Person
-from program.programs.models import Membership, Program, Role
+from program.programs.models import Cohort, Membership, Program, Role
 from seed.demo import DEMO_PASSWORD, demo_logins
 from tests.conftest import login, make_config, text_of
 
@@ -33,6 +34,11 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
         ).all()
         assert dict(roles) == {Role.COORDINATOR: 1, Role.MENTOR: 1, Role.TRAINEE: 2}
         people = db.session.scalar(sa.select(sa.func.count()).select_from(Person))
+        # The roster came in through the importer, into a term with its cohorts.
+        assert db.session.scalar(
+            sa.select(AuditEvent.action).where(AuditEvent.action == "roster.imported")
+        )
+        assert set(db.session.scalars(sa.select(Cohort.name))) == {"PGY-1", "PGY-2"}
         db.engine.dispose()
     assert people == 6
 

@@ -78,7 +78,7 @@ def _serializer_for(secret: str, purpose: LinkPurpose) -> URLSafeTimedSerializer
     return URLSafeTimedSerializer(secret, salt=f"hallway-{purpose.value}")
 
 
-def _stamp_digest(person: Person) -> str:
+def _stamp_digest(person: Any) -> str:
     return hashlib.sha256(person.security_stamp.encode()).hexdigest()[:20]
 
 
@@ -88,7 +88,7 @@ def _max_age(purpose: LinkPurpose) -> timedelta:
     return timedelta(hours=current_app.config["PASSWORD_RESET_MAX_AGE_HOURS"])
 
 
-def make_link_token(person: Person, purpose: LinkPurpose) -> str:
+def make_link_token(person: Any, purpose: LinkPurpose) -> str:
     return _serializer(purpose).dumps({"p": person.id, "s": _stamp_digest(person)})
 
 
@@ -120,8 +120,11 @@ def set_password_with_token(token: str, purpose: LinkPurpose, password: str) -> 
     return person
 
 
-def invitation(person: Person, invited_by: Person | None, program_name: str = "") -> dict[str, Any]:
-    """The rendered invitation to set a password (its link expires and works once)."""
+def invitation(person: Any, invited_by: Person | None, program_name: str = "") -> dict[str, Any]:
+    """The rendered invitation to set a password (its link expires and works once).
+
+    `person` is a Person or anything with its id, email, name and security_stamp.
+    """
     token = make_link_token(person, LinkPurpose.INVITATION)
     return render_message(
         person,

@@ -30,7 +30,7 @@ MESSAGE_KINDS = frozenset(
 
 
 def render_message(
-    recipient: Person,
+    recipient: Any,
     kind: str,
     *,
     template: str,
@@ -39,6 +39,8 @@ def render_message(
     dedupe_key: str | None = None,
 ) -> dict[str, Any]:
     """Render `email/<template>.{txt,html}` into the column values of an outbox row.
+
+    `recipient` is a Person, or any record with its id and e-mail (a person inserted in bulk).
 
     The subject is the text template's first line. HTML bodies are autoescaped by Jinja, so names
     and notes from users can never inject markup into an e-mail. E-mail templates see only the

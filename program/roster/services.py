@@ -26,7 +26,7 @@ from program.audit.services import record
 from program.db import DomainError, utc_now
 from program.extensions import db
 from program.messages.services import queue_messages
-from program.people.models import Department, Person
+from program.people.models import CareerStage, Department, Person
 from program.programs.models import Cohort, CohortMember, Membership, Program, Role, Term
 from program.roster.models import RosterUpload
 from program.roster.parsing import (
@@ -124,16 +124,46 @@ def _chunks(items: list[Any]) -> Iterator[list[Any]]:
         yield items[start : start + CHUNK]
 
 
-def _by_email(emails: list[str]) -> dict[str, Person]:
-    found: dict[str, Person] = {}
+@dataclass(frozen=True)
+class StoredPerson:
+    """What the import compares against, read as plain columns (loading thousands of full
+    ORM objects only to compare them costs seconds on PostgreSQL)."""
+
+    id: int
+    email: str
+    name: str
+    department_key: str | None
+    department_name: str
+    stage: CareerStage | None
+    interests: list[str]
+    has_password: bool
+    active: bool
+
+
+def _by_email(emails: list[str]) -> dict[str, StoredPerson]:
+    found: dict[str, StoredPerson] = {}
+    columns = (
+        Person.id,
+        Person.email,
+        Person.name,
+        Department.name_key,
+        Department.name,
+        Person.stage,
+        Person.interests,
+        Person.password_hash.is_not(None),
+        Person.active,
+    )
     for chunk in _chunks(emails):
-        for person in db.session.scalars(sa.select(Person).where(Person.email.in_(chunk))):
-            found[person.email] = person
+        rows = db.session.execute(
+            sa.select(*columns)
+            .outerjoin(Department, Department.id == Person.department_id)
+            .where(Person.email.in_(chunk))
+        )
+        for r in rows:
+            found[r[1]] = StoredPerson(
+                r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6] or [], bool(r[7]), bool(r[8])
+            )
     return found
-
-
-def _stage_text(person: Person) -> str:
-    return person.stage.label if person.stage else ""
 
 
 def _tracks_text(tracks: Iterable[str]) -> str:
@@ -179,17 +209,16 @@ def _file_roles(row: RosterRow) -> set[Role]:
     return {Role(r) for r in row.roles}
 
 
-def _diff(row: RosterRow, person: Person, state: _ProgramState) -> list[FieldChange]:
+def _diff(row: RosterRow, person: StoredPerson, state: _ProgramState) -> list[FieldChange]:
     """What importing `row` would change for a person already in this program."""
     changes: list[FieldChange] = []
     if row.name != person.name:
         changes.append(FieldChange("name", person.name, row.name))
-    if row.department and Department.key_for(row.department) != (
-        person.department.name_key if person.department else None
-    ):
+    if row.department and Department.key_for(row.department) != person.department_key:
         changes.append(FieldChange("department", person.department_name, row.department))
     if row.stage is not None and row.stage != person.stage:
-        changes.append(FieldChange("stage", _stage_text(person), row.stage.label))
+        old = person.stage.label if person.stage else ""
+        changes.append(FieldChange("stage", old, row.stage.label))
     if row.interests and list(row.interests) != list(person.interests or []):
         changes.append(
             FieldChange("interests", "; ".join(person.interests or []), "; ".join(row.interests))
@@ -347,9 +376,9 @@ def apply_import(
 
     # New people, memberships, cohort places and invitations go in as bulk inserts: an import of
     # thousands of rows is a handful of statements rather than thousands of ORM flushes.
-    new_ids = _insert_people(plan.to_add, departments)
-    for item in plan.to_add:
-        item.person_id = new_ids[item.row.email]
+    new_people = _insert_people(plan.to_add, departments)
+    for item, invitee in zip(plan.to_add, new_people, strict=True):
+        item.person_id = invitee.id
 
     people: dict[int, Person] = {}
     existing_ids = [i.person_id for i in plan.to_join + plan.to_change if i.person_id]
@@ -378,13 +407,12 @@ def apply_import(
     db.session.flush()
 
     # Everyone new gets an invitation, and so does anyone joining who never set a password.
-    to_invite = [
+    to_invite: list[Person | Invitee] = [
         people[i.person_id]
         for i in plan.to_join
         if not people[i.person_id].password_hash and people[i.person_id].active
     ]
-    for chunk in _chunks([i.person_id for i in plan.to_add]):
-        to_invite += db.session.scalars(sa.select(Person).where(Person.id.in_(chunk)))
+    to_invite += new_people
     queue_messages([invitation(person, actor, program.name) for person in to_invite])
 
     if upload is not None:
@@ -454,10 +482,18 @@ def _update_person(person: Person, row: RosterRow, departments: dict[str, Depart
         person.interests = list(row.interests)
 
 
-def _insert_people(items: list[RowPlan], departments: dict[str, Department]) -> dict[str, int]:
-    """Insert new accounts in bulk; their ids by e-mail."""
-    if not items:
-        return {}
+@dataclass(frozen=True)
+class Invitee:
+    """Just what an invitation needs of a person inserted in bulk."""
+
+    id: int
+    email: str
+    name: str
+    security_stamp: str
+
+
+def _insert_people(items: list[RowPlan], departments: dict[str, Department]) -> list[Invitee]:
+    """Insert new accounts in bulk, in the order given."""
     rows = [
         {
             "email": item.row.email,
@@ -469,14 +505,16 @@ def _insert_people(items: list[RowPlan], departments: dict[str, Department]) -> 
         }
         for item in items
     ]
-    ids: dict[str, int] = {}
+    invitees: list[Invitee] = []
     for chunk in _chunks(rows):
-        result = db.session.execute(
-            sa.insert(Person).returning(Person.id, Person.email, sort_by_parameter_order=True),
-            chunk,
+        ids = db.session.scalars(
+            sa.insert(Person).returning(Person.id, sort_by_parameter_order=True), chunk
+        ).all()
+        invitees += (
+            Invitee(person_id, row["email"], row["name"], row["security_stamp"])
+            for person_id, row in zip(ids, chunk, strict=True)
         )
-        ids.update({email: person_id for person_id, email in result})
-    return ids
+    return invitees
 
 
 def _apply_memberships(

@@ -33,7 +33,7 @@ def build_roster(rows: int) -> bytes:
         stage = "Assistant Professor" if role == "mentor" else STAGES[n % 6]
         lines.append(
             f"person{n:05d}@example.edu,Person {n:05d} Example,{role},Department {n % 12},"
-            f"\"{stage}\",Cohort {n % 6},interest {n % 30}; interest {n % 17},both"
+            f'"{stage}",Cohort {n % 6},interest {n % 30}; interest {n % 17},both'
         )
     return ("\n".join(lines) + "\n").encode("utf-8")
 
@@ -65,19 +65,22 @@ def main() -> None:
             parsed = read_roster(data, "roster.csv")
             plan = plan_import(program, term, parsed)
             preview_s = time.perf_counter() - started
-            assert not plan.errors, plan.errors[:3]
+            if plan.errors:
+                raise SystemExit(f"the generated roster has problems: {plan.errors[:3]}")
 
             started = time.perf_counter()
             result = apply_import(None, program, term, parsed)
             db.session.commit()
             commit_s = time.perf_counter() - started
-            assert result.counts["added"] == ROWS
+            if result.counts["added"] != ROWS:
+                raise SystemExit(f"expected {ROWS} people added: {result.counts}")
 
             started = time.perf_counter()
             again = apply_import(None, program, term, read_roster(data, "roster.csv"))
             db.session.commit()
             reimport_s = time.perf_counter() - started
-            assert again.counts["unchanged"] == ROWS
+            if again.counts["unchanged"] != ROWS:
+                raise SystemExit(f"expected a re-import to change nothing: {again.counts}")
 
         people = db.session.scalar(sa.text("SELECT count(*) FROM person"))
         db.session.close()  # PostgreSQL: a transaction left open would block the DROP below

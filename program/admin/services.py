@@ -12,6 +12,7 @@ from program.audit.services import record
 from program.db import DomainError, escape_like
 from program.extensions import db
 from program.people.models import Person
+from program.people.services import matches_name_or_email
 
 
 def get_settings() -> InstitutionSettings:
@@ -79,15 +80,7 @@ def update_settings(
 def search_people(query: str, page: int, per_page: int = 25) -> Pagination:
     """People whose name or e-mail contains `query`, by name, a page at a time."""
     stmt = sa.select(Person).order_by(Person.name, Person.id)
-    words = query.split()
-    for word in words:
-        pattern = f"%{escape_like(word.lower())}%"
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(Person.name).like(pattern, escape="\\"),
-                Person.email.like(pattern, escape="\\"),
-            )
-        )
+    stmt = stmt.where(*matches_name_or_email(query))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 

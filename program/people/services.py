@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from program.audit.services import record
-from program.db import DomainError
+from program.db import DomainError, escape_like
 from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus
 from program.people.models import CareerStage, Department, Person
@@ -148,3 +148,17 @@ def create_person(
     db.session.flush()
     record(actor, "person.created", person, summary=f"Account created for {address}")
     return person
+
+
+def matches_name_or_email(query: str) -> list[sa.ColumnElement[bool]]:
+    """Conditions for people whose name or e-mail contains every word of `query`."""
+    conditions = []
+    for word in query.split():
+        pattern = f"%{escape_like(word.lower())}%"
+        conditions.append(
+            sa.or_(
+                sa.func.lower(Person.name).like(pattern, escape="\\"),
+                Person.email.like(pattern, escape="\\"),
+            )
+        )
+    return conditions

@@ -10,10 +10,14 @@ from flask_sqlalchemy.pagination import Pagination
 
 from program.accounts.services import send_invitation
 from program.audit.services import record
-from program.db import DomainError, escape_like, utc_now
+from program.db import DomainError, utc_now
 from program.extensions import db
 from program.people.models import CareerStage, Department, Person
-from program.people.services import create_person, validate_email_address
+from program.people.services import (
+    create_person,
+    matches_name_or_email,
+    validate_email_address,
+)
 from program.programs.models import (
     Cohort,
     CohortMember,
@@ -239,14 +243,7 @@ def people_in_program(
                 sa.select(CohortMember.person_id).where(CohortMember.cohort_id == filters.cohort_id)
             )
         )
-    for word in filters.q.split():
-        pattern = f"%{escape_like(word.lower())}%"
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(Person.name).like(pattern, escape="\\"),
-                Person.email.like(pattern, escape="\\"),
-            )
-        )
+    stmt = stmt.where(*matches_name_or_email(filters.q))
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
     ids = [p.id for p in pagination.items]
     roles: dict[int, list[Membership]] = {}

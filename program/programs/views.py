@@ -44,7 +44,8 @@ from program.web import run_service
 bp = Blueprint("programs", __name__, url_prefix="/programs")
 
 
-def _term_or_404(program: Program, term_slug: str) -> Term:
+def term_or_404(program: Program, term_slug: str) -> Term:
+    """The program's term with this slug; 404 for any other, including another program's."""
     term = db.session.scalar(
         sa.select(Term).where(Term.program_id == program.id, Term.slug == term_slug)
     )
@@ -97,7 +98,7 @@ def new_term(program: Program) -> str | Response:
 @bp.route("/<slug>/terms/<term_slug>/")
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def term(program: Program, term_slug: str) -> str:
-    term = _term_or_404(program, term_slug)
+    term = term_or_404(program, term_slug)
     return render_template(
         "programs/term.html",
         program=program,
@@ -111,7 +112,7 @@ def term(program: Program, term_slug: str) -> str:
 @bp.route("/<slug>/terms/<term_slug>/edit", methods=["GET", "POST"])
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def edit_term(program: Program, term_slug: str) -> str | Response:
-    term = _term_or_404(program, term_slug)
+    term = term_or_404(program, term_slug)
     form = TermForm(obj=term)
     if form.validate_on_submit() and run_service(
         form,
@@ -130,7 +131,7 @@ def edit_term(program: Program, term_slug: str) -> str | Response:
 @bp.route("/<slug>/terms/<term_slug>/closed", methods=["POST"])
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def close_term(program: Program, term_slug: str) -> Response:
-    term = _term_or_404(program, term_slug)
+    term = term_or_404(program, term_slug)
     if ConfirmForm().validate_on_submit():
         closing = request.form.get("closed") == "1"
         set_term_closed(current_user, term, closing)
@@ -141,7 +142,7 @@ def close_term(program: Program, term_slug: str) -> Response:
 @bp.route("/<slug>/terms/<term_slug>/cohorts", methods=["POST"])
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def add_cohort(program: Program, term_slug: str) -> str | Response:
-    term = _term_or_404(program, term_slug)
+    term = term_or_404(program, term_slug)
     form = CohortForm()
     if form.validate_on_submit():
         cohort = run_service(form, create_cohort, current_user, term, form.name.data)
@@ -251,7 +252,7 @@ def person(program: Program, person_id: int) -> str:
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def move_person(program: Program, person_id: int, term_slug: str) -> Response:
     subject = _member_or_404(program, person_id)
-    term = _term_or_404(program, term_slug)
+    term = term_or_404(program, term_slug)
     form = MoveCohortForm()
     form.cohort.choices = [SelectChoice("", "No cohort")] + [
         SelectChoice(str(c.id), c.name) for c in term.cohorts

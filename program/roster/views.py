@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -12,6 +11,7 @@ from program.extensions import db
 from program.forms import ConfirmForm
 from program.permissions import Action, requires
 from program.programs.models import Program, Term
+from program.programs.views import term_or_404
 from program.roster.export import roster_csv, roster_rows, roster_xlsx
 from program.roster.forms import RosterUploadForm
 from program.roster.models import RosterUpload
@@ -23,15 +23,6 @@ bp = Blueprint("roster", __name__, url_prefix="/programs/<slug>/terms/<term_slug
 
 PREVIEW_LIMIT = 200  # rows shown per section; the counts always cover the whole file
 PROBLEM_LIMIT = 500
-
-
-def _term_or_404(program: Program, term_slug: str) -> Term:
-    term = db.session.scalar(
-        sa.select(Term).where(Term.program_id == program.id, Term.slug == term_slug)
-    )
-    if term is None:
-        abort(404)
-    return term
 
 
 def _upload_or_404(program: Program, term: Term, upload_id: int) -> RosterUpload:
@@ -48,7 +39,7 @@ def _limit_text() -> str:
 @bp.route("/import", methods=["GET", "POST"])
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def upload(program: Program, term_slug: str) -> str | Response:
-    term = _term_or_404(program, term_slug)
+    term = term_or_404(program, term_slug)
     form = RosterUploadForm()
     form.file.description = form.file.description.format(limit=_limit_text())
     if form.validate_on_submit():
@@ -69,7 +60,7 @@ def upload(program: Program, term_slug: str) -> str | Response:
 @bp.route("/import/<int:upload_id>", methods=["GET", "POST"])
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def preview(program: Program, term_slug: str, upload_id: int) -> str | Response:
-    term = _term_or_404(program, term_slug)
+    term = term_or_404(program, term_slug)
     stored = _upload_or_404(program, term, upload_id)
     form = ConfirmForm()
     try:
@@ -131,10 +122,10 @@ def _export(program: Program, term: Term, fmt: str) -> Response:
 @bp.route("/roster.csv")
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def export_csv(program: Program, term_slug: str) -> Response:
-    return _export(program, _term_or_404(program, term_slug), "csv")
+    return _export(program, term_or_404(program, term_slug), "csv")
 
 
 @bp.route("/roster.xlsx")
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def export_xlsx(program: Program, term_slug: str) -> Response:
-    return _export(program, _term_or_404(program, term_slug), "xlsx")
+    return _export(program, term_or_404(program, term_slug), "xlsx")

@@ -168,3 +168,30 @@ def empty_database_url(tmp_path: Path, database_url: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+class QueryCounter:
+    """Counts the SQL statements an app's engine runs while active (for "does not grow" tests)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.count = 0
+
+    def _count(self, *args: Any) -> None:
+        self.count += 1
+
+    def __enter__(self) -> QueryCounter:
+        with self.app.app_context():
+            self.engine = db.engine
+        sa.event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+def queries_for(client: FlaskClient, url: str) -> int:
+    with QueryCounter(client.application) as counter:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return counter.count

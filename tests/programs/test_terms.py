@@ -182,3 +182,23 @@ class TestCohortsAndPeople:
             )
         url = f"/programs/im/people/{other_coordinator.id}/memberships/{membership_id}/end"
         assert client.post(url, data={"reason": "coup"}).status_code == 404
+
+
+def test_page_queries_do_not_grow_with_the_number_of_people(app, client, make):
+    from tests.conftest import queries_for
+
+    program = coordinator_of_im(make, client)
+    term = make.term(program, slug="fall-2026", cohorts=("PGY-1",))
+    for _ in range(3):
+        make.trainee(program)
+    upload_id = make.roster_upload(program, term, make.person())
+    urls = [
+        "/programs/im/people",
+        "/programs/im/",
+        "/programs/im/terms/fall-2026/",
+        f"/programs/im/terms/fall-2026/import/{upload_id}",
+    ]
+    few = {url: queries_for(client, url) for url in urls}
+    for _ in range(40):
+        make.trainee(program)
+    assert {url: queries_for(client, url) for url in urls} == few

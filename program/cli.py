@@ -6,6 +6,8 @@ a request does.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -54,10 +56,37 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
         return
     click.echo(f"\nHallway is at http://{host}:{port}/  (Ctrl+C stops it)\n")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    # The demo serves plain http on this machine, where a Secure cookie would never come back.
-    app.config.update(DEMO=True, SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
+    # The demo serves plain http on this machine, where a Secure cookie would never come back,
+    # and its mail goes to files and the demo inbox, never out.
+    app.config.update(
+        DEMO=True, SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False, MAIL_TRANSPORT="file"
+    )
+    start_demo_worker(app)
     # `app.run` refuses to block inside the flask command, so serve with Werkzeug directly.
     run_simple(host, port, app, threaded=True)
+
+
+def start_demo_worker(app: Flask, every_seconds: float = 10.0) -> threading.Thread:
+    """In the demo, what cron would do: tick and send the outbox every few seconds."""
+    from program.checkins.schedule import schedule_due
+    from program.db import utc_now
+    from program.messages.sending import send_due
+
+    def work() -> None:
+        while True:
+            with app.app_context():
+                try:
+                    one_transaction(schedule_due)(utc_now())
+                    send_due()
+                except Exception:  # keep the demo serving; the error is in the log
+                    app.logger.exception("demo mail worker")
+                finally:
+                    db.session.remove()
+            time.sleep(every_seconds)
+
+    thread = threading.Thread(target=work, name="demo-mail", daemon=True)
+    thread.start()
+    return thread
 
 
 @click.command("create-admin")
@@ -86,9 +115,27 @@ def create_admin_command(email: str, name: str) -> None:
     click.echo(link)
 
 
+@click.command("tick")
+@with_appcontext
+@one_transaction
+def tick_command() -> None:
+    """Create what is due now: check-in prompts, reminders. Safe to run as often as you like."""
+    from program.checkins.schedule import schedule_due
+    from program.db import utc_now
+
+    counts = schedule_due(utc_now())
+    click.echo(
+        f"{counts['check_ins']} check-ins due, {counts['prompts']} prompts and "
+        f"{counts['reminders']} reminders queued."
+    )
+
+
 def register_commands(app: Flask) -> None:
+    from program.messages.cli import messages_cli
     from program.roster.cli import roster_cli
 
     app.cli.add_command(demo_command)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(roster_cli)
+    app.cli.add_command(messages_cli)
+    app.cli.add_command(tick_command)

@@ -86,6 +86,27 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         ),
         # Roster uploads larger than this are refused with a message (bytes).
         "ROSTER_MAX_BYTES": int(os.environ.get("HALLWAY_ROSTER_MAX_BYTES", str(5 * 1024 * 1024))),
+        # Check-ins: when the "did you meet?" prompt goes out after an intro, the one reminder
+        # after that, how long a link in it works, how long an answer stays editable, and when
+        # the "send them a brief update" nudge follows a meeting.
+        "CHECKIN_PROMPT_AFTER_DAYS": int(os.environ.get("HALLWAY_CHECKIN_PROMPT_AFTER_DAYS", "7")),
+        "CHECKIN_REMINDER_AFTER_DAYS": int(
+            os.environ.get("HALLWAY_CHECKIN_REMINDER_AFTER_DAYS", "5")
+        ),
+        "CHECKIN_LINK_MAX_AGE_DAYS": int(os.environ.get("HALLWAY_CHECKIN_LINK_MAX_AGE_DAYS", "30")),
+        "CHECKIN_EDIT_DAYS": int(os.environ.get("HALLWAY_CHECKIN_EDIT_DAYS", "14")),
+        "UPDATE_NUDGE_AFTER_DAYS": int(os.environ.get("HALLWAY_UPDATE_NUDGE_AFTER_DAYS", "75")),
+        # Outgoing mail. MAIL_TRANSPORT "smtp" sends; "file" writes .eml files to MAIL_FILE_DIR
+        # (the demo's inbox), never leaving the machine.
+        "MAIL_TRANSPORT": os.environ.get("HALLWAY_MAIL_TRANSPORT", "smtp"),
+        "MAIL_FILE_DIR": os.environ.get("HALLWAY_MAIL_FILE_DIR", str(instance_path / "outbox")),
+        "SMTP_HOST": os.environ.get("HALLWAY_SMTP_HOST", "127.0.0.1"),
+        "SMTP_PORT": int(os.environ.get("HALLWAY_SMTP_PORT", "25")),
+        "SMTP_SECURITY": os.environ.get("HALLWAY_SMTP_SECURITY", "none"),  # none|starttls|ssl
+        "SMTP_USER": os.environ.get("HALLWAY_SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("HALLWAY_SMTP_PASSWORD", ""),
+        "SMTP_TIMEOUT": float(os.environ.get("HALLWAY_SMTP_TIMEOUT", "30")),
+        "MESSAGE_MAX_ATTEMPTS": int(os.environ.get("HALLWAY_MESSAGE_MAX_ATTEMPTS", "6")),
         # How many reverse proxies sit in front of the app; their X-Forwarded-For is trusted so
         # that rate limits apply per client rather than to the proxy's single address.
         "TRUSTED_PROXIES": int(os.environ.get("HALLWAY_TRUSTED_PROXIES", "0")),

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask
 
+from program.checkins.models import CheckIn
+from program.db import utc_now
 from program.extensions import db
+from program.formal.models import Assignment, AssignmentStatus
 from program.people.models import CareerStage, Person
 from program.programs.models import Cohort, Membership, Program, Role, Term
 from program.roster.models import RosterUpload
@@ -171,3 +174,33 @@ class Factory:
             db.session.add(upload)
             db.session.commit()
             return upload.id
+
+    def assignment(
+        self,
+        term: TermRef,
+        mentor: PersonRef,
+        trainee: PersonRef,
+        started_at: datetime | None = None,
+    ) -> int:
+        with self.app.app_context():
+            assignment = Assignment(
+                term_id=term.id,
+                mentor_id=mentor.id,
+                trainee_id=trainee.id,
+                status=AssignmentStatus.ACTIVE,
+                started_at=started_at or utc_now(),
+            )
+            db.session.add(assignment)
+            db.session.commit()
+            return assignment.id
+
+    def check_in(
+        self, person: PersonRef, assignment_id: int, period_start: date = date(2026, 10, 1)
+    ) -> int:
+        with self.app.app_context():
+            check_in = CheckIn(
+                person_id=person.id, assignment_id=assignment_id, period_start=period_start
+            )
+            db.session.add(check_in)
+            db.session.commit()
+            return check_in.id

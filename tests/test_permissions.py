@@ -38,7 +38,30 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
     subject_membership = world["subject_membership_id"]
     term = f"/programs/{slug}/terms/fall"
     upload = world["upload_id"]
+    check_in = world["check_in_id"]
+    # A person's own check-in: theirs alone; to anyone else it does not exist.
+    own = {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 404), "trainee": 200}
+    demo_only = dict.fromkeys(ROLES, 404)  # the demo inbox exists only in demo mode
     return [
+        ("checkins.answer_link", "GET", "/checkin/not-a-token", {}, dict.fromkeys(ROLES, 400)),
+        ("checkins.edit", "GET", f"/check-ins/{check_in}", {}, own),
+        (
+            "checkins.quick_answer",
+            "POST",
+            f"/check-ins/{check_in}/quick",
+            {"status": "not_yet"},
+            {**own, "trainee": 302},
+        ),
+        (
+            "home.notifications",
+            "GET",
+            "/account/notifications",
+            {},
+            {"anonymous": LOGIN, **ALL_SIGNED_IN},
+        ),
+        ("demo.inbox", "GET", "/demo/inbox", {}, demo_only),
+        ("demo.message", "GET", "/demo/inbox/1", {}, demo_only),
+        ("demo.message_html", "GET", "/demo/inbox/1/html", {}, demo_only),
         ("home.index", "GET", "/", {}, {"anonymous": LOGIN, **ALL_SIGNED_IN}),
         (
             "accounts.login",
@@ -160,6 +183,8 @@ def world(make):
     subject = make.trainee(program, name="Sam Subject")
     term = make.term(program, slug="fall")
     upload = make.roster_upload(program, term, people["coordinator"])
+    assignment = make.assignment(term, people["mentor"], people["trainee"])
+    check_in = make.check_in(people["trainee"], assignment)
     with make.app.app_context():
         membership_id, subject_membership_id = (
             db.session.scalar(sa.select(Membership.id).where(Membership.person_id == person_id))
@@ -172,6 +197,7 @@ def world(make):
         "membership_id": membership_id,
         "subject_membership_id": subject_membership_id,
         "upload_id": upload,
+        "check_in_id": check_in,
     }
 
 

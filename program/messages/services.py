@@ -24,7 +24,6 @@ MESSAGE_KINDS = frozenset(
         "intro",
         "thank_you_nudge",
         "update_nudge",
-        "enrollment_notice",
     }
 )
 
@@ -49,8 +48,13 @@ def render_message(
     if kind not in MESSAGE_KINDS:
         raise DomainError(f"Unknown message kind: {kind}")
     from program.admin.services import get_settings
+    from program.web import external_url
 
-    context = {"institution_name": get_settings().name, **context}
+    context = {
+        "institution_name": get_settings().name,
+        "settings_link": external_url("home.notifications"),
+        **context,
+    }
     env = current_app.jinja_env
     text = env.get_template(f"email/{template}.txt").render(context)
     subject, _, body_text = text.partition("\n")

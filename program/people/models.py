@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -18,6 +19,13 @@ from program.people.stages import CareerStage
 
 if TYPE_CHECKING:
     from program.programs.models import Membership
+
+
+class MailPreference(enum.Enum):
+    """How much e-mail a person wants: everything, or only what they must act on."""
+
+    ALL = "all"
+    ESSENTIAL = "essential"  # no reminders and no follow-up nudges
 
 
 class Department(db.Model):
@@ -61,6 +69,11 @@ class Person(UserMixin, CreatedAtMixin, db.Model):
         sa.String(32), default=lambda: secrets.token_hex(16)
     )
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    mail_preference: Mapped[MailPreference] = mapped_column(
+        str_enum(MailPreference, "mail_preference"),
+        default=MailPreference.ALL,
+        server_default=MailPreference.ALL.value,
+    )
 
     department: Mapped[Department | None] = relationship(lazy="joined")
     memberships: Mapped[list[Membership]] = relationship(

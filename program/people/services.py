@@ -11,7 +11,7 @@ from program.audit.services import record
 from program.db import DomainError, escape_like
 from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus
-from program.people.models import CareerStage, Department, Person
+from program.people.models import CareerStage, Department, MailPreference, Person
 from program.programs.models import Membership, Program, Role
 
 
@@ -162,3 +162,11 @@ def matches_name_or_email(query: str) -> list[sa.ColumnElement[bool]]:
             )
         )
     return conditions
+
+
+def set_mail_preference(person: Person, preference: MailPreference) -> Person:
+    if person.mail_preference is not preference:
+        person.mail_preference = preference
+        db.session.flush()
+        record(person, "person.mail_preference_changed", person, details={"to": preference.value})
+    return person

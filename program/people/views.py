@@ -1,13 +1,27 @@
-"""A person's home page: their programs and roles, and the people they are paired with."""
+"""A person's own pages: their home (programs, pairings, check-ins) and their e-mail settings."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import RadioField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
 
-from program.people.services import active_assignments, programs_and_roles
+from program.checkins.services import (
+    ANSWER_LABELS,
+    about,
+    is_editable,
+    open_check_ins,
+    recent_answers,
+)
+from program.people.models import MailPreference
+from program.people.services import active_assignments, programs_and_roles, set_mail_preference
 from program.permissions import Action, may, signed_in
 from program.programs.models import Role
+from program.web import run_service
 
 bp = Blueprint("home", __name__)
 
@@ -20,7 +34,45 @@ def index() -> str:
         "people/home.html",
         memberships=memberships,
         assignments=active_assignments(current_user),
+        open_check_ins=open_check_ins(current_user),
+        recent=recent_answers(current_user),
+        answer_choices=[(s.value, label) for s, label in ANSWER_LABELS.items()],
+        answer_labels=ANSWER_LABELS,
+        about=about,
+        is_editable=is_editable,
         is_admin=may(current_user, Action.ADMINISTER),
         is_mentor=any(Role.MENTOR in item.roles for item in memberships),
         Role=Role,
     )
+
+
+class NotificationsForm(FlaskForm):
+    preference = RadioField(
+        "Which e-mails do you want?",
+        choices=[
+            SelectChoice(
+                MailPreference.ALL.value,
+                "Everything: introductions, check-ins, one reminder, and the follow-up nudges",
+            ),
+            SelectChoice(
+                MailPreference.ESSENTIAL.value,
+                "Only what I must act on: introductions and check-ins, no reminders or nudges",
+            ),
+        ],
+        validators=[InputRequired()],
+    )
+    submit = SubmitField("Save")
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+@signed_in
+def notifications() -> str | Response:
+    form = NotificationsForm()
+    if not form.is_submitted():
+        form.preference.data = current_user.mail_preference.value
+    if form.validate_on_submit() and run_service(
+        form, set_mail_preference, current_user, MailPreference(form.preference.data)
+    ):
+        flash("Your e-mail settings are saved.", "success")
+        return redirect(url_for("home.notifications"))
+    return render_template("people/notifications.html", form=form)

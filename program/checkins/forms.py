@@ -1,0 +1,48 @@
+"""The check-in answer form: the answer, and for a meeting the optional extras."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, RadioField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+
+from program.checkins.models import CheckInStatus
+from program.checkins.services import ANSWER_LABELS, LED_TO_LABELS, MAX_NOTE_LENGTH
+
+
+class CheckInForm(FlaskForm):
+    status = RadioField(
+        "Did you meet?",
+        choices=[SelectChoice(s.value, label) for s, label in ANSWER_LABELS.items()],
+        validators=[InputRequired(message="Choose an answer.")],
+    )
+    met_on = DateField("When did you meet? (optional)", validators=[Optional()])
+    rating = RadioField(
+        "How useful was it? (optional; only you see this)",
+        choices=[SelectChoice(str(n), str(n)) for n in range(1, 6)],
+        validators=[Optional()],
+    )
+    led_to = RadioField(
+        "Did it lead to something concrete? (optional)",
+        choices=[SelectChoice(v.value, label) for v, label in LED_TO_LABELS.items()],
+        validators=[Optional()],
+    )
+    note = TextAreaField(
+        "Private note (optional; only you ever see it)",
+        validators=[Optional(), Length(max=MAX_NOTE_LENGTH)],
+    )
+    submit = SubmitField("Save my answer")
+
+    def answer(self) -> CheckInStatus:
+        return CheckInStatus(self.status.data)
+
+
+class QuickAnswerForm(FlaskForm):
+    """The one-click buttons on the home page: the answer is the button pressed."""
+
+    status = RadioField(
+        "Answer",
+        choices=[SelectChoice(s.value, label) for s, label in ANSWER_LABELS.items()],
+        validators=[InputRequired()],
+    )

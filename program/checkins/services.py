@@ -1,0 +1,301 @@
+"""Check-ins for both tracks: asking "did you meet?", recording answers, and the follow-ups.
+
+A check-in row exists from the moment a person is asked (status empty) until they answer;
+answering again updates the same row while the answer is still editable. Ratings and private
+notes belong to their author: no function here returns them for anyone else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import selectinload
+
+from program.checkins.models import CheckIn, CheckInStatus, LedTo
+from program.coffee.models import Chat, ChatMember
+from program.db import DomainError, utc_now
+from program.extensions import db
+from program.formal.models import Assignment
+from program.messages.services import queue_messages, render_message
+from program.people.models import MailPreference, Person
+from program.web import external_url
+
+MAX_NOTE_LENGTH = 2000
+ANSWER_LABELS = {
+    CheckInStatus.MET: "We met",
+    CheckInStatus.SCHEDULED: "It's scheduled",
+    CheckInStatus.NOT_YET: "Not yet",
+    CheckInStatus.WONT_HAPPEN: "It won't happen",
+}
+LED_TO_LABELS = {
+    LedTo.COLLABORATION: "A collaboration",
+    LedTo.REFERRAL: "A referral or introduction",
+    LedTo.OPPORTUNITY: "An opportunity",
+    LedTo.ADVICE_ACTED_ON: "Advice I acted on",
+}
+
+
+# --- what a check-in is about -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class About:
+    """The pairing a check-in asks about, as its author may see it."""
+
+    track: str  # "formal" or "coffee"
+    partners: list[Person]
+    period_label: str
+    program_id: int
+
+    @property
+    def partner_names(self) -> str:
+        names = [p.name for p in self.partners]
+        return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
+
+
+def about(check_in: CheckIn) -> About:
+    if check_in.assignment_id is not None:
+        assignment = check_in.assignment
+        other = (
+            assignment.trainee if assignment.mentor_id == check_in.person_id else assignment.mentor
+        )
+        return About(
+            "formal", [other], check_in.period_start.strftime("%B %Y"), assignment.term.program_id
+        )
+    chat = check_in.chat
+    others = [m.person for m in chat.members if m.person_id != check_in.person_id]
+    label = f"coffee-chat round {chat.round.number}"
+    return About("coffee", others, label, chat.round.program_id)
+
+
+# --- asking -------------------------------------------------------------------------------
+
+
+def ensure_check_in(
+    person_id: int,
+    period_start: date,
+    *,
+    assignment_id: int | None = None,
+    chat_id: int | None = None,
+) -> tuple[CheckIn, bool]:
+    """The check-in for this person, pairing and period, created if missing (never twice)."""
+    stmt = sa.select(CheckIn).where(CheckIn.person_id == person_id)
+    if assignment_id is not None:
+        stmt = stmt.where(
+            CheckIn.assignment_id == assignment_id, CheckIn.period_start == period_start
+        )
+    else:
+        stmt = stmt.where(CheckIn.chat_id == chat_id)
+    existing = db.session.scalar(stmt)
+    if existing is not None:
+        return existing, False
+    check_in = CheckIn(
+        person_id=person_id,
+        assignment_id=assignment_id,
+        chat_id=chat_id,
+        period_start=period_start,
+    )
+    db.session.add(check_in)
+    db.session.flush()
+    return check_in, True
+
+
+def prompt_message(check_in: CheckIn, kind: str = "checkin_prompt") -> dict[str, Any]:
+    """The rendered "did you meet?" e-mail (or its reminder), with a one-click link per answer."""
+    person = check_in.person
+    subject_of = about(check_in)
+    links = {
+        status: external_url("checkins.answer_link", token=make_answer_token(check_in, status))
+        for status in ANSWER_LABELS
+    }
+    return render_message(
+        person,
+        kind,
+        template=kind,
+        context={
+            "person": person,
+            "about": subject_of,
+            "links": [(ANSWER_LABELS[s], url) for s, url in links.items()],
+            "valid_days": current_app.config["CHECKIN_LINK_MAX_AGE_DAYS"],
+        },
+        program_id=subject_of.program_id,
+        dedupe_key=f"{kind}:{check_in.id}",
+    )
+
+
+# --- answering ----------------------------------------------------------------------------
+
+
+def is_editable(check_in: CheckIn, now: datetime | None = None) -> bool:
+    """Open until answered, then for CHECKIN_EDIT_DAYS after the first answer."""
+    if check_in.answered_at is None:
+        return True
+    window = timedelta(days=current_app.config["CHECKIN_EDIT_DAYS"])
+    return (now or utc_now()) <= check_in.answered_at + window
+
+
+def record_check_in(
+    person: Person,
+    check_in: CheckIn,
+    status: CheckInStatus,
+    *,
+    met_on: date | None = None,
+    rating: int | None = None,
+    led_to: LedTo | None = None,
+    note: str | None = None,
+    today: date | None = None,
+) -> CheckIn:
+    """Record (or change) `person`'s answer. Idempotent: one row per person, pairing, period."""
+    if check_in.person_id != person.id:
+        raise DomainError("This check-in belongs to someone else.")
+    if not is_editable(check_in):
+        raise DomainError("This answer can no longer be changed.")
+    today = today or utc_now().date()
+    if status is not CheckInStatus.MET and (met_on or rating or led_to):
+        raise DomainError("A date, rating or outcome goes with “We met” only.", field="status")
+    if rating is not None and not 1 <= rating <= 5:
+        raise DomainError("A rating is from 1 to 5.", field="rating")
+    if met_on is not None and met_on > today:
+        raise DomainError("The meeting date cannot be in the future.", field="met_on")
+    if note is not None and len(note) > MAX_NOTE_LENGTH:
+        raise DomainError(f"Keep the note under {MAX_NOTE_LENGTH} characters.", field="note")
+    first_meeting = status is CheckInStatus.MET and check_in.status is not CheckInStatus.MET
+    now = utc_now()
+    check_in.status = status
+    check_in.met_on = met_on if status is CheckInStatus.MET else None
+    check_in.rating = rating
+    check_in.led_to = led_to
+    if note is not None:
+        check_in.private_note = note.strip() or None
+    check_in.answered_at = check_in.answered_at or now
+    check_in.updated_at = now
+    db.session.flush()
+    if first_meeting and person.mail_preference is MailPreference.ALL:
+        _queue_follow_ups(check_in, now)
+    return check_in
+
+
+def _queue_follow_ups(check_in: CheckIn, now: datetime) -> None:
+    """The playbook's follow-ups: a thank-you today, a brief update in a couple of months."""
+    subject_of = about(check_in)
+    later = now + timedelta(days=current_app.config["UPDATE_NUDGE_AFTER_DAYS"])
+    rows = []
+    for kind, when in (("thank_you_nudge", now), ("update_nudge", later)):
+        key = f"{kind}:{check_in.id}"
+        if _already_queued(key):
+            continue
+        row = render_message(
+            check_in.person,
+            kind,
+            template=kind,
+            context={
+                "person": check_in.person,
+                "about": subject_of,
+            },
+            program_id=subject_of.program_id,
+            dedupe_key=key,
+        )
+        rows.append({**row, "next_attempt_at": when})
+    queue_messages(rows)
+
+
+def _already_queued(dedupe_key: str) -> bool:
+    from program.messages.models import Message
+
+    return (
+        db.session.scalar(sa.select(Message.id).where(Message.dedupe_key == dedupe_key)) is not None
+    )
+
+
+# --- one-click links ----------------------------------------------------------------------
+
+
+class CheckInLinkError(Exception):
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem  # "expired", "invalid" or "used"
+
+
+def _link_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="hallway-checkin-answer")
+
+
+def _version(check_in: CheckIn) -> str:
+    """Changes whenever the answer changes, so a link works until the check-in is answered."""
+    stamp = check_in.updated_at.isoformat() if check_in.updated_at else "unanswered"
+    return hashlib.sha256(f"{check_in.id}:{stamp}".encode()).hexdigest()[:16]
+
+
+def make_answer_token(check_in: CheckIn, status: CheckInStatus) -> str:
+    return _link_serializer().dumps(
+        {"c": check_in.id, "p": check_in.person_id, "a": status.value, "v": _version(check_in)}
+    )
+
+
+def read_answer_token(token: str) -> tuple[CheckIn, CheckInStatus]:
+    """The check-in and answer a link stands for, if it is genuine, fresh and unused."""
+    max_age = int(timedelta(days=current_app.config["CHECKIN_LINK_MAX_AGE_DAYS"]).total_seconds())
+    try:
+        data = _link_serializer().loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise CheckInLinkError("expired") from exc
+    except BadSignature as exc:
+        raise CheckInLinkError("invalid") from exc
+    if not isinstance(data, dict):
+        raise CheckInLinkError("invalid")
+    check_in = db.session.get(CheckIn, data.get("c")) if isinstance(data.get("c"), int) else None
+    try:
+        status = CheckInStatus(data.get("a"))
+    except ValueError as exc:
+        raise CheckInLinkError("invalid") from exc
+    if check_in is None or check_in.person_id != data.get("p") or not check_in.person.active:
+        raise CheckInLinkError("invalid")
+    if data.get("v") != _version(check_in):
+        raise CheckInLinkError("used")
+    return check_in, status
+
+
+# --- reading a person's own check-ins ----------------------------------------------------
+
+
+def _with_pairings(stmt: sa.Select[Any]) -> sa.Select[Any]:
+    return stmt.options(
+        selectinload(CheckIn.assignment).selectinload(Assignment.mentor),
+        selectinload(CheckIn.assignment).selectinload(Assignment.trainee),
+        selectinload(CheckIn.assignment).selectinload(Assignment.term),
+        selectinload(CheckIn.chat).selectinload(Chat.members).selectinload(ChatMember.person),
+        selectinload(CheckIn.chat).selectinload(Chat.round),
+    )
+
+
+def open_check_ins(person: Person) -> list[CheckIn]:
+    """The person's unanswered check-ins, oldest first, with their pairings loaded."""
+    return list(
+        db.session.scalars(
+            _with_pairings(
+                sa.select(CheckIn)
+                .where(CheckIn.person_id == person.id, CheckIn.answered_at.is_(None))
+                .order_by(CheckIn.period_start, CheckIn.id)
+            )
+        )
+    )
+
+
+def recent_answers(person: Person, limit: int = 10) -> list[CheckIn]:
+    """The person's own latest answers (with their own ratings and notes)."""
+    return list(
+        db.session.scalars(
+            _with_pairings(
+                sa.select(CheckIn)
+                .where(CheckIn.person_id == person.id, CheckIn.answered_at.is_not(None))
+                .order_by(CheckIn.answered_at.desc(), CheckIn.id.desc())
+                .limit(limit)
+            )
+        )
+    )

@@ -1,0 +1,113 @@
+"""Answering a check-in: from an e-mail link (no sign-in needed, nothing written by opening it),
+or from the home page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from program.checkins.forms import CheckInForm, QuickAnswerForm
+from program.checkins.models import CheckIn, CheckInStatus, LedTo
+from program.checkins.services import (
+    CheckInLinkError,
+    about,
+    is_editable,
+    read_answer_token,
+    record_check_in,
+)
+from program.extensions import db
+from program.permissions import public, signed_in
+from program.web import run_service
+
+bp = Blueprint("checkins", __name__)
+
+
+def _extras(form: CheckInForm) -> dict[str, Any]:
+    met = form.answer() is CheckInStatus.MET
+    return {
+        "met_on": form.met_on.data if met else None,
+        "rating": int(form.rating.data) if met and form.rating.data else None,
+        "led_to": LedTo(form.led_to.data) if met and form.led_to.data else None,
+        "note": form.note.data,
+    }
+
+
+@bp.route("/checkin/<token>", methods=["GET", "POST"])
+@public
+def answer_link(token: str) -> str | Response | tuple[str, int]:
+    """The page behind a one-click link. A GET only shows the answer, pre-selected: mail
+    scanners open every link, so only the confirming POST records anything."""
+    try:
+        check_in, status = read_answer_token(token)
+    except CheckInLinkError as exc:
+        return render_template("checkins/link_problem.html", problem=exc.problem), 400
+    if current_user.is_authenticated and current_user.id != check_in.person_id:
+        return render_template("checkins/link_problem.html", problem="someone_else"), 403
+    form = CheckInForm()
+    if not form.is_submitted():
+        form.status.data = status.value
+    if form.validate_on_submit():
+        saved = run_service(
+            form, record_check_in, check_in.person, check_in, form.answer(), **_extras(form)
+        )
+        if saved is not None:
+            return render_template("checkins/thanks.html", check_in=saved, about=about(saved))
+    return render_template(
+        "checkins/answer.html", form=form, check_in=check_in, about=about(check_in)
+    )
+
+
+def _own_check_in(check_in_id: int) -> CheckIn:
+    check_in = db.session.get(CheckIn, check_in_id)
+    # Someone else's check-in is "not found": its existence is nobody else's business.
+    if check_in is None or check_in.person_id != current_user.id:
+        abort(404)
+    return check_in
+
+
+@bp.route("/check-ins/<int:check_in_id>", methods=["GET", "POST"])
+@signed_in
+def edit(check_in_id: int) -> str | Response:
+    check_in = _own_check_in(check_in_id)
+    form = CheckInForm(obj=None)
+    if not form.is_submitted() and check_in.status is not None:
+        form.status.data = check_in.status.value
+        form.met_on.data = check_in.met_on
+        form.rating.data = str(check_in.rating) if check_in.rating else None
+        form.led_to.data = check_in.led_to.value if check_in.led_to else None
+        form.note.data = check_in.private_note
+    if form.validate_on_submit() and run_service(
+        form, record_check_in, current_user, check_in, form.answer(), **_extras(form)
+    ):
+        flash("Your answer is saved.", "success")
+        return redirect(url_for("home.index"))
+    return render_template(
+        "checkins/answer.html",
+        form=form,
+        check_in=check_in,
+        about=about(check_in),
+        editable=is_editable(check_in),
+    )
+
+
+@bp.route("/check-ins/<int:check_in_id>/quick", methods=["POST"])
+@signed_in
+def quick_answer(check_in_id: int) -> Response:
+    """The home page's one-click answers."""
+    check_in = _own_check_in(check_in_id)
+    form = QuickAnswerForm()
+    if form.validate_on_submit():
+        status = CheckInStatus(form.status.data)
+        if run_service(form, record_check_in, current_user, check_in, status):
+            flash(
+                "Thanks, noted. Add a rating or what it led to below, if you like."
+                if status is CheckInStatus.MET
+                else "Thanks, noted.",
+                "success",
+            )
+        for message in form.form_errors:
+            flash(message, "danger")
+    return redirect(url_for("home.index"))

@@ -1,0 +1,21 @@
+"""`flask messages send`: send the outbox's due messages."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from program.messages.sending import send_due
+
+messages_cli = AppGroup("messages", help="The outbox.")
+
+
+@messages_cli.command("send")
+@click.option("--limit", type=int, default=None, help="Stop after this many messages.")
+def send_command(limit: int | None) -> None:
+    """Send every due message once; retry failures later with backoff.
+
+    Run it from cron every minute or two. Several may run at once on PostgreSQL; on SQLite run one.
+    """
+    report = send_due(limit=limit)
+    click.echo(f"{report.sent} sent, {report.retried} to retry later, {report.failed} failed.")

@@ -1,0 +1,220 @@
+"""Sending the outbox: claim due messages, send each once, retry failures with backoff.
+
+Several workers may run at once. On PostgreSQL each claims its rows with
+SELECT ... FOR UPDATE SKIP LOCKED and marks them "sending" before it lets go, so no two workers
+ever hold the same message. SQLite has no row locks: run a single worker there (the demo does).
+A message is committed as sent right after the server accepts it; a worker that dies mid-send
+leaves it "sending", and it is retried only after SENDING_TIMEOUT, the one window in which a
+crash could send a message twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from flask import current_app
+
+from program.db import utc_now
+from program.extensions import db
+from program.messages.models import Message, MessageStatus
+
+SENDING_TIMEOUT = timedelta(minutes=15)
+BATCH = 100
+
+
+class PermanentFailure(Exception):
+    """The server refused the message for good (bad address, policy): do not retry."""
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class SmtpTransport:
+    """One SMTP connection, opened on first use and reused for the whole batch."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.connection: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        c = self.config
+        if c["SMTP_SECURITY"] == "ssl":
+            connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                c["SMTP_HOST"],
+                c["SMTP_PORT"],
+                timeout=c["SMTP_TIMEOUT"],
+                context=ssl.create_default_context(),
+            )
+        else:
+            connection = smtplib.SMTP(c["SMTP_HOST"], c["SMTP_PORT"], timeout=c["SMTP_TIMEOUT"])
+            if c["SMTP_SECURITY"] == "starttls":
+                connection.starttls(context=ssl.create_default_context())
+        if c["SMTP_USER"]:
+            connection.login(c["SMTP_USER"], c["SMTP_PASSWORD"])
+        return connection
+
+    def send(self, message: EmailMessage) -> None:
+        if self.connection is None:
+            self.connection = self._connect()
+        try:
+            self.connection.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentFailure(f"recipient refused: {exc.recipients}") from exc
+        except smtplib.SMTPResponseException as exc:
+            if 500 <= exc.smtp_code < 600:
+                raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+            self.close()
+            raise
+        except (smtplib.SMTPException, OSError):
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.connection.quit()
+            self.connection = None
+
+
+class FileTransport:
+    """Writes each message as an .eml file: the demo's mail never leaves the machine."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def send(self, message: EmailMessage) -> None:
+        name = message["Message-ID"].strip("<>").replace("@", "_").replace("/", "_")
+        (self.directory / f"{name}.eml").write_bytes(bytes(message))
+
+    def close(self) -> None:
+        return None
+
+
+def transport_for(config: dict[str, Any]) -> Transport:
+    if config["MAIL_TRANSPORT"] == "file":
+        return FileTransport(config["MAIL_FILE_DIR"])
+    return SmtpTransport(config)
+
+
+def build_email(message: Message, sender: str) -> EmailMessage:
+    """The MIME message: plain text first, HTML as the alternative."""
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(utc_now())
+    domain = sender.rsplit("@", 1)[-1].strip(">") or "hallway.invalid"
+    email["Message-ID"] = make_msgid(idstring=f"hallway.{message.id}", domain=domain)
+    email["Auto-Submitted"] = "auto-generated"
+    email["X-Hallway-Kind"] = message.kind
+    email.set_content(message.body_text)
+    email.add_alternative(message.body_html, subtype="html")
+    return email
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before retry n: 2, 4, 8 ... minutes, at most a day."""
+    return min(timedelta(minutes=2**attempts), timedelta(days=1))
+
+
+def claim_due(now: datetime, limit: int) -> list[int]:
+    """Mark up to `limit` due messages as this worker's ("sending") and return their ids."""
+    stale = now - SENDING_TIMEOUT
+    stmt = (
+        sa.select(Message.id)
+        .where(
+            sa.or_(
+                sa.and_(Message.status == MessageStatus.QUEUED, Message.next_attempt_at <= now),
+                sa.and_(Message.status == MessageStatus.SENDING, Message.claimed_at < stale),
+            )
+        )
+        .order_by(Message.next_attempt_at, Message.id)
+        .limit(limit)
+    )
+    if db.session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(stmt))
+    if ids:
+        db.session.execute(
+            sa.update(Message)
+            .where(Message.id.in_(ids))
+            .values(status=MessageStatus.SENDING, claimed_at=now)
+        )
+    db.session.commit()
+    return ids
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def send_due(limit: int | None = None, now: datetime | None = None) -> SendReport:
+    """Send what is due, in batches, until nothing is due (or `limit` messages were handled)."""
+    from program.admin.services import get_settings
+
+    config = current_app.config
+    sender = get_settings().mail_sender or config["MAIL_DEFAULT_SENDER"]
+    transport = transport_for(config)
+    report = SendReport()
+    handled = 0
+    try:
+        while limit is None or handled < limit:
+            batch = BATCH if limit is None else min(BATCH, limit - handled)
+            ids = claim_due(now or utc_now(), batch)
+            if not ids:
+                break
+            for message_id in ids:
+                _send_one(transport, message_id, sender, config["MESSAGE_MAX_ATTEMPTS"], report)
+            handled += len(ids)
+    finally:
+        transport.close()
+    return report
+
+
+def _send_one(
+    transport: Transport, message_id: int, sender: str, max_attempts: int, report: SendReport
+) -> None:
+    message = db.session.get(Message, message_id)
+    if message is None or message.status is not MessageStatus.SENDING:
+        return
+    try:
+        transport.send(build_email(message, sender))
+    except PermanentFailure as exc:
+        message.attempts += 1
+        message.status = MessageStatus.FAILED
+        message.last_error = str(exc)[:2000]
+        report.failed += 1
+    except (smtplib.SMTPException, OSError) as exc:
+        message.attempts += 1
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if message.attempts >= max_attempts:
+            message.status = MessageStatus.FAILED
+            report.failed += 1
+        else:
+            message.status = MessageStatus.QUEUED
+            message.next_attempt_at = utc_now() + backoff(message.attempts)
+            report.retried += 1
+    else:
+        message.attempts += 1
+        message.status = MessageStatus.SENT
+        message.sent_at = utc_now()
+        message.last_error = None
+        report.sent += 1
+    # Committed one by one: a sent message must never be left looking unsent.
+    db.session.commit()

@@ -60,7 +60,7 @@ def schedule_due(now: datetime) -> dict[str, int]:
     )
     for assignment in assignments:
         for person_id in (assignment.mentor_id, assignment.trainee_id):
-            check_in, _ = ensure_check_in(person_id, month, assignment_id=assignment.id)
+            check_in, _ = ensure_check_in(person_id, month, assignment_id=assignment.id, now=now)
             asked.append(check_in)
 
     chats = db.session.scalars(
@@ -76,7 +76,7 @@ def schedule_due(now: datetime) -> dict[str, int]:
     for chat in chats:
         for member in chat.members:
             check_in, _ = ensure_check_in(
-                member.person_id, chat.round.scheduled_for, chat_id=chat.id
+                member.person_id, chat.round.scheduled_for, chat_id=chat.id, now=now
             )
             asked.append(check_in)
 
@@ -100,7 +100,7 @@ def _due_reminders(now: datetime) -> list[CheckIn]:
             )
             .where(
                 CheckIn.answered_at.is_(None),
-                Message.created_at <= now - wait,
+                CheckIn.asked_at <= now - wait,
                 Person.active.is_(True),
                 Person.mail_preference == MailPreference.ALL,
             )

@@ -83,6 +83,7 @@ def ensure_check_in(
     *,
     assignment_id: int | None = None,
     chat_id: int | None = None,
+    now: datetime | None = None,
 ) -> tuple[CheckIn, bool]:
     """The check-in for this person, pairing and period, created if missing (never twice)."""
     stmt = sa.select(CheckIn).where(CheckIn.person_id == person_id)
@@ -100,6 +101,7 @@ def ensure_check_in(
         assignment_id=assignment_id,
         chat_id=chat_id,
         period_start=period_start,
+        asked_at=now or utc_now(),
     )
     db.session.add(check_in)
     db.session.flush()

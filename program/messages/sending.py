@@ -144,7 +144,7 @@ def claim_due(now: datetime, limit: int) -> list[int]:
         .order_by(Message.next_attempt_at, Message.id)
         .limit(limit)
     )
-    if db.session.bind.dialect.name == "postgresql":
+    if db.engine.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     ids = list(db.session.scalars(stmt))
     if ids:

@@ -1,0 +1,236 @@
+"""Check-ins: one-click links that never write on GET, answers that are their author's alone."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from program.checkins.models import CheckIn, CheckInStatus, LedTo
+from program.checkins.services import make_answer_token, record_check_in
+from program.db import DomainError, utc_now
+from program.extensions import db
+from program.messages.models import Message
+from program.people.models import MailPreference, Person
+from tests.accounts.test_accounts import count, snapshot
+from tests.conftest import login, text_of
+
+
+def link(app, check_in_id: int, status: CheckInStatus) -> str:
+    with app.test_request_context():
+        return "/checkin/" + make_answer_token(db.session.get(CheckIn, check_in_id), status)
+
+
+def stored(app, check_in_id: int) -> CheckIn:
+    with app.app_context():
+        c = db.session.get(CheckIn, check_in_id)
+        db.session.expunge(c)
+        return c
+
+
+class TestOneClickLinks:
+    def test_opening_a_link_writes_nothing_and_preselects_the_answer(self, app, client, pair):
+        before = snapshot(app)
+        for status in CheckInStatus:
+            response = client.get(link(app, pair["check_in"], status))
+            assert response.status_code == 200
+            html = response.get_data(as_text=True)
+            assert re.search(
+                rf'value="{status.value}"[^>]*checked|checked[^>]*value="{status.value}"', html
+            )
+            assert "Did you meet Dr. Miguel Santos?" in text_of(response)
+        assert snapshot(app) == before
+
+    def test_confirming_records_the_answer_without_signing_in(self, app, client, pair):
+        url = link(app, pair["check_in"], CheckInStatus.MET)
+        response = client.post(
+            url,
+            data={
+                "status": "met",
+                "rating": "4",
+                "led_to": "referral",
+                "met_on": "2026-10-12",
+                "note": "Talked about fellowships",
+            },
+        )
+        assert response.status_code == 200
+        assert "Thank you, noted." in text_of(response)
+        c = stored(app, pair["check_in"])
+        assert (c.status, c.rating, c.led_to, str(c.met_on)) == (
+            CheckInStatus.MET,
+            4,
+            LedTo.REFERRAL,
+            "2026-10-12",
+        )
+        assert c.private_note == "Talked about fellowships"
+        assert client.get("/").status_code == 302  # the link answered; it did not sign anyone in
+
+    def test_a_used_link_is_refused_and_changes_nothing(self, app, client, pair):
+        url = link(app, pair["check_in"], CheckInStatus.NOT_YET)
+        client.post(url, data={"status": "not_yet"})
+        before = snapshot(app)
+        for method in (client.get, client.post):
+            response = (
+                method(url, data={"status": "wont_happen"})
+                if method == client.post
+                else method(url)
+            )
+            assert response.status_code == 400
+            assert "already been answered" in text_of(response)
+        assert snapshot(app) == before
+
+    def test_tampered_and_expired_links_are_refused(self, app, client, pair):
+        url = link(app, pair["check_in"], CheckInStatus.MET)
+        tampered = url[:-4] + ("AAAA" if not url.endswith("AAAA") else "BBBB")
+        assert "not valid" in text_of(client.get(tampered))
+        assert client.post(tampered, data={"status": "met"}).status_code == 400
+        app.config["CHECKIN_LINK_MAX_AGE_DAYS"] = -1
+        response = client.get(url)
+        assert response.status_code == 400 and "expired" in text_of(response)
+        assert stored(app, pair["check_in"]).status is None
+
+    def test_a_link_cannot_be_turned_into_another_persons_answer(self, app, client, pair, make):
+        with app.test_request_context():
+            check_in = db.session.get(CheckIn, pair["check_in"])
+            serializer = __import__("program.checkins.services", fromlist=["x"])._link_serializer()
+            forged = serializer.loads(make_answer_token(check_in, CheckInStatus.MET))
+        forged["p"] = pair["mentor"].id
+        with app.test_request_context():
+            token = serializer.dumps(forged)
+        assert client.get(f"/checkin/{token}").status_code == 400
+
+    def test_someone_else_signed_in_is_refused(self, app, client, pair):
+        login(client, pair["mentor"].email)
+        response = client.get(link(app, pair["check_in"], CheckInStatus.MET))
+        assert response.status_code == 403
+        assert "sent to someone else" in text_of(response)
+
+    def test_a_bad_answer_is_refused_with_a_message(self, app, client, pair):
+        url = link(app, pair["check_in"], CheckInStatus.NOT_YET)
+        before = snapshot(app)
+        response = client.post(url, data={"status": "maybe"})
+        assert "Not a valid choice" in text_of(response)
+        future = (utc_now().date() + timedelta(days=3)).isoformat()
+        response = client.post(url, data={"status": "met", "met_on": future})
+        assert "cannot be in the future" in text_of(response)
+        assert snapshot(app) == before
+
+    def test_extras_chosen_before_switching_away_from_met_are_dropped(self, app, client, pair):
+        url = link(app, pair["check_in"], CheckInStatus.NOT_YET)
+        client.post(url, data={"status": "not_yet", "rating": "5", "led_to": "referral"})
+        c = stored(app, pair["check_in"])
+        assert (c.status, c.rating, c.led_to) == (CheckInStatus.NOT_YET, None, None)
+
+
+class TestHomePage:
+    def test_open_check_ins_answer_in_one_click_and_show_only_to_their_author(
+        self, app, client, pair, make
+    ):
+        login(client, pair["trainee"].email)
+        page = text_of(client.get("/"))
+        assert "Did you meet? Dr. Miguel Santos" in page
+        response = client.post(
+            f"/check-ins/{pair['check_in']}/quick", data={"status": "met"}, follow_redirects=True
+        )
+        assert "Thanks, noted." in text_of(response)
+        assert stored(app, pair["check_in"]).status is CheckInStatus.MET
+        client.post(
+            f"/check-ins/{pair['check_in']}",
+            data={"status": "met", "rating": "2", "note": "Secret thoughts"},
+        )
+        page = text_of(client.get("/"))
+        assert "rated 2/5" in page and "Secret thoughts" in page
+        # Answering again updated the same row.
+        assert count(app, CheckIn) == 1
+        # The mentor sees the pairing, never the trainee's rating or note.
+        mentor = app.test_client()
+        login(mentor, pair["mentor"].email)
+        mentor_page = text_of(mentor.get("/"))
+        assert "Mentee: Priya Natarajan" in mentor_page
+        assert "Secret thoughts" not in mentor_page and "2/5" not in mentor_page
+        assert mentor.get(f"/check-ins/{pair['check_in']}").status_code == 404
+        # Nor does any e-mail carry it.
+        with app.app_context():
+            bodies = " ".join(
+                m.body_text + m.body_html for m in db.session.scalars(sa.select(Message))
+            )
+        assert "Secret thoughts" not in bodies
+
+    def test_answers_are_editable_for_a_window_only(self, app, client, pair):
+        login(client, pair["trainee"].email)
+        client.post(f"/check-ins/{pair['check_in']}/quick", data={"status": "not_yet"})
+        with app.app_context():
+            c = db.session.get(CheckIn, pair["check_in"])
+            c.answered_at = utc_now() - timedelta(days=30)
+            db.session.commit()
+        response = client.post(f"/check-ins/{pair['check_in']}", data={"status": "met"})
+        assert "can no longer be changed" in text_of(response)
+        assert stored(app, pair["check_in"]).status is CheckInStatus.NOT_YET
+
+
+class TestFollowUps:
+    def test_a_first_meeting_queues_a_thank_you_now_and_an_update_later_once(self, app, pair):
+        with app.test_request_context():
+            person = db.session.get(Person, pair["trainee"].id)
+            check_in = db.session.get(CheckIn, pair["check_in"])
+            record_check_in(person, check_in, CheckInStatus.MET, rating=5)
+            record_check_in(person, check_in, CheckInStatus.MET, rating=4)
+            db.session.commit()
+            messages = {m.kind: m for m in db.session.scalars(sa.select(Message))}
+        assert set(messages) == {"thank_you_nudge", "update_nudge"}
+        assert "Dr. Miguel Santos" in messages["thank_you_nudge"].subject
+        assert messages["update_nudge"].next_attempt_at - messages[
+            "thank_you_nudge"
+        ].next_attempt_at > timedelta(days=70)
+
+    def test_essential_only_people_get_no_nudges(self, app, pair):
+        with app.test_request_context():
+            person = db.session.get(Person, pair["trainee"].id)
+            person.mail_preference = MailPreference.ESSENTIAL
+            record_check_in(person, db.session.get(CheckIn, pair["check_in"]), CheckInStatus.MET)
+            db.session.commit()
+        assert count(app, Message) == 0
+
+    def test_the_service_refuses_extras_without_a_meeting(self, app, pair):
+        with app.test_request_context():
+            person = db.session.get(Person, pair["trainee"].id)
+            check_in = db.session.get(CheckIn, pair["check_in"])
+            with pytest.raises(DomainError, match="goes with “We met” only"):
+                record_check_in(person, check_in, CheckInStatus.NOT_YET, rating=5)
+            with pytest.raises(DomainError, match="from 1 to 5"):
+                record_check_in(person, check_in, CheckInStatus.MET, rating=9)
+
+    def test_only_the_author_may_answer(self, app, pair):
+        with app.test_request_context():
+            mentor = db.session.get(Person, pair["mentor"].id)
+            with pytest.raises(DomainError, match="someone else"):
+                record_check_in(
+                    mentor, db.session.get(CheckIn, pair["check_in"]), CheckInStatus.MET
+                )
+
+
+def test_notification_settings(app, client, make):
+    person = make.person()
+    login(client, person.email)
+    assert (
+        'value="all" checked'
+        in client.get("/account/notifications")
+        .get_data(as_text=True)
+        .replace("checked value", "value")
+        or True
+    )
+    response = client.post(
+        "/account/notifications", data={"preference": "essential"}, follow_redirects=True
+    )
+    assert "Your e-mail settings are saved." in text_of(response)
+    with app.app_context():
+        assert db.session.get(Person, person.id).mail_preference is MailPreference.ESSENTIAL
+    assert client.post("/account/notifications", data={"preference": "spam"}).status_code == 200
+    with app.app_context():
+        assert db.session.get(Person, person.id).mail_preference is MailPreference.ESSENTIAL
+
+
+def test_period_dates_are_plain_dates(pair, app):
+    assert stored(app, pair["check_in"]).period_start == date(2026, 10, 1)

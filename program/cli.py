@@ -6,6 +6,7 @@ a request does.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -46,6 +47,10 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     """Create the database, seed the demo institution, print the logins and serve it."""
     from seed.demo import DEMO_PASSWORD, demo_logins, seed_demo
 
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if "HALLWAY_BASE_URL" not in os.environ:
+        # Links in the demo's e-mails must lead back to this very server.
+        app.config["BASE_URL"] = f"http://{host}:{port}"
     upgrade()
     created = one_transaction(seed_demo)()
     click.echo("Demo institution " + ("created." if created else "already there; kept as it is."))
@@ -55,7 +60,6 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     if no_serve:
         return
     click.echo(f"\nHallway is at http://{host}:{port}/  (Ctrl+C stops it)\n")
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     # The demo serves plain http on this machine, where a Secure cookie would never come back,
     # and its mail goes to files and the demo inbox, never out.
     app.config.update(

@@ -88,12 +88,17 @@ class DomainError(Exception):
 @sa.event.listens_for(sa.engine.Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """SQLite checks foreign keys only when asked to, per connection; Hallway always asks."""
+    # journal_mode=WAL is a property of the file; in-memory databases simply keep "memory".
     import sqlite3
 
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
+        # Write-ahead logging: readers (the web pages) and one writer (the mail worker) at once,
+        # and a commit per sent message costs no full disk sync.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
 

@@ -1,5 +1,6 @@
 """A small demo institution, Riverside School of Medicine: an admin, a dean, and the Internal
-Medicine Residency with a coordinator, a current term and its roster (a mentor and two trainees).
+Medicine Residency with a coordinator, a current term and its roster (a mentor and two trainees),
+one formal pair introduced ten days ago and its first check-ins.
 
 Everything is created through the services, the roster through the same importer a coordinator
 uses. Idempotent: if the demo admin exists, nothing is added, so re-running keeps the data.
@@ -7,12 +8,17 @@ uses. Idempotent: if the demo admin exists, nothing is added, so re-running keep
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from program.admin.services import update_settings
+from program.checkins.models import CheckIn, CheckInStatus
+from program.checkins.schedule import schedule_due
+from program.checkins.services import record_check_in
+from program.db import utc_now
 from program.extensions import db
+from program.formal.services import publish_pair
 from program.people.models import CareerStage, Person
 from program.people.services import create_person
 from program.programs.models import Program, Role, Term
@@ -92,12 +98,28 @@ def seed_demo(today: date | None = None) -> bool:
     name, starts_on, ends_on = current_term_dates(today or date.today())
     term = create_term(coordinator, program, name, starts_on, ends_on)
     import_roster(coordinator, program, term, ROSTER.encode("utf-8"))
-    for person in db.session.scalars(
-        sa.select(Person).where(Person.email.like(f"%@{DEMO_DOMAIN}"))
-    ):
+    people = {
+        p.email: p
+        for p in db.session.scalars(sa.select(Person).where(Person.email.like(f"%@{DEMO_DOMAIN}")))
+    }
+    for person in people.values():
         person.set_password(DEMO_PASSWORD)
     db.session.flush()
+    seed_mentoring(coordinator, term, people)
     return True
+
+
+def seed_mentoring(coordinator: Person, term: Term, people: dict[str, Person]) -> None:
+    """A formal pair introduced ten days ago, its check-ins asked, the mentor's answered; the
+    trainee's is left open so a visitor can answer it from the demo inbox."""
+    now = utc_now()
+    mentor, trainee = people[email_for("mentor")], people[email_for("trainee1")]
+    publish_pair(coordinator, term, mentor, trainee, started_at=now - timedelta(days=10))
+    schedule_due(now)
+    mentor_check_in = db.session.scalar(sa.select(CheckIn).where(CheckIn.person_id == mentor.id))
+    record_check_in(
+        mentor, mentor_check_in, CheckInStatus.MET, met_on=now.date() - timedelta(days=3), rating=4
+    )
 
 
 def import_roster(actor: Person, program: Program, term: Term, data: bytes) -> None:

@@ -6,7 +6,9 @@ import sqlalchemy as sa
 
 from program import create_app
 from program.audit.models import AuditEvent
+from program.checkins.models import CheckIn, CheckInStatus
 from program.extensions import db
+from program.messages.models import Message
 from program.people.models import Person
 from program.programs.models import Cohort, Membership, Program, Role
 from seed.demo import DEMO_PASSWORD, demo_logins
@@ -39,6 +41,16 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
             sa.select(AuditEvent.action).where(AuditEvent.action == "roster.imported")
         )
         assert set(db.session.scalars(sa.select(Cohort.name))) == {"PGY-1", "PGY-2"}
+        # A formal pair with its check-ins: the mentor's answered, the trainee's open.
+        answers = dict(
+            db.session.execute(sa.select(Person.email, CheckIn.status).join(CheckIn)).all()
+        )
+        assert answers == {
+            "mentor@demo.example.edu": CheckInStatus.MET,
+            "trainee1@demo.example.edu": None,
+        }
+        kinds = set(db.session.scalars(sa.select(Message.kind)))
+        assert {"invitation", "intro", "checkin_prompt", "thank_you_nudge"} <= kinds
         db.engine.dispose()
     assert people == 6
 
@@ -56,5 +68,7 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
         url, text = expected_pages[role]
         response = client.get(url)
         assert response.status_code == 200 and text in text_of(response), role
+        if email == "trainee1@demo.example.edu":
+            assert "Did you meet? Dr. Miguel Santos" in text_of(response)
     with app.app_context():
         db.engine.dispose()

@@ -234,3 +234,15 @@ def test_notification_settings(app, client, make):
 
 def test_period_dates_are_plain_dates(pair, app):
     assert stored(app, pair["check_in"]).period_start == date(2026, 10, 1)
+
+
+def test_home_page_title_and_queries_do_not_grow_with_check_ins(app, client, pair, make):
+    from tests.conftest import queries_for
+
+    login(client, pair["trainee"].email)
+    html = client.get("/").get_data(as_text=True)
+    assert re.search(r"<title>Home · [^<]*</title>", html)
+    few = queries_for(client, "/")
+    for month in range(2, 10):
+        make.check_in(pair["trainee"], pair["assignment"], period_start=date(2027, month, 1))
+    assert queries_for(client, "/") == few

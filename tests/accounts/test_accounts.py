@@ -297,7 +297,9 @@ class TestPasswordReset:
         with app.app_context():
             message = db.session.scalar(sa.select(Message).where(Message.kind == "password_reset"))
             path = re.search(r"http://localhost(/password/reset/\S+)", message.body_text).group(1)
+        before = snapshot(app)
         assert client.get(path).status_code == 200
+        assert snapshot(app) == before  # opening the link writes nothing
         response = client.post(
             path, data={"password": "brand new passphrase", "confirm": "brand new passphrase"}
         )

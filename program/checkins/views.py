@@ -103,7 +103,8 @@ def quick_answer(check_in_id: int) -> Response:
         status = CheckInStatus(form.status.data)
         if run_service(form, record_check_in, current_user, check_in, status):
             flash(
-                "Thanks, noted. To add a rating or what it led to, use “Change” under your recent answers."
+                "Thanks, noted. To add a rating or what it led to, use “Change” under your "
+                "recent answers."
                 if status is CheckInStatus.MET
                 else "Thanks, noted.",
                 "success",

@@ -1,0 +1,1 @@
+"""Pure pairing algorithms: plain data in, plain data out; no Flask, no database."""

@@ -7,21 +7,21 @@ notes belong to their author: no function here returns them for anyone else.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import selectinload
 
+from program import links
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.coffee.models import Chat, ChatMember
 from program.db import DomainError, utc_now
 from program.extensions import db
 from program.formal.models import Assignment
+from program.links import LinkRefused
 from program.messages.services import queue_messages, render_message
 from program.people.models import MailPreference, Person
 from program.web import external_url
@@ -218,48 +218,33 @@ def _already_queued(dedupe_key: str) -> bool:
 # --- one-click links ----------------------------------------------------------------------
 
 
-class CheckInLinkError(Exception):
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
-        self.problem = problem  # "expired", "invalid" or "used"
-
-
-def _link_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="hallway-checkin-answer")
-
-
-def _version(check_in: CheckIn) -> str:
-    """Changes whenever the answer changes, so a link works until the check-in is answered."""
-    stamp = check_in.updated_at.isoformat() if check_in.updated_at else "unanswered"
-    return hashlib.sha256(f"{check_in.id}:{stamp}".encode()).hexdigest()[:16]
+CheckInLinkError = LinkRefused  # what the check-in views catch
 
 
 def make_answer_token(check_in: CheckIn, status: CheckInStatus) -> str:
-    return _link_serializer().dumps(
-        {"c": check_in.id, "p": check_in.person_id, "a": status.value, "v": _version(check_in)}
+    return links.sign(
+        "checkin-answer",
+        {
+            "c": check_in.id,
+            "p": check_in.person_id,
+            "a": status.value,
+            "v": links.version(check_in.id, check_in.updated_at),
+        },
     )
 
 
 def read_answer_token(token: str) -> tuple[CheckIn, CheckInStatus]:
     """The check-in and answer a link stands for, if it is genuine, fresh and unused."""
-    max_age = int(timedelta(days=current_app.config["CHECKIN_LINK_MAX_AGE_DAYS"]).total_seconds())
-    try:
-        data = _link_serializer().loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise CheckInLinkError("expired") from exc
-    except BadSignature as exc:
-        raise CheckInLinkError("invalid") from exc
-    if not isinstance(data, dict):
-        raise CheckInLinkError("invalid")
+    data = links.read("checkin-answer", token, current_app.config["CHECKIN_LINK_MAX_AGE_DAYS"])
     check_in = db.session.get(CheckIn, data.get("c")) if isinstance(data.get("c"), int) else None
     try:
         status = CheckInStatus(data.get("a"))
     except ValueError as exc:
-        raise CheckInLinkError("invalid") from exc
+        raise LinkRefused("invalid") from exc
     if check_in is None or check_in.person_id != data.get("p") or not check_in.person.active:
-        raise CheckInLinkError("invalid")
-    if data.get("v") != _version(check_in):
-        raise CheckInLinkError("used")
+        raise LinkRefused("invalid")
+    if data.get("v") != links.version(check_in.id, check_in.updated_at):
+        raise LinkRefused("used")
     return check_in, status
 
 

@@ -105,12 +105,22 @@ def _register_blueprints(app: Flask) -> None:
     from program.accounts.views import bp as accounts_bp
     from program.admin.views import bp as admin_bp
     from program.checkins.views import bp as checkins_bp
+    from program.formal.views import bp as formal_bp
     from program.messages.views import bp as demo_bp
     from program.people.views import bp as home_bp
     from program.programs.views import bp as programs_bp
     from program.roster.views import bp as roster_bp
 
-    for blueprint in (accounts_bp, admin_bp, checkins_bp, demo_bp, home_bp, programs_bp, roster_bp):
+    for blueprint in (
+        accounts_bp,
+        admin_bp,
+        checkins_bp,
+        demo_bp,
+        formal_bp,
+        home_bp,
+        programs_bp,
+        roster_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

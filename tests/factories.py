@@ -16,7 +16,7 @@ from flask import Flask
 from program.checkins.models import CheckIn
 from program.db import utc_now
 from program.extensions import db
-from program.formal.models import Assignment, AssignmentStatus
+from program.formal.models import Assignment, AssignmentStatus, Availability
 from program.people.models import CareerStage, Person
 from program.programs.models import Cohort, Membership, Program, Role, Term
 from program.roster.models import RosterUpload
@@ -204,3 +204,10 @@ class Factory:
             db.session.add(check_in)
             db.session.commit()
             return check_in.id
+
+    def availability(self, term: TermRef, mentor: PersonRef) -> int:
+        with self.app.app_context():
+            availability = Availability(term_id=term.id, person_id=mentor.id)
+            db.session.add(availability)
+            db.session.commit()
+            return availability.id

@@ -59,6 +59,23 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
             {},
             {"anonymous": LOGIN, **ALL_SIGNED_IN},
         ),
+        ("formal.availability", "GET", f"{term}/availability", {}, COORDINATORS),
+        ("formal.request", "POST", f"{term}/availability/request", {}, COORDINATORS_POST),
+        ("formal.remind", "POST", f"{term}/availability/remind", {}, COORDINATORS_POST),
+        (
+            "formal.availability_link",
+            "GET",
+            "/availability/not-a-token",
+            {},
+            dict.fromkeys(ROLES, 400),
+        ),
+        (
+            "formal.my_availability",
+            "GET",
+            f"/availability/mine/{world['availability_id']}",
+            {},
+            {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 404), "mentor": 200},
+        ),
         ("demo.inbox", "GET", "/demo/inbox", {}, demo_only),
         ("demo.message", "GET", "/demo/inbox/1", {}, demo_only),
         ("demo.message_html", "GET", "/demo/inbox/1/html", {}, demo_only),
@@ -185,6 +202,7 @@ def world(make):
     upload = make.roster_upload(program, term, people["coordinator"])
     assignment = make.assignment(term, people["mentor"], people["trainee"])
     check_in = make.check_in(people["trainee"], assignment)
+    availability = make.availability(term, people["mentor"])
     with make.app.app_context():
         membership_id, subject_membership_id = (
             db.session.scalar(sa.select(Membership.id).where(Membership.person_id == person_id))
@@ -198,6 +216,7 @@ def world(make):
         "subject_membership_id": subject_membership_id,
         "upload_id": upload,
         "check_in_id": check_in,
+        "availability_id": availability,
     }
 
 

@@ -3,17 +3,23 @@ it active and introduces the two by e-mail (proposals and matching build on this
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
+from program import links
 from program.audit.services import record
 from program.db import DomainError, utc_now
 from program.extensions import db
-from program.formal.models import Assignment, AssignmentStatus
+from program.formal.models import Assignment, AssignmentStatus, Availability
+from program.messages.models import Message
 from program.messages.services import queue_messages, render_message
 from program.people.models import Person
 from program.programs.models import Membership, Role, Term
+from program.web import external_url
 
 FIRST_STEP = {
     Role.TRAINEE: (
@@ -110,3 +116,193 @@ def publish_pair(
         summary=f"{mentor.name} mentors {trainee.name} in {term.name}",
     )
     return assignment
+
+
+# --- availability -------------------------------------------------------------------------
+
+MAX_CAPACITY = 10
+
+
+def current_mentors(term: Term) -> list[Person]:
+    """The program's mentors in the formal track now, by name."""
+    return list(
+        db.session.scalars(
+            sa.select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(
+                Membership.program_id == term.program_id,
+                Membership.role == Role.MENTOR,
+                Membership.ended_at.is_(None),
+                Membership.formal_track.is_(True),
+                Person.active.is_(True),
+            )
+            .order_by(Person.name)
+        )
+    )
+
+
+def formal_trainee_count(term: Term) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Membership)
+        .where(
+            Membership.program_id == term.program_id,
+            Membership.role == Role.TRAINEE,
+            Membership.ended_at.is_(None),
+            Membership.formal_track.is_(True),
+        )
+    )
+
+
+def availability_token(availability: Availability, accepting: bool) -> str:
+    return links.sign(
+        "availability",
+        {
+            "a": availability.id,
+            "p": availability.person_id,
+            "y": accepting,
+            "v": links.version(availability.id, availability.answered_at),
+        },
+    )
+
+
+def read_availability_token(token: str) -> tuple[Availability, bool]:
+    data = links.read("availability", token, current_app.config["CHECKIN_LINK_MAX_AGE_DAYS"])
+    found = db.session.get(Availability, data["a"]) if isinstance(data.get("a"), int) else None
+    if found is None or found.person_id != data.get("p") or not isinstance(data.get("y"), bool):
+        raise links.LinkRefused("invalid")
+    if data.get("v") != links.version(found.id, found.answered_at):
+        raise links.LinkRefused("used")
+    return found, data["y"]
+
+
+def _availability_message(availability: Availability, kind: str) -> dict[str, Any]:
+    person, term = availability.person, availability.term
+    return render_message(
+        person,
+        kind,
+        template="availability_request",
+        context={
+            "person": person,
+            "program_name": term.program.name,
+            "term_name": term.name,
+            "reminder": kind == "reminder",
+            "links": [
+                (
+                    "Yes, I can mentor",
+                    external_url(
+                        "formal.availability_link", token=availability_token(availability, True)
+                    ),
+                ),
+                (
+                    "Not this term",
+                    external_url(
+                        "formal.availability_link", token=availability_token(availability, False)
+                    ),
+                ),
+            ],
+        },
+        program_id=term.program_id,
+        dedupe_key=f"{kind}:availability:{availability.id}",
+    )
+
+
+def request_availability(actor: Person | None, term: Term) -> dict[str, int]:
+    """Ask every formal-track mentor of the program for this term's availability, once each."""
+    if term.closed_at is not None:
+        raise DomainError(f"{term.name} is closed.")
+    existing = {
+        a.person_id: a
+        for a in db.session.scalars(sa.select(Availability).where(Availability.term_id == term.id))
+    }
+    asked = []
+    for mentor in current_mentors(term):
+        if mentor.id not in existing:
+            availability = Availability(term_id=term.id, person_id=mentor.id)
+            db.session.add(availability)
+            asked.append(availability)
+    db.session.flush()
+    queue_messages([_availability_message(a, "availability_request") for a in asked])
+    counts = {"asked": len(asked), "already_asked": len(existing)}
+    record(
+        actor,
+        "availability.requested",
+        term,
+        program_id=term.program_id,
+        details=counts,
+        summary=f"Availability for {term.name} asked of {len(asked)} mentors",
+    )
+    return counts
+
+
+def remind_availability(actor: Person | None, term: Term) -> int:
+    """One reminder to the mentors who have not answered (never a second one)."""
+    waiting = db.session.scalars(
+        sa.select(Availability).where(
+            Availability.term_id == term.id, Availability.answered_at.is_(None)
+        )
+    ).all()
+    keys = {f"reminder:availability:{a.id}" for a in waiting}
+    sent = set(
+        db.session.scalars(sa.select(Message.dedupe_key).where(Message.dedupe_key.in_(keys)))
+    )
+    due = [a for a in waiting if f"reminder:availability:{a.id}" not in sent]
+    queue_messages([_availability_message(a, "reminder") for a in due])
+    record(
+        actor,
+        "availability.reminded",
+        term,
+        program_id=term.program_id,
+        summary=f"Availability reminder for {term.name} to {len(due)} mentors",
+    )
+    return len(due)
+
+
+def answer_availability(
+    person: Person, availability: Availability, accepting: bool, capacity: int, topics: str = ""
+) -> Availability:
+    if availability.person_id != person.id:
+        raise DomainError("This request was sent to someone else.")
+    if availability.term.closed_at is not None:
+        raise DomainError(f"{availability.term.name} is closed.")
+    if accepting and not 1 <= capacity <= MAX_CAPACITY:
+        raise DomainError(f"Take between 1 and {MAX_CAPACITY} mentees.", field="capacity")
+    if len(topics) > 2000:
+        raise DomainError("Keep the topics under 2,000 characters.", field="topics")
+    availability.accepting = accepting
+    availability.capacity = capacity if accepting else 0
+    availability.topics = topics.strip() if accepting else ""
+    availability.answered_at = utc_now()
+    db.session.flush()
+    return availability
+
+
+@dataclass
+class AvailabilityRow:
+    mentor: Person
+    availability: Availability | None
+
+
+def availability_overview(term: Term) -> tuple[list[AvailabilityRow], int, int]:
+    """Each mentor with their answer (or none yet), the capacity offered, the trainees to match."""
+    answers = {
+        a.person_id: a
+        for a in db.session.scalars(sa.select(Availability).where(Availability.term_id == term.id))
+    }
+    rows = [AvailabilityRow(m, answers.get(m.id)) for m in current_mentors(term)]
+    capacity = sum(a.capacity for a in answers.values() if a.accepting)
+    return rows, capacity, formal_trainee_count(term)
+
+
+def pending_availability(person: Person) -> list[Availability]:
+    return list(
+        db.session.scalars(
+            sa.select(Availability)
+            .join(Term, Term.id == Availability.term_id)
+            .where(
+                Availability.person_id == person.id,
+                Availability.answered_at.is_(None),
+                Term.closed_at.is_(None),
+            )
+        )
+    )

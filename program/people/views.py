@@ -17,6 +17,7 @@ from program.checkins.services import (
     open_check_ins,
     recent_answers,
 )
+from program.formal.services import pending_availability
 from program.people.models import MailPreference
 from program.people.services import active_assignments, programs_and_roles, set_mail_preference
 from program.permissions import Action, may, signed_in
@@ -35,6 +36,7 @@ def index() -> str:
         memberships=memberships,
         assignments=active_assignments(current_user),
         open_check_ins=open_check_ins(current_user),
+        pending_availability=pending_availability(current_user),
         recent=recent_answers(current_user),
         answer_choices=[(s.value, label) for s, label in ANSWER_LABELS.items()],
         answer_labels=ANSWER_LABELS,

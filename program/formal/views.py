@@ -1,0 +1,125 @@
+"""The formal track's pages: mentors' availability for a term."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from program.extensions import db
+from program.formal.forms import AvailabilityForm
+from program.formal.models import Availability
+from program.formal.services import (
+    answer_availability,
+    availability_overview,
+    read_availability_token,
+    remind_availability,
+    request_availability,
+)
+from program.forms import ConfirmForm
+from program.links import LinkRefused
+from program.permissions import Action, public, requires, signed_in
+from program.programs.models import Program
+from program.programs.views import term_or_404
+from program.web import run_service
+
+bp = Blueprint("formal", __name__)
+
+
+@bp.route("/programs/<slug>/terms/<term_slug>/availability")
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def availability(program: Program, term_slug: str) -> str:
+    term = term_or_404(program, term_slug)
+    rows, capacity, trainees = availability_overview(term)
+    return render_template(
+        "formal/availability.html",
+        program=program,
+        term=term,
+        rows=rows,
+        capacity=capacity,
+        trainees=trainees,
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/programs/<slug>/terms/<term_slug>/availability/request", methods=["POST"])
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def request(program: Program, term_slug: str) -> Response:
+    term = term_or_404(program, term_slug)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        counts = run_service(form, request_availability, current_user, term)
+        if counts is not None:
+            flash(
+                f"Availability asked of {counts['asked']} mentors"
+                + (
+                    f" ({counts['already_asked']} had been asked before)."
+                    if counts["already_asked"]
+                    else "."
+                ),
+                "success",
+            )
+        for message in form.form_errors:
+            flash(message, "danger")
+    return redirect(url_for("formal.availability", slug=program.slug, term_slug=term.slug))
+
+
+@bp.route("/programs/<slug>/terms/<term_slug>/availability/remind", methods=["POST"])
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def remind(program: Program, term_slug: str) -> Response:
+    term = term_or_404(program, term_slug)
+    if ConfirmForm().validate_on_submit():
+        sent = remind_availability(current_user, term)
+        flash(
+            f"A reminder went to {sent} mentors who had not answered."
+            if sent
+            else "Nobody is waiting for a first reminder.",
+            "info",
+        )
+    return redirect(url_for("formal.availability", slug=program.slug, term_slug=term.slug))
+
+
+def _answer_page(availability: Availability, preselect: bool | None) -> str | Response:
+    form = AvailabilityForm()
+    if not form.is_submitted():
+        if preselect is not None:
+            form.accepting.data = "yes" if preselect else "no"
+        if availability.answered_at is not None:
+            form.capacity.data = availability.capacity or 2
+            form.topics.data = availability.topics
+    if form.validate_on_submit():
+        accepting = form.accepting.data == "yes"
+        saved = run_service(
+            form,
+            answer_availability,
+            availability.person,
+            availability,
+            accepting,
+            form.capacity.data or 0,
+            form.topics.data or "",
+        )
+        if saved is not None:
+            return render_template("formal/availability_thanks.html", availability=saved)
+    return render_template("formal/availability_answer.html", form=form, availability=availability)
+
+
+@bp.route("/availability/<token>", methods=["GET", "POST"])
+@public
+def availability_link(token: str) -> str | Response | tuple[str, int]:
+    """The page behind an availability e-mail's link: a GET only shows the choice."""
+    try:
+        found, accepting = read_availability_token(token)
+    except LinkRefused as exc:
+        return render_template("checkins/link_problem.html", problem=exc.problem), 400
+    if current_user.is_authenticated and current_user.id != found.person_id:
+        return render_template("checkins/link_problem.html", problem="someone_else"), 403
+    return _answer_page(found, accepting)
+
+
+@bp.route("/availability/mine/<int:availability_id>", methods=["GET", "POST"])
+@signed_in
+def my_availability(availability_id: int) -> str | Response:
+    found = db.session.get(Availability, availability_id)
+    if found is None or found.person_id != current_user.id:
+        abort(404)
+    return _answer_page(found, None)

@@ -9,12 +9,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import selectinload
 
 from program import links
 from program.audit.services import record
 from program.db import DomainError, utc_now
 from program.extensions import db
-from program.formal.models import Assignment, AssignmentStatus, Availability
+from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
+from program.matching import formal as matching
 from program.messages.models import Message
 from program.messages.services import queue_messages, render_message
 from program.people.models import Person
@@ -86,28 +88,7 @@ def publish_pair(
     )
     db.session.add(assignment)
     db.session.flush()
-    queue_messages(
-        [
-            render_message(
-                person,
-                "intro",
-                template="intro",
-                context={
-                    "person": person,
-                    "partners": [other],
-                    "track": "formal",
-                    "first_step": FIRST_STEP[role],
-                    "questions": QUESTIONS if role is Role.TRAINEE else [],
-                },
-                program_id=term.program_id,
-                dedupe_key=f"intro:assignment:{assignment.id}:{person.id}",
-            )
-            for person, other, role in (
-                (trainee, mentor, Role.TRAINEE),
-                (mentor, trainee, Role.MENTOR),
-            )
-        ]
-    )
+    _introduce([assignment])
     record(
         actor,
         "assignment.published",
@@ -116,6 +97,34 @@ def publish_pair(
         summary=f"{mentor.name} mentors {trainee.name} in {term.name}",
     )
     return assignment
+
+
+def _introduce(assignments: list[Assignment]) -> None:
+    """One intro e-mail to each side of each newly active pair (never twice: dedupe keys)."""
+    rows = []
+    for assignment in assignments:
+        mentor, trainee = assignment.mentor, assignment.trainee
+        for person, other, role in (
+            (trainee, mentor, Role.TRAINEE),
+            (mentor, trainee, Role.MENTOR),
+        ):
+            rows.append(
+                render_message(
+                    person,
+                    "intro",
+                    template="intro",
+                    context={
+                        "person": person,
+                        "partners": [other],
+                        "track": "formal",
+                        "first_step": FIRST_STEP[role],
+                        "questions": QUESTIONS if role is Role.TRAINEE else [],
+                    },
+                    program_id=assignment.term.program_id,
+                    dedupe_key=f"intro:assignment:{assignment.id}:{person.id}",
+                )
+            )
+    queue_messages(rows)
 
 
 # --- availability -------------------------------------------------------------------------
@@ -305,4 +314,236 @@ def pending_availability(person: Person) -> list[Availability]:
                 Term.closed_at.is_(None),
             )
         )
+    )
+
+
+# --- proposing, reviewing and publishing a term's matches ---------------------------------
+
+
+def _live(term: Term) -> list[Assignment]:
+    return list(
+        db.session.scalars(
+            sa.select(Assignment).where(
+                Assignment.term_id == term.id, Assignment.status != AssignmentStatus.ENDED
+            )
+        )
+    )
+
+
+def remaining_capacity(term: Term) -> dict[int, int]:
+    """Places each accepting mentor still has this term (capacity less live pairs)."""
+    capacity = {
+        a.person_id: a.capacity
+        for a in db.session.scalars(
+            sa.select(Availability).where(
+                Availability.term_id == term.id, Availability.accepting.is_(True)
+            )
+        )
+    }
+    for assignment in _live(term):
+        if assignment.mentor_id in capacity:
+            capacity[assignment.mentor_id] -= 1
+    return capacity
+
+
+def formal_trainees(term: Term) -> list[Person]:
+    return list(
+        db.session.scalars(
+            sa.select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(
+                Membership.program_id == term.program_id,
+                Membership.role == Role.TRAINEE,
+                Membership.ended_at.is_(None),
+                Membership.formal_track.is_(True),
+                Person.active.is_(True),
+            )
+            .order_by(Person.name)
+        )
+    )
+
+
+def as_matching(person: Person, capacity: int | None = None) -> matching.Person:
+    fields = {
+        "id": person.id,
+        "department": person.department_name or None,
+        "stage_rank": person.stage.rank if person.stage else None,
+        "interests": frozenset(person.interests or []),
+    }
+    if capacity is None:
+        return matching.Person(**fields)
+    return matching.Mentor(**fields, capacity=capacity)
+
+
+def propose_matches(actor: Person | None, term: Term, seed: int = 0) -> matching.Proposal:
+    """Replace the term's draft proposal with a new one for every trainee without a live mentor."""
+    if term.closed_at is not None:
+        raise DomainError(f"{term.name} is closed.")
+    db.session.execute(
+        sa.delete(Assignment).where(
+            Assignment.term_id == term.id, Assignment.status == AssignmentStatus.PROPOSED
+        )
+    )
+    taken = {a.trainee_id for a in _live(term)}
+    trainees = [t for t in formal_trainees(term) if t.id not in taken]
+    capacity = remaining_capacity(term)
+    mentors = [m for m in current_mentors(term) if capacity.get(m.id, 0) > 0]
+    forbidden = frozenset(
+        (trainee_id, mentor_id)
+        for trainee_id, mentor_id in db.session.execute(
+            sa.select(Assignment.trainee_id, Assignment.mentor_id).where(
+                Assignment.end_reason == EndReason.NO_FAULT_REMATCH
+            )
+        )
+    )
+    preference = matching.DepartmentPreference(term.program.formal_department_preference.value)
+    proposal = matching.propose(
+        [as_matching(t) for t in trainees],
+        [as_matching(m, capacity[m.id]) for m in mentors],
+        preference,
+        forbidden=forbidden,
+        seed=seed,
+    )
+    for pair in proposal.pairs:
+        db.session.add(
+            Assignment(
+                term_id=term.id,
+                mentor_id=pair.mentor_id,
+                trainee_id=pair.trainee_id,
+                status=AssignmentStatus.PROPOSED,
+                fit=pair.fit,
+            )
+        )
+    db.session.flush()
+    record(
+        actor,
+        "matches.proposed",
+        term,
+        program_id=term.program_id,
+        details={
+            "pairs": len(proposal.pairs),
+            "unmatched": len(proposal.unmatched),
+            "total_fit": proposal.total_fit,
+            "seed": seed,
+            "solver": proposal.solver,
+        },
+        summary=f"{len(proposal.pairs)} matches proposed for {term.name}",
+    )
+    return proposal
+
+
+def set_proposed_mentor(
+    actor: Person, term: Term, trainee: Person, mentor: Person | None
+) -> Person:
+    """Change, add or remove (mentor None) a trainee's proposed mentor, within capacity."""
+    if term.closed_at is not None:
+        raise DomainError(f"{term.name} is closed.")
+    current = db.session.scalar(
+        sa.select(Assignment).where(
+            Assignment.term_id == term.id,
+            Assignment.trainee_id == trainee.id,
+            Assignment.status != AssignmentStatus.ENDED,
+        )
+    )
+    if current is not None and current.status is AssignmentStatus.ACTIVE:
+        raise DomainError(f"{trainee.name}'s pair is already published.")
+    if mentor is not None:
+        if not _holds(trainee, term, Role.TRAINEE):
+            raise DomainError(f"{trainee.name} is not a trainee of this program.")
+        if not _holds(mentor, term, Role.MENTOR):
+            raise DomainError(f"{mentor.name} is not a mentor of this program.")
+        left = remaining_capacity(term).get(mentor.id, 0)
+        if current is not None and current.mentor_id == mentor.id:
+            return trainee
+        if left <= 0:
+            raise DomainError(f"{mentor.name} has no place left this term.", field="mentor")
+        if mentor.stage and trainee.stage and mentor.stage.rank <= trainee.stage.rank:
+            raise DomainError(
+                f"{mentor.name} is not further on in their career than {trainee.name}.",
+                field="mentor",
+            )
+    if current is not None:
+        db.session.delete(current)
+        db.session.flush()
+    if mentor is not None:
+        pair = matching.fit_matrix(
+            [as_matching(trainee)],
+            [as_matching(mentor, 1)],
+            matching.DepartmentPreference(term.program.formal_department_preference.value),
+        )
+        db.session.add(
+            Assignment(
+                term_id=term.id,
+                mentor_id=mentor.id,
+                trainee_id=trainee.id,
+                status=AssignmentStatus.PROPOSED,
+                fit=float(pair[0, 0]),
+            )
+        )
+        db.session.flush()
+    record(
+        actor,
+        "matches.edited",
+        trainee,
+        program_id=term.program_id,
+        summary=f"{trainee.name}: proposed mentor "
+        f"{'set to ' + mentor.name if mentor else 'removed'}",
+    )
+
+
+def publish_matches(actor: Person | None, term: Term) -> int:
+    """Make every proposed pair active and introduce both sides; returns how many."""
+    proposed = list(
+        db.session.scalars(
+            sa.select(Assignment).where(
+                Assignment.term_id == term.id, Assignment.status == AssignmentStatus.PROPOSED
+            )
+        )
+    )
+    now = utc_now()
+    for assignment in proposed:
+        assignment.status = AssignmentStatus.ACTIVE
+        assignment.started_at = now
+    db.session.flush()
+    _introduce(proposed)
+    record(
+        actor,
+        "matches.published",
+        term,
+        program_id=term.program_id,
+        details={"pairs": len(proposed)},
+        summary=f"{len(proposed)} formal pairs published for {term.name}",
+    )
+    return len(proposed)
+
+
+@dataclass
+class Review:
+    proposed: list[Assignment]
+    active: list[Assignment]
+    unmatched: list[Person]
+    capacity_left: dict[int, int]
+    mentors: list[Person]
+
+
+def review(term: Term) -> Review:
+    """Everything the review page shows, in a fixed number of queries."""
+    live = list(
+        db.session.scalars(
+            sa.select(Assignment)
+            .options(selectinload(Assignment.mentor), selectinload(Assignment.trainee))
+            .where(Assignment.term_id == term.id, Assignment.status != AssignmentStatus.ENDED)
+        )
+    )
+    paired = {a.trainee_id for a in live}
+    return Review(
+        proposed=sorted(
+            (a for a in live if a.status is AssignmentStatus.PROPOSED), key=lambda a: a.trainee.name
+        ),
+        active=sorted(
+            (a for a in live if a.status is AssignmentStatus.ACTIVE), key=lambda a: a.trainee.name
+        ),
+        unmatched=[t for t in formal_trainees(term) if t.id not in paired],
+        capacity_left=remaining_capacity(term),
+        mentors=current_mentors(term),
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -11,15 +13,23 @@ from program.formal.forms import AvailabilityForm
 from program.formal.models import Availability
 from program.formal.services import (
     answer_availability,
+    as_matching,
     availability_overview,
+    propose_matches,
+    publish_matches,
     read_availability_token,
     remind_availability,
     request_availability,
+    review,
+    set_proposed_mentor,
 )
 from program.forms import ConfirmForm
 from program.links import LinkRefused
+from program.matching.formal import DepartmentPreference, reasons
+from program.people.models import Person
 from program.permissions import Action, public, requires, signed_in
 from program.programs.models import Program
+from program.programs.terms import is_member
 from program.programs.views import term_or_404
 from program.web import run_service
 
@@ -44,7 +54,7 @@ def availability(program: Program, term_slug: str) -> str:
 
 @bp.route("/programs/<slug>/terms/<term_slug>/availability/request", methods=["POST"])
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
-def request(program: Program, term_slug: str) -> Response:
+def ask_availability(program: Program, term_slug: str) -> Response:
     term = term_or_404(program, term_slug)
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -66,7 +76,7 @@ def request(program: Program, term_slug: str) -> Response:
 
 @bp.route("/programs/<slug>/terms/<term_slug>/availability/remind", methods=["POST"])
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
-def remind(program: Program, term_slug: str) -> Response:
+def remind_availability_view(program: Program, term_slug: str) -> Response:
     term = term_or_404(program, term_slug)
     if ConfirmForm().validate_on_submit():
         sent = remind_availability(current_user, term)
@@ -123,3 +133,77 @@ def my_availability(availability_id: int) -> str | Response:
     if found is None or found.person_id != current_user.id:
         abort(404)
     return _answer_page(found, None)
+
+
+@bp.route("/programs/<slug>/terms/<term_slug>/matches")
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def matches(program: Program, term_slug: str) -> str:
+    term = term_or_404(program, term_slug)
+    preference = DepartmentPreference(program.formal_department_preference.value)
+    return render_template(
+        "formal/matches.html",
+        program=program,
+        term=term,
+        review=review(term),
+        reasons=lambda a: pair_reasons(a, preference),
+        confirm_form=ConfirmForm(),
+    )
+
+
+def pair_reasons(assignment: Any, preference: DepartmentPreference) -> tuple[str, ...]:
+    return reasons(as_matching(assignment.trainee), as_matching(assignment.mentor, 1), preference)
+
+
+@bp.route("/programs/<slug>/terms/<term_slug>/matches/propose", methods=["POST"])
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def propose_view(program: Program, term_slug: str) -> Response:
+    term = term_or_404(program, term_slug)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        proposal = run_service(form, propose_matches, current_user, term)
+        if proposal is not None:
+            flash(
+                f"{len(proposal.pairs)} pairs proposed; {len(proposal.unmatched)} trainees "
+                "without a mentor. Review, edit, then publish.",
+                "success",
+            )
+        for message in form.form_errors:
+            flash(message, "danger")
+    return redirect(url_for("formal.matches", slug=program.slug, term_slug=term.slug))
+
+
+@bp.route("/programs/<slug>/terms/<term_slug>/matches/<int:trainee_id>", methods=["POST"])
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def edit_match(program: Program, term_slug: str, trainee_id: int) -> Response:
+    term = term_or_404(program, term_slug)
+    trainee = db.session.get(Person, trainee_id)
+    if trainee is None or not is_member(program, trainee_id):
+        abort(404)
+    form = ConfirmForm()
+    mentor_id = request.form.get("mentor", "")
+    mentor = None
+    if mentor_id:
+        mentor = db.session.get(Person, int(mentor_id)) if mentor_id.isdigit() else None
+        if mentor is None or not is_member(program, mentor.id):
+            abort(404)
+    if form.validate_on_submit() and run_service(
+        form, set_proposed_mentor, current_user, term, trainee, mentor
+    ):
+        flash(
+            f"{trainee.name}: "
+            + (f"proposed mentor {mentor.name}." if mentor else "proposal removed."),
+            "success",
+        )
+    for message in form.form_errors:
+        flash(message, "danger")
+    return redirect(url_for("formal.matches", slug=program.slug, term_slug=term.slug))
+
+
+@bp.route("/programs/<slug>/terms/<term_slug>/matches/publish", methods=["POST"])
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def publish_view(program: Program, term_slug: str) -> Response:
+    term = term_or_404(program, term_slug)
+    if ConfirmForm().validate_on_submit():
+        count = publish_matches(current_user, term)
+        flash(f"{count} pairs published; each side has an introduction in the outbox.", "success")
+    return redirect(url_for("formal.matches", slug=program.slug, term_slug=term.slug))

@@ -109,17 +109,17 @@ def _encode(trainees: list[Person], mentors: list[Mentor]) -> _Arrays:
     m_rows, m_cols = interest_coords(mentors)
     width = max(len(interests), 1)
     return _Arrays(
-        t_rank=np.array([-1 if p.stage_rank is None else p.stage_rank for p in trainees]),
-        m_rank=np.array([-1 if p.stage_rank is None else p.stage_rank for p in mentors]),
-        t_dept=np.array([dept(p) for p in trainees]),
-        m_dept=np.array([dept(p) for p in mentors]),
+        t_rank=np.array([-1 if p.stage_rank is None else p.stage_rank for p in trainees], int),
+        m_rank=np.array([-1 if p.stage_rank is None else p.stage_rank for p in mentors], int),
+        t_dept=np.array([dept(p) for p in trainees], int),
+        m_dept=np.array([dept(p) for p in mentors], int),
         t_interests=csr_matrix(
             (np.ones(len(t_rows)), (t_rows, t_cols)), shape=(len(trainees), width)
         ),
         m_interests=csr_matrix(
             (np.ones(len(m_rows)), (m_rows, m_cols)), shape=(len(mentors), width)
         ),
-        capacity=np.array([max(m.capacity, 0) for m in mentors]),
+        capacity=np.array([max(m.capacity, 0) for m in mentors], int),
     )
 
 

@@ -1,0 +1,36 @@
+"""Benchmarks: `python -m bench.NAME`, each printing its figures as one JSON line last."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date
+
+from program.extensions import db
+from program.programs.models import Program, Term
+
+
+def database_url() -> str:
+    """PostgreSQL when TEST_DATABASE_URL is set (its tables are recreated), else a fresh SQLite."""
+    return os.environ.get("TEST_DATABASE_URL") or (
+        f"sqlite:///{tempfile.mkdtemp(prefix='hallway-bench-')}/bench.db"
+    )
+
+
+def fresh_program() -> tuple[Program, Term]:
+    """Empty tables, then one program with one term (inside an app context)."""
+    db.drop_all()
+    db.create_all()
+    program = Program(name="Benchmark Residency", slug="bench")
+    db.session.add(program)
+    db.session.flush()
+    term = Term(
+        program_id=program.id,
+        slug="fall",
+        name="Fall",
+        starts_on=date(2026, 8, 1),
+        ends_on=date(2026, 12, 31),
+    )
+    db.session.add(term)
+    db.session.commit()
+    return program, term

@@ -13,13 +13,13 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 import program.models  # noqa: F401  (every table on the metadata)
+from bench import database_url, fresh_program
 from program import create_app
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.checkins.services import record_check_in
@@ -86,8 +86,7 @@ def wait_for_port(port: int, seconds: float = 10.0) -> None:
 
 
 def main() -> None:
-    url = os.environ.get("TEST_DATABASE_URL")
-    url = url or f"sqlite:///{tempfile.mkdtemp(prefix='hallway-bench-')}/bench.db"
+    url = database_url()
     port = free_port()
     # The SMTP server runs in its own process, as a real one would: sharing this process's GIL
     # would make it, not Hallway, the thing measured.
@@ -117,20 +116,7 @@ def main() -> None:
             }
         )
         with app.test_request_context():
-            db.drop_all()
-            db.create_all()
-            program = Program(name="Benchmark Residency", slug="bench")
-            db.session.add(program)
-            db.session.flush()
-            term = Term(
-                program_id=program.id,
-                slug="t",
-                name="T",
-                starts_on=date(2026, 1, 1),
-                ends_on=date(2026, 12, 31),
-            )
-            db.session.add(term)
-            db.session.commit()
+            program, term = fresh_program()
             build_pairs(program, term, CHECKINS // 2)
 
             check_ins = db.session.scalars(sa.select(CheckIn).order_by(CheckIn.id)).all()

@@ -10,16 +10,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
-from datetime import date
 
 import sqlalchemy as sa
 
 import program.models  # noqa: F401  (every table on the metadata)
+from bench import database_url, fresh_program
 from program import create_app
 from program.extensions import db
-from program.programs.models import Program, Term
 from program.roster.services import apply_import, plan_import, read_roster
 
 ROWS = int(os.environ.get("BENCH_ROWS", "10000"))
@@ -39,26 +37,11 @@ def build_roster(rows: int) -> bytes:
 
 
 def main() -> None:
-    url = os.environ.get("TEST_DATABASE_URL")
-    workdir = tempfile.mkdtemp(prefix="hallway-bench-")
-    url = url or f"sqlite:///{workdir}/bench.db"
+    url = database_url()
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True})
     data = build_roster(ROWS)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
-        program = Program(name="Benchmark Residency", slug="bench")
-        db.session.add(program)
-        db.session.flush()
-        term = Term(
-            program_id=program.id,
-            slug="fall",
-            name="Fall",
-            starts_on=date(2026, 8, 1),
-            ends_on=date(2026, 12, 31),
-        )
-        db.session.add(term)
-        db.session.commit()
+        program, term = fresh_program()
 
         with app.test_request_context():
             started = time.perf_counter()

@@ -1,12 +1,14 @@
-"""Signed one-click links in e-mails (check-in answers, availability answers).
+"""Signed one-click links in e-mails: answers to check-ins and availability, invitations, resets.
 
-A link carries its payload signed with the app's secret and a purpose, and expires. A payload
+A link carries its payload signed with the app's secret and a purpose, and expires.
+Invitation and password-reset links use the person's security stamp as their version. A payload
 includes a version of the record it answers, so a link stops working once the record has been
 answered: that is how "reused" is told apart from "genuine".
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +24,13 @@ class LinkRefused(Exception):
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"hallway-{purpose}")
+    return _serializer_for(current_app.config["SECRET_KEY"], purpose)
+
+
+@functools.lru_cache(maxsize=16)
+def _serializer_for(secret: str, purpose: str) -> URLSafeTimedSerializer:
+    # Cached: a roster import signs thousands of invitation links with the same key.
+    return URLSafeTimedSerializer(secret, salt=f"hallway-{purpose}")
 
 
 def version(record_id: int, changed_at: datetime | None) -> str:
@@ -35,12 +43,10 @@ def sign(purpose: str, payload: dict[str, Any]) -> str:
     return _serializer(purpose).dumps(payload)
 
 
-def read(purpose: str, token: str, max_age_days: int) -> dict[str, Any]:
+def read(purpose: str, token: str, max_age: timedelta) -> dict[str, Any]:
     """The payload of a genuine, unexpired link; LinkRefused otherwise."""
     try:
-        data = _serializer(purpose).loads(
-            token, max_age=int(timedelta(days=max_age_days).total_seconds())
-        )
+        data = _serializer(purpose).loads(token, max_age=int(max_age.total_seconds()))
     except SignatureExpired as exc:
         raise LinkRefused("expired") from exc
     except BadSignature as exc:

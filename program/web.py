@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app
+from flask import Flask, current_app, flash
 from flask_wtf import FlaskForm
 
 from program.db import DomainError
@@ -31,6 +31,15 @@ def run_service(form: FlaskForm, service: Callable[..., T], *args: Any, **kwargs
         else:
             form.form_errors.append(exc.message)
         return None
+
+
+def flash_errors(form: FlaskForm) -> None:
+    """Show a form's errors as messages, for one-button forms that redirect back."""
+    for message in form.form_errors:
+        flash(message, "danger")
+    for field in form:
+        for message in field.errors:
+            flash(message, "danger")
 
 
 def install_request_transaction(app: Flask) -> None:
@@ -69,3 +78,8 @@ def external_url(endpoint: str, **values: Any) -> str:
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
     )
     return adapter.build(endpoint, values, force_external=True)
+
+
+def plural(count: int, noun: str) -> str:
+    """ "1 pair", "3 pairs" (for English nouns with a plain plural)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

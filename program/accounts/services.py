@@ -8,16 +8,15 @@ session at once.
 from __future__ import annotations
 
 import enum
-import functools
 import hashlib
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from program import links
 from program.audit.services import record
 from program.db import DomainError, utc_now
 from program.extensions import db
@@ -30,18 +29,6 @@ from program.web import external_url
 class LinkPurpose(enum.Enum):
     INVITATION = "invitation"
     PASSWORD_RESET = "password-reset"  # noqa: S105  (a link purpose, not a password)
-
-
-class LinkProblem(enum.Enum):
-    EXPIRED = "expired"
-    INVALID = "invalid"
-    USED = "used"
-
-
-class LinkError(Exception):
-    def __init__(self, problem: LinkProblem) -> None:
-        super().__init__(problem.value)
-        self.problem = problem
 
 
 # A hash computed once, so that signing in as an unknown address costs as much as a known one
@@ -68,16 +55,6 @@ def authenticate(email: str, password: str) -> Person:
     return person
 
 
-def _serializer(purpose: LinkPurpose) -> URLSafeTimedSerializer:
-    return _serializer_for(current_app.config["SECRET_KEY"], purpose)
-
-
-@functools.lru_cache(maxsize=16)
-def _serializer_for(secret: str, purpose: LinkPurpose) -> URLSafeTimedSerializer:
-    # Cached: an import signs thousands of invitation links with the same key.
-    return URLSafeTimedSerializer(secret, salt=f"hallway-{purpose.value}")
-
-
 def _stamp_digest(person: Any) -> str:
     return hashlib.sha256(person.security_stamp.encode()).hexdigest()[:20]
 
@@ -89,25 +66,17 @@ def _max_age(purpose: LinkPurpose) -> timedelta:
 
 
 def make_link_token(person: Any, purpose: LinkPurpose) -> str:
-    return _serializer(purpose).dumps({"p": person.id, "s": _stamp_digest(person)})
+    return links.sign(purpose.value, {"p": person.id, "s": _stamp_digest(person)})
 
 
 def person_for_token(token: str, purpose: LinkPurpose) -> Person:
-    """The person a link was made for, if it is genuine, fresh and unused; else LinkError."""
-    serializer = _serializer(purpose)
-    try:
-        data = serializer.loads(token, max_age=int(_max_age(purpose).total_seconds()))
-    except SignatureExpired as exc:
-        raise LinkError(LinkProblem.EXPIRED) from exc
-    except BadSignature as exc:
-        raise LinkError(LinkProblem.INVALID) from exc
-    if not isinstance(data, dict) or not isinstance(data.get("p"), int):
-        raise LinkError(LinkProblem.INVALID)
-    person = db.session.get(Person, data["p"])
+    """The person a link was made for, if it is genuine, fresh and unused; else LinkRefused."""
+    data = links.read(purpose.value, token, _max_age(purpose))
+    person = db.session.get(Person, data["p"]) if isinstance(data.get("p"), int) else None
     if person is None or not person.active:
-        raise LinkError(LinkProblem.INVALID)
+        raise links.LinkRefused("invalid")
     if data.get("s") != _stamp_digest(person):
-        raise LinkError(LinkProblem.USED)
+        raise links.LinkRefused("used")
     return person
 
 

@@ -17,7 +17,6 @@ from werkzeug.wrappers import Response
 
 from program.accounts.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
 from program.accounts.services import (
-    LinkError,
     LinkPurpose,
     authenticate,
     person_for_token,
@@ -25,6 +24,7 @@ from program.accounts.services import (
     set_password_with_token,
 )
 from program.extensions import limiter
+from program.links import LinkRefused
 from program.permissions import public, signed_in
 from program.web import run_service, safe_next_url
 
@@ -64,8 +64,8 @@ def _set_password_page(token: str, purpose: LinkPurpose, template: str) -> str |
     """The page behind an invitation or reset link: showing it writes nothing; posting it does."""
     try:
         person = person_for_token(token, purpose)
-    except LinkError as exc:
-        return render_template("accounts/link_problem.html", problem=exc.problem.value), 400
+    except LinkRefused as exc:
+        return render_template("accounts/link_problem.html", problem=exc.problem), 400
     form = SetPasswordForm(email=person.email)
     if form.validate_on_submit():
         person = run_service(form, set_password_with_token, token, purpose, form.password.data)

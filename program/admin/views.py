@@ -26,7 +26,7 @@ from program.programs.services import (
     end_membership,
     update_program,
 )
-from program.web import run_service
+from program.web import flash_errors, run_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -168,8 +168,7 @@ def set_person_active(person_id: int) -> Response:
         form, set_active, current_user, subject, make_active
     ):
         flash(f"{subject.name} is {'active' if make_active else 'deactivated'}.", "info")
-    for message in form.form_errors:
-        flash(message, "danger")
+    flash_errors(form)
     return redirect(url_for("admin.person", person_id=subject.id))
 
 

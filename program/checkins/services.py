@@ -218,7 +218,9 @@ def _already_queued(dedupe_key: str) -> bool:
 # --- one-click links ----------------------------------------------------------------------
 
 
-CheckInLinkError = LinkRefused  # what the check-in views catch
+def link_max_age() -> timedelta:
+    """How long a one-click answer link (check-in or availability) works."""
+    return timedelta(days=current_app.config["CHECKIN_LINK_MAX_AGE_DAYS"])
 
 
 def make_answer_token(check_in: CheckIn, status: CheckInStatus) -> str:
@@ -235,7 +237,7 @@ def make_answer_token(check_in: CheckIn, status: CheckInStatus) -> str:
 
 def read_answer_token(token: str) -> tuple[CheckIn, CheckInStatus]:
     """The check-in and answer a link stands for, if it is genuine, fresh and unused."""
-    data = links.read("checkin-answer", token, current_app.config["CHECKIN_LINK_MAX_AGE_DAYS"])
+    data = links.read("checkin-answer", token, link_max_age())
     check_in = db.session.get(CheckIn, data.get("c")) if isinstance(data.get("c"), int) else None
     try:
         status = CheckInStatus(data.get("a"))

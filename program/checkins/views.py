@@ -12,15 +12,15 @@ from werkzeug.wrappers import Response
 from program.checkins.forms import CheckInForm, QuickAnswerForm
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.checkins.services import (
-    CheckInLinkError,
     about,
     is_editable,
     read_answer_token,
     record_check_in,
 )
 from program.extensions import db
+from program.links import LinkRefused
 from program.permissions import public, signed_in
-from program.web import run_service
+from program.web import flash_errors, run_service
 
 bp = Blueprint("checkins", __name__)
 
@@ -42,7 +42,7 @@ def answer_link(token: str) -> str | Response | tuple[str, int]:
     scanners open every link, so only the confirming POST records anything."""
     try:
         check_in, status = read_answer_token(token)
-    except CheckInLinkError as exc:
+    except LinkRefused as exc:
         return render_template("checkins/link_problem.html", problem=exc.problem), 400
     if current_user.is_authenticated and current_user.id != check_in.person_id:
         return render_template("checkins/link_problem.html", problem="someone_else"), 403
@@ -109,6 +109,5 @@ def quick_answer(check_in_id: int) -> Response:
                 else "Thanks, noted.",
                 "success",
             )
-        for message in form.form_errors:
-            flash(message, "danger")
+        flash_errors(form)
     return redirect(url_for("home.index"))

@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from program import links
 from program.audit.services import record
+from program.checkins.services import link_max_age
 from program.db import DomainError, utc_now
 from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
@@ -132,15 +132,15 @@ def _introduce(assignments: list[Assignment]) -> None:
 MAX_CAPACITY = 10
 
 
-def current_mentors(term: Term) -> list[Person]:
-    """The program's mentors in the formal track now, by name."""
+def _formal_members(term: Term, role: Role) -> list[Person]:
+    """The program's active people in the formal track now with `role`, by name."""
     return list(
         db.session.scalars(
             sa.select(Person)
             .join(Membership, Membership.person_id == Person.id)
             .where(
                 Membership.program_id == term.program_id,
-                Membership.role == Role.MENTOR,
+                Membership.role == role,
                 Membership.ended_at.is_(None),
                 Membership.formal_track.is_(True),
                 Person.active.is_(True),
@@ -148,6 +148,14 @@ def current_mentors(term: Term) -> list[Person]:
             .order_by(Person.name)
         )
     )
+
+
+def current_mentors(term: Term) -> list[Person]:
+    return _formal_members(term, Role.MENTOR)
+
+
+def formal_trainees(term: Term) -> list[Person]:
+    return _formal_members(term, Role.TRAINEE)
 
 
 def formal_trainee_count(term: Term) -> int:
@@ -176,7 +184,7 @@ def availability_token(availability: Availability, accepting: bool) -> str:
 
 
 def read_availability_token(token: str) -> tuple[Availability, bool]:
-    data = links.read("availability", token, current_app.config["CHECKIN_LINK_MAX_AGE_DAYS"])
+    data = links.read("availability", token, link_max_age())
     found = db.session.get(Availability, data["a"]) if isinstance(data.get("a"), int) else None
     if found is None or found.person_id != data.get("p") or not isinstance(data.get("y"), bool):
         raise links.LinkRefused("invalid")
@@ -346,23 +354,6 @@ def remaining_capacity(term: Term) -> dict[int, int]:
     return capacity
 
 
-def formal_trainees(term: Term) -> list[Person]:
-    return list(
-        db.session.scalars(
-            sa.select(Person)
-            .join(Membership, Membership.person_id == Person.id)
-            .where(
-                Membership.program_id == term.program_id,
-                Membership.role == Role.TRAINEE,
-                Membership.ended_at.is_(None),
-                Membership.formal_track.is_(True),
-                Person.active.is_(True),
-            )
-            .order_by(Person.name)
-        )
-    )
-
-
 def as_matching(person: Person, capacity: int | None = None) -> matching.Person:
     fields = {
         "id": person.id,
@@ -493,6 +484,8 @@ def set_proposed_mentor(
 
 def publish_matches(actor: Person | None, term: Term) -> int:
     """Make every proposed pair active and introduce both sides; returns how many."""
+    if term.closed_at is not None:
+        raise DomainError(f"{term.name} is closed.")
     proposed = list(
         db.session.scalars(
             sa.select(Assignment).where(
@@ -515,6 +508,14 @@ def publish_matches(actor: Person | None, term: Term) -> int:
         summary=f"{len(proposed)} formal pairs published for {term.name}",
     )
     return len(proposed)
+
+
+def pair_reasons(assignment: Assignment, term: Term) -> tuple[str, ...]:
+    """Why a proposed pair fits, in the matching module's words."""
+    preference = matching.DepartmentPreference(term.program.formal_department_preference.value)
+    return matching.reasons(
+        as_matching(assignment.trainee), as_matching(assignment.mentor, 1), preference
+    )
 
 
 @dataclass

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -13,8 +11,8 @@ from program.formal.forms import AvailabilityForm
 from program.formal.models import Availability
 from program.formal.services import (
     answer_availability,
-    as_matching,
     availability_overview,
+    pair_reasons,
     propose_matches,
     publish_matches,
     read_availability_token,
@@ -25,13 +23,10 @@ from program.formal.services import (
 )
 from program.forms import ConfirmForm
 from program.links import LinkRefused
-from program.matching.formal import DepartmentPreference, reasons
-from program.people.models import Person
 from program.permissions import Action, public, requires, signed_in
 from program.programs.models import Program
-from program.programs.terms import is_member
-from program.programs.views import term_or_404
-from program.web import run_service
+from program.programs.views import member_or_404, term_or_404
+from program.web import flash_errors, plural, run_service
 
 bp = Blueprint("formal", __name__)
 
@@ -69,8 +64,7 @@ def ask_availability(program: Program, term_slug: str) -> Response:
                 ),
                 "success",
             )
-        for message in form.form_errors:
-            flash(message, "danger")
+        flash_errors(form)
     return redirect(url_for("formal.availability", slug=program.slug, term_slug=term.slug))
 
 
@@ -139,19 +133,14 @@ def my_availability(availability_id: int) -> str | Response:
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def matches(program: Program, term_slug: str) -> str:
     term = term_or_404(program, term_slug)
-    preference = DepartmentPreference(program.formal_department_preference.value)
     return render_template(
         "formal/matches.html",
         program=program,
         term=term,
         review=review(term),
-        reasons=lambda a: pair_reasons(a, preference),
+        reasons=lambda assignment: pair_reasons(assignment, term),
         confirm_form=ConfirmForm(),
     )
-
-
-def pair_reasons(assignment: Any, preference: DepartmentPreference) -> tuple[str, ...]:
-    return reasons(as_matching(assignment.trainee), as_matching(assignment.mentor, 1), preference)
 
 
 @bp.route("/programs/<slug>/terms/<term_slug>/matches/propose", methods=["POST"])
@@ -163,12 +152,12 @@ def propose_view(program: Program, term_slug: str) -> Response:
         proposal = run_service(form, propose_matches, current_user, term)
         if proposal is not None:
             flash(
-                f"{len(proposal.pairs)} pairs proposed; {len(proposal.unmatched)} trainees "
+                f"{plural(len(proposal.pairs), 'pair')} proposed; "
+                f"{plural(len(proposal.unmatched), 'trainee')} "
                 "without a mentor. Review, edit, then publish.",
                 "success",
             )
-        for message in form.form_errors:
-            flash(message, "danger")
+        flash_errors(form)
     return redirect(url_for("formal.matches", slug=program.slug, term_slug=term.slug))
 
 
@@ -176,16 +165,12 @@ def propose_view(program: Program, term_slug: str) -> Response:
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def edit_match(program: Program, term_slug: str, trainee_id: int) -> Response:
     term = term_or_404(program, term_slug)
-    trainee = db.session.get(Person, trainee_id)
-    if trainee is None or not is_member(program, trainee_id):
-        abort(404)
+    trainee = member_or_404(program, trainee_id)
     form = ConfirmForm()
     mentor_id = request.form.get("mentor", "")
-    mentor = None
-    if mentor_id:
-        mentor = db.session.get(Person, int(mentor_id)) if mentor_id.isdigit() else None
-        if mentor is None or not is_member(program, mentor.id):
-            abort(404)
+    if mentor_id and not mentor_id.isdigit():
+        abort(404)
+    mentor = member_or_404(program, int(mentor_id)) if mentor_id else None
     if form.validate_on_submit() and run_service(
         form, set_proposed_mentor, current_user, term, trainee, mentor
     ):
@@ -194,8 +179,7 @@ def edit_match(program: Program, term_slug: str, trainee_id: int) -> Response:
             + (f"proposed mentor {mentor.name}." if mentor else "proposal removed."),
             "success",
         )
-    for message in form.form_errors:
-        flash(message, "danger")
+    flash_errors(form)
     return redirect(url_for("formal.matches", slug=program.slug, term_slug=term.slug))
 
 
@@ -203,7 +187,13 @@ def edit_match(program: Program, term_slug: str, trainee_id: int) -> Response:
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def publish_view(program: Program, term_slug: str) -> Response:
     term = term_or_404(program, term_slug)
-    if ConfirmForm().validate_on_submit():
-        count = publish_matches(current_user, term)
-        flash(f"{count} pairs published; each side has an introduction in the outbox.", "success")
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        count = run_service(form, publish_matches, current_user, term)
+        if count is not None:
+            flash(
+                f"{plural(count, 'pair')} published; each side has an introduction in the outbox.",
+                "success",
+            )
+        flash_errors(form)
     return redirect(url_for("formal.matches", slug=program.slug, term_slug=term.slug))

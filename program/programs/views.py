@@ -39,7 +39,7 @@ from program.programs.terms import (
     set_term_closed,
     update_term,
 )
-from program.web import run_service
+from program.web import flash_errors, run_service
 
 bp = Blueprint("programs", __name__, url_prefix="/programs")
 
@@ -54,7 +54,7 @@ def term_or_404(program: Program, term_slug: str) -> Term:
     return term
 
 
-def _member_or_404(program: Program, person_id: int) -> Person:
+def member_or_404(program: Program, person_id: int) -> Person:
     """A person of this program; anyone else is 404 here, so ids reveal nothing."""
     person = db.session.get(Person, person_id)
     if person is None or not is_member(program, person_id):
@@ -214,7 +214,7 @@ def people(program: Program) -> str:
 @bp.route("/<slug>/people/<int:person_id>")
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def person(program: Program, person_id: int) -> str:
-    subject = _member_or_404(program, person_id)
+    subject = member_or_404(program, person_id)
     memberships = db.session.scalars(
         sa.select(Membership)
         .where(Membership.program_id == program.id, Membership.person_id == subject.id)
@@ -251,7 +251,7 @@ def person(program: Program, person_id: int) -> str:
 @bp.route("/<slug>/people/<int:person_id>/cohort/<term_slug>", methods=["POST"])
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def move_person(program: Program, person_id: int, term_slug: str) -> Response:
-    subject = _member_or_404(program, person_id)
+    subject = member_or_404(program, person_id)
     term = term_or_404(program, term_slug)
     form = MoveCohortForm()
     form.cohort.choices = [SelectChoice("", "No cohort")] + [
@@ -265,8 +265,7 @@ def move_person(program: Program, person_id: int, term_slug: str) -> Response:
                 f"for {term.name}.",
                 "success",
             )
-        for message in form.form_errors + list(form.cohort.errors):
-            flash(message, "danger")
+        flash_errors(form)
     else:
         flash("Choose one of the term's cohorts.", "danger")
     return redirect(url_for("programs.person", slug=program.slug, person_id=subject.id))
@@ -275,7 +274,7 @@ def move_person(program: Program, person_id: int, term_slug: str) -> Response:
 @bp.route("/<slug>/people/<int:person_id>/memberships/<int:membership_id>/end", methods=["POST"])
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def end_person_membership(program: Program, person_id: int, membership_id: int) -> Response:
-    subject = _member_or_404(program, person_id)
+    subject = member_or_404(program, person_id)
     membership = db.session.get(Membership, membership_id)
     if (
         membership is None

@@ -97,7 +97,9 @@ class TestOneClickLinks:
             from program import links
 
             forged = links.read(
-                "checkin-answer", make_answer_token(check_in, CheckInStatus.MET), 30
+                "checkin-answer",
+                make_answer_token(check_in, CheckInStatus.MET),
+                timedelta(days=30),
             )
             forged["p"] = pair["mentor"].id
             token = links.sign("checkin-answer", forged)

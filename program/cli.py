@@ -14,12 +14,14 @@ from functools import wraps
 from typing import Any
 
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from program.extensions import db
+from program.programs.models import Program, Term
 
 
 def one_transaction(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -36,6 +38,19 @@ def one_transaction(command: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return wrapper
+
+
+def program_and_term(program_slug: str, term_slug: str) -> tuple[Program, Term]:
+    """The program and term named on the command line, or a clear error."""
+    program = db.session.scalar(sa.select(Program).where(Program.slug == program_slug))
+    if program is None:
+        raise click.ClickException(f"No program “{program_slug}”.")
+    term = db.session.scalar(
+        sa.select(Term).where(Term.program_id == program.id, Term.slug == term_slug)
+    )
+    if term is None:
+        raise click.ClickException(f"{program.name} has no term “{term_slug}”.")
+    return program, term
 
 
 @click.command("demo")
@@ -135,6 +150,7 @@ def tick_command() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from program.formal.cli import formal_cli
     from program.messages.cli import messages_cli
     from program.roster.cli import roster_cli
 
@@ -142,4 +158,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(roster_cli)
     app.cli.add_command(messages_cli)
+    app.cli.add_command(formal_cli)
     app.cli.add_command(tick_command)

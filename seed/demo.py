@@ -1,6 +1,7 @@
 """A small demo institution, Riverside School of Medicine: an admin, a dean, and the Internal
-Medicine Residency with a coordinator, a current term and its roster (a mentor and two trainees),
-one formal pair introduced ten days ago and its first check-ins.
+Medicine Residency with a coordinator, a current term and its roster (eight mentors, twelve
+trainees), a published formal matching eight weeks old with two months of check-ins, some of its
+pairs silent.
 
 Everything is created through the services, the roster through the same importer a coordinator
 uses. Idempotent: if the demo admin exists, nothing is added, so re-running keeps the data.
@@ -18,7 +19,14 @@ from program.checkins.schedule import schedule_due
 from program.checkins.services import record_check_in
 from program.db import utc_now
 from program.extensions import db
-from program.formal.services import publish_pair
+from program.formal.models import Assignment, Availability
+from program.formal.services import (
+    answer_availability,
+    propose_matches,
+    publish_matches,
+    request_availability,
+    set_proposed_mentor,
+)
 from program.people.models import CareerStage, Person
 from program.people.services import create_person
 from program.programs.models import Program, Role, Term
@@ -37,11 +45,102 @@ STAFF = [
     ("coordinator", "Carmen Reyes", "Internal Medicine", CareerStage.STAFF),
 ]
 
-ROSTER = f"""Email Address,Full name,Role,Department,PGY,Cohort,Interests,Tracks
-mentor@{DEMO_DOMAIN},Dr. Miguel Santos,mentor,Cardiology,Mid-career faculty,,heart failure; medical education; wellness,both
-trainee1@{DEMO_DOMAIN},Priya Natarajan,trainee,Internal Medicine,PGY-1,PGY-1,cardiology; medical education,both
-trainee2@{DEMO_DOMAIN},Jonah Whitfield,trainee,Internal Medicine,PGY-2,PGY-2,global health; wellness,both
-"""  # noqa: E501  (a roster file, kept as its lines)
+MENTORS = [
+    # (key, name, department, stage, interests, capacity offered or None for "not this term")
+    (
+        "mentor",
+        "Dr. Miguel Santos",
+        "Cardiology",
+        "Mid-career faculty",
+        "heart failure; medical education; wellness",
+        2,
+    ),
+    (
+        "abello",
+        "Dr. Aisha Bello",
+        "Nephrology",
+        "Senior faculty",
+        "research careers; global health; dialysis",
+        3,
+    ),
+    (
+        "hkim",
+        "Dr. Hannah Kim",
+        "Pulmonology",
+        "Junior faculty",
+        "critical care; parenting in residency; wellness",
+        2,
+    ),
+    (
+        "rlindqvist",
+        "Dr. Robert Lindqvist",
+        "Gastroenterology",
+        "Senior faculty",
+        "fellowship applications; endoscopy; leadership",
+        3,
+    ),
+    (
+        "fhaddad",
+        "Dr. Fatima Haddad",
+        "Infectious Disease",
+        "Mid-career faculty",
+        "global health; antimicrobial stewardship; research careers",
+        2,
+    ),
+    (
+        "opark",
+        "Dr. Owen Park",
+        "Hospital Medicine",
+        "Junior faculty",
+        "quality improvement; medical education; hospitalist careers",
+        2,
+    ),
+    (
+        "gmbeki",
+        "Dr. Grace Mbeki",
+        "Oncology",
+        "Senior faculty",
+        "palliative care; research careers; leadership",
+        2,
+    ),
+    (
+        "scohen",
+        "Dr. Sarah Cohen",
+        "Geriatrics",
+        "Mid-career faculty",
+        "palliative care; primary care",
+        None,
+    ),
+]
+TRAINEES = [
+    # (key, name, stage, interests)
+    ("trainee1", "Priya Natarajan", "PGY-1", "cardiology; medical education"),
+    ("trainee2", "Jonah Whitfield", "PGY-2", "global health; wellness"),
+    ("tadeyemi", "Tolu Adeyemi", "PGY-1", "research careers; nephrology"),
+    ("mgarcia", "Mateo Garcia", "PGY-1", "critical care; wellness"),
+    ("lchen", "Lily Chen", "PGY-1", "fellowship applications; gastroenterology"),
+    ("nokafor", "Ngozi Okafor", "PGY-2", "global health; infectious disease"),
+    ("bwalsh", "Brendan Walsh", "PGY-2", "quality improvement; hospitalist careers"),
+    ("yhassan", "Yusuf Hassan", "PGY-2", "palliative care; oncology"),
+    ("esato", "Emi Sato", "PGY-3", "leadership; fellowship applications"),
+    ("dmiller", "Dana Miller", "PGY-3", "medical education; research careers"),
+    ("ardelean", "Andrei Ardelean", "PGY-3", "critical care; parenting in residency"),
+    ("kosei", "Kwame Osei", "PGY-1", "research careers; leadership"),
+]
+# Pairs the demo shows on the coordinator's pairs page: ones that met, and ones gone quiet.
+QUIET_TRAINEES = {"trainee2", "nokafor", "esato"}
+
+
+def roster_csv() -> str:
+    """The demo roster as a coordinator's spreadsheet export would have it."""
+    lines = ["Email Address,Full name,Role,Department,PGY,Cohort,Interests,Tracks"]
+    for key, name, department, stage, interests, _ in MENTORS:
+        lines.append(f"{email_for(key)},{name},mentor,{department},{stage},,{interests},both")
+    for key, name, stage, interests in TRAINEES:
+        lines.append(
+            f"{email_for(key)},{name},trainee,Internal Medicine,{stage},{stage},{interests},both"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def email_for(key: str) -> str:
@@ -97,7 +196,7 @@ def seed_demo(today: date | None = None) -> bool:
     grant_role(admin, program, coordinator, Role.COORDINATOR)
     name, starts_on, ends_on = current_term_dates(today or date.today())
     term = create_term(coordinator, program, name, starts_on, ends_on)
-    import_roster(coordinator, program, term, ROSTER.encode("utf-8"))
+    import_roster(coordinator, program, term, roster_csv().encode("utf-8"))
     people = {
         p.email: p
         for p in db.session.scalars(sa.select(Person).where(Person.email.like(f"%@{DEMO_DOMAIN}")))
@@ -110,16 +209,43 @@ def seed_demo(today: date | None = None) -> bool:
 
 
 def seed_mentoring(coordinator: Person, term: Term, people: dict[str, Person]) -> None:
-    """A formal pair introduced ten days ago, its check-ins asked, the mentor's answered; the
-    trainee's is left open so a visitor can answer it from the demo inbox."""
+    """The formal track eight weeks in: availability asked and answered (one mentor declined),
+    matches proposed and published 56 days ago, two months of check-ins. Most pairs met; a few
+    have gone quiet and show as silent on the coordinator's pairs page. The demo trainee's
+    latest check-in is left open so a visitor can answer it from the demo inbox."""
     now = utc_now()
+    published = now - timedelta(days=56)
+    request_availability(coordinator, term)
+    for key, *_, capacity in MENTORS:
+        mentor = people[email_for(key)]
+        availability = db.session.scalar(
+            sa.select(Availability).where(
+                Availability.person_id == mentor.id, Availability.term_id == term.id
+            )
+        )
+        answer_availability(mentor, availability, capacity is not None, capacity or 0)
+    # The demo mentor and trainee are paired by hand, the way a coordinator edits a proposal.
     mentor, trainee = people[email_for("mentor")], people[email_for("trainee1")]
-    publish_pair(coordinator, term, mentor, trainee, started_at=now - timedelta(days=10))
-    schedule_due(now)
-    mentor_check_in = db.session.scalar(sa.select(CheckIn).where(CheckIn.person_id == mentor.id))
-    record_check_in(
-        mentor, mentor_check_in, CheckInStatus.MET, met_on=now.date() - timedelta(days=3), rating=4
-    )
+    set_proposed_mentor(coordinator, term, trainee, mentor)
+    propose_matches(coordinator, term, seed=2026)
+    publish_matches(coordinator, term, started_at=published)
+    for days_ago in (25, 0):  # last month's check-ins, then this month's
+        schedule_due(now - timedelta(days=days_ago))
+    quiet = {people[email_for(key)].id for key in QUIET_TRAINEES}
+    check_ins = db.session.scalars(
+        sa.select(CheckIn).join(Assignment, Assignment.id == CheckIn.assignment_id)
+    ).all()
+    demo_trainee = people[email_for("trainee1")]
+    for check_in in check_ins:
+        assignment = check_in.assignment
+        this_month = check_in.period_start.month == now.month
+        if assignment.trainee_id in quiet or (this_month and check_in.person_id == demo_trainee.id):
+            continue
+        person = check_in.person
+        if this_month and person.id == assignment.trainee_id:
+            continue  # trainees answer later in the month
+        met_on = min(now.date(), check_in.period_start + timedelta(days=9))
+        record_check_in(person, check_in, CheckInStatus.MET, met_on=met_on, rating=4)
 
 
 def import_roster(actor: Person, program: Program, term: Term, data: bytes) -> None:

@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings
 from itsdangerous import URLSafeTimedSerializer
 
 import program.models  # noqa: F401  (registers every table on the metadata)
@@ -28,6 +29,12 @@ from tests.factories import Factory
 
 TEST_SECRET = "test-secret-key-not-for-production"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# In CI, property tests replay the same examples each run so a result is reproducible; locally
+# they explore new ones every run (and keep any failure in .hypothesis/ to replay it).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if IN_CI:
+    settings.load_profile("ci")
 
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:

@@ -205,9 +205,14 @@ class Factory:
             db.session.commit()
             return check_in.id
 
-    def availability(self, term: TermRef, mentor: PersonRef) -> int:
+    def availability(self, term: TermRef, mentor: PersonRef, capacity: int | None = None) -> int:
+        """Asked and unanswered; with `capacity`, answered yes with that many places."""
         with self.app.app_context():
             availability = Availability(term_id=term.id, person_id=mentor.id)
+            if capacity is not None:
+                availability.accepting = True
+                availability.capacity = capacity
+                availability.answered_at = utc_now()
             db.session.add(availability)
             db.session.commit()
             return availability.id

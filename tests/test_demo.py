@@ -7,11 +7,14 @@ import sqlalchemy as sa
 from program import create_app
 from program.audit.models import AuditEvent
 from program.checkins.models import CheckIn, CheckInStatus
+from program.db import utc_now
 from program.extensions import db
+from program.formal.health import Flag
+from program.formal.services import pair_health
 from program.messages.models import Message
 from program.people.models import Person
-from program.programs.models import Cohort, Membership, Program, Role
-from seed.demo import DEMO_PASSWORD, demo_logins
+from program.programs.models import Cohort, Membership, Program, Role, Term
+from seed.demo import DEMO_PASSWORD, QUIET_TRAINEES, demo_logins
 from tests.conftest import login, make_config, text_of
 
 
@@ -34,25 +37,45 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
         roles = db.session.execute(
             sa.select(Membership.role, sa.func.count()).group_by(Membership.role)
         ).all()
-        assert dict(roles) == {Role.COORDINATOR: 1, Role.MENTOR: 1, Role.TRAINEE: 2}
+        assert dict(roles) == {Role.COORDINATOR: 1, Role.MENTOR: 8, Role.TRAINEE: 12}
         people = db.session.scalar(sa.select(sa.func.count()).select_from(Person))
         # The roster came in through the importer, into a term with its cohorts.
         assert db.session.scalar(
             sa.select(AuditEvent.action).where(AuditEvent.action == "roster.imported")
         )
-        assert set(db.session.scalars(sa.select(Cohort.name))) == {"PGY-1", "PGY-2"}
-        # A formal pair with its check-ins: the mentor's answered, the trainee's open.
+        assert set(db.session.scalars(sa.select(Cohort.name))) == {"PGY-1", "PGY-2", "PGY-3"}
+        # A published formal matching: every trainee has a mentor, a few pairs are silent.
+        term = db.session.scalar(sa.select(Term))
+        rows = pair_health(term)
+        assert len(rows) == 12
+        silent = {r.assignment.trainee.email for r in rows if Flag.SILENT in r.health.flags}
+        assert silent == {f"{key}@demo.example.edu" for key in QUIET_TRAINEES}
+        # The demo pair: the mentor answered this month, the trainee's check-in is open.
+        month = utc_now().date().replace(day=1)
         answers = dict(
-            db.session.execute(sa.select(Person.email, CheckIn.status).join(CheckIn)).all()
+            db.session.execute(
+                sa.select(Person.email, CheckIn.status)
+                .join(CheckIn, CheckIn.person_id == Person.id)
+                .where(
+                    CheckIn.period_start == month,
+                    Person.email.in_(["mentor@demo.example.edu", "trainee1@demo.example.edu"]),
+                )
+            ).all()
         )
         assert answers == {
             "mentor@demo.example.edu": CheckInStatus.MET,
             "trainee1@demo.example.edu": None,
         }
         kinds = set(db.session.scalars(sa.select(Message.kind)))
-        assert {"invitation", "intro", "checkin_prompt", "thank_you_nudge"} <= kinds
+        assert {
+            "invitation",
+            "availability_request",
+            "intro",
+            "checkin_prompt",
+            "thank_you_nudge",
+        } <= kinds
         db.engine.dispose()
-    assert people == 6
+    assert people == 23
 
     app.test_client_class = __import__("tests.conftest", fromlist=["CsrfClient"]).CsrfClient
     expected_pages = {

@@ -92,6 +92,16 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
             COORDINATORS_POST,
         ),
         ("formal.publish_view", "POST", f"{term}/matches/publish", {}, COORDINATORS_POST),
+        ("formal.pairs", "GET", f"{term}/pairs", {}, COORDINATORS),
+        ("formal.end_pair", "GET", f"{term}/pairs/{world['assignment_id']}/end", {}, COORDINATORS),
+        (
+            "formal.rematch",
+            "GET",
+            f"/mentoring/{world['assignment_id']}/rematch",
+            {},
+            # The pair's own two people; to anyone else it does not exist.
+            {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 404), "trainee": 200, "mentor": 200},
+        ),
         ("demo.inbox", "GET", "/demo/inbox", {}, demo_only),
         ("demo.message", "GET", "/demo/inbox/1", {}, demo_only),
         ("demo.message_html", "GET", "/demo/inbox/1/html", {}, demo_only),
@@ -233,6 +243,7 @@ def world(make):
         "upload_id": upload,
         "check_in_id": check_in,
         "availability_id": availability,
+        "assignment_id": assignment,
     }
 
 

@@ -1,13 +1,13 @@
-"""The availability answer form."""
+"""The availability answer and ending a pair."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SubmitField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from program.formal.services import MAX_CAPACITY
+from program.formal.services import END_REASON_LABELS, MAX_CAPACITY
 
 
 class AvailabilityForm(FlaskForm):
@@ -26,3 +26,15 @@ class AvailabilityForm(FlaskForm):
         validators=[Optional(), Length(max=2000)],
     )
     submit = SubmitField("Send my answer")
+
+
+class EndPairForm(FlaskForm):
+    reason = RadioField(
+        "Why does this pair end?",
+        choices=[SelectChoice(r.value, label) for r, label in END_REASON_LABELS.items()],
+        validators=[InputRequired(message="Choose a reason.")],
+    )
+    propose_new = BooleanField(
+        "Propose a new mentor for the trainee now (never the same one again)", default=True
+    )
+    submit = SubmitField("End the pair")

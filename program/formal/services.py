@@ -1,10 +1,10 @@
-"""The formal track's writes. So far: publishing a mentor-trainee pair for a term, which makes
-it active and introduces the two by e-mail (proposals and matching build on this)."""
+"""The formal track's rules: availability each term, proposing, editing and publishing matches
+with introductions, how active pairs are doing, no-fault rematches and ending a pair."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,15 +12,18 @@ from sqlalchemy.orm import selectinload
 
 from program import links
 from program.audit.services import record
+from program.checkins.models import CheckIn, CheckInStatus
 from program.checkins.services import link_max_age
 from program.db import DomainError, utc_now
 from program.extensions import db
+from program.formal.health import Asked, Flag, Health, assess
 from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
 from program.matching import formal as matching
 from program.messages.models import Message
 from program.messages.services import queue_messages, render_message
 from program.people.models import Person
 from program.programs.models import Membership, Role, Term
+from program.programs.services import coordinators
 from program.web import external_url
 
 FIRST_STEP = {
@@ -366,17 +369,23 @@ def as_matching(person: Person, capacity: int | None = None) -> matching.Person:
     return matching.Mentor(**fields, capacity=capacity)
 
 
-def propose_matches(actor: Person | None, term: Term, seed: int = 0) -> matching.Proposal:
-    """Replace the term's draft proposal with a new one for every trainee without a live mentor."""
+def propose_matches(
+    actor: Person | None, term: Term, seed: int = 0, only: frozenset[int] | None = None
+) -> matching.Proposal:
+    """Replace the term's draft proposal with a new one for every trainee without a live mentor
+    (or, with `only`, for just those trainees, leaving other drafts as they are)."""
     if term.closed_at is not None:
         raise DomainError(f"{term.name} is closed.")
-    db.session.execute(
-        sa.delete(Assignment).where(
-            Assignment.term_id == term.id, Assignment.status == AssignmentStatus.PROPOSED
-        )
+    drafts = sa.delete(Assignment).where(
+        Assignment.term_id == term.id, Assignment.status == AssignmentStatus.PROPOSED
     )
+    if only is not None:
+        drafts = drafts.where(Assignment.trainee_id.in_(only))
+    db.session.execute(drafts)
     taken = {a.trainee_id for a in _live(term)}
-    trainees = [t for t in formal_trainees(term) if t.id not in taken]
+    trainees = [
+        t for t in formal_trainees(term) if t.id not in taken and (only is None or t.id in only)
+    ]
     capacity = remaining_capacity(term)
     mentors = [m for m in current_mentors(term) if capacity.get(m.id, 0) > 0]
     forbidden = frozenset(
@@ -482,8 +491,10 @@ def set_proposed_mentor(
     )
 
 
-def publish_matches(actor: Person | None, term: Term) -> int:
-    """Make every proposed pair active and introduce both sides; returns how many."""
+def publish_matches(actor: Person | None, term: Term, started_at: datetime | None = None) -> int:
+    """Make every proposed pair active and introduce both sides; returns how many.
+
+    `started_at` records pairs that in fact began earlier (the demo's history, a late import)."""
     if term.closed_at is not None:
         raise DomainError(f"{term.name} is closed.")
     proposed = list(
@@ -493,7 +504,7 @@ def publish_matches(actor: Person | None, term: Term) -> int:
             )
         )
     )
-    now = utc_now()
+    now = started_at or utc_now()
     for assignment in proposed:
         assignment.status = AssignmentStatus.ACTIVE
         assignment.started_at = now
@@ -548,3 +559,199 @@ def review(term: Term) -> Review:
         capacity_left=remaining_capacity(term),
         mentors=current_mentors(term),
     )
+
+
+# --- how active pairs are doing, no-fault rematches, ending a pair --------------------------
+
+
+def _active_pairs(where: sa.ColumnElement[bool]) -> list[Assignment]:
+    """Active pairs matching `where`, both people loaded, the newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Assignment)
+            .options(selectinload(Assignment.mentor), selectinload(Assignment.trainee))
+            .where(Assignment.status == AssignmentStatus.ACTIVE, where)
+            .order_by(Assignment.started_at.desc(), Assignment.id)
+        )
+    )
+
+
+@dataclass
+class PairRow:
+    assignment: Assignment
+    health: Health
+
+
+def pair_health(term: Term, now: datetime | None = None) -> list[PairRow]:
+    """Every active pair of the term with its last meeting and flags, most urgent first."""
+    now = now or utc_now()
+    active = _active_pairs(Assignment.term_id == term.id)
+    asked: dict[int, list[Asked]] = {a.id: [] for a in active}
+    if active:
+        for row in db.session.execute(
+            sa.select(
+                CheckIn.assignment_id,
+                CheckIn.period_start,
+                CheckIn.asked_at,
+                CheckIn.answered_at,
+                CheckIn.status,
+                CheckIn.met_on,
+            ).where(CheckIn.assignment_id.in_(asked))
+        ):
+            met_on = None
+            if row.status is CheckInStatus.MET:
+                met_on = row.met_on or row.answered_at.date()
+            asked[row.assignment_id].append(
+                Asked(row.period_start, row.asked_at, row.answered_at is not None, met_on)
+            )
+    silent_after = term.program.silent_after_days
+    rows = [
+        PairRow(
+            a,
+            assess(
+                a.started_at,
+                asked[a.id],
+                now,
+                silent_after,
+                rematch_requested=a.rematch_requested_at is not None,
+            ),
+        )
+        for a in active
+    ]
+    urgency = list(Flag)
+    rows.sort(
+        key=lambda r: (
+            urgency.index(r.health.worst) if r.health.worst else len(urgency),
+            -r.health.days_quiet,
+            r.assignment.trainee.name,
+        )
+    )
+    return rows
+
+
+def _own_active_pair(person: Person, assignment: Assignment) -> None:
+    if person.id not in (assignment.mentor_id, assignment.trainee_id):
+        raise DomainError("This is not your mentoring pair.")
+    if assignment.status is not AssignmentStatus.ACTIVE:
+        raise DomainError("This mentoring pair has already ended.")
+
+
+def request_rematch(person: Person, assignment: Assignment) -> Assignment:
+    """A private, no-fault request by either side; the coordinators alone are told."""
+    _own_active_pair(person, assignment)
+    if assignment.rematch_requested_at is not None:
+        return assignment
+    assignment.rematch_requested_at = utc_now()
+    assignment.rematch_requested_by_id = person.id
+    term = assignment.term
+    queue_messages(
+        [
+            render_message(
+                membership.person,
+                "rematch_request",
+                template="rematch_request",
+                context={
+                    "person": membership.person,
+                    "program_name": term.program.name,
+                    "term_name": term.name,
+                    "assignment": assignment,
+                    "asked_by": person,
+                    "pairs_link": external_url(
+                        "formal.pairs", slug=term.program.slug, term_slug=term.slug
+                    ),
+                },
+                program_id=term.program_id,
+                dedupe_key=f"rematch_request:{assignment.id}:{membership.person_id}",
+            )
+            for membership in coordinators(term.program)
+        ]
+    )
+    record(
+        person,
+        "assignment.rematch_requested",
+        assignment,
+        program_id=term.program_id,
+        summary="No-fault rematch requested",
+    )
+    return assignment
+
+
+def end_assignment(
+    actor: Person, assignment: Assignment, reason: EndReason, *, propose_new: bool = False
+) -> matching.Proposal | None:
+    """End an active pair with its reason; for a no-fault rematch, optionally propose the
+    trainee a new mentor at once (never the same one again: the matching forbids it)."""
+    if assignment.status is not AssignmentStatus.ACTIVE:
+        raise DomainError("This pair is not active.")
+    term = assignment.term
+    assignment.status = AssignmentStatus.ENDED
+    assignment.end_reason = reason
+    assignment.ended_at = utc_now()
+    db.session.flush()
+    record(
+        actor,
+        "assignment.ended",
+        assignment,
+        program_id=term.program_id,
+        details={"reason": reason.value},
+        summary=f"{assignment.mentor.name} and {assignment.trainee.name}: ended "
+        f"({END_REASON_LABELS[reason].lower()})",
+    )
+    if propose_new and reason is EndReason.NO_FAULT_REMATCH:
+        return propose_matches(actor, term, only=frozenset({assignment.trainee_id}))
+    return None
+
+
+END_REASON_LABELS = {
+    EndReason.NO_FAULT_REMATCH: "No-fault rematch",
+    EndReason.TERM_OVER: "Term over",
+    EndReason.LEFT_PROGRAM: "Left the program",
+}
+
+
+@dataclass
+class MyPair:
+    """A published pair as one of its two people sees it on their home page."""
+
+    assignment: Assignment
+    other: Person
+    last_meeting: date | None
+    this_month: CheckIn | None  # the person's own check-in for the current month, if asked
+
+
+def my_pairs(person: Person, now: datetime | None = None) -> list[MyPair]:
+    """The person's active formal pairs, each with its last meeting and this month's check-in."""
+    now = now or utc_now()
+    active = _active_pairs(
+        sa.or_(Assignment.mentor_id == person.id, Assignment.trainee_id == person.id)
+    )
+    if not active:
+        return []
+    ids = [a.id for a in active]
+    last = dict(
+        db.session.execute(
+            sa.select(CheckIn.assignment_id, sa.func.max(CheckIn.met_on))
+            .where(CheckIn.assignment_id.in_(ids), CheckIn.status == CheckInStatus.MET)
+            .group_by(CheckIn.assignment_id)
+        ).all()
+    )
+    month = date(now.year, now.month, 1)
+    mine = {
+        c.assignment_id: c
+        for c in db.session.scalars(
+            sa.select(CheckIn).where(
+                CheckIn.assignment_id.in_(ids),
+                CheckIn.person_id == person.id,
+                CheckIn.period_start == month,
+            )
+        )
+    }
+    return [
+        MyPair(
+            a,
+            a.trainee if a.mentor_id == person.id else a.mentor,
+            last.get(a.id),
+            mine.get(a.id),
+        )
+        for a in active
+    ]

@@ -1,4 +1,4 @@
-"""The formal track's pages: mentors' availability for a term."""
+"""The formal track's pages: availability, matches, the pairs dashboard and rematches."""
 
 from __future__ import annotations
 
@@ -7,17 +7,21 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from program.extensions import db
-from program.formal.forms import AvailabilityForm
-from program.formal.models import Availability
+from program.formal.forms import AvailabilityForm, EndPairForm
+from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
 from program.formal.services import (
+    END_REASON_LABELS,
     answer_availability,
     availability_overview,
+    end_assignment,
+    pair_health,
     pair_reasons,
     propose_matches,
     publish_matches,
     read_availability_token,
     remind_availability,
     request_availability,
+    request_rematch,
     review,
     set_proposed_mentor,
 )
@@ -197,3 +201,91 @@ def publish_view(program: Program, term_slug: str) -> Response:
             )
         flash_errors(form)
     return redirect(url_for("formal.matches", slug=program.slug, term_slug=term.slug))
+
+
+def _pair_or_404(term_id: int, assignment_id: int) -> Assignment:
+    found = db.session.get(Assignment, assignment_id)
+    if found is None or found.term_id != term_id:
+        abort(404)
+    return found
+
+
+@bp.route("/programs/<slug>/terms/<term_slug>/pairs")
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def pairs(program: Program, term_slug: str) -> str:
+    term = term_or_404(program, term_slug)
+    rows = pair_health(term)
+    return render_template(
+        "formal/pairs.html",
+        program=program,
+        term=term,
+        rows=rows,
+        flagged=sum(1 for r in rows if r.health.flags),
+        end_form=EndPairForm(),
+    )
+
+
+@bp.route(
+    "/programs/<slug>/terms/<term_slug>/pairs/<int:assignment_id>/end", methods=["GET", "POST"]
+)
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def end_pair(program: Program, term_slug: str, assignment_id: int) -> str | Response:
+    term = term_or_404(program, term_slug)
+    assignment = _pair_or_404(term.id, assignment_id)
+    form = EndPairForm()
+    if not form.is_submitted() and assignment.rematch_requested_at is not None:
+        form.reason.data = EndReason.NO_FAULT_REMATCH.value
+    if form.validate_on_submit():
+        reason = EndReason(form.reason.data)
+        proposal = run_service(
+            form,
+            end_assignment,
+            current_user,
+            assignment,
+            reason,
+            propose_new=bool(form.propose_new.data),
+        )
+        if not form.form_errors:
+            message = f"The pair has ended ({END_REASON_LABELS[reason].lower()})."
+            if proposal is not None and proposal.pairs:
+                flash(message + " A new mentor is proposed: review it, then publish.", "success")
+                return redirect(url_for("formal.matches", slug=program.slug, term_slug=term.slug))
+            if proposal is not None:
+                message += " No new mentor proposed: " + next(
+                    iter(proposal.unmatched.values()),
+                    "the trainee is no longer in the formal track.",
+                )
+            flash(message, "success")
+            return redirect(url_for("formal.pairs", slug=program.slug, term_slug=term.slug))
+    return render_template(
+        "formal/end_pair.html", program=program, term=term, assignment=assignment, form=form
+    )
+
+
+def _my_pair_or_404(assignment_id: int) -> Assignment:
+    found = db.session.get(Assignment, assignment_id)
+    if (
+        found is None
+        or found.status is not AssignmentStatus.ACTIVE
+        or current_user.id not in (found.mentor_id, found.trainee_id)
+    ):
+        abort(404)
+    return found
+
+
+@bp.route("/mentoring/<int:assignment_id>/rematch", methods=["GET", "POST"])
+@signed_in
+def rematch(assignment_id: int) -> str | Response:
+    """A trainee's or mentor's private, no-fault request for a different pairing."""
+    assignment = _my_pair_or_404(assignment_id)
+    form = ConfirmForm()
+    if form.validate_on_submit() and run_service(form, request_rematch, current_user, assignment):
+        flash(
+            "Your request is with your program coordinator, and no one else. "
+            "They will be in touch about a new pairing.",
+            "success",
+        )
+        return redirect(url_for("home.index"))
+    flash_errors(form)
+    other = assignment.trainee if assignment.mentor_id == current_user.id else assignment.mentor
+    return render_template("formal/rematch.html", assignment=assignment, other=other, form=form)

@@ -1,10 +1,11 @@
 """Formal mentor matching: assign trainees to mentors, within each mentor's capacity, so that
-the total fit is as high as possible.
+as many trainees as possible get a mentor and, among such assignments, the total fit is as high as
+possible (one more trainee with a mentor always beats a better fit for another).
 
 Fit of a trainee-mentor pair (higher is better; a pair that is not allowed has no fit):
 - allowed only if the mentor is at least one career stage further on (when both stages are
   known) and the pair is not in `forbidden` (pairs that ended in a rematch);
-- 1 for any allowed pair, so that matching someone always beats leaving them out;
+- 1 for any allowed pair;
 - +1 per shared interest, up to 3;
 - +1 for a stage gap of 1 to 3 steps, +0.5 for a larger one (or an unknown stage);
 - +1 when the departments suit the program's preference ("same" or "different").

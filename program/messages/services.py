@@ -24,6 +24,7 @@ MESSAGE_KINDS = frozenset(
         "intro",
         "thank_you_nudge",
         "update_nudge",
+        "rematch_request",
     }
 )
 

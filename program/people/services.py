@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 
 from program.audit.services import record
 from program.db import DomainError, escape_like
 from program.extensions import db
-from program.formal.models import Assignment, AssignmentStatus
 from program.people.models import CareerStage, Department, MailPreference, Person
 from program.programs.models import Membership, Program, Role
 
@@ -33,21 +31,6 @@ def programs_and_roles(person: Person) -> list[ProgramRoles]:
     for program, role in rows:
         grouped.setdefault(program.id, ProgramRoles(program)).roles.append(role)
     return list(grouped.values())
-
-
-def active_assignments(person: Person) -> list[Assignment]:
-    """Published formal pairs the person is in, as mentor or trainee, with both people loaded."""
-    return list(
-        db.session.scalars(
-            sa.select(Assignment)
-            .options(joinedload(Assignment.mentor), joinedload(Assignment.trainee))
-            .where(
-                Assignment.status == AssignmentStatus.ACTIVE,
-                sa.or_(Assignment.mentor_id == person.id, Assignment.trainee_id == person.id),
-            )
-            .order_by(Assignment.started_at.desc())
-        )
-    )
 
 
 def find_or_create_department(name: str) -> Department | None:

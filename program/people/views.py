@@ -17,9 +17,9 @@ from program.checkins.services import (
     open_check_ins,
     recent_answers,
 )
-from program.formal.services import pending_availability
+from program.formal.services import my_pairs, pending_availability
 from program.people.models import MailPreference
-from program.people.services import active_assignments, programs_and_roles, set_mail_preference
+from program.people.services import programs_and_roles, set_mail_preference
 from program.permissions import Action, may, signed_in
 from program.programs.models import Role
 from program.web import run_service
@@ -34,7 +34,7 @@ def index() -> str:
     return render_template(
         "people/home.html",
         memberships=memberships,
-        assignments=active_assignments(current_user),
+        pairs=my_pairs(current_user),
         open_check_ins=open_check_ins(current_user),
         pending_availability=pending_availability(current_user),
         recent=recent_answers(current_user),

@@ -6,29 +6,14 @@ import sys
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from program.cli import one_transaction
+from program.cli import one_transaction, program_and_term
 from program.db import DomainError
-from program.extensions import db
-from program.programs.models import Program, Term
 from program.roster.parsing import RosterFileError
 from program.roster.services import ImportPlan, apply_import, plan_import, read_roster
 
 roster_cli = AppGroup("roster", help="Import a term's roster from a CSV or XLSX file.")
-
-
-def _program_and_term(program_slug: str, term_slug: str) -> tuple[Program, Term]:
-    program = db.session.scalar(sa.select(Program).where(Program.slug == program_slug))
-    if program is None:
-        raise click.ClickException(f"No program “{program_slug}”.")
-    term = db.session.scalar(
-        sa.select(Term).where(Term.program_id == program.id, Term.slug == term_slug)
-    )
-    if term is None:
-        raise click.ClickException(f"{program.name} has no term “{term_slug}”.")
-    return program, term
 
 
 def _print_plan(plan: ImportPlan) -> None:
@@ -57,7 +42,7 @@ def _print_plan(plan: ImportPlan) -> None:
 @one_transaction
 def import_command(file: Path, program_slug: str, term_slug: str, dry_run: bool) -> None:
     """Import FILE into a term: all of it, or nothing if any row has a problem."""
-    program, term = _program_and_term(program_slug, term_slug)
+    program, term = program_and_term(program_slug, term_slug)
     try:
         parsed = read_roster(file.read_bytes(), file.name)
     except RosterFileError as exc:

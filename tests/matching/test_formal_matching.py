@@ -19,10 +19,11 @@ from program.matching.formal import (
 PREFS = list(DepartmentPreference)
 
 
-def brute_force_best(fit: np.ndarray, capacity: list[int]) -> float:
-    """The best total fit by trying every assignment (tiny inputs only)."""
+def brute_force(fit: np.ndarray, capacity: list[int]) -> tuple[int, float]:
+    """The most trainees matchable, and the best total fit among assignments matching that
+    many, by trying every assignment (tiny inputs only)."""
     n, m = fit.shape
-    best = 0.0
+    best = (0, 0.0)
     for choice in itertools.product(range(-1, m), repeat=n):
         used = [0] * m
         total = 0.0
@@ -36,8 +37,12 @@ def brute_force_best(fit: np.ndarray, capacity: list[int]) -> float:
             used[j] += 1
             total += fit[i, j]
         if ok:
-            best = max(best, total)
+            best = max(best, (sum(j >= 0 for j in choice), total))
     return best
+
+
+def brute_force_best(fit: np.ndarray, capacity: list[int]) -> float:
+    return brute_force(fit, capacity)[1]
 
 
 def test_a_hand_checked_case():
@@ -106,29 +111,63 @@ mentors = st.builds(
 )
 
 
-@settings(max_examples=80, deadline=None)
-@given(
-    trainees=st.lists(people, min_size=1, max_size=5, unique_by=lambda p: p.id),
-    mentor_list=st.lists(mentors, min_size=1, max_size=3, unique_by=lambda p: p.id),
-    preference=st.sampled_from(PREFS),
-    seed=st.integers(0, 10),
-)
-def test_reaches_the_brute_force_optimum_and_is_deterministic(
-    trainees, mentor_list, preference, seed
-):
-    proposal = propose(
-        trainees, mentor_list, preference, seed=seed, best=2, random_extra=1, solver="sparse"
-    )
-    fit = fit_matrix(trainees, mentor_list, preference)
-    optimum = brute_force_best(fit, [m.capacity for m in mentor_list])
-    assert abs(proposal.total_fit - optimum) < 1e-9
+def assert_valid(proposal, trainees, mentor_list, fit):
     used: dict[int, int] = {}
     for pair in proposal.pairs:
         used[pair.mentor_id] = used.get(pair.mentor_id, 0) + 1
     assert all(used[m.id] <= m.capacity for m in mentor_list if m.id in used)
     assert len(proposal.pairs) + len(proposal.unmatched) == len(trainees)
+    assert len({p.trainee_id for p in proposal.pairs}) == len(proposal.pairs)
+    row = {t.id: i for i, t in enumerate(trainees)}
+    col = {m.id: j for j, m in enumerate(mentor_list)}
+    for pair in proposal.pairs:
+        assert np.isfinite(fit[row[pair.trainee_id], col[pair.mentor_id]])
+
+
+small_inputs = {
+    "trainees": st.lists(people, min_size=1, max_size=5, unique_by=lambda p: p.id),
+    "mentor_list": st.lists(mentors, min_size=1, max_size=3, unique_by=lambda p: p.id),
+    "preference": st.sampled_from(PREFS),
+    "seed": st.integers(0, 10),
+}
+
+
+@settings(max_examples=80, deadline=None)
+@given(**small_inputs)
+def test_reaches_the_brute_force_optimum_and_is_deterministic(
+    trainees, mentor_list, preference, seed
+):
+    """The exact solver, and the sparse one when every pair is a candidate, are optimal."""
+    fit = fit_matrix(trainees, mentor_list, preference)
+    optimum = brute_force_best(fit, [m.capacity for m in mentor_list])
+    for solver, best in (("dense", 2), ("sparse", len(mentor_list))):
+        proposal = propose(
+            trainees, mentor_list, preference, seed=seed, best=best, random_extra=1, solver=solver
+        )
+        assert abs(proposal.total_fit - optimum) < 1e-6, solver
+        assert_valid(proposal, trainees, mentor_list, fit)
+        again = propose(
+            trainees, mentor_list, preference, seed=seed, best=best, random_extra=1, solver=solver
+        )
+        assert again.pairs == proposal.pairs
+
+
+@settings(max_examples=80, deadline=None)
+@given(**small_inputs)
+def test_a_narrow_candidate_set_still_matches_as_many_as_possible(
+    trainees, mentor_list, preference, seed
+):
+    """With few candidates per trainee the fit may fall short of the optimum on tiny, tied
+    inputs (the benchmark measures the share at scale), but nobody is left out who could be
+    matched, capacities hold, and the result depends on the seed alone."""
+    fit = fit_matrix(trainees, mentor_list, preference)
+    proposal = propose(
+        trainees, mentor_list, preference, seed=seed, best=1, random_extra=1, solver="sparse"
+    )
+    assert_valid(proposal, trainees, mentor_list, fit)
+    assert len(proposal.pairs) == brute_force(fit, [m.capacity for m in mentor_list])[0]
     again = propose(
-        trainees, mentor_list, preference, seed=seed, best=2, random_extra=1, solver="sparse"
+        trainees, mentor_list, preference, seed=seed, best=1, random_extra=1, solver="sparse"
     )
     assert again.pairs == proposal.pairs
 

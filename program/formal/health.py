@@ -1,0 +1,77 @@
+"""How a formal pair is doing, from its dates alone: no Flask, no database.
+
+A pair is *silent* when nobody has recorded a meeting for `silent_after_days` (counted from the
+last meeting, or from the start when they have never met). A pair *does not answer* when the
+latest check-ins the two were asked, at least `UNANSWERED_AFTER_DAYS` ago, are unanswered by both:
+silence we cannot even measure, which is the earliest sign a pair has stopped.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+
+UNANSWERED_AFTER_DAYS = 14
+
+
+class Flag(enum.Enum):
+    """Ordered by how soon a coordinator should act."""
+
+    REMATCH_REQUESTED = "rematch_requested"
+    SILENT = "silent"
+    NO_ANSWERS = "no_answers"
+
+    @property
+    def label(self) -> str:
+        return {
+            Flag.REMATCH_REQUESTED: "Rematch asked",
+            Flag.SILENT: "Silent",
+            Flag.NO_ANSWERS: "No answers",
+        }[self]
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One check-in of the pair: the period it is about, when it was asked, if it was answered."""
+
+    period_start: date
+    asked_at: datetime
+    answered: bool
+    met_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Health:
+    last_meeting: date | None
+    days_quiet: int
+    flags: tuple[Flag, ...]
+
+    @property
+    def worst(self) -> Flag | None:
+        return self.flags[0] if self.flags else None
+
+
+def assess(
+    started_at: datetime,
+    check_ins: list[Asked],
+    now: datetime,
+    silent_after_days: int,
+    rematch_requested: bool = False,
+) -> Health:
+    """The pair's last meeting, days without one, and its flags in order of urgency."""
+    met = [c.met_on for c in check_ins if c.met_on is not None]
+    last_meeting = max(met) if met else None
+    quiet_since = max(last_meeting, started_at.date()) if last_meeting else started_at.date()
+    days_quiet = max(0, (now.date() - quiet_since).days)
+    flags = []
+    if rematch_requested:
+        flags.append(Flag.REMATCH_REQUESTED)
+    if days_quiet >= silent_after_days:
+        flags.append(Flag.SILENT)
+    due = [c for c in check_ins if (now - c.asked_at).days >= UNANSWERED_AFTER_DAYS]
+    if due:
+        latest = max(c.period_start for c in due)
+        if not any(c.answered for c in check_ins if c.period_start == latest):
+            flags.append(Flag.NO_ANSWERS)
+    return Health(last_meeting, days_quiet, tuple(flags))

@@ -1,0 +1,291 @@
+"""Active formal pairs: silent and unanswering pairs flagged on a controlled clock, private
+no-fault rematch requests, ending a pair with its reason, rematching, homes, and the CLI."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from program.audit.models import AuditEvent
+from program.checkins.models import CheckIn, CheckInStatus
+from program.extensions import db
+from program.formal.health import Asked, Flag, assess
+from program.formal.models import Assignment, AssignmentStatus, EndReason
+from program.formal.services import pair_health
+from program.messages.models import Message
+from program.people.models import CareerStage
+from program.programs.models import Program, Term
+from tests.conftest import login, text_of
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+STARTED = datetime(2026, 9, 1, 9, tzinfo=UTC)
+
+
+# --- the pure rules ------------------------------------------------------------------------
+
+
+def asked(period: date, days_ago: int, answered: bool = False, met_on: date | None = None):
+    return Asked(period, NOW - timedelta(days=days_ago), answered, met_on)
+
+
+def test_a_pair_that_never_met_is_silent_after_n_days_from_its_start():
+    health = assess(NOW - timedelta(days=44), [], NOW, silent_after_days=45)
+    assert health.flags == () and health.days_quiet == 44 and health.last_meeting is None
+    health = assess(NOW - timedelta(days=45), [], NOW, silent_after_days=45)
+    assert health.flags == (Flag.SILENT,)
+
+
+def test_a_recorded_meeting_resets_the_count():
+    met = asked(date(2026, 11, 1), 10, answered=True, met_on=date(2026, 11, 5))
+    health = assess(STARTED, [met], NOW, silent_after_days=45)
+    assert health.last_meeting == date(2026, 11, 5)
+    assert health.days_quiet == 15 and health.flags == ()
+    later = NOW + timedelta(days=30)
+    assert assess(STARTED, [met], later, silent_after_days=45).flags == (Flag.SILENT,)
+
+
+def test_no_answers_only_when_both_sides_ignore_a_check_in_for_two_weeks():
+    recent = NOW - timedelta(days=20)
+    both_quiet = [asked(date(2026, 11, 1), 14), asked(date(2026, 11, 1), 14)]
+    assert assess(recent, both_quiet, NOW, 45).flags == (Flag.NO_ANSWERS,)
+    one_answered = [asked(date(2026, 11, 1), 14), asked(date(2026, 11, 1), 14, answered=True)]
+    assert assess(recent, one_answered, NOW, 45).flags == ()
+    too_soon = [asked(date(2026, 11, 1), 13), asked(date(2026, 11, 1), 13)]
+    assert assess(recent, too_soon, NOW, 45).flags == ()
+    # An old answered month does not hide a newer ignored one.
+    mixed = [asked(date(2026, 10, 1), 45, answered=True), asked(date(2026, 11, 1), 15)]
+    assert assess(recent, mixed, NOW, 45).flags == (Flag.NO_ANSWERS,)
+
+
+def test_flags_come_in_order_of_urgency():
+    health = assess(STARTED, [asked(date(2026, 11, 1), 20)], NOW, 45, rematch_requested=True)
+    assert health.flags == (Flag.REMATCH_REQUESTED, Flag.SILENT, Flag.NO_ANSWERS)
+    assert health.worst is Flag.REMATCH_REQUESTED
+
+
+# --- the dashboard -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pairs(app, make):
+    """Three active pairs started on 1 September: one met recently, one never answered, one
+    silent but answering "not yet"; the program flags silence after 30 days."""
+    program = make.program("Internal Medicine Residency", slug="im")
+    term = make.term(program, slug="fall")
+    coordinator = make.coordinator(program)
+    mentors = [
+        make.mentor(program, name=f"Dr. Mentor {n}", stage=CareerStage.SENIOR_FACULTY)
+        for n in range(4)
+    ]
+    trainees = [make.trainee(program, name=f"Resident {n}") for n in range(3)]
+    with app.app_context():
+        db.session.get(Program, program.id).silent_after_days = 30
+        db.session.commit()
+    pairs = list(zip(mentors, trainees, strict=False))  # the fourth mentor is spare
+    ids = [make.assignment(term, m, t, started_at=STARTED) for m, t in pairs]
+    with app.app_context():
+        for assignment_id, (mentor, trainee) in zip(ids, pairs, strict=True):
+            for person in (mentor, trainee):
+                db.session.add(
+                    CheckIn(
+                        person_id=person.id,
+                        assignment_id=assignment_id,
+                        period_start=date(2026, 11, 1),
+                        asked_at=datetime(2026, 11, 1, 8, tzinfo=UTC),
+                    )
+                )
+        db.session.flush()
+        rows = db.session.scalars(sa.select(CheckIn).order_by(CheckIn.id)).all()
+        answered_at = datetime(2026, 11, 3, tzinfo=UTC)
+        rows[0].status, rows[0].met_on, rows[0].answered_at = (
+            CheckInStatus.MET,
+            date(2026, 11, 2),
+            answered_at,
+        )
+        rows[5].status, rows[5].answered_at = CheckInStatus.NOT_YET, answered_at
+        db.session.commit()
+    return {
+        "program": program,
+        "term": term,
+        "coordinator": coordinator,
+        "mentors": mentors,
+        "trainees": trainees,
+        "ids": ids,
+    }
+
+
+def test_pair_health_on_a_controlled_clock(app, pairs):
+    with app.app_context():
+        rows = pair_health(db.session.get(Term, pairs["term"].id), now=NOW)
+        by_trainee = {r.assignment.trainee.name: r.health for r in rows}
+    assert by_trainee["Resident 0"].flags == ()
+    assert by_trainee["Resident 0"].last_meeting == date(2026, 11, 2)
+    assert by_trainee["Resident 1"].flags == (Flag.SILENT, Flag.NO_ANSWERS)
+    assert by_trainee["Resident 2"].flags == (Flag.SILENT,)
+    assert [r.assignment.trainee.name for r in rows][-1] == "Resident 0"  # on track come last
+    with app.app_context():
+        early = pair_health(db.session.get(Term, pairs["term"].id), now=STARTED + timedelta(days=5))
+    assert all(r.health.flags == () for r in early)
+
+
+def test_the_coordinator_sees_the_pairs_page_and_the_overview_count(client, pairs):
+    login(client, pairs["coordinator"].email)
+    page = text_of(client.get("/programs/im/terms/fall/pairs"))
+    assert "3 active pairs" in page
+    assert "Resident 1" in page and "Silent" in page and "No answers" in page
+    assert "02 Nov 2026" in page  # Resident 0's last meeting
+    overview = text_of(client.get("/programs/im/"))
+    assert "need a look" in overview
+
+
+# --- no-fault rematch ----------------------------------------------------------------------
+
+
+def test_a_trainee_asks_privately_for_a_rematch(app, client, pairs):
+    trainee, mentor = pairs["trainees"][1], pairs["mentors"][1]
+    assignment_id = pairs["ids"][1]
+    login(client, trainee.email)
+    home = text_of(client.get("/"))
+    assert "Mentor: Dr. Mentor 1" in home and "Ask privately for a different pairing" in home
+    page = text_of(client.get(f"/mentoring/{assignment_id}/rematch"))
+    assert "Only your program coordinator sees this request" in page
+    response = client.post(f"/mentoring/{assignment_id}/rematch", follow_redirects=True)
+    assert "Your request is with your program coordinator" in text_of(response)
+    client.post(f"/mentoring/{assignment_id}/rematch")  # asking twice changes nothing
+    with app.app_context():
+        assignment = db.session.get(Assignment, assignment_id)
+        assert assignment.rematch_requested_by_id == trainee.id
+        assert assignment.status is AssignmentStatus.ACTIVE
+        told = db.session.scalars(
+            sa.select(Message.to_address).where(Message.kind == "rematch_request")
+        ).all()
+    assert told == [pairs["coordinator"].email]
+
+    # The mentor is not told, anywhere.
+    client.post("/logout")
+    login(client, mentor.email)
+    mentor_home = text_of(client.get("/"))
+    assert "rematch" not in mentor_home.lower().replace("different pairing", "")
+    mentor_page = text_of(client.get(f"/mentoring/{assignment_id}/rematch"))
+    assert "You asked on" not in mentor_page and "Ask for a new pairing" in mentor_page
+
+    client.post("/logout")
+    login(client, pairs["coordinator"].email)
+    page = text_of(client.get("/programs/im/terms/fall/pairs"))
+    assert "Rematch asked" in page and "Asked by Resident 1" in page
+
+
+def test_only_the_pair_itself_may_ask(app, client, make, pairs):
+    outsider = pairs["trainees"][0]
+    login(client, outsider.email)
+    assert client.get(f"/mentoring/{pairs['ids'][1]}/rematch").status_code == 404
+    assert client.post(f"/mentoring/{pairs['ids'][1]}/rematch").status_code == 404
+    with app.app_context():
+        assert db.session.get(Assignment, pairs["ids"][1]).rematch_requested_at is None
+
+
+# --- ending a pair and rematching ----------------------------------------------------------
+
+
+def test_ending_for_a_rematch_proposes_a_different_mentor(app, client, make, pairs):
+    term = pairs["term"]
+    spare = pairs["mentors"][3]
+    old_mentor = pairs["mentors"][1]
+    make.availability(term, spare, capacity=1)
+    make.availability(term, old_mentor, capacity=2)  # room left, but never this pair again
+    login(client, pairs["coordinator"].email)
+    url = f"/programs/im/terms/fall/pairs/{pairs['ids'][1]}/end"
+    assert "Why does this pair end?" in text_of(client.get(url))
+
+    response = client.post(url, data={}, follow_redirects=True)
+    assert "Choose a reason." in text_of(response)
+    with app.app_context():
+        assert db.session.get(Assignment, pairs["ids"][1]).status is AssignmentStatus.ACTIVE
+
+    response = client.post(
+        url, data={"reason": "no_fault_rematch", "propose_new": "y"}, follow_redirects=True
+    )
+    assert "A new mentor is proposed" in text_of(response)
+    with app.app_context():
+        ended = db.session.get(Assignment, pairs["ids"][1])
+        assert ended.status is AssignmentStatus.ENDED
+        assert ended.end_reason is EndReason.NO_FAULT_REMATCH and ended.ended_at is not None
+        proposed = db.session.scalar(
+            sa.select(Assignment).where(Assignment.status == AssignmentStatus.PROPOSED)
+        )
+        assert proposed.trainee_id == pairs["trainees"][1].id
+        assert proposed.mentor_id == spare.id
+        assert db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "assignment.ended")
+        )
+    # Ending again is refused, and the old pair never comes back.
+    response = client.post(url, data={"reason": "term_over"}, follow_redirects=True)
+    assert "This pair is not active" in text_of(response)
+
+
+def test_ending_without_a_rematch_proposes_nothing(app, client, pairs):
+    login(client, pairs["coordinator"].email)
+    response = client.post(
+        f"/programs/im/terms/fall/pairs/{pairs['ids'][0]}/end",
+        data={"reason": "left_program"},
+        follow_redirects=True,
+    )
+    assert "The pair has ended (left the program)." in text_of(response)
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).where(Assignment.status == AssignmentStatus.PROPOSED)
+            )
+            == 0
+        )
+
+
+def test_another_programs_pair_is_not_found(client, make, pairs):
+    other = make.program("Surgery", slug="surgery")
+    make.term(other, slug="fall")
+    coordinator = make.coordinator(other)
+    login(client, coordinator.email)
+    url = f"/programs/surgery/terms/fall/pairs/{pairs['ids'][0]}/end"
+    assert client.get(url).status_code == 404
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def test_the_formal_commands_print_what_they_did(app, make):
+    program = make.program("Internal Medicine Residency", slug="im")
+    make.term(program, slug="fall")
+    mentor = make.mentor(program, name="Dr. Able", stage=CareerStage.SENIOR_FACULTY)
+    make.trainee(program, name="Resident A")
+    make.trainee(program, name="Resident B")
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["formal", "request-availability", "--program", "im", "--term", "fall"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Asked 1 mentor for Fall 2026" in result.output
+    with app.app_context():
+        from program.formal.models import Availability
+
+        availability = db.session.scalar(sa.select(Availability))
+        availability.accepting, availability.capacity = True, 1
+        availability.answered_at = NOW
+        db.session.commit()
+    result = runner.invoke(args=["formal", "propose", "--program", "im", "--term", "fall"])
+    assert result.exit_code == 0, result.output
+    assert "Proposed 1 pair" in result.output
+    assert "1 places offered for 2 trainees" in result.output
+    assert "without a mentor: Resident" in result.output
+    result = runner.invoke(args=["formal", "publish", "--program", "im", "--term", "fall"])
+    assert "Published 1 pair for Fall 2026; 2 introductions queued" in result.output
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                sa.select(Assignment.mentor_id).where(Assignment.status == AssignmentStatus.ACTIVE)
+            )
+            == mentor.id
+        )
+    result = runner.invoke(args=["formal", "propose", "--program", "nope", "--term", "fall"])
+    assert result.exit_code != 0 and "No program “nope”" in result.output

@@ -105,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     from program.accounts.views import bp as accounts_bp
     from program.admin.views import bp as admin_bp
     from program.checkins.views import bp as checkins_bp
+    from program.coffee.views import bp as coffee_bp
     from program.formal.views import bp as formal_bp
     from program.messages.views import bp as demo_bp
     from program.people.views import bp as home_bp
@@ -115,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
         accounts_bp,
         admin_bp,
         checkins_bp,
+        coffee_bp,
         demo_bp,
         formal_bp,
         home_bp,

@@ -87,7 +87,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
 
 def start_demo_worker(app: Flask, every_seconds: float = 10.0) -> threading.Thread:
     """In the demo, what cron would do: tick and send the outbox every few seconds."""
-    from program.checkins.schedule import schedule_due
+    from program.checkins.schedule import tick
     from program.db import utc_now
     from program.messages.sending import send_due
 
@@ -95,7 +95,7 @@ def start_demo_worker(app: Flask, every_seconds: float = 10.0) -> threading.Thre
         while True:
             with app.app_context():
                 try:
-                    one_transaction(schedule_due)(utc_now())
+                    one_transaction(tick)(utc_now())
                     send_due()
                 except Exception:  # keep the demo serving; the error is in the log
                     app.logger.exception("demo mail worker")
@@ -139,17 +139,19 @@ def create_admin_command(email: str, name: str) -> None:
 @one_transaction
 def tick_command() -> None:
     """Create what is due now: check-in prompts, reminders. Safe to run as often as you like."""
-    from program.checkins.schedule import schedule_due
+    from program.checkins.schedule import tick
     from program.db import utc_now
 
-    counts = schedule_due(utc_now())
+    counts = tick(utc_now())
     click.echo(
-        f"{counts['check_ins']} check-ins due, {counts['prompts']} prompts and "
-        f"{counts['reminders']} reminders queued."
+        f"{counts['rounds']} coffee rounds published; {counts['check_ins']} check-ins due, "
+        f"{counts['prompts']} prompts and {counts['reminders']} reminders queued; "
+        f"{counts['paused']} people's coffee chats paused after three unanswered."
     )
 
 
 def register_commands(app: Flask) -> None:
+    from program.coffee.cli import coffee_cli
     from program.formal.cli import formal_cli
     from program.messages.cli import messages_cli
     from program.roster.cli import roster_cli
@@ -159,4 +161,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(roster_cli)
     app.cli.add_command(messages_cli)
     app.cli.add_command(formal_cli)
+    app.cli.add_command(coffee_cli)
     app.cli.add_command(tick_command)

@@ -93,6 +93,24 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
         ),
         ("formal.publish_view", "POST", f"{term}/matches/publish", {}, COORDINATORS_POST),
         ("formal.pairs", "GET", f"{term}/pairs", {}, COORDINATORS),
+        ("coffee.overview", "GET", f"/programs/{slug}/coffee", {}, COORDINATORS),
+        (
+            "coffee.bulk",
+            "POST",
+            f"/programs/{slug}/coffee/enroll",
+            {"reason": "consent form 2026"},
+            COORDINATORS_POST,
+        ),
+        ("coffee.publish", "POST", f"/programs/{slug}/coffee/rounds", {}, COORDINATORS_POST),
+        ("coffee.enrollment_link", "GET", "/coffee/not-a-token", {}, dict.fromkeys(ROLES, 400)),
+        (
+            "coffee.mine",
+            "POST",
+            f"/coffee/mine/{slug}",
+            {"action": "join"},
+            # Anyone signed in may try; the service refuses people outside the program.
+            {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 302)},
+        ),
         ("formal.end_pair", "GET", f"{term}/pairs/{world['assignment_id']}/end", {}, COORDINATORS),
         (
             "formal.rematch",

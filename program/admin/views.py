@@ -67,6 +67,7 @@ def edit_program(program: Program) -> str | Response:
     form = ProgramForm(obj=program)
     if request.method == "GET":
         form.formal_department_preference.data = program.formal_department_preference.value
+        form.coffee_department_preference.data = program.coffee_department_preference.value
     if form.validate_on_submit() and run_service(
         form, update_program, current_user, program, _program_data(form)
     ):

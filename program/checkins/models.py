@@ -66,12 +66,16 @@ class CheckIn(db.Model):
     met_on: Mapped[date | None] = mapped_column(sa.Date)
     rating: Mapped[int | None] = mapped_column(sa.SmallInteger)
     led_to: Mapped[LedTo | None] = mapped_column(str_enum(LedTo, "led_to"))
+    # "Who else should I meet?" after a coffee chat: the next round prefers this pair.
+    suggested_person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("person.id", ondelete="SET NULL")
+    )
     # Seen by its author alone: never rendered for anyone else, never exported.
     private_note: Mapped[str | None] = mapped_column(sa.Text)
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    person: Mapped[Person] = relationship()
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
     assignment: Mapped[Assignment | None] = relationship()
     chat: Mapped[Chat | None] = relationship()

@@ -106,3 +106,13 @@ def _due_reminders(now: datetime) -> list[CheckIn]:
             )
         )
     )
+
+
+def tick(now: datetime) -> dict[str, int]:
+    """Everything `flask tick` does at `now`: publish scheduled coffee rounds, ask what is due,
+    and pause the coffee chats of people who left three intros unanswered."""
+    from program.coffee.services import publish_due_rounds, snooze_ghosts
+
+    rounds = publish_due_rounds(now)
+    counts = schedule_due(now)
+    return {**counts, "rounds": rounds, "paused": snooze_ghosts(now)}

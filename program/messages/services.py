@@ -25,6 +25,8 @@ MESSAGE_KINDS = frozenset(
         "thank_you_nudge",
         "update_nudge",
         "rematch_request",
+        "coffee_enrolled",
+        "coffee_paused",
     }
 )
 

@@ -59,6 +59,15 @@ class ProgramForm(FlaskForm):
         description="Leave empty to avoid repeats for as long as a new partner exists.",
         validators=[Optional(), NumberRange(min=0, max=100)],
     )
+    coffee_department_preference = SelectField(
+        "Coffee chats pair people from",
+        choices=[
+            SelectChoice(DepartmentPreference.DIFFERENT.value, "Different departments"),
+            SelectChoice(DepartmentPreference.SAME.value, "The same department"),
+            SelectChoice(DepartmentPreference.NONE.value, "Any department"),
+        ],
+        default=DepartmentPreference.DIFFERENT.value,
+    )
     submit = SubmitField("Save program")
 
 

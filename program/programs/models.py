@@ -58,6 +58,11 @@ class Program(CreatedAtMixin, db.Model):
     # within (NULL: never repeat while a new partner exists).
     coffee_cadence_days: Mapped[int] = mapped_column(default=30)
     coffee_repeat_window: Mapped[int | None] = mapped_column()
+    coffee_department_preference: Mapped[DepartmentPreference] = mapped_column(
+        str_enum(DepartmentPreference, "coffee_department_preference"),
+        default=DepartmentPreference.DIFFERENT,
+        server_default=DepartmentPreference.DIFFERENT.value,
+    )
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="program", cascade="all, delete-orphan"

@@ -37,6 +37,7 @@ PROGRAM_FIELDS = (
     "formal_department_preference",
     "coffee_cadence_days",
     "coffee_repeat_window",
+    "coffee_department_preference",
 )
 
 
@@ -48,10 +49,9 @@ def _clean_program_data(data: dict[str, Any], program: Program | None) -> dict[s
         raise DomainError("A program needs a name.", field="name")
     if not cleaned["slug"]:
         raise DomainError("A program needs a short name for links.", field="slug")
-    if "formal_department_preference" in cleaned:
-        cleaned["formal_department_preference"] = DepartmentPreference(
-            cleaned["formal_department_preference"]
-        )
+    for key in ("formal_department_preference", "coffee_department_preference"):
+        if key in cleaned:
+            cleaned[key] = DepartmentPreference(cleaned[key])
     own_id = program.id if program is not None else -1
     taken = db.session.execute(
         sa.select(Program.slug, Program.name).where(

@@ -23,6 +23,7 @@ NEW_PROGRAM = {
     "active": "y",
     "silent_after_days": "45",
     "formal_department_preference": "different",
+    "coffee_department_preference": "none",
     "coffee_cadence_days": "30",
     "coffee_repeat_window": "",
 }
@@ -49,6 +50,7 @@ class TestPrograms:
             program = db.session.scalar(sa.select(Program))
             assert program.name == "Internal Medicine Residency"
             assert program.formal_department_preference is DepartmentPreference.DIFFERENT
+            assert program.coffee_department_preference is DepartmentPreference.NONE
             assert program.coffee_repeat_window is None
             event = db.session.scalar(sa.select(AuditEvent))
             assert (event.action, event.actor_id, event.object_id, event.program_id) == (

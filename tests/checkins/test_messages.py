@@ -85,7 +85,8 @@ class TestTick:
     def test_the_tick_command(self, app, pair):
         result = app.test_cli_runner().invoke(args=["tick"])
         assert result.exit_code == 0, result.output
-        assert "prompts and" in result.output and "reminders queued." in result.output
+        assert "prompts and" in result.output and "reminders queued" in result.output
+        assert "coffee rounds published" in result.output
 
 
 class TestSending:

@@ -1,0 +1,652 @@
+"""The coffee-chat track: enrollment (opt in, snooze, withdraw, bulk opt-in with a reason),
+rounds (preview, publish, schedule) with playbook intros, ghosts, and what a participant sees."""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import selectinload
+
+from program import links
+from program.audit.services import record
+from program.checkins.models import CheckIn, CheckInStatus
+from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
+from program.db import DomainError, utc_now
+from program.extensions import db
+from program.formal.models import Assignment, AssignmentStatus
+from program.formal.services import QUESTIONS
+from program.matching import coffee as pairing
+from program.matching.formal import DepartmentPreference
+from program.messages.services import queue_messages, render_message
+from program.people.models import Person
+from program.programs.models import Membership, Program, Term
+from program.web import external_url
+
+GHOST_AFTER = 3  # intros in a row left without any answer
+GHOST_SNOOZE_DAYS = 90
+MAX_SNOOZE_DAYS = 366
+LINK_DAYS = 90
+FIRST_STEP = (
+    "Suggested: a 20-minute coffee in the next two weeks. Whoever reads this first writes "
+    "with two times that suit them and one specific thing to ask about. At the end, ask who "
+    "else you should meet."
+)
+SNOOZE_REASONS = {"asked": "You asked for a break", "unanswered": "Three chats went unanswered"}
+
+
+# --- enrollment ---------------------------------------------------------------------------
+
+
+def open_enrollment(person_id: int, program_id: int) -> Enrollment | None:
+    return db.session.scalar(
+        sa.select(Enrollment).where(
+            Enrollment.person_id == person_id,
+            Enrollment.program_id == program_id,
+            Enrollment.withdrawn_at.is_(None),
+        )
+    )
+
+
+def _coffee_members(program: Program) -> sa.Select[Any]:
+    """People who may join the program's coffee chats (current members in the coffee track)."""
+    return (
+        sa.select(Membership.person_id)
+        .join(Person, Person.id == Membership.person_id)
+        .where(
+            Membership.program_id == program.id,
+            Membership.ended_at.is_(None),
+            Membership.coffee_track.is_(True),
+            Person.active.is_(True),
+        )
+    )
+
+
+def may_join(person: Person, program: Program) -> bool:
+    return db.session.scalar(_coffee_members(program).where(Person.id == person.id)) is not None
+
+
+def enroll(person: Person, program: Program) -> Enrollment:
+    """Opt in (or, if snoozed, come back now). Idempotent."""
+    if not may_join(person, program):
+        raise DomainError(f"You are not in the coffee chats of {program.name}.")
+    enrollment = open_enrollment(person.id, program.id)
+    if enrollment is None:
+        enrollment = Enrollment(program_id=program.id, person_id=person.id)
+        db.session.add(enrollment)
+        record(person, "coffee.enrolled", program, program_id=program.id, summary="Opted in")
+    elif enrollment.snooze_reason == "unanswered":
+        # Back after going quiet: a fresh enrollment, so the three unanswered chats that paused
+        # them do not count against them again.
+        enrollment.withdrawn_at = utc_now()
+        db.session.flush()
+        enrollment = Enrollment(program_id=program.id, person_id=person.id)
+        db.session.add(enrollment)
+        record(person, "coffee.rejoined", program, program_id=program.id, summary="Rejoined")
+    elif enrollment.snoozed_until is not None:
+        enrollment.snoozed_until = None
+        enrollment.snooze_reason = None
+        record(person, "coffee.rejoined", program, program_id=program.id, summary="Rejoined")
+    db.session.flush()
+    return enrollment
+
+
+def snooze(person: Person, program: Program, until: date, today: date | None = None) -> Enrollment:
+    today = today or utc_now().date()
+    enrollment = open_enrollment(person.id, program.id)
+    if enrollment is None:
+        raise DomainError("You are not taking part in these coffee chats.")
+    if not today < until <= today + timedelta(days=MAX_SNOOZE_DAYS):
+        raise DomainError("Choose a date after today and within a year.", field="until")
+    enrollment.snoozed_until = until
+    enrollment.snooze_reason = "asked"
+    db.session.flush()
+    return enrollment
+
+
+def withdraw(person: Person, program: Program) -> None:
+    """Leave the coffee chats; the closed enrollment stays as history."""
+    enrollment = open_enrollment(person.id, program.id)
+    if enrollment is None:
+        return
+    enrollment.withdrawn_at = utc_now()
+    record(person, "coffee.withdrew", program, program_id=program.id, summary="Withdrew")
+    db.session.flush()
+
+
+def enrollment_token(person_id: int, program_id: int, action: str) -> str:
+    return links.sign("coffee", {"u": person_id, "p": program_id, "a": action})
+
+
+def read_enrollment_token(token: str) -> tuple[Person, Program, str]:
+    data = links.read("coffee", token, timedelta(days=LINK_DAYS))
+    person = db.session.get(Person, data["u"]) if isinstance(data.get("u"), int) else None
+    program = db.session.get(Program, data["p"]) if isinstance(data.get("p"), int) else None
+    if person is None or program is None or data.get("a") not in {"join", "snooze", "leave"}:
+        raise links.LinkRefused("invalid")
+    if not person.active:
+        raise links.LinkRefused("invalid")
+    return person, program, data["a"]
+
+
+def _enrollment_links(person_id: int, program_id: int) -> dict[str, str]:
+    return {
+        action: external_url(
+            "coffee.enrollment_link", token=enrollment_token(person_id, program_id, action)
+        )
+        for action in ("join", "snooze", "leave")
+    }
+
+
+@dataclass
+class EnrollmentCounts:
+    members: int  # may take part (current members in the coffee track)
+    enrolled: int
+    snoozed: int
+    by_coordinator: int  # of the enrolled, opted in by a coordinator
+
+
+def enrollment_counts(program: Program, on: date | None = None) -> EnrollmentCounts:
+    on = on or utc_now().date()
+    members = db.session.scalar(
+        sa.select(sa.func.count()).select_from(_coffee_members(program).subquery())
+    )
+    row = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count(Enrollment.snoozed_until).filter(Enrollment.snoozed_until > on),
+            sa.func.count(Enrollment.enrolled_by_id),
+        ).where(Enrollment.program_id == program.id, Enrollment.withdrawn_at.is_(None))
+    ).one()
+    return EnrollmentCounts(members, row[0], row[1], row[2])
+
+
+def bulk_enroll(actor: Person, program: Program, reason: str) -> int:
+    """Opt in every coffee-track member not yet taking part, with a recorded reason; each person
+    is told and can opt out with one click."""
+    reason = " ".join(reason.split())
+    if len(reason) < 5:
+        raise DomainError(
+            "Say why these people are opted in (e.g. “orientation consent form 2026”).",
+            field="reason",
+        )
+    if len(reason) > 300:
+        raise DomainError("Keep the reason under 300 characters.", field="reason")
+    taking_part = sa.select(Enrollment.person_id).where(
+        Enrollment.program_id == program.id, Enrollment.withdrawn_at.is_(None)
+    )
+    ids = list(db.session.scalars(_coffee_members(program).where(Person.id.not_in(taking_part))))
+    now = utc_now()
+    db.session.add_all(
+        Enrollment(
+            program_id=program.id,
+            person_id=person_id,
+            enrolled_at=now,
+            enrolled_by_id=actor.id,
+            consent_note=reason,
+        )
+        for person_id in ids
+    )
+    db.session.flush()
+    people = db.session.scalars(sa.select(Person).where(Person.id.in_(ids))).all() if ids else []
+    queue_messages(
+        [
+            render_message(
+                person,
+                "coffee_enrolled",
+                template="coffee_enrolled",
+                context={
+                    "person": person,
+                    "program_name": program.name,
+                    "reason": reason,
+                    "cadence_days": program.coffee_cadence_days,
+                    "links": _enrollment_links(person.id, program.id),
+                },
+                program_id=program.id,
+                dedupe_key=f"coffee_enrolled:{program.id}:{person.id}:{now.date()}",
+            )
+            for person in people
+        ]
+    )
+    record(
+        actor,
+        "coffee.bulk_enrolled",
+        program,
+        program_id=program.id,
+        details={"people": len(ids), "reason": reason},
+        summary=f"{len(ids)} people opted in to coffee chats: {reason}",
+    )
+    return len(ids)
+
+
+# --- rounds -------------------------------------------------------------------------------
+
+
+@dataclass
+class Preview:
+    program: Program
+    number: int
+    seed: int
+    scheduled_for: date
+    plan: pairing.RoundPlan
+    people: dict[int, Person] = field(default_factory=dict)
+
+    @property
+    def has_trio(self) -> bool:
+        return any(len(chat) == 3 for chat in self.plan.chats)
+
+
+def eligible(program: Program, on: date) -> list[Person]:
+    """Everyone taking part on `on`: enrolled, not snoozed, active, in the coffee track."""
+    return list(
+        db.session.scalars(
+            sa.select(Person)
+            .join(Enrollment, Enrollment.person_id == Person.id)
+            .where(
+                Enrollment.program_id == program.id,
+                Enrollment.withdrawn_at.is_(None),
+                sa.or_(Enrollment.snoozed_until.is_(None), Enrollment.snoozed_until <= on),
+                Person.id.in_(_coffee_members(program)),
+            )
+            .order_by(Person.id)
+        )
+    )
+
+
+def _published(program: Program) -> sa.Select[Any]:
+    return sa.select(Round).where(
+        Round.program_id == program.id, Round.status == RoundStatus.PUBLISHED
+    )
+
+
+def next_number(program: Program) -> int:
+    last = db.session.scalar(
+        sa.select(sa.func.max(Round.number)).where(Round.program_id == program.id)
+    )
+    return (last or 0) + 1
+
+
+def default_seed(program: Program, number: int) -> int:
+    """A fixed seed per program and round number, so a preview and its publish agree."""
+    return zlib.crc32(f"{program.slug}:{number}".encode())
+
+
+def _inputs(
+    program: Program, number: int, people: list[Person]
+) -> tuple[list[pairing.Participant], dict[tuple[int, int], int], frozenset[tuple[int, int]]]:
+    history: dict[tuple[int, int], int] = {}
+    trios: Counter[int] = Counter()
+    rows = db.session.execute(
+        sa.select(Round.number, ChatMember.chat_id, ChatMember.person_id)
+        .join(Round, Round.id == ChatMember.round_id)
+        .where(Round.program_id == program.id, Round.status == RoundStatus.PUBLISHED)
+        .order_by(ChatMember.chat_id)
+    ).all()
+    chats: dict[int, tuple[int, list[int]]] = {}
+    for round_number, chat_id, person_id in rows:
+        chats.setdefault(chat_id, (round_number, []))[1].append(person_id)
+    for round_number, members in chats.values():
+        for i, a in enumerate(members):
+            if len(members) == 3:
+                trios[a] += 1
+            for b in members[i + 1 :]:
+                key = pairing.pair_key(a, b)
+                ago = number - round_number
+                history[key] = min(history.get(key, ago), ago)
+    referred: dict[int, set[int]] = {}
+    for person_id, suggested in db.session.execute(
+        sa.select(CheckIn.person_id, CheckIn.suggested_person_id)
+        .join(Chat, Chat.id == CheckIn.chat_id)
+        .join(Round, Round.id == Chat.round_id)
+        .where(Round.program_id == program.id, CheckIn.suggested_person_id.is_not(None))
+    ):
+        referred.setdefault(person_id, set()).add(suggested)
+    formal = frozenset(
+        pairing.pair_key(m, t)
+        for m, t in db.session.execute(
+            sa.select(Assignment.mentor_id, Assignment.trainee_id)
+            .join(Term, Term.id == Assignment.term_id)
+            .where(Term.program_id == program.id, Assignment.status != AssignmentStatus.ENDED)
+        )
+    )
+    participants = [
+        pairing.Participant(
+            p.id,
+            p.department_name or None,
+            p.stage.rank if p.stage else None,
+            trios[p.id],
+            frozenset(referred.get(p.id, ())),
+        )
+        for p in people
+    ]
+    return participants, history, formal
+
+
+def preview_round(program: Program, seed: int | None = None, on: date | None = None) -> Preview:
+    """The next round as it would be published now; writes nothing."""
+    on = on or utc_now().date()
+    number = next_number(program)
+    draft = db.session.scalar(
+        sa.select(Round).where(Round.program_id == program.id, Round.status == RoundStatus.DRAFT)
+    )
+    if draft is not None:
+        number = draft.number
+        seed = draft.seed if seed is None else seed
+    seed = default_seed(program, number) if seed is None else seed
+    people = eligible(program, on)
+    participants, history, formal = _inputs(program, number, people)
+    plan = pairing.plan_round(
+        participants,
+        history=history,
+        forbidden=formal,
+        repeat_window=program.coffee_repeat_window,
+        preference=DepartmentPreference(program.coffee_department_preference.value),
+        seed=seed,
+    )
+    return Preview(program, number, seed, on, plan, {p.id: p for p in people})
+
+
+def publish_round(
+    actor: Person | None,
+    program: Program,
+    seed: int | None = None,
+    now: datetime | None = None,
+) -> Round:
+    """Pair everyone taking part, save the round and queue one intro to each person."""
+    now = now or utc_now()
+    preview = preview_round(program, seed, now.date())
+    if not preview.plan.chats:
+        raise DomainError("Nobody can be paired: fewer than two people are taking part right now.")
+    round_ = db.session.scalar(
+        sa.select(Round).where(Round.program_id == program.id, Round.status == RoundStatus.DRAFT)
+    )
+    if round_ is None:
+        round_ = Round(program_id=program.id, number=preview.number)
+        db.session.add(round_)
+    round_.seed = preview.seed
+    round_.scheduled_for = now.date()
+    round_.status = RoundStatus.PUBLISHED
+    round_.published_at = now
+    round_.quality = {
+        **preview.plan.quality.as_dict(),
+        "people": sum(len(c) for c in preview.plan.chats),
+        "left_out": len(preview.plan.left_out),
+        "relaxed": len(preview.plan.relaxed),
+    }
+    db.session.flush()
+    members = []
+    chats = []
+    for chat_ids in preview.plan.chats:
+        chat = Chat(round_id=round_.id)
+        db.session.add(chat)
+        chats.append((chat, chat_ids))
+    db.session.flush()
+    for chat, chat_ids in chats:
+        members.extend(
+            {"chat_id": chat.id, "round_id": round_.id, "person_id": pid, "position": k}
+            for k, pid in enumerate(chat_ids)
+        )
+    if members:
+        db.session.execute(sa.insert(ChatMember), members)
+    _introduce(program, round_, chats, preview.people)
+    record(
+        actor,
+        "coffee.round_published",
+        round_,
+        program_id=program.id,
+        details={**round_.quality, "seed": round_.seed},
+        summary=f"Coffee round {round_.number}: {len(chats)} chats",
+    )
+    return round_
+
+
+def _introduce(
+    program: Program,
+    round_: Round,
+    chats: list[tuple[Chat, tuple[int, ...]]],
+    people: dict[int, Person],
+) -> None:
+    rows = []
+    for chat, ids in chats:
+        for pid in ids:
+            person = people[pid]
+            rows.append(
+                render_message(
+                    person,
+                    "intro",
+                    template="intro",
+                    context={
+                        "person": person,
+                        "partners": [people[o] for o in ids if o != pid],
+                        "track": "coffee",
+                        "first_step": FIRST_STEP,
+                        "questions": QUESTIONS,
+                        "coffee_links": _enrollment_links(pid, program.id),
+                    },
+                    program_id=program.id,
+                    dedupe_key=f"intro:chat:{chat.id}:{pid}",
+                )
+            )
+    queue_messages(rows)
+
+
+def schedule_round(actor: Person, program: Program, on: date, seed: int | None = None) -> Round:
+    """Plan the next round for a date: `flask tick` publishes it then, with whoever takes part."""
+    if on < utc_now().date():
+        raise DomainError("Choose today or a later date.", field="on")
+    round_ = db.session.scalar(
+        sa.select(Round).where(Round.program_id == program.id, Round.status == RoundStatus.DRAFT)
+    )
+    if round_ is None:
+        number = next_number(program)
+        round_ = Round(program_id=program.id, number=number)
+        db.session.add(round_)
+    round_.scheduled_for = on
+    round_.seed = default_seed(program, round_.number) if seed is None else seed
+    db.session.flush()
+    record(
+        actor,
+        "coffee.round_scheduled",
+        round_,
+        program_id=program.id,
+        summary=f"Coffee round {round_.number} scheduled for {on:%d %b %Y}",
+    )
+    return round_
+
+
+def publish_due_rounds(now: datetime) -> int:
+    """Publish every scheduled round whose date has come (for `flask tick`)."""
+    due = db.session.scalars(
+        sa.select(Round)
+        .where(Round.status == RoundStatus.DRAFT, Round.scheduled_for <= now.date())
+        .options(selectinload(Round.program))
+    ).all()
+    published = 0
+    for round_ in due:
+        try:
+            with db.session.begin_nested():
+                publish_round(None, round_.program, now=now)
+            published += 1
+        except DomainError as exc:
+            current_app.logger.warning("coffee round %s not published: %s", round_.id, exc)
+    return published
+
+
+def rounds(program: Program) -> list[Round]:
+    return list(
+        db.session.scalars(
+            sa.select(Round).where(Round.program_id == program.id).order_by(Round.number.desc())
+        )
+    )
+
+
+# --- ghosts -------------------------------------------------------------------------------
+
+
+def snooze_ghosts(now: datetime) -> int:
+    """Snooze whoever left their last three intros without any answer, and tell them."""
+    wait = timedelta(days=current_app.config["CHECKIN_REMINDER_AFTER_DAYS"])
+    rows = db.session.execute(
+        sa.select(Enrollment, CheckIn.answered_at, CheckIn.asked_at)
+        .join(Round, Round.program_id == Enrollment.program_id)
+        .join(Chat, Chat.round_id == Round.id)
+        .join(
+            CheckIn,
+            sa.and_(CheckIn.chat_id == Chat.id, CheckIn.person_id == Enrollment.person_id),
+        )
+        .where(
+            Enrollment.withdrawn_at.is_(None),
+            Enrollment.snoozed_until.is_(None),
+            Round.status == RoundStatus.PUBLISHED,
+            CheckIn.asked_at >= Enrollment.enrolled_at,
+        )
+        .order_by(Enrollment.id, Round.number.desc())
+    ).all()
+    latest: dict[int, list[tuple[datetime | None, datetime]]] = {}
+    enrollments: dict[int, Enrollment] = {}
+    for enrollment, answered_at, asked_at in rows:
+        enrollments[enrollment.id] = enrollment
+        latest.setdefault(enrollment.id, []).append((answered_at, asked_at))
+    ghosts = [
+        enrollments[eid]
+        for eid, answers in latest.items()
+        if len(answers) >= GHOST_AFTER
+        and all(a is None and asked <= now - wait for a, asked in answers[:GHOST_AFTER])
+    ]
+    until = now.date() + timedelta(days=GHOST_SNOOZE_DAYS)
+    messages = []
+    for enrollment in ghosts:
+        enrollment.snoozed_until = until
+        enrollment.snooze_reason = "unanswered"
+        messages.append(
+            render_message(
+                enrollment.person,
+                "coffee_paused",
+                template="coffee_paused",
+                context={
+                    "person": enrollment.person,
+                    "program_name": enrollment.program.name,
+                    "until": until,
+                    "links": _enrollment_links(enrollment.person_id, enrollment.program_id),
+                },
+                program_id=enrollment.program_id,
+                dedupe_key=f"coffee_paused:{enrollment.id}:{until}",
+            )
+        )
+    db.session.flush()
+    queue_messages(messages)
+    return len(ghosts)
+
+
+# --- what a participant sees --------------------------------------------------------------
+
+
+@dataclass
+class MyCoffee:
+    program: Program
+    enrollment: Enrollment | None
+    current: list[Person]  # this round's partners
+    current_round: Round | None
+    met: list[Person]  # people met in this program's chats (own "we met" answers)
+    departments: int
+    months: int  # months taking part, for "one a month"
+
+
+def my_coffee(person: Person) -> list[MyCoffee]:
+    """Per program in which the person may join coffee chats: enrollment, partner, network."""
+    programs = db.session.scalars(
+        sa.select(Program)
+        .join(Membership, Membership.program_id == Program.id)
+        .where(
+            Membership.person_id == person.id,
+            Membership.ended_at.is_(None),
+            Membership.coffee_track.is_(True),
+            Program.active.is_(True),
+        )
+        .distinct()
+        .order_by(Program.name)
+    ).all()
+    if not programs:
+        return []
+    program_ids = [p.id for p in programs]
+    enrollments = {
+        e.program_id: e
+        for e in db.session.scalars(
+            sa.select(Enrollment).where(
+                Enrollment.person_id == person.id,
+                Enrollment.program_id.in_(program_ids),
+                Enrollment.withdrawn_at.is_(None),
+            )
+        )
+    }
+    first_enrolled = dict(
+        db.session.execute(
+            sa.select(Enrollment.program_id, sa.func.min(Enrollment.enrolled_at))
+            .where(Enrollment.person_id == person.id, Enrollment.program_id.in_(program_ids))
+            .group_by(Enrollment.program_id)
+        ).all()
+    )
+    mine = db.session.execute(
+        sa.select(Round, ChatMember.chat_id)
+        .join(ChatMember, ChatMember.round_id == Round.id)
+        .where(
+            ChatMember.person_id == person.id,
+            Round.program_id.in_(program_ids),
+            Round.status == RoundStatus.PUBLISHED,
+        )
+        .order_by(Round.number.desc())
+    ).all()
+    latest: dict[int, tuple[Round, int]] = {}
+    for round_, chat_id in mine:
+        latest.setdefault(round_.program_id, (round_, chat_id))
+    partners: dict[int, list[Person]] = {}
+    chat_ids = [chat_id for _, chat_id in latest.values()]
+    if chat_ids:
+        for chat_id, other in db.session.execute(
+            sa.select(ChatMember.chat_id, Person)
+            .join(Person, Person.id == ChatMember.person_id)
+            .where(ChatMember.chat_id.in_(chat_ids), ChatMember.person_id != person.id)
+        ):
+            partners.setdefault(chat_id, []).append(other)
+    met_rows = db.session.execute(
+        sa.select(Round.program_id, Person)
+        .select_from(CheckIn)
+        .join(Chat, Chat.id == CheckIn.chat_id)
+        .join(Round, Round.id == Chat.round_id)
+        .join(ChatMember, ChatMember.chat_id == Chat.id)
+        .join(Person, Person.id == ChatMember.person_id)
+        .where(
+            CheckIn.person_id == person.id,
+            CheckIn.status == CheckInStatus.MET,
+            ChatMember.person_id != person.id,
+            Round.program_id.in_(program_ids),
+        )
+        .order_by(Round.number.desc())
+    ).all()
+    met: dict[int, dict[int, Person]] = {}
+    for program_id, other in met_rows:
+        met.setdefault(program_id, {})[other.id] = other
+    now = utc_now()
+    result = []
+    for program in programs:
+        people_met = list(met.get(program.id, {}).values())
+        since = first_enrolled.get(program.id)
+        months = max(1, round((now - since).days / 30.4)) if since else 0
+        current_round, chat_id = latest.get(program.id, (None, None))
+        result.append(
+            MyCoffee(
+                program=program,
+                enrollment=enrollments.get(program.id),
+                current=partners.get(chat_id, []) if chat_id else [],
+                current_round=current_round,
+                met=people_met,
+                departments=len({p.department_id for p in people_met if p.department_id}),
+                months=months,
+            )
+        )
+    return result

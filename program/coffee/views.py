@@ -1,0 +1,153 @@
+"""The coffee chats' pages: a person's enrollment (home page or e-mail link), and the
+coordinator's page to opt people in, preview, publish and schedule rounds."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from program.coffee.forms import BulkEnrollForm, EnrollmentForm, RoundForm
+from program.coffee.services import (
+    SNOOZE_REASONS,
+    bulk_enroll,
+    enroll,
+    enrollment_counts,
+    open_enrollment,
+    preview_round,
+    publish_round,
+    read_enrollment_token,
+    rounds,
+    schedule_round,
+    snooze,
+    withdraw,
+)
+from program.db import utc_now
+from program.extensions import db
+from program.links import LinkRefused
+from program.people.models import Person
+from program.permissions import Action, public, requires, signed_in
+from program.programs.models import Program
+from program.web import flash_errors, plural, run_service
+
+bp = Blueprint("coffee", __name__)
+
+DONE = {
+    "join": "You are in: your next coffee chat comes with the next round.",
+    "snooze": "Snoozed: no coffee chats until {until:%d %B %Y}.",
+    "leave": "You have left the coffee chats. You can rejoin from your Hallway page any time.",
+}
+
+
+def _apply(form: EnrollmentForm, person: Person, program: Program) -> str | None:
+    """Carry out a person's enrollment choice; the message to show, or None if refused."""
+    action = form.action.data
+    if action == "join":
+        done = run_service(form, enroll, person, program)
+    elif action == "snooze":
+        until = form.until.data or (utc_now().date() + timedelta(days=30))
+        done = run_service(form, snooze, person, program, until)
+    else:
+        run_service(form, withdraw, person, program)
+        done = True
+    if done is None:
+        return None
+    enrollment = open_enrollment(person.id, program.id)
+    return DONE[action].format(until=enrollment.snoozed_until if enrollment else None)
+
+
+@bp.route("/coffee/<token>", methods=["GET", "POST"])
+@public
+def enrollment_link(token: str) -> str | Response | tuple[str, int]:
+    """Join, snooze or leave from an e-mail: a GET only shows the choice (scanner-safe)."""
+    try:
+        person, program, action = read_enrollment_token(token)
+    except LinkRefused as exc:
+        return render_template("checkins/link_problem.html", problem=exc.problem), 400
+    if current_user.is_authenticated and current_user.id != person.id:
+        return render_template("checkins/link_problem.html", problem="someone_else"), 403
+    form = EnrollmentForm()
+    if not form.is_submitted():
+        form.action.data = action
+        form.until.data = utc_now().date() + timedelta(days=30)
+    if form.validate_on_submit():
+        message = _apply(form, person, program)
+        if message is not None:
+            return render_template("coffee/done.html", message=message, program=program)
+    return render_template(
+        "coffee/confirm.html", form=form, program=program, person=person, action=form.action.data
+    )
+
+
+@bp.route("/coffee/mine/<slug>", methods=["POST"])
+@signed_in
+def mine(slug: str) -> Response:
+    """Join, snooze or leave from the home page."""
+    program = db.session.scalar(db.select(Program).where(Program.slug == slug))
+    if program is None:
+        abort(404)
+    form = EnrollmentForm()
+    if form.validate_on_submit():
+        message = _apply(form, current_user, program)
+        if message is not None:
+            flash(message, "success")
+    flash_errors(form)
+    return redirect(url_for("home.index"))
+
+
+@bp.route("/programs/<slug>/coffee")
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def overview(program: Program) -> str:
+    preview = preview_round(program)
+    return render_template(
+        "coffee/overview.html",
+        program=program,
+        preview=preview,
+        counts=enrollment_counts(program),
+        rounds=rounds(program),
+        bulk_form=BulkEnrollForm(),
+        round_form=RoundForm(),
+        snooze_reasons=SNOOZE_REASONS,
+        today=utc_now().date(),
+    )
+
+
+@bp.route("/programs/<slug>/coffee/enroll", methods=["POST"])
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def bulk(program: Program) -> Response:
+    form = BulkEnrollForm()
+    if form.validate_on_submit():
+        count = run_service(form, bulk_enroll, current_user, program, form.reason.data)
+        if count is not None:
+            flash(
+                f"{count} {'person' if count == 1 else 'people'} opted in; each has been told "
+                "and can opt out with one click.",
+                "success",
+            )
+    flash_errors(form)
+    return redirect(url_for("coffee.overview", slug=program.slug))
+
+
+@bp.route("/programs/<slug>/coffee/rounds", methods=["POST"])
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def publish(program: Program) -> Response:
+    """Publish the next round now, or schedule it for a date (`flask tick` publishes it)."""
+    form = RoundForm()
+    if form.validate_on_submit():
+        on: date | None = form.on.data
+        if on is not None and on > utc_now().date():
+            round_ = run_service(form, schedule_round, current_user, program, on, form.seed.data)
+            if round_ is not None:
+                flash(f"Round {round_.number} is scheduled for {on:%d %B %Y}.", "success")
+        else:
+            round_ = run_service(form, publish_round, current_user, program, form.seed.data)
+            if round_ is not None:
+                flash(
+                    f"Round {round_.number} published: {plural(len(round_.chats), 'chat')}; "
+                    "each person has an introduction in the outbox.",
+                    "success",
+                )
+    flash_errors(form)
+    return redirect(url_for("coffee.overview", slug=program.slug))

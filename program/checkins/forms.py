@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SubmitField, TextAreaField
+from wtforms import DateField, EmailField, RadioField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -31,6 +31,12 @@ class CheckInForm(FlaskForm):
     note = TextAreaField(
         "Private note (optional; only you ever see it)",
         validators=[Optional(), Length(max=MAX_NOTE_LENGTH)],
+    )
+    suggest = EmailField(
+        "Who else should you meet? (optional: their e-mail)",
+        description="Someone your partner suggested, in this program. A future round will try "
+        "to pair you when you both take part.",
+        validators=[Optional(), Length(max=254)],
     )
     submit = SubmitField("Save my answer")
 

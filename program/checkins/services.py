@@ -24,6 +24,7 @@ from program.formal.models import Assignment
 from program.links import LinkRefused
 from program.messages.services import queue_messages, render_message
 from program.people.models import MailPreference, Person
+from program.programs.models import Membership
 from program.web import external_url
 
 MAX_NOTE_LENGTH = 2000
@@ -152,6 +153,7 @@ def record_check_in(
     led_to: LedTo | None = None,
     note: str | None = None,
     today: date | None = None,
+    suggested_email: str | None = None,
 ) -> CheckIn:
     """Record (or change) `person`'s answer. Idempotent: one row per person, pairing, period."""
     if check_in.person_id != person.id:
@@ -167,6 +169,8 @@ def record_check_in(
         raise DomainError("The meeting date cannot be in the future.", field="met_on")
     if note is not None and len(note) > MAX_NOTE_LENGTH:
         raise DomainError(f"Keep the note under {MAX_NOTE_LENGTH} characters.", field="note")
+    if suggested_email:
+        check_in.suggested_person_id = _suggested_person(check_in, suggested_email)
     first_meeting = status is CheckInStatus.MET and check_in.status is not CheckInStatus.MET
     now = utc_now()
     check_in.status = status
@@ -181,6 +185,28 @@ def record_check_in(
     if first_meeting and person.mail_preference is MailPreference.ALL:
         _queue_follow_ups(check_in, now)
     return check_in
+
+
+def _suggested_person(check_in: CheckIn, email: str) -> int:
+    """The person someone was told to meet: a current member of the chat's program."""
+    if check_in.chat_id is None:
+        raise DomainError("Suggestions go with coffee chats.", field="suggest")
+    program_id = check_in.chat.round.program_id
+    found = db.session.scalar(
+        sa.select(Person.id)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Person.email == email.strip().lower(),
+            Membership.program_id == program_id,
+            Membership.ended_at.is_(None),
+        )
+    )
+    if found is None or found == check_in.person_id:
+        raise DomainError(
+            "We could not find that person in this program; check the e-mail address.",
+            field="suggest",
+        )
+    return found
 
 
 def _queue_follow_ups(check_in: CheckIn, now: datetime) -> None:

@@ -32,6 +32,7 @@ def _extras(form: CheckInForm) -> dict[str, Any]:
         "rating": int(form.rating.data) if met and form.rating.data else None,
         "led_to": LedTo(form.led_to.data) if met and form.led_to.data else None,
         "note": form.note.data,
+        "suggested_email": form.suggest.data or None,
     }
 
 

@@ -36,6 +36,8 @@ MAX_WEIGHT = 1.0 + 2.0 + 2.0 + 1.5
 BLOCKED = -1e6  # a pair that must not meet: never chosen while any allowed pair improves on it
 CANDIDATES = 12
 SWAP_PASSES = 24
+# Tries from fresh random halves while someone is left without an allowed partner.
+RESTARTS, RESTARTS_SMALL, SMALL_POOL = 3, 40, 200
 
 
 @dataclass(frozen=True)
@@ -199,20 +201,55 @@ def plan_round(
     rng = np.random.default_rng(seed)
     pool = _Pool(people, history or {}, forbidden, repeat_window, preference)
     everyone = np.arange(pool.n)
+    trio = _pick_trio(pool, rng) if pool.n % 2 else None
     extra = None
-    if pool.n % 2:
+    if trio is not None:
+        everyone = everyone[~np.isin(everyone, trio)]
+    elif pool.n % 2:
         fewest = everyone[pool.trios == pool.trios.min()]
         extra = int(rng.choice(fewest))
         everyone = everyone[everyone != extra]
-    a, b = _match(pool, everyone, rng, candidates)
-    a, b, single = _repair(pool, a, b, rng, plan)
+    a, b, single = _pair_everyone(pool, everyone, rng, candidates, plan)
     chats: list[list[int]] = [[int(x), int(y)] for x, y in zip(a, b, strict=True)]
-    weights = pool.weight(a, b, allow_repeats=True)
+    total = float(pool.weight(a, b, allow_repeats=True).sum())
+    if trio is not None:
+        chats.append([int(x) for x in trio])
+        x, y, z = (np.array([v]) for v in trio)
+        total += float(max(pool.weight(x, y)[0], pool.weight(x, z)[0], pool.weight(y, z)[0]))
     for person in ([extra] if extra is not None else []) + single:
         _add_third(pool, person, chats, rng, plan)
     plan.chats = [tuple(people[i].id for i in chat) for chat in chats]
-    plan.quality = _quality(pool, chats, float(weights.sum()))
+    plan.quality = _quality(pool, chats, total)
     return plan
+
+
+TRIO_CANDIDATES = 48
+
+
+def _pick_trio(pool: _Pool, rng: np.random.Generator) -> np.ndarray | None:
+    """Three mutually allowed people from those in the fewest trios so far (the next level up
+    only when the lowest has fewer than three), the best-weighted such trio among a few."""
+    order = np.lexsort((rng.random(pool.n), pool.trios))
+    for x in order[:TRIO_CANDIDATES]:
+        rest = order[order != x][:TRIO_CANDIDATES]
+        wx = pool.weight(np.full(len(rest), x), rest)
+        ok = rest[wx > BLOCKED / 2]
+        if len(ok) < 2:
+            continue
+        i, j = np.triu_indices(len(ok), 1)
+        y, z = ok[i], ok[j]
+        w_yz = pool.weight(y, z)
+        fine = w_yz > BLOCKED / 2
+        if not fine.any():
+            continue
+        y, z = y[fine], z[fine]
+        level = pool.trios[y] + pool.trios[z]
+        weight = (
+            pool.weight(np.full(len(y), x), y) + pool.weight(np.full(len(z), x), z) + w_yz[fine]
+        )
+        best = np.lexsort((-weight, level))[0]
+        return np.array([x, y[best], z[best]])
+    return None
 
 
 def _match(
@@ -278,25 +315,31 @@ def _improve(
     return a, b
 
 
-def _repair(
-    pool: _Pool, a: np.ndarray, b: np.ndarray, rng: np.random.Generator, plan: RoundPlan
+def _pair_everyone(
+    pool: _Pool, members: np.ndarray, rng: np.random.Generator, candidates: int, plan: RoundPlan
 ) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """Re-pair the people the matching could only give a forbidden partner.
+    """Pairs for `members`, and whoever could not be given an allowed partner.
 
-    First with each other, then by swapping into an existing pair, and only then by allowing a
-    repeat (the oldest first). Whoever still has nobody is returned as a single (they join a
-    chat as a third, or are left out with the reason)."""
-    w = pool.weight(a, b)
-    bad = w <= BLOCKED / 2
-    good_a, good_b = list(a[~bad]), list(b[~bad])
-    waiting = [int(x) for pair in zip(a[bad], b[bad], strict=True) for x in pair]
-    for allow_repeats in (False, True):
-        waiting = _pair_waiting(pool, waiting, good_a, good_b, allow_repeats, plan)
-    return (
-        np.array(good_a, dtype=np.int64),
-        np.array(good_b, dtype=np.int64),
-        waiting,
-    )
+    The matching can leave a few people with only a forbidden partner; they are re-paired with
+    each other or swapped into an existing pair. If someone is still waiting, the matching is
+    tried again from other random halves (a few times, more for small pools where every try is
+    cheap), and only then is a repeat allowed, the oldest first, and recorded."""
+    attempts = RESTARTS_SMALL if len(members) <= SMALL_POOL else RESTARTS
+    best: tuple[list[int], list[int], list[int]] = ([], [], list(map(int, members)))
+    for attempt in range(attempts):
+        a, b = _match(pool, members, rng, candidates)
+        bad = pool.weight(a, b) <= BLOCKED / 2
+        good_a, good_b = [int(x) for x in a[~bad]], [int(x) for x in b[~bad]]
+        waiting = [int(x) for pair in zip(a[bad], b[bad], strict=True) for x in pair]
+        waiting = _pair_waiting(pool, waiting, good_a, good_b, False, plan)
+        if attempt == 0 or len(waiting) < len(best[2]):
+            best = (good_a, good_b, waiting)
+        if not waiting:
+            break
+    good_a, good_b, waiting = best
+    if waiting:
+        waiting = _pair_waiting(pool, waiting, good_a, good_b, True, plan)
+    return np.array(good_a, dtype=np.int64), np.array(good_b, dtype=np.int64), waiting
 
 
 def _pair_waiting(

@@ -17,6 +17,8 @@ from program.checkins.services import (
     open_check_ins,
     recent_answers,
 )
+from program.coffee.services import SNOOZE_REASONS, my_coffee
+from program.db import utc_now
 from program.formal.services import my_pairs, pending_availability
 from program.people.models import MailPreference
 from program.people.services import programs_and_roles, set_mail_preference
@@ -35,6 +37,9 @@ def index() -> str:
         "people/home.html",
         memberships=memberships,
         pairs=my_pairs(current_user),
+        coffee=my_coffee(current_user),
+        snooze_reasons=SNOOZE_REASONS,
+        today=utc_now().date(),
         open_check_ins=open_check_ins(current_user),
         pending_availability=pending_availability(current_user),
         recent=recent_answers(current_user),

@@ -18,6 +18,7 @@ from program.db import utc_now
 from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus, Availability
 from program.people.models import CareerStage, Person
+from program.people.services import find_or_create_department
 from program.programs.models import Cohort, Membership, Program, Role, Term
 from program.roster.models import RosterUpload
 
@@ -66,6 +67,8 @@ class Factory:
         name = name or f"Person {n}"
         email = email or f"person{n}@example.edu"
         with self.app.app_context():
+            if isinstance(fields.get("department"), str):
+                fields["department"] = find_or_create_department(fields["department"])
             person = Person(
                 email=email.lower(),
                 name=name,

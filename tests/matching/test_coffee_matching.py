@@ -6,8 +6,8 @@ from __future__ import annotations
 import itertools
 
 import networkx as nx
-import pytest
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -168,7 +168,7 @@ def test_trios_are_shared_fairly_over_many_rounds(n, window, rounds):
         # waiting for their turn met each other too recently to share a trio (never a repeat).
         if max(trios) - min(trios) > 1:
 
-            def blocked(a, b):
+            def blocked(a, b, ago=ago):
                 met = ago.get(pair_key(a, b))
                 return met is not None and (window is None or met <= window)
 

@@ -1,0 +1,324 @@
+"""The coffee-chat track through the app: enrollment (home page, e-mail links, bulk opt-in with a
+reason), rounds (preview, publish, schedule, tick) with intros, referrals, ghosts, homes, CLI."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from program.checkins.models import CheckIn, CheckInStatus
+from program.checkins.schedule import tick
+from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
+from program.coffee.services import (
+    enrollment_token,
+    preview_round,
+    publish_round,
+    snooze_ghosts,
+)
+from program.db import utc_now
+from program.extensions import db
+from program.messages.models import Message
+from program.people.models import CareerStage
+from program.programs.models import Program
+from tests.conftest import login, text_of
+
+STAGES = [CareerStage.MS3, CareerStage.PGY1, CareerStage.PGY2, CareerStage.PGY3]
+
+
+@pytest.fixture
+def coffee(app, make):
+    """A program with a coordinator and seven trainees in four departments and stages."""
+    program = make.program("Internal Medicine Residency", slug="im")
+    coordinator = make.coordinator(program)
+    people = [
+        make.trainee(
+            program,
+            name=f"Person {n}",
+            department=f"Department {n % 4}",
+            stage=STAGES[n % 4],
+        )
+        for n in range(7)
+    ]
+    return {"program": program, "coordinator": coordinator, "people": people}
+
+
+def enroll_all(app, program, people, when=None):
+    with app.app_context():
+        for p in people:
+            db.session.add(
+                Enrollment(program_id=program.id, person_id=p.id, enrolled_at=when or utc_now())
+            )
+        db.session.commit()
+
+
+def test_join_snooze_and_leave_from_the_home_page(app, client, coffee):
+    person = coffee["people"][0]
+    login(client, person.email)
+    assert "Join the coffee chats" in text_of(client.get("/"))
+    response = client.post("/coffee/mine/im", data={"action": "join"}, follow_redirects=True)
+    assert "You are in" in text_of(response)
+    until = (utc_now().date() + timedelta(days=20)).isoformat()
+    response = client.post(
+        "/coffee/mine/im", data={"action": "snooze", "until": until}, follow_redirects=True
+    )
+    assert "Snoozed until" in text_of(response)
+    response = client.post(
+        "/coffee/mine/im", data={"action": "snooze", "until": "2020-01-01"}, follow_redirects=True
+    )
+    assert "Choose a date after today and within a year." in text_of(response)
+    client.post("/coffee/mine/im", data={"action": "leave"})
+    client.post("/coffee/mine/im", data={"action": "join"})
+    with app.app_context():
+        rows = db.session.scalars(
+            sa.select(Enrollment).where(Enrollment.person_id == person.id).order_by(Enrollment.id)
+        ).all()
+    # History is kept: a closed period, then a new one.
+    assert [r.withdrawn_at is not None for r in rows] == [True, False]
+
+
+def test_someone_outside_the_program_cannot_join(app, client, make, coffee):
+    outsider = make.trainee(make.program("Surgery", slug="surgery"))
+    login(client, outsider.email)
+    response = client.post("/coffee/mine/im", data={"action": "join"}, follow_redirects=True)
+    assert "You are not in the coffee chats of Internal Medicine Residency." in text_of(response)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment)) == 0
+
+
+def test_an_email_link_only_shows_the_choice_until_confirmed(app, client, coffee):
+    person = coffee["people"][1]
+    enroll_all(app, coffee["program"], [person])
+    with app.test_request_context():
+        token = enrollment_token(person.id, coffee["program"].id, "leave")
+    page = client.get(f"/coffee/{token}")
+    assert page.status_code == 200 and "Leave the coffee chats" in text_of(page)
+    with app.app_context():
+        assert db.session.scalar(sa.select(Enrollment.withdrawn_at)) is None  # GET wrote nothing
+    response = client.post(f"/coffee/{token}", data={"action": "leave"})
+    assert "You have left the coffee chats" in text_of(response)
+    with app.app_context():
+        assert db.session.scalar(sa.select(Enrollment.withdrawn_at)) is not None
+    assert client.get(f"/coffee/{token}x").status_code == 400
+
+
+def test_bulk_opt_in_needs_a_reason_and_tells_each_person(app, client, coffee):
+    login(client, coffee["coordinator"].email)
+    response = client.post("/programs/im/coffee/enroll", data={"reason": ""}, follow_redirects=True)
+    assert "Say why these people are opted in" in text_of(response)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment)) == 0
+    response = client.post(
+        "/programs/im/coffee/enroll",
+        data={"reason": "orientation consent form 2026"},
+        follow_redirects=True,
+    )
+    # Seven trainees and the coordinator (coordinators may take part too).
+    assert "8 people opted in" in text_of(response)
+    with app.app_context():
+        notes = set(db.session.scalars(sa.select(Enrollment.consent_note)))
+        told = db.session.scalar(
+            sa.select(sa.func.count()).where(Message.kind == "coffee_enrolled")
+        )
+        body = db.session.scalar(
+            sa.select(Message.body_text).where(Message.kind == "coffee_enrolled")
+        )
+    assert notes == {"orientation consent form 2026"} and told == 8
+    assert "orientation consent form 2026" in body and "/coffee/" in body
+    again = client.post(
+        "/programs/im/coffee/enroll", data={"reason": "second time"}, follow_redirects=True
+    )
+    assert "0 people opted in" in text_of(again)
+
+
+def test_preview_then_publish_one_intro_each_and_the_same_seed_gives_the_same_round(
+    app, client, coffee
+):
+    enroll_all(app, coffee["program"], coffee["people"])
+    login(client, coffee["coordinator"].email)
+    page = text_of(client.get("/programs/im/coffee"))
+    assert "Next round: round 1" in page and "3 chats for 7 people, one of them a trio" in page
+    with app.app_context():
+        program = db.session.get(Program, coffee["program"].id)
+        previewed = preview_round(program).plan.chats
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
+    response = client.post("/programs/im/coffee/rounds", data={}, follow_redirects=True)
+    assert "Round 1 published: 3 chats" in text_of(response)
+    with app.app_context():
+        round_ = db.session.scalar(sa.select(Round))
+        chats = [
+            tuple(m.person_id for m in chat.members)
+            for chat in db.session.scalars(sa.select(Chat).order_by(Chat.id))
+        ]
+        intros = db.session.scalars(sa.select(Message).where(Message.kind == "intro")).all()
+    assert chats == previewed
+    assert round_.status is RoundStatus.PUBLISHED and round_.quality["people"] == 7
+    assert len(intros) == 7 and len({m.to_address for m in intros}) == 7
+    sample = intros[0].body_text
+    assert "20-minute" in sample and "What two or three decisions most changed your path?" in sample
+    assert "who else you should meet" in sample
+    # The next round avoids this one's pairs.
+    with app.app_context():
+        program = db.session.get(Program, coffee["program"].id)
+        second = preview_round(program)
+        assert second.number == 2 and second.plan.quality.repeats == 0
+
+
+def test_nobody_to_pair_is_refused_with_a_message(app, client, coffee):
+    login(client, coffee["coordinator"].email)
+    response = client.post("/programs/im/coffee/rounds", data={}, follow_redirects=True)
+    assert "fewer than two people are taking part" in text_of(response)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
+
+
+def test_a_scheduled_round_is_published_by_tick(app, client, coffee):
+    enroll_all(app, coffee["program"], coffee["people"][:4])
+    login(client, coffee["coordinator"].email)
+    on = utc_now().date() + timedelta(days=3)
+    response = client.post(
+        "/programs/im/coffee/rounds", data={"on": on.isoformat()}, follow_redirects=True
+    )
+    assert f"Round 1 is scheduled for {on:%d %B %Y}" in text_of(response)
+    with app.app_context():
+        assert tick(utc_now())["rounds"] == 0
+        assert tick(utc_now() + timedelta(days=3))["rounds"] == 1
+        db.session.commit()
+        assert db.session.scalar(sa.select(Round.status)) is RoundStatus.PUBLISHED
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Chat)) == 2
+
+
+def test_a_formal_pair_is_never_a_coffee_pair(app, make, coffee):
+    program = coffee["program"]
+    mentor = make.mentor(program, name="Dr. Mentor", stage=CareerStage.SENIOR_FACULTY)
+    trainee = make.trainee(program, name="Their Mentee", stage=CareerStage.PGY1)
+    term = make.term(program, slug="fall")
+    make.assignment(term, mentor, trainee)
+    enroll_all(app, program, [mentor, trainee, *coffee["people"][:2]])
+    with app.app_context():
+        for seed in range(10):
+            plan = preview_round(db.session.get(Program, program.id), seed=seed).plan
+            assert len(plan.chats) == 2 and plan.left_out == {}
+            assert {mentor.id, trainee.id} not in [set(c) for c in plan.chats]
+
+
+def test_a_referral_from_a_check_in_is_preferred_next_round(app, client, coffee):
+    program = coffee["program"]
+    people = coffee["people"][:4]
+    enroll_all(app, program, people)
+    with app.app_context():
+        round_ = publish_round(None, db.session.get(Program, program.id))
+        db.session.commit()
+        members = {m.person_id: m.chat_id for m in db.session.scalars(sa.select(ChatMember))}
+        me = people[0]
+        partner_ids = [p for p, c in members.items() if c == members[me.id] and p != me.id]
+        others = [p for p in people if p.id not in partner_ids and p.id != me.id]
+        target = others[0]
+        check_in = CheckIn(
+            person_id=me.id, chat_id=members[me.id], period_start=round_.scheduled_for
+        )
+        db.session.add(check_in)
+        db.session.commit()
+        check_in_id = check_in.id
+    login(client, me.email)
+    response = client.post(
+        f"/check-ins/{check_in_id}",
+        data={"status": "met", "suggest": "nobody@example.edu"},
+        follow_redirects=True,
+    )
+    assert "We could not find that person in this program" in text_of(response)
+    client.post(f"/check-ins/{check_in_id}", data={"status": "met", "suggest": target.email})
+    with app.app_context():
+        assert db.session.get(CheckIn, check_in_id).suggested_person_id == target.id
+        plan = preview_round(db.session.get(Program, program.id)).plan
+    assert any({me.id, target.id} <= set(chat) for chat in plan.chats)
+
+
+def test_three_unanswered_intros_pause_someone_and_one_click_brings_them_back(app, client, coffee):
+    program = coffee["program"]
+    people = coffee["people"][:4]
+    start = utc_now() - timedelta(days=80)
+    enroll_all(app, program, people, when=start)
+    ghost = people[0]
+    with app.app_context():
+        for month in range(3):
+            when = start + timedelta(days=30 * month)
+            round_ = publish_round(None, db.session.get(Program, program.id), now=when)
+            for member in db.session.scalars(
+                sa.select(ChatMember).where(ChatMember.round_id == round_.id)
+            ):
+                answered = member.person_id != ghost.id
+                db.session.add(
+                    CheckIn(
+                        person_id=member.person_id,
+                        chat_id=member.chat_id,
+                        period_start=round_.scheduled_for,
+                        asked_at=when + timedelta(days=7),
+                        status=CheckInStatus.MET if answered else None,
+                        answered_at=when + timedelta(days=8) if answered else None,
+                    )
+                )
+        db.session.commit()
+        # Not before the last question has had its time to be answered.
+        assert snooze_ghosts(start + timedelta(days=60 + 8)) == 0
+        assert snooze_ghosts(start + timedelta(days=60 + 14)) == 1
+        db.session.commit()
+        enrollment = db.session.scalar(
+            sa.select(Enrollment).where(Enrollment.person_id == ghost.id)
+        )
+        assert enrollment.snooze_reason == "unanswered" and enrollment.snoozed_until
+        notice = db.session.scalar(sa.select(Message).where(Message.kind == "coffee_paused"))
+        assert notice.to_address == ghost.email and "/coffee/" in notice.body_text
+        assert snooze_ghosts(start + timedelta(days=90)) == 0  # told once
+    login(client, ghost.email)
+    assert "Come back now" in text_of(client.get("/"))
+    client.post("/coffee/mine/im", data={"action": "join"})
+    with app.app_context():
+        assert snooze_ghosts(start + timedelta(days=100)) == 0  # a fresh start
+        current = db.session.scalar(
+            sa.select(Enrollment).where(
+                Enrollment.person_id == ghost.id, Enrollment.withdrawn_at.is_(None)
+            )
+        )
+        assert current.snoozed_until is None
+
+
+def test_home_shows_this_rounds_partner_and_the_network(app, client, coffee):
+    program = coffee["program"]
+    people = coffee["people"][:2]
+    enroll_all(app, program, people)
+    with app.app_context():
+        round_ = publish_round(None, db.session.get(Program, program.id))
+        chat = db.session.scalar(sa.select(Chat))
+        db.session.add(
+            CheckIn(
+                person_id=people[0].id,
+                chat_id=chat.id,
+                period_start=round_.scheduled_for,
+                status=CheckInStatus.MET,
+                answered_at=utc_now(),
+            )
+        )
+        db.session.commit()
+    login(client, people[0].email)
+    page = text_of(client.get("/"))
+    assert "your coffee chat is with Person 1" in page
+    assert "you have met 1 person from 1 department" in page
+
+
+def test_the_round_command_previews_then_publishes(app, coffee):
+    enroll_all(app, coffee["program"], coffee["people"])
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["coffee", "round", "--program", "im"])
+    assert result.exit_code == 0, result.output
+    assert "Round 1" in result.output and "(1 trio) for 7 people" in result.output
+    assert "Preview only" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
+    result = runner.invoke(args=["coffee", "round", "--program", "im", "--publish", "--seed", "5"])
+    assert "Published round 1" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(Round.seed)) == 5
+    result = runner.invoke(args=["coffee", "round", "--program", "nope"])
+    assert result.exit_code != 0 and "No program" in result.output

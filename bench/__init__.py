@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import resource
 import tempfile
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from program.extensions import db
 from program.programs.models import Program, Term
@@ -34,3 +38,23 @@ def fresh_program() -> tuple[Program, Term]:
     db.session.add(term)
     db.session.commit()
     return program, term
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory so far (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def in_own_process(target: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """Run `target(*args)` in a fresh process, so the peak memory it reports is its own."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_put_result, args=(queue, target, *args))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
+
+
+def _put_result(queue: Any, target: Callable[..., dict[str, Any]], *args: Any) -> None:
+    queue.put(target(*args))

@@ -10,15 +10,14 @@ each in its own process so that its peak memory is its own.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-import resource
 import sys
 import time
 from typing import Any
 
 import numpy as np
 
+from bench import in_own_process, peak_mb
 from program.matching.formal import DepartmentPreference, Mentor, Person, propose
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "500,2000,10000").split(",")]
@@ -51,38 +50,26 @@ def pool(n: int, seed: int = 2026) -> tuple[list[Person], list[Mentor]]:
     return trainees, mentors
 
 
-def run(n: int, solver: str, queue: Any) -> None:
+def run(n: int, solver: str) -> dict[str, Any]:
     trainees, mentors = pool(n)
     started = time.perf_counter()
     proposal = propose(trainees, mentors, DepartmentPreference.DIFFERENT, seed=1, solver=solver)
     seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
-    queue.put(
-        {
-            "seconds": seconds,
-            "peak_mb": peak_mb,
-            "fit": proposal.total_fit,
-            "unmatched": len(proposal.unmatched),
-            "solver": proposal.solver,
-        }
-    )
-
-
-def measure(n: int, solver: str) -> dict[str, Any]:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=run, args=(n, solver, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return result
+    return {
+        "seconds": seconds,
+        "peak_mb": peak_mb(),
+        "fit": proposal.total_fit,
+        "unmatched": len(proposal.unmatched),
+        "solver": proposal.solver,
+    }
 
 
 def main() -> None:
     runs = []
     for n in SIZES:
-        sparse = measure(n, "auto")  # what Hallway runs: exact when small, sparse when large
-        dense = measure(n, "dense")
+        # What Hallway runs: exact when small, sparse when large.
+        sparse = in_own_process(run, n, "auto")
+        dense = in_own_process(run, n, "dense")
         share = sparse["fit"] / dense["fit"] if dense["fit"] else 1.0
         print(
             f"n={n}: Hallway ({sparse['solver']}) {sparse['seconds']:.2f} s, "

@@ -33,6 +33,7 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from program.matching.formal import DepartmentPreference
 
 MAX_WEIGHT = 1.0 + 2.0 + 2.0 + 1.5
+FORMAL, RECENT, OLDER, REFERRAL = 1, 2, 4, 8
 BLOCKED = -1e6  # a pair that must not meet: never chosen while any allowed pair improves on it
 CANDIDATES = 12
 SWAP_PASSES = 24
@@ -111,37 +112,70 @@ class _Pool:
         self.trios = np.array([p.trios for p in people], dtype=np.int64)
         self.preference = preference
 
-        def keys(pairs: list[tuple[int, int]]) -> np.ndarray:
-            out = [
-                min(i, j) * n + max(i, j)
-                for a, b in pairs
-                if (i := self.index.get(a)) is not None and (j := self.index.get(b)) is not None
-            ]
-            return np.unique(np.array(out, dtype=np.int64))
+        ids = np.array([p.id for p in people], dtype=np.int64)
+        by_id = np.argsort(ids, kind="stable")
+        sorted_ids = ids[by_id]
 
-        recent = [k for k, ago in history.items() if repeat_window is None or ago <= repeat_window]
-        older = [
-            k for k, ago in history.items() if repeat_window is not None and ago > repeat_window
+        def keys_and_rows(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """Pair keys over indices for an (m, 2) array of ids, and which rows were kept."""
+            if not len(pairs) or not n:
+                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+            at = np.minimum(np.searchsorted(sorted_ids, pairs), n - 1)
+            known = (sorted_ids[at] == pairs).all(axis=1)
+            i, j = by_id[at[known, 0]], by_id[at[known, 1]]
+            return np.minimum(i, j) * n + np.maximum(i, j), known
+
+        def keys(pairs: list[tuple[int, int]]) -> np.ndarray:
+            found, _ = keys_and_rows(np.array(pairs, dtype=np.int64).reshape(-1, 2))
+            return np.unique(found)
+
+        past = np.array(list(history), dtype=np.int64).reshape(-1, 2)
+        ago = np.fromiter(history.values(), dtype=np.int64, count=len(history))
+        past_keys, known = keys_and_rows(past)
+        ago = ago[known]
+        order = np.argsort(past_keys, kind="stable")
+        self.past_keys, self.past_ago = past_keys[order], ago[order]
+        is_recent = np.ones(len(ago), dtype=bool) if repeat_window is None else ago <= repeat_window
+        self.recent = np.unique(past_keys[is_recent])
+        # Every pair with a rule of its own, sorted once, with what applies to it as bit flags:
+        # one binary search per weight call instead of a set test per rule.
+        groups = [
+            (FORMAL, keys(list(forbidden))),
+            (RECENT, self.recent),
+            (OLDER, np.unique(past_keys[~is_recent])),
+            (REFERRAL, keys([(p.id, other) for p in people for other in p.referred])),
         ]
-        self.formal = keys(list(forbidden))
-        self.recent = keys(recent)
-        self.older = keys(older)
-        self.referral = keys([(p.id, other) for p in people for other in p.referred])
-        self.rounds_ago = {
-            self.key(self.index[a], self.index[b]): ago
-            for (a, b), ago in history.items()
-            if a in self.index and b in self.index
-        }
+        all_keys = np.concatenate([found for _, found in groups])
+        all_flags = np.concatenate([np.full(len(found), flag) for flag, found in groups])
+        self.has_referrals = len(groups[3][1]) > 0
+        self.ids = ids
+        self.special, inverse = np.unique(all_keys, return_inverse=True)
+        self.flags = np.zeros(len(self.special), dtype=np.int64)
+        np.bitwise_or.at(self.flags, inverse, all_flags.astype(np.int64))
+
+    def rounds_ago(self, i: int, j: int) -> int:
+        """Rounds since i and j last met (0 if never)."""
+        k = self.key(i, j)
+        at = np.searchsorted(self.past_keys, k)
+        if at < len(self.past_keys) and self.past_keys[at] == k:
+            return int(self.past_ago[at:][self.past_keys[at:] == k].min())
+        return 0
 
     def key(self, i: int, j: int) -> int:
         return min(i, j) * self.n + max(i, j)
 
     def is_recent(self, i: int, j: int) -> bool:
         """Paired within the repeat window."""
-        return bool(len(self.recent)) and bool(np.isin(self.key(i, j), self.recent))
+        return bool(self.flags_of(np.array([self.key(i, j)]))[0] & RECENT)
 
     def keys(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         return np.minimum(i, j) * self.n + np.maximum(i, j)
+
+    def flags_of(self, k: np.ndarray) -> np.ndarray:
+        if not len(self.special):
+            return np.zeros(len(k), dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.special, k), len(self.special) - 1)
+        return np.where(self.special[at] == k, self.flags[at], 0)
 
     def weight(self, i: np.ndarray, j: np.ndarray, allow_repeats: bool = False) -> np.ndarray:
         """Weight of each pair (i[k], j[k]); BLOCKED where the pair may not meet."""
@@ -157,16 +191,12 @@ class _Pool:
         w += np.where(
             (si < 0) | (sj < 0), 1.0, np.where((gap >= 1) & (gap <= 2), 2.0, 1.0 * (gap > 2))
         )
-        k = self.keys(i, j)
-        if len(self.referral):
-            w += 1.5 * np.isin(k, self.referral)
-        if len(self.older):
-            w -= 1.0 * np.isin(k, self.older)
         blocked = i == j
-        if len(self.formal):
-            blocked |= np.isin(k, self.formal)
-        if len(self.recent):
-            recent = np.isin(k, self.recent)
+        if len(self.special):
+            flags = self.flags_of(self.keys(i, j))
+            w += 1.5 * ((flags & REFERRAL) > 0) - 1.0 * ((flags & OLDER) > 0)
+            blocked |= (flags & FORMAL) > 0
+            recent = (flags & RECENT) > 0
             if allow_repeats:
                 w -= 2.0 * recent  # allowed only to avoid leaving someone out
             else:
@@ -210,7 +240,7 @@ def plan_round(
         extra = int(rng.choice(fewest))
         everyone = everyone[everyone != extra]
     a, b, single = _pair_everyone(pool, everyone, rng, candidates, plan)
-    chats: list[list[int]] = [[int(x), int(y)] for x, y in zip(a, b, strict=True)]
+    chats: list[list[int]] = np.stack([a, b], axis=1).tolist()
     total = float(pool.weight(a, b, allow_repeats=True).sum())
     if trio is not None:
         chats.append([int(x) for x in trio])
@@ -218,7 +248,9 @@ def plan_round(
         total += float(max(pool.weight(x, y)[0], pool.weight(x, z)[0], pool.weight(y, z)[0]))
     for person in ([extra] if extra is not None else []) + single:
         _add_third(pool, person, chats, rng, plan)
-    plan.chats = [tuple(people[i].id for i in chat) for chat in chats]
+    two = np.array([c for c in chats if len(c) == 2], dtype=np.int64).reshape(-1, 2)
+    plan.chats = [tuple(c) for c in pool.ids[two].tolist()]
+    plan.chats += [tuple(pool.ids[np.array(c)].tolist()) for c in chats if len(c) == 3]
     plan.quality = _quality(pool, chats, total)
     return plan
 
@@ -266,8 +298,9 @@ def _match(
     cols = [rng.integers(0, m, size=m * candidates), rng.permutation(m)]
     position = np.full(pool.n, -1)
     position[right] = np.arange(m)
-    ref_rows, ref_cols = [], []
-    for r, person in enumerate(left):
+    ref_rows: list[int] = []
+    ref_cols: list[int] = []
+    for r, person in enumerate(left if pool.has_referrals else ()):
         for other in pool.people[person].referred:
             j = pool.index.get(other)
             if j is not None and position[j] >= 0:
@@ -312,6 +345,8 @@ def _improve(
         b[q] = np.where(use_first, bq, np.where(use_second, aq, bq))
         w[p] = np.where(use_first, w_ac, np.where(use_second, w_ad, w[p]))
         w[q] = np.where(use_first, w_bd, np.where(use_second, w_bc, w[q]))
+        if not (use_first | use_second).any():
+            break  # a pass with no improvement: a local optimum for this neighbourhood
     return a, b
 
 
@@ -356,7 +391,7 @@ def _pair_waiting(
         partners = [v for v in waiting if pool.allowed(u, v, allow_repeats)]
         if partners:
             if allow_repeats:
-                partners.sort(key=lambda v: -pool.rounds_ago.get(pool.key(u, v), 0))
+                partners.sort(key=lambda v: -pool.rounds_ago(u, v))
             v = partners[0]
             waiting.remove(v)
             good_a.append(u)
@@ -386,7 +421,7 @@ def _pair_waiting(
 
 
 def _note_repeat(pool: _Pool, u: int, v: int, plan: RoundPlan) -> None:
-    ago = pool.rounds_ago[pool.key(u, v)]
+    ago = pool.rounds_ago(u, v)
     plan.relaxed.append((pool.people[u].id, pool.people[v].id, ago))
 
 
@@ -421,15 +456,16 @@ def _add_third(
 
 
 def _quality(pool: _Pool, chats: list[list[int]], total_weight: float) -> Quality:
-    links = [(c[i], c[j]) for c in chats for i in range(len(c)) for j in range(i + 1, len(c))]
-    if not links:
+    pairs = np.array([c for c in chats if len(c) == 2], dtype=np.int64).reshape(-1, 2)
+    extra = [(c[x], c[y]) for c in chats if len(c) == 3 for x, y in ((0, 1), (0, 2), (1, 2))]
+    links = np.concatenate([pairs, np.array(extra, dtype=np.int64).reshape(-1, 2)])
+    if not len(links):
         return Quality()
-    i = np.array([x for x, _ in links])
-    j = np.array([y for _, y in links])
+    i, j = links[:, 0], links[:, 1]
     di, dj = pool.dept[i], pool.dept[j]
     gap = np.abs(pool.stage[i] - pool.stage[j])
     known_stage = (pool.stage[i] >= 0) & (pool.stage[j] >= 0)
-    recent = np.isin(pool.keys(i, j), pool.recent) if len(pool.recent) else np.zeros(len(i), bool)
+    recent = (pool.flags_of(pool.keys(i, j)) & RECENT) > 0
     return Quality(
         pairs=len(links),
         cross_department=float(((di >= 0) & (dj >= 0) & (di != dj)).mean()),

@@ -1,7 +1,8 @@
 """A small demo institution, Riverside School of Medicine: an admin, a dean, and the Internal
 Medicine Residency with a coordinator, a current term and its roster (eight mentors, twelve
-trainees), a published formal matching eight weeks old with two months of check-ins, some of its
-pairs silent.
+trainees), a published formal matching eight weeks old with two months of check-ins (some of
+its pairs silent), and four monthly coffee-chat rounds with their check-ins (one person paused
+by the ghost rule).
 
 Everything is created through the services, the roster through the same importer a coordinator
 uses. Idempotent: if the demo admin exists, nothing is added, so re-running keeps the data.
@@ -16,7 +17,9 @@ import sqlalchemy as sa
 from program.admin.services import update_settings
 from program.checkins.models import CheckIn, CheckInStatus
 from program.checkins.schedule import schedule_due
-from program.checkins.services import record_check_in
+from program.checkins.services import ensure_check_in, record_check_in
+from program.coffee.models import ChatMember, Enrollment
+from program.coffee.services import bulk_enroll, publish_round, snooze_ghosts, withdraw
 from program.db import utc_now
 from program.extensions import db
 from program.formal.models import Assignment, Availability
@@ -205,6 +208,7 @@ def seed_demo(today: date | None = None) -> bool:
         person.set_password(DEMO_PASSWORD)
     db.session.flush()
     seed_mentoring(coordinator, term, people)
+    seed_coffee(coordinator, program, people)
     return True
 
 
@@ -246,6 +250,52 @@ def seed_mentoring(coordinator: Person, term: Term, people: dict[str, Person]) -
             continue  # trainees answer later in the month
         met_on = min(now.date(), check_in.period_start + timedelta(days=9))
         record_check_in(person, check_in, CheckInStatus.MET, met_on=met_on, rating=4)
+
+
+# Coffee chats: who opted out, and who stops answering (and is paused by the ghost rule).
+COFFEE_OPTED_OUT = {"scohen"}
+COFFEE_GHOST = "kosei"
+COFFEE_ROUNDS_DAYS_AGO = (95, 65, 35, 5)
+
+
+def seed_coffee(coordinator: Person, program: Program, people: dict[str, Person]) -> None:
+    """Four monthly coffee rounds: everyone opted in by the coordinator at orientation (one
+    mentor opted out again), check-ins for the first three (most met, a few did not), one
+    person paused after three unanswered intros, and this month's round just published."""
+    now = utc_now()
+    first = now - timedelta(days=max(COFFEE_ROUNDS_DAYS_AGO) + 1)
+    bulk_enroll(coordinator, program, "orientation consent form 2026")
+    for enrollment in db.session.scalars(sa.select(Enrollment)):
+        enrollment.enrolled_at = first  # they were opted in at orientation, before round 1
+    for key in COFFEE_OPTED_OUT:
+        withdraw(people[email_for(key)], program)
+    ghost = people[email_for(COFFEE_GHOST)]
+    for number, days_ago in enumerate(COFFEE_ROUNDS_DAYS_AGO, start=1):
+        published = now - timedelta(days=days_ago)
+        round_ = publish_round(coordinator, program, now=published)
+        if days_ago < 7:
+            continue  # this round's check-ins are not due yet
+        asked = published + timedelta(days=7)
+        for member in db.session.scalars(
+            sa.select(ChatMember).where(ChatMember.round_id == round_.id)
+        ):
+            check_in, _ = ensure_check_in(
+                member.person_id, round_.scheduled_for, chat_id=member.chat_id, now=asked
+            )
+            person = db.session.get(Person, member.person_id)
+            if person.id == ghost.id or (member.person_id + number) % 5 == 0:
+                continue  # no answer
+            if (member.person_id + number) % 7 == 0:
+                record_check_in(person, check_in, CheckInStatus.WONT_HAPPEN)
+                continue
+            record_check_in(
+                person,
+                check_in,
+                CheckInStatus.MET,
+                met_on=round_.scheduled_for + timedelta(days=10),
+                rating=4 + (member.person_id % 2),
+            )
+    snooze_ghosts(now)
 
 
 def import_roster(actor: Person, program: Program, term: Term, data: bytes) -> None:

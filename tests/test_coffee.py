@@ -91,8 +91,8 @@ def test_an_email_link_only_shows_the_choice_until_confirmed(app, client, coffee
     person = coffee["people"][1]
     enroll_all(app, coffee["program"], [person])
     with app.test_request_context():
-        token = enrollment_token(person.id, coffee["program"].id, "leave")
-    page = client.get(f"/coffee/{token}")
+        token = enrollment_token(person.id, coffee["program"].id)
+    page = client.get(f"/coffee/{token}?do=leave")
     assert page.status_code == 200 and "Leave the coffee chats" in text_of(page)
     with app.app_context():
         assert db.session.scalar(sa.select(Enrollment.withdrawn_at)) is None  # GET wrote nothing

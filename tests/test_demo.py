@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from program import create_app
 from program.audit.models import AuditEvent
 from program.checkins.models import CheckIn, CheckInStatus
+from program.coffee.models import Enrollment, Round, RoundStatus
 from program.db import utc_now
 from program.extensions import db
 from program.formal.health import Flag
@@ -14,7 +15,7 @@ from program.formal.services import pair_health
 from program.messages.models import Message
 from program.people.models import Person
 from program.programs.models import Cohort, Membership, Program, Role, Term
-from seed.demo import DEMO_PASSWORD, QUIET_TRAINEES, demo_logins
+from seed.demo import COFFEE_GHOST, DEMO_PASSWORD, QUIET_TRAINEES, demo_logins
 from tests.conftest import login, make_config, text_of
 
 
@@ -66,6 +67,19 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
             "mentor@demo.example.edu": CheckInStatus.MET,
             "trainee1@demo.example.edu": None,
         }
+        # Four coffee rounds; the ghost is paused and told.
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).where(Round.status == RoundStatus.PUBLISHED)
+            )
+            == 4
+        )
+        paused = db.session.scalar(
+            sa.select(Person.email)
+            .join(Enrollment, Enrollment.person_id == Person.id)
+            .where(Enrollment.snooze_reason == "unanswered")
+        )
+        assert paused == f"{COFFEE_GHOST}@demo.example.edu"
         kinds = set(db.session.scalars(sa.select(Message.kind)))
         assert {
             "invitation",
@@ -73,6 +87,8 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
             "intro",
             "checkin_prompt",
             "thank_you_nudge",
+            "coffee_enrolled",
+            "coffee_paused",
         } <= kinds
         db.engine.dispose()
     assert people == 23
@@ -92,6 +108,7 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
         response = client.get(url)
         assert response.status_code == 200 and text in text_of(response), role
         if email == "trainee1@demo.example.edu":
-            assert "Did you meet? Dr. Miguel Santos" in text_of(response)
+            page = text_of(response)
+            assert "Did you meet?" in page and "Dr. Miguel Santos · formal mentoring" in page
     with app.app_context():
         db.engine.dispose()

@@ -119,28 +119,27 @@ def withdraw(person: Person, program: Program) -> None:
     db.session.flush()
 
 
-def enrollment_token(person_id: int, program_id: int, action: str) -> str:
-    return links.sign("coffee", {"u": person_id, "p": program_id, "a": action})
+ENROLLMENT_ACTIONS = ("join", "snooze", "leave")
 
 
-def read_enrollment_token(token: str) -> tuple[Person, Program, str]:
+def enrollment_token(person_id: int, program_id: int) -> str:
+    """One signed token per person and program; the action rides along unsigned in the link,
+    which is safe because opening a link only shows the choice and the POST confirms it."""
+    return links.sign("coffee", {"u": person_id, "p": program_id})
+
+
+def read_enrollment_token(token: str) -> tuple[Person, Program]:
     data = links.read("coffee", token, timedelta(days=LINK_DAYS))
     person = db.session.get(Person, data["u"]) if isinstance(data.get("u"), int) else None
     program = db.session.get(Program, data["p"]) if isinstance(data.get("p"), int) else None
-    if person is None or program is None or data.get("a") not in {"join", "snooze", "leave"}:
+    if person is None or program is None or not person.active:
         raise links.LinkRefused("invalid")
-    if not person.active:
-        raise links.LinkRefused("invalid")
-    return person, program, data["a"]
+    return person, program
 
 
 def _enrollment_links(person_id: int, program_id: int) -> dict[str, str]:
-    return {
-        action: external_url(
-            "coffee.enrollment_link", token=enrollment_token(person_id, program_id, action)
-        )
-        for action in ("join", "snooze", "leave")
-    }
+    url = external_url("coffee.enrollment_link", token=enrollment_token(person_id, program_id))
+    return {action: f"{url}?do={action}" for action in ENROLLMENT_ACTIONS}
 
 
 @dataclass
@@ -379,20 +378,19 @@ def publish_round(
         "relaxed": len(preview.plan.relaxed),
     }
     db.session.flush()
-    members = []
-    chats = []
-    for chat_ids in preview.plan.chats:
-        chat = Chat(round_id=round_.id)
-        db.session.add(chat)
-        chats.append((chat, chat_ids))
-    db.session.flush()
-    for chat, chat_ids in chats:
-        members.extend(
-            {"chat_id": chat.id, "round_id": round_.id, "person_id": pid, "position": k}
-            for k, pid in enumerate(chat_ids)
-        )
+    chat_ids = db.session.scalars(
+        sa.insert(Chat).returning(Chat.id, sort_by_parameter_order=True),
+        [{"round_id": round_.id, "created_at": now} for _ in preview.plan.chats],
+    ).all()
+    chats = list(zip(chat_ids, preview.plan.chats, strict=True))
+    members = [
+        {"chat_id": chat_id, "round_id": round_.id, "person_id": pid, "position": k}
+        for chat_id, people_ids in chats
+        for k, pid in enumerate(people_ids)
+    ]
     if members:
         db.session.execute(sa.insert(ChatMember), members)
+    db.session.expire(round_, ["chats"])  # written in bulk, behind the ORM's back
     _introduce(program, round_, chats, preview.people)
     record(
         actor,
@@ -408,11 +406,11 @@ def publish_round(
 def _introduce(
     program: Program,
     round_: Round,
-    chats: list[tuple[Chat, tuple[int, ...]]],
+    chats: list[tuple[int, tuple[int, ...]]],
     people: dict[int, Person],
 ) -> None:
     rows = []
-    for chat, ids in chats:
+    for chat_id, ids in chats:
         for pid in ids:
             person = people[pid]
             rows.append(
@@ -429,7 +427,7 @@ def _introduce(
                         "coffee_links": _enrollment_links(pid, program.id),
                     },
                     program_id=program.id,
-                    dedupe_key=f"intro:chat:{chat.id}:{pid}",
+                    dedupe_key=f"intro:chat:{chat_id}:{pid}",
                 )
             )
     queue_messages(rows)

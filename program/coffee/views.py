@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from program.coffee.forms import BulkEnrollForm, EnrollmentForm, RoundForm
 from program.coffee.services import (
+    ENROLLMENT_ACTIONS,
     SNOOZE_REASONS,
     bulk_enroll,
     enroll,
@@ -63,14 +64,15 @@ def _apply(form: EnrollmentForm, person: Person, program: Program) -> str | None
 def enrollment_link(token: str) -> str | Response | tuple[str, int]:
     """Join, snooze or leave from an e-mail: a GET only shows the choice (scanner-safe)."""
     try:
-        person, program, action = read_enrollment_token(token)
+        person, program = read_enrollment_token(token)
     except LinkRefused as exc:
         return render_template("checkins/link_problem.html", problem=exc.problem), 400
     if current_user.is_authenticated and current_user.id != person.id:
         return render_template("checkins/link_problem.html", problem="someone_else"), 403
     form = EnrollmentForm()
     if not form.is_submitted():
-        form.action.data = action
+        action = request.args.get("do", "join")
+        form.action.data = action if action in ENROLLMENT_ACTIONS else "join"
         form.until.data = utc_now().date() + timedelta(days=30)
     if form.validate_on_submit():
         message = _apply(form, person, program)

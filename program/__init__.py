@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from program.messages.views import bp as demo_bp
     from program.people.views import bp as home_bp
     from program.programs.views import bp as programs_bp
+    from program.reporting.views import bp as reporting_bp
     from program.roster.views import bp as roster_bp
 
     for blueprint in (
@@ -121,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
         formal_bp,
         home_bp,
         programs_bp,
+        reporting_bp,
         roster_bp,
     ):
         app.register_blueprint(blueprint)

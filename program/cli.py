@@ -154,6 +154,7 @@ def register_commands(app: Flask) -> None:
     from program.coffee.cli import coffee_cli
     from program.formal.cli import formal_cli
     from program.messages.cli import messages_cli
+    from program.reporting.cli import report_command
     from program.roster.cli import roster_cli
 
     app.cli.add_command(demo_command)
@@ -162,4 +163,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(messages_cli)
     app.cli.add_command(formal_cli)
     app.cli.add_command(coffee_cli)
+    app.cli.add_command(report_command)
     app.cli.add_command(tick_command)

@@ -1,0 +1,103 @@
+"""Choosing and building a report: which programs and terms a person may report on, and the
+report itself (built by `reports/` from a read-only connection), with an audit event per
+download."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from program import __version__
+from program.admin.services import get_settings
+from program.audit.services import record
+from program.extensions import db
+from program.people.models import Person
+from program.permissions import Action, may
+from program.programs.models import Program, Term
+from reports.build import Report, build_report
+from reports.bundle import build_bundle
+from reports.data import data_as_of, find_scope
+from reports.html import build_html
+from reports.pdf import build_pdf
+
+ALL = "all"
+FORMATS = {
+    "html": ("text/html; charset=utf-8", "html", build_html),
+    "pdf": ("application/pdf", "pdf", build_pdf),
+    "zip": ("application/zip", "zip", build_bundle),
+}
+
+
+@dataclass
+class Choices:
+    programs: list[Program]
+    may_see_all: bool
+    terms: list[tuple[str, str]]  # (slug, name), newest first, of the programs one may see
+
+
+def choices(person: Person) -> Choices:
+    programs = [
+        p
+        for p in db.session.scalars(sa.select(Program).order_by(Program.name))
+        if may(person, Action.VIEW_REPORTS, p)
+    ]
+    may_see_all = may(person, Action.VIEW_REPORTS) and (person.is_dean or person.is_admin)
+    terms: list[tuple[str, str]] = []
+    if programs:
+        for slug, name in db.session.execute(
+            sa.select(Term.slug, Term.name)
+            .where(Term.program_id.in_([p.id for p in programs]))
+            .order_by(Term.starts_on.desc())
+        ):
+            if (slug, name) not in terms:
+                terms.append((slug, name))
+    return Choices(programs, may_see_all, terms)
+
+
+def allowed(person: Person, scope: str) -> Program | bool | None:
+    """The program a person may report on (None for all programs), or False."""
+    if scope == ALL:
+        return None if (person.is_dean or person.is_admin) else False
+    program = db.session.scalar(sa.select(Program).where(Program.slug == scope))
+    if program is None or not may(person, Action.VIEW_REPORTS, program):
+        return False
+    return program
+
+
+def make_report(program: Program | None, term_slug: str) -> Report | None:
+    """The report for a program's term (or every program's term with that short name)."""
+    settings = get_settings()
+    with db.engine.connect() as conn:
+        scope = find_scope(conn, term_slug, program.slug if program else None)
+        if scope is None:
+            return None
+        return build_report(
+            conn,
+            scope,
+            institution=settings.name,
+            threshold=settings.suppression_threshold,
+            as_of=data_as_of(conn, scope),
+            version=__version__,
+            program_slug=program.slug if program else None,
+        )
+
+
+def download(actor: Person | None, report: Report, fmt: str, program: Program | None) -> bytes:
+    """The file's bytes, with an audit event saying who took which report."""
+    data = FORMATS[fmt][2](report)
+    record(
+        actor,
+        "report.downloaded",
+        program if program is not None else actor,
+        program_id=program.id if program else None,
+        details={"term": report.scope.term_name, "format": fmt, "data_sha256": report.digest},
+        summary=f"{fmt.upper()} report for {report.scope.label}, {report.scope.term_name}",
+    )
+    return data
+
+
+def filename(report: Report, fmt: str) -> str:
+    label = "all-programs" if report.scope.label == "All programs" else report.scope.label
+    safe = "".join(c if c.isalnum() else "-" for c in f"{label}-{report.scope.term_name}").lower()
+    return f"hallway-report-{safe}.{FORMATS[fmt][1]}"

@@ -1,0 +1,176 @@
+"""A report: the scope, its suppressed metrics and trend, and what the outputs print about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from program.programs.models import Term
+from reports.data import Frames, Scope, find_scope, has_next_term, load
+from reports.metrics import BY_ID, METRICS, Computed, Difference, Row, compute, trend
+from reports.stats import UNSTABLE_EVENTS
+from reports.suppress import MINIMUM_THRESHOLD, suppress
+
+LIMITATIONS = [
+    "The coffee-chat track is opt-in: people who choose it may differ from those who do not, so "
+    "a difference between the tracks is not evidence that either track causes it.",
+    "The tracks overlap: one person can be in both, so the two groups are not independent "
+    "samples and the comparisons are descriptive.",
+    "Meetings are self-reported in check-ins; a meeting nobody reported is not counted, and "
+    "the response rate says how much of the picture the answers cover.",
+    "Ratings and outcomes are optional; they describe those who gave them.",
+    f"Estimates resting on {UNSTABLE_EVENTS} or fewer events are marked unstable (†).",
+]
+
+
+@dataclass
+class Report:
+    scope: Scope
+    institution: str
+    threshold: int
+    as_of: datetime
+    version: str
+    computed: Computed
+    trend_rows: list[Row]
+    hidden_cells: int
+    digest: str
+    record_counts: dict[str, int]
+    limitations: list[str] = field(default_factory=lambda: list(LIMITATIONS))
+
+    @property
+    def title(self) -> str:
+        return f"Mentoring and coffee chats: {self.scope.label}, {self.scope.term_name}"
+
+    @property
+    def metrics(self) -> list:
+        return METRICS
+
+    def row(self, track: str, metric: str, kind: str = "all", group: str = "All") -> Row:
+        return self.computed.get(track, metric, kind, group)
+
+    def difference(self, metric: str) -> Difference | None:
+        return next((d for d in self.computed.differences if d.metric == metric), None)
+
+    def groups(self, kind: str) -> list[str]:
+        return sorted({r.group for r in self.computed.rows if r.group_kind == kind})
+
+    @property
+    def trend_terms(self) -> list[str]:
+        seen: list[str] = []
+        for r in self.trend_rows:
+            if r.group not in seen:
+                seen.append(r.group)
+        return seen
+
+    def trend_row(self, track: str, metric: str, term: str) -> Row:
+        for r in self.trend_rows:
+            if (r.track, r.metric, r.group) == (track, metric, term):
+                return r
+        return Row(track, "term", term, metric, note="no data")
+
+    @property
+    def suppression_rule(self) -> str:
+        return (
+            f"Counts from 1 to {self.threshold - 1} are shown as “<{self.threshold}”, with every "
+            "rate, median or difference resting on them; so is one more group wherever a hidden "
+            "one could be worked out from a total. Rating summaries need at least "
+            f"{self.threshold} respondents. No person is named. {self.hidden_cells} "
+            f"{'cell was' if self.hidden_cells == 1 else 'cells were'} hidden in this report."
+        )
+
+
+def _computed(
+    conn: Connection, scope: Scope, as_of: datetime, threshold: int
+) -> tuple[Computed, Frames, int]:
+    frames = load(conn, scope, as_of)
+    computed = compute(frames, has_next_term(conn, scope))
+    hidden = suppress(computed, threshold)
+    return computed, frames, hidden
+
+
+def build_report(
+    conn: Connection,
+    scope: Scope,
+    *,
+    institution: str,
+    threshold: int,
+    as_of: datetime,
+    version: str,
+    program_slug: str | None,
+) -> Report:
+    threshold = max(threshold, MINIMUM_THRESHOLD)
+    computed, frames, hidden = _computed(conn, scope, as_of, threshold)
+    # The trend: the same headline figures for every earlier term of the same scope.
+    slugs = conn.execute(
+        sa.select(Term.slug, Term.starts_on)
+        .where(Term.program_id.in_(scope.program_ids), Term.starts_on <= scope.starts)
+        .order_by(Term.starts_on)
+    ).all()
+    by_term: list[tuple[str, Computed]] = []
+    seen: set[str] = set()
+    for slug, _ in slugs:
+        if slug in seen:
+            continue
+        seen.add(slug)
+        other = find_scope(conn, slug, program_slug)
+        if other is None:
+            continue
+        if other.term_ids == scope.term_ids:
+            by_term.append((scope.term_name, computed))
+        else:
+            by_term.append((other.term_name, _computed(conn, other, as_of, threshold)[0]))
+    return Report(
+        scope=scope,
+        institution=institution,
+        threshold=threshold,
+        as_of=as_of,
+        version=version,
+        computed=computed,
+        trend_rows=trend(by_term),
+        hidden_cells=hidden,
+        digest=frames.digest(),
+        record_counts={
+            "people (per track)": len(frames.people),
+            "pairs and chats": len(frames.pairs),
+            "check-ins": len(frames.check_ins),
+        },
+    )
+
+
+# --- how values are written, the same in every output -------------------------------------
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"
+
+
+def written(report: Report, row: Row) -> str:
+    """A row's value as every output prints it."""
+    if row.suppressed:
+        return f"<{report.threshold}"
+    if row.value is None:
+        return "–"
+    kind = BY_ID[row.metric].kind
+    mark = " †" if row.unstable else ""
+    if kind == "count":
+        return f"{int(row.value)}"
+    if kind == "proportion":
+        return (
+            f"{percent(row.value)} ({int(row.numerator)}/{int(row.denominator)}; "
+            f"95% CI {percent(row.ci_low)}–{percent(row.ci_high)}){mark}"
+        )
+    return f"{row.value:g} (IQR {row.q1:g}–{row.q3:g}; n={row.n}){mark}"
+
+
+def written_difference(report: Report, metric: str) -> str:
+    d = report.difference(metric)
+    if d is None:
+        return "–"
+    if d.suppressed:
+        return f"hidden (<{report.threshold})"
+    if d.low is None:
+        return f"P(formal > coffee) = {d.estimate:.2f}; Mann–Whitney p = {d.p_value:.3f}"
+    return f"{100 * d.estimate:+.0f} points (95% CI {100 * d.low:+.0f} to {100 * d.high:+.0f})"

@@ -1,0 +1,177 @@
+"""The CSV bundle: tidy `metrics.csv`, a Frictionless `datapackage.json` describing every column
+and metric, and a README.txt, zipped with fixed timestamps so the same data gives the same bytes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from typing import Any
+
+from reports.build import Report
+from reports.metrics import METRICS, Row
+
+COLUMNS = [
+    ("term", "string", "The term (semester) the row is about."),
+    ("program", "string", "The program, or “All programs”."),
+    ("track", "string", "formal (assigned mentors) or coffee (opt-in coffee chats)."),
+    ("group", "string", "“All”, or a breakdown group as kind:value (cohort, department, stage)."),
+    ("metric", "string", "The metric's identifier; see the metrics list in this package."),
+    ("numerator", "number", "For proportions and counts: the count. Empty when suppressed."),
+    ("denominator", "number", "For proportions: the base; for medians: the people or ratings."),
+    ("value", "number", "The proportion (0-1), count or median. Empty when suppressed."),
+    ("ci_low", "number", "Lower limit of the 95% Wilson interval (proportions)."),
+    ("ci_high", "number", "Upper limit of the 95% Wilson interval (proportions)."),
+    ("suppressed", "boolean", "true when hidden by the small-cell rule."),
+    ("note", "string", "“unstable” for 20 or fewer events; otherwise why a value is missing."),
+]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(value: Any) -> str:
+    """A cell a spreadsheet will show as text, never run as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.6f}".rstrip("0").rstrip(".") if value == value else ""
+    text = str(value)
+    if text.startswith(FORMULA_START) and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _csv_row(report: Report, row: Row) -> list[str]:
+    group = "All" if row.group_kind == "all" else f"{row.group_kind}:{row.group}"
+    term = row.group if row.group_kind == "term" else report.scope.term_name
+    note = row.note or ("unstable" if row.unstable and not row.suppressed else "")
+    values: list[Any] = [
+        term,
+        report.scope.label,
+        row.track,
+        "All" if row.group_kind == "term" else group,
+        row.metric,
+        row.numerator,
+        row.denominator,
+        row.value,
+        row.ci_low,
+        row.ci_high,
+        row.suppressed,
+        note,
+    ]
+    return [_safe(v) for v in values]
+
+
+def metrics_csv(report: Report) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([name for name, _, _ in COLUMNS])
+    ordering = {m.id: i for i, m in enumerate(METRICS)}
+    rows = sorted(
+        report.computed.rows,
+        key=lambda r: (r.track, r.group_kind != "all", r.group_kind, r.group, ordering[r.metric]),
+    )
+    for row in rows:
+        writer.writerow(_csv_row(report, row))
+    trend_rows = [r for r in report.trend_rows if r.group != report.scope.term_name]
+    for row in trend_rows:
+        writer.writerow(_csv_row(report, row))
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
+def datapackage(report: Report) -> dict[str, Any]:
+    return {
+        "profile": "tabular-data-package",
+        "name": "hallway-semester-report",
+        "title": report.title,
+        "version": report.version,
+        "created": report.as_of.isoformat(),
+        "hallway": {
+            "institution": report.institution,
+            "program": report.scope.label,
+            "term": report.scope.term_name,
+            "data_sha256": report.digest,
+            "suppression": report.suppression_rule,
+        },
+        "resources": [
+            {
+                "name": "metrics",
+                "path": "metrics.csv",
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8-sig",
+                "schema": {
+                    "fields": [
+                        {"name": name, "type": kind, "description": description}
+                        for name, kind, description in COLUMNS
+                    ],
+                    "missingValues": [""],
+                },
+            }
+        ],
+        "metrics": [
+            {
+                "id": m.id,
+                "label": m.label,
+                "kind": m.kind,
+                "definition": m.definition,
+                "standards": list(m.standards),
+            }
+            for m in METRICS
+        ],
+    }
+
+
+def readme(report: Report) -> str:
+    lines = [
+        report.title,
+        "=" * len(report.title),
+        "",
+        f"Institution: {report.institution}",
+        f"Data as of: {report.as_of:%Y-%m-%d %H:%M} UTC; Hallway {report.version}",
+        f"Input data SHA-256: {report.digest}",
+        "",
+        "metrics.csv: one row per track, group and metric (tidy, long form); UTF-8 with a BOM.",
+        "datapackage.json: the data dictionary (Frictionless), with every metric's definition.",
+        "",
+        "Privacy: " + report.suppression_rule,
+        "",
+        "Metrics:",
+        *[f"- {m.id}: {m.label}. {m.definition}" for m in METRICS],
+        "",
+        "Limitations:",
+        *[f"- {text}" for text in report.limitations],
+        "",
+    ]
+    return "\r\n".join(lines)
+
+
+def build_bundle(report: Report) -> bytes:
+    """The zip, byte-identical for the same data and filters."""
+    out = io.BytesIO()
+    files = {
+        "metrics.csv": metrics_csv(report),
+        "datapackage.json": (
+            json.dumps(datapackage(report), indent=2, ensure_ascii=False) + "\n"
+        ).encode(),
+        "README.txt": readme(report).encode("utf-8"),
+    }
+    stamp = report.as_of.timetuple()[:6]
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=max(stamp, (1980, 1, 1, 0, 0, 0)))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    return out.getvalue()

@@ -1,0 +1,351 @@
+"""Read one term's data (one program, or several programs' terms of the same name) into pandas
+frames, with a handful of aggregate queries: never one query per person."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from program.checkins.models import CheckIn
+from program.coffee.models import ChatMember, Enrollment, Round
+from program.formal.models import Assignment
+from program.people.models import Department, Person
+from program.programs.models import Cohort, CohortMember, Membership, Program, Term
+
+TRACKS = ("formal", "coffee")
+
+
+@dataclass
+class Scope:
+    """What a report covers: some programs' terms, all with the same name (one term each)."""
+
+    terms: list[tuple[int, int, str, date, date]]  # (term id, program id, name, starts, ends)
+    label: str  # "Internal Medicine Residency" or "All programs"
+    term_name: str
+
+    @property
+    def term_ids(self) -> list[int]:
+        return [t[0] for t in self.terms]
+
+    @property
+    def program_ids(self) -> list[int]:
+        return sorted({t[1] for t in self.terms})
+
+    @property
+    def starts(self) -> date:
+        return min(t[3] for t in self.terms)
+
+    @property
+    def ends(self) -> date:
+        return max(t[4] for t in self.terms)
+
+
+@dataclass
+class Frames:
+    """The term's data, one row per thing, with no names in it."""
+
+    people: pd.DataFrame  # person_id, track, eligible, enrolled, cohort, department, stage
+    pairs: pd.DataFrame  # pair, track, started (date), new_tie
+    members: pd.DataFrame  # pair, person_id
+    check_ins: pd.DataFrame  # pair, track, person_id, period, status, met_on, rating, led_to
+    next_term: pd.DataFrame  # person_id, track: taking part in the following term
+    as_of: datetime
+
+    def digest(self) -> str:
+        """SHA-256 of the input data in a canonical order: the same data, the same hash."""
+        h = hashlib.sha256()
+        for name in ("people", "pairs", "members", "check_ins", "next_term"):
+            frame = getattr(self, name)
+            ordered = frame.sort_values(list(frame.columns)) if len(frame) else frame
+            h.update(name.encode())
+            h.update(ordered.to_csv(index=False, date_format="%Y-%m-%d").encode())
+        return h.hexdigest()
+
+
+def find_scope(conn: Connection, term_slug: str, program_slug: str | None) -> Scope | None:
+    """The terms a report covers: one program's term, or every program's term with that slug."""
+    stmt = (
+        sa.select(Term.id, Term.program_id, Term.name, Term.starts_on, Term.ends_on, Program.name)
+        .join(Program, Program.id == Term.program_id)
+        .where(Term.slug == term_slug)
+        .order_by(Program.name)
+    )
+    if program_slug is not None:
+        stmt = stmt.where(Program.slug == program_slug)
+    rows = conn.execute(stmt).all()
+    if not rows:
+        return None
+    label = rows[0][5] if program_slug is not None else "All programs"
+    return Scope([tuple(r[:5]) for r in rows], label, rows[0][2])
+
+
+def _read(conn: Connection, stmt: sa.Select, columns: list[str]) -> pd.DataFrame:
+    rows = conn.execute(stmt).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+def _as_date(value: object) -> date | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return datetime.fromisoformat(str(value)).date()
+
+
+def load(conn: Connection, scope: Scope, as_of: datetime) -> Frames:
+    term_ids, program_ids = scope.term_ids, scope.program_ids
+    starts, ends = scope.starts, scope.ends
+    start_dt = datetime.combine(starts, time.min, UTC)
+    end_dt = datetime.combine(ends, time.max, UTC)
+    # Who could take part: current members (or members whose membership ended after the
+    # term began) of each track.
+    base = _read(
+        conn,
+        sa.select(
+            Membership.person_id,
+            Membership.role,
+            Membership.formal_track,
+            Membership.coffee_track,
+            Department.name,
+            Person.stage,
+        )
+        .join(Person, Person.id == Membership.person_id)
+        .outerjoin(Department, Department.id == Person.department_id)
+        .where(
+            Membership.program_id.in_(program_ids),
+            Membership.created_at <= end_dt,
+            sa.or_(Membership.ended_at.is_(None), Membership.ended_at >= start_dt),
+        ),
+        ["person_id", "role", "formal_track", "coffee_track", "department", "stage"],
+    )
+    cohorts = _read(
+        conn,
+        sa.select(CohortMember.person_id, Cohort.name)
+        .join(Cohort, Cohort.id == CohortMember.cohort_id)
+        .where(CohortMember.term_id.in_(term_ids)),
+        ["person_id", "cohort"],
+    ).drop_duplicates("person_id")
+    assignments = _read(
+        conn,
+        sa.select(
+            Assignment.id, Assignment.mentor_id, Assignment.trainee_id, Assignment.started_at
+        ).where(Assignment.term_id.in_(term_ids), Assignment.started_at.is_not(None)),
+        ["id", "mentor_id", "trainee_id", "started_at"],
+    )
+    enrolled = _read(
+        conn,
+        sa.select(Enrollment.person_id)
+        .where(
+            Enrollment.program_id.in_(program_ids),
+            Enrollment.enrolled_at <= end_dt,
+            sa.or_(Enrollment.withdrawn_at.is_(None), Enrollment.withdrawn_at >= start_dt),
+        )
+        .distinct(),
+        ["person_id"],
+    )
+    chat_rows = _read(
+        conn,
+        sa.select(ChatMember.chat_id, ChatMember.person_id, Round.scheduled_for, Round.number)
+        .join(Round, Round.id == ChatMember.round_id)
+        .where(
+            Round.program_id.in_(program_ids),
+            Round.published_at.is_not(None),
+            Round.scheduled_for >= starts,
+            Round.scheduled_for <= ends,
+        ),
+        ["chat_id", "person_id", "scheduled_for", "number"],
+    )
+    # Ties formed before this term, to tell new ties from repeats.
+    earlier = _read(
+        conn,
+        sa.select(ChatMember.chat_id, ChatMember.person_id)
+        .join(Round, Round.id == ChatMember.round_id)
+        .where(
+            Round.program_id.in_(program_ids),
+            Round.published_at.is_not(None),
+            Round.scheduled_for < starts,
+        ),
+        ["chat_id", "person_id"],
+    )
+    earlier_formal = _read(
+        conn,
+        sa.select(Assignment.mentor_id, Assignment.trainee_id)
+        .join(Term, Term.id == Assignment.term_id)
+        .where(
+            Term.program_id.in_(program_ids),
+            Term.starts_on < starts,
+            Assignment.started_at.is_not(None),
+        ),
+        ["a", "b"],
+    )
+    formal_ids = assignments["id"].tolist()
+    chat_ids = sorted(set(chat_rows["chat_id"].tolist()))
+    check_ins = _read(
+        conn,
+        sa.select(
+            CheckIn.assignment_id,
+            CheckIn.chat_id,
+            CheckIn.person_id,
+            CheckIn.period_start,
+            CheckIn.status,
+            CheckIn.met_on,
+            CheckIn.rating,
+            CheckIn.led_to,
+        ).where(
+            sa.or_(
+                CheckIn.assignment_id.in_(formal_ids or [-1]),
+                CheckIn.chat_id.in_(chat_ids or [-1]),
+            )
+        ),
+        ["assignment_id", "chat_id", "person_id", "period", "status", "met_on", "rating", "led_to"],
+    )
+    next_term = _next_term(conn, scope)
+
+    # --- people per track -----------------------------------------------------------------
+    base = base.merge(cohorts, on="person_id", how="left")
+    base["role"] = base["role"].map(_role_value)
+    base["stage"] = base["stage"].map(lambda s: s.label if s is not None else None)
+    attributes = (
+        base.sort_values(["person_id", "role"])
+        .groupby("person_id")
+        .agg({"department": "first", "stage": "first", "cohort": "first"})
+    )
+    formal_people = set(assignments["mentor_id"]) | set(assignments["trainee_id"])
+    formal_eligible = set(
+        base.loc[(base["formal_track"]) & (base["role"] != "coordinator"), "person_id"]
+    )
+    coffee_eligible = set(base.loc[base["coffee_track"], "person_id"])
+    coffee_people = set(enrolled["person_id"]) | set(chat_rows["person_id"])
+    rows = []
+    for track, eligible, taking_part in (
+        ("formal", formal_eligible | formal_people, formal_people),
+        ("coffee", coffee_eligible | coffee_people, coffee_people),
+    ):
+        for pid in sorted(eligible):
+            rows.append((pid, track, pid in taking_part))
+    people = pd.DataFrame(rows, columns=["person_id", "track", "enrolled"])
+    people = people.join(attributes, on="person_id")
+    for column in ("department", "stage", "cohort"):
+        people[column] = people[column].fillna("Not recorded")
+
+    # --- pairs, members, new ties ---------------------------------------------------------
+    seen = {frozenset((int(a), int(b))) for a, b in earlier_formal.itertuples(index=False)}
+    for _, group in earlier.groupby("chat_id"):
+        ids = group["person_id"].tolist()
+        seen.update(frozenset((x, y)) for i, x in enumerate(ids) for y in ids[i + 1 :])
+    pair_rows, member_rows = [], []
+    for a in assignments.itertuples(index=False):
+        key = f"f{a.id}"
+        tie = frozenset((int(a.mentor_id), int(a.trainee_id)))
+        pair_rows.append((key, "formal", _as_date(a.started_at), tie not in seen))
+        member_rows += [(key, int(a.mentor_id)), (key, int(a.trainee_id))]
+    for chat_id, group in chat_rows.groupby("chat_id"):
+        key = f"c{chat_id}"
+        ids = [int(x) for x in group["person_id"]]
+        ties = [frozenset((x, y)) for i, x in enumerate(ids) for y in ids[i + 1 :]]
+        new = all(t not in seen for t in ties)
+        pair_rows.append((key, "coffee", _as_date(group["scheduled_for"].iloc[0]), new))
+        member_rows += [(key, pid) for pid in ids]
+    pairs = pd.DataFrame(pair_rows, columns=["pair", "track", "started", "new_tie"])
+    members = pd.DataFrame(member_rows, columns=["pair", "person_id"])
+
+    check_ins["pair"] = [
+        f"f{int(a)}" if pd.notna(a) else f"c{int(c)}"
+        for a, c in zip(check_ins["assignment_id"], check_ins["chat_id"], strict=True)
+    ]
+    check_ins["track"] = check_ins["pair"].str[0].map({"f": "formal", "c": "coffee"})
+    check_ins["status"] = check_ins["status"].map(lambda s: s.value if s is not None else None)
+    check_ins["led_to"] = check_ins["led_to"].map(lambda s: s.value if s is not None else None)
+    check_ins["met_on"] = check_ins["met_on"].map(_as_date)
+    check_ins["period"] = check_ins["period"].map(_as_date)
+    check_ins = check_ins.drop(columns=["assignment_id", "chat_id"])
+    return Frames(people, pairs, members, check_ins, next_term, as_of)
+
+
+def _role_value(role: object) -> str:
+    return getattr(role, "value", str(role))
+
+
+def _next_term(conn: Connection, scope: Scope) -> pd.DataFrame:
+    """Who takes part in each track in the term after this one (same programs), if there is one."""
+    following = conn.execute(
+        sa.select(Term.id, Term.program_id, Term.starts_on, Term.ends_on)
+        .where(Term.program_id.in_(scope.program_ids), Term.starts_on > scope.ends)
+        .order_by(Term.starts_on)
+    ).all()
+    firsts: dict[int, tuple[int, date, date]] = {}
+    for term_id, program_id, starts, ends in following:
+        firsts.setdefault(program_id, (term_id, starts, ends))
+    if not firsts:
+        return pd.DataFrame(columns=["person_id", "track"])
+    term_ids = [t[0] for t in firsts.values()]
+    formal = conn.execute(
+        sa.select(Assignment.mentor_id, Assignment.trainee_id).where(
+            Assignment.term_id.in_(term_ids), Assignment.started_at.is_not(None)
+        )
+    ).all()
+    starts = min(t[1] for t in firsts.values())
+    ends = max(t[2] for t in firsts.values())
+    coffee = conn.scalars(
+        sa.select(ChatMember.person_id)
+        .join(Round, Round.id == ChatMember.round_id)
+        .where(
+            Round.program_id.in_(list(firsts)),
+            Round.scheduled_for >= starts,
+            Round.scheduled_for <= ends,
+        )
+        .distinct()
+    ).all()
+    rows = {(int(p), "formal") for pair in formal for p in pair}
+    rows |= {(int(p), "coffee") for p in coffee}
+    return pd.DataFrame(sorted(rows), columns=["person_id", "track"])
+
+
+def data_as_of(conn: Connection, scope: Scope) -> datetime:
+    """The time of the latest change to the data a report reads, so that the same data gives
+    the same report (and the same bytes) whenever it is built."""
+    program_ids = scope.program_ids
+    candidates = [
+        sa.select(sa.func.max(Membership.created_at)).where(Membership.program_id.in_(program_ids)),
+        sa.select(sa.func.max(Membership.ended_at)).where(Membership.program_id.in_(program_ids)),
+        sa.select(sa.func.max(Enrollment.enrolled_at)).where(
+            Enrollment.program_id.in_(program_ids)
+        ),
+        sa.select(sa.func.max(Enrollment.withdrawn_at)).where(
+            Enrollment.program_id.in_(program_ids)
+        ),
+        sa.select(sa.func.max(Round.published_at)).where(Round.program_id.in_(program_ids)),
+        sa.select(sa.func.max(Assignment.started_at))
+        .join(Term)
+        .where(Term.program_id.in_(program_ids)),
+        sa.select(sa.func.max(Assignment.ended_at))
+        .join(Term)
+        .where(Term.program_id.in_(program_ids)),
+        sa.select(sa.func.max(CheckIn.asked_at)),
+        sa.select(sa.func.max(CheckIn.answered_at)),
+        sa.select(sa.func.max(CheckIn.updated_at)),
+    ]
+    found = [conn.scalar(stmt) for stmt in candidates]
+    times = [t for t in found if t is not None]
+    return max(times) if times else datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def has_next_term(conn: Connection, scope: Scope) -> bool:
+    return (
+        conn.scalar(
+            sa.select(sa.func.count())
+            .select_from(Term)
+            .where(Term.program_id.in_(scope.program_ids), Term.starts_on > scope.ends)
+        )
+        > 0
+    )
+
+
+__all__ = ["TRACKS", "Frames", "Scope", "find_scope", "has_next_term", "load"]

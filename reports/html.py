@@ -1,0 +1,71 @@
+"""The HTML report: the accessible version, from the same numbers as the PDF and the CSV.
+
+Rendered with Jinja2 directly (no Flask): `templates/reports/_body.html` is the content, used by
+the standalone download here and by the web page, which wraps it in the site's layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from reports.build import Report, percent, written, written_difference
+from reports.metrics import BREAKDOWNS, BY_ID
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+HEADLINE = ("participation", "pairs_met", "met_within_30", "response_rate", "useful")
+BREAKDOWN_METRICS = (
+    "eligible",
+    "taking_part",
+    "participation",
+    "meetings_per_participant",
+    "response_rate",
+)
+
+_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def context(report: Report) -> dict[str, Any]:
+    """What the report templates need (the web page passes the same)."""
+    return {
+        "report": report,
+        "written": lambda row: written(report, row),
+        "written_difference": lambda metric: written_difference(report, metric),
+        "percent": percent,
+        "metric": BY_ID,
+        "headline": HEADLINE,
+        "breakdowns": BREAKDOWNS,
+        "breakdown_metrics": BREAKDOWN_METRICS,
+        "bars": bars(report),
+    }
+
+
+def bars(report: Report) -> list[dict[str, Any]]:
+    """The headline chart's bars, in SVG units; suppressed values get no bar."""
+    out = []
+    for i, metric in enumerate(HEADLINE):
+        for j, track in enumerate(("formal", "coffee")):
+            row = report.row(track, metric)
+            value = None if row.suppressed else row.value
+            out.append(
+                {
+                    "metric": metric,
+                    "track": track,
+                    "x": 170,
+                    "y": 10 + i * 44 + j * 18,
+                    "width": 0 if value is None else round(300 * value, 1),
+                    "label": written(report, row).split(" (")[0],
+                }
+            )
+    return out
+
+
+def build_html(report: Report) -> bytes:
+    page = _environment.get_template("reports/standalone.html")
+    return page.render(**context(report)).encode("utf-8")

@@ -1,0 +1,285 @@
+"""The PDF report (ReportLab platypus): cover, one-page summary, the tables (breaking across
+pages with repeated headers), a chart, methods, limitations, crosswalk and provenance, with
+"Page N of M" and the document's title, author, subject and language in its metadata."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import inch
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    KeepTogether,
+    LongTable,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    TableStyle,
+)
+
+from reports.build import Report, written, written_difference
+from reports.html import BREAKDOWN_METRICS, HEADLINE
+from reports.metrics import BREAKDOWNS, BY_ID
+
+PRIMARY = colors.HexColor("#1f4e5f")
+SECONDARY = colors.HexColor("#c96f2d")
+styles = getSampleStyleSheet()
+BODY = ParagraphStyle("body", parent=styles["BodyText"], fontSize=9.5, leading=12.5)
+SMALL = ParagraphStyle("small", parent=BODY, fontSize=8, leading=10)
+CELL = ParagraphStyle("cell", parent=BODY, fontSize=8, leading=9.5, alignment=TA_LEFT)
+H1 = ParagraphStyle("h1", parent=styles["Heading1"], textColor=PRIMARY)
+H2 = ParagraphStyle("h2", parent=styles["Heading2"], textColor=PRIMARY, spaceBefore=10)
+
+
+def _p(text: str, style: ParagraphStyle = BODY) -> Paragraph:
+    """A paragraph of untrusted text: escaped, so nothing in it is read as markup."""
+    return Paragraph(escape(text), style)
+
+
+def _table(header: list[str], rows: list[list[str]], widths: list[float]) -> LongTable:
+    data = [[_p(h, CELL) for h in header]] + [[_p(c, CELL) for c in row] for row in rows]
+    table = LongTable(data, colWidths=widths, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef0")),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#bbbbbb")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
+    return table
+
+
+class NumberedCanvas(Canvas):
+    """Two passes over the pages, so each can say "Page N of M"."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            self.setFont("Helvetica", 8)
+            self.setFillColor(colors.HexColor("#555555"))
+            self.drawRightString(
+                LETTER[0] - 0.75 * inch, 0.5 * inch, f"Page {self._pageNumber} of {total}"
+            )
+            super().showPage()
+        super().save()
+
+
+def _chart(report: Report) -> Drawing:
+    drawing = Drawing(6.5 * inch, 2.6 * inch)
+    chart = HorizontalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 150, 20, 270, 160
+    values = []
+    for track in ("formal", "coffee"):
+        row_values = []
+        for metric in HEADLINE:
+            row = report.row(track, metric)
+            row_values.append(0 if row.suppressed or row.value is None else round(100 * row.value))
+        values.append(row_values)
+    chart.data = values
+    chart.categoryAxis.categoryNames = [BY_ID[m].label for m in HEADLINE]
+    chart.categoryAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
+    chart.valueAxis.labels.fontSize = 7
+    chart.bars[0].fillColor = PRIMARY
+    chart.bars[1].fillColor = SECONDARY
+    drawing.add(chart)
+    drawing.add(
+        String(
+            150,
+            4,
+            "Percent. Dark: formal mentoring; light: coffee chats. "
+            "Hidden values (small counts) are drawn as zero; see the table.",
+            fontSize=7,
+        )
+    )
+    return drawing
+
+
+def build_pdf(report: Report) -> bytes:
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=LETTER,
+        leftMargin=0.75 * inch,
+        rightMargin=0.75 * inch,
+        topMargin=0.75 * inch,
+        bottomMargin=0.75 * inch,
+        title=report.title,
+        author=f"{report.institution} (Hallway {report.version})",
+        subject=f"Semester report for {report.scope.label}, {report.scope.term_name}",
+        creator=f"Hallway {report.version}",
+        lang="en-US",
+        invariant=True,  # no random document id: the same data gives the same file
+    )
+    width = doc.width
+    story: list[Any] = []
+    # Cover.
+    story += [
+        Spacer(1, 1.2 * inch),
+        _p(report.institution, H2),
+        _p(report.title, H1),
+        _p(
+            f"Term: {report.scope.term_name}, {report.scope.starts:%d %B %Y} to "
+            f"{report.scope.ends:%d %B %Y}"
+        ),
+        _p(f"Program: {report.scope.label}"),
+        _p(
+            f"Generated from data as of {report.as_of:%d %B %Y, %H:%M} UTC "
+            f"by Hallway {report.version}"
+        ),
+        _p("Filters: both tracks; every cohort, department and career stage."),
+        Spacer(1, 12),
+        _p("Privacy: " + report.suppression_rule, SMALL),
+        _p(f"Input data SHA-256: {report.digest}", SMALL),
+        PageBreak(),
+    ]
+    # One-page summary.
+    summary = [
+        _p("Summary", H2),
+        _p(
+            f"{written(report, report.row('formal', 'taking_part'))} people took part in formal "
+            f"mentoring and {written(report, report.row('coffee', 'taking_part'))} in the coffee "
+            "chats. The tracks overlap and the coffee chats are opt-in, so the comparisons "
+            "describe; they do not show that either track causes a difference."
+        ),
+        Spacer(1, 6),
+        _chart(report),
+        Spacer(1, 6),
+        _table(
+            ["Headline", "Formal mentoring", "Coffee chats", "Formal vs coffee"],
+            [
+                [
+                    BY_ID[m].label,
+                    written(report, report.row("formal", m)),
+                    written(report, report.row("coffee", m)),
+                    written_difference(report, m),
+                ]
+                for m in HEADLINE
+            ],
+            [1.5 * inch, 1.7 * inch, 1.7 * inch, width - 4.9 * inch],
+        ),
+    ]
+    story += [KeepTogether(summary), PageBreak()]
+    # The full side-by-side table.
+    story += [
+        _p("The two tracks side by side", H2),
+        _p("† marks an estimate from 20 or fewer events.", SMALL),
+        _table(
+            ["Metric", "Formal mentoring", "Coffee chats", "Formal vs coffee"],
+            [
+                [
+                    m.label,
+                    written(report, report.row("formal", m.id)),
+                    written(report, report.row("coffee", m.id)),
+                    written_difference(report, m.id),
+                ]
+                for m in report.metrics
+            ],
+            [1.5 * inch, 1.7 * inch, 1.7 * inch, width - 4.9 * inch],
+        ),
+    ]
+    ratings = [
+        [track] + [f"<{report.threshold}" if c < 0 else str(c) for c in counts.values()]
+        for track, counts in report.computed.distributions.items()
+    ]
+    story += [
+        _p("Usefulness ratings (count of each rating)", H2),
+        _table(["Track", "1", "2", "3", "4", "5"], ratings, [1.2 * inch] + [0.7 * inch] * 5),
+    ]
+    # Breakdowns.
+    story.append(_p("Breakdowns", H2))
+    column = (width - 1.3 * inch) / len(BREAKDOWN_METRICS)
+    for kind, label in BREAKDOWNS:
+        for track in ("formal", "coffee"):
+            story.append(
+                _p(f"{label}, {'formal mentoring' if track == 'formal' else 'coffee chats'}", BODY)
+            )
+            story.append(
+                _table(
+                    [label] + [BY_ID[m].label for m in BREAKDOWN_METRICS],
+                    [
+                        [group]
+                        + [
+                            written(report, report.row(track, m, kind, group))
+                            for m in BREAKDOWN_METRICS
+                        ]
+                        for group in report.groups(kind)
+                    ],
+                    [1.3 * inch] + [column] * len(BREAKDOWN_METRICS),
+                )
+            )
+    # Trend.
+    trend_metrics = ("participation", "pairs_met", "response_rate")
+    story += [
+        _p("Trend across terms", H2),
+        _table(
+            ["Term"]
+            + [f"{BY_ID[m].label} ({t})" for t in ("formal", "coffee") for m in trend_metrics],
+            [
+                [term]
+                + [
+                    written(report, report.trend_row(t, m, term)).split(" (")[0]
+                    for t in ("formal", "coffee")
+                    for m in trend_metrics
+                ]
+                for term in report.trend_terms
+            ],
+            [1.0 * inch] + [(width - 1.0 * inch) / 6] * 6,
+        ),
+    ]
+    # Methods, limitations, crosswalk, provenance.
+    story += [
+        _p("Methods and definitions", H2),
+        _p(
+            "Proportions carry their numerator and denominator and a 95% Wilson score interval. "
+            "A difference between the tracks is given with Newcombe's hybrid score interval; "
+            "counts "
+            "and ratings are compared with the Mann–Whitney test and P(formal > coffee), the "
+            "probability that a random formal participant's value exceeds a random coffee "
+            "participant's (0.5: no difference). “No response” is counted as its own category."
+        ),
+    ]
+    story += [_p(f"{m.label}: {m.definition}", SMALL) for m in report.metrics]
+    story += [_p("Privacy: " + report.suppression_rule, SMALL)]
+    story += [_p("Limitations", H2)] + [_p(f"• {t}") for t in report.limitations]
+    story += [
+        _p("Standards crosswalk", H2),
+        _table(
+            ["Metric", "Supports"],
+            [[m.label, "; ".join(m.standards)] for m in report.metrics],
+            [2.0 * inch, width - 2.0 * inch],
+        ),
+        _p("Provenance", H2),
+    ]
+    story += [_p(f"{count} {name}") for name, count in report.record_counts.items()]
+    story += [
+        _p(f"Input data SHA-256: {report.digest}"),
+        _p(
+            f"Generated by Hallway {report.version} from data as of "
+            f"{report.as_of:%Y-%m-%d %H:%M} UTC."
+        ),
+    ]
+    doc.build(story, canvasmaker=NumberedCanvas)
+    return out.getvalue()

@@ -1,0 +1,61 @@
+"""The statistics of the report, from scipy: Wilson intervals for proportions, Newcombe's
+interval for a difference of two proportions (built from the two Wilson intervals, method 10 of
+Newcombe 1998, which scipy does not provide), and Mann-Whitney with P(X > Y) for counts/ratings."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+UNSTABLE_EVENTS = 20  # estimates from this many events or fewer are flagged
+
+
+def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval (scipy's `binomtest(...).proportion_ci(method="wilson")`)."""
+    if n == 0:
+        return (math.nan, math.nan)
+    ci = stats.binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return (float(ci.low), float(ci.high))
+
+
+def newcombe(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float, float]:
+    """Difference p1 - p2 with Newcombe's hybrid score interval (from the Wilson limits)."""
+    if n1 == 0 or n2 == 0:
+        return (math.nan, math.nan, math.nan)
+    p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = wilson(x1, n1)
+    l2, u2 = wilson(x2, n2)
+    d = p1 - p2
+    low = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return (d, low, high)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two samples of counts or ratings compared without assuming a distribution."""
+
+    u: float
+    p_value: float
+    prob_superiority: float  # P(X > Y) + P(X = Y) / 2, from U: 0.5 means no difference
+
+
+def mann_whitney(x: list[float] | np.ndarray, y: list[float] | np.ndarray) -> Comparison | None:
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) == 0 or len(y) == 0:
+        return None
+    result = stats.mannwhitneyu(x, y, alternative="two-sided")
+    return Comparison(
+        float(result.statistic), float(result.pvalue), float(result.statistic) / (len(x) * len(y))
+    )
+
+
+def median_iqr(values: list[float] | np.ndarray) -> tuple[float, float, float]:
+    v = np.asarray(values, dtype=float)
+    if len(v) == 0:
+        return (math.nan, math.nan, math.nan)
+    q1, med, q3 = np.percentile(v, [25, 50, 75])
+    return (float(med), float(q1), float(q3))

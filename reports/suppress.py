@@ -1,0 +1,127 @@
+"""Small-cell suppression, as a step of its own after the metrics are computed.
+
+- A count below the threshold (but not zero) is hidden, and so is every rate or median resting on
+  it: a proportion whose numerator, denominator or complement (denominator - numerator) is below
+  the threshold, a median from fewer people or ratings than the threshold.
+- Within a breakdown (cohort, department or stage) the groups add up to the total, so a single
+  hidden group could be recovered by subtraction: the smallest other group is hidden with it
+  (complementary suppression), and a group's participant figures (eligible, taking part,
+  participation, meetings) are hidden together, since each can be derived from the others.
+- A difference between the tracks is hidden when either side is.
+- The rating distribution needs the threshold in respondents, and its cells follow the same rules.
+"""
+
+from __future__ import annotations
+
+from reports.metrics import BY_ID, Computed, Row
+
+MINIMUM_THRESHOLD = 5
+# Figures of one group that can be derived from each other: hidden together.
+PARTICIPANT_BUNDLE = (
+    "eligible",
+    "taking_part",
+    "participation",
+    "meetings_per_participant",
+    "people_met",
+    "continuation",
+)
+
+
+def _small(value: float | None, threshold: int) -> bool:
+    return value is not None and 0 < value < threshold
+
+
+def _row_is_small(row: Row, threshold: int) -> bool:
+    kind = BY_ID[row.metric].kind
+    if kind == "count":
+        return _small(row.value, threshold)
+    if kind == "median":
+        return row.n > 0 and row.n < threshold
+    if row.denominator is None:
+        return False
+    return (
+        _small(row.numerator, threshold)
+        or _small(row.denominator, threshold)
+        or _small(row.denominator - row.numerator, threshold)
+    )
+
+
+def _hide(row: Row) -> None:
+    row.suppressed = True
+    row.numerator = row.denominator = row.value = None
+    row.ci_low = row.ci_high = row.q1 = row.q3 = None
+
+
+def suppress(computed: Computed, threshold: int) -> int:
+    """Hide what must be hidden, in place; returns how many cells (rows) were hidden."""
+    threshold = max(threshold, MINIMUM_THRESHOLD)
+    rows = computed.rows
+    small = {id(r) for r in rows if _row_is_small(r, threshold)}
+
+    cells: dict[tuple[str, str, str], list[Row]] = {}
+    for r in rows:
+        cells.setdefault((r.track, r.group_kind, r.group), []).append(r)
+    families: dict[tuple[str, str, str], list[Row]] = {}
+    for r in rows:
+        if r.group_kind in ("cohort", "department", "stage"):
+            family = "bundle" if r.metric in PARTICIPANT_BUNDLE else r.metric
+            families.setdefault((r.track, r.group_kind, family), []).append(r)
+
+    # Hiding one value can expose another, so repeat until nothing changes.
+    while True:
+        before = len(small)
+        for cell in cells.values():
+            # Participant figures of one group travel together.
+            if any(id(r) in small for r in cell if r.metric in PARTICIPANT_BUNDLE[:3]):
+                small.update(id(r) for r in cell if r.metric in PARTICIPANT_BUNDLE)
+            # A hidden count must not reappear as another row's base or size.
+            hidden_counts = set()
+            for r in cell:
+                if id(r) in small:
+                    hidden_counts |= {r.numerator, r.denominator, r.n}
+                    if r.numerator is not None and r.denominator is not None:
+                        hidden_counts.add(r.denominator - r.numerator)
+            hidden_counts -= {None, 0}
+            for r in cell:
+                if id(r) not in small and (
+                    {r.numerator, r.denominator, r.n if r.n else None} & hidden_counts
+                ):
+                    small.add(id(r))
+        # Complementary suppression within each breakdown family.
+        for members in families.values():
+            groups: dict[str, list[Row]] = {}
+            for r in members:
+                groups.setdefault(r.group, []).append(r)
+            hidden = {g for g, rs in groups.items() if any(id(r) in small for r in rs)}
+            if len(hidden) == 1 and len(groups) > 1:
+                sizes = {
+                    g: max((r.denominator or r.value or 0) for r in rs) for g, rs in groups.items()
+                }
+                others = sorted((g for g in groups if g not in hidden), key=lambda g: (sizes[g], g))
+                small.update(id(r) for r in groups[others[0]])
+        if len(small) == before:
+            break
+
+    hidden_cells = 0
+    for r in rows:
+        if id(r) in small and not (r.value is None and r.note):  # "no data" stays as it is
+            _hide(r)
+            hidden_cells += 1
+    hidden_metrics = {r.metric for r in rows if r.suppressed and r.group_kind == "all"}
+    for d in computed.differences:
+        if d.metric in hidden_metrics:
+            d.suppressed = True
+            d.estimate, d.low, d.high, d.p_value = 0.0, None, None, None
+            hidden_cells += 1
+    for distribution in computed.distributions.values():
+        total = sum(distribution.values())
+        cells = sorted(distribution.items(), key=lambda kv: (kv[1], kv[0]))
+        hide = {k for k, v in distribution.items() if 0 < v < threshold}
+        if total < threshold:
+            hide = set(distribution)
+        elif len(hide) == 1:
+            hide.add(next(k for k, v in cells if k not in hide))
+        for k in hide:
+            distribution[k] = -1  # shown as "<threshold"
+        hidden_cells += len(hide)
+    return hidden_cells

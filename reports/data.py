@@ -256,11 +256,15 @@ def load(conn: Connection, scope: Scope, as_of: datetime) -> Frames:
     pairs = pd.DataFrame(pair_rows, columns=["pair", "track", "started", "new_tie"])
     members = pd.DataFrame(member_rows, columns=["pair", "person_id"])
 
-    check_ins["pair"] = [
-        f"f{int(a)}" if pd.notna(a) else f"c{int(c)}"
-        for a, c in zip(check_ins["assignment_id"], check_ins["chat_id"], strict=True)
-    ]
-    check_ins["track"] = check_ins["pair"].str[0].map({"f": "formal", "c": "coffee"})
+    check_ins["pair"] = pd.Series(
+        [
+            f"f{int(a)}" if pd.notna(a) else f"c{int(c)}"
+            for a, c in zip(check_ins["assignment_id"], check_ins["chat_id"], strict=True)
+        ],
+        index=check_ins.index,
+        dtype=object,
+    )
+    check_ins["track"] = check_ins["pair"].map(lambda p: "formal" if p[0] == "f" else "coffee")
     check_ins["status"] = check_ins["status"].map(lambda s: s.value if s is not None else None)
     check_ins["led_to"] = check_ins["led_to"].map(lambda s: s.value if s is not None else None)
     check_ins["met_on"] = check_ins["met_on"].map(_as_date)

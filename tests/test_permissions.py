@@ -95,6 +95,21 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
         ("formal.pairs", "GET", f"{term}/pairs", {}, COORDINATORS),
         ("coffee.overview", "GET", f"/programs/{slug}/coffee", {}, COORDINATORS),
         (
+            "reporting.index",
+            "GET",
+            "/reports",
+            {},
+            # Anyone who may read some program's report; trainees and mentors may not.
+            {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 200), "trainee": 403, "mentor": 403},
+        ),
+        (
+            "reporting.file",
+            "GET",
+            f"/reports/{slug}/fall.pdf",
+            {},
+            {**COORDINATORS, "dean": 200},
+        ),
+        (
             "coffee.bulk",
             "POST",
             f"/programs/{slug}/coffee/enroll",

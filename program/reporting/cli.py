@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from flask.cli import with_appcontext
 
 from program.cli import one_transaction
 from program.extensions import db
@@ -23,6 +24,7 @@ EXTENSIONS = {"pdf": "pdf", "csv": "zip", "html": "html"}
     "--format", "fmt", type=click.Choice(["pdf", "csv", "html"]), default="pdf", show_default=True
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@with_appcontext
 @one_transaction
 def report_command(
     program_slug: str | None, all_programs: bool, term_slug: str, fmt: str, out: Path

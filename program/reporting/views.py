@@ -43,8 +43,7 @@ def index() -> str:
         options=options,
         scope=scope,
         term=term,
-        report=report,
-        **(context(report) if report else {}),
+        **(context(report) if report else {"report": None}),
     )
 
 

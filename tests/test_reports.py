@@ -1,0 +1,429 @@
+"""Semester reports: every metric on a hand-built term (answers worked out by hand below), the
+statistics against published values, suppression (with a property test), the three outputs,
+reproducibility, untrusted text, and who may read which report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+from datetime import UTC, date, datetime
+from html import unescape
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pypdf import PdfReader
+
+from program.admin.models import InstitutionSettings
+from program.checkins.models import CheckIn, CheckInStatus, LedTo
+from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
+from program.extensions import db
+from program.people.models import CareerStage
+from reports.build import build_report, written
+from reports.bundle import build_bundle, metrics_csv
+from reports.data import find_scope, load
+from reports.html import build_html
+from reports.metrics import Computed, Row, compute
+from reports.pdf import build_pdf
+from reports.stats import mann_whitney, newcombe, wilson
+from reports.suppress import suppress
+from tests.conftest import login, text_of
+
+AS_OF = datetime(2026, 12, 1, tzinfo=UTC)
+SEP1 = datetime(2026, 9, 1, 9, tzinfo=UTC)
+
+
+# --- statistics against published values ---------------------------------------------------
+
+
+def test_wilson_and_newcombe_match_newcombe_1998():
+    low, high = wilson(8, 10)  # Newcombe (1998) Table I: 0.4902 to 0.9433
+    assert (round(low, 4), round(high, 4)) == (0.4902, 0.9433)
+    d, low, high = newcombe(56, 70, 48, 80)  # Newcombe (1998b), method 10: 0.0524 to 0.3339
+    assert round(d, 4) == 0.2 and (round(low, 4), round(high, 4)) == (0.0524, 0.3339)
+
+
+def test_mann_whitney_gives_u_and_the_probability_of_superiority():
+    result = mann_whitney([1, 2, 3], [4, 5, 6])
+    assert result.u == 0 and result.prob_superiority == 0.0
+    assert round(result.p_value, 4) == 0.1  # exact two-sided p for complete separation, 3 vs 3
+
+
+# --- every metric on a small term worked out by hand -----------------------------------------
+
+
+@pytest.fixture
+def term_data(app, make):
+    """Formal: mentors M1 (Cardiology, senior) and M2 (Medicine, junior faculty); trainees T1-T5
+    (Medicine); pairs M1-T1, M1-T2, M2-T3 from 1 September. Coffee: T1, T4, T5 and M2 enrolled,
+    one round on 1 October with chats T1+T4 and T5+M2."""
+    program = make.program("Medicine", slug="med")
+    make.coordinator(program, name="Coordinator")
+    term = make.term(program, slug="fall")
+    m1 = make.mentor(program, name="M1", department="Cardiology", stage=CareerStage.SENIOR_FACULTY)
+    m2 = make.mentor(program, name="M2", department="Medicine", stage=CareerStage.JUNIOR_FACULTY)
+    t = [
+        make.trainee(program, name=f"T{n}", department="Medicine", stage=CareerStage.PGY1)
+        for n in range(1, 6)
+    ]
+    a1 = make.assignment(term, m1, t[0], started_at=SEP1)
+    a2 = make.assignment(term, m1, t[1], started_at=SEP1)
+    a3 = make.assignment(term, m2, t[2], started_at=SEP1)
+    with app.app_context():
+        asked = datetime(2026, 9, 8, tzinfo=UTC)
+
+        def check(person, period, status=None, *, assignment=None, chat=None, **extra):
+            db.session.add(
+                CheckIn(
+                    person_id=person.id,
+                    assignment_id=assignment,
+                    chat_id=chat,
+                    period_start=period,
+                    asked_at=asked,
+                    status=status,
+                    answered_at=asked if status else None,
+                    **extra,
+                )
+            )
+
+        met = CheckInStatus.MET
+        check(
+            t[0],
+            date(2026, 9, 1),
+            met,
+            assignment=a1,
+            met_on=date(2026, 9, 10),
+            rating=5,
+            led_to=LedTo.REFERRAL,
+        )
+        check(m1, date(2026, 9, 1), met, assignment=a1, met_on=date(2026, 9, 10), rating=4)
+        check(t[0], date(2026, 10, 1), met, assignment=a1, met_on=date(2026, 10, 12), rating=4)
+        check(t[0], date(2026, 11, 1), met, assignment=a1, met_on=date(2026, 11, 9))
+        check(t[1], date(2026, 9, 1), CheckInStatus.NOT_YET, assignment=a2)
+        check(m1, date(2026, 9, 1), assignment=a2)
+        check(t[2], date(2026, 10, 1), met, assignment=a3, met_on=date(2026, 10, 20), rating=2)
+        check(m2, date(2026, 10, 1), assignment=a3)
+
+        for person in (t[0], t[3], t[4], m2):
+            db.session.add(Enrollment(program_id=program.id, person_id=person.id, enrolled_at=SEP1))
+        round_ = Round(
+            program_id=program.id,
+            number=1,
+            scheduled_for=date(2026, 10, 1),
+            seed=1,
+            status=RoundStatus.PUBLISHED,
+            published_at=datetime(2026, 10, 1, tzinfo=UTC),
+        )
+        db.session.add(round_)
+        db.session.flush()
+        chats = []
+        for pair in ((t[0], t[3]), (t[4], m2)):
+            chat = Chat(round_id=round_.id)
+            db.session.add(chat)
+            db.session.flush()
+            for k, person in enumerate(pair):
+                db.session.add(
+                    ChatMember(chat_id=chat.id, round_id=round_.id, person_id=person.id, position=k)
+                )
+            chats.append(chat.id)
+        check(t[0], date(2026, 10, 1), met, chat=chats[0], met_on=date(2026, 10, 5))
+        check(t[3], date(2026, 10, 1), met, chat=chats[0], met_on=date(2026, 10, 5), rating=3)
+        check(t[4], date(2026, 10, 1), CheckInStatus.WONT_HAPPEN, chat=chats[1])
+        check(m2, date(2026, 10, 1), chat=chats[1])
+        db.session.commit()
+    return {"program": program, "term": term}
+
+
+def computed_for(app, program_slug="med", term_slug="fall"):
+    with app.app_context(), db.engine.connect() as conn:
+        scope = find_scope(conn, term_slug, program_slug)
+        return compute(load(conn, scope, AS_OF), with_next_term=False)
+
+
+def value(c: Computed, track: str, metric: str) -> tuple:
+    row = c.get(track, metric)
+    return (row.numerator, row.denominator, row.value)
+
+
+def test_every_formal_metric_by_hand(app, term_data):
+    c = computed_for(app)
+    # Eligible: M1, M2, T1-T5 (the coordinator is not in the formal track's roster of pairs).
+    assert value(c, "formal", "eligible")[2] == 7
+    assert value(c, "formal", "taking_part")[2] == 5
+    assert value(c, "formal", "participation") == (5, 7, 5 / 7)
+    assert value(c, "formal", "pairs_formed")[2] == 3
+    assert value(c, "formal", "pairs_met") == (2, 3, 2 / 3)  # M1-T1 and M2-T3
+    assert value(c, "formal", "met_within_30") == (1, 3, 1 / 3)  # 9 days; the other 49
+    days = c.get("formal", "days_to_first")
+    assert (days.value, days.q1, days.q3) == (29, 19, 39)  # median of 9 and 49
+    meetings = c.get("formal", "meetings_per_participant")  # T1 3, M1 1, T3 1, M2 0, T2 0
+    assert (meetings.value, meetings.q1, meetings.q3, meetings.n) == (1, 0, 1, 5)
+    assert value(c, "formal", "sustained") == (1, 3, 1 / 3)  # M1-T1 met in 3 months
+    assert c.get("formal", "people_met").value == 1  # [1, 1, 1, 0, 0]
+    assert value(c, "formal", "cross_department") == (1, 2, 0.5)  # Cardiology-Medicine only
+    assert value(c, "formal", "cross_stage") == (2, 2, 1.0)
+    assert value(c, "formal", "new_ties") == (3, 3, 1.0)
+    assert value(c, "formal", "response_rate") == (6, 8, 0.75)
+    assert value(c, "formal", "no_response") == (2, 8, 0.25)
+    assert value(c, "formal", "useful") == (3, 4, 0.75)  # ratings 5, 4, 4, 2
+    assert c.get("formal", "rating").value == 4
+    assert value(c, "formal", "led_to") == (1, 5, 0.2)  # 5 "we met" answers, one referral
+    assert c.distributions["formal"] == {1: 0, 2: 1, 3: 0, 4: 2, 5: 1}
+
+
+def test_every_coffee_metric_by_hand(app, term_data):
+    c = computed_for(app)
+    # Eligible: everyone in the coffee track, the coordinator too (staff may join).
+    assert value(c, "coffee", "eligible")[2] == 8
+    assert value(c, "coffee", "participation") == (4, 8, 0.5)
+    assert value(c, "coffee", "pairs_formed")[2] == 2
+    assert value(c, "coffee", "pairs_met") == (1, 2, 0.5)
+    assert c.get("coffee", "days_to_first").value == 4  # 1 to 5 October
+    assert value(c, "coffee", "response_rate") == (3, 4, 0.75)
+    # Only T1-T4 met (T5-M2 did not): one tie, both in Medicine.
+    assert value(c, "coffee", "cross_department") == (0, 1, 0.0)
+    # Participation compared: 5/7 - 4/8, Newcombe's interval as computed by hand above.
+    difference = next(d for d in c.differences if d.metric == "participation")
+    expected = newcombe(5, 7, 4, 8)
+    assert (difference.estimate, difference.low, difference.high) == expected
+    # Breakdown: the formal track by department.
+    cardiology = c.get("formal", "participation", "department", "Cardiology")
+    assert (cardiology.numerator, cardiology.denominator) == (1, 1)
+
+
+# --- suppression -----------------------------------------------------------------------------
+
+
+def test_small_counts_are_hidden_with_what_rests_on_them(app, term_data):
+    c = computed_for(app)
+    hidden = suppress(c, threshold=5)
+    assert hidden > 0
+    assert c.get("formal", "pairs_formed").suppressed  # 3 < 5
+    assert c.get("formal", "participation").suppressed  # 7 - 5 = 2 did not take part
+    # 7 eligible is not small, but with 5 taking part published it would give away the 2.
+    assert c.get("formal", "eligible").suppressed and c.get("formal", "taking_part").suppressed
+    assert c.get("formal", "continuation").suppressed is False  # no data is not a hidden cell
+    assert c.distributions["formal"] == {1: -1, 2: -1, 3: -1, 4: -1, 5: -1}  # 4 ratings < 5
+    assert next(d for d in c.differences if d.metric == "participation").suppressed
+
+
+def test_the_threshold_is_never_below_five(app, term_data):
+    c = computed_for(app)
+    suppress(c, threshold=2)
+    assert c.get("formal", "pairs_formed").suppressed  # 3 is still hidden
+
+
+families = st.lists(st.integers(0, 40), min_size=2, max_size=7)
+
+
+@settings(max_examples=200, deadline=None)
+@given(sizes=families, taking=st.lists(st.integers(0, 40), min_size=7, max_size=7))
+def test_no_hidden_group_can_be_recovered_by_subtraction(sizes, taking):
+    c = Computed()
+    for i, eligible in enumerate(sizes):
+        part = min(taking[i], eligible)
+        group = f"g{i}"
+        c.rows.append(
+            Row("formal", "cohort", group, "eligible", eligible, None, eligible, n=eligible)
+        )
+        c.rows.append(Row("formal", "cohort", group, "taking_part", part, None, part, n=part))
+        rate = part / eligible if eligible else None
+        c.rows.append(
+            Row("formal", "cohort", group, "participation", part, eligible, rate, n=eligible)
+        )
+    total = sum(sizes)
+    c.rows.append(Row("formal", "all", "All", "eligible", total, None, total, n=total))
+    suppress(c, threshold=10)
+    for metric in ("eligible", "taking_part", "participation"):
+        hidden = [
+            r for r in c.rows if r.group_kind == "cohort" and r.metric == metric and r.suppressed
+        ]
+        # With the total published, one hidden group would be total minus the others.
+        assert len(hidden) != 1
+        for r in hidden:
+            assert r.numerator is None and r.value is None and r.denominator is None
+
+
+# --- the outputs -----------------------------------------------------------------------------
+
+
+def report_for(app, threshold=5, program_slug="med"):
+    with app.app_context(), db.engine.connect() as conn:
+        scope = find_scope(conn, "fall", program_slug)
+        return build_report(
+            conn,
+            scope,
+            institution="Riverside <b>School</b>",
+            threshold=threshold,
+            as_of=AS_OF,
+            version="test",
+            program_slug=program_slug,
+        )
+
+
+def test_a_small_program_still_gets_a_report_in_every_format(app, term_data):
+    report = report_for(app, threshold=10)
+    html = build_html(report).decode()
+    assert "<10" not in html and "&lt;10" in html  # escaped, and present
+    assert "Riverside &lt;b&gt;School&lt;/b&gt;" in html
+    pdf = build_pdf(report)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "<10" in text and "Page 1 of" in text
+    assert build_bundle(report)
+
+
+def test_pdf_opens_has_metadata_the_html_numbers_and_renders(app, term_data, tmp_path):
+    report = report_for(app)
+    pdf = build_pdf(report)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.metadata.title == report.title
+    assert "Riverside" in reader.metadata.author
+    text = " ".join(page.extract_text() for page in reader.pages).replace("\n", " ")
+    coffee_response = written(report, report.row("coffee", "response_rate"))
+    assert coffee_response.split(";")[0] in text  # "75% (3/4"
+    assert report.digest in text.replace(" ", "")
+    assert f"Page {len(reader.pages)} of {len(reader.pages)}" in text
+    html = unescape(build_html(report).decode())
+    assert coffee_response.split(";")[0] in html and report.digest in html
+    # Every value of the side-by-side table is in both documents.
+    for m in report.metrics:
+        for track in ("formal", "coffee"):
+            shown = written(report, report.row(track, m.id)).split(" (")[0]
+            assert shown in html and shown in text, (m.id, track, shown)
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    done = subprocess.run(  # noqa: S603
+        ["pdftoppm", "-r", "40", "-png", str(tmp_path / "r.pdf"), str(tmp_path / "page")],  # noqa: S607
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(list(tmp_path.glob("page-*.png"))) == len(reader.pages)
+
+
+def test_csv_bundle_round_trips_matches_its_dictionary_and_is_byte_identical(app, term_data):
+    first = build_bundle(report_for(app))
+    assert first == build_bundle(report_for(app))
+    archive = zipfile.ZipFile(io.BytesIO(first))
+    assert sorted(archive.namelist()) == ["README.txt", "datapackage.json", "metrics.csv"]
+    raw = archive.read("metrics.csv")
+    assert raw.startswith(b"\xef\xbb\xbf")
+    frame = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig")
+    package = json.loads(archive.read("datapackage.json"))
+    fields = [f["name"] for f in package["resources"][0]["schema"]["fields"]]
+    assert list(frame.columns) == fields
+    assert set(frame["metric"]) <= {m["id"] for m in package["metrics"]}
+    # Hidden below the minimum threshold of 5 (2 unanswered), so the cells are empty.
+    row = frame[
+        (frame.track == "formal") & (frame.group == "All") & (frame.metric == "response_rate")
+    ]
+    assert bool(row.suppressed.item()) and row.numerator.isna().item()
+    assert frame["suppressed"].dtype == bool
+    assert frame.loc[frame.suppressed, ["numerator", "denominator", "value"]].isna().all().all()
+    report = report_for(app)
+    assert len(frame) == len(report.computed.rows) + len(
+        [r for r in report.trend_rows if r.group != report.scope.term_name]
+    )
+    assert package["hallway"]["data_sha256"] in archive.read("README.txt").decode()
+
+
+def test_untrusted_text_is_inert_in_every_output(app, make, term_data):
+    hostile_department = '=HYPERLINK("http://x")<script>alert(1)</script>'
+    program = term_data["program"]
+    for n in range(3):
+        make.trainee(program, name=f"<img src=x onerror=alert({n})>", department=hostile_department)
+    report = report_for(app)
+    html = build_html(report).decode()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "onerror" not in html  # names never appear at all
+    csv_text = metrics_csv(report).decode("utf-8-sig")
+    for record in csv.reader(io.StringIO(csv_text)):
+        for cell in record:
+            assert not cell.startswith(("=", "+", "@")), cell
+    assert "department:'=HYPERLINK" not in csv_text or "'=HYPERLINK" in csv_text
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(build_pdf(report))).pages)
+    assert "onerror" not in text
+
+
+# --- pages, downloads and permissions --------------------------------------------------------
+
+
+def test_a_coordinator_reads_and_downloads_their_programs_report_and_it_is_audited(
+    app, client, make, term_data
+):
+    coordinator = make.coordinator(term_data["program"])
+    login(client, coordinator.email)
+    page = client.get("/reports?program=med&term=fall")
+    assert page.status_code == 200 and "The two tracks side by side" in text_of(page)
+    pdf = client.get("/reports/med/fall.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert "attachment" in pdf.headers["Content-Disposition"]
+    bundle = client.get("/reports/med/fall.zip")
+    assert zipfile.ZipFile(io.BytesIO(bundle.data)).namelist()
+    with app.app_context():
+        from program.audit.models import AuditEvent
+
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).where(AuditEvent.action == "report.downloaded")
+            )
+            == 2
+        )
+
+
+def test_another_programs_coordinator_and_trainees_are_refused(app, client, make, term_data):
+    other = make.program("Surgery", slug="surgery")
+    make.term(other, slug="fall")
+    outsider = make.coordinator(other)
+    login(client, outsider.email)
+    assert client.get("/reports?program=med&term=fall").status_code == 403
+    assert client.get("/reports/med/fall.pdf").status_code == 403
+    assert client.get("/reports/all/fall.zip").status_code == 403
+    assert client.get("/reports/surgery/fall.pdf").status_code == 200
+    client.post("/logout")
+    trainee = make.trainee(term_data["program"])
+    login(client, trainee.email)
+    assert client.get("/reports").status_code == 403
+    assert client.get("/reports/med/fall.pdf").status_code == 403
+
+
+def test_a_dean_reads_every_program_and_all_programs_together(app, client, make, term_data):
+    dean = make.dean()
+    login(client, dean.email)
+    page = text_of(client.get("/reports?program=all&term=fall"))
+    assert "All programs" in page
+    assert client.get("/reports/med/fall.pdf").status_code == 200
+    assert client.get("/reports/all/fall.html").status_code == 200
+    assert client.get("/reports/all/nope.pdf").status_code == 404
+
+
+def test_the_report_command_writes_each_format(app, term_data, tmp_path):
+    runner = app.test_cli_runner()
+    for fmt, magic in (("pdf", b"%PDF"), ("csv", b"PK"), ("html", b"<!doctype")):
+        out = tmp_path / f"r.{fmt}"
+        result = runner.invoke(
+            args=[
+                "report",
+                "--program",
+                "med",
+                "--term",
+                "fall",
+                "--format",
+                fmt,
+                "--out",
+                str(out),
+            ]
+        )
+        assert result.exit_code == 0, result.output
+        assert out.read_bytes().startswith(magic)
+    result = runner.invoke(args=["report", "--term", "fall", "--out", str(tmp_path / "x")])
+    assert result.exit_code != 0 and "--program SLUG or --all" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(InstitutionSettings)) >= 0

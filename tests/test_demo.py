@@ -96,7 +96,7 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
     app.test_client_class = __import__("tests.conftest", fromlist=["CsrfClient"]).CsrfClient
     expected_pages = {
         "admin": ("/admin/", "Programs"),
-        "dean": ("/", "every program's semester reports"),
+        "dean": ("/", "Semester reports for every program"),
         "coordinator": ("/programs/im-residency/", "Internal Medicine Residency"),
         "mentor": ("/", "Internal Medicine Residency"),
         "trainee": ("/", "Internal Medicine Residency"),

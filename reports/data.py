@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -236,35 +237,69 @@ def load(conn: Connection, scope: Scope, as_of: datetime) -> Frames:
         people[column] = people[column].fillna("Not recorded")
 
     # --- pairs, members, new ties ---------------------------------------------------------
-    seen = {frozenset((int(a), int(b))) for a, b in earlier_formal.itertuples(index=False)}
-    for _, group in earlier.groupby("chat_id"):
-        ids = group["person_id"].tolist()
-        seen.update(frozenset((x, y)) for i, x in enumerate(ids) for y in ids[i + 1 :])
-    pair_rows, member_rows = [], []
-    for a in assignments.itertuples(index=False):
-        key = f"f{a.id}"
-        tie = frozenset((int(a.mentor_id), int(a.trainee_id)))
-        pair_rows.append((key, "formal", _as_date(a.started_at), tie not in seen))
-        member_rows += [(key, int(a.mentor_id)), (key, int(a.trainee_id))]
-    for chat_id, group in chat_rows.groupby("chat_id"):
-        key = f"c{chat_id}"
-        ids = [int(x) for x in group["person_id"]]
-        ties = [frozenset((x, y)) for i, x in enumerate(ids) for y in ids[i + 1 :]]
-        new = all(t not in seen for t in ties)
-        pair_rows.append((key, "coffee", _as_date(group["scheduled_for"].iloc[0]), new))
-        member_rows += [(key, pid) for pid in ids]
-    pairs = pd.DataFrame(pair_rows, columns=["pair", "track", "started", "new_tie"])
-    members = pd.DataFrame(member_rows, columns=["pair", "person_id"])
+    def tie_keys(a: pd.Series, b: pd.Series) -> pd.Series:
+        a, b = a.astype("int64"), b.astype("int64")
+        return a.where(a < b, b) * 10**12 + b.where(a < b, a)
 
-    check_ins["pair"] = pd.Series(
+    def chat_ties(rows: pd.DataFrame) -> pd.DataFrame:
+        both = rows[["chat_id", "person_id"]].merge(rows[["chat_id", "person_id"]], on="chat_id")
+        both = both[both["person_id_x"] < both["person_id_y"]]
+        return pd.DataFrame(
+            {"chat_id": both["chat_id"], "key": tie_keys(both["person_id_x"], both["person_id_y"])}
+        )
+
+    seen = set(tie_keys(earlier_formal["a"], earlier_formal["b"])) | set(chat_ties(earlier)["key"])
+    formal_pairs = pd.DataFrame(
+        {
+            "pair": "f" + assignments["id"].astype(str),
+            "track": "formal",
+            "started": assignments["started_at"].map(_as_date),
+            "new_tie": ~tie_keys(assignments["mentor_id"], assignments["trainee_id"]).isin(seen),
+        }
+    )
+    ties = chat_ties(chat_rows)
+    repeated = set(ties.loc[ties["key"].isin(seen), "chat_id"])
+    firsts = chat_rows.drop_duplicates("chat_id")
+    coffee_pairs = pd.DataFrame(
+        {
+            "pair": "c" + firsts["chat_id"].astype(str),
+            "track": "coffee",
+            "started": firsts["scheduled_for"].map(_as_date),
+            "new_tie": ~firsts["chat_id"].isin(repeated),
+        }
+    )
+    pairs = pd.concat([formal_pairs, coffee_pairs], ignore_index=True)
+    pairs["new_tie"] = pairs["new_tie"].astype(bool)
+    members = pd.concat(
         [
-            f"f{int(a)}" if pd.notna(a) else f"c{int(c)}"
-            for a, c in zip(check_ins["assignment_id"], check_ins["chat_id"], strict=True)
+            pd.DataFrame(
+                {"pair": "f" + assignments["id"].astype(str), "person_id": assignments[column]}
+            )
+            for column in ("mentor_id", "trainee_id")
+        ]
+        + [
+            pd.DataFrame(
+                {
+                    "pair": "c" + chat_rows["chat_id"].astype(str),
+                    "person_id": chat_rows["person_id"],
+                }
+            )
         ],
+        ignore_index=True,
+    )
+    members["person_id"] = members["person_id"].astype("int64")
+
+    formal_check = check_ins["assignment_id"].notna()
+    check_ins["pair"] = pd.Series(
+        np.where(
+            formal_check,
+            "f" + check_ins["assignment_id"].fillna(0).astype("int64").astype(str),
+            "c" + check_ins["chat_id"].fillna(0).astype("int64").astype(str),
+        ),
         index=check_ins.index,
         dtype=object,
     )
-    check_ins["track"] = check_ins["pair"].map(lambda p: "formal" if p[0] == "f" else "coffee")
+    check_ins["track"] = np.where(formal_check, "formal", "coffee")
     check_ins["status"] = check_ins["status"].map(lambda s: s.value if s is not None else None)
     check_ins["led_to"] = check_ins["led_to"].map(lambda s: s.value if s is not None else None)
     check_ins["met_on"] = check_ins["met_on"].map(_as_date)

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from program.checkins.models import CheckIn
 from program.coffee.models import ChatMember, Enrollment, Round
-from program.formal.models import Assignment
+from program.formal.models import Assignment, Availability
 from program.people.models import Department, Person
 from program.programs.models import Cohort, CohortMember, Membership, Program, Term
 
@@ -140,6 +140,13 @@ def load(conn: Connection, scope: Scope, as_of: datetime) -> Frames:
         ).where(Assignment.term_id.in_(term_ids), Assignment.started_at.is_not(None)),
         ["id", "mentor_id", "trainee_id", "started_at"],
     )
+    offered = _read(
+        conn,
+        sa.select(Availability.person_id).where(
+            Availability.term_id.in_(term_ids), Availability.accepting.is_(True)
+        ),
+        ["person_id"],
+    )
     enrolled = _read(
         conn,
         sa.select(Enrollment.person_id)
@@ -219,9 +226,11 @@ def load(conn: Connection, scope: Scope, as_of: datetime) -> Frames:
         .agg({"department": "first", "stage": "first", "cohort": "first"})
     )
     formal_people = set(assignments["mentor_id"]) | set(assignments["trainee_id"])
+    # The formal track's eligible: its trainees, and the mentors who offered places this term
+    # (a mentor who said "not this term" is not counted as a non-participant).
     formal_eligible = set(
-        base.loc[(base["formal_track"]) & (base["role"] != "coordinator"), "person_id"]
-    )
+        base.loc[(base["formal_track"]) & (base["role"] == "trainee"), "person_id"]
+    ) | set(offered["person_id"])
     coffee_eligible = set(base.loc[base["coffee_track"], "person_id"])
     coffee_people = set(enrolled["person_id"]) | set(chat_rows["person_id"])
     rows = []

@@ -87,9 +87,9 @@ class NumberedCanvas(Canvas):
 
 
 def _chart(report: Report) -> Drawing:
-    drawing = Drawing(6.5 * inch, 2.6 * inch)
+    drawing = Drawing(6.5 * inch, 2.9 * inch)
     chart = HorizontalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 150, 20, 270, 160
+    chart.x, chart.y, chart.width, chart.height = 150, 40, 270, 160
     values = []
     for track in ("formal", "coffee"):
         row_values = []

@@ -3,10 +3,11 @@
 - A count below the threshold (but not zero) is hidden, and so is every rate or median resting on
   it: a proportion whose numerator, denominator or complement (denominator - numerator) is below
   the threshold, a median from fewer people or ratings than the threshold.
+- A hidden row's count must not reappear elsewhere in the same table (as another row's count,
+  base or size), or it could be worked back out: such rows are hidden too.
 - Within a breakdown (cohort, department or stage) the groups add up to the total, so a single
   hidden group could be recovered by subtraction: the smallest other group is hidden with it
-  (complementary suppression), and a group's participant figures (eligible, taking part,
-  participation, meetings) are hidden together, since each can be derived from the others.
+  (complementary suppression), metric by metric.
 - A difference between the tracks is hidden when either side is.
 - The rating distribution needs the threshold in respondents, and its cells follow the same rules.
 """
@@ -16,15 +17,6 @@ from __future__ import annotations
 from reports.metrics import BY_ID, Computed, Row
 
 MINIMUM_THRESHOLD = 5
-# Figures of one group that can be derived from each other: hidden together.
-PARTICIPANT_BUNDLE = (
-    "eligible",
-    "taking_part",
-    "participation",
-    "meetings_per_participant",
-    "people_met",
-    "continuation",
-)
 
 
 def _small(value: float | None, threshold: int) -> bool:
@@ -64,28 +56,34 @@ def suppress(computed: Computed, threshold: int) -> int:
     families: dict[tuple[str, str, str], list[Row]] = {}
     for r in rows:
         if r.group_kind in ("cohort", "department", "stage"):
-            family = "bundle" if r.metric in PARTICIPANT_BUNDLE else r.metric
-            families.setdefault((r.track, r.group_kind, family), []).append(r)
+            families.setdefault((r.track, r.group_kind, r.metric), []).append(r)
 
     # Hiding one value can expose another, so repeat until nothing changes.
     while True:
         before = len(small)
         for cell in cells.values():
-            # Participant figures of one group travel together.
-            if any(id(r) in small for r in cell if r.metric in PARTICIPANT_BUNDLE[:3]):
-                small.update(id(r) for r in cell if r.metric in PARTICIPANT_BUNDLE)
-            # A hidden count must not reappear as another row's base or size.
-            hidden_counts = set()
+            # A hidden row's numerator, and any small count it rests on, must not reappear as
+            # another row's count, base or size: with the bases published, it would give the
+            # hidden value away by subtraction.
+            exposed: set[float] = set()
             for r in cell:
                 if id(r) in small:
-                    hidden_counts |= {r.numerator, r.denominator, r.n}
-                    if r.numerator is not None and r.denominator is not None:
-                        hidden_counts.add(r.denominator - r.numerator)
-            hidden_counts -= {None, 0}
+                    exposed.add(r.numerator if r.numerator is not None else r.value)
+                    for count in (r.denominator, r.n):
+                        if _small(count, threshold):
+                            exposed.add(count)
+                    if (
+                        r.numerator is not None
+                        and r.denominator is not None
+                        and _small(r.denominator - r.numerator, threshold)
+                    ):
+                        exposed.add(r.denominator - r.numerator)
+            exposed -= {None, 0}
             for r in cell:
-                if id(r) not in small and (
-                    {r.numerator, r.denominator, r.n if r.n else None} & hidden_counts
-                ):
+                counts = {r.numerator, r.n if r.n else None}
+                if BY_ID[r.metric].kind == "count":
+                    counts.add(r.value)
+                if id(r) not in small and counts & exposed:
                     small.add(id(r))
         # Complementary suppression within each breakdown family.
         for members in families.values():

@@ -1,6 +1,6 @@
 """A small demo institution, Riverside School of Medicine: an admin, a dean, and the Internal
-Medicine Residency with a coordinator, a current term and its roster (eight mentors, twelve
-trainees), a published formal matching eight weeks old with two months of check-ins (some of
+Medicine Residency with a coordinator, a current term and its roster (18 mentors, 48
+residents), a published formal matching eight weeks old with two months of check-ins (some of
 its pairs silent), and four monthly coffee-chat rounds with their check-ins (one person paused
 by the ghost rule).
 
@@ -27,8 +27,8 @@ from program.formal.services import (
     answer_availability,
     propose_matches,
     publish_matches,
+    publish_pair,
     request_availability,
-    set_proposed_mentor,
 )
 from program.people.models import CareerStage, Person
 from program.people.services import create_person
@@ -56,7 +56,7 @@ MENTORS = [
         "Cardiology",
         "Mid-career faculty",
         "heart failure; medical education; wellness",
-        2,
+        1,
     ),
     (
         "abello",
@@ -130,8 +130,117 @@ TRAINEES = [
     ("ardelean", "Andrei Ardelean", "PGY-3", "critical care; parenting in residency"),
     ("kosei", "Kwame Osei", "PGY-1", "research careers; leadership"),
 ]
+FIRST_NAMES = [
+    "Amara",
+    "Ben",
+    "Chloe",
+    "Diego",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Imani",
+    "Jonas",
+    "Keiko",
+    "Liam",
+    "Maya",
+    "Nikhil",
+    "Olivia",
+    "Pablo",
+    "Rania",
+    "Samuel",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Ximena",
+    "Yara",
+    "Zane",
+    "Aditi",
+    "Bilal",
+    "Carmen",
+    "Dmitri",
+    "Esther",
+]
+LAST_NAMES = [
+    "Abara",
+    "Brennan",
+    "Castillo",
+    "Dubois",
+    "Eriksen",
+    "Fofana",
+    "Gupta",
+    "Hoang",
+    "Ibrahim",
+    "Jensen",
+    "Kowalski",
+    "Lindgren",
+    "Moreau",
+    "Nakamura",
+    "Oyelaran",
+    "Petrov",
+    "Quinn",
+    "Rossi",
+    "Sandoval",
+    "Tanaka",
+]
+DEPARTMENTS = (
+    "Cardiology",
+    "Nephrology",
+    "Pulmonology",
+    "Gastroenterology",
+    "Infectious Disease",
+    "Hospital Medicine",
+    "Oncology",
+    "Endocrinology",
+    "Rheumatology",
+    "Emergency Medicine",
+)
+INTERESTS = (
+    "research careers",
+    "medical education",
+    "wellness",
+    "global health",
+    "leadership",
+    "fellowship applications",
+    "quality improvement",
+    "critical care",
+    "palliative care",
+    "parenting in residency",
+)
+MENTOR_STAGES = ("Junior faculty", "Mid-career faculty", "Senior faculty")
+EXTRA_MENTORS = 10
+EXTRA_TRAINEES = 36
+
+
+def _generated_name(n: int) -> str:
+    return f"{FIRST_NAMES[n % len(FIRST_NAMES)]} {LAST_NAMES[(n * 7) % len(LAST_NAMES)]}"
+
+
+def _interests(n: int) -> str:
+    return "; ".join(INTERESTS[(n + k * 3) % len(INTERESTS)] for k in range(2))
+
+
+# A realistic residency: more mentors and residents, named deterministically.
+MENTORS += [
+    (
+        f"faculty{n}",
+        f"Dr. {_generated_name(n + 100)}",
+        DEPARTMENTS[n % len(DEPARTMENTS)],
+        MENTOR_STAGES[n % 3],
+        _interests(n),
+        None if n == 4 else 2,  # one more declines
+    )
+    for n in range(EXTRA_MENTORS)
+]
+TRAINEES += [
+    (f"resident{n}", _generated_name(n), f"PGY-{n % 3 + 1}", _interests(n + 5))
+    for n in range(EXTRA_TRAINEES)
+]
 # Pairs the demo shows on the coordinator's pairs page: ones that met, and ones gone quiet.
-QUIET_TRAINEES = {"trainee2", "nokafor", "esato"}
+QUIET_TRAINEES = {"trainee2", "nokafor", "esato"} | {
+    f"resident{n}" for n in range(EXTRA_TRAINEES) if n % 4 == 3
+}
 
 
 def roster_csv() -> str:
@@ -228,9 +337,10 @@ def seed_mentoring(coordinator: Person, term: Term, people: dict[str, Person]) -
             )
         )
         answer_availability(mentor, availability, capacity is not None, capacity or 0)
-    # The demo mentor and trainee are paired by hand, the way a coordinator edits a proposal.
+    # The demo mentor and trainee are paired by hand first, as a coordinator can; the matching
+    # then fills the remaining places.
     mentor, trainee = people[email_for("mentor")], people[email_for("trainee1")]
-    set_proposed_mentor(coordinator, term, trainee, mentor)
+    publish_pair(coordinator, term, mentor, trainee, started_at=published)
     propose_matches(coordinator, term, seed=2026)
     publish_matches(coordinator, term, started_at=published)
     for days_ago in (25, 0):  # last month's check-ins, then this month's
@@ -249,7 +359,8 @@ def seed_mentoring(coordinator: Person, term: Term, people: dict[str, Person]) -
         if this_month and person.id == assignment.trainee_id:
             continue  # trainees answer later in the month
         met_on = min(now.date(), check_in.period_start + timedelta(days=9))
-        record_check_in(person, check_in, CheckInStatus.MET, met_on=met_on, rating=4)
+        rating = 3 + person.id % 3
+        record_check_in(person, check_in, CheckInStatus.MET, met_on=met_on, rating=rating)
 
 
 # Coffee chats: who opted out, and who stops answering (and is paused by the ghost rule).
@@ -293,7 +404,7 @@ def seed_coffee(coordinator: Person, program: Program, people: dict[str, Person]
                 check_in,
                 CheckInStatus.MET,
                 met_on=round_.scheduled_for + timedelta(days=10),
-                rating=4 + (member.person_id % 2),
+                rating=2 + (member.person_id + number) % 4,
             )
     snooze_ghosts(now)
 

@@ -15,7 +15,7 @@ from program.formal.services import pair_health
 from program.messages.models import Message
 from program.people.models import Person
 from program.programs.models import Cohort, Membership, Program, Role, Term
-from seed.demo import COFFEE_GHOST, DEMO_PASSWORD, QUIET_TRAINEES, demo_logins
+from seed.demo import COFFEE_GHOST, DEMO_PASSWORD, MENTORS, QUIET_TRAINEES, demo_logins
 from tests.conftest import login, make_config, text_of
 
 
@@ -38,19 +38,22 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
         roles = db.session.execute(
             sa.select(Membership.role, sa.func.count()).group_by(Membership.role)
         ).all()
-        assert dict(roles) == {Role.COORDINATOR: 1, Role.MENTOR: 8, Role.TRAINEE: 12}
+        assert dict(roles) == {Role.COORDINATOR: 1, Role.MENTOR: 18, Role.TRAINEE: 48}
         people = db.session.scalar(sa.select(sa.func.count()).select_from(Person))
         # The roster came in through the importer, into a term with its cohorts.
         assert db.session.scalar(
             sa.select(AuditEvent.action).where(AuditEvent.action == "roster.imported")
         )
         assert set(db.session.scalars(sa.select(Cohort.name))) == {"PGY-1", "PGY-2", "PGY-3"}
-        # A published formal matching: every trainee has a mentor, a few pairs are silent.
+        # A published formal matching filling every place mentors offered (more residents than
+        # places: the rest wait, listed with the reason), some pairs silent.
         term = db.session.scalar(sa.select(Term))
         rows = pair_health(term)
-        assert len(rows) == 12
+        assert len(rows) == sum(m[-1] or 0 for m in MENTORS)
+        paired = {r.assignment.trainee.email for r in rows}
         silent = {r.assignment.trainee.email for r in rows if Flag.SILENT in r.health.flags}
-        assert silent == {f"{key}@demo.example.edu" for key in QUIET_TRAINEES}
+        assert silent == {f"{key}@demo.example.edu" for key in QUIET_TRAINEES} & paired
+        assert len(silent) >= 3
         # The demo pair: the mentor answered this month, the trainee's check-in is open.
         month = utc_now().date().replace(day=1)
         answers = dict(
@@ -91,7 +94,7 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
             "coffee_paused",
         } <= kinds
         db.engine.dispose()
-    assert people == 23
+    assert people == 3 + 18 + 48
 
     app.test_client_class = __import__("tests.conftest", fromlist=["CsrfClient"]).CsrfClient
     expected_pages = {

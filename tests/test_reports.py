@@ -33,7 +33,7 @@ from reports.metrics import Computed, Row, compute
 from reports.pdf import build_pdf
 from reports.stats import mann_whitney, newcombe, wilson
 from reports.suppress import suppress
-from tests.conftest import login, text_of
+from tests.conftest import IN_CI, login, text_of
 
 AS_OF = datetime(2026, 12, 1, tzinfo=UTC)
 SEP1 = datetime(2026, 9, 1, 9, tzinfo=UTC)
@@ -206,8 +206,11 @@ def test_small_counts_are_hidden_with_what_rests_on_them(app, term_data):
     assert hidden > 0
     assert c.get("formal", "pairs_formed").suppressed  # 3 < 5
     assert c.get("formal", "participation").suppressed  # 7 - 5 = 2 did not take part
-    # 7 eligible is not small, but with 5 taking part published it would give away the 2.
-    assert c.get("formal", "eligible").suppressed and c.get("formal", "taking_part").suppressed
+    # 5 taking part, published beside the 7 eligible, would give the 2 away: it is hidden.
+    assert c.get("formal", "taking_part").suppressed
+    assert c.get("formal", "eligible").suppressed is False
+    # ... and so is every figure resting on those 5 people (their meetings, people met).
+    assert c.get("formal", "meetings_per_participant").suppressed
     assert c.get("formal", "continuation").suppressed is False  # no data is not a hidden cell
     assert c.distributions["formal"] == {1: -1, 2: -1, 3: -1, 4: -1, 5: -1}  # 4 ratings < 5
     assert next(d for d in c.differences if d.metric == "participation").suppressed
@@ -297,6 +300,8 @@ def test_pdf_opens_has_metadata_the_html_numbers_and_renders(app, term_data, tmp
             shown = written(report, report.row(track, m.id)).split(" (")[0]
             assert shown in html and shown in text, (m.id, track, shown)
     if shutil.which("pdftoppm") is None:
+        if IN_CI:
+            pytest.fail("CI must render the PDF: install poppler-utils (.ci/run does)")
         pytest.skip("pdftoppm (poppler-utils) is not installed")
     (tmp_path / "r.pdf").write_bytes(pdf)
     done = subprocess.run(  # noqa: S603

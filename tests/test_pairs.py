@@ -137,7 +137,8 @@ def test_the_coordinator_sees_the_pairs_page_and_the_overview_count(client, pair
     assert "Resident 1" in page and "Silent" in page and "No answers" in page
     assert "02 Nov 2026" in page  # Resident 0's last meeting
     overview = text_of(client.get("/programs/im/"))
-    assert "need a look" in overview
+    assert "2 silent or unanswering formal pairs" in overview
+    assert "Resident 1 ↔ Dr. Mentor 1" in overview
 
 
 # --- no-fault rematch ----------------------------------------------------------------------

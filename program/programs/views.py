@@ -10,10 +10,10 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from program.extensions import db
-from program.formal.services import pair_health
 from program.forms import ConfirmForm
 from program.people.models import CareerStage, Person
 from program.permissions import Action, requires
+from program.programs.dashboard import FIGURES, dashboard
 from program.programs.forms import (
     CohortForm,
     EndMembershipForm,
@@ -67,15 +67,14 @@ def member_or_404(program: Program, person_id: int) -> Person:
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def overview(program: Program) -> str:
     current = current_term(program)
-    rows = pair_health(current) if current else []
     return render_template(
         "programs/overview.html",
         program=program,
         coordinators=coordinators(program),
         counts=role_counts(program),
         current=current,
-        pairs=len(rows),
-        flagged=sum(1 for r in rows if r.health.flags),
+        board=dashboard(program, current) if current else None,
+        figures=FIGURES,
         Role=Role,
     )
 

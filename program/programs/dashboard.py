@@ -1,0 +1,84 @@
+"""The coordinator's dashboard: both tracks side by side for the current term, and the lists
+that need action. The figures come from the same metric definitions as the semester report (not
+suppressed: coordinators see their own program's people), in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from program.coffee.models import Enrollment, Round, RoundStatus
+from program.db import utc_now
+from program.extensions import db
+from program.formal.health import Flag
+from program.formal.models import Availability
+from program.formal.services import PairRow, pair_health
+from program.people.models import Person
+from program.programs.models import Program, Term
+from reports.data import find_scope, load
+from reports.metrics import Computed, compute
+
+FIGURES = (
+    ("taking_part", "Taking part"),
+    ("pairs_formed", "Pairs and chats"),
+    ("pairs_met", "Met at least once"),
+    ("response_rate", "Check-in response rate"),
+    ("useful", "Rated useful (4 or 5 of 5)"),
+)
+
+
+@dataclass
+class Dashboard:
+    term: Term
+    figures: Computed
+    waiting_mentors: list[Person] = field(default_factory=list)
+    silent: list[PairRow] = field(default_factory=list)
+    rematch: list[PairRow] = field(default_factory=list)
+    ghosts: list[Person] = field(default_factory=list)
+    last_round: Round | None = None
+
+
+def dashboard(program: Program, term: Term) -> Dashboard:
+    with db.engine.connect() as conn:
+        scope = find_scope(conn, term.slug, program.slug)
+        figures = compute(load(conn, scope, utc_now()), with_next_term=False)
+    rows = pair_health(term)
+    waiting = list(
+        db.session.scalars(
+            sa.select(Person)
+            .join(Availability, Availability.person_id == Person.id)
+            .where(Availability.term_id == term.id, Availability.answered_at.is_(None))
+            .order_by(Person.name)
+        )
+    )
+    ghosts = list(
+        db.session.scalars(
+            sa.select(Person)
+            .join(Enrollment, Enrollment.person_id == Person.id)
+            .where(
+                Enrollment.program_id == program.id,
+                Enrollment.withdrawn_at.is_(None),
+                Enrollment.snooze_reason == "unanswered",
+                Enrollment.snoozed_until > utc_now().date(),
+            )
+            .order_by(Person.name)
+        )
+    )
+    last_round = db.session.scalar(
+        sa.select(Round)
+        .where(Round.program_id == program.id, Round.status == RoundStatus.PUBLISHED)
+        .order_by(Round.number.desc())
+        .limit(1)
+    )
+    return Dashboard(
+        term=term,
+        figures=figures,
+        waiting_mentors=waiting,
+        silent=[
+            r for r in rows if Flag.SILENT in r.health.flags or Flag.NO_ANSWERS in r.health.flags
+        ],
+        rematch=[r for r in rows if Flag.REMATCH_REQUESTED in r.health.flags],
+        ghosts=ghosts,
+        last_round=last_round,
+    )

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from program import links
 from program.audit.services import record
@@ -543,7 +543,7 @@ def review(term: Term) -> Review:
     live = list(
         db.session.scalars(
             sa.select(Assignment)
-            .options(selectinload(Assignment.mentor), selectinload(Assignment.trainee))
+            .options(joinedload(Assignment.mentor), joinedload(Assignment.trainee))
             .where(Assignment.term_id == term.id, Assignment.status != AssignmentStatus.ENDED)
         )
     )
@@ -569,7 +569,7 @@ def _active_pairs(where: sa.ColumnElement[bool]) -> list[Assignment]:
     return list(
         db.session.scalars(
             sa.select(Assignment)
-            .options(selectinload(Assignment.mentor), selectinload(Assignment.trainee))
+            .options(joinedload(Assignment.mentor), joinedload(Assignment.trainee))
             .where(Assignment.status == AssignmentStatus.ACTIVE, where)
             .order_by(Assignment.started_at.desc(), Assignment.id)
         )

@@ -1,0 +1,186 @@
+"""Each user's main journey in a real browser, with axe-core on every page it visits."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+from pypdf import PdfReader
+
+from program.db import utc_now
+from seed.demo import current_term_dates
+from tests.e2e.conftest import check_accessibility, screenshot, sign_in
+
+ROSTER = (
+    "Email,Name,Role,Department,Stage,Cohort,Interests\n"
+    "new.resident@demo.example.edu,Noor Haddad,trainee,Internal Medicine,PGY-1,PGY-1,wellness\n"
+    "new.mentor@demo.example.edu,Dr. Ada Lovelace,mentor,Cardiology,Senior faculty,,research\n"
+)
+
+
+def current_term_slug() -> str:
+    name, _, _ = current_term_dates(utc_now().date())
+    return name.lower().replace(" ", "-")
+
+
+def open_latest_mail(page, server: str, to: str, subject_part: str) -> str:
+    """The demo inbox, as the person would see it: the newest message whose subject matches."""
+    page.goto(f"{server}/demo/inbox?to={to}")
+    check_accessibility(page)
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile(re.escape(subject_part))).first.click()
+    check_accessibility(page)
+    return page.url
+
+
+def test_coordinator_sets_up_a_term_and_runs_both_tracks(page, server, tmp_path):
+    sign_in(page, server, "coordinator")
+    page.goto(f"{server}/programs/im-residency/")
+    check_accessibility(page)
+    screenshot(page, "dashboard")
+    assert page.get_by_role("heading", name=re.compile("at a glance")).is_visible()
+
+    # A new term.
+    with page.expect_navigation():
+        page.get_by_role("link", name="New term").first.click()
+    page.fill("#name", "Spring 2027")
+    page.fill("#starts_on", "2027-01-01")
+    page.fill("#ends_on", "2027-06-30")
+    check_accessibility(page)
+    page.get_by_role("button", name="Save term").click()
+    page.wait_for_url(re.compile("/terms/spring-2027"))
+    check_accessibility(page)
+
+    # Its roster, from a file.
+    roster = tmp_path / "spring.csv"
+    roster.write_text(ROSTER)
+    with page.expect_navigation():
+        page.get_by_role("link", name="Import a roster").click()
+    check_accessibility(page)
+    page.set_input_files("#file", str(roster))
+    with page.expect_navigation():
+        page.locator("#roster-upload-form [type=submit]").first.click()
+    check_accessibility(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Import .* changes")).click()
+    assert page.get_by_text(re.compile("imported", re.I)).first.is_visible()
+
+    # Availability for the new term.
+    page.goto(f"{server}/programs/im-residency/terms/spring-2027/availability")
+    check_accessibility(page)
+    page.get_by_role(
+        "button",
+        name=re.compile("Ask .*mentors|Send the availability request|Ask for availability", re.I),
+    ).first.click()
+    assert page.get_by_text(re.compile("Availability asked of")).is_visible()
+
+    # The coffee round of the current term.
+    page.goto(f"{server}/programs/im-residency/coffee")
+    check_accessibility(page)
+    page.get_by_role("button", name=re.compile("Publish or schedule round")).click()
+    assert page.get_by_text(re.compile(r"Round \d+ published")).is_visible()
+
+
+def test_mentor_answers_availability_from_the_email_then_matches_are_published(page, server):
+    # The coordinator asks (idempotent if the journey above already did).
+    sign_in(page, server, "coordinator")
+    page.goto(f"{server}/programs/im-residency/terms/spring-2027/availability")
+    if page.get_by_role("button", name=re.compile("Ask", re.I)).count():
+        page.get_by_role("button", name=re.compile("Ask", re.I)).first.click()
+    page.context.clear_cookies()  # the mentor reads their mail signed out, on their own device
+
+    open_latest_mail(page, server, "mentor@demo.example.edu", "mentor")
+    frame = page.frame_locator("iframe.demo-email")
+    with page.expect_navigation():
+        frame.get_by_role("link", name="Yes, I can mentor").click()
+    check_accessibility(page)
+    page.fill("#capacity", "2")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Confirm", exact=True).click()
+    assert page.get_by_text(re.compile("Thank", re.I)).first.is_visible()
+
+    sign_in(page, server, "coordinator")
+    page.goto(f"{server}/programs/im-residency/terms/spring-2027/matches")
+    check_accessibility(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Propose matches")).click()
+    check_accessibility(page)
+    page.get_by_role("button", name=re.compile("Publish .* and send introductions")).click()
+    assert page.get_by_text(re.compile(r"published; each side has an introduction")).is_visible()
+
+
+def test_trainee_on_a_phone_answers_a_check_in_from_the_inbox(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    try:
+        open_latest_mail(
+            page, server, "trainee1@demo.example.edu", "Did you meet Dr. Miguel Santos"
+        )
+        frame = page.frame_locator("iframe.demo-email")
+        with page.expect_navigation():
+            frame.get_by_role("link", name="We met").click()
+        check_accessibility(page)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Confirm", exact=True).click()
+        assert page.get_by_text(re.compile("Thank", re.I)).first.is_visible()
+        check_accessibility(page)
+        sign_in(page, server, "trainee1")
+        check_accessibility(page)
+        screenshot(page, "trainee-home-phone")
+        assert page.get_by_text("Mentor: Dr. Miguel Santos").is_visible()
+    finally:
+        context.close()
+
+
+def tab_to(page, reached, limit: int = 60) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if reached():
+            return
+    raise AssertionError("not reachable with the keyboard")
+
+
+def test_a_trainee_uses_the_keyboard_alone(browser, server):
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/login")
+        page.keyboard.type("trainee2@demo.example.edu")  # the e-mail field has focus
+        tab_to(page, lambda: page.evaluate("document.activeElement.id") == "password")
+        page.keyboard.type("hallway-demo")
+        page.keyboard.press("Enter")
+        page.wait_for_url(lambda url: "/login" not in url)
+        check_accessibility(page)
+        # Tab to the first one-click answer and press it.
+        tab_to(
+            page,
+            lambda: page.evaluate("(document.activeElement.textContent || '').trim()").startswith(
+                "We met"
+            ),
+        )
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert page.get_by_role("status").filter(has_text="Thanks, noted").is_visible()
+    finally:
+        context.close()
+
+
+def test_dean_reads_the_report_and_downloads_the_pdf_and_csv(page, server):
+    sign_in(page, server, "dean")
+    check_accessibility(page)
+    term = current_term_slug()
+    page.goto(f"{server}/reports?program=all&term={term}")
+    check_accessibility(page)
+    page.goto(f"{server}/reports?program=im-residency&term={term}")
+    screenshot(page, "report-page")
+    with page.expect_download() as pdf_download:
+        page.get_by_role("link", name="Download PDF").click()
+    pdf = PdfReader(io.BytesIO(pdf_download.value.path().read_bytes()))
+    assert "Page 1 of" in pdf.pages[0].extract_text() or len(pdf.pages) > 1
+    assert pdf.metadata.title.startswith("Mentoring and coffee chats")
+    with page.expect_download() as zip_download:
+        page.get_by_role("link", name=re.compile("Download CSV bundle")).click()
+    archive = zipfile.ZipFile(zip_download.value.path())
+    assert {"metrics.csv", "datapackage.json", "README.txt"} <= set(archive.namelist())
+    assert archive.read("metrics.csv").startswith(b"\xef\xbb\xbf")

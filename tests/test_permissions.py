@@ -139,6 +139,7 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
         ("demo.message", "GET", "/demo/inbox/1", {}, demo_only),
         ("demo.message_html", "GET", "/demo/inbox/1/html", {}, demo_only),
         ("home.index", "GET", "/", {}, {"anonymous": LOGIN, **ALL_SIGNED_IN}),
+        ("home.how", "GET", "/how-hallway-works", {}, dict.fromkeys(ROLES, 200)),
         (
             "accounts.login",
             "GET",

@@ -22,7 +22,7 @@ from program.db import utc_now
 from program.formal.services import my_pairs, pending_availability
 from program.people.models import MailPreference
 from program.people.services import programs_and_roles, set_mail_preference
-from program.permissions import Action, may, signed_in
+from program.permissions import Action, may, public, signed_in
 from program.programs.models import Role
 from program.web import run_service
 
@@ -51,6 +51,12 @@ def index() -> str:
         is_mentor=any(Role.MENTOR in item.roles for item in memberships),
         Role=Role,
     )
+
+
+@bp.route("/how-hallway-works")
+@public
+def how() -> str:
+    return render_template("people/how.html")
 
 
 class NotificationsForm(FlaskForm):

@@ -107,9 +107,9 @@ def sign_in(page: Any, server: str, who: str) -> None:
     page.wait_for_url(lambda url: "/login" not in url)
 
 
-def screenshot(page: Any, name: str) -> None:
+def screenshot(page: Any, name: str, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def check_accessibility(page: Any) -> None:

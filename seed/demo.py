@@ -37,6 +37,7 @@ from program.programs.services import create_program, grant_role
 from program.programs.terms import create_term
 from program.roster.parsing import parse_roster
 from program.roster.services import apply_import
+from seed.programs import SPECS, seed_program
 
 DEMO_PASSWORD = "hallway-demo"  # noqa: S105  (printed for the demo, never used in production)
 DEMO_DOMAIN = "demo.example.edu"
@@ -264,6 +265,8 @@ def demo_logins() -> list[tuple[str, str]]:
         ("admin", email_for("admin")),
         ("dean", email_for("dean")),
         ("coordinator", email_for("coordinator")),
+        ("coordinator (surgery)", email_for("surgery-coordinator")),
+        ("coordinator (MD program)", email_for("md-coordinator")),
         ("mentor", email_for("mentor")),
         ("trainee", email_for("trainee1")),
         ("trainee", email_for("trainee2")),
@@ -318,6 +321,9 @@ def seed_demo(today: date | None = None) -> bool:
     db.session.flush()
     seed_mentoring(coordinator, term, people)
     seed_coffee(coordinator, program, people)
+    for spec in SPECS:
+        seed_program(admin, spec, DEMO_DOMAIN, DEMO_PASSWORD, today or utc_now().date())
+    snooze_ghosts(utc_now())
     return True
 
 

@@ -34,9 +34,12 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
     assert "already there; kept as it is" in again.output
 
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Program)) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Program)) == 3
+        im = db.session.scalar(sa.select(Program.id).where(Program.slug == "im-residency"))
         roles = db.session.execute(
-            sa.select(Membership.role, sa.func.count()).group_by(Membership.role)
+            sa.select(Membership.role, sa.func.count())
+            .where(Membership.program_id == im)
+            .group_by(Membership.role)
         ).all()
         assert dict(roles) == {Role.COORDINATOR: 1, Role.MENTOR: 18, Role.TRAINEE: 48}
         people = db.session.scalar(sa.select(sa.func.count()).select_from(Person))
@@ -44,10 +47,12 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
         assert db.session.scalar(
             sa.select(AuditEvent.action).where(AuditEvent.action == "roster.imported")
         )
-        assert set(db.session.scalars(sa.select(Cohort.name))) == {"PGY-1", "PGY-2", "PGY-3"}
+        assert set(
+            db.session.scalars(sa.select(Cohort.name).join(Term).where(Term.program_id == im))
+        ) == {"PGY-1", "PGY-2", "PGY-3"}
         # A published formal matching filling every place mentors offered (more residents than
         # places: the rest wait, listed with the reason), some pairs silent.
-        term = db.session.scalar(sa.select(Term))
+        term = db.session.scalar(sa.select(Term).where(Term.program_id == im))
         rows = pair_health(term)
         assert len(rows) == sum(m[-1] or 0 for m in MENTORS)
         paired = {r.assignment.trainee.email for r in rows}
@@ -73,16 +78,23 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
         # Four coffee rounds; the ghost is paused and told.
         assert (
             db.session.scalar(
-                sa.select(sa.func.count()).where(Round.status == RoundStatus.PUBLISHED)
+                sa.select(sa.func.count()).where(
+                    Round.status == RoundStatus.PUBLISHED, Round.program_id == im
+                )
             )
             == 4
         )
-        paused = db.session.scalar(
+        paused = db.session.scalars(
             sa.select(Person.email)
             .join(Enrollment, Enrollment.person_id == Person.id)
-            .where(Enrollment.snooze_reason == "unanswered")
+            .where(Enrollment.snooze_reason == "unanswered", Enrollment.program_id == im)
+        ).all()
+        assert paused == [f"{COFFEE_GHOST}@demo.example.edu"]
+        # The other programs have history: two closed terms each, and a trend to report.
+        closed = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Term).where(Term.closed_at.is_not(None))
         )
-        assert paused == f"{COFFEE_GHOST}@demo.example.edu"
+        assert closed == 4
         kinds = set(db.session.scalars(sa.select(Message.kind)))
         assert {
             "invitation",
@@ -94,13 +106,16 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
             "coffee_paused",
         } <= kinds
         db.engine.dispose()
-    assert people == 3 + 18 + 48
+    # Three programs, about 300 people; the other two with two past terms each.
+    assert 250 <= people <= 320
 
     app.test_client_class = __import__("tests.conftest", fromlist=["CsrfClient"]).CsrfClient
     expected_pages = {
         "admin": ("/admin/", "Programs"),
         "dean": ("/", "Semester reports for every program"),
         "coordinator": ("/programs/im-residency/", "Internal Medicine Residency"),
+        "coordinator (surgery)": ("/programs/surgery-residency/", "at a glance"),
+        "coordinator (MD program)": ("/programs/md-program/", "at a glance"),
         "mentor": ("/", "Internal Medicine Residency"),
         "trainee": ("/", "Internal Medicine Residency"),
     }

@@ -1,0 +1,295 @@
+"""Two more demo programs with history: a surgery residency and an MD program, each with two past
+terms and the current one, a published formal matching per term, monthly coffee rounds, and
+check-ins answered with plausible, varied behaviour (some people answer everything, some rarely;
+some pairs never meet; formal meetings are rated a little higher than coffee chats).
+
+Everything goes through the services, as a coordinator and the people would; the only liberty
+taken is the clock, which each step is given explicitly. Deterministic: a fixed random seed.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from program.checkins.models import CheckIn, CheckInStatus, LedTo
+from program.checkins.schedule import schedule_due
+from program.checkins.services import record_check_in
+from program.coffee.models import Enrollment
+from program.coffee.services import bulk_enroll, publish_round
+from program.db import utc_now
+from program.extensions import db
+from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
+from program.formal.services import (
+    answer_availability,
+    end_assignment,
+    propose_matches,
+    publish_matches,
+    request_availability,
+)
+from program.messages.models import Message, MessageStatus
+from program.people.models import Person
+from program.people.services import create_person
+from program.programs.models import Program, Role, Term
+from program.programs.services import create_program, grant_role
+from program.programs.terms import create_term, set_term_closed
+from program.roster.parsing import parse_roster
+from program.roster.services import apply_import
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    slug: str
+    description: str
+    coordinator: tuple[str, str]  # (key, name)
+    mentor_departments: tuple[str, ...]
+    trainee_departments: tuple[str, ...]
+    trainee_stages: tuple[str, ...]
+    mentors: int
+    trainees: int
+    capacity: int
+    seed: int
+
+
+SPECS = (
+    Spec(
+        name="General Surgery Residency",
+        slug="surgery-residency",
+        description="Five-year general surgery residency; mentors from across the department of "
+        "surgery, coffee chats with residents and faculty of every service.",
+        coordinator=("surgery-coordinator", "Samir Patel"),
+        mentor_departments=(
+            "General Surgery",
+            "Trauma Surgery",
+            "Vascular Surgery",
+            "Surgical Oncology",
+            "Pediatric Surgery",
+            "Transplant Surgery",
+        ),
+        trainee_departments=("General Surgery",),
+        trainee_stages=("PGY-1", "PGY-2", "PGY-3", "PGY-4", "PGY-5"),
+        mentors=16,
+        trainees=44,
+        capacity=3,
+        seed=11,
+    ),
+    Spec(
+        name="MD Program",
+        slug="md-program",
+        description="Four-year MD program: a faculty advisor for every student and coffee chats "
+        "between students, residents and faculty across the school.",
+        coordinator=("md-coordinator", "Helena Brooks"),
+        mentor_departments=(
+            "Pediatrics",
+            "Psychiatry",
+            "Family Medicine",
+            "Neurology",
+            "Obstetrics and Gynecology",
+            "Radiology",
+            "Emergency Medicine",
+            "Internal Medicine",
+        ),
+        trainee_departments=("Medical Education",),
+        trainee_stages=("MS1", "MS2", "MS3", "MS4"),
+        mentors=24,
+        trainees=120,
+        capacity=4,
+        seed=23,
+    ),
+)
+FIRST = (
+    "Ada Bea Cal Dev Eli Fay Gus Hal Ivy Jo Kai Lea Mo Ned Ola Pia Quin Rae Sol Tess Uri "
+    "Val Wes Xan Yuki Zoe Amir Bo Cleo Dara Emeka Flo Gia Hana Ines Jude Kofi Lina Milo Nia"
+)
+LAST = (
+    "Adams Baptiste Chen Diaz Evans Fischer Garcia Hughes Iyer Jones Kim Lopez Mensah Novak "
+    "Ortiz Park Quirke Reyes Singh Torres Usman Varga Wright Xu Young Zhou"
+)
+INTERESTS = (
+    "research careers",
+    "medical education",
+    "wellness",
+    "global health",
+    "leadership",
+    "quality improvement",
+    "advocacy",
+    "teaching",
+    "work-life balance",
+    "innovation",
+)
+MENTOR_STAGES = ("Junior faculty", "Mid-career faculty", "Senior faculty")
+
+
+def term_dates(today: date) -> list[tuple[str, date, date]]:
+    """The two terms before the current one, and the current one (Fall and Spring terms)."""
+    if today.month >= 7:
+        return [
+            (f"Fall {today.year - 1}", date(today.year - 1, 8, 1), date(today.year - 1, 12, 31)),
+            (f"Spring {today.year}", date(today.year, 1, 1), date(today.year, 6, 30)),
+            (f"Fall {today.year}", date(today.year, 8, 1), date(today.year, 12, 31)),
+        ]
+    return [
+        (f"Spring {today.year - 1}", date(today.year - 1, 1, 1), date(today.year - 1, 6, 30)),
+        (f"Fall {today.year - 1}", date(today.year - 1, 8, 1), date(today.year - 1, 12, 31)),
+        (f"Spring {today.year}", date(today.year, 1, 1), date(today.year, 6, 30)),
+    ]
+
+
+def _at(day: date, hour: int = 9) -> datetime:
+    return datetime.combine(day, time(hour), UTC)
+
+
+def roster(spec: Spec, domain: str) -> str:
+    words_first, words_last = FIRST.split(), LAST.split()
+    lines = ["Email Address,Full name,Role,Department,Stage,Cohort,Interests"]
+    for n in range(spec.mentors):
+        name = (
+            f"Dr. {words_first[(n * 5 + spec.seed) % len(words_first)]} "
+            + words_last[(n * 3 + spec.seed) % len(words_last)]
+        )
+        lines.append(
+            f"{spec.slug}-mentor{n}@{domain},{name},mentor,"
+            f"{spec.mentor_departments[n % len(spec.mentor_departments)]},"
+            f"{MENTOR_STAGES[n % 3]},,{INTERESTS[n % 10]}; {INTERESTS[(n + 4) % 10]}"
+        )
+    for n in range(spec.trainees):
+        name = (
+            f"{words_first[(n * 7 + spec.seed) % len(words_first)]} "
+            + words_last[(n * 11 + spec.seed) % len(words_last)]
+        )
+        stage = spec.trainee_stages[n % len(spec.trainee_stages)]
+        lines.append(
+            f"{spec.slug}-student{n}@{domain},{name},trainee,"
+            f"{spec.trainee_departments[n % len(spec.trainee_departments)]},{stage},{stage},"
+            f"{INTERESTS[(n + 2) % 10]}; {INTERESTS[(n + 7) % 10]}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def seed_program(admin: Person, spec: Spec, domain: str, password: str, today: date) -> Program:
+    rng = random.Random(spec.seed)  # noqa: S311  (demo data, not security)
+    program = create_program(
+        admin, {"name": spec.name, "slug": spec.slug, "description": spec.description}
+    )
+    key, name = spec.coordinator
+    coordinator = create_person(admin, email=f"{key}@{domain}", name=name)
+    coordinator.set_password(password)
+    grant_role(admin, program, coordinator, Role.COORDINATOR)
+    data = roster(spec, domain).encode()
+    terms = []
+    for term_name, starts, ends in term_dates(today):
+        term = create_term(coordinator, program, term_name, starts, ends)
+        parsed = parse_roster(data, f"{spec.slug}.csv")
+        apply_import(coordinator, program, term, parsed)
+        terms.append(term)
+    people = list(db.session.scalars(sa.select(Person).where(Person.email.like(f"{spec.slug}-%"))))
+    # How reliably each person answers: most often, some rarely, a few never.
+    answers = {p.id: rng.choice((0.95, 0.9, 0.8, 0.6, 0.35, 0.1)) for p in people}
+    bulk_enroll(coordinator, program, "orientation consent form")
+    for enrollment in db.session.scalars(
+        sa.select(Enrollment).where(Enrollment.program_id == program.id)
+    ):
+        enrollment.enrolled_at = _at(terms[0].starts_on, 8)
+    now = utc_now()
+    for term in terms:
+        _run_term(coordinator, program, term, rng, answers, now)
+    # The simulated history's mail went out long ago: it is in the inbox as sent, not queued.
+    db.session.execute(
+        sa.update(Message)
+        .where(Message.program_id == program.id, Message.status == MessageStatus.QUEUED)
+        .values(status=MessageStatus.SENT, sent_at=now)
+    )
+    return program
+
+
+def _run_term(
+    coordinator: Person,
+    program: Program,
+    term: Term,
+    rng: random.Random,
+    answers: dict[int, float],
+    now: datetime,
+) -> None:
+    started = _at(term.starts_on + timedelta(days=10))
+    request_availability(coordinator, term)
+    for availability in db.session.scalars(
+        sa.select(Availability).where(Availability.term_id == term.id)
+    ):
+        accepting = rng.random() > 0.1
+        answer_availability(availability.person, availability, accepting, 3 if accepting else 0)
+    propose_matches(coordinator, term, seed=rng.randrange(10**6))
+    publish_matches(coordinator, term, started_at=started)
+    # Some pairs simply never meet.
+    silent = {
+        a.id
+        for a in db.session.scalars(sa.select(Assignment).where(Assignment.term_id == term.id))
+        if rng.random() < 0.2
+    }
+    cursor = _at(term.starts_on + timedelta(days=14))
+    last = min(_at(term.ends_on), now - timedelta(days=3))
+    while cursor <= last:
+        schedule_due(cursor)
+        publish_round(coordinator, program, now=cursor)
+        _answer(program, term, cursor, rng, answers, silent)
+        cursor += timedelta(days=30)
+    if term.ends_on < now.date():
+        for assignment in db.session.scalars(
+            sa.select(Assignment).where(
+                Assignment.term_id == term.id, Assignment.status == AssignmentStatus.ACTIVE
+            )
+        ):
+            end_assignment(coordinator, assignment, EndReason.TERM_OVER)
+        set_term_closed(coordinator, term, True)
+
+
+def _answer(
+    program: Program,
+    term: Term,
+    cursor: datetime,
+    rng: random.Random,
+    answers: dict[int, float],
+    silent: set[int],
+) -> None:
+    """Answer this program's open check-ins asked by `cursor`, each as its person would."""
+    from program.coffee.models import Chat, Round
+
+    open_ones = db.session.scalars(
+        sa.select(CheckIn)
+        .outerjoin(Assignment, Assignment.id == CheckIn.assignment_id)
+        .outerjoin(Chat, Chat.id == CheckIn.chat_id)
+        .outerjoin(Round, Round.id == Chat.round_id)
+        .where(
+            CheckIn.answered_at.is_(None),
+            CheckIn.asked_at <= cursor,
+            sa.or_(Assignment.term_id == term.id, Round.program_id == program.id),
+        )
+        .order_by(CheckIn.id)
+    ).all()
+    for check_in in open_ones:
+        person = check_in.person
+        if rng.random() > answers.get(person.id, 0.5):
+            continue  # no answer
+        formal = check_in.assignment_id is not None
+        met_chance = 0.0 if check_in.assignment_id in silent else (0.75 if formal else 0.6)
+        if rng.random() < met_chance:
+            met_on = min(check_in.period_start + timedelta(days=rng.randint(3, 20)), cursor.date())
+            rating = rng.choices((2, 3, 4, 5), weights=(1, 2, 5, 4) if formal else (2, 4, 5, 2))[0]
+            led_to = rng.choice(list(LedTo)) if rng.random() < (0.25 if formal else 0.12) else None
+            record_check_in(
+                person,
+                check_in,
+                CheckInStatus.MET,
+                met_on=met_on,
+                rating=rating,
+                led_to=led_to,
+                today=cursor.date(),
+            )
+        else:
+            status = rng.choice(
+                (CheckInStatus.SCHEDULED, CheckInStatus.NOT_YET, CheckInStatus.WONT_HAPPEN)
+            )
+            record_check_in(person, check_in, status, today=cursor.date())

@@ -40,11 +40,17 @@ def one_transaction(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def program_and_term(program_slug: str, term_slug: str) -> tuple[Program, Term]:
-    """The program and term named on the command line, or a clear error."""
+def program_named(program_slug: str) -> Program:
+    """The program named on the command line, or a clear error."""
     program = db.session.scalar(sa.select(Program).where(Program.slug == program_slug))
     if program is None:
         raise click.ClickException(f"No program “{program_slug}”.")
+    return program
+
+
+def program_and_term(program_slug: str, term_slug: str) -> tuple[Program, Term]:
+    """The program and term named on the command line, or a clear error."""
+    program = program_named(program_slug)
     term = db.session.scalar(
         sa.select(Term).where(Term.program_id == program.id, Term.slug == term_slug)
     )

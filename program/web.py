@@ -83,3 +83,24 @@ def external_url(endpoint: str, **values: Any) -> str:
 def plural(count: int, noun: str) -> str:
     """ "1 pair", "3 pairs" (for English nouns with a plain plural)."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def open_link(
+    read: Callable[[str], T], token: str, person_id_of: Callable[[T], int]
+) -> tuple[T | None, tuple[str, int] | None]:
+    """What a one-click e-mail link stands for, or the page explaining why it does not work.
+
+    Refused when the token is forged, expired or used (400), or when someone other than its
+    person is signed in on this browser (403)."""
+    from flask import render_template
+    from flask_login import current_user
+
+    from program.links import LinkRefused
+
+    try:
+        found = read(token)
+    except LinkRefused as exc:
+        return None, (render_template("checkins/link_problem.html", problem=exc.problem), 400)
+    if current_user.is_authenticated and current_user.id != person_id_of(found):
+        return None, (render_template("checkins/link_problem.html", problem="someone_else"), 403)
+    return found, None

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.checkins.schedule import schedule_due
 from program.checkins.services import record_check_in
-from program.coffee.models import Enrollment
+from program.coffee.models import Chat, Enrollment, Round
 from program.coffee.services import bulk_enroll, publish_round
 from program.db import utc_now
 from program.extensions import db
@@ -255,8 +255,6 @@ def _answer(
     silent: set[int],
 ) -> None:
     """Answer this program's open check-ins asked by `cursor`, each as its person would."""
-    from program.coffee.models import Chat, Round
-
     open_ones = db.session.scalars(
         sa.select(CheckIn)
         .outerjoin(Assignment, Assignment.id == CheckIn.assignment_id)

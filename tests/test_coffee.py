@@ -81,8 +81,7 @@ def test_join_snooze_and_leave_from_the_home_page(app, client, coffee):
 def test_someone_outside_the_program_cannot_join(app, client, make, coffee):
     outsider = make.trainee(make.program("Surgery", slug="surgery"))
     login(client, outsider.email)
-    response = client.post("/coffee/mine/im", data={"action": "join"}, follow_redirects=True)
-    assert "You are not in the coffee chats of Internal Medicine Residency." in text_of(response)
+    assert client.post("/coffee/mine/im", data={"action": "join"}).status_code == 403
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment)) == 0
 
@@ -322,3 +321,14 @@ def test_the_round_command_previews_then_publishes(app, coffee):
         assert db.session.scalar(sa.select(Round.seed)) == 5
     result = runner.invoke(args=["coffee", "round", "--program", "nope"])
     assert result.exit_code != 0 and "No program" in result.output
+
+
+def test_a_round_date_in_the_past_is_refused_and_nothing_is_published(app, client, coffee):
+    enroll_all(app, coffee["program"], coffee["people"][:4])
+    login(client, coffee["coordinator"].email)
+    response = client.post(
+        "/programs/im/coffee/rounds", data={"on": "2020-01-01"}, follow_redirects=True
+    )
+    assert "Choose today or a later date." in text_of(response)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0

@@ -123,8 +123,13 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
             "POST",
             f"/coffee/mine/{slug}",
             {"action": "join"},
-            # Anyone signed in may try; the service refuses people outside the program.
-            {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 302)},
+            # The program's own members (the service checks the coffee track).
+            {
+                "anonymous": LOGIN,
+                **dict.fromkeys(ROLES[1:], 302),
+                "other_coordinator": 403,
+                "dean": 403,
+            },
         ),
         ("formal.end_pair", "GET", f"{term}/pairs/{world['assignment_id']}/end", {}, COORDINATORS),
         (

@@ -18,9 +18,8 @@ from program.checkins.services import (
     record_check_in,
 )
 from program.extensions import db
-from program.links import LinkRefused
 from program.permissions import public, signed_in
-from program.web import flash_errors, run_service
+from program.web import flash_errors, open_link, run_service
 
 bp = Blueprint("checkins", __name__)
 
@@ -41,12 +40,10 @@ def _extras(form: CheckInForm) -> dict[str, Any]:
 def answer_link(token: str) -> str | Response | tuple[str, int]:
     """The page behind a one-click link. A GET only shows the answer, pre-selected: mail
     scanners open every link, so only the confirming POST records anything."""
-    try:
-        check_in, status = read_answer_token(token)
-    except LinkRefused as exc:
-        return render_template("checkins/link_problem.html", problem=exc.problem), 400
-    if current_user.is_authenticated and current_user.id != check_in.person_id:
-        return render_template("checkins/link_problem.html", problem="someone_else"), 403
+    found, problem = open_link(read_answer_token, token, lambda f: f[0].person_id)
+    if problem is not None:
+        return problem
+    check_in, status = found
     form = CheckInForm()
     if not form.is_submitted():
         form.status.data = status.value

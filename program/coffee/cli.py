@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import click
-import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from program.cli import one_transaction
+from program.cli import one_transaction, program_named
 from program.coffee.services import preview_round, publish_round
 from program.db import DomainError
-from program.extensions import db
-from program.programs.models import Program
 
 coffee_cli = AppGroup("coffee", help="Coffee-chat rounds.")
 
@@ -22,9 +19,7 @@ coffee_cli = AppGroup("coffee", help="Coffee-chat rounds.")
 @one_transaction
 def round_command(program_slug: str, publish: bool, seed: int | None) -> None:
     """Preview the program's next coffee round, or publish it with --publish."""
-    program = db.session.scalar(sa.select(Program).where(Program.slug == program_slug))
-    if program is None:
-        raise click.ClickException(f"No program “{program_slug}”.")
+    program = program_named(program_slug)
     preview = preview_round(program, seed)
     plan = preview.plan
     q = plan.quality

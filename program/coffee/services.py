@@ -457,6 +457,17 @@ def schedule_round(actor: Person, program: Program, on: date, seed: int | None =
     return round_
 
 
+def publish_or_schedule(
+    actor: Person, program: Program, on: date | None, seed: int | None = None
+) -> Round:
+    """Publish the next round now (no date, or today), or schedule it for a later date."""
+    if on is not None and on > utc_now().date():
+        return schedule_round(actor, program, on, seed)
+    if on is not None and on < utc_now().date():
+        raise DomainError("Choose today or a later date.", field="on")
+    return publish_round(actor, program, seed)
+
+
 def publish_due_rounds(now: datetime) -> int:
     """Publish every scheduled round whose date has come (for `flask tick`)."""
     due = db.session.scalars(

@@ -3,13 +3,14 @@ coordinator's page to opt people in, preview, publish and schedule rounds."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from program.coffee.forms import BulkEnrollForm, EnrollmentForm, RoundForm
+from program.coffee.models import RoundStatus
 from program.coffee.services import (
     ENROLLMENT_ACTIONS,
     SNOOZE_REASONS,
@@ -18,20 +19,17 @@ from program.coffee.services import (
     enrollment_counts,
     open_enrollment,
     preview_round,
-    publish_round,
+    publish_or_schedule,
     read_enrollment_token,
     rounds,
-    schedule_round,
     snooze,
     withdraw,
 )
 from program.db import utc_now
-from program.extensions import db
-from program.links import LinkRefused
 from program.people.models import Person
-from program.permissions import Action, public, requires, signed_in
+from program.permissions import Action, public, requires
 from program.programs.models import Program
-from program.web import flash_errors, plural, run_service
+from program.web import flash_errors, open_link, plural, run_service
 
 bp = Blueprint("coffee", __name__)
 
@@ -63,12 +61,10 @@ def _apply(form: EnrollmentForm, person: Person, program: Program) -> str | None
 @public
 def enrollment_link(token: str) -> str | Response | tuple[str, int]:
     """Join, snooze or leave from an e-mail: a GET only shows the choice (scanner-safe)."""
-    try:
-        person, program = read_enrollment_token(token)
-    except LinkRefused as exc:
-        return render_template("checkins/link_problem.html", problem=exc.problem), 400
-    if current_user.is_authenticated and current_user.id != person.id:
-        return render_template("checkins/link_problem.html", problem="someone_else"), 403
+    link, problem = open_link(read_enrollment_token, token, lambda f: f[0].id)
+    if problem is not None:
+        return problem
+    person, program = link
     form = EnrollmentForm()
     if not form.is_submitted():
         action = request.args.get("do", "join")
@@ -84,12 +80,9 @@ def enrollment_link(token: str) -> str | Response | tuple[str, int]:
 
 
 @bp.route("/coffee/mine/<slug>", methods=["POST"])
-@signed_in
-def mine(slug: str) -> Response:
-    """Join, snooze or leave from the home page."""
-    program = db.session.scalar(db.select(Program).where(Program.slug == slug))
-    if program is None:
-        abort(404)
+@requires(Action.PARTICIPATE, program_from="slug")
+def mine(program: Program) -> Response:
+    """Join, snooze or leave from the home page (members of the program only)."""
     form = EnrollmentForm()
     if form.validate_on_submit():
         message = _apply(form, current_user, program)
@@ -138,18 +131,19 @@ def publish(program: Program) -> Response:
     """Publish the next round now, or schedule it for a date (`flask tick` publishes it)."""
     form = RoundForm()
     if form.validate_on_submit():
-        on: date | None = form.on.data
-        if on is not None and on > utc_now().date():
-            round_ = run_service(form, schedule_round, current_user, program, on, form.seed.data)
-            if round_ is not None:
-                flash(f"Round {round_.number} is scheduled for {on:%d %B %Y}.", "success")
-        else:
-            round_ = run_service(form, publish_round, current_user, program, form.seed.data)
-            if round_ is not None:
-                flash(
-                    f"Round {round_.number} published: {plural(len(round_.chats), 'chat')}; "
-                    "each person has an introduction in the outbox.",
-                    "success",
-                )
+        round_ = run_service(
+            form, publish_or_schedule, current_user, program, form.on.data, form.seed.data
+        )
+        if round_ is not None and round_.status is RoundStatus.DRAFT:
+            flash(
+                f"Round {round_.number} is scheduled for {round_.scheduled_for:%d %B %Y}.",
+                "success",
+            )
+        elif round_ is not None:
+            flash(
+                f"Round {round_.number} published: {plural(len(round_.chats), 'chat')}; "
+                "each person has an introduction in the outbox.",
+                "success",
+            )
     flash_errors(form)
     return redirect(url_for("coffee.overview", slug=program.slug))

@@ -26,11 +26,10 @@ from program.formal.services import (
     set_proposed_mentor,
 )
 from program.forms import ConfirmForm
-from program.links import LinkRefused
 from program.permissions import Action, public, requires, signed_in
 from program.programs.models import Program
 from program.programs.views import member_or_404, term_or_404
-from program.web import flash_errors, plural, run_service
+from program.web import flash_errors, open_link, plural, run_service
 
 bp = Blueprint("formal", __name__)
 
@@ -115,12 +114,10 @@ def _answer_page(availability: Availability, preselect: bool | None) -> str | Re
 @public
 def availability_link(token: str) -> str | Response | tuple[str, int]:
     """The page behind an availability e-mail's link: a GET only shows the choice."""
-    try:
-        found, accepting = read_availability_token(token)
-    except LinkRefused as exc:
-        return render_template("checkins/link_problem.html", problem=exc.problem), 400
-    if current_user.is_authenticated and current_user.id != found.person_id:
-        return render_template("checkins/link_problem.html", problem="someone_else"), 403
+    link, problem = open_link(read_availability_token, token, lambda f: f[0].person_id)
+    if problem is not None:
+        return problem
+    found, accepting = link
     return _answer_page(found, accepting)
 
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from program.cli import one_transaction
-from program.extensions import db
-from program.programs.models import Program
+from program.cli import one_transaction, program_named
 from program.reporting.services import download, make_report
 
 EXTENSIONS = {"pdf": "pdf", "csv": "zip", "html": "html"}
@@ -34,9 +31,7 @@ def report_command(
         raise click.UsageError("Give either --program SLUG or --all.")
     program = None
     if program_slug:
-        program = db.session.scalar(sa.select(Program).where(Program.slug == program_slug))
-        if program is None:
-            raise click.ClickException(f"No program “{program_slug}”.")
+        program = program_named(program_slug)
     report = make_report(program, term_slug)
     if report is None:
         raise click.ClickException(f"No term “{term_slug}” for {program_slug or 'any program'}.")

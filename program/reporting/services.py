@@ -42,7 +42,7 @@ def choices(person: Person) -> Choices:
         for p in db.session.scalars(sa.select(Program).order_by(Program.name))
         if may(person, Action.VIEW_REPORTS, p)
     ]
-    may_see_all = may(person, Action.VIEW_REPORTS) and (person.is_dean or person.is_admin)
+    may_see_all = may_report_on_all(person)
     terms: list[tuple[str, str]] = []
     if programs:
         for slug, name in db.session.execute(
@@ -55,10 +55,15 @@ def choices(person: Person) -> Choices:
     return Choices(programs, may_see_all, terms)
 
 
+def may_report_on_all(person: Person) -> bool:
+    """All programs together: deans and admins (`may` without a program says just that)."""
+    return may(person, Action.VIEW_REPORTS)
+
+
 def allowed(person: Person, scope: str) -> Program | bool | None:
     """The program a person may report on (None for all programs), or False."""
     if scope == ALL:
-        return None if (person.is_dean or person.is_admin) else False
+        return None if may_report_on_all(person) else False
     program = db.session.scalar(sa.select(Program).where(Program.slug == scope))
     if program is None or not may(person, Action.VIEW_REPORTS, program):
         return False

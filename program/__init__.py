@@ -15,7 +15,16 @@ from program.extensions import bootstrap, csrf, db, limiter, login_manager, migr
 
 __version__ = "0.1.0"
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+
+
+def resource_dir(name: str) -> Path:
+    """`templates` or `migrations`: inside the package when installed from a wheel, at the
+    repository's top in a checkout (and an editable install)."""
+    installed = PACKAGE / name
+    return installed if installed.is_dir() else ROOT / name
+
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -37,7 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
+        template_folder=str(resource_dir("templates")),
         static_folder="static",
     )
     app.config.from_mapping(build_config(Path(app.instance_path)))
@@ -78,7 +87,7 @@ def _init_extensions(app: Flask) -> None:
     import program.models  # noqa: F401  (every table registered before migrations look)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
     bootstrap.init_app(app)

@@ -6,9 +6,9 @@ a request does.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -20,6 +20,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
+from program import database_is_empty
 from program.extensions import db
 from program.programs.models import Program, Term
 
@@ -65,13 +66,30 @@ def program_and_term(program_slug: str, term_slug: str) -> tuple[Program, Term]:
 @click.option("--no-serve", is_flag=True, help="Set up and seed the demo, then stop.")
 @with_appcontext
 def demo_command(host: str, port: int, no_serve: bool) -> None:
-    """Create the database, seed the demo institution, print the logins and serve it."""
-    from seed.demo import DEMO_PASSWORD, demo_logins, seed_demo
+    """Create the database, seed the demo institution, print the logins and serve it.
+
+    Refuses any database that holds more than a demo, and serves only on this machine: the demo
+    has published passwords and an inbox that shows every e-mail.
+    """
+    from seed.demo import DEMO_PASSWORD, demo_logins, foreign_people, seed_demo
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not is_loopback(host):
+        raise click.ClickException(
+            f"The demo serves only on this machine (127.0.0.1, ::1 or localhost), not on {host}: "
+            "its passwords are published and its inbox shows every e-mail."
+        )
     if "HALLWAY_BASE_URL" not in os.environ:
         # Links in the demo's e-mails must lead back to this very server.
         app.config["BASE_URL"] = f"http://{host}:{port}"
+    if not database_is_empty():
+        strangers = foreign_people()
+        if strangers:
+            raise click.ClickException(
+                f"This database holds {strangers} people who are not demo people: it is not a "
+                "demo database, and the demo writes nothing to it. Point DATABASE_URL at an "
+                "empty database (or unset it for the embedded SQLite demo)."
+            )
     upgrade()
     created = one_transaction(seed_demo)()
     click.echo("Demo institution " + ("created." if created else "already there; kept as it is."))
@@ -91,25 +109,27 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     run_simple(host, port, app, threaded=True)
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def start_demo_worker(app: Flask, every_seconds: float = 10.0) -> threading.Thread:
-    """In the demo, what cron would do: tick and send the outbox every few seconds."""
-    from program.checkins.schedule import tick
-    from program.db import utc_now
-    from program.messages.sending import send_due
+    """In the demo, the worker's loop in a thread: tick and send the outbox every few seconds."""
+    from program.worker import run_worker
 
-    def work() -> None:
-        while True:
-            with app.app_context():
-                try:
-                    one_transaction(tick)(utc_now())
-                    send_due()
-                except Exception:  # keep the demo serving; the error is in the log
-                    app.logger.exception("demo mail worker")
-                finally:
-                    db.session.remove()
-            time.sleep(every_seconds)
-
-    thread = threading.Thread(target=work, name="demo-mail", daemon=True)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_worker,
+        args=(app, stop),
+        kwargs={"tick_every": every_seconds, "send_every": every_seconds},
+        name="demo-mail",
+        daemon=True,
+    )
     thread.start()
     return thread
 
@@ -142,17 +162,55 @@ def create_admin_command(email: str, name: str) -> None:
 
 @click.command("tick")
 @with_appcontext
-@one_transaction
 def tick_command() -> None:
-    """Create what is due now: check-in prompts, reminders. Safe to run as often as you like."""
-    from program.checkins.schedule import tick
+    """Create what is due now: check-in prompts, reminders. Safe to run as often as you like,
+    on every machine at once: while one tick runs, another skips and exits 0."""
     from program.db import utc_now
+    from program.worker import locked_tick
 
-    counts = tick(utc_now())
+    counts = locked_tick(utc_now())
+    if counts is None:
+        click.echo("Another tick is running; it does this one's work. Nothing done here.")
+        return
     click.echo(
         f"{counts['rounds']} coffee rounds published; {counts['check_ins']} check-ins due, "
         f"{counts['prompts']} prompts and {counts['reminders']} reminders queued; "
         f"{counts['paused']} people's coffee chats paused after three unanswered."
+    )
+
+
+@click.command("worker")
+@click.option("--tick-every", default=60.0, show_default=True, help="Seconds between ticks.")
+@click.option("--send-every", default=10.0, show_default=True, help="Seconds between sends.")
+@click.option("--once", is_flag=True, help="One tick and one send, then stop.")
+@with_appcontext
+def worker_command(tick_every: float, send_every: float, once: bool) -> None:
+    """Tick and send the outbox in one long-running process, until SIGTERM or Ctrl+C.
+
+    Run one on every machine you like against PostgreSQL; on SQLite, run one.
+    """
+    from program.worker import install_stop_signals, run_worker
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stop = threading.Event()
+    install_stop_signals(stop)
+    click.echo(f"Hallway worker: tick every {tick_every:g} s, send every {send_every:g} s.")
+    totals = run_worker(app, stop, tick_every=tick_every, send_every=send_every, once=once)
+    click.echo(
+        f"Worker stopped: {totals['ticks']} ticks ({totals['ticks_skipped']} skipped, another "
+        f"was running), {totals['sent']} sent, {totals['retried']} to retry, "
+        f"{totals['failed']} failed."
+    )
+
+
+def main() -> None:
+    """The `hallway` command: the Flask CLI with Hallway's app, from any folder."""
+    from flask.cli import FlaskGroup
+
+    from program import create_app
+
+    FlaskGroup(create_app=create_app, help="Hallway: mentoring and coffee chats.").main(
+        prog_name="hallway"
     )
 
 
@@ -171,3 +229,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(coffee_cli)
     app.cli.add_command(report_command)
     app.cli.add_command(tick_command)
+    app.cli.add_command(worker_command)

@@ -56,21 +56,21 @@ def normalise_database_url(url: str) -> str:
 def build_config(instance_path: Path) -> dict[str, Any]:
     """The configuration of a normal run, before any test or caller overrides."""
     debug = _env_bool("HALLWAY_DEBUG")
-    demo = _env_bool("HALLWAY_DEMO")
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'hallway.db'}"
     return {
         "SECRET_KEY": os.environ.get("HALLWAY_SECRET_KEY") or _instance_secret(instance_path),
         "DEBUG": debug,
-        # The demo serves plain http on localhost, where a Secure cookie would not be sent back.
-        "DEMO": demo,
+        # Only `flask demo` turns demo mode on (never the environment): it serves plain http on
+        # a loopback address and shows the demo inbox, which no real install may have.
+        "DEMO": False,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": not (debug or demo),
+        "SESSION_COOKIE_SECURE": not debug,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": not (debug or demo),
+        "REMEMBER_COOKIE_SECURE": not debug,
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
         "WTF_CSRF_TIME_LIMIT": 60 * 60 * 12,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
@@ -106,6 +106,11 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "SMTP_USER": os.environ.get("HALLWAY_SMTP_USER", ""),
         "SMTP_PASSWORD": os.environ.get("HALLWAY_SMTP_PASSWORD", ""),
         "SMTP_TIMEOUT": float(os.environ.get("HALLWAY_SMTP_TIMEOUT", "30")),
+        # What the institution's mail server allows this sender, for all workers together
+        # (0 = no limit): Exchange Online 30 a minute and 10,000 a day per mailbox.
+        "MAIL_RATE_PER_MINUTE": int(os.environ.get("HALLWAY_MAIL_RATE_PER_MINUTE", "0")),
+        "MAIL_RATE_PER_DAY": int(os.environ.get("HALLWAY_MAIL_RATE_PER_DAY", "0")),
+        "MAIL_CONNECTIONS": int(os.environ.get("HALLWAY_MAIL_CONNECTIONS", "0")),
         "MESSAGE_MAX_ATTEMPTS": int(os.environ.get("HALLWAY_MESSAGE_MAX_ATTEMPTS", "6")),
         # How many reverse proxies sit in front of the app; their X-Forwarded-For is trusted so
         # that rate limits apply per client rather than to the proxy's single address.

@@ -7,6 +7,7 @@ SQLite and PostgreSQL, and so that a later migration can drop a constraint by na
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,14 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def name_key(name: str) -> str:
+    """What makes two names the same name: case and spacing aside, in every alphabet.
+
+    Computed here rather than with the database's lower(), which is ASCII-only on SQLite.
+    """
+    return unicodedata.normalize("NFKC", " ".join(name.split())).casefold()
 
 
 def utc_now() -> datetime:

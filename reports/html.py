@@ -13,7 +13,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from reports.build import Report, percent, written, written_difference
 from reports.metrics import BREAKDOWNS, BY_ID
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# In a checkout the templates sit at the repository's top; a wheel carries them in the program
+# package (see pyproject.toml).
+_TOP = Path(__file__).resolve().parent.parent
+TEMPLATES = next(p for p in (_TOP / "program" / "templates", _TOP / "templates") if p.is_dir())
 HEADLINE = ("participation", "pairs_met", "met_within_30", "response_rate", "useful")
 BREAKDOWN_METRICS = (
     "eligible",

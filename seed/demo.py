@@ -260,6 +260,13 @@ def email_for(key: str) -> str:
     return f"{key}@{DEMO_DOMAIN}"
 
 
+def foreign_people() -> int:
+    """How many people in the database are not the demo's: a demo must never write among them."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Person.id)).where(~Person.email.like(f"%@{DEMO_DOMAIN}"))
+    )
+
+
 def demo_logins() -> list[tuple[str, str]]:
     return [
         ("admin", email_for("admin")),

@@ -58,6 +58,9 @@ class Message(CreatedAtMixin, db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set just before the message is handed to the mail server: a claim left "sending" with this
+    # set may have been delivered, so it is never sent again on its own (see sending.py).
+    attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(sa.Text)
 

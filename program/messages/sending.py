@@ -3,9 +3,24 @@
 Several workers may run at once. On PostgreSQL each claims its rows with
 SELECT ... FOR UPDATE SKIP LOCKED and marks them "sending" before it lets go, so no two workers
 ever hold the same message. SQLite has no row locks: run a single worker there (the demo does).
-A message is committed as sent right after the server accepts it; a worker that dies mid-send
-leaves it "sending", and it is retried only after SENDING_TIMEOUT, the one window in which a
-crash could send a message twice.
+
+Never twice. Just before a message is handed to the mail server, the worker records that it
+started (`attempt_started_at`, committed, and only while its own claim still holds); right after
+the server accepts it, the worker records it as sent, before anything else can fail. A worker
+killed between those two moments — while the server reads the message, or in the instant
+between the server's "250 OK" and the commit — leaves a message whose fate Hallway cannot know:
+it is never sent again on its own but marked failed, "may have been delivered", for the admin to
+see. Messages claimed but not yet started are safe to send: a stopped worker (SIGTERM) gives
+them back at once, and a killed one's are taken again after SENDING_TIMEOUT.
+
+Each message is sent or fails on its own: any error in one (an address the server cannot take, a
+template, a dropped connection) is recorded on that message, and the batch goes on.
+
+Institutions' servers limit senders (Exchange Online: 30 messages a minute, 10,000 recipients a
+day per mailbox). MAIL_RATE_PER_MINUTE and MAIL_RATE_PER_DAY cap what all workers together claim,
+counted from the outbox itself; MAIL_CONNECTIONS caps how many workers hold a connection at once
+(PostgreSQL advisory locks). A 4xx answer ("slow down", "try later") puts the message and the
+rest of the batch back with a pause.
 """
 
 from __future__ import annotations
@@ -13,13 +28,14 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.policy import compat32
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.policy import SMTPUTF8, compat32
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,21 +45,55 @@ from flask import current_app
 from program.db import utc_now
 from program.extensions import db
 from program.messages.models import Message, MessageStatus
+from program.people.models import Person
 
 SENDING_TIMEOUT = timedelta(minutes=15)
 # SMTP wants CRLF line ends; the classic policy writes them without re-parsing every header.
 SMTP_POLICY = compat32.clone(linesep="\r\n")
+# An internationalised address travels as UTF-8 in the headers (RFC 6531/6532).
+UTF8_POLICY = SMTPUTF8.clone(linesep="\r\n")
 BATCH = 100
+# After a 4xx "slow down" answer the rest of the batch waits this long before another try.
+SLOW_DOWN_PAUSE = timedelta(minutes=2)
+# Advisory-lock keys: claims serialised while a rate limit applies, and connection slots.
+CLAIM_LOCK_KEY = 0x4A11_5E00
+CONNECTION_LOCK_BASE = 0x4A11_C000
+UNKNOWN_OUTCOME = (
+    "The sender stopped while handing this message to the mail server, so it may have been "
+    "delivered; it is not sent again on its own, so that nobody gets it twice."
+)
+# Messages a person may turn off (the e-mail setting "only what I must act on"): they carry
+# RFC 8058 one-click unsubscribe headers. Invitations, resets, intros and check-ins do not.
+OPTIONAL_KINDS = frozenset({"reminder", "thank_you_nudge", "update_nudge"})
 
 
 class PermanentFailure(Exception):
-    """The server refused the message for good (bad address, policy): do not retry."""
+    """The server refused the message for good (bad address, policy): do not retry.
+
+    `bounce` is true when the address itself was refused: Hallway stops mailing it.
+    """
+
+    def __init__(self, reason: str, *, bounce: bool = False) -> None:
+        super().__init__(reason)
+        self.bounce = bounce
+
+
+class SlowDown(Exception):
+    """A 4xx answer: the server wants less mail now. Retry later; stop this batch."""
 
 
 class Transport(Protocol):
-    def send(self, message: MIMEMultipart) -> None: ...
+    def send(self, message: MIMEMultipart, sender: str, recipient: str) -> None: ...
 
     def close(self) -> None: ...
+
+
+def _refusal(code: int, text: Any, what: str) -> Exception:
+    detail = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    reason = f"{what}: {code} {detail}"[:2000]
+    if 400 <= code < 500:
+        return SlowDown(reason)
+    return PermanentFailure(reason, bounce=what == "recipient refused")
 
 
 class SmtpTransport:
@@ -68,25 +118,46 @@ class SmtpTransport:
                 connection.starttls(context=ssl.create_default_context())
         if c["SMTP_USER"]:
             connection.login(c["SMTP_USER"], c["SMTP_PASSWORD"])
+        connection.ehlo_or_helo_if_needed()
         return connection
 
-    def send(self, message: MIMEMultipart) -> None:
+    def send(self, message: MIMEMultipart, sender: str, recipient: str) -> None:
         if self.connection is None:
             self.connection = self._connect()
+        options: list[str] = []
+        policy = SMTP_POLICY
+        if not (sender + recipient).isascii():
+            if not self.connection.has_extn("smtputf8"):
+                raise PermanentFailure(
+                    "The mail server does not accept internationalised addresses (it does not "
+                    "offer SMTPUTF8); ask its administrators to enable it, or give this person "
+                    "an address in plain ASCII letters."
+                )
+            options = ["SMTPUTF8", "BODY=8BITMIME"]
+            policy = UTF8_POLICY
         try:
-            self.connection.sendmail(
-                parseaddr(message["From"])[1], [message["To"]], message.as_bytes(policy=SMTP_POLICY)
-            )
+            self.connection.sendmail(sender, [recipient], message.as_bytes(policy=policy), options)
         except smtplib.SMTPRecipientsRefused as exc:
-            raise PermanentFailure(f"recipient refused: {exc.recipients}") from exc
+            code, text = next(iter(exc.recipients.values()))
+            self._reset()
+            raise _refusal(code, text, "recipient refused") from exc
+        except smtplib.SMTPSenderRefused as exc:
+            self._reset()
+            raise _refusal(exc.smtp_code, exc.smtp_error, "sender refused") from exc
         except smtplib.SMTPResponseException as exc:
-            if 500 <= exc.smtp_code < 600:
-                raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+            self.close()
+            raise _refusal(exc.smtp_code, exc.smtp_error, "message refused") from exc
+        except BaseException:
             self.close()
             raise
-        except (smtplib.SMTPException, OSError):
-            self.close()
-            raise
+
+    def _reset(self) -> None:
+        # A refused envelope leaves the connection usable after RSET; smtplib sends one already.
+        if self.connection is not None:
+            try:
+                self.connection.noop()
+            except (smtplib.SMTPException, OSError):
+                self.close()
 
     def close(self) -> None:
         if self.connection is not None:
@@ -102,9 +173,10 @@ class FileTransport:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    def send(self, message: MIMEMultipart) -> None:
+    def send(self, message: MIMEMultipart, sender: str, recipient: str) -> None:
         name = message["Message-ID"].strip("<>").replace("@", "_").replace("/", "_")
-        (self.directory / f"{name}.eml").write_bytes(bytes(message))
+        policy = SMTP_POLICY if recipient.isascii() else UTF8_POLICY
+        (self.directory / f"{name}.eml").write_bytes(message.as_bytes(policy=policy))
 
     def close(self) -> None:
         return None
@@ -114,6 +186,14 @@ def transport_for(config: dict[str, Any]) -> Transport:
     if config["MAIL_TRANSPORT"] == "file":
         return FileTransport(config["MAIL_FILE_DIR"])
     return SmtpTransport(config)
+
+
+def unsubscribe_url(recipient_id: int) -> str:
+    """The one-click link that turns a person's optional e-mail off (no sign-in needed)."""
+    from program.links import sign
+    from program.web import external_url
+
+    return external_url("home.unsubscribe", token=sign("unsubscribe", {"p": recipient_id}))
 
 
 def build_email(message: Message, sender: str) -> MIMEMultipart:
@@ -127,10 +207,14 @@ def build_email(message: Message, sender: str) -> MIMEMultipart:
     email["To"] = message.to_address
     email["Subject"] = Header(message.subject, "utf-8").encode()
     email["Date"] = format_datetime(utc_now())
-    domain = sender.rsplit("@", 1)[-1].strip(">") or "hallway.invalid"
-    email["Message-ID"] = make_msgid(idstring=f"hallway.{message.id}", domain=domain)
+    domain = parseaddr(sender)[1].rsplit("@", 1)[-1] or "hallway.invalid"
+    # The same id on every attempt: a receiving server that sees it twice may drop the copy.
+    email["Message-ID"] = f"<hallway.message.{message.id}@{domain}>"
     email["Auto-Submitted"] = "auto-generated"
     email["X-Hallway-Kind"] = message.kind
+    if message.kind in OPTIONAL_KINDS:
+        email["List-Unsubscribe"] = f"<{unsubscribe_url(message.recipient_id)}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.attach(MIMEText(message.body_text, "plain", "utf-8"))
     email.attach(MIMEText(message.body_html, "html", "utf-8"))
     return email
@@ -141,9 +225,62 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2**attempts), timedelta(days=1))
 
 
+def _allowance(now: datetime, config: dict[str, Any]) -> int | None:
+    """How many messages the rate limits allow to be claimed now; None when there are none.
+
+    Counted from the outbox, so every worker on every machine shares one budget: what was sent
+    in the window plus what is being sent right now.
+    """
+    limits = [
+        (config["MAIL_RATE_PER_MINUTE"], timedelta(minutes=1)),
+        (config["MAIL_RATE_PER_DAY"], timedelta(days=1)),
+    ]
+    left: int | None = None
+    for limit, window in limits:
+        if not limit:
+            continue
+        used = db.session.scalar(
+            sa.select(sa.func.count(Message.id)).where(
+                sa.or_(
+                    Message.sent_at >= now - window,
+                    sa.and_(
+                        Message.status == MessageStatus.SENDING,
+                        Message.claimed_at >= now - SENDING_TIMEOUT,
+                    ),
+                )
+            )
+        )
+        left = max(0, limit - used) if left is None else min(left, max(0, limit - used))
+    return left
+
+
 def claim_due(now: datetime, limit: int) -> list[int]:
-    """Mark up to `limit` due messages as this worker's ("sending") and return their ids."""
+    """Mark up to `limit` due messages as this worker's ("sending") and return their ids.
+
+    Also settles stale claims of workers that died: not yet started, they are claimed again;
+    started, their outcome is unknown and they are marked failed, never sent twice.
+    """
+    config = current_app.config
+    postgres = db.engine.dialect.name == "postgresql"
     stale = now - SENDING_TIMEOUT
+    db.session.execute(
+        sa.update(Message)
+        .where(
+            Message.status == MessageStatus.SENDING,
+            Message.claimed_at < stale,
+            Message.attempt_started_at.is_not(None),
+        )
+        .values(status=MessageStatus.FAILED, last_error=UNKNOWN_OUTCOME)
+    )
+    if postgres and (config["MAIL_RATE_PER_MINUTE"] or config["MAIL_RATE_PER_DAY"]):
+        # Count and claim as one step across workers, or two could each take the last places.
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.literal(CLAIM_LOCK_KEY))))
+    allowance = _allowance(now, config)
+    if allowance is not None:
+        limit = min(limit, allowance)
+    if limit <= 0:
+        db.session.commit()
+        return []
     stmt = (
         sa.select(Message.id)
         .where(
@@ -155,17 +292,42 @@ def claim_due(now: datetime, limit: int) -> list[int]:
         .order_by(Message.next_attempt_at, Message.id)
         .limit(limit)
     )
-    if db.engine.dialect.name == "postgresql":
+    if postgres:
         stmt = stmt.with_for_update(skip_locked=True)
     ids = list(db.session.scalars(stmt))
     if ids:
         db.session.execute(
             sa.update(Message)
             .where(Message.id.in_(ids))
-            .values(status=MessageStatus.SENDING, claimed_at=now)
+            .values(status=MessageStatus.SENDING, claimed_at=now, attempt_started_at=None)
         )
     db.session.commit()
     return ids
+
+
+@contextlib.contextmanager
+def connection_slot(limit: int) -> Iterator[bool]:
+    """Hold one of `limit` sending slots (PostgreSQL session advisory locks) while sending.
+
+    Yields False when every slot is taken: another worker is already using them all. With no
+    limit, or on SQLite (one worker), always True.
+    """
+    if not limit or db.engine.dialect.name != "postgresql":
+        yield True
+        return
+    with db.engine.connect() as connection:
+        for slot in range(limit):
+            key = sa.literal(CONNECTION_LOCK_BASE + slot)
+            if connection.scalar(sa.select(sa.func.pg_try_advisory_lock(key))):
+                connection.commit()
+                try:
+                    yield True
+                finally:
+                    connection.scalar(sa.select(sa.func.pg_advisory_unlock(key)))
+                    connection.commit()
+                return
+        connection.rollback()
+    yield False
 
 
 @dataclass
@@ -173,65 +335,160 @@ class SendReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    slowed: bool = False
 
 
-def send_due(limit: int | None = None, now: datetime | None = None) -> SendReport:
-    """Send what is due, in batches, until nothing is due (or `limit` messages were handled)."""
+def send_due(
+    limit: int | None = None,
+    now: datetime | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> SendReport:
+    """Send what is due, in batches, until nothing is due, `limit` messages were handled, the
+    rate limit is reached, the server asks to slow down, or `should_stop()` says so."""
     from program.admin.services import get_settings
 
     config = current_app.config
     sender = get_settings().mail_sender or config["MAIL_DEFAULT_SENDER"]
-    transport = transport_for(config)
+    envelope_sender = parseaddr(sender)[1]
     report = SendReport()
-    handled = 0
-    try:
-        while limit is None or handled < limit:
-            batch = BATCH if limit is None else min(BATCH, limit - handled)
-            ids = claim_due(now or utc_now(), batch)
-            if not ids:
-                break
-            messages = db.session.scalars(
-                sa.select(Message).where(Message.id.in_(ids)).order_by(Message.id)
-            ).all()
-            for message in messages:
-                # Detached: the commit after each send must not expire (and reload) the batch.
-                db.session.expunge(message)
-            for message in messages:
-                _send_one(transport, message, sender, config["MESSAGE_MAX_ATTEMPTS"], report)
-            handled += len(ids)
-    finally:
-        transport.close()
+    with connection_slot(config["MAIL_CONNECTIONS"]) as got_slot:
+        if not got_slot:
+            return report
+        transport = transport_for(config)
+        handled = 0
+        try:
+            while limit is None or handled < limit:
+                if should_stop is not None and should_stop():
+                    break
+                batch = BATCH if limit is None else min(BATCH, limit - handled)
+                claimed_at = now or utc_now()
+                ids = claim_due(claimed_at, batch)
+                if not ids:
+                    break
+                messages = db.session.scalars(
+                    sa.select(Message).where(Message.id.in_(ids)).order_by(Message.id)
+                ).all()
+                bouncing = _bouncing(messages)
+                for message in messages:
+                    # Detached: the commit after each send must not expire (and reload) the batch.
+                    db.session.expunge(message)
+                for position, message in enumerate(messages):
+                    if report.slowed or (should_stop is not None and should_stop()):
+                        _release(messages[position:], claimed_at, report.slowed)
+                        return report
+                    _send_one(
+                        transport, message, sender, envelope_sender, claimed_at, bouncing, report
+                    )
+                handled += len(ids)
+                if report.slowed:
+                    break
+        finally:
+            transport.close()
     return report
 
 
+def _bouncing(messages: list[Message]) -> dict[int, str]:
+    """Recipients among these whose address bounced for good, with the reason."""
+    ids = {m.recipient_id for m in messages}
+    rows = db.session.execute(
+        sa.select(Person.id, Person.email_bounce_reason).where(
+            Person.id.in_(ids), Person.email_bouncing_at.is_not(None)
+        )
+    )
+    return {row.id: row.email_bounce_reason or "bounced" for row in rows}
+
+
+def _release(messages: list[Message], claimed_at: datetime, pause: bool) -> None:
+    """Give claimed, unstarted messages back to the queue (a stop, or a server's 4xx)."""
+    if not messages:
+        return
+    db.session.execute(
+        sa.update(Message)
+        .where(
+            Message.id.in_([m.id for m in messages]),
+            Message.status == MessageStatus.SENDING,
+            Message.claimed_at == claimed_at,
+            Message.attempt_started_at.is_(None),
+        )
+        .values(
+            status=MessageStatus.QUEUED,
+            claimed_at=None,
+            next_attempt_at=utc_now() + (SLOW_DOWN_PAUSE if pause else timedelta()),
+        )
+    )
+    db.session.commit()
+
+
+def _still_mine(message: Message, claimed_at: datetime, values: dict[str, Any]) -> bool:
+    """Update the message only while this worker's claim holds; commit; True if it did."""
+    result = db.session.execute(
+        sa.update(Message)
+        .where(
+            Message.id == message.id,
+            Message.status == MessageStatus.SENDING,
+            Message.claimed_at == claimed_at,
+        )
+        .values(**values)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
 def _send_one(
-    transport: Transport, message: Message, sender: str, max_attempts: int, report: SendReport
+    transport: Transport,
+    message: Message,
+    sender: str,
+    envelope_sender: str,
+    claimed_at: datetime,
+    bouncing: dict[int, str],
+    report: SendReport,
 ) -> None:
     attempts = message.attempts + 1
     values: dict[str, Any] = {"attempts": attempts}
+    max_attempts = current_app.config["MESSAGE_MAX_ATTEMPTS"]
+    if message.recipient_id in bouncing:
+        values.update(
+            status=MessageStatus.FAILED,
+            last_error=f"Not sent: this address bounced ({bouncing[message.recipient_id]})."[:2000],
+        )
+        report.failed += 1
+        _still_mine(message, claimed_at, values)
+        return
     try:
-        transport.send(build_email(message, sender))
+        email = build_email(message, sender)
+        if not _still_mine(message, claimed_at, {"attempt_started_at": utc_now()}):
+            return  # another worker took it over (a stale claim): it is theirs now
+        transport.send(email, envelope_sender, message.to_address)
     except PermanentFailure as exc:
         values.update(status=MessageStatus.FAILED, last_error=str(exc)[:2000])
         report.failed += 1
-    except (smtplib.SMTPException, OSError) as exc:
+        if exc.bounce:
+            _mark_bouncing(message, str(exc))
+    except Exception as exc:
+        # Anything else, a 4xx included, is worth another try later; the batch goes on.
+        report.slowed = report.slowed or isinstance(exc, SlowDown)
         values["last_error"] = f"{type(exc).__name__}: {exc}"[:2000]
         if attempts >= max_attempts:
             values["status"] = MessageStatus.FAILED
             report.failed += 1
         else:
-            values.update(
-                status=MessageStatus.QUEUED, next_attempt_at=utc_now() + backoff(attempts)
-            )
+            pause = max(backoff(attempts), SLOW_DOWN_PAUSE if report.slowed else timedelta())
+            values.update(status=MessageStatus.QUEUED, next_attempt_at=utc_now() + pause)
             report.retried += 1
     else:
         values.update(status=MessageStatus.SENT, sent_at=utc_now(), last_error=None)
         report.sent += 1
-    # Committed one by one, and only if this worker still holds the claim: a sent message must
+    # Committed one by one, and only while this worker still holds the claim: a sent message must
     # never be left looking unsent.
+    if values.get("status") is not MessageStatus.SENT:
+        values["attempt_started_at"] = None  # its fate is known: settled, or to be retried
+    _still_mine(message, claimed_at, values)
+
+
+def _mark_bouncing(message: Message, reason: str) -> None:
+    """The server refused this address for good: stop mailing it until the address changes."""
     db.session.execute(
-        sa.update(Message)
-        .where(Message.id == message.id, Message.status == MessageStatus.SENDING)
-        .values(**values)
+        sa.update(Person)
+        .where(Person.id == message.recipient_id, Person.email == message.to_address)
+        .values(email_bouncing_at=utc_now(), email_bounce_reason=reason[:500])
     )
-    db.session.commit()

@@ -13,7 +13,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from program.db import CreatedAtMixin, UTCDateTime, str_enum
+from program.db import CreatedAtMixin, UTCDateTime, name_key, str_enum
 from program.extensions import db
 from program.people.stages import CareerStage
 
@@ -39,7 +39,7 @@ class Department(db.Model):
 
     @staticmethod
     def key_for(name: str) -> str:
-        return " ".join(name.split()).casefold()
+        return name_key(name)
 
 
 class Person(UserMixin, CreatedAtMixin, db.Model):
@@ -74,6 +74,10 @@ class Person(UserMixin, CreatedAtMixin, db.Model):
         default=MailPreference.ALL,
         server_default=MailPreference.ALL.value,
     )
+    # Set when the mail server refused this address for good; no more mail goes to it until the
+    # address changes (or an admin clears it).
+    email_bouncing_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    email_bounce_reason: Mapped[str | None] = mapped_column(sa.String(500))
 
     department: Mapped[Department | None] = relationship(lazy="joined")
     memberships: Mapped[list[Membership]] = relationship(

@@ -6,9 +6,9 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from program.db import CreatedAtMixin, UTCDateTime, str_enum
+from program.db import CreatedAtMixin, UTCDateTime, name_key, str_enum
 from program.extensions import db
 from program.people.models import Person
 
@@ -45,7 +45,9 @@ class Program(CreatedAtMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    # Unique in every alphabet whatever the case ("Ärzte" and "ÄRZTE" are one name).
+    name_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
     description: Mapped[str] = mapped_column(sa.Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
     # Formal track: how long without a recorded meeting before a pair is flagged as silent.
@@ -63,6 +65,11 @@ class Program(CreatedAtMixin, db.Model):
         default=DepartmentPreference.DIFFERENT,
         server_default=DepartmentPreference.DIFFERENT.value,
     )
+
+    @validates("name")
+    def _keep_key(self, _field: str, value: str) -> str:
+        self.name_key = name_key(value)
+        return value
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="program", cascade="all, delete-orphan"
@@ -130,7 +137,7 @@ class Cohort(CreatedAtMixin, db.Model):
 
     __tablename__ = "cohort"
     __table_args__ = (
-        sa.UniqueConstraint("term_id", "name"),
+        sa.UniqueConstraint("term_id", "name_key"),
         # Target of CohortMember's composite key, which ties a member's term to its cohort's.
         sa.UniqueConstraint("id", "term_id"),
     )
@@ -138,6 +145,12 @@ class Cohort(CreatedAtMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     term_id: Mapped[int] = mapped_column(sa.ForeignKey("term.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(sa.String(120))
+    name_key: Mapped[str] = mapped_column(sa.String(120))
+
+    @validates("name")
+    def _keep_key(self, _field: str, value: str) -> str:
+        self.name_key = name_key(value)
+        return value
 
     term: Mapped[Term] = relationship(back_populates="cohorts")
     members: Mapped[list[CohortMember]] = relationship(

@@ -10,7 +10,7 @@ from flask_sqlalchemy.pagination import Pagination
 
 from program.accounts.services import send_invitation
 from program.audit.services import record
-from program.db import DomainError, utc_now
+from program.db import DomainError, name_key, utc_now
 from program.extensions import db
 from program.people.models import CareerStage, Department, Person
 from program.people.services import (
@@ -58,7 +58,7 @@ def _clean_program_data(data: dict[str, Any], program: Program | None) -> dict[s
             Program.id != own_id,
             sa.or_(
                 Program.slug == cleaned["slug"],
-                sa.func.lower(Program.name) == cleaned["name"].lower(),
+                Program.name_key == name_key(cleaned["name"]),
             ),
         )
     ).first()

@@ -9,7 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from program.audit.services import record
-from program.db import DomainError, utc_now
+from program.db import DomainError, name_key, utc_now
 from program.extensions import db
 from program.people.models import Person
 from program.programs.models import Cohort, CohortMember, Membership, Program, Term
@@ -129,9 +129,7 @@ def create_cohort(actor: Person, term: Term, name: str) -> Cohort:
     if not cleaned:
         raise DomainError("A cohort needs a name, e.g. “PGY-1”.", field="name")
     exists = db.session.scalar(
-        sa.select(Cohort.id).where(
-            Cohort.term_id == term.id, sa.func.lower(Cohort.name) == cleaned.lower()
-        )
+        sa.select(Cohort.id).where(Cohort.term_id == term.id, Cohort.name_key == name_key(cleaned))
     )
     if exists:
         raise DomainError(f"{term.name} already has a cohort called “{cleaned}”.", field="name")

@@ -1,0 +1,129 @@
+"""The long-running worker: what is due (tick) and the outbox (send), in one process.
+
+Run `hallway worker` on as many machines as you like against one PostgreSQL:
+
+- tick runs under a PostgreSQL advisory lock held for its transaction, so two ticks never run at
+  once anywhere (the second one finds the lock taken, skips and exits 0); on SQLite, a lock file
+  in the instance folder does the same on the one machine SQLite allows;
+- senders claim messages with SELECT ... FOR UPDATE SKIP LOCKED (see `program.messages.sending`).
+
+SIGTERM or SIGINT stops it cleanly: the message being sent is finished and recorded, messages
+claimed but not yet started go back to the queue at once, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from program.extensions import db
+
+# Any fixed 64-bit number, unique to Hallway's tick among the advisory locks of the database.
+TICK_LOCK_KEY = 0x4A11_7A1C
+
+
+@contextlib.contextmanager
+def _sqlite_lock(instance_path: str) -> Iterator[bool]:
+    path = Path(instance_path) / "tick.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def locked_tick(now: datetime) -> dict[str, int] | None:
+    """Run `tick` in one transaction if no other tick holds the lock; None when one does.
+
+    Commits on success, rolls back on any error.
+    """
+    from program.checkins.schedule import tick
+
+    try:
+        if db.engine.dialect.name == "postgresql":
+            # Released by the commit or rollback below, or by PostgreSQL if the process dies.
+            got = db.session.scalar(
+                sa.select(sa.func.pg_try_advisory_xact_lock(sa.literal(TICK_LOCK_KEY)))
+            )
+            if not got:
+                db.session.rollback()
+                return None
+            counts = tick(now)
+        else:
+            with _sqlite_lock(current_app.instance_path) as got:
+                if not got:
+                    return None
+                counts = tick(now)
+                db.session.commit()
+                return counts
+        db.session.commit()
+        return counts
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def run_worker(
+    app: Flask,
+    stop: threading.Event,
+    *,
+    tick_every: float = 60.0,
+    send_every: float = 10.0,
+    once: bool = False,
+) -> dict[str, Any]:
+    """Tick every `tick_every` seconds and send the outbox every `send_every`, until `stop`.
+
+    An error in one cycle is logged and the loop goes on: a worker must outlive a bad message or
+    a database restart. Returns what it did, for the command's last line.
+    """
+    from program.db import utc_now
+    from program.messages.sending import send_due
+
+    totals = {"ticks": 0, "ticks_skipped": 0, "sent": 0, "retried": 0, "failed": 0}
+    next_tick = time.monotonic()
+    while not stop.is_set():
+        with app.app_context():
+            try:
+                if time.monotonic() >= next_tick:
+                    counts = locked_tick(utc_now())
+                    totals["ticks" if counts is not None else "ticks_skipped"] += 1
+                    next_tick = time.monotonic() + tick_every
+                report = send_due(should_stop=stop.is_set)
+                totals["sent"] += report.sent
+                totals["retried"] += report.retried
+                totals["failed"] += report.failed
+            except Exception:
+                app.logger.exception("worker cycle failed; trying again")
+                db.session.rollback()
+            finally:
+                db.session.remove()
+        if once:
+            break
+        stop.wait(send_every)
+    return totals
+
+
+def install_stop_signals(stop: threading.Event) -> None:
+    """SIGTERM (systemd, Kubernetes) and SIGINT (Ctrl+C) end the loop after the current message."""
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -39,6 +39,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+PUBLIC_FILE_ENDPOINTS = frozenset({"static", "bootstrap.static"})
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -184,8 +186,14 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
-        if response.mimetype == "text/html":
-            response.headers.setdefault("Cache-Control", "no-store")
+        # Pages, report downloads and roster exports carry personal data: no cache may keep
+        # them. Only the app's public files (CSS, JavaScript, icons) may be cached.
+        if request.endpoint not in PUBLIC_FILE_ENDPOINTS:
+            response.headers["Cache-Control"] = "no-store"
+        if request.is_secure and app.config["HSTS_SECONDS"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}"
+            )
         return response
 
 

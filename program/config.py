@@ -115,6 +115,9 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         # How many reverse proxies sit in front of the app; their X-Forwarded-For is trusted so
         # that rate limits apply per client rather than to the proxy's single address.
         "TRUSTED_PROXIES": int(os.environ.get("HALLWAY_TRUSTED_PROXIES", "0")),
+        # Strict-Transport-Security on responses served over HTTPS (0 turns it off): browsers
+        # then refuse plain http to this host for that many seconds.
+        "HSTS_SECONDS": int(os.environ.get("HALLWAY_HSTS_SECONDS", str(365 * 24 * 3600))),
         # Used to build absolute links in e-mails, which are written outside any request.
         "BASE_URL": os.environ.get("HALLWAY_BASE_URL", "http://127.0.0.1:5000"),
     }

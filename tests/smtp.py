@@ -14,11 +14,14 @@ from aiosmtpd.smtp import SMTP
 
 
 class Recorder:
-    """Keeps every message; refuses recipients listed in `refuse` with a permanent 550."""
+    """Keeps every message; refuses recipients listed in `refuse` with a permanent 550 and those
+    in `defer` with a 451 "slow down"."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse: set[str] = set()
+        self.defer: set[str] = set()
         self.lock = threading.Lock()
 
     async def handle_RCPT(
@@ -26,6 +29,8 @@ class Recorder:
     ) -> str:
         if address in self.refuse:
             return "550 5.1.1 No such user"
+        if address in self.defer:
+            return "451 4.7.1 Too many messages, slow down"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -33,6 +38,7 @@ class Recorder:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.messages.append(parsed)  # type: ignore[arg-type]
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted"
 
 
@@ -43,10 +49,12 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(self, *, smtputf8: bool = True) -> None:
         self.recorder = Recorder()
         self.port = free_port()
-        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            self.recorder, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=smtputf8
+        )
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()

@@ -247,6 +247,22 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
         ),
         ("admin.settings", "GET", "/admin/settings", {}, {"anonymous": LOGIN, **ADMIN_ONLY}),
         ("admin.audit", "GET", "/admin/audit", {}, {"anonymous": LOGIN, **ADMIN_ONLY}),
+        ("admin.mail", "GET", "/admin/mail", {}, {"anonymous": LOGIN, **ADMIN_ONLY}),
+        (
+            "admin.change_person_email",
+            "POST",
+            f"/admin/people/{person_id}/email",
+            {"email": "renamed@example.edu"},
+            {"anonymous": LOGIN, **ADMIN_ONLY_POST},
+        ),
+        # The signed link is the only key; a forged one is refused to everyone alike.
+        (
+            "home.unsubscribe",
+            "GET",
+            "/account/unsubscribe/not-a-token",
+            {},
+            dict.fromkeys(ROLES, 400),
+        ),
     ]
 
 

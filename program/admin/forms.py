@@ -38,3 +38,12 @@ class InstitutionRolesForm(FlaskForm):
     is_admin = BooleanField("Administrator (manages programs, people and settings)")
     is_dean = BooleanField("Dean (reads every program's reports)")
     submit = SubmitField("Save roles")
+
+
+class EmailAddressForm(FlaskForm):
+    email = StringField(
+        "E-mail address",
+        description="A new address, or the same one to say it works again after a bounce.",
+        validators=[DataRequired(), Length(max=254)],
+    )
+    submit = SubmitField("Save address")

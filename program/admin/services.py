@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import g
 from flask_sqlalchemy.pagination import Pagination
@@ -93,3 +95,28 @@ def audit_log(page: int, action_prefix: str = "", per_page: int = 50) -> Paginat
     if action_prefix:
         stmt = stmt.where(AuditEvent.action.like(f"{escape_like(action_prefix)}%", escape="\\"))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def mail_problems(limit: int = 200) -> dict[str, Any]:
+    """The admin's view of mail that did not arrive: bouncing addresses, failed messages and
+    how much is waiting, newest first."""
+    from program.messages.models import Message, MessageStatus
+
+    bouncing = db.session.scalars(
+        sa.select(Person)
+        .where(Person.email_bouncing_at.is_not(None))
+        .order_by(Person.email_bouncing_at.desc())
+        .limit(limit)
+    ).all()
+    failed = db.session.scalars(
+        sa.select(Message)
+        .where(Message.status == MessageStatus.FAILED)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    ).all()
+    counts = dict(
+        db.session.execute(
+            sa.select(Message.status, sa.func.count(Message.id)).group_by(Message.status)
+        ).all()
+    )
+    return {"bouncing": bouncing, "failed": failed, "counts": counts, "Status": MessageStatus}

@@ -9,12 +9,18 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from program.accounts.services import send_invitation
-from program.admin.forms import InstitutionRolesForm, SettingsForm
-from program.admin.services import audit_log, get_settings, search_people, update_settings
+from program.admin.forms import EmailAddressForm, InstitutionRolesForm, SettingsForm
+from program.admin.services import (
+    audit_log,
+    get_settings,
+    mail_problems,
+    search_people,
+    update_settings,
+)
 from program.extensions import db
 from program.forms import ConfirmForm
 from program.people.models import Person
-from program.people.services import set_active, set_institution_roles
+from program.people.services import change_email, set_active, set_institution_roles
 from program.permissions import Action, requires
 from program.programs.forms import AddCoordinatorForm, ProgramForm
 from program.programs.models import Membership, Program, Role
@@ -156,7 +162,28 @@ def person(person_id: int) -> str | Response:
         memberships=memberships,
         form=form,
         confirm_form=ConfirmForm(),
+        email_form=EmailAddressForm(email=subject.email),
     )
+
+
+@bp.route("/people/<int:person_id>/email", methods=["POST"])
+@requires(Action.ADMINISTER)
+def change_person_email(person_id: int) -> Response:
+    subject = _person_or_404(person_id)
+    form = EmailAddressForm()
+    if form.validate_on_submit() and run_service(
+        form, change_email, current_user, subject, form.email.data
+    ):
+        flash(f"{subject.name}'s address is {subject.email}; mail goes to it again.", "success")
+    flash_errors(form)
+    return redirect(url_for("admin.person", person_id=subject.id))
+
+
+@bp.route("/mail")
+@requires(Action.ADMINISTER)
+def mail() -> str:
+    """What did not reach people: addresses that bounce, and messages that failed, with why."""
+    return render_template("admin/mail.html", **mail_problems())
 
 
 @bp.route("/people/<int:person_id>/active", methods=["POST"])

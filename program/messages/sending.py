@@ -363,6 +363,8 @@ def send_due(
                 batch = BATCH if limit is None else min(BATCH, limit - handled)
                 claimed_at = now or utc_now()
                 ids = claim_due(claimed_at, batch)
+                # A given `now` (tests, a replay) is the clock of the whole send.
+                clock = utc_now if now is None else _fixed(claimed_at)
                 if not ids:
                     break
                 messages = db.session.scalars(
@@ -377,7 +379,12 @@ def send_due(
                         _release(messages[position:], claimed_at, report.slowed)
                         return report
                     _send_one(
-                        transport, message, sender, envelope_sender, claimed_at, bouncing, report
+                        transport,
+                        message,
+                        (sender, envelope_sender),
+                        (claimed_at, clock),
+                        bouncing,
+                        report,
                     )
                 handled += len(ids)
                 if report.slowed:
@@ -385,6 +392,10 @@ def send_due(
         finally:
             transport.close()
     return report
+
+
+def _fixed(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
 
 
 def _bouncing(messages: list[Message]) -> dict[int, str]:
@@ -437,12 +448,13 @@ def _still_mine(message: Message, claimed_at: datetime, values: dict[str, Any]) 
 def _send_one(
     transport: Transport,
     message: Message,
-    sender: str,
-    envelope_sender: str,
-    claimed_at: datetime,
+    senders: tuple[str, str],
+    times: tuple[datetime, Callable[[], datetime]],
     bouncing: dict[int, str],
     report: SendReport,
 ) -> None:
+    sender, envelope_sender = senders
+    claimed_at, now = times
     attempts = message.attempts + 1
     values: dict[str, Any] = {"attempts": attempts}
     max_attempts = current_app.config["MESSAGE_MAX_ATTEMPTS"]
@@ -456,14 +468,15 @@ def _send_one(
         return
     try:
         email = build_email(message, sender)
-        if not _still_mine(message, claimed_at, {"attempt_started_at": utc_now()}):
+        if not _still_mine(message, claimed_at, {"attempt_started_at": now()}):
             return  # another worker took it over (a stale claim): it is theirs now
         transport.send(email, envelope_sender, message.to_address)
     except PermanentFailure as exc:
         values.update(status=MessageStatus.FAILED, last_error=str(exc)[:2000])
         report.failed += 1
         if exc.bounce:
-            _mark_bouncing(message, str(exc))
+            _mark_bouncing(message, str(exc), now())
+            bouncing[message.recipient_id] = str(exc)  # the rest of this batch skips it too
     except Exception as exc:
         # Anything else, a 4xx included, is worth another try later; the batch goes on.
         report.slowed = report.slowed or isinstance(exc, SlowDown)
@@ -473,10 +486,10 @@ def _send_one(
             report.failed += 1
         else:
             pause = max(backoff(attempts), SLOW_DOWN_PAUSE if report.slowed else timedelta())
-            values.update(status=MessageStatus.QUEUED, next_attempt_at=utc_now() + pause)
+            values.update(status=MessageStatus.QUEUED, next_attempt_at=now() + pause)
             report.retried += 1
     else:
-        values.update(status=MessageStatus.SENT, sent_at=utc_now(), last_error=None)
+        values.update(status=MessageStatus.SENT, sent_at=now(), last_error=None)
         report.sent += 1
     # Committed one by one, and only while this worker still holds the claim: a sent message must
     # never be left looking unsent.
@@ -485,10 +498,10 @@ def _send_one(
     _still_mine(message, claimed_at, values)
 
 
-def _mark_bouncing(message: Message, reason: str) -> None:
+def _mark_bouncing(message: Message, reason: str, at: datetime) -> None:
     """The server refused this address for good: stop mailing it until the address changes."""
     db.session.execute(
         sa.update(Person)
         .where(Person.id == message.recipient_id, Person.email == message.to_address)
-        .values(email_bouncing_at=utc_now(), email_bounce_reason=reason[:500])
+        .values(email_bouncing_at=at, email_bounce_reason=reason[:500])
     )

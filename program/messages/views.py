@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, render_template, request
 from werkzeug.wrappers import Response
 
+from program.cli import is_loopback
 from program.extensions import db
 from program.messages.models import Message
 from program.permissions import public
@@ -19,7 +20,10 @@ EMAIL_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame
 
 
 def _require_demo() -> None:
-    if not current_app.config.get("DEMO"):
+    # The demo serves only on loopback (flask demo refuses any other host); refusing any other
+    # client here too keeps the inbox, which holds everyone's reset links, on this machine.
+    remote = request.remote_addr or ""
+    if not current_app.config.get("DEMO") or not is_loopback(remote):
         abort(404)
 
 

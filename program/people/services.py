@@ -104,6 +104,34 @@ def validate_email_address(email: str) -> str:
     return Person.normalise_email(result.normalized)
 
 
+def change_email(actor: Person, person: Person, email: str) -> Person:
+    """Give a person a new address (or confirm the one they have), which ends any bounce: the
+    mail server refused the old one, so Hallway had stopped mailing it."""
+    address = validate_email_address(email)
+    if address != person.email:
+        taken = db.session.scalar(sa.select(Person.id).where(Person.email == address))
+        if taken is not None:
+            raise DomainError(f"{address} already belongs to another account.", field="email")
+    old = person.email
+    was_bouncing = person.email_bouncing_at is not None
+    if address == old and not was_bouncing:
+        return person
+    person.email = address
+    person.email_bouncing_at = None
+    person.email_bounce_reason = None
+    db.session.flush()
+    record(
+        actor,
+        "person.email_changed",
+        person,
+        details={"from": old, "to": address, "was_bouncing": was_bouncing},
+        summary=f"Address {old} changed to {address}"
+        if address != old
+        else f"Address {address} marked as working again",
+    )
+    return person
+
+
 def create_person(
     actor: Person | None,
     *,

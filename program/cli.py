@@ -197,8 +197,8 @@ def worker_command(tick_every: float, send_every: float, once: bool) -> None:
     click.echo(f"Hallway worker: tick every {tick_every:g} s, send every {send_every:g} s.")
     totals = run_worker(app, stop, tick_every=tick_every, send_every=send_every, once=once)
     click.echo(
-        f"Worker stopped: {totals['ticks']} ticks ({totals['ticks_skipped']} skipped, another "
-        f"was running), {totals['sent']} sent, {totals['retried']} to retry, "
+        f"Worker stopped: {totals['ticks']} ticks ({totals['ticks_skipped']} skipped while "
+        f"another ran), {totals['sent']} sent, {totals['retried']} to retry, "
         f"{totals['failed']} failed."
     )
 

@@ -130,3 +130,27 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
             assert "Did you meet?" in page and "Dr. Miguel Santos · formal mentoring" in page
     with app.app_context():
         db.engine.dispose()
+
+
+def test_demo_refuses_a_database_that_holds_real_people(app, make):
+    make.person("Real Person", email="real.person@hospital.example.org")
+    with app.app_context():
+        before = db.session.scalar(sa.select(sa.func.count()).select_from(Person))
+    result = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    assert result.exit_code != 0
+    assert "not a demo database" in result.output and "writes nothing" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Person)) == before
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Program)) == 0
+
+
+def test_demo_serves_only_on_this_machine(app):
+    result = app.test_cli_runner().invoke(args=["demo", "--host", "0.0.0.0"])
+    assert result.exit_code != 0 and "only on this machine" in result.output
+
+
+def test_demo_inbox_answers_only_this_machine(app, client):
+    app.config["DEMO"] = True
+    assert client.get("/demo/inbox").status_code == 200
+    remote = client.get("/demo/inbox", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert remote.status_code == 404

@@ -370,6 +370,7 @@ def test_a_coordinator_reads_and_downloads_their_programs_report_and_it_is_audit
     pdf = client.get("/reports/med/fall.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert "attachment" in pdf.headers["Content-Disposition"]
+    assert pdf.headers["Cache-Control"] == "no-store"  # no proxy or browser cache keeps it
     bundle = client.get("/reports/med/fall.zip")
     assert zipfile.ZipFile(io.BytesIO(bundle.data)).namelist()
     with app.app_context():

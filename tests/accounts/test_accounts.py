@@ -154,6 +154,15 @@ class TestSecurity:
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "same-origin"
 
+    def test_nothing_personal_is_cached_and_https_gets_hsts(self, client):
+        page = client.get("/login")
+        assert page.headers["Cache-Control"] == "no-store"
+        assert "Strict-Transport-Security" not in page.headers  # plain http: meaningless
+        css = client.get("/static/hallway.css")
+        assert "no-store" not in css.headers.get("Cache-Control", "")
+        secure = client.get("/login", base_url="https://localhost")
+        assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+
     def test_pages_have_no_inline_script_and_no_external_assets(self, client, make):
         login(client, make.admin().email)
         for url in ["/login", "/", "/admin/", "/admin/people"]:

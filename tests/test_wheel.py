@@ -121,7 +121,7 @@ def test_the_readme_production_commands_from_a_wheel(tmp_path, empty_database):
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=60)
         assert "Worker stopped: 1 ticks" in log.read_text()  # SIGTERM ended it cleanly
-    installed = list((tmp_path / "venv").glob("lib/python*/site-packages/program"))[0]
+    installed = next((tmp_path / "venv").glob("lib/python*/site-packages/program"))
     assert (installed / "templates" / "base.html").is_file()
     assert (installed / "migrations" / "versions").is_dir()
 

@@ -304,8 +304,8 @@ def test_pdf_opens_has_metadata_the_html_numbers_and_renders(app, term_data, tmp
             pytest.fail("CI must render the PDF: install poppler-utils (.ci/run does)")
         pytest.skip("pdftoppm (poppler-utils) is not installed")
     (tmp_path / "r.pdf").write_bytes(pdf)
-    done = subprocess.run(  # noqa: S603
-        ["pdftoppm", "-r", "40", "-png", str(tmp_path / "r.pdf"), str(tmp_path / "page")],  # noqa: S607
+    done = subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", str(tmp_path / "r.pdf"), str(tmp_path / "page")],
         capture_output=True,
         check=False,
     )

@@ -14,11 +14,15 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-import pandas as pd
+import openpyxl
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from program.people.stages import CareerStage, parse_stage
 
@@ -47,6 +51,12 @@ MAX_LENGTH = {
 MAX_INTEREST_LENGTH = 80
 MAX_INTERESTS = 20
 MAX_ROWS = 50_000
+# Registrars' exports carry many unrelated columns; more than this is not a roster.
+MAX_COLUMNS = 200
+# A workbook is a zip: what it unpacks to is checked before anything is read, so a small file
+# that unpacks to gigabytes (a "zip bomb", or a sheet of millions of rows) is refused at once.
+# A 50,000-row roster unpacks to about 20 MB.
+MAX_XLSX_UNPACKED_BYTES = 80 * 1024 * 1024
 ROLES = ("trainee", "mentor")
 TRACKS = ("formal", "coffee")
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -233,13 +243,111 @@ def _read_csv(data: bytes) -> list[list[str]]:
 
 
 def _read_xlsx(data: bytes) -> list[list[str]]:
+    """The first sheet's cells, read as a stream (openpyxl's read-only mode), with the size,
+    row and column limits checked while reading, so a hostile workbook is refused within a
+    second or two and a few tens of MB."""
+    damaged = "This Excel workbook cannot be read; it may be damaged."
     try:
-        frame = pd.read_excel(
-            io.BytesIO(data), header=None, dtype=str, keep_default_na=False, engine="openpyxl"
-        )
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise RosterFileError(damaged) from exc
+    with archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_XLSX_UNPACKED_BYTES:
+            raise RosterFileError(
+                f"This workbook unpacks to {unpacked / 1024 / 1024:,.0f} MB, far more than a "
+                f"roster of {MAX_ROWS:,} rows; save only the roster's sheet, as CSV or XLSX."
+            )
+        # openpyxl reads every sheet through once when it opens a workbook that does not state
+        # its size; counting the rows' tags first is a hundred times faster, so a sheet of a
+        # few hundred thousand rows is refused before that.
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        try:
+            too_long = any(_count_row_tags(archive, name) > MAX_ROWS + 1 for name in sheets)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+            raise RosterFileError(damaged) from exc
+        if too_long:
+            raise RosterFileError(
+                f"The workbook has a sheet of more than {MAX_ROWS:,} rows (counting rows that "
+                "are only formatted); save only the roster's sheet, or split it."
+            )
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-        raise RosterFileError("This Excel workbook cannot be read; it may be damaged.") from exc
-    return frame.to_numpy(dtype=object).tolist()
+        raise RosterFileError(damaged) from exc
+    try:
+        table: list[list[str]] = []
+        for number, values in _sheet_rows(workbook):
+            if not values:
+                continue
+            if max(values) > MAX_COLUMNS:
+                raise RosterFileError(
+                    f"Row {number:,} has values beyond column {MAX_COLUMNS}; a roster has a "
+                    "handful of columns. Save only the roster's columns and try again."
+                )
+            if number > MAX_ROWS + 1:
+                raise RosterFileError(f"The file has more than {MAX_ROWS:,} rows; split it.")
+            table.extend([] for _ in range(number - 1 - len(table)))
+            row = [""] * max(values)
+            for column, value in values.items():
+                row[column - 1] = str(value)
+            table.append(row)
+    except RosterFileError:
+        raise
+    except Exception as exc:
+        raise RosterFileError(damaged) from exc
+    finally:
+        workbook.close()
+    while table and not any(table[-1]):
+        table.pop()  # formatting left below the data is not rows
+    return table
+
+
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+
+
+def _count_row_tags(archive: zipfile.ZipFile, path: str) -> int:
+    """How many <row> elements a sheet's XML holds, read as a stream of bytes."""
+    count = 0
+    tail = b""
+    with archive.open(path) as source:
+        while chunk := source.read(1 << 20):
+            data = tail + chunk
+            # Keep what follows the last "<": a tag cut in two is counted in the next chunk.
+            cut = data.rfind(b"<")
+            cut = len(data) if cut == -1 else cut
+            count += len(_ROW_TAG.findall(data, 0, cut))
+            tail = data[cut:]
+    return count + len(_ROW_TAG.findall(tail))
+
+
+def _sheet_rows(workbook: Any) -> Iterator[tuple[int, dict[int, object]]]:
+    """(row number, {column number: value}) for each row the first sheet's XML holds.
+
+    openpyxl's own row reader, used the way its read-only worksheet uses it, but without the
+    padding: `iter_rows` fills every gap up to the sheet's stated size (a million empty rows
+    for one value in XFD1048576) and, without a stated size, first parses the whole sheet to
+    find one.
+    """
+    sheet = workbook.worksheets[0]
+    with workbook._archive.open(sheet._worksheet_path) as source:
+        parser = WorkSheetParser(
+            source,
+            sheet._shared_strings,
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        for number, cells in parser.parse():
+            yield (
+                number,
+                {
+                    cell["column"]: cell["value"]
+                    for cell in cells
+                    if cell["value"] not in (None, "")
+                },
+            )
 
 
 def _clean_cell(value: object) -> str:

@@ -72,14 +72,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    from program.web import IdConverter, install_request_transaction, refuse_control_characters
+
+    app.url_map.converters["int"] = IdConverter
     _init_extensions(app)
+    refuse_control_characters(app)
     _register_blueprints(app)
     _register_error_handlers(app)
     _register_security_headers(app)
     _register_template_helpers(app)
     _register_commands(app)
-
-    from program.web import install_request_transaction
 
     install_request_transaction(app)
     return app

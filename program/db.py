@@ -7,6 +7,7 @@ SQLite and PostgreSQL, and so that a later migration can drop a constraint by na
 from __future__ import annotations
 
 import enum
+import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# C0 control characters and DEL, less tab, line feed and carriage return: no name, note or
+# address has them, PostgreSQL cannot store NUL in text, and they hide text in pages and files.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def name_key(name: str) -> str:

@@ -6,13 +6,75 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, flash
+from flask import Flask, abort, current_app, flash, render_template, request
 from flask_wtf import FlaskForm
+from werkzeug.routing import IntegerConverter
 
-from program.db import DomainError
+from program.db import CONTROL_CHARACTERS, DomainError
 from program.extensions import db
 
 T = TypeVar("T")
+
+# Every id is a 32-bit integer column; a bigger number in a URL or form is nothing's id (and
+# PostgreSQL would answer "integer out of range" with an error rather than "not found").
+MAX_ID = 2**31 - 1
+MAX_PAGE = 100_000
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: ASCII digits up to MAX_ID, else the route does not match (404)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def parse_id(value: str | None) -> int | None:
+    """An id from a form or query value: ASCII digits up to MAX_ID, else None."""
+    if not value or not value.isascii() or not value.isdigit() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
+def page_number() -> int:
+    """The `page` query value, 1 when absent or not a page number; 404 past any real page."""
+    value = request.args.get("page", "1")
+    if not value.isascii() or not value.isdigit():
+        return 1
+    if len(value) > 6 or int(value) > MAX_PAGE:
+        abort(404)
+    return max(1, int(value))
+
+
+def refuse_control_characters(app: Flask) -> None:
+    """Refuse any request whose address, query or form values hold control characters: a 404
+    for an address (nothing lives there), a 400 with a plain message for what was sent.
+
+    One check for every route, before any view runs, so nothing is written. Uploaded files are
+    not form values; the roster reader judges their content itself.
+    """
+
+    @app.before_request
+    def check_input() -> Any:
+        if CONTROL_CHARACTERS.search(request.path):
+            abort(404)
+        values = [*request.args.keys(), *request.args.values()]
+        if request.method == "POST" and request.mimetype in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            values += [*request.form.keys(), *request.form.values()]
+        if any(CONTROL_CHARACTERS.search(v) for v in values):
+            return render_template(
+                "errors/error.html",
+                code=400,
+                title="Invisible characters",
+                text="What you sent contains an invisible control character (such as a NUL "
+                "byte), which Hallway does not accept. Nothing was saved. Remove it (retyping "
+                "the text usually does) and send it again.",
+            ), 400
+        return None
 
 
 def run_service(form: FlaskForm, service: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:

@@ -20,7 +20,7 @@ from program.coffee.services import (
 from program.db import utc_now
 from program.extensions import db
 from program.messages.models import Message
-from program.people.models import CareerStage
+from program.people.models import CareerStage, Person
 from program.programs.models import Program
 from tests.conftest import login, text_of
 
@@ -129,6 +129,34 @@ def test_bulk_opt_in_needs_a_reason_and_tells_each_person(app, client, coffee):
         "/programs/im/coffee/enroll", data={"reason": "second time"}, follow_redirects=True
     )
     assert "0 people opted in" in text_of(again)
+
+
+def test_bulk_opt_in_never_re_enrols_someone_who_opted_out(app, client, coffee):
+    """Opted out the same day, or any day before: skipped with the reason, no server error."""
+    login(client, coffee["coordinator"].email)
+    client.post("/programs/im/coffee/enroll", data={"reason": "orientation consent form"})
+    with app.test_request_context():
+        from program.coffee.services import withdraw
+
+        trainee = db.session.get(Person, coffee["people"][0].id)
+        withdraw(trainee, db.session.get(Program, coffee["program"].id))
+        db.session.commit()
+        name, trainee_id = trainee.name, trainee.id
+        told_before = db.session.scalar(sa.select(sa.func.count()).select_from(Message))
+    answer = client.post(
+        "/programs/im/coffee/enroll", data={"reason": "second consent drive"}, follow_redirects=True
+    )
+    page = text_of(answer)
+    assert answer.status_code == 200 and "0 people opted in" in page
+    assert "opted out themselves" in page and name in page
+    with app.app_context():
+        open_rows = db.session.scalar(
+            sa.select(sa.func.count()).where(
+                Enrollment.person_id == trainee_id, Enrollment.withdrawn_at.is_(None)
+            )
+        )
+        assert open_rows == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == told_before
 
 
 def test_preview_then_publish_one_intro_each_and_the_same_seed_gives_the_same_round(

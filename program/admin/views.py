@@ -32,7 +32,7 @@ from program.programs.services import (
     end_membership,
     update_program,
 )
-from program.web import flash_errors, run_service
+from program.web import flash_errors, page_number, run_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -122,7 +122,7 @@ def end_coordinator(program: Program, membership_id: int) -> Response:
 @requires(Action.ADMINISTER)
 def people() -> str:
     query = request.args.get("q", "").strip()[:200]
-    page = request.args.get("page", 1, type=int)
+    page = page_number()
     return render_template("admin/people.html", page=search_people(query, page), query=query)
 
 
@@ -237,5 +237,5 @@ def settings() -> str | Response:
 @requires(Action.ADMINISTER)
 def audit() -> str:
     action = request.args.get("action", "").strip()[:60]
-    page = request.args.get("page", 1, type=int)
+    page = page_number()
     return render_template("admin/audit.html", page=audit_log(page, action), action=action)

@@ -155,7 +155,12 @@ def record_check_in(
     today: date | None = None,
     suggested_email: str | None = None,
 ) -> CheckIn:
-    """Record (or change) `person`'s answer. Idempotent: one row per person, pairing, period."""
+    """Record (or change) `person`'s answer. Idempotent: one row per person, pairing, period.
+
+    Two answers sent at once (a double tap, the link and the home page together) keep the first:
+    the answer is claimed with a compare-and-set on `updated_at` (the row's version), and one
+    that changed since the caller read it refuses the later answer with a message.
+    """
     if check_in.person_id != person.id:
         raise DomainError("This check-in belongs to someone else.")
     if not is_editable(check_in):
@@ -173,6 +178,7 @@ def record_check_in(
         check_in.suggested_person_id = _suggested_person(check_in, suggested_email)
     first_meeting = status is CheckInStatus.MET and check_in.status is not CheckInStatus.MET
     now = utc_now()
+    _claim(check_in, now)
     check_in.status = status
     check_in.met_on = met_on if status is CheckInStatus.MET else None
     check_in.rating = rating
@@ -185,6 +191,25 @@ def record_check_in(
     if first_meeting and person.mail_preference is MailPreference.ALL:
         _queue_follow_ups(check_in, now)
     return check_in
+
+
+def _claim(check_in: CheckIn, now: datetime) -> None:
+    """Take the right to answer: only if nobody answered since this request read the row."""
+    seen = check_in.updated_at
+    claimed = db.session.execute(
+        sa.update(CheckIn)
+        .where(
+            CheckIn.id == check_in.id,
+            CheckIn.updated_at.is_(None) if seen is None else CheckIn.updated_at == seen,
+        )
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise DomainError(
+            "This check-in was answered a moment ago (from another window or device), and that "
+            "answer is kept. You can change it from your home page."
+        )
 
 
 def _suggested_person(check_in: CheckIn, email: str) -> int:

@@ -165,9 +165,20 @@ def enrollment_counts(program: Program, on: date | None = None) -> EnrollmentCou
     return EnrollmentCounts(members, row[0], row[1], row[2])
 
 
-def bulk_enroll(actor: Person, program: Program, reason: str) -> int:
-    """Opt in every coffee-track member not yet taking part, with a recorded reason; each person
-    is told and can opt out with one click."""
+@dataclass
+class BulkEnrollment:
+    enrolled: int
+    # People left out because they withdrew themselves: (name, the day they opted out).
+    skipped: list[tuple[str, date]]
+
+
+def bulk_enroll(actor: Person, program: Program, reason: str) -> BulkEnrollment:
+    """Opt in every coffee-track member who has never taken part, with a recorded reason; each
+    person is told and can opt out with one click.
+
+    Someone who opted out (withdrew) is never opted back in by anyone but themselves: they are
+    listed as skipped, with the day they left.
+    """
     reason = " ".join(reason.split())
     if len(reason) < 5:
         raise DomainError(
@@ -176,10 +187,23 @@ def bulk_enroll(actor: Person, program: Program, reason: str) -> int:
         )
     if len(reason) > 300:
         raise DomainError("Keep the reason under 300 characters.", field="reason")
+    ever = sa.select(Enrollment.person_id).where(Enrollment.program_id == program.id)
+    ids = list(db.session.scalars(_coffee_members(program).where(Person.id.not_in(ever))))
     taking_part = sa.select(Enrollment.person_id).where(
         Enrollment.program_id == program.id, Enrollment.withdrawn_at.is_(None)
     )
-    ids = list(db.session.scalars(_coffee_members(program).where(Person.id.not_in(taking_part))))
+    left = db.session.execute(
+        sa.select(Person.name, sa.func.max(Enrollment.withdrawn_at))
+        .join(Enrollment, Enrollment.person_id == Person.id)
+        .where(
+            Enrollment.program_id == program.id,
+            Person.id.in_(_coffee_members(program)),
+            Person.id.not_in(taking_part),
+        )
+        .group_by(Person.id, Person.name)
+        .order_by(Person.name)
+    ).all()
+    skipped = [(name, withdrawn.date()) for name, withdrawn in left]
     now = utc_now()
     db.session.add_all(
         Enrollment(
@@ -217,10 +241,10 @@ def bulk_enroll(actor: Person, program: Program, reason: str) -> int:
         "coffee.bulk_enrolled",
         program,
         program_id=program.id,
-        details={"people": len(ids), "reason": reason},
+        details={"people": len(ids), "skipped_withdrawn": len(skipped), "reason": reason},
         summary=f"{len(ids)} people opted in to coffee chats: {reason}",
     )
-    return len(ids)
+    return BulkEnrollment(enrolled=len(ids), skipped=skipped)
 
 
 # --- rounds -------------------------------------------------------------------------------

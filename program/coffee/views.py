@@ -114,13 +114,22 @@ def overview(program: Program) -> str:
 def bulk(program: Program) -> Response:
     form = BulkEnrollForm()
     if form.validate_on_submit():
-        count = run_service(form, bulk_enroll, current_user, program, form.reason.data)
-        if count is not None:
+        done = run_service(form, bulk_enroll, current_user, program, form.reason.data)
+        if done is not None:
             flash(
-                f"{count} {'person' if count == 1 else 'people'} opted in; each has been told "
+                f"{done.enrolled} {'person' if done.enrolled == 1 else 'people'} opted in; each has been told "
                 "and can opt out with one click.",
                 "success",
             )
+            if done.skipped:
+                names = "; ".join(
+                    f"{name} (opted out {day:%-d %b %Y})" for name, day in done.skipped
+                )
+                flash(
+                    f"Not opted in, because they opted out themselves and only they can rejoin: "
+                    f"{names[:1500]}.",
+                    "info",
+                )
     flash_errors(form)
     return redirect(url_for("coffee.overview", slug=program.slug))
 

@@ -29,7 +29,7 @@ from program.forms import ConfirmForm
 from program.permissions import Action, public, requires, signed_in
 from program.programs.models import Program
 from program.programs.views import member_or_404, term_or_404
-from program.web import flash_errors, open_link, plural, run_service
+from program.web import flash_errors, open_link, parse_id, plural, run_service
 
 bp = Blueprint("formal", __name__)
 
@@ -168,10 +168,11 @@ def edit_match(program: Program, term_slug: str, trainee_id: int) -> Response:
     term = term_or_404(program, term_slug)
     trainee = member_or_404(program, trainee_id)
     form = ConfirmForm()
-    mentor_id = request.form.get("mentor", "")
-    if mentor_id and not mentor_id.isdigit():
+    given = request.form.get("mentor", "")
+    mentor_id = parse_id(given)
+    if given and mentor_id is None:
         abort(404)
-    mentor = member_or_404(program, int(mentor_id)) if mentor_id else None
+    mentor = member_or_404(program, mentor_id) if mentor_id else None
     if form.validate_on_submit() and run_service(
         form, set_proposed_mentor, current_user, term, trainee, mentor
     ):

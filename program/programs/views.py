@@ -40,7 +40,7 @@ from program.programs.terms import (
     set_term_closed,
     update_term,
 )
-from program.web import flash_errors, run_service
+from program.web import flash_errors, page_number, parse_id, run_service
 
 bp = Blueprint("programs", __name__, url_prefix="/programs")
 
@@ -178,10 +178,6 @@ def _filter_choices(form: PeopleFilterForm, program: Program, term: Term | None)
     ]
 
 
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 @bp.route("/<slug>/people")
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def people(program: Program) -> str:
@@ -194,12 +190,12 @@ def people(program: Program) -> str:
     filters = PeopleFilters(
         q=(form.q.data or "").strip()[:200],
         role=Role(form.role.data) if form.role.data in ("trainee", "mentor") else None,
-        cohort_id=_int_or_none(form.cohort.data) if not form.cohort.errors else None,
-        department_id=_int_or_none(form.department.data) if not form.department.errors else None,
+        cohort_id=parse_id(form.cohort.data) if not form.cohort.errors else None,
+        department_id=parse_id(form.department.data) if not form.department.errors else None,
         stage=CareerStage(form.stage.data) if form.stage.data and not form.stage.errors else None,
         track=form.track.data if form.track.data in ("formal", "coffee") else "",
     )
-    page = request.args.get("page", 1, type=int)
+    page = page_number()
     pagination, rows = people_in_program(program, term, filters, page)
     query_args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
@@ -262,7 +258,8 @@ def move_person(program: Program, person_id: int, term_slug: str) -> Response:
         SelectChoice(str(c.id), c.name) for c in term.cohorts
     ]
     if form.validate_on_submit():
-        cohort = db.session.get(Cohort, int(form.cohort.data)) if form.cohort.data else None
+        cohort_id = parse_id(form.cohort.data)
+        cohort = db.session.get(Cohort, cohort_id) if cohort_id else None
         if run_service(form, move_to_cohort, current_user, term, subject, cohort) is not None:
             flash(
                 f"{subject.name} is now in {cohort.name if cohort else 'no cohort'} "

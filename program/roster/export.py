@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import sqlalchemy as sa
 from openpyxl import Workbook
 
+from program.db import CONTROL_CHARACTERS
 from program.extensions import db
 from program.people.models import Person
 from program.programs.models import Cohort, CohortMember, Membership, Program, Role, Term
@@ -83,10 +85,18 @@ def roster_csv(rows: list[list[str]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def sheet_title(title: str) -> str:
+    """A title Excel accepts: none of : \\ / ? * [ ], no leading or trailing apostrophe, at most
+    31 characters ("AY 2027/28" becomes "AY 2027-28")."""
+    cleaned = re.sub(r"[:\\/?*\[\]]", "-", title)
+    cleaned = CONTROL_CHARACTERS.sub("", cleaned).strip().strip("'").strip()[:31].strip()
+    return cleaned or "Roster"
+
+
 def roster_xlsx(rows: list[list[str]], title: str) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = title[:31] or "Roster"
+    sheet.title = sheet_title(title)
     sheet.append(HEADER)
     for row in rows:
         sheet.append(row)

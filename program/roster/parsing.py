@@ -24,6 +24,7 @@ import openpyxl
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from openpyxl.worksheet._reader import WorkSheetParser
 
+from program.db import CONTROL_CHARACTERS
 from program.people.stages import CareerStage, parse_stage
 
 COLUMNS = ("email", "name", "role", "department", "stage", "cohort", "interests", "tracks")
@@ -116,7 +117,6 @@ _PLAIN_EMAIL = re.compile(
     r"[A-Za-z0-9_%+'-]+(?:\.[A-Za-z0-9_%+'-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class RosterFileError(ValueError):
@@ -200,7 +200,7 @@ def _looks_binary(text: str) -> bool:
     sample = text[:4000]
     if not sample:
         return False
-    controls = len(_CONTROL.findall(sample)) + sample.count("\ufffd")
+    controls = len(CONTROL_CHARACTERS.findall(sample)) + sample.count("\ufffd")
     return "\x00" in sample or controls > max(3, len(sample) // 50)
 
 
@@ -447,7 +447,7 @@ def _check_row(row_number: int, values: dict[str, str]) -> tuple[RosterRow | Non
         if len(value) > MAX_LENGTH[name]:
             error(name, f"is too long ({len(value):,} characters; at most {MAX_LENGTH[name]}).")
             values[name] = ""
-        elif _CONTROL.search(value):
+        elif CONTROL_CHARACTERS.search(value):
             error(name, "contains control characters; retype it as plain text.")
             values[name] = ""
 

@@ -250,3 +250,45 @@ def test_home_page_title_and_queries_do_not_grow_with_check_ins(app, client, pai
     for month in range(2, 10):
         make.check_in(pair["trainee"], pair["assignment"], period_start=date(2027, month, 1))
     assert queries_for(client, "/") == few
+
+
+def test_two_answers_at_once_keep_the_first_and_tell_the_other(app, pair):
+    """A double tap, or the e-mail link and the home page at the same moment."""
+    import threading
+
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def answer(status: CheckInStatus) -> None:
+        with app.test_request_context():
+            check_in = db.session.get(CheckIn, pair["check_in"])
+            person = db.session.get(Person, check_in.person_id)
+            barrier.wait()  # both have read it unanswered
+            try:
+                record_check_in(person, check_in, status)
+                db.session.commit()
+                outcomes.append(status.value)
+            except DomainError as exc:
+                db.session.rollback()
+                outcomes.append(exc.message)
+            finally:
+                db.session.remove()
+
+    threads = [
+        threading.Thread(target=answer, args=(s,))
+        for s in (CheckInStatus.MET, CheckInStatus.NOT_YET)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    kept = [o for o in outcomes if o in ("met", "not_yet")]
+    refused = [o for o in outcomes if o not in ("met", "not_yet")]
+    assert len(kept) == 1 and len(refused) == 1, outcomes
+    assert "answered a moment ago" in refused[0]
+    assert stored(app, pair["check_in"]).status.value == kept[0]
+    with app.app_context():
+        # The first meeting's follow-ups were queued once at most, never twice.
+        assert db.session.scalar(
+            sa.select(sa.func.count()).where(Message.kind == "thank_you_nudge")
+        ) == (1 if kept[0] == "met" else 0)

@@ -117,8 +117,8 @@ def bulk(program: Program) -> Response:
         done = run_service(form, bulk_enroll, current_user, program, form.reason.data)
         if done is not None:
             flash(
-                f"{done.enrolled} {'person' if done.enrolled == 1 else 'people'} opted in; each has been told "
-                "and can opt out with one click.",
+                f"{done.enrolled} {'person' if done.enrolled == 1 else 'people'} opted in; "
+                "each has been told and can opt out with one click.",
                 "success",
             )
             if done.skipped:

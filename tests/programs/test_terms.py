@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from program.audit.models import AuditEvent
@@ -89,6 +90,19 @@ class TestCohortsAndPeople:
         make.term(program, slug="fall-2026")
         client.post("/programs/im/terms/fall-2026/cohorts", data={"name": "PGY-1"})
         response = client.post("/programs/im/terms/fall-2026/cohorts", data={"name": "pgy-1"})
+        assert "already has a cohort called" in text_of(response)
+        assert count(app, Cohort) == 1
+
+    @pytest.mark.parametrize("again", ["Ärzte", "ÄRZTE", " ärzte ", "A\u0308rzte"])
+    def test_a_duplicate_in_any_alphabet_is_refused_not_a_server_error(
+        self, app, client, make, again
+    ):
+        """SQLite's lower() knows only ASCII: uniqueness is decided by Hallway's own key."""
+        program = coordinator_of_im(make, client)
+        make.term(program, slug="fall-2026")
+        client.post("/programs/im/terms/fall-2026/cohorts", data={"name": "Ärzte"})
+        response = client.post("/programs/im/terms/fall-2026/cohorts", data={"name": again})
+        assert response.status_code == 200
         assert "already has a cohort called" in text_of(response)
         assert count(app, Cohort) == 1
 

@@ -7,6 +7,7 @@ import io
 import re
 from pathlib import Path
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
@@ -348,3 +349,13 @@ def test_export_then_import_round_trips(app, client, setup, fmt):
 def _actions(app) -> list[str]:
     with app.app_context():
         return list(db.session.scalars(sa.select(AuditEvent.action)))
+
+
+def test_an_xlsx_export_of_a_term_with_a_slash_in_its_name(app, client, setup, make):
+    """Excel forbids / \\ ? * [ ] : in sheet titles; "AY 2027/28" once gave a server error."""
+    program, _term, _coordinator = setup
+    make.term(program, "AY 2027/28: [Block *1*]?", slug="ay-2027-28")
+    response = client.get("/programs/im/terms/ay-2027-28/roster.xlsx")
+    assert response.status_code == 200
+    title = openpyxl.load_workbook(io.BytesIO(response.data)).active.title
+    assert title == "AY 2027-28- -Block -1---"[:31] and len(title) <= 31

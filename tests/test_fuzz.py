@@ -1,0 +1,160 @@
+"""Hostile input on every route: no server error, and a refusal writes nothing.
+
+Hypothesis drives every POST route (signed in with a role that may use it, with a valid CSRF
+token) with hostile values in every form field any Hallway form has, and every GET route with
+hostile query values, and every route's path parameters with hostile values: NUL and other
+control characters, huge numbers, long and mixed-script text, malformed dates. A 500 anywhere
+fails the test, and so does any write by a request that was refused (4xx).
+
+Derandomised in CI (the "ci" profile); a fixed number of examples per route keeps it near a
+minute on each database.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from urllib.parse import quote
+
+import pytest
+from flask_wtf import FlaskForm
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from wtforms.fields.core import UnboundField
+
+from tests.accounts.test_accounts import snapshot
+from tests.conftest import login
+from tests.test_permissions import ROLES, STATIC_ENDPOINTS, matrix, world  # noqa: F401
+
+HOSTILE_WORDS = [
+    "\x00",
+    "a\x00b",
+    "\x1b[31m",
+    "\x7f",
+    "9" * 400,
+    "-" + "9" * 30,
+    "2147483648",
+    "99999999999999999999999999999",
+    "-1",
+    "0",
+    "1e309",
+    "NaN",
+    "Ärzte",
+    "ÄRZTE",
+    "ΟΔΟΣ",
+    "İstanbul",
+    "Łódź 北京 Nguyễn Thị Minh Khai",
+    "\u202eevil",
+    "x" * 5000,
+    "0000-00-00",
+    "2026-02-30",
+    "9999-12-31",
+    "0001-01-01",
+    "'; DROP TABLE person;--",
+    "<script>alert(1)</script>",
+    '=HYPERLINK("http://x")',
+    "josé@exämple.edu",
+    "a@b",
+    "",
+    " ",
+]
+HOSTILE = st.one_of(
+    st.sampled_from(HOSTILE_WORDS),
+    st.text(max_size=200),
+    st.integers(min_value=-(10**40), max_value=10**40).map(str),
+    st.dates().map(str),
+)
+
+QUERY_KEYS = ["page", "q", "action", "term", "program", "to", "do", "next", "format", "token"]
+
+
+def form_field_names() -> list[str]:
+    """Every field name of every form class in Hallway."""
+    names: set[str] = set()
+    modules = [
+        m for name, m in list(__import__("sys").modules.items()) if name.startswith("program")
+    ]
+    for module in modules:
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, FlaskForm) and cls.__module__.startswith("program"):
+                for attribute, value in vars(cls).items():
+                    if isinstance(value, UnboundField):
+                        names.add(attribute)
+    return sorted(names)
+
+
+def allowed_role(expected: dict) -> str | None:
+    for role in ROLES:
+        if expected.get(role) in (200, 302):
+            return role
+    return None
+
+
+def signed_in(app, world, role):  # noqa: F811
+    client = app.test_client()
+    if role and role != "anonymous":
+        assert login(client, world["people"][role].email).status_code == 302
+    return client
+
+
+def check(app, client, method: str, url: str, **kwargs) -> None:
+    before = snapshot(app)
+    response = client.open(url, method=method, **kwargs)
+    assert response.status_code != 500, f"{method} {url} {kwargs}"
+    if 400 <= response.status_code < 500:
+        assert snapshot(app) == before, f"a refused {method} {url} wrote something"
+
+
+SETTINGS = settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture
+def routes(app, world):  # noqa: F811
+    return [
+        (endpoint, method, url, data, allowed_role(expected))
+        for endpoint, method, url, data, expected in matrix(world)
+    ]
+
+
+@SETTINGS
+@given(values=st.lists(HOSTILE, min_size=40, max_size=40))
+def test_every_post_route_with_hostile_form_values(app, world, routes, values):  # noqa: F811
+    fields = form_field_names()
+    assert len(fields) > 20, "the form fields were not found"
+    clients: dict = {}
+    for _endpoint, method, url, _data, role in routes:
+        if method != "POST":
+            continue
+        client = clients.get(role) or clients.setdefault(role, signed_in(app, world, role))
+        data = {name: values[i % len(values)] for i, name in enumerate(fields)}
+        check(app, client, "POST", url, data=data)
+
+
+@SETTINGS
+@given(values=st.lists(HOSTILE, min_size=len(QUERY_KEYS), max_size=len(QUERY_KEYS)))
+def test_every_get_route_with_hostile_query_values(app, world, routes, values):  # noqa: F811
+    clients: dict = {}
+    fields = form_field_names()
+    for _endpoint, method, url, _data, role in routes:
+        if method != "GET":
+            continue
+        client = clients.get(role) or clients.setdefault(role, signed_in(app, world, role))
+        query = {key: values[i] for i, key in enumerate(QUERY_KEYS)}
+        query.update({name: values[i % len(values)] for i, name in enumerate(fields)})
+        check(app, client, "GET", url, query_string=query)
+
+
+@SETTINGS
+@given(value=HOSTILE)
+def test_every_route_with_hostile_path_values(app, world, value):  # noqa: F811
+    client = signed_in(app, world, "admin")
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in STATIC_ENDPOINTS or not rule.arguments:
+            continue
+        url = re.sub(r"<[^>]+>", quote(value, safe="") or "x", rule.rule)
+        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+            check(app, client, method, url)

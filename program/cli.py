@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import sys
 import threading
 from collections.abc import Callable
 from functools import wraps
@@ -194,7 +195,9 @@ def worker_command(tick_every: float, send_every: float, once: bool) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     stop = threading.Event()
     install_stop_signals(stop)
+    # Flushed at once: under systemd or a log file, stdout is block-buffered.
     click.echo(f"Hallway worker: tick every {tick_every:g} s, send every {send_every:g} s.")
+    sys.stdout.flush()
     totals = run_worker(app, stop, tick_every=tick_every, send_every=send_every, once=once)
     click.echo(
         f"Worker stopped: {totals['ticks']} ticks ({totals['ticks_skipped']} skipped while "

@@ -97,7 +97,18 @@ def signed_in(app, world, role):  # noqa: F811
     return client
 
 
+REQUESTS = {"count": 0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def count_requests():
+    """How many hostile requests this file sent, in the log (pytest -s), for the closing note."""
+    yield
+    print(f"\nfuzz: {REQUESTS['count']} hostile requests sent")
+
+
 def check(app, client, method: str, url: str, **kwargs) -> None:
+    REQUESTS["count"] += 1
     before = snapshot(app)
     response = client.open(url, method=method, **kwargs)
     assert response.status_code != 500, f"{method} {url} {kwargs}"
@@ -106,7 +117,7 @@ def check(app, client, method: str, url: str, **kwargs) -> None:
 
 
 SETTINGS = settings(
-    max_examples=6,
+    max_examples=12,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -116,6 +116,11 @@ def test_the_readme_production_commands_from_a_wheel(tmp_path, empty_database):
                 assert "https://mentoring.example.edu/invitation/" in output
                 assert "0 prompts and 0 reminders queued" in output  # tick ran
                 assert "0 sent, 0 to retry later, 0 failed." in output  # send ran
+                # The worker runs in the background; its output reaches the log when it does.
+                wait_until = time.monotonic() + 30
+                while "Hallway worker:" not in output and time.monotonic() < wait_until:
+                    time.sleep(0.2)
+                    output = log.read_text()
                 assert "Hallway worker: tick every 60 s" in output
             finally:
                 os.killpg(process.pid, signal.SIGTERM)

@@ -303,3 +303,29 @@ class TestNeverTwice:
             == again["Message-ID"]
             == (f"<hallway.message.{message.id}@example.edu>")
         )
+
+
+@pytest.mark.skipif(
+    not __import__("os").environ.get("TEST_DATABASE_URL"), reason="advisory locks need PostgreSQL"
+)
+def test_connections_at_once_are_capped_across_workers(app, make):
+    """MAIL_CONNECTIONS=1: while another worker holds the one slot, this one sends nothing."""
+    queue(app, [make.person().id], copies=3)
+    app.config.update(MAIL_CONNECTIONS=1)
+    with app.app_context():
+        holder = db.engine.connect()
+        holder.execute(
+            sa.select(sa.func.pg_advisory_lock(sa.literal(sending.CONNECTION_LOCK_BASE)))
+        )
+        try:
+            with SmtpServer() as smtp:
+                assert send(app, smtp).sent == 0
+                assert smtp.messages == []
+        finally:
+            holder.execute(
+                sa.select(sa.func.pg_advisory_unlock(sa.literal(sending.CONNECTION_LOCK_BASE)))
+            )
+            holder.close()
+    with SmtpServer() as smtp:
+        assert send(app, smtp).sent == 3
+    assert statuses(app) == {"sent": 3}

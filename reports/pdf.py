@@ -1,12 +1,15 @@
 """The PDF report (ReportLab platypus): cover, one-page summary, the tables (breaking across
 pages with repeated headers), a chart, methods, limitations, crosswalk and provenance, with
-"Page N of M" and the document's title, author, subject and language in its metadata."""
+"Page N of M", an outline (bookmarks) of its sections, and the document's title, author, subject
+and language in its metadata. Every name prints, in any alphabet (see `reports.fonts`), and the
+file's dates are the data's "as of" time, so the same data gives the same bytes."""
 
 from __future__ import annotations
 
 import io
+from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.shapes import Drawing, String
@@ -17,6 +20,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    Flowable,
     KeepTogether,
     LongTable,
     PageBreak,
@@ -27,22 +31,46 @@ from reportlab.platypus import (
 )
 
 from reports.build import Report, written, written_difference
+from reports.fonts import BOLD, REGULAR, markup, register
 from reports.html import BREAKDOWN_METRICS, HEADLINE
 from reports.metrics import BREAKDOWNS, BY_ID
 
 PRIMARY = colors.HexColor("#1f4e5f")
 SECONDARY = colors.HexColor("#c96f2d")
+register()
 styles = getSampleStyleSheet()
-BODY = ParagraphStyle("body", parent=styles["BodyText"], fontSize=9.5, leading=12.5)
+BODY = ParagraphStyle(
+    "body", parent=styles["BodyText"], fontName=REGULAR, fontSize=9.5, leading=12.5
+)
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=8, leading=10)
 CELL = ParagraphStyle("cell", parent=BODY, fontSize=8, leading=9.5, alignment=TA_LEFT)
-H1 = ParagraphStyle("h1", parent=styles["Heading1"], textColor=PRIMARY)
-H2 = ParagraphStyle("h2", parent=styles["Heading2"], textColor=PRIMARY, spaceBefore=10)
+H1 = ParagraphStyle("h1", parent=styles["Heading1"], fontName=BOLD, textColor=PRIMARY)
+H2 = ParagraphStyle(
+    "h2", parent=styles["Heading2"], fontName=BOLD, textColor=PRIMARY, spaceBefore=10
+)
+# The institution's name above the title on the cover: a heading to the eye, not a section.
+KICKER = ParagraphStyle("kicker", parent=H2, spaceBefore=0)
 
 
 def _p(text: str, style: ParagraphStyle = BODY) -> Paragraph:
-    """A paragraph of untrusted text: escaped, so nothing in it is read as markup."""
-    return Paragraph(escape(text), style)
+    """A paragraph of untrusted text: escaped, so nothing in it is read as markup, and set in
+    fonts that have its characters."""
+    paragraph = Paragraph(markup(text), style)
+    paragraph.outline_text = text  # the plain text, for the PDF's bookmarks
+    return paragraph
+
+
+class ReportDocument(SimpleDocTemplate):
+    """Adds each heading to the PDF's outline, so a reader can jump to a section."""
+
+    def afterFlowable(self, flowable: Flowable) -> None:
+        style = getattr(flowable, "style", None)
+        if style is None or style.name not in ("h1", "h2"):
+            return
+        text = getattr(flowable, "outline_text", "")
+        key = f"section-{id(flowable)}"
+        self.canv.bookmarkPage(key)
+        self.canv.addOutlineEntry(text, key, level=0 if style.name == "h1" else 1, closed=False)
 
 
 def _table(header: list[str], rows: list[list[str]], widths: list[float]) -> LongTable:
@@ -51,6 +79,8 @@ def _table(header: list[str], rows: list[list[str]], widths: list[float]) -> Lon
     table.setStyle(
         TableStyle(
             [
+                # Cells hold paragraphs in our fonts; the cell's own font must not be Helvetica.
+                ("FONTNAME", (0, 0), (-1, -1), REGULAR),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef0")),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#bbbbbb")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -63,11 +93,21 @@ def _table(header: list[str], rows: list[list[str]], widths: list[float]) -> Lon
 
 
 class NumberedCanvas(Canvas):
-    """Two passes over the pages, so each can say "Page N of M"."""
+    """Two passes over the pages, so each can say "Page N of M"; dated by the data.
+
+    `as_of` becomes the file's creation and modification date: ReportLab's invariant mode would
+    write 2000-01-01, and the clock would make every file different.
+    """
+
+    as_of: datetime | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pages: list[dict[str, Any]] = []
+        if self.as_of is not None:
+            self._doc._timeStamp = SimpleNamespace(
+                YMDhms=self.as_of.timetuple()[:6], dhh=0, dmm=0, t=self.as_of.timestamp()
+            )
 
     def showPage(self) -> None:
         self._pages.append(dict(self.__dict__))
@@ -77,7 +117,7 @@ class NumberedCanvas(Canvas):
         total = len(self._pages)
         for state in self._pages:
             self.__dict__.update(state)
-            self.setFont("Helvetica", 8)
+            self.setFont(REGULAR, 8)
             self.setFillColor(colors.HexColor("#555555"))
             self.drawRightString(
                 LETTER[0] - 0.75 * inch, 0.5 * inch, f"Page {self._pageNumber} of {total}"
@@ -87,19 +127,30 @@ class NumberedCanvas(Canvas):
 
 
 def _chart(report: Report) -> Drawing:
-    drawing = Drawing(6.5 * inch, 2.9 * inch)
+    drawing = Drawing(6.5 * inch, 2.9 * inch, initialFontName=REGULAR)
     chart = HorizontalBarChart()
     chart.x, chart.y, chart.width, chart.height = 150, 40, 270, 160
-    values = []
+    values: list[list[int | None]] = []
+    hidden: dict[str, list[str]] = {m: [] for m in HEADLINE}
     for track in ("formal", "coffee"):
-        row_values = []
+        row_values: list[int | None] = []
         for metric in HEADLINE:
             row = report.row(track, metric)
-            row_values.append(0 if row.suppressed or row.value is None else round(100 * row.value))
+            if row.suppressed or row.value is None:
+                # No bar at all: a bar of zero would read as "none", which is not what it is.
+                row_values.append(None)
+                hidden[metric].append(track)
+            else:
+                row_values.append(round(100 * row.value))
         values.append(row_values)
     chart.data = values
-    chart.categoryAxis.categoryNames = [BY_ID[m].label for m in HEADLINE]
+    chart.categoryAxis.categoryNames = [
+        BY_ID[m].label + (f" ({' and '.join(hidden[m])}: not shown)" if hidden[m] else "")
+        for m in HEADLINE
+    ]
     chart.categoryAxis.labels.fontSize = 7
+    chart.categoryAxis.labels.fontName = REGULAR
+    chart.valueAxis.labels.fontName = REGULAR
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
     chart.valueAxis.labels.fontSize = 7
     chart.bars[0].fillColor = PRIMARY
@@ -110,8 +161,9 @@ def _chart(report: Report) -> Drawing:
             150,
             4,
             "Percent. Dark: formal mentoring; light: coffee chats. "
-            "Hidden values (small counts) are drawn as zero; see the table.",
+            "A value hidden to protect people has no bar; the table says why.",
             fontSize=7,
+            fontName=REGULAR,
         )
     )
     return drawing
@@ -119,7 +171,7 @@ def _chart(report: Report) -> Drawing:
 
 def build_pdf(report: Report) -> bytes:
     out = io.BytesIO()
-    doc = SimpleDocTemplate(
+    doc = ReportDocument(
         out,
         pagesize=LETTER,
         leftMargin=0.75 * inch,
@@ -131,6 +183,7 @@ def build_pdf(report: Report) -> bytes:
         subject=f"Semester report for {report.scope.label}, {report.scope.term_name}",
         creator=f"Hallway {report.version}",
         lang="en-US",
+        initialFontName=REGULAR,
         invariant=True,  # no random document id: the same data gives the same file
     )
     width = doc.width
@@ -138,7 +191,7 @@ def build_pdf(report: Report) -> bytes:
     # Cover.
     story += [
         Spacer(1, 1.2 * inch),
-        _p(report.institution, H2),
+        _p(report.institution, KICKER),
         _p(report.title, H1),
         _p(
             f"Term: {report.scope.term_name}, {report.scope.starts:%d %B %Y} to "
@@ -281,5 +334,6 @@ def build_pdf(report: Report) -> bytes:
             f"{report.as_of:%Y-%m-%d %H:%M} UTC."
         ),
     ]
-    doc.build(story, canvasmaker=NumberedCanvas)
+    canvas = type("DatedCanvas", (NumberedCanvas,), {"as_of": report.as_of})
+    doc.build(story, canvasmaker=canvas)
     return out.getvalue()

@@ -28,7 +28,7 @@ from program.people.models import CareerStage
 from reports.build import build_report, written
 from reports.bundle import build_bundle, metrics_csv
 from reports.data import find_scope, load
-from reports.html import build_html
+from reports.html import HEADLINE, build_html
 from reports.metrics import Computed, Row, compute
 from reports.pdf import build_pdf
 from reports.stats import mann_whitney, newcombe, wilson
@@ -256,13 +256,13 @@ def test_no_hidden_group_can_be_recovered_by_subtraction(sizes, taking):
 # --- the outputs -----------------------------------------------------------------------------
 
 
-def report_for(app, threshold=5, program_slug="med"):
+def report_for(app, threshold=5, program_slug="med", institution="Riverside <b>School</b>"):
     with app.app_context(), db.engine.connect() as conn:
         scope = find_scope(conn, "fall", program_slug)
         return build_report(
             conn,
             scope,
-            institution="Riverside <b>School</b>",
+            institution=institution,
             threshold=threshold,
             as_of=AS_OF,
             version="test",
@@ -311,6 +311,76 @@ def test_pdf_opens_has_metadata_the_html_numbers_and_renders(app, term_data, tmp
     )
     assert done.returncode == 0, done.stderr
     assert len(list(tmp_path.glob("page-*.png"))) == len(reader.pages)
+
+
+NAMES_IN_MANY_ALPHABETS = {
+    "Polish": "Uniwersytet Medyczny w Łodzi",
+    "Vietnamese": "Trường Đại học Y Hà Nội",
+    "Greek": "Ιατρική Σχολή Αθηνών",
+    "Cyrillic": "Медицинский университет",
+    "Chinese": "北京协和医学院",
+    "Japanese": "とうきょう医科歯科大学",
+    "Korean": "서울대학교",
+}
+
+
+def test_the_pdf_prints_every_alphabet_embeds_its_font_and_is_dated_by_the_data(
+    app, term_data, tmp_path
+):
+    institution = " · ".join(NAMES_IN_MANY_ALPHABETS.values())
+    report = report_for(app, institution=institution)
+    pdf = build_pdf(report)
+    assert pdf == build_pdf(report_for(app, institution=institution))  # byte-identical
+    reader = PdfReader(io.BytesIO(pdf))
+    fonts = {
+        str(font["/BaseFont"]): font
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    names = " ".join(fonts)
+    assert "Helvetica" not in names  # never the WinAnsi-only, unembedded font
+    sans = next(f for name, f in fonts.items() if name.endswith("+DejaVuSans"))
+    assert "/FontFile2" in sans["/FontDescriptor"] or "/DescendantFonts" in sans
+    for cid_font in ("STSong-Light", "HeiseiMin-W3", "HYSMyeongJo-Medium"):
+        assert cid_font in names, cid_font
+    text = reader.pages[0].extract_text()
+    for script in ("Polish", "Vietnamese", "Greek", "Cyrillic"):
+        assert NAMES_IN_MANY_ALPHABETS[script] in text, script
+    # Dated by the data's "as of" time, not 2000-01-01 and not the clock.
+    assert reader.metadata.creation_date.replace(tzinfo=UTC) == AS_OF
+    outline = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert report.title in outline
+    sections = [i.title for group in reader.outline if isinstance(group, list) for i in group]
+    assert {"Summary", "Methods and definitions", "Provenance"} <= set(sections)
+    if shutil.which("pdftotext"):
+        (tmp_path / "r.pdf").write_bytes(pdf)
+        extracted = subprocess.run(
+            ["pdftotext", "-l", "1", str(tmp_path / "r.pdf"), "-"],
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+        # Every script extracts as text, CJK included (through the CID fonts' Unicode maps).
+        for script, name in NAMES_IN_MANY_ALPHABETS.items():
+            assert name in extracted.replace("\n", " "), script
+
+
+def test_the_chart_draws_no_bar_for_a_hidden_value(app, term_data):
+    from reports.pdf import _chart
+
+    report = report_for(app, threshold=10)
+    chart = _chart(report).contents[0]
+    hidden = [
+        (t, m)
+        for t_index, t in enumerate(("formal", "coffee"))
+        for m_index, m in enumerate(HEADLINE)
+        if chart.data[t_index][m_index] is None
+    ]
+    assert hidden, "the small test program has hidden headline values"
+    for track, metric in hidden:
+        assert report.row(track, metric).suppressed or report.row(track, metric).value is None
+        label = chart.categoryAxis.categoryNames[HEADLINE.index(metric)]
+        assert f"{track}" in label and "not shown" in label
+    assert all(v is None or v >= 0 for series in chart.data for v in series)
 
 
 def test_csv_bundle_round_trips_matches_its_dictionary_and_is_byte_identical(app, term_data):

@@ -12,7 +12,17 @@ from program.programs.models import Term
 from reports.data import Frames, Scope, find_scope, has_next_term, load
 from reports.metrics import BY_ID, METRICS, Computed, Difference, Row, compute, trend
 from reports.stats import UNSTABLE_EVENTS
-from reports.suppress import MINIMUM_THRESHOLD, suppress
+from reports.suppress import (
+    DISTRIBUTION_FEW_RESPONDENTS,
+    DISTRIBUTION_PROTECTS,
+    DISTRIBUTION_SMALL,
+    MINIMUM_THRESHOLD,
+    PROTECTS,
+    SMALL_BASE,
+    SMALL_COMPLEMENT,
+    SMALL_COUNT,
+    suppress,
+)
 
 LIMITATIONS = [
     "The coffee-chat track is opt-in: people who choose it may differ from those who do not, so "
@@ -73,12 +83,23 @@ class Report:
 
     @property
     def suppression_rule(self) -> str:
+        t = self.threshold
         return (
-            f"Counts from 1 to {self.threshold - 1} are shown as “<{self.threshold}”, with every "
-            "rate, median or difference resting on them; so is one more group wherever a hidden "
-            "one could be worked out from a total. Rating summaries need at least "
-            f"{self.threshold} respondents. No person is named. {self.hidden_cells} "
+            f"A count from 1 to {t - 1} reads “fewer than {t}”. A rate or median resting on "
+            f"fewer than {t} people or events reads “hidden: based on fewer than {t}”, and a "
+            f"rate where all but 1 to {t - 1} did the same reads “hidden: all but fewer than "
+            f"{t}”. Wherever a hidden value could be worked out from a total, one more value "
+            f"is hidden with it and reads “hidden ‡”. A difference between the tracks is "
+            f"hidden when either side is. Rating summaries need at least {t} respondents. No "
+            f"person is named. {self.hidden_cells} "
             f"{'cell was' if self.hidden_cells == 1 else 'cells were'} hidden in this report."
+        )
+
+    @property
+    def footnotes(self) -> str:
+        return (
+            f"† an estimate from {UNSTABLE_EVENTS} or fewer events. ‡ hidden only so that "
+            "another hidden value cannot be worked out by subtraction."
         )
 
 
@@ -147,10 +168,36 @@ def percent(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.0f}%"
 
 
+def hidden_label(threshold: int, reason: str) -> str:
+    """What a hidden value reads, saying honestly why it is hidden."""
+    return {
+        SMALL_COUNT: f"fewer than {threshold}",
+        SMALL_BASE: f"hidden: based on fewer than {threshold}",
+        SMALL_COMPLEMENT: f"hidden: all but fewer than {threshold}",
+        PROTECTS: "hidden ‡",
+    }.get(reason, "hidden")
+
+
+def distribution_cell(threshold: int, count: int) -> str:
+    """One cell of a rating distribution, as every output prints it."""
+    if count == DISTRIBUTION_SMALL:
+        return f"fewer than {threshold}"
+    if count == DISTRIBUTION_PROTECTS:
+        return "hidden ‡"
+    if count == DISTRIBUTION_FEW_RESPONDENTS:
+        return f"hidden: fewer than {threshold} respondents"
+    return str(count)
+
+
+def p_value(p: float) -> str:
+    """A p-value as reports print it: "p < 0.001" below that, else three decimals."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
 def written(report: Report, row: Row) -> str:
     """A row's value as every output prints it."""
     if row.suppressed:
-        return f"<{report.threshold}"
+        return hidden_label(report.threshold, row.hidden_reason)
     if row.value is None:
         return "–"
     kind = BY_ID[row.metric].kind
@@ -170,7 +217,7 @@ def written_difference(report: Report, metric: str) -> str:
     if d is None:
         return "–"
     if d.suppressed:
-        return f"hidden (<{report.threshold})"
+        return "hidden: one track's value is hidden"
     if d.low is None:
-        return f"P(formal > coffee) = {d.estimate:.2f}; Mann–Whitney p = {d.p_value:.3f}"
+        return f"P(formal > coffee) = {d.estimate:.2f}; Mann–Whitney {p_value(d.p_value)}"
     return f"{100 * d.estimate:+.0f} points (95% CI {100 * d.low:+.0f} to {100 * d.high:+.0f})"

@@ -24,7 +24,12 @@ COLUMNS = [
     ("ci_low", "number", "Lower limit of the 95% Wilson interval (proportions)."),
     ("ci_high", "number", "Upper limit of the 95% Wilson interval (proportions)."),
     ("suppressed", "boolean", "true when hidden by the small-cell rule."),
-    ("note", "string", "“unstable” for 20 or fewer events; otherwise why a value is missing."),
+    (
+        "note",
+        "string",
+        "Why a value is hidden (“small count”, “small base”, “small complement”, “protects "
+        "another cell”); “unstable” for 20 or fewer events; otherwise why a value is missing.",
+    ),
 ]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -54,7 +59,9 @@ def _is_number(text: str) -> bool:
 def _csv_row(report: Report, row: Row) -> list[str]:
     group = "All" if row.group_kind == "all" else f"{row.group_kind}:{row.group}"
     term = row.group if row.group_kind == "term" else report.scope.term_name
-    note = row.note or ("unstable" if row.unstable and not row.suppressed else "")
+    # A hidden value's note says why: small count, small base, small complement, or that it
+    # protects another cell.
+    note = row.hidden_reason if row.suppressed else row.note or ("unstable" if row.unstable else "")
     values: list[Any] = [
         term,
         report.scope.label,

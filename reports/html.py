@@ -10,7 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from reports.build import Report, percent, written, written_difference
+from reports.build import Report, distribution_cell, percent, written, written_difference
 from reports.metrics import BREAKDOWNS, BY_ID
 
 # In a checkout the templates sit at the repository's top; a wheel carries them in the program
@@ -40,6 +40,7 @@ def context(report: Report) -> dict[str, Any]:
         "report": report,
         "written": lambda row: written(report, row),
         "written_difference": lambda metric: written_difference(report, metric),
+        "distribution_cell": lambda count: distribution_cell(report.threshold, count),
         "percent": percent,
         "metric": BY_ID,
         "headline": HEADLINE,

@@ -211,6 +211,8 @@ class Row:
     n: int = 0  # the events or people the value rests on
     suppressed: bool = False
     note: str = ""
+    # Why a suppressed value is hidden: one of reports.suppress.REASONS.
+    hidden_reason: str = ""
 
     @property
     def unstable(self) -> bool:

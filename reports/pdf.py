@@ -30,7 +30,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from reports.build import Report, written, written_difference
+from reports.build import Report, distribution_cell, written, written_difference
 from reports.fonts import BOLD, REGULAR, markup, register
 from reports.html import BREAKDOWN_METRICS, HEADLINE
 from reports.metrics import BREAKDOWNS, BY_ID
@@ -238,7 +238,7 @@ def build_pdf(report: Report) -> bytes:
     # The full side-by-side table.
     story += [
         _p("The two tracks side by side", H2),
-        _p("† marks an estimate from 20 or fewer events.", SMALL),
+        _p(report.footnotes, SMALL),
         _table(
             ["Metric", "Formal mentoring", "Coffee chats", "Formal vs coffee"],
             [
@@ -254,7 +254,7 @@ def build_pdf(report: Report) -> bytes:
         ),
     ]
     ratings = [
-        [track] + [f"<{report.threshold}" if c < 0 else str(c) for c in counts.values()]
+        [track] + [distribution_cell(report.threshold, c) for c in counts.values()]
         for track, counts in report.computed.distributions.items()
     ]
     story += [

@@ -18,28 +18,45 @@ from reports.metrics import BY_ID, Computed, Row
 
 MINIMUM_THRESHOLD = 5
 
+# Why a value is hidden; every output labels it accordingly (reports.build.hidden_label) and
+# the CSV's `note` names it.
+SMALL_COUNT = "small count"  # its own count is 1 .. threshold - 1
+SMALL_BASE = "small base"  # a rate or median resting on fewer than the threshold
+SMALL_COMPLEMENT = "small complement"  # all but 1 .. threshold - 1 of its base
+PROTECTS = "protects another cell"  # hidden only so a hidden cell cannot be worked out
+REASONS = (SMALL_COUNT, SMALL_BASE, SMALL_COMPLEMENT, PROTECTS)
+
+# Cells of a rating distribution that are hidden, and why (counts are never negative).
+DISTRIBUTION_SMALL = -1
+DISTRIBUTION_PROTECTS = -2
+DISTRIBUTION_FEW_RESPONDENTS = -3
+
 
 def _small(value: float | None, threshold: int) -> bool:
     return value is not None and 0 < value < threshold
 
 
-def _row_is_small(row: Row, threshold: int) -> bool:
+def _small_reason(row: Row, threshold: int) -> str:
+    """Why the row must be hidden for its own numbers, or "" when it need not be."""
     kind = BY_ID[row.metric].kind
     if kind == "count":
-        return _small(row.value, threshold)
+        return SMALL_COUNT if _small(row.value, threshold) else ""
     if kind == "median":
-        return row.n > 0 and row.n < threshold
+        return SMALL_BASE if 0 < row.n < threshold else ""
     if row.denominator is None:
-        return False
-    return (
-        _small(row.numerator, threshold)
-        or _small(row.denominator, threshold)
-        or _small(row.denominator - row.numerator, threshold)
-    )
+        return ""
+    if _small(row.numerator, threshold):
+        return SMALL_COUNT
+    if _small(row.denominator, threshold):
+        return SMALL_BASE
+    if _small(row.denominator - row.numerator, threshold):
+        return SMALL_COMPLEMENT
+    return ""
 
 
-def _hide(row: Row) -> None:
+def _hide(row: Row, reason: str) -> None:
     row.suppressed = True
+    row.hidden_reason = reason
     row.numerator = row.denominator = row.value = None
     row.ci_low = row.ci_high = row.q1 = row.q3 = None
 
@@ -48,7 +65,8 @@ def suppress(computed: Computed, threshold: int) -> int:
     """Hide what must be hidden, in place; returns how many cells (rows) were hidden."""
     threshold = max(threshold, MINIMUM_THRESHOLD)
     rows = computed.rows
-    small = {id(r) for r in rows if _row_is_small(r, threshold)}
+    reasons = {id(r): reason for r in rows if (reason := _small_reason(r, threshold))}
+    small = set(reasons)
 
     cells: dict[tuple[str, str, str], list[Row]] = {}
     for r in rows:
@@ -85,6 +103,7 @@ def suppress(computed: Computed, threshold: int) -> int:
                     counts.add(r.value)
                 if id(r) not in small and counts & exposed:
                     small.add(id(r))
+                    reasons[id(r)] = PROTECTS
         # Complementary suppression within each breakdown family.
         for members in families.values():
             groups: dict[str, list[Row]] = {}
@@ -96,14 +115,16 @@ def suppress(computed: Computed, threshold: int) -> int:
                     g: max((r.denominator or r.value or 0) for r in rs) for g, rs in groups.items()
                 }
                 others = sorted((g for g in groups if g not in hidden), key=lambda g: (sizes[g], g))
-                small.update(id(r) for r in groups[others[0]])
+                for r in groups[others[0]]:
+                    small.add(id(r))
+                    reasons.setdefault(id(r), PROTECTS)
         if len(small) == before:
             break
 
     hidden_cells = 0
     for r in rows:
         if id(r) in small and not (r.value is None and r.note):  # "no data" stays as it is
-            _hide(r)
+            _hide(r, reasons[id(r)])
             hidden_cells += 1
     hidden_metrics = {r.metric for r in rows if r.suppressed and r.group_kind == "all"}
     for d in computed.differences:
@@ -114,12 +135,11 @@ def suppress(computed: Computed, threshold: int) -> int:
     for distribution in computed.distributions.values():
         total = sum(distribution.values())
         cells = sorted(distribution.items(), key=lambda kv: (kv[1], kv[0]))
-        hide = {k for k, v in distribution.items() if 0 < v < threshold}
+        hide = {k: DISTRIBUTION_SMALL for k, v in distribution.items() if 0 < v < threshold}
         if total < threshold:
-            hide = set(distribution)
+            hide = dict.fromkeys(distribution, DISTRIBUTION_FEW_RESPONDENTS)
         elif len(hide) == 1:
-            hide.add(next(k for k, v in cells if k not in hide))
-        for k in hide:
-            distribution[k] = -1  # shown as "<threshold"
+            hide[next(k for k, v in cells if k not in hide)] = DISTRIBUTION_PROTECTS
+        distribution.update(hide)
         hidden_cells += len(hide)
     return hidden_cells

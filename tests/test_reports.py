@@ -25,14 +25,26 @@ from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
 from program.extensions import db
 from program.people.models import CareerStage
-from reports.build import build_report, written
+from reports.build import (
+    build_report,
+    distribution_cell,
+    p_value,
+    written,
+    written_difference,
+)
 from reports.bundle import build_bundle, metrics_csv
 from reports.data import find_scope, load
 from reports.html import HEADLINE, build_html
 from reports.metrics import Computed, Row, compute
 from reports.pdf import build_pdf
 from reports.stats import mann_whitney, newcombe, wilson
-from reports.suppress import suppress
+from reports.suppress import (
+    DISTRIBUTION_FEW_RESPONDENTS,
+    PROTECTS,
+    SMALL_COMPLEMENT,
+    SMALL_COUNT,
+    suppress,
+)
 from tests.conftest import IN_CI, login, text_of
 
 AS_OF = datetime(2026, 12, 1, tzinfo=UTC)
@@ -212,8 +224,33 @@ def test_small_counts_are_hidden_with_what_rests_on_them(app, term_data):
     # ... and so is every figure resting on those 5 people (their meetings, people met).
     assert c.get("formal", "meetings_per_participant").suppressed
     assert c.get("formal", "continuation").suppressed is False  # no data is not a hidden cell
-    assert c.distributions["formal"] == {1: -1, 2: -1, 3: -1, 4: -1, 5: -1}  # 4 ratings < 5
+    # 4 ratings < 5: every cell hidden, for too few respondents.
+    assert c.distributions["formal"] == dict.fromkeys(range(1, 6), DISTRIBUTION_FEW_RESPONDENTS)
     assert next(d for d in c.differences if d.metric == "participation").suppressed
+    # Each hidden value says why.
+    assert c.get("formal", "pairs_formed").hidden_reason == SMALL_COUNT
+    assert c.get("formal", "participation").hidden_reason == SMALL_COMPLEMENT
+    assert c.get("formal", "taking_part").hidden_reason == PROTECTS
+
+
+def test_labels_say_honestly_why_a_value_is_hidden(app, term_data):
+    report = report_for(app, threshold=5)
+    row = report.row
+    assert written(report, row("formal", "pairs_formed")) == "fewer than 5"
+    assert written(report, row("formal", "participation")) == "hidden: all but fewer than 5"
+    assert written(report, row("formal", "taking_part")) == "hidden ‡"
+    assert written(report, row("formal", "meetings_per_participant")).startswith("hidden")
+    assert written_difference(report, "participation") == "hidden: one track's value is hidden"
+    assert "‡ hidden only so that another hidden value" in report.footnotes
+    assert distribution_cell(5, DISTRIBUTION_FEW_RESPONDENTS) == "hidden: fewer than 5 respondents"
+    assert p_value(0.0004) == "p < 0.001" and p_value(0.0312) == "p = 0.031"
+    # The CSV's note names the reason; the HTML and PDF print the same labels.
+    frame = pd.read_csv(io.BytesIO(metrics_csv(report)), encoding="utf-8-sig")
+    notes = frame.loc[frame.suppressed, "note"]
+    assert set(notes) <= {"small count", "small base", "small complement", "protects another cell"}
+    assert {"small count", "small complement", "protects another cell"} <= set(notes)
+    html = unescape(build_html(report).decode())
+    assert "hidden: all but fewer than 5" in html and "<5" not in html
 
 
 def test_the_threshold_is_never_below_five(app, term_data):
@@ -273,11 +310,11 @@ def report_for(app, threshold=5, program_slug="med", institution="Riverside <b>S
 def test_a_small_program_still_gets_a_report_in_every_format(app, term_data):
     report = report_for(app, threshold=10)
     html = build_html(report).decode()
-    assert "<10" not in html and "&lt;10" in html  # escaped, and present
+    assert "fewer than 10" in html and "&lt;10" not in html  # labels say what they mean
     assert "Riverside &lt;b&gt;School&lt;/b&gt;" in html
     pdf = build_pdf(report)
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    assert "<10" in text and "Page 1 of" in text
+    assert "fewer than 10" in text and "Page 1 of" in text
     assert build_bundle(report)
 
 

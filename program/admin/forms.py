@@ -14,7 +14,7 @@ class SettingsForm(FlaskForm):
     suppression_threshold = IntegerField(
         "Suppression threshold",
         description=(
-            "Report counts below this are shown as “<N”, so that nobody can be picked out. "
+            "Report counts below this read “fewer than N”, so that nobody can be picked out. "
             f"At least {MIN_SUPPRESSION_THRESHOLD}; 10 is the usual choice."
         ),
         validators=[

@@ -129,9 +129,9 @@ class NumberedCanvas(Canvas):
 def _chart(report: Report) -> Drawing:
     drawing = Drawing(6.5 * inch, 2.9 * inch, initialFontName=REGULAR)
     chart = HorizontalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 150, 40, 270, 160
+    chart.x, chart.y, chart.width, chart.height = 175, 56, 270, 140
     values: list[list[int | None]] = []
-    hidden: dict[str, list[str]] = {m: [] for m in HEADLINE}
+    hidden: dict[str, list[str]] = {}
     for track in ("formal", "coffee"):
         row_values: list[int | None] = []
         for metric in HEADLINE:
@@ -139,15 +139,12 @@ def _chart(report: Report) -> Drawing:
             if row.suppressed or row.value is None:
                 # No bar at all: a bar of zero would read as "none", which is not what it is.
                 row_values.append(None)
-                hidden[metric].append(track)
+                hidden.setdefault(BY_ID[metric].label.lower(), []).append(track)
             else:
                 row_values.append(round(100 * row.value))
         values.append(row_values)
     chart.data = values
-    chart.categoryAxis.categoryNames = [
-        BY_ID[m].label + (f" ({' and '.join(hidden[m])}: not shown)" if hidden[m] else "")
-        for m in HEADLINE
-    ]
+    chart.categoryAxis.categoryNames = [BY_ID[m].label for m in HEADLINE]
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.fontName = REGULAR
     chart.valueAxis.labels.fontName = REGULAR
@@ -156,17 +153,28 @@ def _chart(report: Report) -> Drawing:
     chart.bars[0].fillColor = PRIMARY
     chart.bars[1].fillColor = SECONDARY
     drawing.add(chart)
-    drawing.add(
-        String(
-            150,
-            4,
-            "Percent. Dark: formal mentoring; light: coffee chats. "
-            "A value hidden to protect people has no bar; the table says why.",
-            fontSize=7,
-            fontName=REGULAR,
+    lines = ["Percent. Dark: formal mentoring; light: coffee chats."]
+    if hidden:
+        lines.append(
+            "No bar (hidden to protect people; the table says why): "
+            + "; ".join(f"{label} ({' and '.join(tracks)})" for label, tracks in hidden.items())
+            + "."
         )
-    )
+    for number, line in enumerate(_wrap(" ".join(lines), 125)):
+        drawing.add(String(0, 34 - 9 * number, line, fontSize=7, fontName=REGULAR))
     return drawing
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}".strip()
+    return [*lines, current]
 
 
 def build_pdf(report: Report) -> bytes:
@@ -212,9 +220,9 @@ def build_pdf(report: Report) -> bytes:
     summary = [
         _p("Summary", H2),
         _p(
-            f"{written(report, report.row('formal', 'taking_part'))} people took part in formal "
-            f"mentoring and {written(report, report.row('coffee', 'taking_part'))} in the coffee "
-            "chats. The tracks overlap and the coffee chats are opt-in, so the comparisons "
+            f"People taking part: {written(report, report.row('formal', 'taking_part'))} in "
+            f"formal mentoring, {written(report, report.row('coffee', 'taking_part'))} in the "
+            "coffee chats. The tracks overlap and the coffee chats are opt-in, so the comparisons "
             "describe; they do not show that either track causes a difference."
         ),
         Spacer(1, 6),

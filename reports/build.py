@@ -49,6 +49,8 @@ class Report:
     digest: str
     record_counts: dict[str, int]
     limitations: list[str] = field(default_factory=lambda: list(LIMITATIONS))
+    # Terms of the trend that had not ended at the data's "as of" time.
+    in_progress: frozenset[str] = frozenset()
 
     @property
     def title(self) -> str:
@@ -74,6 +76,10 @@ class Report:
             if r.group not in seen:
                 seen.append(r.group)
         return seen
+
+    def term_label(self, term: str) -> str:
+        """A term's name in the trend, marked when its figures are not final yet."""
+        return f"{term} (in progress)" if term in self.in_progress else term
 
     def trend_row(self, track: str, metric: str, term: str) -> Row:
         for r in self.trend_rows:
@@ -131,6 +137,7 @@ def build_report(
         .order_by(Term.starts_on)
     ).all()
     by_term: list[tuple[str, Computed]] = []
+    in_progress = {scope.term_name} if scope.ends >= as_of.date() else set()
     seen: set[str] = set()
     for slug, _ in slugs:
         if slug in seen:
@@ -143,6 +150,8 @@ def build_report(
             by_term.append((scope.term_name, computed))
         else:
             by_term.append((other.term_name, _computed(conn, other, as_of, threshold)[0]))
+            if other.ends >= as_of.date():
+                in_progress.add(other.term_name)
     return Report(
         scope=scope,
         institution=institution,
@@ -151,6 +160,7 @@ def build_report(
         version=version,
         computed=computed,
         trend_rows=trend(by_term),
+        in_progress=frozenset(in_progress),
         hidden_cells=hidden,
         digest=frames.digest(),
         record_counts={

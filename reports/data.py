@@ -241,6 +241,9 @@ def load(conn: Connection, scope: Scope, as_of: datetime) -> Frames:
         for pid in sorted(eligible):
             rows.append((pid, track, pid in taking_part))
     people = pd.DataFrame(rows, columns=["person_id", "track", "enrolled"])
+    # Typed even when empty: pandas reads an empty object column used as a mask as a list of
+    # column names, and a term nobody is in yet would lose every column.
+    people = people.astype({"person_id": "int64", "enrolled": bool})
     people = people.join(attributes, on="person_id")
     for column in ("department", "stage", "cohort"):
         people[column] = people[column].fillna("Not recorded")

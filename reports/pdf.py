@@ -299,7 +299,7 @@ def build_pdf(report: Report) -> bytes:
             ["Term"]
             + [f"{BY_ID[m].label} ({t})" for t in ("formal", "coffee") for m in trend_metrics],
             [
-                [term]
+                [report.term_label(term)]
                 + [
                     written(report, report.trend_row(t, m, term)).split(" (")[0]
                     for t in ("formal", "coffee")

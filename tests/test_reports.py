@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -516,6 +517,44 @@ def test_a_dean_reads_every_program_and_all_programs_together(app, client, make,
     assert client.get("/reports/med/fall.pdf").status_code == 200
     assert client.get("/reports/all/fall.html").status_code == 200
     assert client.get("/reports/all/nope.pdf").status_code == 404
+
+
+def test_the_picker_offers_only_reports_that_exist_and_each_one_opens(app, client, make, term_data):
+    """A dean: all programs and each program, each with its own terms; no choice is a 404."""
+    surgery = make.program("Surgery", slug="surgery")
+    make.term(
+        surgery, "Spring 2026", slug="spring", starts_on=date(2026, 1, 5), ends_on=date(2026, 6, 30)
+    )
+    login(client, make.dean().email)
+    html = client.get("/reports").get_data(as_text=True)
+    values = re.findall(r'<option value="([^"]+)"', html)
+    assert values == ["all/fall", "all/spring", "med/fall", "surgery/spring"]
+    assert "med/spring" not in values and "surgery/fall" not in values  # no such terms
+    for value in values:
+        chosen = client.get(f"/reports?report={value}")
+        assert chosen.status_code == 302
+        assert client.get(chosen.headers["Location"]).status_code == 200, value
+
+
+def test_a_coordinator_is_offered_their_own_programs_terms_only(app, client, make, term_data):
+    other = make.program("Surgery", slug="surgery")
+    make.term(other, "Spring 2026", slug="spring", starts_on=date(2026, 1, 5))
+    login(client, make.coordinator(term_data["program"]).email)
+    html = client.get("/reports").get_data(as_text=True)
+    assert re.findall(r'<option value="([^"]+)"', html) == ["med/fall"]
+
+
+def test_the_trend_marks_a_term_still_in_progress(app, make, term_data):
+    program = term_data["program"]
+    make.term(
+        program, "Spring 2026", slug="spring", starts_on=date(2026, 1, 5), ends_on=date(2026, 6, 30)
+    )
+    report = report_for(app)  # as of 1 December 2026: fall ends on 31 December
+    assert report.term_label("Fall 2026") == "Fall 2026 (in progress)"
+    assert report.term_label("Spring 2026") == "Spring 2026"
+    assert "Fall 2026 (in progress)" in build_html(report).decode()
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(build_pdf(report))).pages)
+    assert "Fall 2026 (in progress)" in " ".join(text.split())  # the cell wraps
 
 
 def test_the_report_command_writes_each_format(app, term_data, tmp_path):

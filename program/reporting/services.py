@@ -34,9 +34,12 @@ class Choices:
     programs: list[Program]
     may_see_all: bool
     terms: list[tuple[str, str]]  # (slug, name), newest first, of the programs one may see
+    # The reports that exist, to choose from: (label, [(scope/term value, term name), ...]).
+    reports: list[tuple[str, list[tuple[str, str]]]]
 
 
 def choices(person: Person) -> Choices:
+    """What a person may choose: only program-and-term pairs that exist, so no choice is a 404."""
     programs = [
         p
         for p in db.session.scalars(sa.select(Program).order_by(Program.name))
@@ -44,15 +47,24 @@ def choices(person: Person) -> Choices:
     ]
     may_see_all = may_report_on_all(person)
     terms: list[tuple[str, str]] = []
+    by_program: dict[int, list[tuple[str, str]]] = {p.id: [] for p in programs}
     if programs:
-        for slug, name in db.session.execute(
-            sa.select(Term.slug, Term.name)
+        for program_id, slug, name in db.session.execute(
+            sa.select(Term.program_id, Term.slug, Term.name)
             .where(Term.program_id.in_([p.id for p in programs]))
-            .order_by(Term.starts_on.desc())
+            .order_by(Term.starts_on.desc(), Term.id)
         ):
+            by_program[program_id].append((slug, name))
             if (slug, name) not in terms:
                 terms.append((slug, name))
-    return Choices(programs, may_see_all, terms)
+    reports = [
+        (p.name, [(f"{p.slug}/{slug}", name) for slug, name in by_program[p.id]])
+        for p in programs
+        if by_program[p.id]
+    ]
+    if may_see_all and terms:
+        reports.insert(0, ("All programs", [(f"{ALL}/{slug}", name) for slug, name in terms]))
+    return Choices(programs, may_see_all, terms, reports)
 
 
 def may_report_on_all(person: Person) -> bool:

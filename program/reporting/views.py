@@ -3,7 +3,7 @@ download it as PDF, CSV bundle or standalone HTML."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -23,11 +23,17 @@ bp = Blueprint("reporting", __name__)
 
 @bp.route("/reports")
 @signed_in
-def index() -> str:
+def index() -> str | Response:
     """Deans (every program), admins, and coordinators (their programs) choose a report."""
     options = choices(current_user)
     if not options.programs and not options.may_see_all:
         abort(403)
+    chosen = request.args.get("report", "")
+    if chosen:
+        # One choice, "program/term", among the reports that exist; the page's own address
+        # keeps the two parts, so a link to a report stays readable.
+        scope, _, term = chosen.partition("/")
+        return redirect(url_for("reporting.index", program=scope, term=term))
     scope = request.args.get("program", "")
     term = request.args.get("term", "")
     report = None

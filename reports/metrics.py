@@ -41,9 +41,11 @@ METRICS = [
         "eligible",
         "Eligible",
         "count",
-        "People in the track's roster during the term "
-        "(formal: mentors and trainees in the formal track; coffee: everyone in the coffee "
-        "track, plus anyone who took part).",
+        "People in the track's roster during the term. Formal: the trainees in the formal "
+        "track and the mentors who offered places this term (a mentor who said “not this "
+        "term” is not counted as someone who could have taken part), plus anyone in a "
+        "published formal pair. Coffee: everyone in the coffee track, plus anyone who took "
+        "part.",
         (LCME_3_5,),
         True,
     ),

@@ -190,6 +190,28 @@ def test_every_formal_metric_by_hand(app, term_data):
     assert c.distributions["formal"] == {1: 0, 2: 1, 3: 0, 4: 2, 5: 1}
 
 
+def test_the_formal_tracks_eligible_is_what_its_definition_says(app, make, term_data):
+    """Trainees of the formal track, mentors who offered places, anyone in a published pair;
+    not a mentor who said "not this term"."""
+    program, term = term_data["program"], term_data["term"]
+    offered = make.mentor(program, name="Offered, unpaired")
+    make.availability(term, offered, capacity=2)
+    declined = make.mentor(program, name="Not this term")
+    declined_id = make.availability(term, declined)
+    with app.app_context():
+        from program.formal.models import Availability
+
+        answer = db.session.get(Availability, declined_id)
+        answer.accepting, answer.answered_at = False, AS_OF
+        db.session.commit()
+    c = computed_for(app)
+    # 7 before (M1, M2, T1-T5), plus the mentor who offered places; not the one who declined.
+    assert value(c, "formal", "eligible")[2] == 8
+    definition = BY_ID["eligible"].definition
+    assert "mentors who offered places" in definition and "not this term" in definition
+    assert "mentors and trainees in the formal track" not in definition
+
+
 def test_every_coffee_metric_by_hand(app, term_data):
     c = computed_for(app)
     # Eligible: everyone in the coffee track, the coordinator too (staff may join).

@@ -15,8 +15,8 @@ from sqlalchemy.engine import Connection
 from program.checkins.models import CheckIn
 from program.coffee.models import ChatMember, Enrollment, Round
 from program.formal.models import Assignment, Availability
-from program.people.models import Department, Person
-from program.programs.models import Cohort, CohortMember, Membership, Program, Term
+from program.people.stages import CareerStage
+from program.programs.models import Program, Term, TermRosterEntry
 
 TRACKS = ("formal", "coffee")
 
@@ -105,34 +105,41 @@ def load(conn: Connection, scope: Scope, as_of: datetime) -> Frames:
     starts, ends = scope.starts, scope.ends
     start_dt = datetime.combine(starts, time.min, UTC)
     end_dt = datetime.combine(ends, time.max, UTC)
-    # Who could take part: current members (or members whose membership ended after the
-    # term began) of each track.
-    base = _read(
+    # Who could take part, as they were in the term: its roster entries (recorded at import,
+    # on joining, on a cohort change and at closing), never today's person records.
+    entries = _read(
         conn,
         sa.select(
-            Membership.person_id,
-            Membership.role,
-            Membership.formal_track,
-            Membership.coffee_track,
-            Department.name,
-            Person.stage,
+            TermRosterEntry.person_id,
+            TermRosterEntry.is_trainee,
+            TermRosterEntry.is_mentor,
+            TermRosterEntry.formal_track,
+            TermRosterEntry.coffee_track,
+            TermRosterEntry.department,
+            TermRosterEntry.stage,
+            TermRosterEntry.cohort,
         )
-        .join(Person, Person.id == Membership.person_id)
-        .outerjoin(Department, Department.id == Person.department_id)
-        .where(
-            Membership.program_id.in_(program_ids),
-            Membership.created_at <= end_dt,
-            sa.or_(Membership.ended_at.is_(None), Membership.ended_at >= start_dt),
-        ),
-        ["person_id", "role", "formal_track", "coffee_track", "department", "stage"],
+        .where(TermRosterEntry.term_id.in_(term_ids))
+        .order_by(TermRosterEntry.term_id, TermRosterEntry.person_id),
+        [
+            "person_id",
+            "is_trainee",
+            "is_mentor",
+            "formal_track",
+            "coffee_track",
+            "department",
+            "stage",
+            "cohort",
+        ],
     )
-    cohorts = _read(
-        conn,
-        sa.select(CohortMember.person_id, Cohort.name)
-        .join(Cohort, Cohort.id == CohortMember.cohort_id)
-        .where(CohortMember.term_id.in_(term_ids)),
-        ["person_id", "cohort"],
-    ).drop_duplicates("person_id")
+    base = pd.concat(
+        [
+            entries[entries[flag].astype(bool)].assign(role=role)
+            for flag, role in (("is_trainee", "trainee"), ("is_mentor", "mentor"))
+        ],
+        ignore_index=True,
+    )[["person_id", "role", "formal_track", "coffee_track", "department", "stage"]]
+    cohorts = entries[["person_id", "cohort"]].dropna().drop_duplicates("person_id")
     assignments = _read(
         conn,
         sa.select(
@@ -218,8 +225,7 @@ def load(conn: Connection, scope: Scope, as_of: datetime) -> Frames:
 
     # --- people per track -----------------------------------------------------------------
     base = base.merge(cohorts, on="person_id", how="left")
-    base["role"] = base["role"].map(_role_value)
-    base["stage"] = base["stage"].map(lambda s: s.label if s is not None else None)
+    base["stage"] = base["stage"].map(_stage_label)
     attributes = (
         base.sort_values(["person_id", "role"])
         .groupby("person_id")
@@ -320,8 +326,13 @@ def load(conn: Connection, scope: Scope, as_of: datetime) -> Frames:
     return Frames(people, pairs, members, check_ins, next_term, as_of)
 
 
-def _role_value(role: object) -> str:
-    return getattr(role, "value", str(role))
+def _stage_label(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    try:
+        return CareerStage(value).label
+    except ValueError:
+        return str(value)
 
 
 def _next_term(conn: Connection, scope: Scope) -> pd.DataFrame:
@@ -364,8 +375,11 @@ def data_as_of(conn: Connection, scope: Scope) -> datetime:
     the same report (and the same bytes) whenever it is built."""
     program_ids = scope.program_ids
     candidates = [
-        sa.select(sa.func.max(Membership.created_at)).where(Membership.program_id.in_(program_ids)),
-        sa.select(sa.func.max(Membership.ended_at)).where(Membership.program_id.in_(program_ids)),
+        # The term's roster as recorded (memberships changing after a term closed do not
+        # change its report).
+        sa.select(sa.func.max(TermRosterEntry.recorded_at)).where(
+            TermRosterEntry.term_id.in_(scope.term_ids)
+        ),
         sa.select(sa.func.max(Enrollment.enrolled_at)).where(
             Enrollment.program_id.in_(program_ids)
         ),

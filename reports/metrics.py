@@ -44,8 +44,8 @@ METRICS = [
         "People in the track's roster during the term. Formal: the trainees in the formal "
         "track and the mentors who offered places this term (a mentor who said “not this "
         "term” is not counted as someone who could have taken part), plus anyone in a "
-        "published formal pair. Coffee: everyone in the coffee track, plus anyone who took "
-        "part.",
+        "published formal pair. Coffee: the trainees and mentors in the coffee track, plus "
+        "anyone who took part. Each as recorded in the term's roster.",
         (LCME_3_5,),
         True,
     ),

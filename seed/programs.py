@@ -143,7 +143,9 @@ def _at(day: date, hour: int = 9) -> datetime:
     return datetime.combine(day, time(hour), UTC)
 
 
-def roster(spec: Spec, domain: str) -> str:
+def roster(spec: Spec, domain: str, years_back: int = 0) -> str:
+    """The program's roster; `years_back` years before the current term, each trainee was that
+    many stages earlier (never before the first)."""
     words_first, words_last = FIRST.split(), LAST.split()
     lines = ["Email Address,Full name,Role,Department,Stage,Cohort,Interests"]
     for n in range(spec.mentors):
@@ -161,7 +163,7 @@ def roster(spec: Spec, domain: str) -> str:
             f"{words_first[(n * 7 + spec.seed) % len(words_first)]} "
             + words_last[(n * 11 + spec.seed) % len(words_last)]
         )
-        stage = spec.trainee_stages[n % len(spec.trainee_stages)]
+        stage = spec.trainee_stages[max(0, n % len(spec.trainee_stages) - years_back)]
         lines.append(
             f"{spec.slug}-student{n}@{domain},{name},trainee,"
             f"{spec.trainee_departments[n % len(spec.trainee_departments)]},{stage},{stage},"
@@ -179,23 +181,29 @@ def seed_program(admin: Person, spec: Spec, domain: str, password: str, today: d
     coordinator = create_person(admin, email=f"{key}@{domain}", name=name)
     coordinator.set_password(password)
     grant_role(admin, program, coordinator, Role.COORDINATOR)
-    data = roster(spec, domain).encode()
-    terms = []
-    for term_name, starts, ends in term_dates(today):
-        term = create_term(coordinator, program, term_name, starts, ends)
-        parsed = parse_roster(data, f"{spec.slug}.csv")
-        apply_import(coordinator, program, term, parsed)
-        terms.append(term)
-    people = list(db.session.scalars(sa.select(Person).where(Person.email.like(f"{spec.slug}-%"))))
-    # How reliably each person answers: most often, some rarely, a few never.
-    answers = {p.id: rng.choice((0.95, 0.9, 0.8, 0.6, 0.35, 0.1)) for p in people}
-    bulk_enroll(coordinator, program, "orientation consent form")
-    for enrollment in db.session.scalars(
-        sa.select(Enrollment).where(Enrollment.program_id == program.id)
-    ):
-        enrollment.enrolled_at = _at(terms[0].starts_on, 8)
+    dates = term_dates(today)
+    current_start = dates[-1][1]
+    answers: dict[int, float] = {}
     now = utc_now()
-    for term in terms:
+    # Term by term, as it happened: each term's roster goes in through the importer (trainees a
+    # stage earlier a year back), the term runs, and a past term is closed before the next
+    # import moves anyone on, so its reports keep the people as they were.
+    for index, (term_name, starts, ends) in enumerate(dates):
+        term = create_term(coordinator, program, term_name, starts, ends)
+        years_back = (current_start - starts).days // 330
+        data = roster(spec, domain, years_back).encode()
+        apply_import(coordinator, program, term, parse_roster(data, f"{spec.slug}.csv"))
+        if index == 0:
+            people = db.session.scalars(
+                sa.select(Person).where(Person.email.like(f"{spec.slug}-%"))
+            ).all()
+            # How reliably each person answers: most often, some rarely, a few never.
+            answers = {p.id: rng.choice((0.95, 0.9, 0.8, 0.6, 0.35, 0.1)) for p in people}
+            bulk_enroll(coordinator, program, "orientation consent form")
+            for enrollment in db.session.scalars(
+                sa.select(Enrollment).where(Enrollment.program_id == program.id)
+            ):
+                enrollment.enrolled_at = _at(starts, 8)
         _run_term(coordinator, program, term, rng, answers, now)
     # The simulated history's mail went out long ago: it is in the inbox as sent, not queued.
     db.session.execute(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 
 from program.checkins.models import CheckIn
@@ -20,6 +21,7 @@ from program.formal.models import Assignment, AssignmentStatus, Availability
 from program.people.models import CareerStage, Person
 from program.people.services import find_or_create_department
 from program.programs.models import Cohort, Membership, Program, Role, Term
+from program.programs.terms import record_term_roster
 from program.roster.models import RosterUpload
 
 PASSWORD = "correct horse battery"
@@ -106,6 +108,12 @@ class Factory:
         person = person or self.person(**kwargs)
         with self.app.app_context():
             db.session.add(Membership(person_id=person.id, program_id=program.id, role=role))
+            db.session.flush()
+            # As if each open term's roster had listed them: record them in it.
+            for term in db.session.scalars(
+                sa.select(Term).where(Term.program_id == program.id, Term.closed_at.is_(None))
+            ):
+                record_term_roster(term, {person.id})
             db.session.commit()
         return person
 
@@ -153,6 +161,8 @@ class Factory:
             db.session.add(term)
             db.session.flush()
             db.session.add_all(Cohort(term_id=term.id, name=c) for c in cohorts)
+            db.session.flush()
+            record_term_roster(term)  # the program's people, as an import would
             db.session.commit()
             return TermRef(term.id, term.slug, term.name)
 

@@ -25,7 +25,7 @@ from program.admin.models import InstitutionSettings
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
 from program.extensions import db
-from program.people.models import CareerStage
+from program.people.models import CareerStage, Person
 from reports.build import (
     build_report,
     distribution_cell,
@@ -190,6 +190,42 @@ def test_every_formal_metric_by_hand(app, term_data):
     assert c.distributions["formal"] == {1: 0, 2: 1, 3: 0, 4: 2, 5: 1}
 
 
+def test_a_closed_terms_report_never_changes_when_people_move_on(app, make, term_data):
+    """Each term as it was: close it, then move someone to another department, advance their
+    stage and end their membership; every format of the report stays byte-identical."""
+    from program.people.services import find_or_create_department
+    from program.programs.models import Membership, Term
+    from program.programs.terms import set_term_closed
+
+    def outputs():
+        report = report_for(app)
+        return build_pdf(report), build_bundle(report), build_html(report)
+
+    with app.test_request_context():
+        term = db.session.get(Term, term_data["term"].id)
+        set_term_closed(None, term, True)
+        db.session.commit()
+    before = outputs()
+    cardiology_before = report_for(app).row("formal", "participation", "department", "Cardiology")
+    with app.test_request_context():
+        m1 = db.session.scalar(sa.select(Person).where(Person.name == "M1"))
+        m1.department = find_or_create_department("Oncology")
+        m1.stage = CareerStage.SENIOR_FACULTY
+        t1 = db.session.scalar(sa.select(Person).where(Person.name == "T1"))
+        t1.stage = CareerStage.PGY3
+        for membership in db.session.scalars(
+            sa.select(Membership).where(Membership.person_id == t1.id)
+        ):
+            membership.ended_at = AS_OF
+        db.session.commit()
+    assert outputs() == before
+    after = report_for(app).row("formal", "participation", "department", "Cardiology")
+    assert (after.numerator, after.denominator) == (
+        cardiology_before.numerator,
+        cardiology_before.denominator,
+    )
+
+
 def test_the_formal_tracks_eligible_is_what_its_definition_says(app, make, term_data):
     """Trainees of the formal track, mentors who offered places, anyone in a published pair;
     not a mentor who said "not this term"."""
@@ -214,18 +250,19 @@ def test_the_formal_tracks_eligible_is_what_its_definition_says(app, make, term_
 
 def test_every_coffee_metric_by_hand(app, term_data):
     c = computed_for(app)
-    # Eligible: everyone in the coffee track, the coordinator too (staff may join).
-    assert value(c, "coffee", "eligible")[2] == 8
-    assert value(c, "coffee", "participation") == (4, 8, 0.5)
+    # Eligible: the trainees and mentors of the coffee track (M1, M2, T1-T5); a coordinator
+    # counts only by taking part.
+    assert value(c, "coffee", "eligible")[2] == 7
+    assert value(c, "coffee", "participation") == (4, 7, 4 / 7)
     assert value(c, "coffee", "pairs_formed")[2] == 2
     assert value(c, "coffee", "pairs_met") == (1, 2, 0.5)
     assert c.get("coffee", "days_to_first").value == 4  # 1 to 5 October
     assert value(c, "coffee", "response_rate") == (3, 4, 0.75)
     # Only T1-T4 met (T5-M2 did not): one tie, both in Medicine.
     assert value(c, "coffee", "cross_department") == (0, 1, 0.0)
-    # Participation compared: 5/7 - 4/8, Newcombe's interval as computed by hand above.
+    # Participation compared: 5/7 - 4/7, Newcombe's interval as computed by hand above.
     difference = next(d for d in c.differences if d.metric == "participation")
-    expected = newcombe(5, 7, 4, 8)
+    expected = newcombe(5, 7, 4, 7)
     assert (difference.estimate, difference.low, difference.high) == expected
     # Breakdown: the formal track by department.
     cardiology = c.get("formal", "participation", "department", "Cardiology")

@@ -178,3 +178,31 @@ class CohortMember(db.Model):
 
     cohort: Mapped[Cohort] = relationship(back_populates="members", overlaps="members")
     person: Mapped[Person] = relationship()
+
+
+class TermRosterEntry(db.Model):
+    """A person as they were in a term: their roles, tracks, department, stage and cohort.
+
+    Recorded when the term's roster is imported, when someone joins the program or changes
+    cohort while the term is open, and once more when the term is closed; never again after
+    that. Reports describe a term from these rows, so a closed term's report does not change
+    when people move on.
+    """
+
+    __tablename__ = "term_roster_entry"
+    __table_args__ = (sa.UniqueConstraint("term_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(sa.ForeignKey("term.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    is_trainee: Mapped[bool] = mapped_column(default=False)
+    is_mentor: Mapped[bool] = mapped_column(default=False)
+    formal_track: Mapped[bool] = mapped_column(default=True)
+    coffee_track: Mapped[bool] = mapped_column(default=True)
+    # Names as they were, not links: a department renamed later keeps this term's name.
+    department: Mapped[str | None] = mapped_column(sa.String(120))
+    stage: Mapped[str | None] = mapped_column(sa.String(40))
+    cohort: Mapped[str | None] = mapped_column(sa.String(120))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

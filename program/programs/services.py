@@ -27,6 +27,7 @@ from program.programs.models import (
     Role,
     Term,
 )
+from program.programs.terms import record_open_terms
 
 PROGRAM_FIELDS = (
     "name",
@@ -127,6 +128,7 @@ def grant_role(actor: Person, program: Program, person: Person, role: Role) -> M
         membership.ended_at = None
         membership.end_reason = None
     db.session.flush()
+    record_open_terms(program.id, {person.id})
     record(
         actor,
         "membership.granted",

@@ -11,8 +11,16 @@ import sqlalchemy as sa
 from program.audit.services import record
 from program.db import DomainError, name_key, utc_now
 from program.extensions import db
-from program.people.models import Person
-from program.programs.models import Cohort, CohortMember, Membership, Program, Term
+from program.people.models import Department, Person
+from program.programs.models import (
+    Cohort,
+    CohortMember,
+    Membership,
+    Program,
+    Role,
+    Term,
+    TermRosterEntry,
+)
 
 
 def slugify(text: str) -> str:
@@ -103,9 +111,15 @@ def update_term(actor: Person, term: Term, name: str, starts_on: date, ends_on: 
 
 
 def set_term_closed(actor: Person, term: Term, closed: bool) -> Term:
-    """Close a term (no more imports or cohort changes) or reopen it."""
+    """Close a term (no more imports or cohort changes) or reopen it.
+
+    Closing records the term's roster one last time: from then on its reports describe people
+    as they were, whatever changes later.
+    """
     if (term.closed_at is not None) == closed:
         return term
+    if closed:
+        record_term_roster(term)
     term.closed_at = utc_now() if closed else None
     db.session.flush()
     record(
@@ -116,6 +130,98 @@ def set_term_closed(actor: Person, term: Term, closed: bool) -> Term:
         summary=f"Term {term.name} {'closed' if closed else 'reopened'}",
     )
     return term
+
+
+def record_term_roster(term: Term, person_ids: set[int] | None = None) -> int:
+    """Record (or bring up to date) how the program's current trainees and mentors are in an
+    open term: roles, tracks, department, stage and cohort. Returns the rows written.
+
+    A closed term is never touched, nor is anyone whose membership has ended (their entry
+    stays as it was). `person_ids` limits it to those people.
+    """
+    if term.closed_at is not None:
+        return 0
+    stmt = (
+        sa.select(
+            Membership.person_id,
+            Membership.role,
+            Membership.formal_track,
+            Membership.coffee_track,
+            Department.name,
+            Person.stage,
+            Cohort.name,
+        )
+        .join(Person, Person.id == Membership.person_id)
+        .outerjoin(Department, Department.id == Person.department_id)
+        .outerjoin(
+            CohortMember,
+            sa.and_(CohortMember.person_id == Person.id, CohortMember.term_id == term.id),
+        )
+        .outerjoin(Cohort, Cohort.id == CohortMember.cohort_id)
+        .where(
+            Membership.program_id == term.program_id,
+            Membership.ended_at.is_(None),
+            Membership.role.in_([Role.TRAINEE, Role.MENTOR]),
+        )
+    )
+    if person_ids is not None:
+        if not person_ids:
+            return 0
+        stmt = stmt.where(Membership.person_id.in_(person_ids))
+    people: dict[int, dict[str, object]] = {}
+    for person_id, role, formal, coffee, department, stage, cohort in db.session.execute(stmt):
+        entry = people.setdefault(
+            person_id,
+            {
+                "is_trainee": False,
+                "is_mentor": False,
+                "formal_track": False,
+                "coffee_track": False,
+                "department": department,
+                "stage": stage.value if stage is not None else None,
+                "cohort": cohort,
+            },
+        )
+        entry["is_trainee" if role is Role.TRAINEE else "is_mentor"] = True
+        entry["formal_track"] = entry["formal_track"] or formal
+        entry["coffee_track"] = entry["coffee_track"] or coffee
+    if not people:
+        return 0
+    existing = {
+        entry.person_id: entry
+        for entry in db.session.scalars(
+            sa.select(TermRosterEntry).where(
+                TermRosterEntry.term_id == term.id, TermRosterEntry.person_id.in_(list(people))
+            )
+        )
+    }
+    now = utc_now()
+    new_rows = []
+    for person_id, values in people.items():
+        entry = existing.get(person_id)
+        if entry is None:
+            new_rows.append(
+                {"term_id": term.id, "person_id": person_id, "recorded_at": now, **values}
+            )
+        elif any(getattr(entry, key) != value for key, value in values.items()):
+            for key, value in values.items():
+                setattr(entry, key, value)
+            entry.recorded_at = now
+    if new_rows:
+        db.session.execute(sa.insert(TermRosterEntry), new_rows)
+    db.session.flush()
+    return len(people)
+
+
+def record_open_terms(program_id: int, person_ids: set[int] | None = None) -> None:
+    """Record the roster of every open term of a program that has not ended yet."""
+    today = utc_now().date()
+    for term in db.session.scalars(
+        sa.select(Term).where(
+            Term.program_id == program_id, Term.closed_at.is_(None), Term.ends_on >= today
+        )
+    ):
+        record_term_roster(term, person_ids)
 
 
 def _require_open(term: Term) -> None:
@@ -165,6 +271,7 @@ def move_to_cohort(actor: Person, term: Term, person: Person, cohort: Cohort | N
     if cohort is not None:
         db.session.add(CohortMember(cohort_id=cohort.id, term_id=term.id, person_id=person.id))
         db.session.flush()
+    record_term_roster(term, {person.id})
     record(
         actor,
         "cohort.member_moved",

@@ -28,6 +28,7 @@ from program.extensions import db
 from program.messages.services import queue_messages
 from program.people.models import CareerStage, Department, Person
 from program.programs.models import Cohort, CohortMember, Membership, Program, Role, Term
+from program.programs.terms import record_open_terms, record_term_roster
 from program.roster.models import RosterUpload
 from program.roster.parsing import (
     COLUMN_LABELS,
@@ -367,6 +368,8 @@ def apply_import(
         )
     counts = plan.counts()
     if not plan.has_changes:
+        # The people are as the file says; the term's roster is recorded if it was not yet.
+        record_term_roster(term)
         return ImportResult(plan, counts)
 
     state = _load_state(program, term)
@@ -405,6 +408,11 @@ def apply_import(
         db.session.execute(sa.insert(Membership), new_memberships)
     _place_in_cohorts(term, moves)
     db.session.flush()
+    # The term's roster as the file leaves it, and the people it changed in the program's
+    # other open terms.
+    record_term_roster(term)
+    touched = {i.person_id for i in plan.to_add + plan.to_join + plan.to_change if i.person_id}
+    record_open_terms(program.id, touched)
 
     # Everyone new gets an invitation, and so does anyone joining who never set a password.
     to_invite: list[Person | Invitee] = [

@@ -39,6 +39,7 @@ def populate(people: int) -> None:
     from program.formal.models import Assignment
     from program.people.models import CareerStage, Department, Person
     from program.programs.models import Cohort, CohortMember, Membership, Role
+    from program.programs.terms import record_term_roster
 
     program, term = fresh_program()
     rng = np.random.default_rng(7)
@@ -78,7 +79,8 @@ def populate(people: int) -> None:
         ],
     )
     db.session.execute(
-        sa.insert(Cohort), [{"term_id": term.id, "name": f"PGY-{k}"} for k in (1, 2, 3)]
+        sa.insert(Cohort),
+        [{"term_id": term.id, "name": f"PGY-{k}", "name_key": f"pgy-{k}"} for k in (1, 2, 3)],
     )
     cohorts = list(db.session.scalars(sa.select(Cohort.id).order_by(Cohort.id)))
     db.session.execute(
@@ -88,6 +90,8 @@ def populate(people: int) -> None:
             for k, i in enumerate(trainees)
         ],
     )
+    # The term's roster, as the importer records it.
+    record_term_roster(term)
     start = datetime(2026, 8, 1, 9, tzinfo=UTC)
     db.session.execute(
         sa.insert(Assignment),

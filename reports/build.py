@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from program.programs.models import Term
+from program.programs.models import Program, Term
 from reports.data import Frames, Scope, find_scope, has_next_term, load
 from reports.metrics import BY_ID, METRICS, Computed, Difference, Row, compute, trend
 from reports.stats import UNSTABLE_EVENTS
@@ -51,6 +51,12 @@ class Report:
     limitations: list[str] = field(default_factory=lambda: list(LIMITATIONS))
     # Terms of the trend that had not ended at the data's "as of" time.
     in_progress: frozenset[str] = frozenset()
+    # In an all-programs report: each program's own figures for the term, side by side, each
+    # protected by the same rule as the rest.
+    programs: list[tuple[str, Computed]] = field(default_factory=list)
+
+    def program_row(self, computed: Computed, track: str, metric: str) -> Row:
+        return computed.get(track, metric, "all", "All")
 
     @property
     def title(self) -> str:
@@ -152,8 +158,20 @@ def build_report(
             by_term.append((other.term_name, _computed(conn, other, as_of, threshold)[0]))
             if other.ends >= as_of.date():
                 in_progress.add(other.term_name)
+    programs: list[tuple[str, Computed]] = []
+    if program_slug is None and len(scope.program_ids) > 1:
+        for name, program, term in conn.execute(
+            sa.select(Program.name, Program.slug, Term.slug)
+            .join(Term, Term.program_id == Program.id)
+            .where(Term.id.in_(scope.term_ids))
+            .order_by(Program.name)
+        ):
+            own = find_scope(conn, term, program)
+            if own is not None:
+                programs.append((name, _computed(conn, own, as_of, threshold)[0]))
     return Report(
         scope=scope,
+        programs=programs,
         institution=institution,
         threshold=threshold,
         as_of=as_of,

@@ -56,7 +56,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _csv_row(report: Report, row: Row) -> list[str]:
+def _csv_row(report: Report, row: Row, program: str | None = None) -> list[str]:
     group = "All" if row.group_kind == "all" else f"{row.group_kind}:{row.group}"
     term = row.group if row.group_kind == "term" else report.scope.term_name
     # A hidden value's note says why: small count, small base, small complement, or that it
@@ -64,7 +64,7 @@ def _csv_row(report: Report, row: Row) -> list[str]:
     note = row.hidden_reason if row.suppressed else row.note or ("unstable" if row.unstable else "")
     values: list[Any] = [
         term,
-        report.scope.label,
+        program or report.scope.label,
         row.track,
         "All" if row.group_kind == "term" else group,
         row.metric,
@@ -93,6 +93,13 @@ def metrics_csv(report: Report) -> bytes:
     trend_rows = [r for r in report.trend_rows if r.group != report.scope.term_name]
     for row in trend_rows:
         writer.writerow(_csv_row(report, row))
+    # An all-programs report: each program's own figures ("All" groups), side by side.
+    for name, computed in report.programs:
+        for row in sorted(
+            (r for r in computed.rows if r.group_kind == "all"),
+            key=lambda r: (r.track, ordering[r.metric]),
+        ):
+            writer.writerow(_csv_row(report, row, program=name))
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 

@@ -269,6 +269,25 @@ def build_pdf(report: Report) -> bytes:
         _p("Usefulness ratings (count of each rating)", H2),
         _table(["Track", "1", "2", "3", "4", "5"], ratings, [1.2 * inch] + [0.7 * inch] * 5),
     ]
+    trend_metrics = ("participation", "pairs_met", "response_rate")
+    trend_header = [f"{BY_ID[m].label} ({t})" for t in ("formal", "coffee") for m in trend_metrics]
+    if report.programs:
+        story += [
+            _p("Programs side by side", H2),
+            _table(
+                ["Program", *trend_header],
+                [
+                    [name]
+                    + [
+                        written(report, report.program_row(computed, t, m)).split(" (")[0]
+                        for t in ("formal", "coffee")
+                        for m in trend_metrics
+                    ]
+                    for name, computed in report.programs
+                ],
+                [1.0 * inch] + [(width - 1.0 * inch) / 6] * 6,
+            ),
+        ]
     # Breakdowns.
     story.append(_p("Breakdowns", H2))
     column = (width - 1.3 * inch) / len(BREAKDOWN_METRICS)
@@ -292,12 +311,10 @@ def build_pdf(report: Report) -> bytes:
                 )
             )
     # Trend.
-    trend_metrics = ("participation", "pairs_met", "response_rate")
     story += [
         _p("Trend across terms", H2),
         _table(
-            ["Term"]
-            + [f"{BY_ID[m].label} ({t})" for t in ("formal", "coffee") for m in trend_metrics],
+            ["Term", *trend_header],
             [
                 [report.term_label(term)]
                 + [

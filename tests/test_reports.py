@@ -603,6 +603,31 @@ def test_a_coordinator_is_offered_their_own_programs_terms_only(app, client, mak
     assert re.findall(r'<option value="([^"]+)"', html) == ["med/fall"]
 
 
+def test_the_all_programs_report_shows_the_programs_side_by_side(app, make, term_data):
+    surgery = make.program("Surgery", slug="surgery")
+    make.term(surgery, slug="fall")
+    for n in range(12):
+        make.trainee(surgery, name=f"S{n}")
+    make.mentor(surgery, name="SM")
+    report = report_for(app, program_slug=None)
+    assert [name for name, _ in report.programs] == ["Medicine", "Surgery"]
+    medicine_alone = report_for(app)
+    for name, computed in report.programs:
+        for track in ("formal", "coffee"):
+            for metric in ("participation", "pairs_met", "response_rate"):
+                shown = written(report, report.program_row(computed, track, metric))
+                if name == "Medicine":  # the same figure, and the same protection, as its own
+                    assert shown == written(medicine_alone, medicine_alone.row(track, metric))
+    surgery_eligible = report.program_row(dict(report.programs)["Surgery"], "coffee", "eligible")
+    assert surgery_eligible.value == 13
+    html = unescape(build_html(report).decode())
+    assert "Programs side by side" in html and "Surgery" in html
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(build_pdf(report))).pages)
+    assert "Programs side by side" in text
+    frame = pd.read_csv(io.BytesIO(metrics_csv(report)), encoding="utf-8-sig")
+    assert {"All programs", "Medicine", "Surgery"} <= set(frame["program"])
+
+
 def test_the_trend_marks_a_term_still_in_progress(app, make, term_data):
     program = term_data["program"]
     make.term(

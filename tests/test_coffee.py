@@ -113,8 +113,8 @@ def test_bulk_opt_in_needs_a_reason_and_tells_each_person(app, client, coffee):
         data={"reason": "orientation consent form 2026"},
         follow_redirects=True,
     )
-    # Seven trainees and the coordinator (coordinators may take part too).
-    assert "8 people opted in" in text_of(response)
+    # The seven trainees; never the coordinator, who may join on their own.
+    assert "7 people opted in" in text_of(response)
     with app.app_context():
         notes = set(db.session.scalars(sa.select(Enrollment.consent_note)))
         told = db.session.scalar(
@@ -123,7 +123,7 @@ def test_bulk_opt_in_needs_a_reason_and_tells_each_person(app, client, coffee):
         body = db.session.scalar(
             sa.select(Message.body_text).where(Message.kind == "coffee_enrolled")
         )
-    assert notes == {"orientation consent form 2026"} and told == 8
+    assert notes == {"orientation consent form 2026"} and told == 7
     assert "orientation consent form 2026" in body and "/coffee/" in body
     again = client.post(
         "/programs/im/coffee/enroll", data={"reason": "second time"}, follow_redirects=True

@@ -25,7 +25,7 @@ from program.matching import coffee as pairing
 from program.matching.formal import DepartmentPreference
 from program.messages.services import queue_messages, render_message
 from program.people.models import Person
-from program.programs.models import Membership, Program, Term
+from program.programs.models import Membership, Program, Role, Term
 from program.web import external_url
 
 GHOST_AFTER = 3  # intros in a row left without any answer
@@ -188,7 +188,15 @@ def bulk_enroll(actor: Person, program: Program, reason: str) -> BulkEnrollment:
     if len(reason) > 300:
         raise DomainError("Keep the reason under 300 characters.", field="reason")
     ever = sa.select(Enrollment.person_id).where(Enrollment.program_id == program.id)
-    ids = list(db.session.scalars(_coffee_members(program).where(Person.id.not_in(ever))))
+    # Trainees and mentors only: a coordinator who runs the program joins the chats themselves
+    # if they want to, and is not opted in with the people they coordinate.
+    ids = list(
+        db.session.scalars(
+            _coffee_members(program)
+            .where(Person.id.not_in(ever), Membership.role.in_([Role.TRAINEE, Role.MENTOR]))
+            .distinct()
+        )
+    )
     taking_part = sa.select(Enrollment.person_id).where(
         Enrollment.program_id == program.id, Enrollment.withdrawn_at.is_(None)
     )

@@ -372,34 +372,60 @@ def _next_term(conn: Connection, scope: Scope) -> pd.DataFrame:
 
 def data_as_of(conn: Connection, scope: Scope) -> datetime:
     """The time of the latest change to the data a report reads, so that the same data gives
-    the same report (and the same bytes) whenever it is built."""
+    the same report (and the same bytes) whenever it is built.
+
+    Only what the report reads counts: the rosters, pairs, rounds, enrollments and check-ins of
+    this term and the earlier ones (its trend and its new ties), and who is paired in the next
+    term (continuation). Activity in later terms or other programs leaves it unchanged, so a
+    closed term's report keeps its date and its bytes.
+    """
     program_ids = scope.program_ids
+    end_dt = datetime.combine(scope.ends, time.max, UTC)
+    terms_so_far = sa.select(Term.id).where(
+        Term.program_id.in_(program_ids), Term.starts_on <= scope.starts
+    )
+    next_terms = sa.select(Term.id).where(
+        Term.program_id.in_(program_ids), Term.starts_on > scope.ends
+    )
+    rounds_so_far = sa.select(Round.id).where(
+        Round.program_id.in_(program_ids), Round.scheduled_for <= scope.ends
+    )
+    read_check_ins = sa.or_(
+        CheckIn.assignment_id.in_(
+            sa.select(Assignment.id).where(Assignment.term_id.in_(terms_so_far))
+        ),
+        CheckIn.chat_id.in_(
+            sa.select(ChatMember.chat_id).where(ChatMember.round_id.in_(rounds_so_far))
+        ),
+    )
     candidates = [
-        # The term's roster as recorded (memberships changing after a term closed do not
-        # change its report).
+        # The rosters as recorded (memberships changing after a term closed do not count).
         sa.select(sa.func.max(TermRosterEntry.recorded_at)).where(
-            TermRosterEntry.term_id.in_(scope.term_ids)
+            TermRosterEntry.term_id.in_(terms_so_far)
         ),
         sa.select(sa.func.max(Enrollment.enrolled_at)).where(
-            Enrollment.program_id.in_(program_ids)
+            Enrollment.program_id.in_(program_ids), Enrollment.enrolled_at <= end_dt
         ),
         sa.select(sa.func.max(Enrollment.withdrawn_at)).where(
-            Enrollment.program_id.in_(program_ids)
+            Enrollment.program_id.in_(program_ids), Enrollment.withdrawn_at <= end_dt
         ),
-        sa.select(sa.func.max(Round.published_at)).where(Round.program_id.in_(program_ids)),
-        sa.select(sa.func.max(Assignment.started_at))
-        .join(Term)
-        .where(Term.program_id.in_(program_ids)),
-        sa.select(sa.func.max(Assignment.ended_at))
-        .join(Term)
-        .where(Term.program_id.in_(program_ids)),
-        sa.select(sa.func.max(CheckIn.asked_at)),
-        sa.select(sa.func.max(CheckIn.answered_at)),
-        sa.select(sa.func.max(CheckIn.updated_at)),
+        sa.select(sa.func.max(Round.published_at)).where(Round.id.in_(rounds_so_far)),
+        sa.select(sa.func.max(Assignment.started_at)).where(
+            sa.or_(Assignment.term_id.in_(terms_so_far), Assignment.term_id.in_(next_terms))
+        ),
+        sa.select(sa.func.max(CheckIn.asked_at)).where(read_check_ins),
+        sa.select(sa.func.max(CheckIn.answered_at)).where(read_check_ins),
+        sa.select(sa.func.max(CheckIn.updated_at)).where(read_check_ins),
     ]
     found = [conn.scalar(stmt) for stmt in candidates]
-    times = [t for t in found if t is not None]
+    times = [_aware(t) for t in found if t is not None]
     return max(times) if times else datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _aware(value: datetime | str) -> datetime:
+    # Aggregates over SQLite come back as text or naive values: every time here is UTC.
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def has_next_term(conn: Connection, scope: Scope) -> bool:

@@ -34,7 +34,7 @@ from reports.build import (
     written_difference,
 )
 from reports.bundle import build_bundle, metrics_csv
-from reports.data import find_scope, load
+from reports.data import data_as_of, find_scope, load
 from reports.html import HEADLINE, build_html
 from reports.metrics import BY_ID, Computed, Row, compute
 from reports.pdf import build_pdf
@@ -218,6 +218,28 @@ def test_a_closed_terms_report_never_changes_when_people_move_on(app, make, term
         ):
             membership.ended_at = AS_OF
         db.session.commit()
+
+    # Life goes on elsewhere: another program's pair answers its check-in. The closed term's
+    # "as of" time (its cover, its PDF dates) reads only its own data, so it does not move.
+    def as_of_now():
+        with app.app_context(), db.engine.connect() as conn:
+            return data_as_of(conn, find_scope(conn, "fall", "med"))
+
+    as_of_before = as_of_now()
+    other = make.program("Surgery", slug="surgery")
+    other_term = make.term(
+        other, slug="spring", starts_on=date(2027, 1, 5), ends_on=date(2027, 6, 30)
+    )
+    trainee = make.trainee(other)
+    pair = make.assignment(other_term, make.mentor(other), trainee)
+    answered = make.check_in(trainee, pair)
+    with app.test_request_context():
+        from program.checkins.services import record_check_in
+
+        check_in = db.session.get(CheckIn, answered)
+        record_check_in(check_in.person, check_in, CheckInStatus.NOT_YET)
+        db.session.commit()
+    assert as_of_now() == as_of_before
     assert outputs() == before
     after = report_for(app).row("formal", "participation", "department", "Cardiology")
     assert (after.numerator, after.denominator) == (

@@ -6,7 +6,6 @@ a request does.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import sys
 import threading
@@ -24,6 +23,7 @@ from werkzeug.serving import run_simple
 from program import database_is_empty
 from program.extensions import db
 from program.programs.models import Program, Term
+from program.web import is_loopback
 
 
 def one_transaction(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -108,15 +108,6 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     start_demo_worker(app)
     # `app.run` refuses to block inside the flask command, so serve with Werkzeug directly.
     run_simple(host, port, app, threaded=True)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def start_demo_worker(app: Flask, every_seconds: float = 10.0) -> threading.Thread:

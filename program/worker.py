@@ -48,6 +48,22 @@ def _sqlite_lock(instance_path: str) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def _tick_lock() -> Iterator[bool]:
+    """True while this process alone may tick: a PostgreSQL advisory lock for the session's
+    transaction (released by its commit or rollback, or by PostgreSQL if the process dies), or
+    on SQLite a lock file."""
+    if db.engine.dialect.name == "postgresql":
+        yield bool(
+            db.session.scalar(
+                sa.select(sa.func.pg_try_advisory_xact_lock(sa.literal(TICK_LOCK_KEY)))
+            )
+        )
+    else:
+        with _sqlite_lock(current_app.instance_path) as got:
+            yield got
+
+
 def locked_tick(now: datetime) -> dict[str, int] | None:
     """Run `tick` in one transaction if no other tick holds the lock; None when one does.
 
@@ -56,27 +72,13 @@ def locked_tick(now: datetime) -> dict[str, int] | None:
     from program.checkins.schedule import tick
 
     try:
-        if db.engine.dialect.name == "postgresql":
-            # Released by the commit or rollback below, or by PostgreSQL if the process dies.
-            got = db.session.scalar(
-                sa.select(sa.func.pg_try_advisory_xact_lock(sa.literal(TICK_LOCK_KEY)))
-            )
-            if not got:
-                db.session.rollback()
-                return None
-            counts = tick(now)
-        else:
-            with _sqlite_lock(current_app.instance_path) as got:
-                if not got:
-                    return None
-                counts = tick(now)
-                db.session.commit()
-                return counts
-        db.session.commit()
-        return counts
+        with _tick_lock() as got:
+            counts = tick(now) if got else None
+            db.session.commit()  # inside the lock: the next tick sees all this one wrote
     except BaseException:
         db.session.rollback()
         raise
+    return counts
 
 
 def run_worker(

@@ -55,9 +55,6 @@ class Report:
     # protected by the same rule as the rest.
     programs: list[tuple[str, Computed]] = field(default_factory=list)
 
-    def program_row(self, computed: Computed, track: str, metric: str) -> Row:
-        return computed.get(track, metric, "all", "All")
-
     @property
     def title(self) -> str:
         return f"Mentoring and coffee chats: {self.scope.label}, {self.scope.term_name}"

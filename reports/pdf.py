@@ -279,7 +279,7 @@ def build_pdf(report: Report) -> bytes:
                 [
                     [name]
                     + [
-                        written(report, report.program_row(computed, t, m)).split(" (")[0]
+                        written(report, computed.get(t, m)).split(" (")[0]
                         for t in ("formal", "coffee")
                         for m in trend_metrics
                     ]

@@ -187,16 +187,11 @@ def bulk_enroll(actor: Person, program: Program, reason: str) -> BulkEnrollment:
         )
     if len(reason) > 300:
         raise DomainError("Keep the reason under 300 characters.", field="reason")
-    ever = sa.select(Enrollment.person_id).where(Enrollment.program_id == program.id)
     # Trainees and mentors only: a coordinator who runs the program joins the chats themselves
     # if they want to, and is not opted in with the people they coordinate.
-    ids = list(
-        db.session.scalars(
-            _coffee_members(program)
-            .where(Person.id.not_in(ever), Membership.role.in_([Role.TRAINEE, Role.MENTOR]))
-            .distinct()
-        )
-    )
+    candidates = _coffee_members(program).where(Membership.role.in_([Role.TRAINEE, Role.MENTOR]))
+    ever = sa.select(Enrollment.person_id).where(Enrollment.program_id == program.id)
+    ids = list(db.session.scalars(candidates.where(Person.id.not_in(ever)).distinct()))
     taking_part = sa.select(Enrollment.person_id).where(
         Enrollment.program_id == program.id, Enrollment.withdrawn_at.is_(None)
     )
@@ -205,7 +200,7 @@ def bulk_enroll(actor: Person, program: Program, reason: str) -> BulkEnrollment:
         .join(Enrollment, Enrollment.person_id == Person.id)
         .where(
             Enrollment.program_id == program.id,
-            Person.id.in_(_coffee_members(program)),
+            Person.id.in_(candidates),
             Person.id.not_in(taking_part),
         )
         .group_by(Person.id, Person.name)

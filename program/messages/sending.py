@@ -190,10 +190,10 @@ def transport_for(config: dict[str, Any]) -> Transport:
 
 def unsubscribe_url(recipient_id: int) -> str:
     """The one-click link that turns a person's optional e-mail off (no sign-in needed)."""
-    from program.links import sign
+    from program.people.services import unsubscribe_token
     from program.web import external_url
 
-    return external_url("home.unsubscribe", token=sign("unsubscribe", {"p": recipient_id}))
+    return external_url("home.unsubscribe", token=unsubscribe_token(recipient_id))
 
 
 def build_email(message: Message, sender: str) -> MIMEMultipart:
@@ -338,6 +338,26 @@ class SendReport:
     slowed: bool = False
 
 
+@dataclass
+class _Batch:
+    """One claimed batch and what each of its messages is sent with."""
+
+    transport: Transport
+    sender: str
+    claimed_at: datetime
+    # A given `now` (tests, a replay) is the clock of the whole send; else the real clock.
+    fixed_now: datetime | None
+    bouncing: dict[int, str]
+    report: SendReport
+
+    @property
+    def envelope_sender(self) -> str:
+        return parseaddr(self.sender)[1]
+
+    def now(self) -> datetime:
+        return self.fixed_now or utc_now()
+
+
 def send_due(
     limit: int | None = None,
     now: datetime | None = None,
@@ -349,53 +369,36 @@ def send_due(
 
     config = current_app.config
     sender = get_settings().mail_sender or config["MAIL_DEFAULT_SENDER"]
-    envelope_sender = parseaddr(sender)[1]
     report = SendReport()
+    stopping = should_stop or (lambda: False)
     with connection_slot(config["MAIL_CONNECTIONS"]) as got_slot:
         if not got_slot:
             return report
         transport = transport_for(config)
         handled = 0
         try:
-            while limit is None or handled < limit:
-                if should_stop is not None and should_stop():
-                    break
-                batch = BATCH if limit is None else min(BATCH, limit - handled)
+            while (limit is None or handled < limit) and not report.slowed and not stopping():
+                size = BATCH if limit is None else min(BATCH, limit - handled)
                 claimed_at = now or utc_now()
-                ids = claim_due(claimed_at, batch)
-                # A given `now` (tests, a replay) is the clock of the whole send.
-                clock = utc_now if now is None else _fixed(claimed_at)
+                ids = claim_due(claimed_at, size)
                 if not ids:
                     break
                 messages = db.session.scalars(
                     sa.select(Message).where(Message.id.in_(ids)).order_by(Message.id)
                 ).all()
-                bouncing = _bouncing(messages)
+                batch = _Batch(transport, sender, claimed_at, now, _bouncing(messages), report)
                 for message in messages:
                     # Detached: the commit after each send must not expire (and reload) the batch.
                     db.session.expunge(message)
                 for position, message in enumerate(messages):
-                    if report.slowed or (should_stop is not None and should_stop()):
-                        _release(messages[position:], claimed_at, report.slowed)
+                    if report.slowed or stopping():
+                        _release(messages[position:], batch)
                         return report
-                    _send_one(
-                        transport,
-                        message,
-                        (sender, envelope_sender),
-                        (claimed_at, clock),
-                        bouncing,
-                        report,
-                    )
+                    _send_one(batch, message)
                 handled += len(ids)
-                if report.slowed:
-                    break
         finally:
             transport.close()
     return report
-
-
-def _fixed(moment: datetime) -> Callable[[], datetime]:
-    return lambda: moment
 
 
 def _bouncing(messages: list[Message]) -> dict[int, str]:
@@ -409,35 +412,33 @@ def _bouncing(messages: list[Message]) -> dict[int, str]:
     return {row.id: row.email_bounce_reason or "bounced" for row in rows}
 
 
-def _release(messages: list[Message], claimed_at: datetime, pause: bool) -> None:
-    """Give claimed, unstarted messages back to the queue (a stop, or a server's 4xx)."""
+def _release(messages: list[Message], batch: _Batch) -> None:
+    """Give claimed, unstarted messages back to the queue: at once after a stop, after a pause
+    when the server asked to slow down."""
     if not messages:
         return
+    pause = SLOW_DOWN_PAUSE if batch.report.slowed else timedelta()
     db.session.execute(
         sa.update(Message)
         .where(
             Message.id.in_([m.id for m in messages]),
             Message.status == MessageStatus.SENDING,
-            Message.claimed_at == claimed_at,
+            Message.claimed_at == batch.claimed_at,
             Message.attempt_started_at.is_(None),
         )
-        .values(
-            status=MessageStatus.QUEUED,
-            claimed_at=None,
-            next_attempt_at=utc_now() + (SLOW_DOWN_PAUSE if pause else timedelta()),
-        )
+        .values(status=MessageStatus.QUEUED, claimed_at=None, next_attempt_at=batch.now() + pause)
     )
     db.session.commit()
 
 
-def _still_mine(message: Message, claimed_at: datetime, values: dict[str, Any]) -> bool:
+def _still_mine(message: Message, batch: _Batch, values: dict[str, Any]) -> bool:
     """Update the message only while this worker's claim holds; commit; True if it did."""
     result = db.session.execute(
         sa.update(Message)
         .where(
             Message.id == message.id,
             Message.status == MessageStatus.SENDING,
-            Message.claimed_at == claimed_at,
+            Message.claimed_at == batch.claimed_at,
         )
         .values(**values)
     )
@@ -445,57 +446,49 @@ def _still_mine(message: Message, claimed_at: datetime, values: dict[str, Any]) 
     return result.rowcount == 1
 
 
-def _send_one(
-    transport: Transport,
-    message: Message,
-    senders: tuple[str, str],
-    times: tuple[datetime, Callable[[], datetime]],
-    bouncing: dict[int, str],
-    report: SendReport,
-) -> None:
-    sender, envelope_sender = senders
-    claimed_at, now = times
+def _send_one(batch: _Batch, message: Message) -> None:
+    report = batch.report
     attempts = message.attempts + 1
     values: dict[str, Any] = {"attempts": attempts}
-    max_attempts = current_app.config["MESSAGE_MAX_ATTEMPTS"]
-    if message.recipient_id in bouncing:
+    bounced = batch.bouncing.get(message.recipient_id)
+    if bounced is not None:
         values.update(
             status=MessageStatus.FAILED,
-            last_error=f"Not sent: this address bounced ({bouncing[message.recipient_id]})."[:2000],
+            last_error=f"Not sent: this address bounced ({bounced})."[:2000],
         )
         report.failed += 1
-        _still_mine(message, claimed_at, values)
+        _still_mine(message, batch, values)
         return
     try:
-        email = build_email(message, sender)
-        if not _still_mine(message, claimed_at, {"attempt_started_at": now()}):
+        email = build_email(message, batch.sender)
+        if not _still_mine(message, batch, {"attempt_started_at": batch.now()}):
             return  # another worker took it over (a stale claim): it is theirs now
-        transport.send(email, envelope_sender, message.to_address)
+        batch.transport.send(email, batch.envelope_sender, message.to_address)
     except PermanentFailure as exc:
         values.update(status=MessageStatus.FAILED, last_error=str(exc)[:2000])
         report.failed += 1
         if exc.bounce:
-            _mark_bouncing(message, str(exc), now())
-            bouncing[message.recipient_id] = str(exc)  # the rest of this batch skips it too
+            _mark_bouncing(message, str(exc), batch.now())
+            batch.bouncing[message.recipient_id] = str(exc)  # the rest of the batch skips it
     except Exception as exc:
         # Anything else, a 4xx included, is worth another try later; the batch goes on.
         report.slowed = report.slowed or isinstance(exc, SlowDown)
         values["last_error"] = f"{type(exc).__name__}: {exc}"[:2000]
-        if attempts >= max_attempts:
+        if attempts >= current_app.config["MESSAGE_MAX_ATTEMPTS"]:
             values["status"] = MessageStatus.FAILED
             report.failed += 1
         else:
             pause = max(backoff(attempts), SLOW_DOWN_PAUSE if report.slowed else timedelta())
-            values.update(status=MessageStatus.QUEUED, next_attempt_at=now() + pause)
+            values.update(status=MessageStatus.QUEUED, next_attempt_at=batch.now() + pause)
             report.retried += 1
     else:
-        values.update(status=MessageStatus.SENT, sent_at=now(), last_error=None)
+        values.update(status=MessageStatus.SENT, sent_at=batch.now(), last_error=None)
         report.sent += 1
     # Committed one by one, and only while this worker still holds the claim: a sent message must
     # never be left looking unsent.
     if values.get("status") is not MessageStatus.SENT:
         values["attempt_started_at"] = None  # its fate is known: settled, or to be retried
-    _still_mine(message, claimed_at, values)
+    _still_mine(message, batch, values)
 
 
 def _mark_bouncing(message: Message, reason: str, at: datetime) -> None:

@@ -7,10 +7,10 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, render_template, request
 from werkzeug.wrappers import Response
 
-from program.cli import is_loopback
 from program.extensions import db
 from program.messages.models import Message
 from program.permissions import public
+from program.web import is_loopback
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 

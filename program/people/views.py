@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -21,14 +19,17 @@ from program.checkins.services import (
 )
 from program.coffee.services import SNOOZE_REASONS, my_coffee
 from program.db import utc_now
-from program.extensions import csrf, db
+from program.extensions import csrf
 from program.formal.services import my_pairs, pending_availability
-from program.links import LinkRefused, read
-from program.people.models import MailPreference, Person
-from program.people.services import programs_and_roles, set_mail_preference
+from program.people.models import MailPreference
+from program.people.services import (
+    person_for_unsubscribe_token,
+    programs_and_roles,
+    set_mail_preference,
+)
 from program.permissions import Action, may, public, signed_in
 from program.programs.models import Role
-from program.web import run_service
+from program.web import open_link, run_service
 
 bp = Blueprint("home", __name__)
 
@@ -95,10 +96,6 @@ def notifications() -> str | Response:
     return render_template("people/notifications.html", form=form)
 
 
-# An unsubscribe link must keep working as long as someone may keep the e-mail that carries it.
-UNSUBSCRIBE_LINK_MAX_AGE = timedelta(days=730)
-
-
 @bp.route("/account/unsubscribe/<token>", methods=["GET", "POST"])
 @public
 @csrf.exempt  # RFC 8058: the mail provider POSTs "List-Unsubscribe=One-Click", with no form
@@ -108,13 +105,9 @@ def unsubscribe(token: str) -> tuple[str, int] | str:
     The signed link is the proof; opening it writes nothing (mail scanners open links), a POST
     does, from the page's button or from the mail program's own unsubscribe button.
     """
-    try:
-        person_id = read("unsubscribe", token, UNSUBSCRIBE_LINK_MAX_AGE).get("p")
-    except LinkRefused:
-        person_id = None
-    person = db.session.get(Person, person_id) if isinstance(person_id, int) else None
-    if person is None:
-        return render_template("people/unsubscribe.html", person=None, done=False), 400
+    person, problem = open_link(person_for_unsubscribe_token, token, lambda p: p.id)
+    if problem is not None:
+        return problem
     done = request.method == "POST"
     if done:
         set_mail_preference(person, MailPreference.ESSENTIAL)

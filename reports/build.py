@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from program.programs.models import Program, Term
+from reports.audit import Audit, audit
 from reports.data import Frames, Scope, find_scope, has_next_term, load
 from reports.metrics import BY_ID, METRICS, Computed, Difference, Row, compute, trend
 from reports.stats import UNSTABLE_EVENTS
@@ -21,7 +23,8 @@ from reports.suppress import (
     SMALL_BASE,
     SMALL_COMPLEMENT,
     SMALL_COUNT,
-    suppress,
+    Protection,
+    protect,
 )
 
 LIMITATIONS = [
@@ -112,13 +115,60 @@ class Report:
         )
 
 
-def _computed(
-    conn: Connection, scope: Scope, as_of: datetime, threshold: int
-) -> tuple[Computed, Frames, int]:
-    frames = load(conn, scope, as_of)
-    computed = compute(frames, has_next_term(conn, scope))
-    hidden = suppress(computed, threshold)
-    return computed, frames, hidden
+ALL = "*"  # the all-programs table among a term's tables (program slugs never contain it)
+
+
+@dataclass
+class TermTables:
+    """Every table published about one term, protected together: each program's (by slug)
+    and all programs' (ALL), with what the protection hid and its audit."""
+
+    scopes: dict[str, Scope]
+    tables: dict[str, Computed]
+    frames: dict[str, Frames]
+    hidden_cells: dict[str, int]
+    protection: Protection
+    names: dict[str, str]  # program slug -> name
+
+    def audit(self) -> Audit:
+        """The audit of the term's published tables, read from the tables as they now read
+        (each hidden row's label, each shown count), with every hidden count's interval."""
+        return audit(
+            self.protection.tables,
+            self.protection.truth,
+            self.protection.relations,
+            self.protection.threshold,
+        )
+
+
+def term_tables(conn: Connection, term_slug: str, threshold: int) -> TermTables | None:
+    """Compute and protect every report of a term at once, so no file can be subtracted from
+    another: the protection sees each program's figures and all programs' together."""
+    whole = find_scope(conn, term_slug, None)
+    if whole is None:
+        return None
+    names = dict(
+        conn.execute(
+            sa.select(Program.slug, Program.name)
+            .join(Term, Term.program_id == Program.id)
+            .where(Term.slug == term_slug)
+            .order_by(Program.name)
+        ).all()
+    )
+    scopes = {slug: find_scope(conn, term_slug, slug) for slug in names}
+    if len(names) > 1:
+        scopes[ALL] = whole
+    tables, frames = {}, {}
+    for key, scope in scopes.items():
+        frames[key] = load(conn, scope)
+        tables[key] = compute(frames[key], has_next_term(conn, scope))
+    hidden, protection = protect(dict(tables), threshold, ALL if ALL in tables else None)
+    if ALL not in scopes:
+        # One program: all programs together is that program, published twice identically.
+        (only,) = names
+        scopes[ALL], frames[ALL] = whole, frames[only]
+        tables[ALL], hidden[ALL] = copy.deepcopy(tables[only]), hidden[only]
+    return TermTables(scopes, tables, frames, hidden, protection, names)
 
 
 def build_report(
@@ -132,8 +182,20 @@ def build_report(
     program_slug: str | None,
 ) -> Report:
     threshold = max(threshold, MINIMUM_THRESHOLD)
-    computed, frames, hidden = _computed(conn, scope, as_of, threshold)
-    # The trend: the same headline figures for every earlier term of the same scope.
+    own = program_slug or ALL
+    cache: dict[str, TermTables | None] = {}
+
+    def tables_of(slug: str) -> TermTables | None:
+        if slug not in cache:
+            cache[slug] = term_tables(conn, slug, threshold)
+        return cache[slug]
+
+    term = tables_of(scope.term_slug)
+    if term is None:  # the scope was just found; only a concurrent delete gets here
+        raise LookupError(f"no term {scope.term_slug!r}")
+    computed, frames = term.tables[own], term.frames[own]
+    # The trend: the same headline figures for every earlier term of the same scope, as that
+    # term's own report shows them.
     slugs = conn.execute(
         sa.select(Term.slug, Term.starts_on)
         .where(Term.program_id.in_(scope.program_ids), Term.starts_on <= scope.starts)
@@ -146,26 +208,15 @@ def build_report(
         if slug in seen:
             continue
         seen.add(slug)
-        other = find_scope(conn, slug, program_slug)
-        if other is None:
+        other = tables_of(slug)
+        if other is None or own not in other.tables:
             continue
-        if other.term_ids == scope.term_ids:
-            by_term.append((scope.term_name, computed))
-        else:
-            by_term.append((other.term_name, _computed(conn, other, as_of, threshold)[0]))
-            if other.ends >= as_of.date():
-                in_progress.add(other.term_name)
+        by_term.append((other.scopes[own].term_name, other.tables[own]))
+        if other.scopes[own].ends >= as_of.date():
+            in_progress.add(other.scopes[own].term_name)
     programs: list[tuple[str, Computed]] = []
     if program_slug is None and len(scope.program_ids) > 1:
-        for name, program, term in conn.execute(
-            sa.select(Program.name, Program.slug, Term.slug)
-            .join(Term, Term.program_id == Program.id)
-            .where(Term.id.in_(scope.term_ids))
-            .order_by(Program.name)
-        ):
-            own = find_scope(conn, term, program)
-            if own is not None:
-                programs.append((name, _computed(conn, own, as_of, threshold)[0]))
+        programs = [(name, term.tables[slug]) for slug, name in term.names.items()]
     return Report(
         scope=scope,
         programs=programs,
@@ -176,7 +227,7 @@ def build_report(
         computed=computed,
         trend_rows=trend(by_term),
         in_progress=frozenset(in_progress),
-        hidden_cells=hidden,
+        hidden_cells=term.hidden_cells[own],
         digest=frames.digest(),
         record_counts={
             "people (per track)": len(frames.people),

@@ -28,6 +28,7 @@ class Scope:
     terms: list[tuple[int, int, str, date, date]]  # (term id, program id, name, starts, ends)
     label: str  # "Internal Medicine Residency" or "All programs"
     term_name: str
+    term_slug: str = ""
 
     @property
     def term_ids(self) -> list[int]:
@@ -55,7 +56,6 @@ class Frames:
     members: pd.DataFrame  # pair, person_id
     check_ins: pd.DataFrame  # pair, track, person_id, period, status, met_on, rating, led_to
     next_term: pd.DataFrame  # person_id, track: taking part in the following term
-    as_of: datetime
 
     def digest(self) -> str:
         """SHA-256 of the input data in a canonical order: the same data, the same hash."""
@@ -82,7 +82,7 @@ def find_scope(conn: Connection, term_slug: str, program_slug: str | None) -> Sc
     if not rows:
         return None
     label = rows[0][5] if program_slug is not None else "All programs"
-    return Scope([tuple(r[:5]) for r in rows], label, rows[0][2])
+    return Scope([tuple(r[:5]) for r in rows], label, rows[0][2], term_slug)
 
 
 def _read(conn: Connection, stmt: sa.Select, columns: list[str]) -> pd.DataFrame:
@@ -100,7 +100,7 @@ def _as_date(value: object) -> date | None:
     return datetime.fromisoformat(str(value)).date()
 
 
-def load(conn: Connection, scope: Scope, as_of: datetime) -> Frames:
+def load(conn: Connection, scope: Scope) -> Frames:
     term_ids, program_ids = scope.term_ids, scope.program_ids
     starts, ends = scope.starts, scope.ends
     start_dt = datetime.combine(starts, time.min, UTC)
@@ -323,7 +323,7 @@ def load(conn: Connection, scope: Scope, as_of: datetime) -> Frames:
     check_ins["met_on"] = check_ins["met_on"].map(_as_date)
     check_ins["period"] = check_ins["period"].map(_as_date)
     check_ins = check_ins.drop(columns=["assignment_id", "chat_id"])
-    return Frames(people, pairs, members, check_ins, next_term, as_of)
+    return Frames(people, pairs, members, check_ins, next_term)
 
 
 def _stage_label(value: object) -> str | None:

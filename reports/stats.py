@@ -4,6 +4,7 @@ Newcombe 1998, which scipy does not provide), and Mann-Whitney with P(X > Y) for
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -13,12 +14,23 @@ from scipy import stats
 UNSTABLE_EVENTS = 20  # estimates from this many events or fewer are flagged
 
 
+@functools.cache
+def _z(confidence: float) -> float:
+    return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
 def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """The Wilson score interval (scipy's `binomtest(...).proportion_ci(method="wilson")`)."""
+    """The Wilson score interval, the same as scipy's
+    `binomtest(...).proportion_ci(method="wilson")` (a test holds them equal) in closed form:
+    binomtest also works out a p-value nobody reads, a third of the report's time."""
     if n == 0:
         return (math.nan, math.nan)
-    ci = stats.binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
-    return (float(ci.low), float(ci.high))
+    z = _z(confidence)
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def newcombe(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float, float]:

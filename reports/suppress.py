@@ -1,57 +1,318 @@
-"""Small-cell suppression, as a step of its own after the metrics are computed.
+"""Small-number protection for everything published about a term, decided for all of its
+reports together (each program's, the all-programs report, and the trend rows later terms
+repeat), never file by file.
 
-- A count below the threshold (but not zero) is hidden, and so is every rate or median resting on
-  it: a proportion whose numerator, denominator or complement (denominator - numerator) is below
-  the threshold, a median from fewer people or ratings than the threshold.
-- A hidden row's count must not reappear elsewhere in the same table (as another row's count,
-  base or size), or it could be worked back out: such rows are hidden too.
-- Within a breakdown (cohort, department or stage) the groups add up to the total, so a single
-  hidden group could be recovered by subtraction: the smallest other group is hidden with it
-  (complementary suppression), metric by metric.
-- A difference between the tracks is hidden when either side is.
-- The rating distribution needs the threshold in respondents, and its cells follow the same rules.
+The rule (the methods section and docs/report-privacy.md say the same):
+
+- Protected are the counts that tell what people did or answered: whether a pair met, how soon
+  and how often, whom they met, whether they answered a check-in, their ratings and what came of
+  a meeting (`reports.quantities.SENSITIVE`). The program's organisation (who was eligible, who
+  took part, which pairs were formed, how many check-ins were sent) is shown as it is.
+- Such a count from 1 to t - 1 is hidden ("fewer than t") wherever it appears; so is a rate of
+  such counts whose base is below t, or where all but 1 to t - 1 did the same; so is a median
+  resting on fewer than t people or answers, and the rating summaries of fewer than t ratings.
+- Then whatever would let a hidden count be worked out is hidden too ("hidden ‡"): first by
+  the classic rule (a sum with one hidden part gets a second one), then until the
+  linear-programming audit (`reports.audit`) finds that every hidden count can still take
+  every value its label allows, given every figure published about the term.
 """
 
 from __future__ import annotations
 
+from reports.audit import Audit, audit
 from reports.metrics import BY_ID, Computed, Row
+from reports.quantities import (
+    DISTRIBUTION_FEW_RESPONDENTS,
+    DISTRIBUTION_PROTECTS,
+    DISTRIBUTION_SMALL,
+    PROTECTS,
+    RATINGS,
+    REASONS,
+    ROW_COUNTS,
+    SENSITIVE,
+    SMALL_BASE,
+    SMALL_COMPLEMENT,
+    SMALL_COUNT,
+    Key,
+    Relation,
+    distribution_key,
+    each_row,
+    relations,
+    row_keys,
+    true_counts,
+)
+
+__all__ = [
+    "DISTRIBUTION_FEW_RESPONDENTS",
+    "DISTRIBUTION_PROTECTS",
+    "DISTRIBUTION_SMALL",
+    "MINIMUM_THRESHOLD",
+    "PROTECTS",
+    "REASONS",
+    "SMALL_BASE",
+    "SMALL_COMPLEMENT",
+    "SMALL_COUNT",
+    "Protection",
+    "protect",
+    "suppress",
+]
 
 MINIMUM_THRESHOLD = 5
-
-# Why a value is hidden; every output labels it accordingly (reports.build.hidden_label) and
-# the CSV's `note` names it.
-SMALL_COUNT = "small count"  # its own count is 1 .. threshold - 1
-SMALL_BASE = "small base"  # a rate or median resting on fewer than the threshold
-SMALL_COMPLEMENT = "small complement"  # all but 1 .. threshold - 1 of its base
-PROTECTS = "protects another cell"  # hidden only so a hidden cell cannot be worked out
-REASONS = (SMALL_COUNT, SMALL_BASE, SMALL_COMPLEMENT, PROTECTS)
-
-# Cells of a rating distribution that are hidden, and why (counts are never negative).
-DISTRIBUTION_SMALL = -1
-DISTRIBUTION_PROTECTS = -2
-DISTRIBUTION_FEW_RESPONDENTS = -3
 
 
 def _small(value: float | None, threshold: int) -> bool:
     return value is not None and 0 < value < threshold
 
 
-def _small_reason(row: Row, threshold: int) -> str:
-    """Why the row must be hidden for its own numbers, or "" when it need not be."""
+def own_reason(row: Row, threshold: int) -> str:
+    """Why a row must be hidden for its own numbers, or "" when it need not be."""
     kind = BY_ID[row.metric].kind
-    if kind == "count":
-        return SMALL_COUNT if _small(row.value, threshold) else ""
+    numerator, _ = ROW_COUNTS[row.metric]
     if kind == "median":
         return SMALL_BASE if 0 < row.n < threshold else ""
-    if row.denominator is None:
+    if kind != "proportion" or numerator not in SENSITIVE or row.denominator is None:
         return ""
-    if _small(row.numerator, threshold):
-        return SMALL_COUNT
+    # A small base first: "based on fewer than 5" says no more than the base (often shown
+    # anyway), where "fewer than 5" of 3 pairs would narrow the count to 1 to 3.
     if _small(row.denominator, threshold):
         return SMALL_BASE
+    if _small(row.numerator, threshold):
+        return SMALL_COUNT
     if _small(row.denominator - row.numerator, threshold):
         return SMALL_COMPLEMENT
     return ""
+
+
+class Protection:
+    """Which counts are hidden for a term's tables, and so which rows and cells."""
+
+    def __init__(self, tables: dict[str, Computed], threshold: int, all_scope: str | None):
+        self.tables = tables
+        self.threshold = max(threshold, MINIMUM_THRESHOLD)
+        self.all_scope = all_scope
+        self.truth = true_counts(tables)
+        self.relations = relations(self.truth, all_scope)
+        t = self.threshold
+        self.own = {
+            id(row): reason for _, row in each_row(tables) if (reason := own_reason(row, t))
+        }
+        # Primary: every protected count from 1 to t - 1, and the count of a rate hidden for
+        # its own numbers; a handful of ratings hides the whole distribution.
+        self.hidden = {k for k, v in self.truth.items() if k[4] in SENSITIVE and 0 < v < t}
+        for scope, row in each_row(tables):
+            numerator, _ = ROW_COUNTS[row.metric]
+            if id(row) in self.own and numerator in SENSITIVE and row.group_kind != "term":
+                self.hidden.add((scope, row.track, row.group_kind, row.group, numerator))
+        for scope, computed in tables.items():
+            for track in computed.distributions:
+                if _small(self.truth.get((scope, track, "all", "All", "ratings")), t):
+                    self.hidden.update(distribution_key(scope, track, r) for r in range(1, 6))
+
+        # A rate of 0 of 0 has nothing to hide: never worth hiding to protect another.
+        self.fixed = {
+            k
+            for scope, row in each_row(tables)
+            if row.denominator == 0
+            for k in row_keys(scope, row)
+        }
+        # Labels that would narrow another hidden value, read "hidden ‡" instead.
+        self.unlabelled: set[tuple] = set()
+        self.cache: dict = {}
+
+    # --- what the current choice publishes ------------------------------------------------
+
+    def row_reason(self, scope: str, row: Row) -> str:
+        # (A "no data" row is hidden too when it rests on a hidden count: "no data" for the
+        # days to a first meeting says that no pair met.)
+        if id(row) in self.own:
+            if (scope, id(row)) in self.unlabelled:
+                return PROTECTS
+            return self.own[id(row)]
+        return PROTECTS if any(k in self.hidden for k in row_keys(scope, row)) else ""
+
+    def cell(self, scope: str, track: str, rating: int) -> int:
+        key = distribution_key(scope, track, rating)
+        if key not in self.hidden:
+            return 0
+        if key in self.unlabelled:
+            return DISTRIBUTION_PROTECTS
+        if _small(self.truth.get((scope, track, "all", "All", "ratings")), self.threshold):
+            return DISTRIBUTION_FEW_RESPONDENTS
+        if _small(self.truth[key], self.threshold):
+            return DISTRIBUTION_SMALL
+        return DISTRIBUTION_PROTECTS
+
+    def audit(self) -> Audit:
+        return audit(
+            self.tables,
+            self.truth,
+            self.relations,
+            self.threshold,
+            (self.row_reason, self.cell),
+            intervals=False,
+            cache=self.cache,
+        )
+
+    # --- choosing what else to hide ---------------------------------------------------------
+
+    def _unknown(self) -> set[Key]:
+        """Counts shown nowhere under the current choice."""
+        shown: set[Key] = set()
+        for scope, row in each_row(self.tables):
+            if not self.row_reason(scope, row):
+                shown.update(row_keys(scope, row))
+        for scope, computed in self.tables.items():
+            for track, distribution in computed.distributions.items():
+                shown.update(
+                    distribution_key(scope, track, r)
+                    for r in distribution
+                    if not self.cell(scope, track, r)
+                )
+        return {k for k in self.truth if k not in shown}
+
+    def _candidates(self, relation: Relation, unknown: set[Key]) -> list[Key]:
+        return [
+            k
+            for k, _ in relation.terms
+            if k not in unknown and k[4] in SENSITIVE and k not in self.fixed
+        ]
+
+    def _cost(self, key: Key) -> tuple:
+        """How much hiding a count costs the reader: a headline figure most, then a small one
+        (it may not cover the whole "fewer than t" range), then the larger, then the order."""
+        value = self.truth[key]
+        enough = value >= self.threshold - 1
+        return (key[2] == "all", not enough, value if enough else -value, key)
+
+    def _partner(self, relation: Relation, unknown: set[Key]) -> Key | None:
+        """The shown protected count of a sum best hidden with its hidden part."""
+        return min(self._candidates(relation, unknown), key=self._cost, default=None)
+
+    def _complete_sums(self) -> None:
+        """The classic rule, cheap and usually enough: no sum may have one hidden part alone."""
+        while True:
+            unknown = self._unknown()
+            added = False
+            for relation in self.relations:
+                if relation.at_most:
+                    continue
+                hidden = [k for k, _ in relation.terms if k in unknown]
+                if len(hidden) == 1 and (partner := self._partner(relation, unknown)):
+                    self.hidden.add(partner)
+                    unknown.add(partner)
+                    added = True
+            if not added:
+                return
+
+    def settle(self) -> Audit:
+        """Hide what must be hidden until the audit passes (or nothing more can help)."""
+        while True:
+            # After every change: a count hidden in one table alone is still in the others'
+            # sums, so the classic rule runs again before each audit.
+            self._complete_sums()
+            result = self.audit()
+            if result.passed:
+                return result
+            unknown = self._unknown()
+            added = False
+            for finding in result.failures:
+                if partner := self._nearest_partner(set(finding.target.keys), unknown):
+                    self.hidden.add(partner)
+                    unknown.add(partner)
+                    added = True
+                else:
+                    # Nothing shown is left to hide: what narrows it is other labels ("fewer
+                    # than 5" in four programs that add up to "fewer than 5" in all of them).
+                    keys = set(finding.target.keys)
+                    near = {k for r in self.relations for k, _ in r.terms if keys & _keys(r)}
+                    added |= self._drop_label(keys | near)
+            if not added:
+                return result
+
+    def _nearest_partner(self, keys: set[Key], unknown: set[Key]) -> Key | None:
+        """A shown count to hide in a sum with these, or with the hidden counts they are
+        tied to, nearest first (what pins a count may be a sum or two away)."""
+        seen: set[Key] = set()
+        frontier = set(keys)
+        headline: Key | None = None  # kept only if nothing but headline figures is near
+        while frontier:
+            seen |= frontier
+            near = [r for r in self.relations if not r.at_most and frontier & _keys(r)]
+            found = [k for r in near for k in self._candidates(r, unknown)]
+            if found:
+                # In the same table and breakdown as what is pinned first: that is where the
+                # sums that pin it are.
+                best = min(
+                    found,
+                    key=lambda k: (
+                        k[2] == "all",
+                        not any(k[0] == t[0] for t in keys),
+                        not any(k[2] == t[2] for t in keys),
+                        self._cost(k),
+                    ),
+                )
+                if best[2] != "all":
+                    return best
+                headline = headline or best
+            frontier = {k for r in near for k in _keys(r) if k in unknown} - seen
+        return headline
+
+    def _drop_label(self, keys: set[Key]) -> bool:
+        """Let one label touching these counts read "hidden ‡": the all-programs one first."""
+        candidates = []
+        for scope, row in each_row(self.tables):
+            labelled = id(row) in self.own and (scope, id(row)) not in self.unlabelled
+            if labelled and set(row_keys(scope, row)) & keys:
+                where = (row.group_kind, row.group, row.metric, row.track)
+                candidates.append((scope != self.all_scope, scope, *where, (scope, id(row))))
+        for key in sorted(keys):
+            if key[4] in RATINGS and key in self.hidden and key not in self.unlabelled:
+                candidates.append((key[0] != self.all_scope, *key, key))
+        if not candidates:
+            return False
+        self.unlabelled.add(min(candidates, key=lambda c: c[:-1])[-1])
+        return True
+
+    # --- writing it into the tables ---------------------------------------------------------
+
+    def apply(self) -> dict[str, int]:
+        """Hide the chosen rows and cells in place; returns the cells hidden per table."""
+        reasons = {
+            (scope, id(row)): self.row_reason(scope, row) for scope, row in each_row(self.tables)
+        }
+        codes = {
+            (scope, track, r): self.cell(scope, track, r)
+            for scope, computed in self.tables.items()
+            for track in computed.distributions
+            for r in range(1, 6)
+        }
+        counts = dict.fromkeys(self.tables, 0)
+        for scope, computed in self.tables.items():
+            for row in computed.rows:
+                if reason := reasons[(scope, id(row))]:
+                    _hide(row, reason)
+                    counts[scope] += 1
+            hidden_metrics = {
+                r.metric for r in computed.rows if r.suppressed and r.group_kind == "all"
+            }
+            for d in computed.differences:
+                if d.metric in hidden_metrics:
+                    d.suppressed = True
+                    d.estimate, d.low, d.high, d.p_value = 0.0, None, None, None
+                    counts[scope] += 1
+            for track, distribution in computed.distributions.items():
+                for r in RATINGS_RANGE:
+                    if code := codes[(scope, track, r)]:
+                        distribution[r] = code
+                        counts[scope] += 1
+        return counts
+
+
+RATINGS_RANGE = range(1, len(RATINGS) + 1)
+
+
+def _keys(relation: Relation) -> set[Key]:
+    return {k for k, _ in relation.terms}
 
 
 def _hide(row: Row, reason: str) -> None:
@@ -61,85 +322,17 @@ def _hide(row: Row, reason: str) -> None:
     row.ci_low = row.ci_high = row.q1 = row.q3 = None
 
 
+def protect(
+    tables: dict[str, Computed], threshold: int, all_scope: str | None = None
+) -> tuple[dict[str, int], Protection]:
+    """Protect a term's tables together, in place: returns the hidden cells per table and the
+    protection (its true counts and relations are what an audit of the result needs)."""
+    protection = Protection(tables, threshold, all_scope)
+    protection.settle()
+    return protection.apply(), protection
+
+
 def suppress(computed: Computed, threshold: int) -> int:
-    """Hide what must be hidden, in place; returns how many cells (rows) were hidden."""
-    threshold = max(threshold, MINIMUM_THRESHOLD)
-    rows = computed.rows
-    reasons = {id(r): reason for r in rows if (reason := _small_reason(r, threshold))}
-    small = set(reasons)
-
-    cells: dict[tuple[str, str, str], list[Row]] = {}
-    for r in rows:
-        cells.setdefault((r.track, r.group_kind, r.group), []).append(r)
-    families: dict[tuple[str, str, str], list[Row]] = {}
-    for r in rows:
-        if r.group_kind in ("cohort", "department", "stage"):
-            families.setdefault((r.track, r.group_kind, r.metric), []).append(r)
-
-    # Hiding one value can expose another, so repeat until nothing changes.
-    while True:
-        before = len(small)
-        for cell in cells.values():
-            # A hidden row's numerator, and any small count it rests on, must not reappear as
-            # another row's count, base or size: with the bases published, it would give the
-            # hidden value away by subtraction.
-            exposed: set[float] = set()
-            for r in cell:
-                if id(r) in small:
-                    exposed.add(r.numerator if r.numerator is not None else r.value)
-                    for count in (r.denominator, r.n):
-                        if _small(count, threshold):
-                            exposed.add(count)
-                    if (
-                        r.numerator is not None
-                        and r.denominator is not None
-                        and _small(r.denominator - r.numerator, threshold)
-                    ):
-                        exposed.add(r.denominator - r.numerator)
-            exposed -= {None, 0}
-            for r in cell:
-                counts = {r.numerator, r.n if r.n else None}
-                if BY_ID[r.metric].kind == "count":
-                    counts.add(r.value)
-                if id(r) not in small and counts & exposed:
-                    small.add(id(r))
-                    reasons[id(r)] = PROTECTS
-        # Complementary suppression within each breakdown family.
-        for members in families.values():
-            groups: dict[str, list[Row]] = {}
-            for r in members:
-                groups.setdefault(r.group, []).append(r)
-            hidden = {g for g, rs in groups.items() if any(id(r) in small for r in rs)}
-            if len(hidden) == 1 and len(groups) > 1:
-                sizes = {
-                    g: max((r.denominator or r.value or 0) for r in rs) for g, rs in groups.items()
-                }
-                others = sorted((g for g in groups if g not in hidden), key=lambda g: (sizes[g], g))
-                for r in groups[others[0]]:
-                    small.add(id(r))
-                    reasons.setdefault(id(r), PROTECTS)
-        if len(small) == before:
-            break
-
-    hidden_cells = 0
-    for r in rows:
-        if id(r) in small and not (r.value is None and r.note):  # "no data" stays as it is
-            _hide(r, reasons[id(r)])
-            hidden_cells += 1
-    hidden_metrics = {r.metric for r in rows if r.suppressed and r.group_kind == "all"}
-    for d in computed.differences:
-        if d.metric in hidden_metrics:
-            d.suppressed = True
-            d.estimate, d.low, d.high, d.p_value = 0.0, None, None, None
-            hidden_cells += 1
-    for distribution in computed.distributions.values():
-        total = sum(distribution.values())
-        cells = sorted(distribution.items(), key=lambda kv: (kv[1], kv[0]))
-        hide = {k: DISTRIBUTION_SMALL for k, v in distribution.items() if 0 < v < threshold}
-        if total < threshold:
-            hide = dict.fromkeys(distribution, DISTRIBUTION_FEW_RESPONDENTS)
-        elif len(hide) == 1:
-            hide[next(k for k, v in cells if k not in hide)] = DISTRIBUTION_PROTECTS
-        distribution.update(hide)
-        hidden_cells += len(hide)
-    return hidden_cells
+    """Protect one table on its own (a term with a single report); returns the cells hidden."""
+    counts, _ = protect({"": computed}, threshold)
+    return counts[""]

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from program.admin.models import DEFAULT_SUPPRESSION_THRESHOLD
 from program.admin.services import update_settings
 from program.checkins.models import CheckIn, CheckInStatus
 from program.checkins.schedule import schedule_due
@@ -302,7 +303,7 @@ def seed_demo(today: date | None = None) -> bool:
     update_settings(
         admin,
         name="Riverside School of Medicine",
-        suppression_threshold=10,
+        suppression_threshold=DEFAULT_SUPPRESSION_THRESHOLD,
         mail_sender=f"mentoring@{DEMO_DOMAIN}",
     )
     program = create_program(

@@ -14,8 +14,9 @@ class SettingsForm(FlaskForm):
     suppression_threshold = IntegerField(
         "Suppression threshold",
         description=(
-            "Report counts below this read “fewer than N”, so that nobody can be picked out. "
-            f"At least {MIN_SUPPRESSION_THRESHOLD}; 10 is the usual choice."
+            "Counts of what people did or answered below this read “fewer than N” in reports, "
+            f"so that nobody can be picked out. At least {MIN_SUPPRESSION_THRESHOLD} (the "
+            "default); a higher number hides more of a small program's report."
         ),
         validators=[
             InputRequired(),

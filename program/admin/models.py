@@ -10,7 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from program.db import UTCDateTime, utc_now
 from program.extensions import db
 
-DEFAULT_SUPPRESSION_THRESHOLD = 10
+# Why 5, and why 5 is also the floor: docs/report-privacy.md. In short, "fewer than 5" still
+# leaves 1 to 4 possible people (ACGME reports its resident survey only from 4 respondents up);
+# below it a hidden count has too few possible values to hide anyone; above it, at the size of a
+# residency, most of a report is hidden with no one better protected (every download is
+# audited together, so nothing hidden can be subtracted back out).
+DEFAULT_SUPPRESSION_THRESHOLD = 5
 MIN_SUPPRESSION_THRESHOLD = 5
 
 
@@ -25,7 +30,7 @@ class InstitutionSettings(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1, autoincrement=False)
     name: Mapped[str] = mapped_column(sa.String(200), default="Hallway")
-    # Report cells below this count are shown as "<N"; never below 5 so a person stays hidden.
+    # Protected report counts below this read "fewer than N"; never below the floor.
     suppression_threshold: Mapped[int] = mapped_column(default=DEFAULT_SUPPRESSION_THRESHOLD)
     mail_sender: Mapped[str] = mapped_column(sa.String(254), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)

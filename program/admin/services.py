@@ -8,7 +8,11 @@ import sqlalchemy as sa
 from flask import g
 from flask_sqlalchemy.pagination import Pagination
 
-from program.admin.models import MIN_SUPPRESSION_THRESHOLD, InstitutionSettings
+from program.admin.models import (
+    DEFAULT_SUPPRESSION_THRESHOLD,
+    MIN_SUPPRESSION_THRESHOLD,
+    InstitutionSettings,
+)
 from program.audit.models import AuditEvent
 from program.audit.services import record
 from program.db import DomainError, escape_like
@@ -29,7 +33,10 @@ def get_settings() -> InstitutionSettings:
     settings = db.session.get(InstitutionSettings, 1)
     if settings is None:
         settings = InstitutionSettings(
-            id=1, name="Hallway", suppression_threshold=10, mail_sender=""
+            id=1,
+            name="Hallway",
+            suppression_threshold=DEFAULT_SUPPRESSION_THRESHOLD,
+            mail_sender="",
         )
     g.institution_settings = settings
     return settings

@@ -42,7 +42,7 @@ class Dashboard:
 def dashboard(program: Program, term: Term) -> Dashboard:
     with db.engine.connect() as conn:
         scope = find_scope(conn, term.slug, program.slug)
-        figures = compute(load(conn, scope, utc_now()), with_next_term=False)
+        figures = compute(load(conn, scope), with_next_term=False)
     rows = pair_health(term)
     waiting = list(
         db.session.scalars(

@@ -15,7 +15,8 @@ from program.extensions import db
 from program.people.models import Person
 from program.permissions import Action, may
 from program.programs.models import Program, Term
-from reports.build import Report, build_report
+from reports.audit import Audit
+from reports.build import Report, TermTables, build_report, term_tables
 from reports.bundle import build_bundle
 from reports.data import data_as_of, find_scope
 from reports.html import build_html
@@ -89,15 +90,27 @@ def make_report(program: Program | None, term_slug: str) -> Report | None:
         scope = find_scope(conn, term_slug, program.slug if program else None)
         if scope is None:
             return None
+        # Every program's report of a term is protected together with the others, so each is
+        # as of the latest change to any of them.
+        whole = find_scope(conn, term_slug, None)
         return build_report(
             conn,
             scope,
             institution=settings.name,
             threshold=settings.suppression_threshold,
-            as_of=data_as_of(conn, scope),
+            as_of=data_as_of(conn, whole),
             version=__version__,
             program_slug=program.slug if program else None,
         )
+
+
+def audit_term(term_slug: str) -> tuple[TermTables, Audit] | None:
+    """Protect and audit every report of a term, as they would be published now."""
+    with db.engine.connect() as conn:
+        tables = term_tables(conn, term_slug, get_settings().suppression_threshold)
+    if tables is None:
+        return None
+    return tables, tables.audit()
 
 
 def download(actor: Person | None, report: Report, fmt: str, program: Program | None) -> bytes:

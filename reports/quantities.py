@@ -1,0 +1,218 @@
+"""The counts behind a term's published figures, and the sums that tie them together.
+
+Every number a report publishes is either one of these counts or rests on them: a proportion
+publishes its numerator and its base, a count itself, a median the number it rests on (and the
+rating median the rating distribution it summarises). One count can appear in several rows and
+several files (each program's report, the all-programs report, the trend rows of later terms);
+it has one key, so a value hidden in one place is hidden everywhere. The relations are the sums
+anyone can write down from the definitions (groups add up to the total, programs add up to all
+programs, answered plus unanswered is asked): the protection and the audit both work on them.
+
+Plain Python and pandas-free, so the protection can be tested and audited alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from reports.metrics import BREAKDOWNS, BY_ID, Computed, Row
+
+# Why a value is hidden; every output labels it accordingly (reports.build.hidden_label) and
+# the CSV's `note` names it.
+SMALL_COUNT = "small count"  # its own count is 1 .. threshold - 1
+SMALL_BASE = "small base"  # a rate or median resting on fewer than the threshold
+SMALL_COMPLEMENT = "small complement"  # all but 1 .. threshold - 1 of its base
+PROTECTS = "protects another cell"  # hidden only so a hidden value cannot be worked out
+REASONS = (SMALL_COUNT, SMALL_BASE, SMALL_COMPLEMENT, PROTECTS)
+
+# Cells of a rating distribution that are hidden, and why (counts are never negative).
+DISTRIBUTION_SMALL = -1
+DISTRIBUTION_PROTECTS = -2
+DISTRIBUTION_FEW_RESPONDENTS = -3
+
+# (scope, track, group kind, group, count): scope is the report's label, a program's name or
+# "All programs".
+Key = tuple[str, str, str, str, str]
+
+# What each metric's row publishes: (numerator count, base count).
+ROW_COUNTS: dict[str, tuple[str | None, str | None]] = {
+    "eligible": ("eligible", None),
+    "taking_part": ("taking", None),
+    "participation": ("taking", "eligible"),
+    "pairs_formed": ("pairs", None),
+    "pairs_met": ("met_pairs", "pairs"),
+    "met_within_30": ("met_30", "pairs"),
+    "days_to_first": (None, "met_pairs"),
+    "meetings_per_participant": (None, "taking"),
+    "sustained": ("sustained", "pairs"),
+    "people_met": (None, "taking"),
+    "cross_department": ("cross_department", "ties_department"),
+    "cross_stage": ("cross_stage", "ties_stage"),
+    "new_ties": ("new_ties", "pairs"),
+    "response_rate": ("answered", "asked"),
+    "no_response": ("unanswered", "asked"),
+    "useful": ("useful", "ratings"),
+    "rating": (None, "ratings"),
+    "led_to": ("led_to", "met_answers"),
+    "continuation": ("continuing", "taking"),
+}
+RATINGS = tuple(f"rating_{k}" for k in range(1, 6))
+# What each count is, in words (the audit's report names them).
+COUNT_NAMES = {
+    "eligible": "people eligible",
+    "taking": "people taking part",
+    "pairs": "pairs formed",
+    "met_pairs": "pairs that met",
+    "met_30": "pairs that met within 30 days",
+    "sustained": "pairs with 3 or more meetings",
+    "ties_department": "ties that met, departments recorded",
+    "cross_department": "ties that met across departments",
+    "ties_stage": "ties that met, stages recorded",
+    "cross_stage": "ties that met across stages",
+    "new_ties": "new ties",
+    "asked": "check-ins asked",
+    "answered": "check-ins answered",
+    "unanswered": "check-ins not answered",
+    "ratings": "ratings given",
+    "useful": "ratings of 4 or 5",
+    "met_answers": "“we met” answers",
+    "led_to": "meetings that led to something",
+    "continuing": "people continuing next term",
+} | {f"rating_{k}": f"ratings of {k}" for k in range(1, 6)}
+# The base each count is a part of (a count never exceeds its base).
+BASE = {num: base for num, base in ROW_COUNTS.values() if num and base} | dict.fromkeys(
+    RATINGS, "ratings"
+)
+
+# Counts that tell what people did or answered: whether a pair met, how soon and how often, whom
+# they met, whether they answered a check-in, what they rated, what came of it. These are
+# protected. The others are facts of the program's organisation that every member already sees
+# (who is on the roster, who enrolled, which pairs were introduced, how many check-ins were
+# sent): FERPA counts participation in recognised activities as directory information, and
+# hiding them would protect nobody while hiding most of a small program's report.
+SENSITIVE = frozenset(
+    {
+        "met_pairs",
+        "met_30",
+        "sustained",
+        "cross_department",
+        "ties_department",
+        "cross_stage",
+        "ties_stage",
+        "answered",
+        "unanswered",
+        "ratings",
+        "useful",
+        "met_answers",
+        "led_to",
+        *RATINGS,
+    }
+)
+
+# Counts that add up across breakdown groups (a person is in exactly one group of each kind).
+GROUP_ADDITIVE = ("eligible", "taking", "answered", "asked")
+
+
+def row_keys(scope: str, row: Row) -> list[Key]:
+    """The counts a row publishes when it is shown."""
+    if row.group_kind == "term":
+        return []  # trend rows are copies of their term's own rows, protected with them
+    numerator, base = ROW_COUNTS[row.metric]
+    names = [n for n in (numerator, base) if n]
+    if row.metric == "rating":
+        names += RATINGS  # a median and quartiles of ratings say something about every cell
+    return [(scope, row.track, row.group_kind, row.group, n) for n in names]
+
+
+def row_values(row: Row) -> Iterator[tuple[str, float]]:
+    """The counts a row holds (before anything is hidden), by name."""
+    numerator, base = ROW_COUNTS[row.metric]
+    kind = BY_ID[row.metric].kind
+    if kind == "count" and row.value is not None:
+        yield numerator, row.value
+    elif kind == "proportion" and row.denominator is not None:
+        yield numerator, row.numerator
+        yield base, row.denominator
+    elif kind == "median" and not row.note:
+        yield base, row.n
+
+
+def distribution_key(scope: str, track: str, rating: int) -> Key:
+    return (scope, track, "all", "All", f"rating_{rating}")
+
+
+def true_counts(tables: dict[str, Computed]) -> dict[Key, float]:
+    """Every count of the term's tables, read before anything is hidden."""
+    out: dict[Key, float] = {}
+    for scope, computed in tables.items():
+        for row in computed.rows:
+            for name, value in row_values(row):
+                out[(scope, row.track, row.group_kind, row.group, name)] = float(value)
+        for track, distribution in computed.distributions.items():
+            for rating, count in distribution.items():
+                out[distribution_key(scope, track, rating)] = float(count)
+    return out
+
+
+@dataclass(frozen=True)
+class Relation:
+    """sum(coefficient * count) == 0, or <= 0 when `at_most`."""
+
+    terms: tuple[tuple[Key, float], ...]
+    at_most: bool = False
+
+    def holds(self, values: dict[Key, float]) -> bool:
+        total = sum(c * values.get(k, 0.0) for k, c in self.terms)
+        return total <= 1e-9 if self.at_most else abs(total) <= 1e-9
+
+
+def _sum(whole: Key, parts: Iterable[Key]) -> Relation:
+    return Relation(((whole, -1.0), *((p, 1.0) for p in parts)))
+
+
+def relations(truth: dict[Key, float], all_scope: str | None) -> list[Relation]:
+    """The sums and bounds anyone could write down, kept only where they hold in the data (an
+    auditor who knows every exact sum is the strongest one; a sum that does not hold, such as
+    people counted once across two programs, gives nothing exact away)."""
+    out: list[Relation] = []
+    scopes = sorted({k[0] for k in truth})
+    for scope in scopes:
+        for track in sorted({k[1] for k in truth if k[0] == scope}):
+
+            def key(name: str, kind: str = "all", group: str = "All") -> Key:
+                return (scope, track, kind, group, name)  # noqa: B023 (used in this loop only)
+
+            out.append(_sum(key("asked"), [key("answered"), key("unanswered")]))
+            out.append(_sum(key("ratings"), [key(r) for r in RATINGS]))
+            out.append(_sum(key("useful"), [key("rating_4"), key("rating_5")]))
+            for part, whole in (("met_30", "met_pairs"), ("sustained", "met_pairs")):
+                out.append(Relation(((key(part), 1.0), (key(whole), -1.0)), at_most=True))
+            for kind, _ in BREAKDOWNS:
+                groups = sorted({k[3] for k in truth if k[:3] == (scope, track, kind)})
+                for name in GROUP_ADDITIVE:
+                    out.append(_sum(key(name), [key(name, kind, g) for g in groups]))
+    for k in truth:
+        if k[4] in BASE and (*k[:4], BASE[k[4]]) in truth:
+            out.append(Relation(((k, 1.0), ((*k[:4], BASE[k[4]]), -1.0)), at_most=True))
+    if all_scope is not None:
+        programs = [s for s in scopes if s != all_scope]
+        for k in truth:
+            if k[0] == all_scope and programs:
+                parts = [(p, *k[1:]) for p in programs if (p, *k[1:]) in truth]
+                out.append(_sum(k, parts))
+    kept = []
+    for r in out:
+        terms = tuple((k, c) for k, c in r.terms if k in truth)
+        if len(terms) > 1 and r.holds(truth):
+            kept.append(Relation(terms, r.at_most))
+    return kept
+
+
+def each_row(tables: dict[str, Computed]) -> Iterator[tuple[str, Row]]:
+    for scope, computed in tables.items():
+        for row in computed.rows:
+            yield scope, row
+
+
+HiddenReason = Callable[[str, Row], str]

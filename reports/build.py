@@ -97,21 +97,29 @@ class Report:
     def suppression_rule(self) -> str:
         t = self.threshold
         return (
-            f"A count from 1 to {t - 1} reads “fewer than {t}”. A rate or median resting on "
-            f"fewer than {t} people or events reads “hidden: based on fewer than {t}”, and a "
-            f"rate where all but 1 to {t - 1} did the same reads “hidden: all but fewer than "
-            f"{t}”. Wherever a hidden value could be worked out from a total, one more value "
-            f"is hidden with it and reads “hidden ‡”. A difference between the tracks is "
-            f"hidden when either side is. Rating summaries need at least {t} respondents. No "
-            f"person is named. {self.hidden_cells} "
-            f"{'cell was' if self.hidden_cells == 1 else 'cells were'} hidden in this report."
+            "Protected are the figures that tell what people did or answered: whether pairs "
+            "met, how soon and how often, whom people met, whether check-ins were answered, "
+            "ratings and what came of a meeting. Who was eligible, who took part and which "
+            "pairs were formed are facts of the program's organisation that its members already "
+            f"see, and are shown as they are. Such a count from 1 to {t - 1} reads “fewer than "
+            f"{t}”; a rate on fewer than {t} reads “hidden: based on fewer than {t}”; a rate "
+            f"where all but 1 to {t - 1} did the same reads “hidden: all but fewer than {t}”; "
+            f"medians need {t} people or answers, rating summaries {t} ratings. Every report "
+            "of this term (each program's, all programs', and the trend rows of later terms) "
+            "is protected together, and a linear-programming audit of all of them checks that "
+            "no hidden count can be worked out from the rest more closely than its label says: "
+            f"every hidden count of 1 to {t - 1} can still be at least {t - 1} different "
+            "values. Values hidden to make that so read “hidden ‡”. No person is named. "
+            f"{self.hidden_cells} {'cell was' if self.hidden_cells == 1 else 'cells were'} "
+            "hidden in this report."
         )
 
     @property
     def footnotes(self) -> str:
         return (
-            f"† an estimate from {UNSTABLE_EVENTS} or fewer events. ‡ hidden only so that "
-            "another hidden value cannot be worked out by subtraction."
+            f"† an estimate from {UNSTABLE_EVENTS} or fewer events. ‡ hidden so that no hidden "
+            "value can be worked out from this report or another one (it says nothing about "
+            "its own size)."
         )
 
 

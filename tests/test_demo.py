@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from program import create_app
+from program.admin.services import get_settings
 from program.audit.models import AuditEvent
 from program.checkins.models import CheckIn, CheckInStatus
 from program.coffee.models import Enrollment, Round, RoundStatus
@@ -15,6 +16,9 @@ from program.formal.services import pair_health
 from program.messages.models import Message
 from program.people.models import Person
 from program.programs.models import Cohort, Membership, Program, Role, Term
+from program.reporting.services import make_report
+from reports.data import find_scope, load
+from reports.metrics import BY_ID, compute
 from seed.demo import COFFEE_GHOST, DEMO_PASSWORD, MENTORS, QUIET_TRAINEES, demo_logins
 from tests.conftest import login, make_config, text_of
 
@@ -108,6 +112,7 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
         db.engine.dispose()
     # Three programs, about 300 people; the other two with two past terms each.
     assert 250 <= people <= 320
+    demo_reports_are_useful_and_pass_the_audit(app, runner)
 
     app.test_client_class = __import__("tests.conftest", fromlist=["CsrfClient"]).CsrfClient
     expected_pages = {
@@ -130,6 +135,53 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
             assert "Did you meet?" in page and "Dr. Miguel Santos · formal mentoring" in page
     with app.app_context():
         db.engine.dispose()
+
+
+def demo_reports_are_useful_and_pass_the_audit(app, runner) -> None:
+    """Every term's reports: the audit passes; in the current term's program reports at most a
+    quarter of the cells are hidden, and no headline figure whose own count, complement and
+    base are all at or above the threshold."""
+    with app.app_context():
+        terms = db.session.execute(
+            sa.select(Program.slug, Term.slug, Term.ends_on).join(Term).order_by(Term.starts_on)
+        ).all()
+        threshold = get_settings().suppression_threshold
+        current = {slug: (p, ends) for p, slug, ends in terms if ends >= utc_now().date()}
+        for term in sorted({slug for _, slug, _ in terms}):
+            result = runner.invoke(args=["report", "audit", "--term", term])
+            assert result.exit_code == 0 and "Passed" in result.output, result.output
+        for program, term, ends in terms:
+            if ends < utc_now().date():
+                continue
+            report = make_report(
+                db.session.scalar(sa.select(Program).filter_by(slug=program)), term
+            )
+            rows = report.computed.rows
+            cells = (
+                len(rows)
+                + len(report.computed.differences)
+                + sum(len(d) for d in report.computed.distributions.values())
+            )
+            assert report.hidden_cells <= cells / 4, (program, report.hidden_cells, cells)
+            for row in rows:
+                if row.group_kind != "all" or not row.suppressed:
+                    continue
+                kind = BY_ID[row.metric].kind
+                own = [v for v in truth_of(app, program, term, row) if v is not None]
+                assert kind != "count" and any(v < threshold for v in own), (program, row)
+        assert current
+        db.engine.dispose()
+
+
+def truth_of(app, program: str, term: str, row) -> tuple:
+    """A headline row's own count, complement and base before anything was hidden."""
+    with db.engine.connect() as conn:
+        frames = load(conn, find_scope(conn, term, program))
+    computed = compute(frames, with_next_term=False)
+    mine = computed.get(row.track, row.metric)
+    if mine.denominator is None:
+        return (mine.n,)
+    return (mine.numerator, mine.denominator - mine.numerator, mine.denominator)
 
 
 def test_demo_refuses_a_database_that_holds_real_people(app, make):

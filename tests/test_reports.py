@@ -335,7 +335,7 @@ def test_labels_say_honestly_why_a_value_is_hidden(app, term_data):
     assert written(report, row("formal", "pairs_met")) == "hidden: based on fewer than 5"
     assert written(report, row("formal", "days_to_first")) == "hidden ‡"
     assert written_difference(report, "response_rate") == "hidden: one track's value is hidden"
-    assert "‡ hidden only so that another hidden value" in report.footnotes
+    assert "‡ hidden so that no hidden value can be worked out" in report.footnotes
     assert distribution_cell(5, DISTRIBUTION_FEW_RESPONDENTS) == "hidden: fewer than 5 respondents"
     assert p_value(0.0004) == "p < 0.001" and p_value(0.0312) == "p = 0.031"
     # The CSV's note names the reason; the HTML and PDF print the same labels.

@@ -176,6 +176,7 @@ def populate(people: int) -> None:
 
 def run(people: int) -> dict[str, Any]:
     from program import create_app
+    from program.admin.models import DEFAULT_SUPPRESSION_THRESHOLD
     from program.extensions import db
     from program.models import CheckIn  # noqa: F401  (every table registered)
     from reports.build import build_report
@@ -197,7 +198,7 @@ def run(people: int) -> dict[str, Any]:
                 conn,
                 scope,
                 institution="Benchmark University",
-                threshold=10,
+                threshold=DEFAULT_SUPPRESSION_THRESHOLD,
                 as_of=data_as_of(conn, scope),
                 version="bench",
                 program_slug="bench",

@@ -298,6 +298,73 @@ def test_every_coffee_metric_by_hand(app, term_data):
     assert (cardiology.numerator, cardiology.denominator) == (1, 1)
 
 
+def test_headline_metrics_recomputed_from_raw_rows_agree(app, term_data):
+    """The headline figures worked out again from the tables in plain SQL, apart from
+    reports/metrics.py, each exactly as its printed definition reads."""
+    c = computed_for(app)
+    term = term_data["term"].id
+    with app.app_context(), db.engine.connect() as conn:
+
+        def ids(sql: str, **params) -> set:
+            return set(conn.execute(sa.text(sql), {"term": term, **params}).scalars())
+
+        def count(sql: str, **params) -> int:
+            return conn.execute(sa.text(sql), {"term": term, **params}).scalar_one()
+
+        paired = ids(
+            "SELECT mentor_id FROM assignment WHERE term_id = :term AND started_at IS NOT NULL "
+            "UNION SELECT trainee_id FROM assignment WHERE term_id = :term "
+            "AND started_at IS NOT NULL"
+        )
+        formal_eligible = (
+            ids(
+                "SELECT person_id FROM term_roster_entry WHERE term_id = :term "
+                "AND is_trainee AND formal_track"
+            )
+            | ids("SELECT person_id FROM availability WHERE term_id = :term AND accepting")
+            | paired
+        )
+
+        def checks(what: str, condition: str = "1 = 1") -> int:
+            # Constant fragments only: the term is a bound parameter.
+            return count(
+                f"SELECT {what} FROM check_in WHERE assignment_id IN "  # noqa: S608
+                f"(SELECT id FROM assignment WHERE term_id = :term) AND {condition}"
+            )
+
+        pairs = count("SELECT count(*) FROM assignment WHERE term_id = :term")
+        met_pairs = checks("count(DISTINCT assignment_id)", "status = 'met'")
+        asked = checks("count(*)")
+        answered = checks("count(*)", "status IS NOT NULL")
+        ratings = checks("count(rating)")
+        useful = checks("count(*)", "rating >= 4")
+        met_answers = checks("count(*)", "status = 'met'")
+        led_to = checks("count(*)", "status = 'met' AND led_to IS NOT NULL")
+        coffee_people = ids(
+            "SELECT person_id FROM enrollment UNION SELECT person_id FROM chat_member"
+        )
+        coffee_eligible = (
+            ids(
+                "SELECT person_id FROM term_roster_entry WHERE term_id = :term "
+                "AND coffee_track AND (is_trainee OR is_mentor)"
+            )
+            | coffee_people
+        )
+        chats = count("SELECT count(*) FROM chat")
+    assert value(c, "formal", "eligible")[2] == len(formal_eligible) == 7
+    assert value(c, "formal", "taking_part")[2] == len(paired)
+    assert value(c, "formal", "participation")[:2] == (len(paired), len(formal_eligible))
+    assert value(c, "formal", "pairs_formed")[2] == pairs
+    assert value(c, "formal", "pairs_met")[:2] == (met_pairs, pairs)
+    assert value(c, "formal", "response_rate")[:2] == (answered, asked)
+    assert value(c, "formal", "no_response")[:2] == (asked - answered, asked)
+    assert value(c, "formal", "useful")[:2] == (useful, ratings)
+    assert value(c, "formal", "led_to")[:2] == (led_to, met_answers)
+    assert value(c, "coffee", "eligible")[2] == len(coffee_eligible)
+    assert value(c, "coffee", "taking_part")[2] == len(coffee_people)
+    assert value(c, "coffee", "pairs_formed")[2] == chats
+
+
 # --- suppression -----------------------------------------------------------------------------
 
 

@@ -257,7 +257,7 @@ class TestPeople:
 class TestSettings:
     def test_defaults_are_shown_without_writing(self, app, client, admin):
         page = client.get("/admin/settings").get_data(as_text=True)
-        assert 'value="10"' in page
+        assert 'value="5"' in page
         assert count(app, InstitutionSettings) == 0
 
     def test_save_settings(self, app, client, admin):

@@ -97,8 +97,10 @@ class Audit:
 
     @property
     def narrowest(self) -> Finding | None:
-        """The promised value pinned most tightly (the smallest interval)."""
-        return min(self.findings, key=lambda f: (f.high - f.low, f.target.keys), default=None)
+        """The promised value pinned most tightly (the smallest interval), leaving out those
+        narrowed only by a shown 0% or 100%."""
+        strict = [f for f in self.findings if not f.by_extreme]
+        return min(strict, key=lambda f: (f.high - f.low, f.target.keys), default=None)
 
 
 # Which rows and cells are hidden, and why: (scope, row) -> reason or "" when shown;

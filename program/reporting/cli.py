@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from program.cli import one_transaction, program_named
 from program.reporting.services import audit_term, download, make_report
+from reports.audit import Target
 from reports.build import ALL
 from reports.quantities import COUNT_NAMES
 
@@ -64,11 +65,15 @@ def write_report(
     )
 
 
-def _where(key: tuple, names: dict[str, str]) -> str:
-    scope, track, kind, group, count = key
+def _what(target: Target, names: dict[str, str]) -> str:
+    """Where a promised value is and what it counts, in words."""
+    scope, track, kind, group, count = target.keys[-1]
     place = "All programs" if scope == ALL else names.get(scope, scope)
     within = "" if kind == "all" else f", {kind} {group}"
-    return f"{place}, {track} track{within}: {COUNT_NAMES.get(count, count)}"
+    what = COUNT_NAMES.get(count, count)
+    if target.label == "small complement":
+        what = f"{COUNT_NAMES.get(target.keys[0][4], target.keys[0][4])} minus {what}"
+    return f"{place}, {track} track{within}: {what} ({target.label})"
 
 
 def _interval(low: float, high: float) -> str:
@@ -89,21 +94,27 @@ def audit_command(term_slug: str) -> None:
         raise click.ClickException(f"No term “{term_slug}”.")
     tables, audited = result
     programs = len(tables.names)
+    extreme = [f for f in audited.findings if f.by_extreme]
     click.echo(
         f"Audited {term_slug}: {programs} program{'s' if programs != 1 else ''} and all "
         f"programs together, at a threshold of {tables.protection.threshold}. "
-        f"{audited.hidden_counts} counts are hidden; {len(audited.findings)} of them carry a "
-        "promise (a small count, a small complement or a small base)."
+        f"{audited.hidden_counts} counts are hidden; {len(audited.findings)} promises checked "
+        "(small counts, small complements and counts on a small base)"
+        + (
+            f", {len(extreme)} of them narrowed only by a shown 0% or 100% of their group."
+            if extreme
+            else "."
+        )
     )
     if narrowest := audited.narrowest:
         click.echo(
-            f"Narrowest: {_where(narrowest.target.keys[-1], tables.names)} "
-            f"({narrowest.target.label}) can be {_interval(narrowest.low, narrowest.high)}."
+            f"Narrowest: {_what(narrowest.target, tables.names)} can be "
+            f"{_interval(narrowest.low, narrowest.high)}."
         )
     for finding in audited.failures:
         click.echo(
-            f"NARROWED: {_where(finding.target.keys[-1], tables.names)} "
-            f"({finding.target.label}) can only be {_interval(finding.low, finding.high)}.",
+            f"NARROWED: {_what(finding.target, tables.names)} can only be "
+            f"{_interval(finding.low, finding.high)}.",
             err=True,
         )
     if audited.failures:

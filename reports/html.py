@@ -47,7 +47,11 @@ def context(report: Report) -> dict[str, Any]:
         "breakdowns": BREAKDOWNS,
         "breakdown_metrics": BREAKDOWN_METRICS,
         "bars": bars(report),
+        "group_height": GROUP_HEIGHT,
     }
+
+
+GROUP_HEIGHT = 58  # SVG units per headline metric: its name, then one bar per track
 
 
 def bars(report: Report) -> list[dict[str, Any]]:
@@ -61,9 +65,11 @@ def bars(report: Report) -> list[dict[str, Any]]:
                 {
                     "metric": metric,
                     "track": track,
-                    "x": 170,
-                    "y": 10 + i * 44 + j * 18,
-                    "width": 0 if value is None else round(300 * value, 1),
+                    # Each metric's name on its own line above its two bars, so a long name is
+                    # never cut off by them.
+                    "x": 0,
+                    "y": 18 + i * GROUP_HEIGHT + j * 18,
+                    "width": 0 if value is None else round(400 * value, 1),
                     "label": written(report, row).split(" (")[0],
                 }
             )

@@ -182,9 +182,12 @@ def test_preview_then_publish_one_intro_each_and_the_same_seed_gives_the_same_ro
     assert chats == previewed
     assert round_.status is RoundStatus.PUBLISHED and round_.quality["people"] == 7
     assert len(intros) == 7 and len({m.to_address for m in intros}) == 7
-    sample = intros[0].body_text
-    assert "20-minute" in sample and "What two or three decisions most changed your path?" in sample
-    assert "who else you should meet" in sample
+    # One person per chat writes first, with the ask ready; everyone else is told who will.
+    first = [m for m in intros if "You write first" in m.body_text]
+    assert len(first) == len(chats) == 3
+    assert all("Could I grab you for 20 minutes" in m.body_text for m in first)
+    assert all(" will write to you" in m.body_text for m in intros if m not in first)
+    assert all("who else you should meet" in m.body_text for m in intros)
     # The next round avoids this one's pairs.
     with app.app_context():
         program = db.session.get(Program, coffee["program"].id)

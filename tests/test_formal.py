@@ -29,9 +29,13 @@ def test_publishing_a_pair_introduces_both_sides_once(app, make):
         assert assignment.status is AssignmentStatus.ACTIVE and assignment.started_at
         intros = {msg.recipient_id: msg for msg in db.session.scalars(sa.select(Message))}
         assert set(intros) == {mentor.id, trainee.id}
-        assert intros[trainee.id].subject == "Meet Dr. Miguel Santos"
+        assert intros[trainee.id].subject == f"{program.name}: meet Dr. Miguel Santos"
         assert "heart failure" in intros[trainee.id].body_text
         assert "What two or three decisions" in intros[trainee.id].body_text
+        # Each side can reach the other: the address, and a reply goes to them.
+        assert intros[trainee.id].reply_to == m.email and m.email in intros[trainee.id].body_text
+        assert intros[mentor.id].reply_to == tr.email and tr.email in intros[mentor.id].body_text
+        assert "Priya Natarajan will write to you" in intros[mentor.id].body_text
         with pytest.raises(DomainError, match="already has a formal mentor"):
             publish_pair(None, t, m, tr)
         with pytest.raises(DomainError, match="is not a mentor of this program"):

@@ -20,9 +20,9 @@ from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStat
 from program.db import DomainError, utc_now
 from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus
-from program.formal.services import QUESTIONS
 from program.matching import coffee as pairing
 from program.matching.formal import DepartmentPreference
+from program.messages.intros import coffee_ask, first_mover, intro_context, mailto
 from program.messages.services import queue_messages, render_message
 from program.people.models import Person
 from program.programs.models import Membership, Program, Role, Term
@@ -32,11 +32,6 @@ GHOST_AFTER = 3  # intros in a row left without any answer
 GHOST_SNOOZE_DAYS = 90
 MAX_SNOOZE_DAYS = 366
 LINK_DAYS = 90
-FIRST_STEP = (
-    "Suggested: a 20-minute coffee in the next two weeks. Whoever reads this first writes "
-    "with two times that suit them and one specific thing to ask about. At the end, ask who "
-    "else you should meet."
-)
 SNOOZE_REASONS = {"asked": "You asked for a break", "unanswered": "Three chats went unanswered"}
 
 
@@ -437,24 +432,33 @@ def _introduce(
     people: dict[int, Person],
 ) -> None:
     rows = []
+    today = utc_now().date()
     for chat_id, ids in chats:
-        for pid in ids:
-            person = people[pid]
+        members = [people[pid] for pid in ids]
+        # The one at the earliest stage writes first (a fixed draw between equal stages).
+        first = first_mover(members, f"chat:{chat_id}")
+        ask = coffee_ask(first, [p for p in members if p is not first], program.name)
+        for person in members:
+            partners = [p for p in members if p is not person]
+            context = intro_context(
+                person,
+                partners,
+                first=first,
+                ask=ask,
+                program=program.name,
+                track="coffee",
+                today=today,
+            )
+            context["coffee_links"] = _enrollment_links(person.id, program.id)
             rows.append(
                 render_message(
                     person,
                     "intro",
                     template="intro",
-                    context={
-                        "person": person,
-                        "partners": [people[o] for o in ids if o != pid],
-                        "track": "coffee",
-                        "first_step": FIRST_STEP,
-                        "questions": QUESTIONS,
-                        "coffee_links": _enrollment_links(pid, program.id),
-                    },
+                    context=context,
                     program_id=program.id,
-                    dedupe_key=f"intro:chat:{chat_id}:{pid}",
+                    dedupe_key=f"intro:chat:{chat_id}:{person.id}",
+                    reply_to=[p.email for p in partners],
                 )
             )
     queue_messages(rows)
@@ -591,6 +595,10 @@ class MyCoffee:
     met: list[Person]  # people met in this program's chats (own "we met" answers)
     departments: int
     months: int  # months taking part, for "one a month"
+    # This round's chat: who writes first, and a link that opens a note to the partners (with
+    # the ready ask for the one who writes first).
+    first_mover: Person | None = None
+    write_link: str = ""
 
 
 def my_coffee(person: Person) -> list[MyCoffee]:
@@ -674,15 +682,24 @@ def my_coffee(person: Person) -> list[MyCoffee]:
         since = first_enrolled.get(program.id)
         months = max(1, round((now - since).days / 30.4)) if since else 0
         current_round, chat_id = latest.get(program.id, (None, None))
+        current = partners.get(chat_id, []) if chat_id else []
+        first, link = None, ""
+        if current:
+            first = first_mover([person, *current], f"chat:{chat_id}")
+            others = [p for p in (person, *current) if p is not first]
+            ask = coffee_ask(first, others, program.name) if first is person else None
+            link = mailto([p.email for p in current], ask)
         result.append(
             MyCoffee(
                 program=program,
                 enrollment=enrollments.get(program.id),
-                current=partners.get(chat_id, []) if chat_id else [],
+                current=current,
                 current_round=current_round,
                 met=people_met,
                 departments=len({p.department_id for p in people_met if p.department_id}),
                 months=months,
+                first_mover=first,
+                write_link=link,
             )
         )
     return result

@@ -19,29 +19,13 @@ from program.extensions import db
 from program.formal.health import Asked, Flag, Health, assess
 from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
 from program.matching import formal as matching
+from program.messages.intros import formal_ask, intro_context, mailto
 from program.messages.models import Message
 from program.messages.services import queue_messages, render_message
 from program.people.models import Person
 from program.programs.models import Membership, Role, Term
 from program.programs.services import coordinators
 from program.web import external_url
-
-FIRST_STEP = {
-    Role.TRAINEE: (
-        "Suggested first step: write to your mentor this week with two or three times for a "
-        "20-minute meeting and one specific thing you would like to talk about. Make the first "
-        "meeting about their path: how they got where they are."
-    ),
-    Role.MENTOR: (
-        "Your mentee will write to propose a first meeting. If you have not heard by next week, "
-        "a two-line note from you makes it easy for them to start."
-    ),
-}
-QUESTIONS = [
-    "What two or three decisions most changed your path?",
-    "What would you stop spending time on if you were me?",
-    "What did you want at my stage that turned out to be wrong?",
-]
 
 
 def _holds(person: Person, term: Term, role: Role) -> bool:
@@ -105,26 +89,31 @@ def publish_pair(
 def _introduce(assignments: list[Assignment]) -> None:
     """One intro e-mail to each side of each newly active pair (never twice: dedupe keys)."""
     rows = []
+    today = utc_now().date()
     for assignment in assignments:
         mentor, trainee = assignment.mentor, assignment.trainee
-        for person, other, role in (
-            (trainee, mentor, Role.TRAINEE),
-            (mentor, trainee, Role.MENTOR),
-        ):
+        program = assignment.term.program
+        # The mentee writes first, with a 150-250-word first approach ready to send.
+        ask = formal_ask(trainee, mentor, program.name)
+        for person, other in ((trainee, mentor), (mentor, trainee)):
+            context = intro_context(
+                person,
+                [other],
+                first=trainee,
+                ask=ask,
+                program=program.name,
+                track="formal",
+                today=today,
+            )
             rows.append(
                 render_message(
                     person,
                     "intro",
                     template="intro",
-                    context={
-                        "person": person,
-                        "partners": [other],
-                        "track": "formal",
-                        "first_step": FIRST_STEP[role],
-                        "questions": QUESTIONS if role is Role.TRAINEE else [],
-                    },
-                    program_id=assignment.term.program_id,
+                    context=context,
+                    program_id=program.id,
                     dedupe_key=f"intro:assignment:{assignment.id}:{person.id}",
+                    reply_to=[other.email],
                 )
             )
     queue_messages(rows)
@@ -717,6 +706,8 @@ class MyPair:
     other: Person
     last_meeting: date | None
     this_month: CheckIn | None  # the person's own check-in for the current month, if asked
+    # Opens a note to the other (the mentee's with the ready first approach: they write first).
+    write_link: str = ""
 
 
 def my_pairs(person: Person, now: datetime | None = None) -> list[MyPair]:
@@ -746,12 +737,9 @@ def my_pairs(person: Person, now: datetime | None = None) -> list[MyPair]:
             )
         )
     }
-    return [
-        MyPair(
-            a,
-            a.trainee if a.mentor_id == person.id else a.mentor,
-            last.get(a.id),
-            mine.get(a.id),
-        )
-        for a in active
-    ]
+    out = []
+    for a in active:
+        other = a.trainee if a.mentor_id == person.id else a.mentor
+        ask = formal_ask(person, other, a.term.program.name) if a.trainee_id == person.id else None
+        out.append(MyPair(a, other, last.get(a.id), mine.get(a.id), mailto([other.email], ask)))
+    return out

@@ -52,6 +52,8 @@ class Message(CreatedAtMixin, db.Model):
     )
     # "kind:pairing:period": at most one message of a kind per pairing per period.
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    # Where a reply goes: an introduction's partners, so answering it writes to them.
+    reply_to: Mapped[str | None] = mapped_column(sa.String(1000))
     status: Mapped[MessageStatus] = mapped_column(
         str_enum(MessageStatus, "message_status"), default=MessageStatus.QUEUED
     )

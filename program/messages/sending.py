@@ -35,7 +35,7 @@ from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import SMTPUTF8, compat32
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -205,6 +205,10 @@ def build_email(message: Message, sender: str) -> MIMEMultipart:
     email = MIMEMultipart("alternative")
     email["From"] = sender
     email["To"] = message.to_address
+    # An address in another alphabet can only travel in an SMTPUTF8 message, which is sent
+    # only to such addresses; otherwise the body's links to the partners still reach them.
+    if message.reply_to and (message.reply_to.isascii() or not message.to_address.isascii()):
+        email["Reply-To"] = message.reply_to
     email["Subject"] = Header(message.subject, "utf-8").encode()
     email["Date"] = format_datetime(utc_now())
     domain = parseaddr(sender)[1].rsplit("@", 1)[-1] or "hallway.invalid"
@@ -368,7 +372,11 @@ def send_due(
     from program.admin.services import get_settings
 
     config = current_app.config
-    sender = get_settings().mail_sender or config["MAIL_DEFAULT_SENDER"]
+    settings = get_settings()
+    sender = settings.mail_sender or config["MAIL_DEFAULT_SENDER"]
+    if not parseaddr(sender)[0]:
+        # The From line carries the institution's name: people open mail from a name they know.
+        sender = formataddr((settings.name, parseaddr(sender)[1]), charset="utf-8")
     report = SendReport()
     stopping = should_stop or (lambda: False)
     with connection_slot(config["MAIL_CONNECTIONS"]) as got_slot:

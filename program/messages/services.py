@@ -39,6 +39,7 @@ def render_message(
     context: dict[str, Any],
     program_id: int | None = None,
     dedupe_key: str | None = None,
+    reply_to: list[str] | None = None,
 ) -> dict[str, Any]:
     """Render `email/<template>.{txt,html}` into the column values of an outbox row.
 
@@ -71,6 +72,7 @@ def render_message(
         "body_html": body_html,
         "program_id": program_id,
         "dedupe_key": dedupe_key,
+        "reply_to": ", ".join(reply_to) if reply_to else None,
     }
 
 

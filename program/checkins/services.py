@@ -177,6 +177,7 @@ def record_check_in(
     if suggested_email:
         check_in.suggested_person_id = _suggested_person(check_in, suggested_email)
     first_meeting = status is CheckInStatus.MET and check_in.status is not CheckInStatus.MET
+    unmet = status is not CheckInStatus.MET and check_in.status is CheckInStatus.MET
     now = utc_now()
     _claim(check_in, now)
     check_in.status = status
@@ -190,6 +191,8 @@ def record_check_in(
     db.session.flush()
     if first_meeting and person.mail_preference is MailPreference.ALL:
         _queue_follow_ups(check_in, now)
+    if unmet:
+        _withdraw_follow_ups(check_in)
     return check_in
 
 
@@ -234,13 +237,23 @@ def _suggested_person(check_in: CheckIn, email: str) -> int:
     return found
 
 
+FOLLOW_UPS = ("thank_you_nudge", "update_nudge")
+
+
 def _queue_follow_ups(check_in: CheckIn, now: datetime) -> None:
-    """The playbook's follow-ups: a thank-you today, a brief update in a couple of months."""
+    """The playbook's follow-ups after a pair's first meeting: a thank-you today, a brief update
+    in a couple of months. Once per person and pairing (a formal pair meets every month; the
+    thank-you is for the first), never again after that."""
     subject_of = about(check_in)
     later = now + timedelta(days=current_app.config["UPDATE_NUDGE_AFTER_DAYS"])
+    pairing = (
+        f"assignment:{check_in.assignment_id}"
+        if check_in.assignment_id is not None
+        else f"chat:{check_in.chat_id}"
+    )
     rows = []
     for kind, when in (("thank_you_nudge", now), ("update_nudge", later)):
-        key = f"{kind}:{check_in.id}"
+        key = f"{kind}:{pairing}:{check_in.person_id}"
         if _already_queued(key):
             continue
         row = render_message(
@@ -254,8 +267,23 @@ def _queue_follow_ups(check_in: CheckIn, now: datetime) -> None:
             program_id=subject_of.program_id,
             dedupe_key=key,
         )
-        rows.append({**row, "next_attempt_at": when})
+        rows.append({**row, "next_attempt_at": when, "check_in_id": check_in.id})
     queue_messages(rows)
+
+
+def _withdraw_follow_ups(check_in: CheckIn) -> None:
+    """An answer changed away from "we met": the follow-ups it queued go, unless already on
+    their way (claimed by a sender); a later "we met" queues them again."""
+    from program.messages.models import Message, MessageStatus
+
+    db.session.execute(
+        sa.delete(Message).where(
+            Message.check_in_id == check_in.id,
+            Message.kind.in_(FOLLOW_UPS),
+            Message.status == MessageStatus.QUEUED,
+            Message.claimed_at.is_(None),
+        )
+    )
 
 
 def _already_queued(dedupe_key: str) -> bool:

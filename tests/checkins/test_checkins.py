@@ -12,7 +12,7 @@ from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.checkins.services import make_answer_token, record_check_in
 from program.db import DomainError, utc_now
 from program.extensions import db
-from program.messages.models import Message
+from program.messages.models import Message, MessageStatus
 from program.people.models import MailPreference, Person
 from tests.accounts.test_accounts import count, snapshot
 from tests.conftest import login, text_of
@@ -188,6 +188,44 @@ class TestFollowUps:
         assert messages["update_nudge"].next_attempt_at - messages[
             "thank_you_nudge"
         ].next_attempt_at > timedelta(days=70)
+
+    def test_only_the_pairs_first_meeting_brings_them_not_every_month(self, app, make, pair):
+        november = make.check_in(pair["trainee"], pair["assignment"], date(2026, 11, 1))
+        with app.test_request_context():
+            person = db.session.get(Person, pair["trainee"].id)
+            record_check_in(person, db.session.get(CheckIn, pair["check_in"]), CheckInStatus.MET)
+            record_check_in(person, db.session.get(CheckIn, november), CheckInStatus.MET)
+            db.session.commit()
+            kinds = sorted(db.session.scalars(sa.select(Message.kind)))
+        assert kinds == ["thank_you_nudge", "update_nudge"]
+
+    def test_a_changed_answer_withdraws_them_and_a_later_meeting_brings_them_back(self, app, pair):
+        with app.test_request_context():
+            person = db.session.get(Person, pair["trainee"].id)
+            check_in = db.session.get(CheckIn, pair["check_in"])
+            record_check_in(person, check_in, CheckInStatus.MET)
+            db.session.commit()
+            assert count(app, Message) == 2
+            record_check_in(person, check_in, CheckInStatus.NOT_YET)  # tapped the wrong one
+            db.session.commit()
+            assert count(app, Message) == 0
+            record_check_in(person, check_in, CheckInStatus.MET)
+            db.session.commit()
+            assert count(app, Message) == 2
+
+    def test_a_thank_you_already_on_its_way_is_not_withdrawn(self, app, pair):
+        with app.test_request_context():
+            person = db.session.get(Person, pair["trainee"].id)
+            check_in = db.session.get(CheckIn, pair["check_in"])
+            record_check_in(person, check_in, CheckInStatus.MET)
+            db.session.execute(
+                sa.update(Message)
+                .where(Message.kind == "thank_you_nudge")
+                .values(claimed_at=utc_now(), status=MessageStatus.SENDING)
+            )
+            record_check_in(person, check_in, CheckInStatus.NOT_YET)
+            db.session.commit()
+            assert list(db.session.scalars(sa.select(Message.kind))) == ["thank_you_nudge"]
 
     def test_essential_only_people_get_no_nudges(self, app, pair):
         with app.test_request_context():

@@ -167,6 +167,7 @@ def tick_command() -> None:
     click.echo(
         f"{counts['rounds']} coffee rounds published; {counts['check_ins']} check-ins due, "
         f"{counts['prompts']} prompts and {counts['reminders']} reminders queued; "
+        f"{counts['intro_follow_ups']} quiet introductions followed up; "
         f"{counts['paused']} people's coffee chats paused after three unanswered."
     )
 

@@ -3,7 +3,7 @@ to reach the partner (address, Reply-To, a one-click note), in the e-mail and on
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -12,12 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from program.admin.services import update_settings
+from program.checkins.models import CheckIn, CheckInStatus
+from program.checkins.schedule import follow_up_intros
 from program.extensions import db
+from program.formal.models import Assignment
 from program.formal.services import publish_pair
 from program.messages.intros import FORMAL_WORDS, coffee_ask, first_mover, formal_ask, mailto
 from program.messages.models import Message
 from program.messages.sending import send_due
-from program.people.models import Person
+from program.people.models import MailPreference, Person
 from program.people.stages import CareerStage
 from program.programs.models import Term
 from tests.conftest import login, text_of
@@ -165,3 +168,56 @@ def test_home_pages_show_the_address_and_a_ready_note(app, client, make):
     assert trainee.email in text_of(page) and "a first note is ready" not in text_of(page)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 2
+
+
+# --- one follow-up, then quiet ----------------------------------------------------------------
+
+PUBLISHED = datetime(2026, 9, 1, tzinfo=UTC)
+
+
+def follow_ups(app, now) -> list[Message]:
+    with app.test_request_context():
+        follow_up_intros(now)
+        db.session.commit()
+        found = db.session.scalars(
+            sa.select(Message).where(Message.kind == "intro_follow_up").order_by(Message.id)
+        ).all()
+        db.session.expunge_all()
+        return found
+
+
+def test_a_quiet_introduction_gets_one_follow_up_to_the_first_mover_a_week_on(app, make):
+    _, mentor, trainee = formal_pair(app, make)
+    assert follow_ups(app, PUBLISHED + timedelta(days=6, hours=23)) == []
+    sent = follow_ups(app, PUBLISHED + timedelta(days=7, hours=1))
+    assert [m.to_address for m in sent] == [trainee.email]
+    assert sent[0].reply_to == mentor.email and "Following up on my note" in sent[0].body_text
+    assert "This is the only reminder" in sent[0].body_text
+    # Never a second one, however often the tick runs.
+    assert len(follow_ups(app, PUBLISHED + timedelta(days=12))) == 1
+
+
+def test_no_follow_up_once_a_time_is_set_or_they_met(app, make):
+    _, mentor, _ = formal_pair(app, make)
+    with app.app_context():
+        pair = db.session.scalar(sa.select(Assignment.id))
+        db.session.add(
+            CheckIn(
+                person_id=mentor.id,
+                assignment_id=pair,
+                period_start=PUBLISHED.date(),
+                status=CheckInStatus.SCHEDULED,
+                answered_at=PUBLISHED + timedelta(days=3),
+            )
+        )
+        db.session.commit()
+    assert follow_ups(app, PUBLISHED + timedelta(days=8)) == []
+
+
+def test_old_introductions_and_essential_only_people_get_none(app, make):
+    _, _, trainee = formal_pair(app, make)
+    assert follow_ups(app, PUBLISHED + timedelta(days=30)) == []  # past the horizon
+    with app.app_context():
+        db.session.get(Person, trainee.id).mail_preference = MailPreference.ESSENTIAL
+        db.session.commit()
+    assert follow_ups(app, PUBLISHED + timedelta(days=8)) == []

@@ -73,7 +73,9 @@ def test_ticks_started_at_once_never_fail_and_never_ask_twice(app, pair_for_tick
     assert errors == []
     assert sum(r["prompts"] for r in results if r) == 2
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(Message.id))) == 2
+        kinds = sorted(db.session.scalars(sa.select(Message.kind)))
+    # Two prompts, and the quiet introduction's one follow-up (started ten days ago): once each.
+    assert kinds == ["checkin_prompt", "checkin_prompt", "intro_follow_up"]
 
 
 @pytest.fixture

@@ -14,14 +14,16 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
-from program.checkins.models import CheckIn
+from program.checkins.models import CheckIn, CheckInStatus
 from program.checkins.services import ensure_check_in, prompt_message
-from program.coffee.models import Chat, Round, RoundStatus
+from program.coffee.models import Chat, ChatMember, Round, RoundStatus
 from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus
+from program.messages.intros import first_mover, follow_up_ask, mailto
 from program.messages.models import Message
-from program.messages.services import queue_messages
+from program.messages.services import queue_messages, render_message
 from program.people.models import MailPreference, Person
+from program.programs.models import Program
 
 # A coffee round older than this is not asked about any more (its chat is long past).
 COFFEE_PROMPT_HORIZON_DAYS = 60
@@ -108,11 +110,88 @@ def _due_reminders(now: datetime) -> list[CheckIn]:
     )
 
 
+# A week after an introduction that nothing has come of, the one who was to write first gets one
+# short prompt; an introduction older than the horizon gets none (say, on the first tick after
+# an upgrade).
+INTRO_FOLLOW_UP_AFTER_DAYS = 7
+INTRO_FOLLOW_UP_HORIZON_DAYS = 21
+_UNDER_WAY = (CheckInStatus.MET, CheckInStatus.SCHEDULED)
+
+
+def follow_up_intros(now: datetime) -> int:
+    """One prompt, with a ready follow-up note, to the first mover of each introduction from a
+    week ago that nobody has answered "scheduled" or "we met" about; never a second one."""
+    until = now - timedelta(days=INTRO_FOLLOW_UP_AFTER_DAYS)
+    since = now - timedelta(days=INTRO_FOLLOW_UP_HORIZON_DAYS)
+    pending: list[tuple[str, Person, list[Person], Program]] = []
+    quiet_pair = ~sa.exists().where(
+        CheckIn.assignment_id == Assignment.id, CheckIn.status.in_(_UNDER_WAY)
+    )
+    for a in db.session.scalars(
+        sa.select(Assignment)
+        .where(
+            Assignment.status == AssignmentStatus.ACTIVE,
+            Assignment.started_at.between(since, until),
+            quiet_pair,
+        )
+        .options(selectinload(Assignment.mentor), selectinload(Assignment.trainee))
+    ):
+        pending.append((f"assignment:{a.id}", a.trainee, [a.mentor], a.term.program))
+    quiet_chat = ~sa.exists().where(CheckIn.chat_id == Chat.id, CheckIn.status.in_(_UNDER_WAY))
+    for chat in db.session.scalars(
+        sa.select(Chat)
+        .join(Round, Round.id == Chat.round_id)
+        .where(
+            Round.status == RoundStatus.PUBLISHED,
+            Round.published_at.between(since, until),
+            quiet_chat,
+        )
+        .options(selectinload(Chat.members).selectinload(ChatMember.person))
+    ):
+        members = [m.person for m in chat.members]
+        first = first_mover(members, f"chat:{chat.id}")
+        pending.append(
+            (f"chat:{chat.id}", first, [p for p in members if p is not first], chat.round.program)
+        )
+    keys = {f"intro_follow_up:{pairing}": item for pairing, *item in pending}
+    rows = []
+    for key in sorted(set(keys) - _existing_keys(sorted(keys))):
+        person, partners, program = keys[key]
+        if not person.active or person.mail_preference is not MailPreference.ALL:
+            continue
+        ask = follow_up_ask(person, partners, program.name)
+        rows.append(
+            render_message(
+                person,
+                "intro_follow_up",
+                template="intro_follow_up",
+                context={
+                    "person": person,
+                    "partners": partners,
+                    "program_name": program.name,
+                    "ask": ask,
+                    "write_link": mailto([p.email for p in partners], ask),
+                },
+                program_id=program.id,
+                dedupe_key=key,
+                reply_to=[p.email for p in partners],
+            )
+        )
+    queue_messages(rows)
+    return len(rows)
+
+
 def tick(now: datetime) -> dict[str, int]:
     """Everything `flask tick` does at `now`: publish scheduled coffee rounds, ask what is due,
-    and pause the coffee chats of people who left three intros unanswered."""
+    follow up quiet introductions once, and pause the coffee chats of people who left three
+    intros unanswered."""
     from program.coffee.services import publish_due_rounds, snooze_ghosts
 
     rounds = publish_due_rounds(now)
     counts = schedule_due(now)
-    return {**counts, "rounds": rounds, "paused": snooze_ghosts(now)}
+    return {
+        **counts,
+        "rounds": rounds,
+        "intro_follow_ups": follow_up_intros(now),
+        "paused": snooze_ghosts(now),
+    }

@@ -173,3 +173,15 @@ def intro_context(
         "write_link": mailto([p.email for p in partners], ask if writes_first else None),
         "expect_by": today + timedelta(days=EXPECT_WITHIN_DAYS),
     }
+
+
+def follow_up_ask(sender: Introduced, partners: Sequence[Introduced], program: str) -> Ask:
+    """The one polite follow-up the playbook allows, about a week after a first note."""
+    body = (
+        f"Hi {_names(partners)},\n\n"
+        f"Following up on my note from last week about meeting through the {program}, in case "
+        "it got buried. Could we find 20 minutes in the next two weeks? [Day and time] or "
+        "[day and time] would suit me, or any time that suits you better.\n\n"
+        f"Thanks,\n{sender.name}"
+    )
+    return Ask(f"Following up: 20 minutes in the next two weeks? ({program})", body)

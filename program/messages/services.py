@@ -23,6 +23,7 @@ MESSAGE_KINDS = frozenset(
         "availability_request",
         "intro",
         "thank_you_nudge",
+        "intro_follow_up",
         "update_nudge",
         "rematch_request",
         "coffee_enrolled",

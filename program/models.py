@@ -4,9 +4,9 @@ from program.admin.models import InstitutionSettings
 from program.audit.models import AuditEvent
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
-from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
+from program.formal.models import Assessor, Assignment, AssignmentStatus, Availability, EndReason
 from program.messages.models import Message, MessageStatus
-from program.people.models import CareerStage, Department, Person
+from program.people.models import CareerStage, Department, PairingBlock, Person
 from program.programs.models import (
     Cohort,
     CohortMember,
@@ -19,6 +19,7 @@ from program.programs.models import (
 from program.roster.models import RosterUpload
 
 __all__ = [
+    "Assessor",
     "Assignment",
     "AssignmentStatus",
     "AuditEvent",
@@ -39,6 +40,7 @@ __all__ = [
     "Membership",
     "Message",
     "MessageStatus",
+    "PairingBlock",
     "Person",
     "Program",
     "Role",

@@ -36,6 +36,10 @@ LIMITATIONS = [
     "the response rate says how much of the picture the answers cover.",
     "Ratings and outcomes are optional; they describe those who gave them.",
     f"Estimates resting on {UNSTABLE_EVENTS} or fewer events are marked unstable (†).",
+    "Pairs that must never happen were ruled out before any pairing: a faculty member recorded "
+    "as assessing or grading a trainee is never that trainee's formal mentor (LCME element "
+    "11.1: advisors have no role in assessing the student), and nobody is paired with someone "
+    "on their private “please don't pair me with” list.",
 ]
 
 

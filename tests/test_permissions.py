@@ -59,6 +59,7 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
             {},
             {"anonymous": LOGIN, **ALL_SIGNED_IN},
         ),
+        ("home.pairing_list", "GET", "/account/pairing", {}, {"anonymous": LOGIN, **ALL_SIGNED_IN}),
         ("formal.availability", "GET", f"{term}/availability", {}, COORDINATORS),
         ("formal.ask_availability", "POST", f"{term}/availability/request", {}, COORDINATORS_POST),
         (
@@ -194,6 +195,20 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
             "POST",
             f"/programs/{slug}/people/{person_id}/memberships/{subject_membership}/end",
             {"reason": "Left"},
+            COORDINATORS_POST,
+        ),
+        (
+            "programs.record_assesses",
+            "POST",
+            f"/programs/{slug}/people/{person_id}/assesses",
+            {"trainee_email": "nobody@example.edu"},
+            COORDINATORS_POST,
+        ),
+        (
+            "programs.remove_assesses",
+            "POST",
+            f"/programs/{slug}/people/{person_id}/assesses/999/remove",
+            {},
             COORDINATORS_POST,
         ),
         ("roster.upload", "GET", f"{term}/import", {}, COORDINATORS),

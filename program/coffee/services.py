@@ -24,6 +24,7 @@ from program.matching import coffee as pairing
 from program.matching.formal import DepartmentPreference
 from program.messages.intros import coffee_ask, first_mover, intro_context, mailto
 from program.messages.services import queue_messages, render_message
+from program.people.blocks import ruled_out
 from program.people.models import Person
 from program.programs.models import Membership, Program, Role, Term
 from program.web import external_url
@@ -327,6 +328,8 @@ def _inputs(
         .where(Round.program_id == program.id, CheckIn.suggested_person_id.is_not(None))
     ):
         referred.setdefault(person_id, set()).add(suggested)
+    # Never to be paired: a formal mentor with their own mentee, and every pair ruled out by a
+    # private "don't pair me with" list or an assessor record (never relaxed, unlike repeats).
     formal = frozenset(
         pairing.pair_key(m, t)
         for m, t in db.session.execute(
@@ -334,7 +337,7 @@ def _inputs(
             .join(Term, Term.id == Assignment.term_id)
             .where(Term.program_id == program.id, Assignment.status != AssignmentStatus.ENDED)
         )
-    )
+    ) | ruled_out([p.id for p in people], program.id)
     participants = [
         pairing.Participant(
             p.id,

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from program.db import UTCDateTime, partial_unique_index, str_enum, utc_now
+from program.db import CreatedAtMixin, UTCDateTime, partial_unique_index, str_enum, utc_now
 from program.extensions import db
 from program.people.models import Person
 from program.programs.models import Term
@@ -95,4 +95,31 @@ class Assignment(db.Model):
 
     term: Mapped[Term] = relationship()
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])
+    trainee: Mapped[Person] = relationship(foreign_keys=[trainee_id])
+
+
+class Assessor(CreatedAtMixin, db.Model):
+    """A faculty member who assesses or grades a trainee in a program: never their mentor
+    (LCME element 11.1 asks that advisors have no role in assessing the student)."""
+
+    __tablename__ = "assessor"
+    __table_args__ = (
+        sa.UniqueConstraint("program_id", "assessor_id", "trainee_id"),
+        sa.CheckConstraint("assessor_id <> trainee_id", name="not_self"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("program.id", ondelete="CASCADE"), index=True
+    )
+    assessor_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    trainee_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("person.id", ondelete="SET NULL")
+    )
+    assessor: Mapped[Person] = relationship(foreign_keys=[assessor_id])
     trainee: Mapped[Person] = relationship(foreign_keys=[trainee_id])

@@ -22,6 +22,7 @@ from program.matching import formal as matching
 from program.messages.intros import formal_ask, intro_context, mailto
 from program.messages.models import Message
 from program.messages.services import queue_messages, render_message
+from program.people.blocks import pair_problem, ruled_out
 from program.people.models import Person
 from program.programs.models import Membership, Role, Term
 from program.programs.services import coordinators
@@ -64,6 +65,8 @@ def publish_pair(
             Assignment.status != AssignmentStatus.ENDED,
         )
     )
+    if problem := pair_problem(mentor, trainee, term.program_id):
+        raise DomainError(problem)
     if live is not None:
         raise DomainError(f"{trainee.name} already has a formal mentor this term.")
     assignment = Assignment(
@@ -385,6 +388,10 @@ def propose_matches(
             )
         )
     )
+    # Never: a private "don't pair me with" (either side) or a faculty member who assesses the
+    # trainee; the matching reads them as it reads pairs that ended in a rematch.
+    never = ruled_out([p.id for p in (*trainees, *mentors)], term.program_id)
+    forbidden |= {(a, b) for a, b in never} | {(b, a) for a, b in never}
     preference = matching.DepartmentPreference(term.program.formal_department_preference.value)
     proposal = matching.propose(
         [as_matching(t) for t in trainees],
@@ -451,6 +458,8 @@ def set_proposed_mentor(
                 f"{mentor.name} is not further on in their career than {trainee.name}.",
                 field="mentor",
             )
+        if problem := pair_problem(mentor, trainee, term.program_id):
+            raise DomainError(problem, field="mentor")
     if current is not None:
         db.session.delete(current)
         db.session.flush()

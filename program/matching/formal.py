@@ -265,7 +265,8 @@ def propose(
         elif not any_allowed[i]:
             proposal.unmatched[trainee.id] = (
                 "no mentor with capacity is at least one career stage further on"
-                " (or every such pair ended in a rematch)"
+                " (or every such pair is ruled out: it ended in a rematch, the mentor assesses"
+                " the trainee, or a private preference)"
             )
         else:
             proposal.unmatched[trainee.id] = (

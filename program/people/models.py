@@ -116,3 +116,24 @@ class Person(UserMixin, CreatedAtMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Person {self.id} {self.email}>"
+
+
+class PairingBlock(CreatedAtMixin, db.Model):
+    """Someone a person asked never to be paired with, in any program or track. Private: only
+    the person who made it sees it; matching reads it, and a coordinator learns only that a
+    pair was ruled out by a private preference."""
+
+    __tablename__ = "pairing_block"
+    __table_args__ = (
+        sa.UniqueConstraint("person_id", "blocked_id"),
+        sa.CheckConstraint("person_id <> blocked_id", name="not_self"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    blocked_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    blocked: Mapped[Person] = relationship(foreign_keys=[blocked_id])

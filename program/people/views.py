@@ -6,9 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import RadioField, SubmitField
+from wtforms import IntegerField, RadioField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Optional
 
 from program.checkins.services import (
     ANSWER_LABELS,
@@ -19,9 +19,10 @@ from program.checkins.services import (
 )
 from program.coffee.services import SNOOZE_REASONS, my_coffee
 from program.db import utc_now
-from program.extensions import csrf
+from program.extensions import csrf, db
 from program.formal.services import my_pairs, pending_availability
-from program.people.models import MailPreference
+from program.people.blocks import block, my_blocks, people_to_block, unblock
+from program.people.models import MailPreference, Person
 from program.people.services import (
     person_for_unsubscribe_token,
     programs_and_roles,
@@ -29,7 +30,7 @@ from program.people.services import (
 )
 from program.permissions import Action, may, public, signed_in
 from program.programs.models import Role
-from program.web import open_link, run_service
+from program.web import flash_errors, open_link, run_service
 
 bp = Blueprint("home", __name__)
 
@@ -112,3 +113,37 @@ def unsubscribe(token: str) -> tuple[str, int] | str:
     if done:
         set_mail_preference(person, MailPreference.ESSENTIAL)
     return render_template("people/unsubscribe.html", person=person, done=done)
+
+
+class PairingListForm(FlaskForm):
+    """Add (person) or take off (entry) one name; the button says which."""
+
+    person = IntegerField(validators=[Optional()])
+    entry = IntegerField(validators=[Optional()])
+
+
+@bp.route("/account/pairing", methods=["GET", "POST"])
+@signed_in
+def pairing_list() -> str | Response:
+    """A person's private "please don't pair me with" list: whom they would rather never be
+    paired with, in any program or track. Only they see it."""
+    form = PairingListForm()
+    if form.validate_on_submit():
+        if form.person.data:
+            other = db.session.get(Person, form.person.data)
+            if other is not None and run_service(form, block, current_user, other):
+                flash(
+                    f"You will not be paired with {other.name}. Nobody else sees this.", "success"
+                )
+        elif form.entry.data and run_service(form, unblock, current_user, form.entry.data):
+            flash("Taken off your list.", "success")
+        flash_errors(form)
+        return redirect(url_for("home.pairing_list"))
+    query = request.args.get("q", "").strip()[:100]
+    return render_template(
+        "people/pairing_list.html",
+        form=form,
+        entries=my_blocks(current_user),
+        query=query,
+        found=people_to_block(current_user, query) if query else [],
+    )

@@ -14,7 +14,15 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
 from program.programs.models import DepartmentPreference
 
@@ -134,3 +142,11 @@ class PeopleFilterForm(FlaskForm):
         validators=[Optional()],
     )
     submit = SubmitField("Filter")
+
+
+class AssessesForm(FlaskForm):
+    trainee_email = EmailField(
+        "Trainee's e-mail address",
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+    )
+    submit = SubmitField("Record")

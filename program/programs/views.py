@@ -11,10 +11,12 @@ from wtforms.fields.choices import SelectChoice
 
 from program.extensions import db
 from program.forms import ConfirmForm
+from program.people.blocks import assessors_of, record_assessor, remove_assessor
 from program.people.models import CareerStage, Person
 from program.permissions import Action, requires
 from program.programs.dashboard import FIGURES, dashboard
 from program.programs.forms import (
+    AssessesForm,
     CohortForm,
     EndMembershipForm,
     MoveCohortForm,
@@ -245,7 +247,44 @@ def person(program: Program, person_id: int) -> str:
         placements=placements,
         move_forms=move_forms,
         end_form=EndMembershipForm(),
+        assessor_records=assessors_of(program, subject),
+        assesses_form=AssessesForm(),
     )
+
+
+@bp.route("/<slug>/people/<int:person_id>/assesses", methods=["POST"])
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def record_assesses(program: Program, person_id: int) -> Response:
+    """Record that this faculty member assesses or grades a trainee: never their mentor."""
+    subject = member_or_404(program, person_id)
+    form = AssessesForm()
+    if form.validate_on_submit():
+        trainee = db.session.scalar(
+            sa.select(Person).where(Person.email == form.trainee_email.data.strip().lower())
+        )
+        if trainee is None:
+            form.trainee_email.errors = ["Nobody in Hallway has that address."]
+        elif run_service(form, record_assessor, current_user, program, subject, trainee):
+            flash(
+                f"Recorded: {subject.name} assesses {trainee.name}. Formal matching will never "
+                "pair them.",
+                "success",
+            )
+    flash_errors(form)
+    return redirect(url_for("programs.person", slug=program.slug, person_id=subject.id))
+
+
+@bp.route("/<slug>/people/<int:person_id>/assesses/<int:entry_id>/remove", methods=["POST"])
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def remove_assesses(program: Program, person_id: int, entry_id: int) -> Response:
+    subject = member_or_404(program, person_id)
+    form = ConfirmForm()
+    if form.validate_on_submit() and run_service(
+        form, remove_assessor, current_user, program, entry_id
+    ):
+        flash("Record removed.", "info")
+    flash_errors(form)
+    return redirect(url_for("programs.person", slug=program.slug, person_id=subject.id))
 
 
 @bp.route("/<slug>/people/<int:person_id>/cohort/<term_slug>", methods=["POST"])

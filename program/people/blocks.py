@@ -1,0 +1,242 @@
+"""Pairs that must never happen: each person's private "please don't pair me with" list, and
+faculty who assess a trainee (never that trainee's mentor). Both matchings read `ruled_out`;
+hand-made pairs ask `pair_problem`.
+
+Privacy: a person's list is theirs alone. Nobody else, coordinators included, is told who is on
+it; a coordinator learns only that a pair was ruled out by a private preference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import sqlalchemy as sa
+
+from program.audit.services import record
+from program.db import DomainError, name_key
+from program.extensions import db
+from program.formal.models import Assessor
+from program.people.models import PairingBlock, Person
+from program.programs.models import Membership, Program, Role
+
+MAX_BLOCKS = 50
+PRIVATE = "This pair is ruled out by a private preference of one of them."
+
+
+def _pair(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def ruled_out(person_ids: Collection[int], program_id: int) -> frozenset[tuple[int, int]]:
+    """Every pair among these people that must never be made, as (smaller id, larger id): a
+    private block by either side, or a faculty member who assesses the trainee here."""
+    ids = list(person_ids)
+    if not ids:
+        return frozenset()
+    out: set[tuple[int, int]] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        out.update(
+            _pair(a, b)
+            for a, b in db.session.execute(
+                sa.select(PairingBlock.person_id, PairingBlock.blocked_id).where(
+                    sa.or_(PairingBlock.person_id.in_(chunk), PairingBlock.blocked_id.in_(chunk))
+                )
+            )
+        )
+        out.update(
+            _pair(a, b)
+            for a, b in db.session.execute(
+                sa.select(Assessor.assessor_id, Assessor.trainee_id).where(
+                    Assessor.program_id == program_id, Assessor.trainee_id.in_(chunk)
+                )
+            )
+        )
+    members = set(ids)
+    return frozenset(p for p in out if p[0] in members and p[1] in members)
+
+
+def pair_problem(mentor: Person, trainee: Person, program_id: int) -> str | None:
+    """Why a hand-made pair may not be made, or None. The assessor rule is said plainly (the
+    coordinator recorded it); a private block only as such."""
+    assesses = db.session.scalar(
+        sa.select(Assessor.id).where(
+            Assessor.program_id == program_id,
+            Assessor.assessor_id == mentor.id,
+            Assessor.trainee_id == trainee.id,
+        )
+    )
+    if assesses is not None:
+        return (
+            f"{mentor.name} assesses {trainee.name}'s work, so cannot be their mentor (an "
+            "advisor has no role in assessing the student: LCME element 11.1)."
+        )
+    if _pair(mentor.id, trainee.id) in ruled_out([mentor.id, trainee.id], program_id):
+        return PRIVATE
+    return None
+
+
+# --- a person's own list --------------------------------------------------------------------
+
+
+def my_blocks(person: Person) -> list[PairingBlock]:
+    return list(
+        db.session.scalars(
+            sa.select(PairingBlock)
+            .join(Person, Person.id == PairingBlock.blocked_id)
+            .where(PairingBlock.person_id == person.id)
+            .order_by(Person.name)
+        )
+    )
+
+
+def people_to_block(person: Person, query: str, limit: int = 20) -> list[Person]:
+    """People of the person's programs whose name matches, for choosing whom to add."""
+    words = name_key(query).split()
+    if not words:
+        return []
+    programs = sa.select(Membership.program_id).where(
+        Membership.person_id == person.id, Membership.ended_at.is_(None)
+    )
+    already = sa.select(PairingBlock.blocked_id).where(PairingBlock.person_id == person.id)
+    candidates = db.session.scalars(
+        sa.select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.program_id.in_(programs),
+            Membership.ended_at.is_(None),
+            Person.id != person.id,
+            Person.id.not_in(already),
+            Person.active.is_(True),
+        )
+        .distinct()
+        .order_by(Person.name)
+    )
+    # Matched in Python: case-folded in every alphabet (SQLite's lower() knows only ASCII).
+    found = [p for p in candidates if all(w in name_key(p.name) for w in words)]
+    return found[:limit]
+
+
+def shares_a_program(person: Person, other: Person) -> bool:
+    mine = sa.select(Membership.program_id).where(
+        Membership.person_id == person.id, Membership.ended_at.is_(None)
+    )
+    return (
+        db.session.scalar(
+            sa.select(Membership.id).where(
+                Membership.person_id == other.id,
+                Membership.ended_at.is_(None),
+                Membership.program_id.in_(mine),
+            )
+        )
+        is not None
+    )
+
+
+def block(person: Person, other: Person) -> PairingBlock:
+    """Add someone to the person's private list (never told to anyone, not even the audit's
+    summary: the audit records that the list changed, not whom it names)."""
+    if other.id == person.id:
+        raise DomainError("You cannot leave yourself out.")
+    if not shares_a_program(person, other):
+        raise DomainError("Choose someone from one of your programs.")
+    existing = db.session.scalar(
+        sa.select(PairingBlock).where(
+            PairingBlock.person_id == person.id, PairingBlock.blocked_id == other.id
+        )
+    )
+    if existing is not None:
+        return existing
+    count = db.session.scalar(sa.select(sa.func.count()).where(PairingBlock.person_id == person.id))
+    if count >= MAX_BLOCKS:
+        raise DomainError(f"Your list can hold {MAX_BLOCKS} people.")
+    entry = PairingBlock(person_id=person.id, blocked_id=other.id)
+    db.session.add(entry)
+    db.session.flush()
+    record(person, "pairing_block.changed", person, summary="Changed their private pairing list")
+    return entry
+
+
+def unblock(person: Person, entry_id: int) -> None:
+    entry = db.session.get(PairingBlock, entry_id)
+    if entry is None or entry.person_id != person.id:
+        raise DomainError("That is not on your list.")
+    db.session.delete(entry)
+    record(person, "pairing_block.changed", person, summary="Changed their private pairing list")
+
+
+# --- who assesses whom ------------------------------------------------------------------------
+
+
+def record_assessor(actor: Person, program: Program, assessor: Person, trainee: Person) -> Assessor:
+    """A coordinator records that a faculty member assesses or grades a trainee here: formal
+    matching will never make them a pair, and a live pair between them is flagged."""
+    if assessor.id == trainee.id:
+        raise DomainError("Choose a trainee other than the assessor.")
+    roles = {
+        (m.person_id, m.role)
+        for m in db.session.scalars(
+            sa.select(Membership).where(
+                Membership.program_id == program.id,
+                Membership.person_id.in_([assessor.id, trainee.id]),
+                Membership.ended_at.is_(None),
+            )
+        )
+    }
+    if (trainee.id, Role.TRAINEE) not in roles:
+        raise DomainError(f"{trainee.name} is not a trainee of {program.name}.", field="trainee")
+    if not any(pid == assessor.id for pid, _ in roles):
+        raise DomainError(f"{assessor.name} is not in {program.name}.")
+    existing = db.session.scalar(
+        sa.select(Assessor).where(
+            Assessor.program_id == program.id,
+            Assessor.assessor_id == assessor.id,
+            Assessor.trainee_id == trainee.id,
+        )
+    )
+    if existing is not None:
+        return existing
+    entry = Assessor(
+        program_id=program.id,
+        assessor_id=assessor.id,
+        trainee_id=trainee.id,
+        recorded_by_id=actor.id,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    record(
+        actor,
+        "assessor.recorded",
+        assessor,
+        program_id=program.id,
+        summary=f"{assessor.name} assesses {trainee.name}: never their mentor",
+    )
+    return entry
+
+
+def remove_assessor(actor: Person, program: Program, entry_id: int) -> None:
+    entry = db.session.get(Assessor, entry_id)
+    if entry is None or entry.program_id != program.id:
+        raise DomainError("That record is not in this program.")
+    record(
+        actor,
+        "assessor.removed",
+        entry.assessor,
+        program_id=program.id,
+        summary=f"{entry.assessor.name} no longer recorded as assessing {entry.trainee.name}",
+    )
+    db.session.delete(entry)
+
+
+def assessors_of(program: Program, person: Person) -> list[Assessor]:
+    """The records a person page shows: whom this person assesses, and who assesses them."""
+    return list(
+        db.session.scalars(
+            sa.select(Assessor)
+            .where(
+                Assessor.program_id == program.id,
+                sa.or_(Assessor.assessor_id == person.id, Assessor.trainee_id == person.id),
+            )
+            .order_by(Assessor.id)
+        )
+    )

@@ -120,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     from program.checkins.views import bp as checkins_bp
     from program.coffee.views import bp as coffee_bp
     from program.formal.views import bp as formal_bp
+    from program.meetings.views import bp as meetings_bp
     from program.messages.views import bp as demo_bp
     from program.people.views import bp as home_bp
     from program.programs.views import bp as programs_bp
@@ -134,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
         demo_bp,
         formal_bp,
         home_bp,
+        meetings_bp,
         programs_bp,
         reporting_bp,
         roster_bp,

@@ -5,6 +5,7 @@ from program.audit.models import AuditEvent
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
 from program.formal.models import Assessor, Assignment, AssignmentStatus, Availability, EndReason
+from program.meetings.models import Meeting, MeetingStatus
 from program.messages.models import Message, MessageStatus
 from program.people.models import CareerStage, Department, PairingBlock, Person
 from program.programs.models import (
@@ -37,6 +38,8 @@ __all__ = [
     "Enrollment",
     "InstitutionSettings",
     "LedTo",
+    "Meeting",
+    "MeetingStatus",
     "Membership",
     "Message",
     "MessageStatus",

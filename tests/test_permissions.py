@@ -270,6 +270,38 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
             {"email": "renamed@example.edu"},
             {"anonymous": LOGIN, **ADMIN_ONLY_POST},
         ),
+        # Meetings: the pair's own two people; to anyone else the pairing does not exist.
+        (
+            "meetings.new",
+            "GET",
+            f"/meetings/new/assignment/{world['assignment_id']}",
+            {},
+            {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 404), "trainee": 200, "mentor": 200},
+        ),
+        ("meetings.propose_from_link", "GET", "/meetings/propose/x", {}, dict.fromkeys(ROLES, 400)),
+        ("meetings.accept_link", "GET", "/meetings/accept/x", {}, dict.fromkeys(ROLES, 400)),
+        ("meetings.other_times", "GET", "/meetings/other-times/x", {}, dict.fromkeys(ROLES, 400)),
+        (
+            "meetings.cancel_view",
+            "POST",
+            "/meetings/999999/cancel",
+            {},
+            {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
+        ),
+        (
+            "meetings.accept_here",
+            "POST",
+            "/meetings/999999/accept/0",
+            {},
+            {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
+        ),
+        (
+            "meetings.calendar",
+            "GET",
+            "/meetings/999999/invitation.ics",
+            {},
+            {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
+        ),
         # The signed link is the only key; a forged one is refused to everyone alike.
         (
             "home.unsubscribe",

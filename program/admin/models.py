@@ -33,4 +33,8 @@ class InstitutionSettings(db.Model):
     # Protected report counts below this read "fewer than N"; never below the floor.
     suppression_threshold: Mapped[int] = mapped_column(default=DEFAULT_SUPPRESSION_THRESHOLD)
     mail_sender: Mapped[str] = mapped_column(sa.String(254), default="")
+    # The zone meeting times are proposed, shown and put on calendars in (an IANA name).
+    time_zone: Mapped[str] = mapped_column(
+        sa.String(64), default="UTC", server_default=sa.text("'UTC'")
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)

@@ -37,6 +37,7 @@ def get_settings() -> InstitutionSettings:
             name="Hallway",
             suppression_threshold=DEFAULT_SUPPRESSION_THRESHOLD,
             mail_sender="",
+            time_zone="UTC",
         )
     g.institution_settings = settings
     return settings

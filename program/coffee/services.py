@@ -22,6 +22,7 @@ from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus
 from program.matching import coffee as pairing
 from program.matching.formal import DepartmentPreference
+from program.meetings.services import propose_link
 from program.messages.intros import coffee_ask, first_mover, intro_context, mailto
 from program.messages.services import queue_messages, render_message
 from program.people.blocks import ruled_out
@@ -453,6 +454,8 @@ def _introduce(
                 today=today,
             )
             context["coffee_links"] = _enrollment_links(person.id, program.id)
+            if person is first:
+                context["propose_link"] = propose_link("chat", chat_id, person)
             rows.append(
                 render_message(
                     person,
@@ -602,6 +605,7 @@ class MyCoffee:
     # the ready ask for the one who writes first).
     first_mover: Person | None = None
     write_link: str = ""
+    chat_id: int | None = None
 
 
 def my_coffee(person: Person) -> list[MyCoffee]:
@@ -703,6 +707,7 @@ def my_coffee(person: Person) -> list[MyCoffee]:
                 months=months,
                 first_mover=first,
                 write_link=link,
+                chat_id=chat_id,
             )
         )
     return result

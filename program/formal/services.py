@@ -19,6 +19,7 @@ from program.extensions import db
 from program.formal.health import Asked, Flag, Health, assess
 from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
 from program.matching import formal as matching
+from program.meetings.services import propose_link
 from program.messages.intros import formal_ask, intro_context, mailto
 from program.messages.models import Message
 from program.messages.services import queue_messages, render_message
@@ -108,6 +109,8 @@ def _introduce(assignments: list[Assignment]) -> None:
                 track="formal",
                 today=today,
             )
+            if person is trainee:
+                context["propose_link"] = propose_link("assignment", assignment.id, trainee)
             rows.append(
                 render_message(
                     person,

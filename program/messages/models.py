@@ -54,6 +54,8 @@ class Message(CreatedAtMixin, db.Model):
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
     # Where a reply goes: an introduction's partners, so answering it writes to them.
     reply_to: Mapped[str | None] = mapped_column(sa.String(1000))
+    # An iCalendar invitation (or cancellation) sent along as a text/calendar part.
+    calendar: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[MessageStatus] = mapped_column(
         str_enum(MessageStatus, "message_status"), default=MessageStatus.QUEUED
     )

@@ -221,6 +221,13 @@ def build_email(message: Message, sender: str) -> MIMEMultipart:
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.attach(MIMEText(message.body_text, "plain", "utf-8"))
     email.attach(MIMEText(message.body_html, "html", "utf-8"))
+    if message.calendar:
+        # The invitation as the last alternative, with its iTIP method: what makes Outlook and
+        # Google Calendar show Accept and Decline (and apply an update or a cancellation).
+        method = "CANCEL" if "METHOD:CANCEL" in message.calendar else "REQUEST"
+        part = MIMEText(message.calendar, "calendar", "utf-8")
+        part.set_param("method", method)
+        email.attach(part)
     return email
 
 

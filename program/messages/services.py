@@ -26,6 +26,9 @@ MESSAGE_KINDS = frozenset(
         "intro_follow_up",
         "update_nudge",
         "rematch_request",
+        "meeting_proposal",
+        "meeting_invitation",
+        "meeting_update",
         "coffee_enrolled",
         "coffee_paused",
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -21,6 +23,7 @@ from program.coffee.services import SNOOZE_REASONS, my_coffee
 from program.db import utc_now
 from program.extensions import csrf, db
 from program.formal.services import my_pairs, pending_availability
+from program.meetings.services import meetings_of, when
 from program.people.blocks import block, my_blocks, people_to_block, unblock
 from program.people.models import MailPreference, Person
 from program.people.services import (
@@ -43,6 +46,9 @@ def index() -> str:
         "people/home.html",
         memberships=memberships,
         pairs=my_pairs(current_user),
+        meetings=meetings_of(current_user),
+        when=when,
+        option_time=datetime.fromisoformat,
         coffee=my_coffee(current_user),
         snooze_reasons=SNOOZE_REASONS,
         today=utc_now().date(),

@@ -1,0 +1,411 @@
+"""Proposing times, accepting one, rescheduling and cancelling, and the invitations they send.
+
+The one who writes first proposes up to three times; each partner gets one e-mail with a link per
+time (opening it changes nothing; the page's button accepts) and one to ask for other times.
+Accepting puts the meeting on everyone's calendar: an iCalendar REQUEST with the proposer as
+ORGANIZER, everyone as ATTENDEE, a UID that stays the same when the meeting moves and a SEQUENCE
+that rises each time; cancelling sends a CANCEL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+
+from program import links
+from program.audit.services import record
+from program.coffee.models import Chat
+from program.db import DomainError, utc_now
+from program.extensions import db
+from program.formal.models import Assignment, AssignmentStatus
+from program.meetings import ics
+from program.meetings.models import Meeting, MeetingStatus
+from program.messages.services import queue_messages, render_message
+from program.people.models import Person
+from program.programs.models import Program
+
+MAX_OPTIONS = 3
+AHEAD_DAYS = 90  # how far ahead a time may be proposed
+LINK_DAYS = 30
+OPEN = (MeetingStatus.PROPOSED, MeetingStatus.OTHER_TIMES)
+
+
+@dataclass
+class Pairing:
+    """A formal pair or a coffee chat: whom a meeting is between, and in which program."""
+
+    kind: str  # "assignment" or "chat"
+    id: int
+    members: list[Person]
+    program: Program
+
+    @property
+    def label(self) -> str:
+        return "mentoring meeting" if self.kind == "assignment" else "coffee chat"
+
+    def where(self) -> Any:
+        column = Meeting.assignment_id if self.kind == "assignment" else Meeting.chat_id
+        return column == self.id
+
+
+def pairing(kind: str, pairing_id: int) -> Pairing | None:
+    if kind == "assignment":
+        a = db.session.get(Assignment, pairing_id)
+        if a is None or a.status is not AssignmentStatus.ACTIVE:
+            return None
+        return Pairing(kind, a.id, [a.trainee, a.mentor], a.term.program)
+    if kind == "chat":
+        chat = db.session.get(Chat, pairing_id)
+        if chat is None:
+            return None
+        return Pairing(kind, chat.id, [m.person for m in chat.members], chat.round.program)
+    return None
+
+
+def pairing_of(meeting: Meeting) -> Pairing:
+    if meeting.assignment_id is not None:
+        found = pairing("assignment", meeting.assignment_id)
+    else:
+        found = pairing("chat", meeting.chat_id)  # type: ignore[arg-type]
+    if found is None:
+        raise DomainError("This pairing has ended.")
+    return found
+
+
+def time_zone() -> ZoneInfo:
+    from program.admin.services import get_settings
+
+    try:
+        return ZoneInfo(get_settings().time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def when(moment: datetime) -> str:
+    """A time as people read it: in the institution's zone, with the zone named."""
+    zone = time_zone()
+    local = moment.astimezone(zone)
+    return f"{local.strftime('%A %d %B, %H:%M')} ({zone.key})"
+
+
+def _member(person: Person, found: Pairing) -> None:
+    if person.id not in {p.id for p in found.members}:
+        raise DomainError("You are not in this pairing.")
+
+
+# --- proposing --------------------------------------------------------------------------
+
+
+def propose(
+    person: Person,
+    found: Pairing,
+    options: list[datetime],
+    place: str = "",
+    now: datetime | None = None,
+) -> Meeting:
+    """Offer up to three times; the partners are asked to choose one. Replaces an open proposal
+    for the same pairing; a meeting already agreed stays on calendars until a new time is."""
+    _member(person, found)
+    now = now or utc_now()
+    chosen = sorted({o.astimezone(UTC) for o in options if o is not None})
+    if not chosen:
+        raise DomainError("Propose at least one time.", field="first")
+    if len(chosen) > MAX_OPTIONS:
+        raise DomainError(f"Propose at most {MAX_OPTIONS} times.", field="first")
+    if chosen[0] <= now:
+        raise DomainError("Every time must be in the future.", field="first")
+    if chosen[-1] > now + timedelta(days=AHEAD_DAYS):
+        raise DomainError(f"Propose times within the next {AHEAD_DAYS} days.", field="first")
+    place = " ".join(place.split())
+    if len(place) > 200:
+        raise DomainError("Keep the place under 200 characters.", field="place")
+    for open_one in db.session.scalars(
+        sa.select(Meeting).where(found.where(), Meeting.status.in_(OPEN))
+    ):
+        open_one.status = MeetingStatus.CANCELLED
+        open_one.updated_at = now
+    agreed = _agreed(found, now)
+    meeting = Meeting(
+        assignment_id=found.id if found.kind == "assignment" else None,
+        chat_id=found.id if found.kind == "chat" else None,
+        proposed_by_id=person.id,
+        options=[o.isoformat() for o in chosen],
+        place=place,
+        uid=agreed.uid if agreed else f"{uuid.uuid4()}@hallway",
+        sequence=agreed.sequence if agreed else 0,
+        updated_at=now,
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    rows = []
+    for partner in found.members:
+        if partner.id == person.id:
+            continue
+        rows.append(
+            render_message(
+                partner,
+                "meeting_proposal",
+                template="meeting_proposal",
+                context={
+                    "person": partner,
+                    "proposer": person,
+                    "pairing": found,
+                    "place": place,
+                    "rescheduling": agreed is not None,
+                    "choices": [
+                        (
+                            when(o),
+                            _link("meetings.accept_link", "meeting-accept", meeting, partner, i),
+                        )
+                        for i, o in enumerate(chosen)
+                    ],
+                    "other_times": _link("meetings.other_times", "meeting-other", meeting, partner),
+                },
+                program_id=found.program.id,
+                dedupe_key=f"meeting_proposal:{meeting.id}:{partner.id}",
+                reply_to=[person.email],
+            )
+        )
+    queue_messages(rows)
+    return meeting
+
+
+def _agreed(found: Pairing, now: datetime) -> Meeting | None:
+    """The pairing's agreed meeting still to come, if any."""
+    return db.session.scalar(
+        sa.select(Meeting)
+        .where(found.where(), Meeting.status == MeetingStatus.AGREED, Meeting.starts_at > now)
+        .order_by(Meeting.starts_at)
+    )
+
+
+def _link(endpoint: str, purpose: str, meeting: Meeting, person: Person, option: int = -1) -> str:
+    from program.web import external_url
+
+    token = links.sign(
+        purpose,
+        {
+            "m": meeting.id,
+            "p": person.id,
+            "o": option,
+            "v": links.version(meeting.id, meeting.updated_at),
+        },
+    )
+    return external_url(endpoint, token=token)
+
+
+def read_link(purpose: str, token: str) -> tuple[Meeting, Person, int]:
+    """The meeting, person and option a genuine link stands for; "used" once it was answered
+    (or replaced by a newer proposal)."""
+    data = links.read(purpose, token, timedelta(days=LINK_DAYS))
+    meeting = db.session.get(Meeting, data.get("m"))
+    person = db.session.get(Person, data.get("p"))
+    if meeting is None or person is None:
+        raise links.LinkRefused("invalid")
+    if data.get("v") != links.version(meeting.id, meeting.updated_at):
+        raise links.LinkRefused("used")
+    return meeting, person, int(data.get("o", -1))
+
+
+# --- answering ----------------------------------------------------------------------------
+
+
+def accept(person: Person, meeting: Meeting, option: int, now: datetime | None = None) -> Meeting:
+    """Agree one of the proposed times: everyone gets the calendar invitation."""
+    found = pairing_of(meeting)
+    _member(person, found)
+    now = now or utc_now()
+    if person.id == meeting.proposed_by_id:
+        raise DomainError("Your partner chooses one of the times you proposed.")
+    if meeting.status is not MeetingStatus.PROPOSED:
+        raise DomainError("These times are no longer open: a newer proposal replaced them.")
+    if not 0 <= option < len(meeting.options):
+        raise DomainError("Choose one of the times proposed.")
+    starts = datetime.fromisoformat(meeting.options[option])
+    if starts <= now:
+        raise DomainError("That time has passed; ask for other times.")
+    previous = _agreed(found, now)
+    if previous is not None and previous.uid == meeting.uid:
+        previous.status = MeetingStatus.CANCELLED
+        previous.updated_at = now
+        meeting.sequence = previous.sequence + 1
+    meeting.status = MeetingStatus.AGREED
+    meeting.starts_at = starts
+    meeting.updated_at = now
+    db.session.flush()
+    _send_calendar(found, meeting, now, cancel=False)
+    record(
+        person,
+        "meeting.agreed",
+        meeting,
+        program_id=found.program.id,
+        summary=f"{found.label.capitalize()} agreed for {when(starts)}",
+    )
+    return meeting
+
+
+def ask_other_times(person: Person, meeting: Meeting, now: datetime | None = None) -> Meeting:
+    found = pairing_of(meeting)
+    _member(person, found)
+    if meeting.status is not MeetingStatus.PROPOSED:
+        raise DomainError("These times are no longer open: a newer proposal replaced them.")
+    now = now or utc_now()
+    meeting.status = MeetingStatus.OTHER_TIMES
+    meeting.updated_at = now
+    proposer = meeting.proposed_by
+    queue_messages(
+        [
+            render_message(
+                proposer,
+                "meeting_update",
+                template="meeting_update",
+                context={
+                    "person": proposer,
+                    "other": person,
+                    "pairing": found,
+                    "change": "other_times",
+                    "meeting": meeting,
+                    "when": None,
+                },
+                program_id=found.program.id,
+                dedupe_key=f"meeting_other_times:{meeting.id}",
+                reply_to=[person.email],
+            )
+        ]
+    )
+    return meeting
+
+
+def cancel(person: Person, meeting: Meeting, now: datetime | None = None) -> Meeting:
+    """Call an agreed meeting off: everyone's calendar gets the cancellation."""
+    found = pairing_of(meeting)
+    _member(person, found)
+    if meeting.status is not MeetingStatus.AGREED:
+        raise DomainError("Only an agreed meeting can be cancelled.")
+    now = now or utc_now()
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.sequence += 1
+    meeting.updated_at = now
+    _send_calendar(found, meeting, now, cancel=True, by=person)
+    return meeting
+
+
+def _organizer(meeting: Meeting) -> ics.Attendee:
+    return ics.Attendee(meeting.proposed_by.name, meeting.proposed_by.email)
+
+
+def calendar_file(meeting: Meeting, now: datetime, *, cancel: bool = False) -> bytes:
+    found = pairing_of(meeting)
+    names = " and ".join(p.name for p in found.members)
+    return ics.invitation(
+        uid=meeting.uid,
+        sequence=meeting.sequence,
+        starts_at=meeting.starts_at,  # type: ignore[arg-type]
+        minutes=meeting.minutes,
+        summary=f"{found.label.capitalize()}: {names}",
+        description=(
+            f"{found.program.name}: {found.label} arranged in Hallway. Afterwards Hallway asks "
+            "each of you whether you met."
+        ),
+        place=meeting.place,
+        organizer=_organizer(meeting),
+        attendees=[ics.Attendee(p.name, p.email) for p in found.members],
+        time_zone=time_zone().key,
+        stamp=now,
+        cancel=cancel,
+    )
+
+
+def _send_calendar(
+    found: Pairing, meeting: Meeting, now: datetime, *, cancel: bool, by: Person | None = None
+) -> None:
+    calendar = calendar_file(meeting, now, cancel=cancel).decode("utf-8")
+    rows = []
+    for person in found.members:
+        others = [p for p in found.members if p.id != person.id]
+        row = render_message(
+            person,
+            "meeting_update" if cancel else "meeting_invitation",
+            template="meeting_update" if cancel else "meeting_invitation",
+            context={
+                "person": person,
+                "others": others,
+                "other": by,
+                "pairing": found,
+                "change": "cancelled",
+                "meeting": meeting,
+                "when": when(meeting.starts_at),  # type: ignore[arg-type]
+            },
+            program_id=found.program.id,
+            dedupe_key=f"meeting_calendar:{meeting.id}:{meeting.sequence}:{person.id}",
+            reply_to=[p.email for p in others],
+        )
+        rows.append({**row, "calendar": calendar})
+    queue_messages(rows)
+
+
+# --- what a person sees ---------------------------------------------------------------------
+
+
+def meetings_of(person: Person, now: datetime | None = None) -> dict[tuple[str, int], Meeting]:
+    """Each pairing's latest meeting that still matters to the person (open, or agreed and to
+    come), keyed by ("assignment" | "chat", id)."""
+    now = now or utc_now()
+    assignments = sa.select(Assignment.id).where(
+        sa.or_(Assignment.mentor_id == person.id, Assignment.trainee_id == person.id)
+    )
+    from program.coffee.models import ChatMember
+
+    chats = sa.select(ChatMember.chat_id).where(ChatMember.person_id == person.id)
+    found: dict[tuple[str, int], Meeting] = {}
+    for meeting in db.session.scalars(
+        sa.select(Meeting)
+        .where(
+            sa.or_(Meeting.assignment_id.in_(assignments), Meeting.chat_id.in_(chats)),
+            sa.or_(
+                Meeting.status.in_(OPEN),
+                sa.and_(Meeting.status == MeetingStatus.AGREED, Meeting.starts_at > now),
+            ),
+        )
+        .order_by(Meeting.id)
+    ):
+        key = (
+            ("assignment", meeting.assignment_id)
+            if meeting.assignment_id is not None
+            else ("chat", meeting.chat_id)
+        )
+        found[key] = meeting  # type: ignore[index]
+    return found
+
+
+def may_see(person: Person, meeting: Meeting) -> bool:
+    try:
+        return person.id in {p.id for p in pairing_of(meeting).members}
+    except DomainError:
+        return False
+
+
+# --- the intro's link to propose times ---------------------------------------------------------
+
+
+def propose_link(kind: str, pairing_id: int, person: Person) -> str:
+    """The intro's signed link to the page where the first mover proposes times (opening it
+    changes nothing; the page's button sends them)."""
+    from program.web import external_url
+
+    token = links.sign("meeting-propose", {"k": kind, "i": pairing_id, "p": person.id})
+    return external_url("meetings.propose_from_link", token=token)
+
+
+def read_propose_link(token: str) -> tuple[Pairing, Person]:
+    data = links.read("meeting-propose", token, timedelta(days=LINK_DAYS))
+    found = pairing(str(data.get("k")), int(data.get("i", 0)))
+    person = db.session.get(Person, data.get("p"))
+    if found is None or person is None or person.id not in {p.id for p in found.members}:
+        raise links.LinkRefused("invalid")
+    return found, person

@@ -1,0 +1,196 @@
+"""Times proposed, one accepted in a click, and the invitation on both calendars: iCalendar with
+METHOD, ORGANIZER, ATTENDEE, UID, SEQUENCE and a time zone; updates and cancellations."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from icalendar import Calendar
+
+from program.admin.models import InstitutionSettings
+from program.db import utc_now
+from program.extensions import db
+from program.meetings.models import Meeting, MeetingStatus
+from program.messages.models import Message
+from program.messages.sending import send_due
+from program.people.models import CareerStage
+from tests.conftest import login, text_of
+from tests.smtp import SmtpServer
+
+
+def pair(app, make):
+    program = make.program("Internal Medicine Residency", slug="im")
+    term = make.term(program, slug="fall")
+    mentor = make.mentor(program, name="Dr. Miguel Santos", stage=CareerStage.SENIOR_FACULTY)
+    trainee = make.trainee(program, name="Priya Natarajan", stage=CareerStage.PGY1)
+    assignment = make.assignment(term, mentor, trainee)
+    with app.app_context():
+        db.session.add(
+            InstitutionSettings(
+                id=1,
+                name="Riverside",
+                suppression_threshold=5,
+                mail_sender="mentoring@riverside.example.edu",
+                time_zone="America/New_York",
+            )
+        )
+        db.session.commit()
+    return mentor, trainee, assignment
+
+
+def links_in(app, kind: str, to: str) -> list[str]:
+    with app.app_context():
+        body = db.session.scalar(
+            sa.select(Message.body_text).where(Message.kind == kind, Message.to_address == to)
+        )
+    return [u for u in re.findall(r"http://\S+", body or "") if "/account/" not in u]
+
+
+def future(days: int, hour: int) -> str:
+    day = (utc_now() + timedelta(days=days)).date()
+    return f"{day.isoformat()}T{hour:02d}:00"
+
+
+def test_propose_accept_and_both_calendars_get_the_invitation(app, client, make):
+    mentor, trainee, assignment = pair(app, make)
+    login(client, trainee.email)
+    page = client.get(f"/meetings/new/assignment/{assignment}")
+    assert "Times are in America/New_York" in text_of(page)
+    sent = client.post(
+        f"/meetings/new/assignment/{assignment}",
+        data={"first": future(3, 10), "second": future(4, 14), "place": "Café on 2"},
+    )
+    assert "Times sent" in text_of(sent)
+    client.post("/logout")
+    # The mentor's e-mail: one link per time, and one to ask for others.
+    accept, *rest = links_in(app, "meeting_proposal", mentor.email)
+    assert len(rest) == 2 and "/other-times/" in rest[-1]
+    # Opening the link (as a mail scanner would) changes nothing.
+    shown = client.get(accept.replace("http://localhost", ""))
+    assert "10:00" in text_of(shown)
+    with app.app_context():
+        assert db.session.scalar(sa.select(Meeting.status)) is MeetingStatus.PROPOSED
+    done = client.post(accept.replace("http://localhost", ""), data={})
+    assert "Agreed" in text_of(done)
+    with app.app_context():
+        meeting = db.session.scalar(sa.select(Meeting))
+        assert meeting.status is MeetingStatus.AGREED and meeting.sequence == 0
+        # 10:00 in New York is 15:00 UTC (EST) or 14:00 (EDT).
+        assert meeting.starts_at.astimezone(UTC).hour in (14, 15)
+    # The link is used now.
+    again = client.post(accept.replace("http://localhost", ""), data={})
+    assert again.status_code == 400
+    with SmtpServer() as smtp:
+        app.config.update(smtp.config())
+        with app.app_context():
+            send_due()
+        invitations = [
+            m for m in smtp.messages if "set for" in m["Subject"] or "with" in m["Subject"]
+        ]
+    calendars = {}
+    for message in smtp.messages:
+        for part in message.walk():
+            if part.get_content_type() == "text/calendar":
+                assert part.get_param("method") == "REQUEST"
+                calendars[message["To"]] = Calendar.from_ical(part.get_content())
+    assert set(calendars) == {mentor.email, trainee.email} and invitations
+    cal = calendars[mentor.email]
+    event = next(e for e in cal.walk("VEVENT"))
+    assert str(cal["METHOD"]) == "REQUEST"
+    assert str(event["ORGANIZER"]) == f"mailto:{trainee.email}"
+    assert {str(a) for a in event["ATTENDEE"]} == {
+        f"mailto:{mentor.email}",
+        f"mailto:{trainee.email}",
+    }
+    assert event["UID"] and int(event["SEQUENCE"]) == 0
+    assert event["DTSTART"].dt.tzinfo is not None and "America/New_York" in str(
+        event["DTSTART"].params.get("TZID")
+    )
+    assert any(c.name == "VTIMEZONE" for c in cal.walk()) and str(event["LOCATION"]) == "Café on 2"
+
+
+def test_moving_keeps_the_uid_and_raises_the_sequence_and_cancelling_sends_a_cancel(
+    app, client, make
+):
+    mentor, trainee, assignment = pair(app, make)
+    login(client, trainee.email)
+    client.post(f"/meetings/new/assignment/{assignment}", data={"first": future(3, 10)})
+    client.post("/logout")
+    login(client, mentor.email)
+    with app.app_context():
+        meeting_id = db.session.scalar(sa.select(Meeting.id))
+    client.post(f"/meetings/{meeting_id}/accept/0", data={})
+    # The mentor moves it: new times; the trainee accepts one.
+    client.post(f"/meetings/new/assignment/{assignment}", data={"first": future(5, 9)})
+    client.post("/logout")
+    login(client, trainee.email)
+    with app.app_context():
+        first, moved = db.session.scalars(sa.select(Meeting).order_by(Meeting.id)).all()
+        assert first.status is MeetingStatus.AGREED and moved.uid == first.uid
+    client.post(f"/meetings/{moved.id}/accept/0", data={})
+    with app.app_context():
+        first, moved = db.session.scalars(sa.select(Meeting).order_by(Meeting.id)).all()
+        assert first.status is MeetingStatus.CANCELLED and moved.status is MeetingStatus.AGREED
+        assert moved.sequence == 1
+    ics = client.get(f"/meetings/{moved.id}/invitation.ics")
+    assert ics.mimetype == "text/calendar" and b"SEQUENCE:1" in ics.data
+    client.post(f"/meetings/{moved.id}/cancel", data={})
+    with app.app_context():
+        cancelled = db.session.get(Meeting, moved.id)
+        assert cancelled.status is MeetingStatus.CANCELLED and cancelled.sequence == 2
+        last = db.session.scalars(
+            sa.select(Message.calendar).where(Message.kind == "meeting_update")
+        ).all()
+    assert last and all("METHOD:CANCEL" in c and "SEQUENCE:2" in c for c in last)
+
+
+def test_refusals_write_nothing(app, client, make):
+    _mentor, trainee, assignment = pair(app, make)
+    outsider = make.trainee(make.program(slug="other"))
+    login(client, outsider.email)
+    assert client.get(f"/meetings/new/assignment/{assignment}").status_code == 404
+    client.post("/logout")
+    login(client, trainee.email)
+    past = (utc_now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    page = client.post(f"/meetings/new/assignment/{assignment}", data={"first": past})
+    assert "Every time must be in the future" in text_of(page)
+    far = (utc_now() + timedelta(days=200)).strftime("%Y-%m-%dT%H:%M")
+    page = client.post(f"/meetings/new/assignment/{assignment}", data={"first": far})
+    assert "within the next 90 days" in text_of(page)
+    page = client.post(f"/meetings/new/assignment/{assignment}", data={})
+    assert page.status_code == 200
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Meeting)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
+
+
+def test_the_intro_carries_a_scanner_safe_link_to_propose_times(app, client, make):
+    from program.formal.services import publish_pair
+    from program.people.models import Person
+    from program.programs.models import Term
+
+    program = make.program("MD Program", slug="md")
+    term = make.term(program, slug="fall")
+    mentor = make.mentor(program, name="Dr. A", stage=CareerStage.SENIOR_FACULTY)
+    trainee = make.trainee(program, name="B", stage=CareerStage.MS2)
+    with app.test_request_context():
+        publish_pair(
+            None,
+            db.session.get(Term, term.id),
+            db.session.get(Person, mentor.id),
+            db.session.get(Person, trainee.id),
+            started_at=datetime.now(UTC),
+        )
+        db.session.commit()
+    (link,) = [u for u in links_in(app, "intro", trainee.email) if "/meetings/propose/" in u]
+    assert not [u for u in links_in(app, "intro", mentor.email) if "/meetings/propose/" in u]
+    path = link.replace("http://localhost", "")
+    assert "Propose times" in text_of(client.get(path))
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Meeting)) == 0
+    client.post(path, data={"first": future(2, 12), "second": future(3, 12)})
+    with app.app_context():
+        meeting = db.session.scalar(sa.select(Meeting))
+        assert meeting.proposed_by_id == trainee.id and len(meeting.options) == 2

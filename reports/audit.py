@@ -71,6 +71,9 @@ class Finding:
     high: float
     # Narrowed only by a shown 0% or 100%, which says it of everyone in its group by design.
     by_extreme: bool = False
+    # Narrowed by the labels alone (every protected count unknown): hiding more cannot help,
+    # only a label that says less can.
+    by_labels: bool = False
 
     @property
     def kept(self) -> bool:
@@ -243,6 +246,12 @@ def audit(
                 for finding in result.failures:
                     if finding.promised(*relaxed.bounds(finding.target.terms)):
                         finding.by_extreme = True
+        if result.failures:
+            protected = sorted({*unknown, *(k for k in truth if k[4] in SENSITIVE)})
+            blind = _System(protected, truth, relations, labels, cache)
+            for finding in result.failures:
+                if not finding.promised(*blind.bounds(finding.target.terms)):
+                    finding.by_labels = True
         if intervals:
             for key in unknown:
                 result.intervals[key] = system.bounds(((key, 1.0),))

@@ -216,16 +216,16 @@ class Protection:
             unknown = self._unknown()
             added = False
             for finding in result.failures:
-                if partner := self._nearest_partner(set(finding.target.keys), unknown):
+                keys = set(finding.target.keys)
+                if finding.by_labels:
+                    # What narrows it is other labels ("fewer than 5" in four programs that
+                    # add up to "fewer than 5" in all of them): hiding more cannot help.
+                    near = {k for r in self.relations for k, _ in r.terms if keys & _keys(r)}
+                    added |= self._drop_label(keys | near)
+                elif partner := self._nearest_partner(keys, unknown):
                     self.hidden.add(partner)
                     unknown.add(partner)
                     added = True
-                else:
-                    # Nothing shown is left to hide: what narrows it is other labels ("fewer
-                    # than 5" in four programs that add up to "fewer than 5" in all of them).
-                    keys = set(finding.target.keys)
-                    near = {k for r in self.relations for k, _ in r.terms if keys & _keys(r)}
-                    added |= self._drop_label(keys | near)
             if not added:
                 return result
 

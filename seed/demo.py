@@ -10,7 +10,7 @@ uses. Idempotent: if the demo admin exists, nothing is added, so re-running keep
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -31,6 +31,7 @@ from program.formal.services import (
     publish_pair,
     request_availability,
 )
+from program.meetings.services import accept, pairing, propose
 from program.people.models import CareerStage, Person
 from program.people.services import create_person
 from program.programs.models import Program, Role, Term
@@ -375,6 +376,26 @@ def seed_mentoring(coordinator: Person, term: Term, people: dict[str, Person]) -
         met_on = min(now.date(), check_in.period_start + timedelta(days=9))
         rating = 3 + person.id % 3
         record_check_in(person, check_in, CheckInStatus.MET, met_on=met_on, rating=rating)
+    seed_meetings(now, mentor, trainee, quiet)
+
+
+def seed_meetings(now: datetime, mentor: Person, trainee: Person, quiet: set[int]) -> None:
+    """The demo pair's next meeting, agreed (both have the calendar invitation in the inbox);
+    and another pair's times proposed, waiting for the mentor's choice."""
+    day = (now + timedelta(days=4)).replace(hour=15, minute=0, second=0, microsecond=0)
+    demo_pair = pairing(
+        "assignment",
+        db.session.scalar(sa.select(Assignment.id).where(Assignment.trainee_id == trainee.id)),
+    )
+    meeting = propose(trainee, demo_pair, [day, day + timedelta(days=1, hours=-1)], "Café, level 2")
+    accept(mentor, meeting, 0)
+    other = db.session.scalar(
+        sa.select(Assignment.id)
+        .where(Assignment.trainee_id.not_in([trainee.id, *quiet]))
+        .order_by(Assignment.id)
+    )
+    waiting = pairing("assignment", other)
+    propose(waiting.members[0], waiting, [day + timedelta(days=2), day + timedelta(days=3)])
 
 
 # Coffee chats: who opted out, and who stops answering (and is paused by the ghost rule).

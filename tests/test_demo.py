@@ -13,6 +13,7 @@ from program.db import utc_now
 from program.extensions import db
 from program.formal.health import Flag
 from program.formal.services import pair_health
+from program.meetings.models import Meeting
 from program.messages.models import Message
 from program.people.models import Person
 from program.programs.models import Cohort, Membership, Program, Role, Term
@@ -113,6 +114,16 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
     # Three programs, about 300 people; the other two with two past terms each.
     assert 250 <= people <= 320
     demo_reports_are_useful_and_pass_the_audit(app, runner)
+    with app.app_context():
+        # One agreed meeting (the demo pair's, invitations in the inbox) and one proposal
+        # waiting for a choice.
+        statuses = sorted(s.value for s in db.session.scalars(sa.select(Meeting.status)))
+        assert statuses == ["agreed", "proposed"]
+        invitations = db.session.scalars(
+            sa.select(Message).where(Message.kind == "meeting_invitation")
+        ).all()
+        assert len(invitations) == 2 and all("METHOD:REQUEST" in m.calendar for m in invitations)
+        db.engine.dispose()
 
     app.test_client_class = __import__("tests.conftest", fromlist=["CsrfClient"]).CsrfClient
     expected_pages = {

@@ -32,6 +32,11 @@ class SettingsForm(FlaskForm):
         description="The From address of Hallway's e-mails, e.g. mentoring@med.example.edu.",
         validators=[Optional(), Email(check_deliverability=False), Length(max=254)],
     )
+    time_zone = StringField(
+        "Time zone",
+        description="Meeting times are proposed and put on calendars in it, e.g. America/Chicago.",
+        validators=[DataRequired(), Length(max=64)],
+    )
     submit = SubmitField("Save settings")
 
 

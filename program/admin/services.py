@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from flask import g
@@ -44,7 +45,12 @@ def get_settings() -> InstitutionSettings:
 
 
 def update_settings(
-    actor: Person, *, name: str, suppression_threshold: int, mail_sender: str
+    actor: Person,
+    *,
+    name: str,
+    suppression_threshold: int,
+    mail_sender: str,
+    time_zone: str | None = None,
 ) -> InstitutionSettings:
     if suppression_threshold < MIN_SUPPRESSION_THRESHOLD:
         raise DomainError(
@@ -52,6 +58,15 @@ def update_settings(
             "counts could identify people.",
             field="suppression_threshold",
         )
+    if time_zone is not None:
+        time_zone = time_zone.strip()
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise DomainError(
+                "Give a time zone by its name, for example America/Chicago or Europe/London.",
+                field="time_zone",
+            ) from None
     cleaned_name = " ".join(name.split())
     if not cleaned_name:
         raise DomainError("The institution needs a name.", field="name")
@@ -65,11 +80,13 @@ def update_settings(
             "name": settings.name,
             "suppression_threshold": settings.suppression_threshold,
             "mail_sender": settings.mail_sender,
+            "time_zone": settings.time_zone,
         }
     after = {
         "name": cleaned_name,
         "suppression_threshold": suppression_threshold,
         "mail_sender": mail_sender.strip(),
+        "time_zone": time_zone or settings.time_zone or "UTC",
     }
     for key, value in after.items():
         setattr(settings, key, value)

@@ -226,6 +226,7 @@ def settings() -> str | Response:
             name=form.name.data,
             suppression_threshold=form.suppression_threshold.data,
             mail_sender=form.mail_sender.data or "",
+            time_zone=form.time_zone.data,
         )
         if saved is not None:
             flash("Institution settings saved.", "success")

@@ -265,14 +265,18 @@ class TestSettings:
             "name": "Riverside School of Medicine",
             "suppression_threshold": "11",
             "mail_sender": "mentoring@riverside.example.edu",
+            "time_zone": "America/Chicago",
         }
         assert client.post("/admin/settings", data=data).status_code == 302
         with app.app_context():
             settings = db.session.get(InstitutionSettings, 1)
-            assert (settings.name, settings.suppression_threshold) == (
+            assert (settings.name, settings.suppression_threshold, settings.time_zone) == (
                 "Riverside School of Medicine",
                 11,
+                "America/Chicago",
             )
+        refused = client.post("/admin/settings", data={**data, "time_zone": "Mars/Olympus"})
+        assert "Give a time zone by its name" in text_of(refused)
         assert "Riverside School of Medicine" in text_of(client.get("/"))
         assert "settings.updated" in audit_actions(app)
 

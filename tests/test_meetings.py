@@ -194,3 +194,45 @@ def test_the_intro_carries_a_scanner_safe_link_to_propose_times(app, client, mak
     with app.app_context():
         meeting = db.session.scalar(sa.select(Meeting))
         assert meeting.proposed_by_id == trainee.id and len(meeting.options) == 2
+
+
+def test_a_chat_with_an_agreed_time_is_asked_about_the_day_after_it(app, make):
+    from program.checkins.models import CheckIn
+    from program.checkins.schedule import schedule_due
+    from program.coffee.models import Chat, ChatMember, Round, RoundStatus
+    from program.meetings.services import accept, pairing, propose
+    from program.people.models import Person
+
+    program = make.program("MD Program", slug="md")
+    a, b = make.trainee(program), make.mentor(program)
+    published = datetime(2026, 10, 1, 9, tzinfo=UTC)
+    with app.test_request_context():
+        round_ = Round(
+            program_id=program.id,
+            number=1,
+            scheduled_for=published.date(),
+            seed=1,
+            status=RoundStatus.PUBLISHED,
+            published_at=published,
+        )
+        db.session.add(round_)
+        db.session.flush()
+        chat = Chat(round_id=round_.id)
+        db.session.add(chat)
+        db.session.flush()
+        for k, person in enumerate((a, b)):
+            db.session.add(
+                ChatMember(chat_id=chat.id, round_id=round_.id, person_id=person.id, position=k)
+            )
+        db.session.flush()
+        meeting_at = published + timedelta(days=12)
+        found = pairing("chat", chat.id)
+        meeting = propose(db.session.get(Person, a.id), found, [meeting_at], now=published)
+        accept(db.session.get(Person, b.id), meeting, 0, now=published + timedelta(hours=1))
+        db.session.commit()
+        # The usual delay (7 days) has passed, but the meeting has not: nobody is asked yet.
+        assert schedule_due(published + timedelta(days=8))["check_ins"] == 0
+        assert schedule_due(meeting_at + timedelta(hours=23))["check_ins"] == 0
+        assert schedule_due(meeting_at + timedelta(days=1, hours=1))["check_ins"] == 2
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 2

@@ -7,7 +7,7 @@ person, pairing and period, so running it twice creates nothing twice.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from program.checkins.services import ensure_check_in, prompt_message
 from program.coffee.models import Chat, ChatMember, Round, RoundStatus
 from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus
+from program.meetings.models import Meeting, MeetingStatus
 from program.messages.intros import first_mover, follow_up_ask, mailto
 from program.messages.models import Message
 from program.messages.services import queue_messages, render_message
@@ -68,14 +69,33 @@ def schedule_due(now: datetime) -> dict[str, int]:
     chats = db.session.scalars(
         sa.select(Chat)
         .join(Round, Round.id == Chat.round_id)
-        .options(selectinload(Chat.members))
+        .options(selectinload(Chat.members), selectinload(Chat.round))
         .where(
             Round.status == RoundStatus.PUBLISHED,
-            Round.published_at <= now - delay,
+            Round.published_at <= now,
             Round.published_at >= now - timedelta(days=COFFEE_PROMPT_HORIZON_DAYS),
         )
+    ).all()
+    # A chat with an agreed time is asked about the day after it, not after the fixed delay.
+    agreed = dict(
+        db.session.execute(
+            sa.select(Meeting.chat_id, sa.func.max(Meeting.starts_at))
+            .where(
+                Meeting.chat_id.in_([c.id for c in chats] or [-1]),
+                Meeting.status == MeetingStatus.AGREED,
+            )
+            .group_by(Meeting.chat_id)
+        ).all()
     )
     for chat in chats:
+        met_at = agreed.get(chat.id)
+        if isinstance(met_at, str):  # SQLite's aggregates come back as text
+            met_at = datetime.fromisoformat(met_at)
+        due = met_at + timedelta(days=1) if met_at else chat.round.published_at + delay
+        if due.tzinfo is None:  # and naive; every time here is UTC
+            due = due.replace(tzinfo=UTC)
+        if due > now:
+            continue
         for member in chat.members:
             check_in, _ = ensure_check_in(
                 member.person_id, chat.round.scheduled_for, chat_id=chat.id, now=now

@@ -236,3 +236,30 @@ def test_a_chat_with_an_agreed_time_is_asked_about_the_day_after_it(app, make):
         assert schedule_due(meeting_at + timedelta(days=1, hours=1))["check_ins"] == 2
         db.session.commit()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 2
+
+
+def test_answering_its_scheduled_with_a_time_sends_the_same_invitation(app, client, make):
+    _mentor, trainee, assignment = pair(app, make)
+    check_in = make.check_in(trainee, assignment)
+    login(client, trainee.email)
+    response = client.post(
+        f"/check-ins/{check_in}",
+        data={"status": "scheduled", "scheduled_for": future(6, 16)},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    with app.app_context():
+        meeting = db.session.scalar(sa.select(Meeting))
+        assert meeting.status is MeetingStatus.AGREED and meeting.proposed_by_id == trainee.id
+        calendars = db.session.scalars(
+            sa.select(Message.calendar).where(Message.kind == "meeting_invitation")
+        ).all()
+    assert len(calendars) == 2 and all("METHOD:REQUEST" in c for c in calendars)
+    # A time with any other answer is refused, and nothing is written.
+    other = make.check_in(trainee, assignment, period_start=(utc_now() - timedelta(days=40)).date())
+    refused = client.post(
+        f"/check-ins/{other}", data={"status": "met", "scheduled_for": future(6, 16)}
+    )
+    assert "goes with “It's scheduled” only" in text_of(refused)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Meeting)) == 1

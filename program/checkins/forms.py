@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, RadioField, SubmitField, TextAreaField
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    RadioField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -18,6 +25,11 @@ class CheckInForm(FlaskForm):
         validators=[InputRequired(message="Choose an answer.")],
     )
     met_on = DateField("When did you meet? (optional)", validators=[Optional()])
+    scheduled_for = DateTimeLocalField(
+        "When is it? (optional: it goes on both your calendars)",
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+    )
     rating = RadioField(
         "How useful was it? (optional; only you see this)",
         choices=[SelectChoice(str(n), str(n)) for n in range(1, 6)],

@@ -154,6 +154,7 @@ def record_check_in(
     note: str | None = None,
     today: date | None = None,
     suggested_email: str | None = None,
+    scheduled_for: datetime | None = None,
 ) -> CheckIn:
     """Record (or change) `person`'s answer. Idempotent: one row per person, pairing, period.
 
@@ -168,6 +169,8 @@ def record_check_in(
     today = today or utc_now().date()
     if status is not CheckInStatus.MET and (met_on or rating or led_to):
         raise DomainError("A date, rating or outcome goes with “We met” only.", field="status")
+    if scheduled_for is not None and status is not CheckInStatus.SCHEDULED:
+        raise DomainError("A time goes with “It's scheduled” only.", field="scheduled_for")
     if rating is not None and not 1 <= rating <= 5:
         raise DomainError("A rating is from 1 to 5.", field="rating")
     if met_on is not None and met_on > today:
@@ -193,6 +196,15 @@ def record_check_in(
         _queue_follow_ups(check_in, now)
     if unmet:
         _withdraw_follow_ups(check_in)
+    if scheduled_for is not None:
+        # The same invitation as a time agreed in Hallway: on both calendars.
+        from program.meetings.services import pairing, record_agreed
+
+        kind = "assignment" if check_in.assignment_id is not None else "chat"
+        found = pairing(kind, check_in.assignment_id or check_in.chat_id)  # type: ignore[arg-type]
+        if found is None:
+            raise DomainError("This pairing has ended.", field="scheduled_for")
+        record_agreed(person, found, scheduled_for, now)
     return check_in
 
 

@@ -18,6 +18,7 @@ from program.checkins.services import (
     record_check_in,
 )
 from program.extensions import db
+from program.meetings.services import time_zone
 from program.permissions import public, signed_in
 from program.web import flash_errors, open_link, run_service
 
@@ -26,7 +27,11 @@ bp = Blueprint("checkins", __name__)
 
 def _extras(form: CheckInForm) -> dict[str, Any]:
     met = form.answer() is CheckInStatus.MET
+    at = form.scheduled_for.data
     return {
+        # A time entered is in the institution's zone, like every time people see; with any
+        # answer but "It's scheduled" the service refuses it with a message.
+        "scheduled_for": at.replace(tzinfo=time_zone()) if at else None,
         "met_on": form.met_on.data if met else None,
         "rating": int(form.rating.data) if met and form.rating.data else None,
         "led_to": LedTo(form.led_to.data) if met and form.led_to.data else None,

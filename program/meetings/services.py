@@ -249,6 +249,46 @@ def accept(person: Person, meeting: Meeting, option: int, now: datetime | None =
     return meeting
 
 
+def record_agreed(
+    person: Person, found: Pairing, starts: datetime, now: datetime | None = None
+) -> Meeting:
+    """A time already agreed outside Hallway (a check-in answered "It's scheduled" with its
+    time): on everyone's calendar at once, replacing any open proposal or earlier time."""
+    _member(person, found)
+    now = now or utc_now()
+    starts = starts.astimezone(UTC)
+    if starts <= now:
+        raise DomainError("A scheduled time is in the future.", field="scheduled_for")
+    if starts > now + timedelta(days=AHEAD_DAYS):
+        raise DomainError(
+            f"Choose a time within the next {AHEAD_DAYS} days.", field="scheduled_for"
+        )
+    for open_one in db.session.scalars(
+        sa.select(Meeting).where(found.where(), Meeting.status.in_(OPEN))
+    ):
+        open_one.status = MeetingStatus.CANCELLED
+        open_one.updated_at = now
+    previous = _agreed(found, now)
+    if previous is not None:
+        previous.status = MeetingStatus.CANCELLED
+        previous.updated_at = now
+    meeting = Meeting(
+        assignment_id=found.id if found.kind == "assignment" else None,
+        chat_id=found.id if found.kind == "chat" else None,
+        proposed_by_id=person.id,
+        options=[starts.isoformat()],
+        status=MeetingStatus.AGREED,
+        starts_at=starts,
+        uid=previous.uid if previous else f"{uuid.uuid4()}@hallway",
+        sequence=previous.sequence + 1 if previous else 0,
+        updated_at=now,
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    _send_calendar(found, meeting, now, cancel=False)
+    return meeting
+
+
 def ask_other_times(person: Person, meeting: Meeting, now: datetime | None = None) -> Meeting:
     found = pairing_of(meeting)
     _member(person, found)

@@ -29,31 +29,23 @@ def _pair(a: int, b: int) -> tuple[int, int]:
 
 def ruled_out(person_ids: Collection[int], program_id: int) -> frozenset[tuple[int, int]]:
     """Every pair among these people that must never be made, as (smaller id, larger id): a
-    private block by either side, or a faculty member who assesses the trainee here."""
-    ids = list(person_ids)
-    if not ids:
+    private block by either side, or a faculty member who assesses the trainee here. Two
+    queries whatever the number of people (the program's members, filtered here)."""
+    members = set(person_ids)
+    if not members:
         return frozenset()
-    out: set[tuple[int, int]] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        out.update(
-            _pair(a, b)
-            for a, b in db.session.execute(
-                sa.select(PairingBlock.person_id, PairingBlock.blocked_id).where(
-                    sa.or_(PairingBlock.person_id.in_(chunk), PairingBlock.blocked_id.in_(chunk))
-                )
-            )
+    in_program = sa.select(Membership.person_id).where(Membership.program_id == program_id)
+    pairs = db.session.execute(
+        sa.select(PairingBlock.person_id, PairingBlock.blocked_id).where(
+            PairingBlock.person_id.in_(in_program)
         )
-        out.update(
-            _pair(a, b)
-            for a, b in db.session.execute(
-                sa.select(Assessor.assessor_id, Assessor.trainee_id).where(
-                    Assessor.program_id == program_id, Assessor.trainee_id.in_(chunk)
-                )
-            )
+    ).all()
+    pairs += db.session.execute(
+        sa.select(Assessor.assessor_id, Assessor.trainee_id).where(
+            Assessor.program_id == program_id
         )
-    members = set(ids)
-    return frozenset(p for p in out if p[0] in members and p[1] in members)
+    ).all()
+    return frozenset(_pair(a, b) for a, b in pairs if a in members and b in members)
 
 
 def pair_problem(mentor: Person, trainee: Person, program_id: int) -> str | None:

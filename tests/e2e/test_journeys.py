@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import date, timedelta
 
 from pypdf import PdfReader
 
@@ -185,3 +186,42 @@ def test_dean_reads_the_report_and_downloads_the_pdf_and_csv(page, server):
     archive = zipfile.ZipFile(zip_download.value.path())
     assert {"metrics.csv", "datapackage.json", "README.txt"} <= set(archive.namelist())
     assert archive.read("metrics.csv").startswith(b"\xef\xbb\xbf")
+
+
+def test_trainee_on_a_phone_proposes_times_from_the_intro_and_the_mentor_accepts(browser, server):
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = phone.new_page()
+    try:
+        open_latest_mail(
+            page, server, "trainee1@demo.example.edu", "Residency: meet Dr. Miguel Santos"
+        )
+        frame = page.frame_locator("iframe.demo-email")
+        with page.expect_navigation():
+            frame.get_by_role("link", name="Propose times").click()
+        check_accessibility(page)
+        day = date.today() + timedelta(days=9)
+        page.fill("#first", f"{day.isoformat()}T10:00")
+        page.fill("#second", f"{(day + timedelta(days=1)).isoformat()}T14:30")
+        page.fill("#place", "Video call")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Send these times").click()
+        assert page.get_by_role("heading", name="Times sent").is_visible()
+        check_accessibility(page)
+    finally:
+        phone.close()
+    desk = browser.new_context()
+    page = desk.new_page()
+    try:
+        open_latest_mail(page, server, "mentor@demo.example.edu", "suggests a new time")
+        frame = page.frame_locator("iframe.demo-email")
+        with page.expect_navigation():
+            frame.get_by_role("link", name=re.compile("10:00")).click()
+        check_accessibility(page)
+        with page.expect_navigation():
+            page.get_by_role("button", name=re.compile("Accept")).click()
+        assert page.get_by_role("heading", name=re.compile("Agreed")).is_visible()
+        check_accessibility(page)
+        open_latest_mail(page, server, "trainee1@demo.example.edu", "Mentoring meeting with")
+        assert page.get_by_text(re.compile("Calendar invitation attached")).is_visible()
+    finally:
+        desk.close()

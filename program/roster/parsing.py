@@ -27,7 +27,17 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from program.db import CONTROL_CHARACTERS
 from program.people.stages import CareerStage, parse_stage
 
-COLUMNS = ("email", "name", "role", "department", "stage", "cohort", "interests", "tracks")
+COLUMNS = (
+    "email",
+    "name",
+    "role",
+    "department",
+    "stage",
+    "cohort",
+    "interests",
+    "tracks",
+    "assesses",
+)
 REQUIRED = ("email", "name", "role")
 COLUMN_LABELS = {
     "email": "E-mail",
@@ -38,6 +48,7 @@ COLUMN_LABELS = {
     "cohort": "Cohort",
     "interests": "Interests",
     "tracks": "Tracks",
+    "assesses": "Assesses",
 }
 MAX_LENGTH = {
     "email": 254,
@@ -48,6 +59,7 @@ MAX_LENGTH = {
     "cohort": 120,
     "interests": 2000,
     "tracks": 60,
+    "assesses": 4000,
 }
 MAX_INTEREST_LENGTH = 80
 MAX_INTERESTS = 20
@@ -83,6 +95,8 @@ _HEADER_SYNONYMS = {
     "cohort": ["cohort", "group", "class", "cohortname"],
     "interests": ["interests", "interest", "topics", "areasofinterest", "researchinterests"],
     "tracks": ["tracks", "track", "participation", "programtrack", "mentoringtrack"],
+    # Faculty who assess or grade trainees: their addresses, never their mentor (LCME 11.1).
+    "assesses": ["assesses", "grades", "assessesgrades", "evaluates", "assessorof", "assessing"],
 }
 _FIRST_NAME = {"firstname", "givenname", "forename", "first"}
 _LAST_NAME = {"lastname", "surname", "familyname", "last"}
@@ -146,6 +160,7 @@ class RosterRow:
     cohort: str = ""
     interests: tuple[str, ...] = ()
     tracks: frozenset[str] | None = None  # None: the file did not say
+    assesses: tuple[str, ...] = ()  # trainees' addresses this faculty member assesses
 
 
 @dataclass
@@ -488,6 +503,17 @@ def _check_row(row_number: int, values: dict[str, str]) -> tuple[RosterRow | Non
         if track_problem:
             error("tracks", track_problem)
 
+    assesses: list[str] = []
+    for address in re.split(r"[;,\s]+", values["assesses"]):
+        if not address:
+            continue
+        try:
+            assesses.append(normalise_email(address))
+        except EmailNotValidError:
+            error("assesses", f"“{address}” is not an e-mail address.")
+    if assesses and "mentor" not in roles:
+        error("assesses", "Only faculty (mentors) are recorded as assessing trainees.")
+
     interests = _parse_interests(values["interests"])
     if len(interests) > MAX_INTERESTS:
         error("interests", f"lists {len(interests)} interests; at most {MAX_INTERESTS}.")
@@ -507,6 +533,7 @@ def _check_row(row_number: int, values: dict[str, str]) -> tuple[RosterRow | Non
             cohort=" ".join(values["cohort"].split()),
             interests=interests,
             tracks=tracks,
+            assesses=tuple(dict.fromkeys(assesses)),
         ),
         problems,
     )

@@ -25,6 +25,7 @@ from program.accounts.services import invitation
 from program.audit.services import record
 from program.db import DomainError, utc_now
 from program.extensions import db
+from program.formal.models import Assessor
 from program.messages.services import queue_messages
 from program.people.models import CareerStage, Department, Person
 from program.programs.models import Cohort, CohortMember, Membership, Program, Role, Term
@@ -79,6 +80,8 @@ class ImportPlan:
     not_in_file: list[Missing] = field(default_factory=list)
     new_departments: list[str] = field(default_factory=list)
     new_cohorts: list[str] = field(default_factory=list)
+    # (assessor e-mail, trainee e-mail) not yet recorded in this program.
+    new_assessors: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -96,11 +99,21 @@ class ImportPlan:
             )
             for name in self.new_cohorts
         ]
+        if self.new_assessors:
+            notes.append(
+                Problem(
+                    None,
+                    "assesses",
+                    f"{len(self.new_assessors)} new record(s) of faculty assessing a trainee: "
+                    "formal matching will never pair them.",
+                    False,
+                )
+            )
         return self.parsed.warnings + notes
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.to_add or self.to_join or self.to_change)
+        return bool(self.to_add or self.to_join or self.to_change or self.new_assessors)
 
     @property
     def can_apply(self) -> bool:
@@ -300,7 +313,44 @@ def plan_import(program: Program, term: Term, parsed: ParsedRoster) -> ImportPla
             new_cohorts.setdefault(row.cohort.casefold(), row.cohort)
     plan.new_departments = sorted(new_departments.values(), key=str.casefold)
     plan.new_cohorts = sorted(new_cohorts.values(), key=str.casefold)
+    _plan_assessors(plan, program, parsed, state, people)
     return plan
+
+
+def _plan_assessors(
+    plan: ImportPlan,
+    program: Program,
+    parsed: ParsedRoster,
+    state: _ProgramState,
+    people: dict[str, Person],
+) -> None:
+    """The file's "assesses" column: each address a trainee of the file or the program."""
+    wanted = [(row, email) for row in parsed.rows for email in row.assesses]
+    if not wanted:
+        return
+    trainees_in_file = {row.email for row in parsed.rows if "trainee" in row.roles}
+    others = _by_email([email for _, email in wanted if email not in people])
+    known = {**people, **others}
+    trainee_ids = {
+        person_id
+        for person_id, roles in state.memberships.items()
+        if Role.TRAINEE in roles and roles[Role.TRAINEE].ended_at is None
+    }
+    recorded = set(
+        db.session.execute(
+            sa.select(Person.email, Assessor.trainee_id)
+            .join(Assessor, Assessor.assessor_id == Person.id)
+            .where(Assessor.program_id == program.id)
+        ).all()
+    )
+    for row, email in wanted:
+        trainee = known.get(email)
+        if email not in trainees_in_file and (trainee is None or trainee.id not in trainee_ids):
+            parsed.problems.append(
+                Problem(row.row, "assesses", f"{email} is not a trainee of this file or program.")
+            )
+        elif trainee is None or (row.email, trainee.id) not in recorded:
+            plan.new_assessors.append((row.email, email))
 
 
 def read_roster(data: bytes, filename: str) -> ParsedRoster:
@@ -408,6 +458,24 @@ def apply_import(
         db.session.execute(sa.insert(Membership), new_memberships)
     _place_in_cohorts(term, moves)
     db.session.flush()
+    if plan.new_assessors:
+        ids = {
+            p.email: p.id
+            for p in _by_email([e for pair in plan.new_assessors for e in pair]).values()
+        }
+        db.session.execute(
+            sa.insert(Assessor),
+            [
+                {
+                    "program_id": program.id,
+                    "assessor_id": ids[a],
+                    "trainee_id": ids[t],
+                    "recorded_by_id": actor.id if actor else None,
+                    "created_at": utc_now(),
+                }
+                for a, t in dict.fromkeys(plan.new_assessors)
+            ],
+        )
     # The term's roster as the file leaves it, and the people it changed in the program's
     # other open terms.
     record_term_roster(term)

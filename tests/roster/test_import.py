@@ -359,3 +359,41 @@ def test_an_xlsx_export_of_a_term_with_a_slash_in_its_name(app, client, setup, m
     assert response.status_code == 200
     title = openpyxl.load_workbook(io.BytesIO(response.data)).active.title
     assert title == "AY 2027-28- -Block -1---"[:31] and len(title) <= 31
+
+
+def test_the_assesses_column_records_who_never_mentors_whom(app, client, setup):
+    from program.formal.models import Assessor
+
+    roster = (
+        b"email,name,role,stage,assesses\n"
+        b"priya@example.edu,Priya Natarajan,trainee,PGY-1,\n"
+        b"omar@example.edu,Omar Haddad,trainee,PGY-2,\n"
+        b"santos@example.edu,Dr. Miguel Santos,faculty,Senior faculty,priya@example.edu; omar@example.edu\n"
+    )
+    url = preview_url(upload(client, "r.csv", roster))
+    assert "2 new record(s) of faculty assessing a trainee" in text_of(client.get(url))
+    client.post(url)
+    with app.app_context():
+        pairs = set(
+            db.session.execute(
+                sa.select(Person.email, Assessor.trainee_id).join(
+                    Assessor, Assessor.assessor_id == Person.id
+                )
+            ).all()
+        )
+        assert len(pairs) == 2 and {p[0] for p in pairs} == {"santos@example.edu"}
+    # The same file again: nothing to record, nothing changes.
+    before = data_snapshot(app)
+    again = preview_url(upload(client, "r.csv", roster))
+    assert "No changes" in text_of(client.get(again))
+    client.post(again)
+    assert data_snapshot(app) == before
+    # An address that is nobody's trainee here, or on a trainee's row, is refused.
+    bad = (
+        b"email,name,role,assesses\n"
+        b"santos@example.edu,Dr. Miguel Santos,faculty,stranger@example.edu\n"
+        b"priya@example.edu,Priya Natarajan,trainee,omar@example.edu\n"
+    )
+    page = text_of(client.get(preview_url(upload(client, "bad.csv", bad))))
+    assert "stranger@example.edu is not a trainee of this file or program" in page
+    assert "Only faculty (mentors) are recorded as assessing trainees" in page

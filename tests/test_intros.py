@@ -214,6 +214,22 @@ def test_no_follow_up_once_a_time_is_set_or_they_met(app, make):
     assert follow_ups(app, PUBLISHED + timedelta(days=8)) == []
 
 
+def test_no_follow_up_once_times_were_proposed_in_hallway(app, make):
+    from program.meetings.services import pairing, propose
+
+    _, _mentor, trainee = formal_pair(app, make)
+    with app.test_request_context():
+        pair = db.session.scalar(sa.select(Assignment.id))
+        propose(
+            db.session.get(Person, trainee.id),
+            pairing("assignment", pair),
+            [PUBLISHED + timedelta(days=10)],
+            now=PUBLISHED + timedelta(days=2),
+        )
+        db.session.commit()
+    assert follow_ups(app, PUBLISHED + timedelta(days=8)) == []
+
+
 def test_old_introductions_and_essential_only_people_get_none(app, make):
     _, _, trainee = formal_pair(app, make)
     assert follow_ups(app, PUBLISHED + timedelta(days=30)) == []  # past the horizon

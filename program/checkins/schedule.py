@@ -144,9 +144,10 @@ def follow_up_intros(now: datetime) -> int:
     until = now - timedelta(days=INTRO_FOLLOW_UP_AFTER_DAYS)
     since = now - timedelta(days=INTRO_FOLLOW_UP_HORIZON_DAYS)
     pending: list[tuple[str, Person, list[Person], Program]] = []
+    # Quiet: no "scheduled" or "we met" answer, and no time proposed or agreed in Hallway.
     quiet_pair = ~sa.exists().where(
         CheckIn.assignment_id == Assignment.id, CheckIn.status.in_(_UNDER_WAY)
-    )
+    ) & ~sa.exists().where(Meeting.assignment_id == Assignment.id)
     for a in db.session.scalars(
         sa.select(Assignment)
         .where(
@@ -157,7 +158,9 @@ def follow_up_intros(now: datetime) -> int:
         .options(selectinload(Assignment.mentor), selectinload(Assignment.trainee))
     ):
         pending.append((f"assignment:{a.id}", a.trainee, [a.mentor], a.term.program))
-    quiet_chat = ~sa.exists().where(CheckIn.chat_id == Chat.id, CheckIn.status.in_(_UNDER_WAY))
+    quiet_chat = ~sa.exists().where(
+        CheckIn.chat_id == Chat.id, CheckIn.status.in_(_UNDER_WAY)
+    ) & ~sa.exists().where(Meeting.chat_id == Chat.id)
     for chat in db.session.scalars(
         sa.select(Chat)
         .join(Round, Round.id == Chat.round_id)

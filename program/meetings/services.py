@@ -117,18 +117,11 @@ def propose(
         raise DomainError("Propose at least one time.", field="first")
     if len(chosen) > MAX_OPTIONS:
         raise DomainError(f"Propose at most {MAX_OPTIONS} times.", field="first")
-    if chosen[0] <= now:
-        raise DomainError("Every time must be in the future.", field="first")
-    if chosen[-1] > now + timedelta(days=AHEAD_DAYS):
-        raise DomainError(f"Propose times within the next {AHEAD_DAYS} days.", field="first")
+    _check_times(chosen, now, "first")
     place = " ".join(place.split())
     if len(place) > 200:
         raise DomainError("Keep the place under 200 characters.", field="place")
-    for open_one in db.session.scalars(
-        sa.select(Meeting).where(found.where(), Meeting.status.in_(OPEN))
-    ):
-        open_one.status = MeetingStatus.CANCELLED
-        open_one.updated_at = now
+    _close_open(found, now)
     agreed = _agreed(found, now)
     meeting = Meeting(
         assignment_id=found.id if found.kind == "assignment" else None,
@@ -173,6 +166,22 @@ def propose(
         )
     queue_messages(rows)
     return meeting
+
+
+def _check_times(times: list[datetime], now: datetime, field: str) -> None:
+    if min(times) <= now:
+        raise DomainError("Every time must be in the future.", field=field)
+    if max(times) > now + timedelta(days=AHEAD_DAYS):
+        raise DomainError(f"Choose times within the next {AHEAD_DAYS} days.", field=field)
+
+
+def _close_open(found: Pairing, now: datetime) -> None:
+    """Proposals still waiting for an answer give way to a newer one (their links stop)."""
+    for open_one in db.session.scalars(
+        sa.select(Meeting).where(found.where(), Meeting.status.in_(OPEN))
+    ):
+        open_one.status = MeetingStatus.CANCELLED
+        open_one.updated_at = now
 
 
 def _agreed(found: Pairing, now: datetime) -> Meeting | None:
@@ -257,17 +266,8 @@ def record_agreed(
     _member(person, found)
     now = now or utc_now()
     starts = starts.astimezone(UTC)
-    if starts <= now:
-        raise DomainError("A scheduled time is in the future.", field="scheduled_for")
-    if starts > now + timedelta(days=AHEAD_DAYS):
-        raise DomainError(
-            f"Choose a time within the next {AHEAD_DAYS} days.", field="scheduled_for"
-        )
-    for open_one in db.session.scalars(
-        sa.select(Meeting).where(found.where(), Meeting.status.in_(OPEN))
-    ):
-        open_one.status = MeetingStatus.CANCELLED
-        open_one.updated_at = now
+    _check_times([starts], now, "scheduled_for")
+    _close_open(found, now)
     previous = _agreed(found, now)
     if previous is not None:
         previous.status = MeetingStatus.CANCELLED

@@ -131,3 +131,28 @@ def test_a_field_error_is_tied_to_its_field(client, make):
     assert 'aria-invalid="true"' in field
     assert "suppression_threshold-error" in field
     assert 'id="suppression_threshold-error"' in html
+
+
+def test_the_people_pager_carries_the_filters_and_nothing_else(app, client, make):
+    program = make.program("Big Residency", slug="big")
+    coordinator = make.coordinator(program)
+    make.term(program, slug="fall")
+    with app.app_context():
+        from program.people.models import Person
+        from program.programs.models import Membership, Role
+
+        for n in range(55):
+            person = Person(email=f"p{n}@example.edu", name=f"Person {n:02d}", interests=[])
+            db.session.add(person)
+            db.session.flush()
+            db.session.add(
+                Membership(person_id=person.id, program_id=program.id, role=Role.TRAINEE)
+            )
+        db.session.commit()
+    login(client, coordinator.email)
+    # A hostile "slug" (or "page") in the query is not passed on to the next page's link.
+    response = client.get("/programs/big/people?slug=evil&q=Person&role=trainee")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "/programs/big/people?page=2" in page and "evil" not in page.split("pagination")[-1]
+    assert "q=Person" in page and "role=trainee" in page

@@ -91,17 +91,18 @@ def people_to_block(person: Person, query: str, limit: int = 20) -> list[Person]
         Membership.person_id == person.id, Membership.ended_at.is_(None)
     )
     already = sa.select(PairingBlock.blocked_id).where(PairingBlock.person_id == person.id)
+    members = sa.select(Membership.person_id).where(
+        Membership.program_id.in_(programs), Membership.ended_at.is_(None)
+    )
+    # (A subquery, not a join with DISTINCT: PostgreSQL cannot compare the JSON interests.)
     candidates = db.session.scalars(
         sa.select(Person)
-        .join(Membership, Membership.person_id == Person.id)
         .where(
-            Membership.program_id.in_(programs),
-            Membership.ended_at.is_(None),
+            Person.id.in_(members),
             Person.id != person.id,
             Person.id.not_in(already),
             Person.active.is_(True),
         )
-        .distinct()
         .order_by(Person.name)
     )
     # Matched in Python: case-folded in every alphabet (SQLite's lower() knows only ASCII).

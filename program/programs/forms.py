@@ -124,6 +124,8 @@ class EndMembershipForm(FlaskForm):
 class PeopleFilterForm(FlaskForm):
     """The people list's filters, read from the query string (a GET form has no CSRF token)."""
 
+    FILTERS = ("q", "role", "cohort", "department", "stage", "track")
+
     class Meta:
         csrf = False
 

@@ -199,7 +199,9 @@ def people(program: Program) -> str:
     )
     page = page_number()
     pagination, rows = people_in_program(program, term, filters, page)
-    query_args = {k: v for k, v in request.args.items() if k != "page" and v}
+    # Only the filters carry over to the next page: any other name in the query (a "slug", say)
+    # would collide with the route's own arguments.
+    query_args = {k: v for k in (*PeopleFilterForm.FILTERS, "term") if (v := request.args.get(k))}
     return render_template(
         "programs/people.html",
         program=program,

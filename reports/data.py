@@ -88,8 +88,18 @@ def find_scope(conn: Connection, term_slug: str, program_slug: str | None) -> Sc
     return Scope([tuple(r[:5]) for r in rows], label, rows[0][2], term_slug)
 
 
-def _read(conn: Connection, stmt: sa.Select, columns: list[str]) -> pd.DataFrame:
-    rows = conn.execute(stmt).all()
+def _read(
+    conn: Connection, stmt: sa.Select, columns: list[str], *, as_stored: bool = False
+) -> pd.DataFrame:
+    """A query's rows as a frame. `as_stored` takes the driver's tuples as they come (for a
+    query whose columns need no conversion): building 200,000 result rows was a second of a
+    large report."""
+    result = conn.execute(stmt)
+    if as_stored:
+        rows = result.cursor.fetchall()
+        result.close()
+    else:
+        rows = result.all()
     if not rows:
         return pd.DataFrame(columns=columns)
     return pd.DataFrame(dict(zip(columns, zip(*rows, strict=True), strict=True)))
@@ -228,6 +238,7 @@ def load(conn: Connection, scope: Scope) -> Frames:
             )
         ),
         ["assignment_id", "chat_id", "person_id", "period", "status", "met_on", "rating", "led_to"],
+        as_stored=True,
     )
     next_term = _next_term(conn, scope)
 
@@ -421,11 +432,16 @@ def data_as_of(conn: Connection, scope: Scope) -> datetime:
         sa.select(sa.func.max(Assignment.started_at)).where(
             sa.or_(Assignment.term_id.in_(terms_so_far), Assignment.term_id.in_(next_terms))
         ),
-        sa.select(sa.func.max(CheckIn.asked_at)).where(read_check_ins),
-        sa.select(sa.func.max(CheckIn.answered_at)).where(read_check_ins),
-        sa.select(sa.func.max(CheckIn.updated_at)).where(read_check_ins),
     ]
     found = [conn.scalar(stmt) for stmt in candidates]
+    # The check-ins' three times in one pass over them (the largest table by far).
+    found += conn.execute(
+        sa.select(
+            sa.func.max(CheckIn.asked_at),
+            sa.func.max(CheckIn.answered_at),
+            sa.func.max(CheckIn.updated_at),
+        ).where(read_check_ins)
+    ).one()
     times = [_aware(t) for t in found if t is not None]
     return max(times) if times else datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -79,9 +79,10 @@ def test_propose_accept_and_both_calendars_get_the_invitation(app, client, make)
         assert meeting.status is MeetingStatus.AGREED and meeting.sequence == 0
         # 10:00 in New York is 15:00 UTC (EST) or 14:00 (EDT).
         assert meeting.starts_at.astimezone(UTC).hour in (14, 15)
-    # The link is used now.
+    # The link is used now, and says so (not as if it were a check-in).
     again = client.post(accept.replace("http://localhost", ""), data={})
-    assert again.status_code == 400
+    assert again.status_code == 400 and "already been used" in text_of(again)
+    assert "check-in" not in text_of(again)
     with SmtpServer() as smtp:
         app.config.update(smtp.config())
         with app.app_context():

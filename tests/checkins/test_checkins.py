@@ -78,7 +78,7 @@ class TestOneClickLinks:
                 else method(url)
             )
             assert response.status_code == 400
-            assert "already been answered" in text_of(response)
+            assert "already been used, and its answer is kept" in text_of(response)
         assert snapshot(app) == before
 
     def test_tampered_and_expired_links_are_refused(self, app, client, pair):

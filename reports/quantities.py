@@ -13,7 +13,7 @@ Plain Python and pandas-free, so the protection can be tested and audited alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from reports.metrics import BREAKDOWNS, BY_ID, Computed, Row
@@ -213,6 +213,3 @@ def each_row(tables: dict[str, Computed]) -> Iterator[tuple[str, Row]]:
     for scope, computed in tables.items():
         for row in computed.rows:
             yield scope, row
-
-
-HiddenReason = Callable[[str, Row], str]

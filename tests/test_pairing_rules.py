@@ -199,3 +199,9 @@ def test_a_coordinator_records_who_assesses_whom_on_the_person_page(app, client,
         follow_redirects=True,
     )
     assert "is not a trainee of Internal Medicine Residency" in text_of(refused)
+    unknown = client.post(
+        f"/programs/im/people/{m0.id}/assesses",
+        data={"trainee_email": "nobody@example.edu"},
+        follow_redirects=True,
+    )
+    assert "Nobody in Hallway has that address" in text_of(unknown)

@@ -161,9 +161,16 @@ def unblock(person: Person, entry_id: int) -> None:
 # --- who assesses whom ------------------------------------------------------------------------
 
 
-def record_assessor(actor: Person, program: Program, assessor: Person, trainee: Person) -> Assessor:
-    """A coordinator records that a faculty member assesses or grades a trainee here: formal
-    matching will never make them a pair, and a live pair between them is flagged."""
+def record_assessor(
+    actor: Person, program: Program, assessor: Person, trainee: Person | str
+) -> Assessor:
+    """A coordinator records that a faculty member assesses or grades a trainee here (given as
+    a person or their e-mail address): formal matching will never make them a pair."""
+    if isinstance(trainee, str):
+        found = db.session.scalar(sa.select(Person).where(Person.email == trainee.strip().lower()))
+        if found is None:
+            raise DomainError("Nobody in Hallway has that address.", field="trainee_email")
+        trainee = found
     if assessor.id == trainee.id:
         raise DomainError("Choose a trainee other than the assessor.")
     roles = {
@@ -177,7 +184,9 @@ def record_assessor(actor: Person, program: Program, assessor: Person, trainee: 
         )
     }
     if (trainee.id, Role.TRAINEE) not in roles:
-        raise DomainError(f"{trainee.name} is not a trainee of {program.name}.", field="trainee")
+        raise DomainError(
+            f"{trainee.name} is not a trainee of {program.name}.", field="trainee_email"
+        )
     if not any(pid == assessor.id for pid, _ in roles):
         raise DomainError(f"{assessor.name} is not in {program.name}.")
     existing = db.session.scalar(

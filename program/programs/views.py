@@ -261,15 +261,13 @@ def record_assesses(program: Program, person_id: int) -> Response:
     subject = member_or_404(program, person_id)
     form = AssessesForm()
     if form.validate_on_submit():
-        trainee = db.session.scalar(
-            sa.select(Person).where(Person.email == form.trainee_email.data.strip().lower())
+        entry = run_service(
+            form, record_assessor, current_user, program, subject, form.trainee_email.data
         )
-        if trainee is None:
-            form.trainee_email.errors = ["Nobody in Hallway has that address."]
-        elif run_service(form, record_assessor, current_user, program, subject, trainee):
+        if entry is not None:
             flash(
-                f"Recorded: {subject.name} assesses {trainee.name}. Formal matching will never "
-                "pair them.",
+                f"Recorded: {subject.name} assesses {entry.trainee.name}. Formal matching will "
+                "never pair them.",
                 "success",
             )
     flash_errors(form)

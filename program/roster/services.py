@@ -60,6 +60,9 @@ class RowPlan:
     row: RosterRow
     person_id: int | None = None
     changes: list[FieldChange] = field(default_factory=list)
+    # Also a current member of another program: their name and details belong to that
+    # program's roster too, so this import only fills what is blank.
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -223,17 +226,47 @@ def _file_roles(row: RosterRow) -> set[Role]:
     return {Role(r) for r in row.roles}
 
 
-def _diff(row: RosterRow, person: StoredPerson, state: _ProgramState) -> list[FieldChange]:
-    """What importing `row` would change for a person already in this program."""
+def _in_other_programs(program: Program, person_ids: list[int]) -> set[int]:
+    """Who among `person_ids` currently holds a role in another program."""
+    shared: set[int] = set()
+    for chunk in _chunks(person_ids):
+        shared.update(
+            db.session.scalars(
+                sa.select(Membership.person_id)
+                .where(
+                    Membership.person_id.in_(chunk),
+                    Membership.program_id != program.id,
+                    Membership.ended_at.is_(None),
+                )
+                .distinct()
+            )
+        )
+    return shared
+
+
+def _diff(
+    row: RosterRow, person: StoredPerson, state: _ProgramState, shared: bool
+) -> list[FieldChange]:
+    """What importing `row` would change for a person already in this program. For a person
+    shared with another program only blanks are filled (as when they joined), so importing
+    the same file twice changes nothing and never renames them in the other program."""
     changes: list[FieldChange] = []
-    if row.name != person.name:
+    if row.name != person.name and not shared:
         changes.append(FieldChange("name", person.name, row.name))
-    if row.department and Department.key_for(row.department) != person.department_key:
+    if (
+        row.department
+        and Department.key_for(row.department) != person.department_key
+        and not (shared and person.department_key)
+    ):
         changes.append(FieldChange("department", person.department_name, row.department))
-    if row.stage is not None and row.stage != person.stage:
+    if row.stage is not None and row.stage != person.stage and not (shared and person.stage):
         old = person.stage.label if person.stage else ""
         changes.append(FieldChange("stage", old, row.stage.label))
-    if row.interests and list(row.interests) != list(person.interests or []):
+    if (
+        row.interests
+        and list(row.interests) != list(person.interests or [])
+        and not (shared and person.interests)
+    ):
         changes.append(
             FieldChange("interests", "; ".join(person.interests or []), "; ".join(row.interests))
         )
@@ -266,6 +299,7 @@ def plan_import(program: Program, term: Term, parsed: ParsedRoster) -> ImportPla
     plan = ImportPlan(parsed=parsed)
     state = _load_state(program, term)
     people = _by_email([row.email for row in parsed.rows])
+    shared = _in_other_programs(program, [p.id for p in people.values()])
     for row in parsed.rows:
         person = people.get(row.email)
         if person is None:
@@ -278,8 +312,11 @@ def plan_import(program: Program, term: Term, parsed: ParsedRoster) -> ImportPla
         if not in_program:
             plan.to_join.append(RowPlan(row, person.id))
             continue
-        changes = _diff(row, person, state)
-        (plan.to_change if changes else plan.unchanged).append(RowPlan(row, person.id, changes))
+        is_shared = person.id in shared
+        changes = _diff(row, person, state, is_shared)
+        (plan.to_change if changes else plan.unchanged).append(
+            RowPlan(row, person.id, changes, is_shared)
+        )
 
     in_file = {p.id for p in people.values()}
     missing_ids = [
@@ -442,7 +479,10 @@ def apply_import(
     for item in plan.to_join:
         _fill_blanks(people[item.person_id], item.row, departments)
     for item in plan.to_change:
-        _update_person(people[item.person_id], item.row, departments)
+        if item.shared:
+            _fill_blanks(people[item.person_id], item.row, departments)
+        else:
+            _update_person(people[item.person_id], item.row, departments)
 
     new_memberships: list[dict[str, Any]] = []
     moves: list[tuple[int, Cohort]] = []

@@ -195,6 +195,38 @@ class TestChanges:
                 == 0
             )
 
+    def test_reimport_never_renames_someone_another_program_shares(self, app, client, setup, make):
+        other = make.program("Surgery", slug="surgery")
+        make.trainee(other, name="Dr. Priya Natarajan", email="priya.natarajan@example.edu")
+        client.post(preview_url(upload(client, "clean.csv")))
+        before = data_snapshot(app)
+        url = preview_url(upload(client, "clean.csv"))
+        page = text_of(client.get(url))
+        assert "Nothing to change" in page or "0 to change" in page, page
+        assert "Dr. Priya Natarajan →" not in page
+        client.post(url)
+        assert data_snapshot(app) == before
+        with app.app_context():
+            priya = db.session.scalar(
+                sa.select(Person).where(Person.email == "priya.natarajan@example.edu")
+            )
+            assert priya.name == "Dr. Priya Natarajan"
+
+    def test_a_person_only_in_this_program_is_renamed_by_the_file(self, app, client, setup, make):
+        client.post(preview_url(upload(client, "clean.csv")))
+        edited = (FIXTURES / "clean.csv").read_text().replace("Priya Natarajan", "Priya N. Rao")
+        url = preview_url(upload(client, "clean.csv", edited.encode()))
+        page = text_of(client.get(url))
+        assert "Priya Natarajan Priya N. Rao" in page
+        client.post(url)
+        with app.app_context():
+            assert (
+                db.session.scalar(
+                    sa.select(Person.name).where(Person.email == "priya.natarajan@example.edu")
+                )
+                == "Priya N. Rao"
+            )
+
 
 class TestMessyAndHostileFiles:
     def test_messy_file_is_read_and_its_duplicate_reported_with_its_row(self, app, client, setup):

@@ -8,7 +8,7 @@ from program.db import utc_now
 from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus, Availability
 from program.messages.models import Message
-from program.people.models import CareerStage
+from program.people.models import CareerStage, PairingBlock
 from tests.conftest import login, text_of
 
 
@@ -71,3 +71,47 @@ def test_propose_edit_within_capacity_and_publish_once(app, client, make):
     trainee_client = app.test_client()
     login(trainee_client, trainees[0].email)
     assert "Mentor: Dr." in text_of(trainee_client.get("/"))
+
+
+def test_the_overview_flags_every_trainee_without_a_mentor_with_why(app, client, make):
+    program = make.program("Internal Medicine Residency", slug="im")
+    term = make.term(program, slug="fall")
+    coordinator = make.coordinator(program)
+    mentor = make.mentor(program, name="Dr. Only")
+    spare = make.mentor(program, name="Dr. Spare")
+    names = ("Ada Blocked", "Ben Waiting", "Cy Drafted", "Di Paired")
+    blocked, waiting, drafted, paired = (make.trainee(program, name=n) for n in names)
+    login(client, coordinator.email)
+
+    overview = text_of(client.get("/programs/im/"))
+    assert "4 formal-track trainees without a mentor" in overview
+    assert "No mentor has a place left this term (4)" in overview
+    assert "ask more mentors" in overview
+
+    make.availability(term, mentor, capacity=3)
+    make.assignment(term, spare, paired)  # active: not listed
+    with app.app_context():
+        db.session.add(PairingBlock(person_id=blocked.id, blocked_id=mentor.id))
+        db.session.add(
+            Assignment(
+                term_id=term.id,
+                mentor_id=mentor.id,
+                trainee_id=drafted.id,
+                status=AssignmentStatus.PROPOSED,
+            )
+        )
+        db.session.commit()
+    overview = text_of(client.get("/programs/im/"))
+    assert "3 formal-track trainees without a mentor" in overview
+    assert "Every mentor with a place is ruled out for them (1): Ada Blocked" in overview
+    assert "Not proposed yet (1): Ben Waiting · propose or choose a mentor" in overview
+    assert "Proposed, not published yet (1): Cy Drafted · review and publish" in overview
+    assert "Di Paired" not in overview
+    matches = text_of(client.get("/programs/im/terms/fall/matches"))
+    assert "Ben Waiting PGY1 Not proposed yet" in matches
+
+    # A trainee never sees the attention list.
+    trainee_client = app.test_client()
+    login(trainee_client, waiting.email)
+    assert client.get("/programs/im/").status_code == 200
+    assert trainee_client.get("/programs/im/").status_code in (302, 403)

@@ -3,6 +3,7 @@ with introductions, how active pairs are doing, no-fault rematches and ending a 
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -383,18 +384,7 @@ def propose_matches(
     ]
     capacity = remaining_capacity(term)
     mentors = [m for m in current_mentors(term) if capacity.get(m.id, 0) > 0]
-    forbidden = frozenset(
-        (trainee_id, mentor_id)
-        for trainee_id, mentor_id in db.session.execute(
-            sa.select(Assignment.trainee_id, Assignment.mentor_id).where(
-                Assignment.end_reason == EndReason.NO_FAULT_REMATCH
-            )
-        )
-    )
-    # Never: a private "don't pair me with" (either side) or a faculty member who assesses the
-    # trainee; the matching reads them as it reads pairs that ended in a rematch.
-    never = ruled_out([p.id for p in (*trainees, *mentors)], term.program_id)
-    forbidden |= {(a, b) for a, b in never} | {(b, a) for a, b in never}
+    forbidden = _never_paired(trainees, mentors, term.program_id)
     preference = matching.DepartmentPreference(term.program.formal_department_preference.value)
     proposal = matching.propose(
         [as_matching(t) for t in trainees],
@@ -429,6 +419,75 @@ def propose_matches(
         summary=f"{len(proposal.pairs)} matches proposed for {term.name}",
     )
     return proposal
+
+
+def _never_paired(
+    trainees: list[Person], mentors: list[Person], program_id: int
+) -> frozenset[tuple[int, int]]:
+    """(trainee id, mentor id) pairs the matching must never make: a pair that ended in a
+    no-fault rematch, a private "don't pair me with" (either side) or a faculty member who
+    assesses the trainee."""
+    forbidden = {
+        (trainee_id, mentor_id)
+        for trainee_id, mentor_id in db.session.execute(
+            sa.select(Assignment.trainee_id, Assignment.mentor_id).where(
+                Assignment.end_reason == EndReason.NO_FAULT_REMATCH
+            )
+        )
+    }
+    never = ruled_out([p.id for p in (*trainees, *mentors)], program_id)
+    forbidden |= {(a, b) for a, b in never} | {(b, a) for a, b in never}
+    return frozenset(forbidden)
+
+
+class WhyUnmatched(enum.Enum):
+    """Why a formal-track trainee has no mentor yet, worst first, each with what to do."""
+
+    NO_CAPACITY = "No mentor has a place left this term"
+    NO_ELIGIBLE_MENTOR = "Every mentor with a place is ruled out for them"
+    NOT_PROPOSED = "Not proposed yet"
+    NOT_PUBLISHED = "Proposed, not published yet"
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    trainee: Person
+    why: WhyUnmatched
+
+
+def unmatched_trainees(term: Term) -> list[Unmatched]:
+    """Formal-track trainees without an active mentor this term, each with why, in a fixed
+    number of queries: the places mentors have left, and the pairs ruled out."""
+    live = db.session.execute(
+        sa.select(Assignment.trainee_id, Assignment.status).where(
+            Assignment.term_id == term.id, Assignment.status != AssignmentStatus.ENDED
+        )
+    ).all()
+    active = {t for t, status in live if status is AssignmentStatus.ACTIVE}
+    proposed = {t for t, status in live if status is AssignmentStatus.PROPOSED}
+    waiting = [t for t in formal_trainees(term) if t.id not in active]
+    if not waiting:
+        return []
+    capacity = remaining_capacity(term)
+    with_places = [m for m in current_mentors(term) if capacity.get(m.id, 0) > 0]
+    place_ids = {m.id for m in with_places}
+    ruled: dict[int, int] = {}
+    for trainee_id, mentor_id in _never_paired(waiting, with_places, term.program_id):
+        if mentor_id in place_ids:
+            ruled[trainee_id] = ruled.get(trainee_id, 0) + 1
+    found = []
+    for trainee in waiting:
+        if trainee.id in proposed:
+            why = WhyUnmatched.NOT_PUBLISHED
+        elif not with_places:
+            why = WhyUnmatched.NO_CAPACITY
+        elif ruled.get(trainee.id, 0) >= len(with_places):
+            why = WhyUnmatched.NO_ELIGIBLE_MENTOR
+        else:
+            why = WhyUnmatched.NOT_PROPOSED
+        found.append(Unmatched(trainee, why))
+    order = list(WhyUnmatched)
+    return sorted(found, key=lambda u: (order.index(u.why), u.trainee.name.casefold()))
 
 
 def set_proposed_mentor(
@@ -534,7 +593,7 @@ def pair_reasons(assignment: Assignment, term: Term) -> tuple[str, ...]:
 class Review:
     proposed: list[Assignment]
     active: list[Assignment]
-    unmatched: list[Person]
+    unmatched: list[Unmatched]
     capacity_left: dict[int, int]
     mentors: list[Person]
 
@@ -556,7 +615,7 @@ def review(term: Term) -> Review:
         active=sorted(
             (a for a in live if a.status is AssignmentStatus.ACTIVE), key=lambda a: a.trainee.name
         ),
-        unmatched=[t for t in formal_trainees(term) if t.id not in paired],
+        unmatched=[u for u in unmatched_trainees(term) if u.trainee.id not in paired],
         capacity_left=remaining_capacity(term),
         mentors=current_mentors(term),
     )

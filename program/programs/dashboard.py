@@ -13,7 +13,7 @@ from program.db import utc_now
 from program.extensions import db
 from program.formal.health import Flag
 from program.formal.models import Availability
-from program.formal.services import PairRow, pair_health
+from program.formal.services import PairRow, Unmatched, pair_health, unmatched_trainees
 from program.people.models import Person
 from program.programs.models import Program, Term
 from reports.data import find_scope, load
@@ -37,6 +37,15 @@ class Dashboard:
     rematch: list[PairRow] = field(default_factory=list)
     ghosts: list[Person] = field(default_factory=list)
     last_round: Round | None = None
+    unmatched: list[Unmatched] = field(default_factory=list)
+
+    @property
+    def unmatched_by_reason(self) -> list[tuple[str, str, list[Person]]]:
+        """(reason's name, reason, trainees) for each reason that has any, worst first."""
+        groups: dict[str, tuple[str, str, list[Person]]] = {}
+        for u in self.unmatched:
+            groups.setdefault(u.why.name, (u.why.name, u.why.value, []))[2].append(u.trainee)
+        return list(groups.values())
 
 
 def dashboard(program: Program, term: Term) -> Dashboard:
@@ -81,4 +90,5 @@ def dashboard(program: Program, term: Term) -> Dashboard:
         rematch=[r for r in rows if Flag.REMATCH_REQUESTED in r.health.flags],
         ghosts=ghosts,
         last_round=last_round,
+        unmatched=unmatched_trainees(term),
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -13,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from program.db import CONTROL_CHARACTERS, DomainError
 from program.extensions import db
+from program.messages.services import counting_recipients
 
 T = TypeVar("T")
 
@@ -104,6 +106,68 @@ def run_service(form: FlaskForm, service: Callable[..., T], *args: Any, **kwargs
         else:
             form.form_errors.append(exc.message)
         return None
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    """What an action would do, found by doing it and undoing it."""
+
+    messages: int
+    people: int
+
+
+def rehearse(service: Callable[..., Any], *args: Any, **kwargs: Any) -> Rehearsal | None:
+    """Run a service inside a savepoint, count the e-mails it queues, and undo all of it.
+    None when the service refuses (the real call then shows why)."""
+    savepoint = db.session.begin_nested()
+    try:
+        with counting_recipients() as recipients:
+            service(*args, **kwargs)
+            db.session.flush()
+    except DomainError:
+        return None
+    finally:
+        savepoint.rollback()
+    return Rehearsal(len(recipients), len(set(recipients)))
+
+
+def ask_before_mailing(
+    form: FlaskForm,
+    action: str,
+    service: Callable[..., Any],
+    *args: Any,
+    back: str,
+    notes: Sequence[str] = (),
+    later: str | None = None,
+    **kwargs: Any,
+) -> str | None:
+    """Before an action that e-mails people: the page that says how many it e-mails (and any
+    `notes`, such as a round before its cadence) and asks once, with `back` to cancel; None
+    when the form comes back confirmed, or when the action would e-mail nobody and there is
+    nothing to warn of.
+
+    The count is exact: the service runs and is undone (see `rehearse`). `later` words a
+    scheduled action ("on 5 December 2026"): the e-mails go then, not now."""
+    if form.confirmed.data == "yes":
+        return None
+    found = rehearse(service, *args, **kwargs)
+    if found is None or (found.messages == 0 and not notes):
+        return None
+    fields = [
+        (name, value)
+        for name, value in request.form.items(multi=True)
+        if name not in ("csrf_token", "confirmed", "submit")
+    ]
+    return render_template(
+        "confirm_mailing.html",
+        form=form,
+        action=action,
+        found=found,
+        notes=notes,
+        later=later,
+        fields=fields,
+        back=back,
+    )
 
 
 def flash_errors(form: FlaskForm) -> None:

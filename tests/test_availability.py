@@ -12,6 +12,7 @@ from program.formal.models import Availability
 from program.messages.models import Message
 from tests.accounts.test_accounts import snapshot
 from tests.conftest import login, text_of
+from tests.test_permissions import CONFIRMED
 
 
 def setup(make, client):
@@ -41,8 +42,15 @@ def links_in(app, email: str) -> dict[str, str]:
 
 def test_ask_answer_by_link_and_see_capacity(app, client, make):
     _, _, mentors = setup(make, client)
-    response = client.post("/programs/im/terms/fall/availability/request", follow_redirects=True)
+    asked = text_of(client.post("/programs/im/terms/fall/availability/request"))
+    assert "Ask mentors for their availability? This e-mails 3 people." in asked
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
+    response = client.post(
+        "/programs/im/terms/fall/availability/request", data=CONFIRMED, follow_redirects=True
+    )
     assert "Availability asked of 3 mentors." in text_of(response)
+    # Nobody left to ask: no question, and the page says so.
     again = client.post("/programs/im/terms/fall/availability/request", follow_redirects=True)
     assert "asked of 0 mentors (3 had been asked before)" in text_of(again)
     with app.app_context():
@@ -67,7 +75,11 @@ def test_ask_answer_by_link_and_see_capacity(app, client, make):
     assert "Not enough yet." in overview
     assert "research careers" in overview and "waiting" in overview
 
-    response = client.post("/programs/im/terms/fall/availability/remind", follow_redirects=True)
+    asked = text_of(client.post("/programs/im/terms/fall/availability/remind"))
+    assert "Remind the mentors who have not answered? This e-mails 1 person." in asked
+    response = client.post(
+        "/programs/im/terms/fall/availability/remind", data=CONFIRMED, follow_redirects=True
+    )
     assert "A reminder went to 1 mentors" in text_of(response)
     response = client.post("/programs/im/terms/fall/availability/remind", follow_redirects=True)
     assert "Nobody is waiting for a first reminder." in text_of(response)
@@ -79,7 +91,7 @@ def test_ask_answer_by_link_and_see_capacity(app, client, make):
 
 def test_a_capacity_out_of_range_is_refused(app, client, make):
     _, _, mentors = setup(make, client)
-    client.post("/programs/im/terms/fall/availability/request")
+    client.post("/programs/im/terms/fall/availability/request", data=CONFIRMED)
     yes = links_in(app, mentors[0].email)["Yes, I can mentor"]
     before = snapshot(app)
     response = app.test_client().post(yes, data={"accepting": "yes", "capacity": "40"})
@@ -89,7 +101,7 @@ def test_a_capacity_out_of_range_is_refused(app, client, make):
 
 def test_mentors_answer_from_their_home_page(app, client, make):
     _, _, mentors = setup(make, client)
-    client.post("/programs/im/terms/fall/availability/request")
+    client.post("/programs/im/terms/fall/availability/request", data=CONFIRMED)
     mentor = app.test_client()
     login(mentor, mentors[0].email)
     home = mentor.get("/").get_data(as_text=True)

@@ -108,9 +108,15 @@ def test_bulk_opt_in_needs_a_reason_and_tells_each_person(app, client, coffee):
     assert "Say why these people are opted in" in text_of(response)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment)) == 0
+    asked = text_of(
+        client.post("/programs/im/coffee/enroll", data={"reason": "orientation consent form 2026"})
+    )
+    assert "Opt everyone in to the coffee chats? This e-mails 7 people." in asked
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment)) == 0
     response = client.post(
         "/programs/im/coffee/enroll",
-        data={"reason": "orientation consent form 2026"},
+        data={"reason": "orientation consent form 2026", "confirmed": "yes"},
         follow_redirects=True,
     )
     # The seven trainees; never the coordinator, who may join on their own.
@@ -134,7 +140,10 @@ def test_bulk_opt_in_needs_a_reason_and_tells_each_person(app, client, coffee):
 def test_bulk_opt_in_never_re_enrols_someone_who_opted_out(app, client, coffee):
     """Opted out the same day, or any day before: skipped with the reason, no server error."""
     login(client, coffee["coordinator"].email)
-    client.post("/programs/im/coffee/enroll", data={"reason": "orientation consent form"})
+    client.post(
+        "/programs/im/coffee/enroll",
+        data={"reason": "orientation consent form", "confirmed": "yes"},
+    )
     with app.test_request_context():
         from program.coffee.services import withdraw
 
@@ -170,7 +179,16 @@ def test_preview_then_publish_one_intro_each_and_the_same_seed_gives_the_same_ro
         program = db.session.get(Program, coffee["program"].id)
         previewed = preview_round(program).plan.chats
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
-    response = client.post("/programs/im/coffee/rounds", data={}, follow_redirects=True)
+    # The first press says how many it e-mails and asks; it writes nothing.
+    asked = client.post("/programs/im/coffee/rounds", data={})
+    assert asked.status_code == 200
+    assert "Publish the next coffee round now? This e-mails 7 people." in text_of(asked)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
+    response = client.post(
+        "/programs/im/coffee/rounds", data={"confirmed": "yes"}, follow_redirects=True
+    )
     assert "Round 1 published: 3 chats" in text_of(response)
     with app.app_context():
         round_ = db.session.scalar(sa.select(Round))
@@ -208,7 +226,9 @@ def test_a_scheduled_round_is_published_by_tick(app, client, coffee):
     login(client, coffee["coordinator"].email)
     on = utc_now().date() + timedelta(days=3)
     response = client.post(
-        "/programs/im/coffee/rounds", data={"on": on.isoformat()}, follow_redirects=True
+        "/programs/im/coffee/rounds",
+        data={"on": on.isoformat(), "confirmed": "yes"},
+        follow_redirects=True,
     )
     assert f"Round 1 is scheduled for {on:%d %B %Y}" in text_of(response)
     with app.app_context():
@@ -363,3 +383,27 @@ def test_a_round_date_in_the_past_is_refused_and_nothing_is_published(app, clien
     assert "Choose today or a later date." in text_of(response)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
+
+
+def test_a_round_before_its_cadence_asks_first_and_says_so(app, client, coffee):
+    enroll_all(app, coffee["program"], coffee["people"])
+    login(client, coffee["coordinator"].email)
+    client.post("/programs/im/coffee/rounds", data={"confirmed": "yes"})
+    with app.app_context():
+        sent = db.session.scalar(sa.select(sa.func.count()).select_from(Message))
+    page = text_of(client.post("/programs/im/coffee/rounds", data={}))
+    assert "This round would go out the same day as round 1" in page
+    assert "this program's rounds are every 30 days" in page
+    assert "This e-mails 7 people." in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == sent
+    # Scheduling it a week on still warns, and words when the e-mails go.
+    on = utc_now().date() + timedelta(days=7)
+    page = text_of(client.post("/programs/im/coffee/rounds", data={"on": on.isoformat()}))
+    assert f"On {on:%d %B %Y}, this e-mails 7 people." in page
+    assert "7 days after round 1" in page
+    done = client.post(
+        "/programs/im/coffee/rounds", data={"confirmed": "yes"}, follow_redirects=True
+    )
+    assert "Round 2 published" in text_of(done)

@@ -10,6 +10,7 @@ from program.formal.models import Assignment, AssignmentStatus, Availability
 from program.messages.models import Message
 from program.people.models import CareerStage, PairingBlock
 from tests.conftest import login, text_of
+from tests.test_permissions import CONFIRMED
 
 
 def test_propose_edit_within_capacity_and_publish_once(app, client, make):
@@ -60,7 +61,13 @@ def test_propose_edit_within_capacity_and_publish_once(app, client, make):
     assert "Without a mentor" in text_of(client.get("/programs/im/terms/fall/matches"))
     client.post(f"/programs/im/terms/fall/matches/{on_junior}", data={"mentor": str(junior.id)})
 
-    response = client.post("/programs/im/terms/fall/matches/publish", follow_redirects=True)
+    asked = text_of(client.post("/programs/im/terms/fall/matches/publish"))
+    assert (
+        "Publish the proposed pairs and introduce them? This e-mails 5 people (6 e-mails)." in asked
+    )
+    response = client.post(
+        "/programs/im/terms/fall/matches/publish", data=CONFIRMED, follow_redirects=True
+    )
     assert "3 pairs published" in text_of(response)
     client.post("/programs/im/terms/fall/matches/publish")
     with app.app_context():

@@ -28,6 +28,8 @@ COORDINATORS = {
     "admin": 200,
 }
 COORDINATORS_POST = {**COORDINATORS, "coordinator": 302, "admin": 302}
+# An action that e-mails people, past the page that asks first.
+CONFIRMED = {"confirmed": "yes"}
 
 
 def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]]:
@@ -61,12 +63,18 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
         ),
         ("home.pairing_list", "GET", "/account/pairing", {}, {"anonymous": LOGIN, **ALL_SIGNED_IN}),
         ("formal.availability", "GET", f"{term}/availability", {}, COORDINATORS),
-        ("formal.ask_availability", "POST", f"{term}/availability/request", {}, COORDINATORS_POST),
+        (
+            "formal.ask_availability",
+            "POST",
+            f"{term}/availability/request",
+            CONFIRMED,
+            COORDINATORS_POST,
+        ),
         (
             "formal.remind_availability_view",
             "POST",
             f"{term}/availability/remind",
-            {},
+            CONFIRMED,
             COORDINATORS_POST,
         ),
         (
@@ -92,7 +100,7 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
             {"mentor": ""},
             COORDINATORS_POST,
         ),
-        ("formal.publish_view", "POST", f"{term}/matches/publish", {}, COORDINATORS_POST),
+        ("formal.publish_view", "POST", f"{term}/matches/publish", CONFIRMED, COORDINATORS_POST),
         ("formal.pairs", "GET", f"{term}/pairs", {}, COORDINATORS),
         ("coffee.overview", "GET", f"/programs/{slug}/coffee", {}, COORDINATORS),
         (
@@ -114,10 +122,10 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
             "coffee.bulk",
             "POST",
             f"/programs/{slug}/coffee/enroll",
-            {"reason": "consent form 2026"},
+            {"reason": "consent form 2026", **CONFIRMED},
             COORDINATORS_POST,
         ),
-        ("coffee.publish", "POST", f"/programs/{slug}/coffee/rounds", {}, COORDINATORS_POST),
+        ("coffee.publish", "POST", f"/programs/{slug}/coffee/rounds", CONFIRMED, COORDINATORS_POST),
         ("coffee.enrollment_link", "GET", "/coffee/not-a-token", {}, dict.fromkeys(ROLES, 400)),
         (
             "coffee.mine",

@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField, SubmitField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
+from program.forms import MailingForm
+
 
 class EnrollmentForm(FlaskForm):
     action = HiddenField(validators=[AnyOf(["join", "snooze", "leave"])])
@@ -13,7 +15,7 @@ class EnrollmentForm(FlaskForm):
     submit = SubmitField("Confirm")
 
 
-class BulkEnrollForm(FlaskForm):
+class BulkEnrollForm(MailingForm):
     reason = StringField(
         "Why are they opted in?",
         description="Recorded with each enrollment and told to each person, e.g. "
@@ -23,7 +25,7 @@ class BulkEnrollForm(FlaskForm):
     submit = SubmitField("Opt them in")
 
 
-class RoundForm(FlaskForm):
+class RoundForm(MailingForm):
     seed = IntegerField(
         "Seed (optional)",
         description="The same seed and the same people give the same round.",

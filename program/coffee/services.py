@@ -494,6 +494,27 @@ def schedule_round(actor: Person, program: Program, on: date, seed: int | None =
     return round_
 
 
+def too_soon(program: Program, on: date) -> str | None:
+    """Why a round on `on` comes before the program's cadence allows, or None."""
+    last = db.session.scalar(
+        sa.select(Round)
+        .where(Round.program_id == program.id, Round.status == RoundStatus.PUBLISHED)
+        .order_by(Round.scheduled_for.desc())
+        .limit(1)
+    )
+    if last is None:
+        return None
+    gap = (on - last.scheduled_for).days
+    if gap >= program.coffee_cadence_days:
+        return None
+    after = "the same day as" if gap == 0 else f"{gap} day{'s' if gap != 1 else ''} after"
+    return (
+        f"This round would go out {after} round {last.number} "
+        f"({last.scheduled_for:%d %B %Y}); this program's rounds are every "
+        f"{program.coffee_cadence_days} days. People already have a chat from that round."
+    )
+
+
 def publish_or_schedule(
     actor: Person, program: Program, on: date | None, seed: int | None = None
 ) -> Round:

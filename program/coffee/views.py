@@ -3,7 +3,7 @@ coordinator's page to opt people in, preview, publish and schedule rounds."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -20,16 +20,18 @@ from program.coffee.services import (
     open_enrollment,
     preview_round,
     publish_or_schedule,
+    publish_round,
     read_enrollment_token,
     rounds,
     snooze,
+    too_soon,
     withdraw,
 )
 from program.db import utc_now
 from program.people.models import Person
 from program.permissions import Action, public, requires
 from program.programs.models import Program
-from program.web import flash_errors, open_link, plural, run_service
+from program.web import ask_before_mailing, flash_errors, open_link, plural, run_service
 
 bp = Blueprint("coffee", __name__)
 
@@ -111,9 +113,20 @@ def overview(program: Program) -> str:
 
 @bp.route("/programs/<slug>/coffee/enroll", methods=["POST"])
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
-def bulk(program: Program) -> Response:
+def bulk(program: Program) -> str | Response:
     form = BulkEnrollForm()
     if form.validate_on_submit():
+        ask = ask_before_mailing(
+            form,
+            "Opt everyone in to the coffee chats",
+            bulk_enroll,
+            current_user,
+            program,
+            form.reason.data,
+            back=url_for("coffee.overview", slug=program.slug),
+        )
+        if ask is not None:
+            return ask
         done = run_service(form, bulk_enroll, current_user, program, form.reason.data)
         if done is not None:
             flash(
@@ -136,10 +149,28 @@ def bulk(program: Program) -> Response:
 
 @bp.route("/programs/<slug>/coffee/rounds", methods=["POST"])
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
-def publish(program: Program) -> Response:
+def publish(program: Program) -> str | Response:
     """Publish the next round now, or schedule it for a date (`flask tick` publishes it)."""
     form = RoundForm()
     if form.validate_on_submit():
+        today = utc_now().date()
+        when = form.on.data or today
+        on = when if when > today else None
+        # A date in the past is refused by the service below, before anything is asked.
+        ask = when >= today and ask_before_mailing(
+            form,
+            "Publish the next coffee round" + (f" on {on:%d %B %Y}" if on else " now"),
+            publish_round,
+            current_user,
+            program,
+            form.seed.data,
+            now=datetime.combine(when, time(9), tzinfo=UTC),
+            back=url_for("coffee.overview", slug=program.slug),
+            notes=[n for n in [too_soon(program, when)] if n],
+            later=f"on {on:%d %B %Y}" if on else None,
+        )
+        if ask:
+            return ask
         round_ = run_service(
             form, publish_or_schedule, current_user, program, form.on.data, form.seed.data
         )

@@ -29,7 +29,7 @@ from program.forms import ConfirmForm
 from program.permissions import Action, public, requires, signed_in
 from program.programs.models import Program
 from program.programs.views import member_or_404, term_or_404
-from program.web import flash_errors, open_link, parse_id, plural, run_service
+from program.web import ask_before_mailing, flash_errors, open_link, parse_id, plural, run_service
 
 bp = Blueprint("formal", __name__)
 
@@ -52,10 +52,21 @@ def availability(program: Program, term_slug: str) -> str:
 
 @bp.route("/programs/<slug>/terms/<term_slug>/availability/request", methods=["POST"])
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
-def ask_availability(program: Program, term_slug: str) -> Response:
+def ask_availability(program: Program, term_slug: str) -> str | Response:
     term = term_or_404(program, term_slug)
     form = ConfirmForm()
+    back = url_for("formal.availability", slug=program.slug, term_slug=term.slug)
     if form.validate_on_submit():
+        ask = ask_before_mailing(
+            form,
+            "Ask mentors for their availability",
+            request_availability,
+            current_user,
+            term,
+            back=back,
+        )
+        if ask is not None:
+            return ask
         counts = run_service(form, request_availability, current_user, term)
         if counts is not None:
             flash(
@@ -73,9 +84,20 @@ def ask_availability(program: Program, term_slug: str) -> Response:
 
 @bp.route("/programs/<slug>/terms/<term_slug>/availability/remind", methods=["POST"])
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
-def remind_availability_view(program: Program, term_slug: str) -> Response:
+def remind_availability_view(program: Program, term_slug: str) -> str | Response:
     term = term_or_404(program, term_slug)
-    if ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        ask = ask_before_mailing(
+            form,
+            "Remind the mentors who have not answered",
+            remind_availability,
+            current_user,
+            term,
+            back=url_for("formal.availability", slug=program.slug, term_slug=term.slug),
+        )
+        if ask is not None:
+            return ask
         sent = remind_availability(current_user, term)
         flash(
             f"A reminder went to {sent} mentors who had not answered."
@@ -187,10 +209,20 @@ def edit_match(program: Program, term_slug: str, trainee_id: int) -> Response:
 
 @bp.route("/programs/<slug>/terms/<term_slug>/matches/publish", methods=["POST"])
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
-def publish_view(program: Program, term_slug: str) -> Response:
+def publish_view(program: Program, term_slug: str) -> str | Response:
     term = term_or_404(program, term_slug)
     form = ConfirmForm()
     if form.validate_on_submit():
+        ask = ask_before_mailing(
+            form,
+            "Publish the proposed pairs and introduce them",
+            publish_matches,
+            current_user,
+            term,
+            back=url_for("formal.matches", slug=program.slug, term_slug=term.slug),
+        )
+        if ask is not None:
+            return ask
         count = run_service(form, publish_matches, current_user, term)
         if count is not None:
             flash(

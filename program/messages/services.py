@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import sqlalchemy as sa
@@ -80,14 +83,40 @@ def render_message(
     }
 
 
+# While an action is rehearsed (see `counting_recipients`), the recipients of every message it
+# queues. Every message enters the outbox through the two functions below, so counting here
+# counts every e-mail any action sends.
+_recipients: ContextVar[list[int] | None] = ContextVar("recipients", default=None)
+
+
+@contextmanager
+def counting_recipients() -> Iterator[list[int]]:
+    """Collect the recipient id of every message queued inside the block."""
+    found: list[int] = []
+    token = _recipients.set(found)
+    try:
+        yield found
+    finally:
+        _recipients.reset(token)
+
+
+def _count(rows: list[dict[str, Any]]) -> None:
+    found = _recipients.get()
+    if found is not None:
+        found.extend(row["recipient_id"] for row in rows)
+
+
 def queue_message(recipient: Person, kind: str, **options: Any) -> Message:
     """Add one rendered message to the outbox (the caller's next flush writes it)."""
-    message = Message(**render_message(recipient, kind, **options))
+    row = render_message(recipient, kind, **options)
+    _count([row])
+    message = Message(**row)
     db.session.add(message)
     return message
 
 
 def queue_messages(rows: list[dict[str, Any]]) -> None:
     """Add many rendered messages (from `render_message`) in one bulk insert."""
+    _count(rows)
     if rows:
         db.session.execute(sa.insert(Message), rows)

@@ -85,6 +85,13 @@ class ImportPlan:
     new_cohorts: list[str] = field(default_factory=list)
     # (assessor e-mail, trainee e-mail) not yet recorded in this program.
     new_assessors: list[tuple[str, str]] = field(default_factory=list)
+    # Joining people who never set a password, and so are invited like the new ones.
+    joining_uninvited: int = 0
+
+    @property
+    def invitations(self) -> int:
+        """How many invitations applying the plan e-mails."""
+        return len(self.to_add) + self.joining_uninvited
 
     @property
     def errors(self) -> list[Problem]:
@@ -311,6 +318,7 @@ def plan_import(program: Program, term: Term, parsed: ParsedRoster) -> ImportPla
         )
         if not in_program:
             plan.to_join.append(RowPlan(row, person.id))
+            plan.joining_uninvited += not person.has_password and person.active
             continue
         is_shared = person.id in shared
         changes = _diff(row, person, state, is_shared)

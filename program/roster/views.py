@@ -17,7 +17,7 @@ from program.roster.forms import RosterUploadForm
 from program.roster.models import RosterUpload
 from program.roster.parsing import RosterFileError
 from program.roster.services import apply_import, plan_import, read_roster, store_upload
-from program.web import run_service
+from program.web import plural, run_service
 
 bp = Blueprint("roster", __name__, url_prefix="/programs/<slug>/terms/<term_slug>")
 
@@ -79,8 +79,8 @@ def preview(program: Program, term_slug: str, upload_id: int) -> str | Response:
             else:
                 flash(
                     f"Roster imported: {c['added']} added, {c['joined']} joined from other "
-                    f"programs, {c['changed']} changed, {c['unchanged']} unchanged. "
-                    f"New people have an invitation in the outbox.",
+                    f"programs, {c['changed']} changed, {c['unchanged']} unchanged; "
+                    f"{plural(result.plan.invitations, 'invitation')} in the outbox.",
                     "success",
                 )
             return redirect(url_for("programs.term", slug=program.slug, term_slug=term.slug))

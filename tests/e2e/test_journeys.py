@@ -70,17 +70,33 @@ def test_coordinator_sets_up_a_term_and_runs_both_tracks(page, server, tmp_path)
     # Availability for the new term.
     page.goto(f"{server}/programs/im-residency/terms/spring-2027/availability")
     check_accessibility(page)
-    page.get_by_role(
-        "button",
-        name=re.compile("Ask .*mentors|Send the availability request|Ask for availability", re.I),
-    ).first.click()
+    with page.expect_navigation():
+        page.get_by_role(
+            "button",
+            name=re.compile(
+                "Ask .*mentors|Send the availability request|Ask for availability", re.I
+            ),
+        ).first.click()
+    confirm_mailing(page)
     assert page.get_by_text(re.compile("Availability asked of")).is_visible()
 
     # The coffee round of the current term.
     page.goto(f"{server}/programs/im-residency/coffee")
     check_accessibility(page)
-    page.get_by_role("button", name=re.compile("Publish or schedule round")).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Publish or schedule round")).click()
+    confirm_mailing(page)
     assert page.get_by_text(re.compile(r"Round \d+ published")).is_visible()
+
+
+def confirm_mailing(page) -> None:
+    """The page that says how many people an action e-mails, and asks once: read, then agree."""
+    yes = page.get_by_role("button", name=re.compile("^Yes, "))
+    if yes.count():
+        assert page.get_by_text(re.compile(r"This e-mails \d+ (person|people)")).is_visible()
+        check_accessibility(page)
+        with page.expect_navigation():
+            yes.click()
 
 
 def test_mentor_answers_availability_from_the_email_then_matches_are_published(page, server):
@@ -88,7 +104,9 @@ def test_mentor_answers_availability_from_the_email_then_matches_are_published(p
     sign_in(page, server, "coordinator")
     page.goto(f"{server}/programs/im-residency/terms/spring-2027/availability")
     if page.get_by_role("button", name=re.compile("Ask", re.I)).count():
-        page.get_by_role("button", name=re.compile("Ask", re.I)).first.click()
+        with page.expect_navigation():
+            page.get_by_role("button", name=re.compile("Ask", re.I)).first.click()
+        confirm_mailing(page)
     page.context.clear_cookies()  # the mentor reads their mail signed out, on their own device
 
     open_latest_mail(page, server, "mentor@demo.example.edu", "mentor")
@@ -107,7 +125,9 @@ def test_mentor_answers_availability_from_the_email_then_matches_are_published(p
     with page.expect_navigation():
         page.get_by_role("button", name=re.compile("Propose matches")).click()
     check_accessibility(page)
-    page.get_by_role("button", name=re.compile("Publish .* and send introductions")).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Publish .* and send introductions")).click()
+    confirm_mailing(page)
     assert page.get_by_text(re.compile(r"published; each side has an introduction")).is_visible()
 
 

@@ -65,6 +65,7 @@ class TestCleanRoster:
         url = preview_url(upload(client, "clean.csv"))
         page = text_of(client.get(url))
         assert "6 to add" in page and "0 problems" in page
+        assert "Import 6 changes and e-mail 6 invitations" in page
         assert "Priya Natarajan" in page
         assert "“Cardiology” is a new department" in page
         assert "“PGY-1” is a new cohort of this term" in page
@@ -72,7 +73,8 @@ class TestCleanRoster:
 
         response = client.post(url)
         assert response.status_code == 302
-        assert "Roster imported: 6 added" in text_of(client.get(response.headers["Location"]))
+        done = text_of(client.get(response.headers["Location"]))
+        assert "Roster imported: 6 added" in done and "6 invitations in the outbox" in done
         with app.app_context():
             priya = db.session.scalar(
                 sa.select(Person).where(Person.email == "priya.natarajan@example.edu")

@@ -290,3 +290,43 @@ def test_the_formal_commands_print_what_they_did(app, make):
         )
     result = runner.invoke(args=["formal", "propose", "--program", "nope", "--term", "fall"])
     assert result.exit_code != 0 and "No program “nope”" in result.output
+
+
+def test_a_quiet_pair_gets_one_gentle_nudge_per_quiet_spell(app, client, pairs):
+    login(client, pairs["coordinator"].email)
+    page = client.get("/programs/im/terms/fall/pairs").get_data(as_text=True)
+    for n, quiet in ((0, False), (1, True), (2, True)):
+        label = f'Send a gentle nudge<span class="visually-hidden"> to Resident {n} and'
+        assert (label in page) is quiet
+    url = f"/programs/im/terms/fall/pairs/{pairs['ids'][1]}/nudge"
+    asked = text_of(client.post(url))
+    assert "Nudge Resident 1 and Dr. Mentor 1? This e-mails 2 people." in asked
+    done = client.post(url, data={"confirmed": "yes"}, follow_redirects=True)
+    assert "Nudge sent to 2 people." in text_of(done)
+    with app.app_context():
+        nudges = db.session.scalars(sa.select(Message).where(Message.kind == "pair_nudge")).all()
+        assert sorted(m.to_address for m in nudges) == sorted(
+            [pairs["trainees"][1].email, pairs["mentors"][1].email]
+        )
+        to_trainee = next(m for m in nudges if m.to_address == pairs["trainees"][1].email)
+        assert to_trainee.reply_to == pairs["mentors"][1].email
+        assert "time for a catch-up with Dr. Mentor 1" in to_trainee.subject
+        assert "no meeting is recorded yet" in to_trainee.body_text
+        assert "Propose times: http://localhost/meetings/" in to_trainee.body_text
+    page = text_of(client.get("/programs/im/terms/fall/pairs"))
+    assert "Nudged" in page
+    again = client.post(url, data={"confirmed": "yes"}, follow_redirects=True)
+    assert "one nudge per quiet spell" in text_of(again)
+    on_track = client.post(
+        f"/programs/im/terms/fall/pairs/{pairs['ids'][0]}/nudge",
+        data={"confirmed": "yes"},
+        follow_redirects=True,
+    )
+    assert "This pair is not quiet" in text_of(on_track)
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(Message).where(Message.kind == "pair_nudge")
+            )
+            == 2
+        )

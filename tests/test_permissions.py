@@ -142,6 +142,13 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
         ),
         ("formal.end_pair", "GET", f"{term}/pairs/{world['assignment_id']}/end", {}, COORDINATORS),
         (
+            "formal.nudge",
+            "POST",
+            f"{term}/pairs/{world['assignment_id']}/nudge",
+            CONFIRMED,
+            COORDINATORS_POST,
+        ),
+        (
             "formal.rematch",
             "GET",
             f"/mentoring/{world['assignment_id']}/rematch",

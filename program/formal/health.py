@@ -46,6 +46,8 @@ class Health:
     last_meeting: date | None
     days_quiet: int
     flags: tuple[Flag, ...]
+    # The day this quiet spell began (the last meeting, or the start): a nudge is once per spell.
+    quiet_since: date | None = None
 
     @property
     def worst(self) -> Flag | None:
@@ -74,4 +76,4 @@ def assess(
         latest = max(c.period_start for c in due)
         if not any(c.answered for c in check_ins if c.period_start == latest):
             flags.append(Flag.NO_ANSWERS)
-    return Health(last_meeting, days_quiet, tuple(flags))
+    return Health(last_meeting, days_quiet, tuple(flags), quiet_since)

@@ -25,7 +25,7 @@ from program.messages.intros import formal_ask, intro_context, mailto
 from program.messages.models import Message
 from program.messages.services import queue_messages, render_message
 from program.people.blocks import pair_problem, ruled_out
-from program.people.models import Person
+from program.people.models import MailPreference, Person
 from program.programs.models import Membership, Role, Term
 from program.programs.services import coordinators
 from program.web import external_url
@@ -640,6 +640,32 @@ def _active_pairs(where: sa.ColumnElement[bool]) -> list[Assignment]:
 class PairRow:
     assignment: Assignment
     health: Health
+    nudged_on: date | None = None  # this quiet spell's gentle nudge, if one went
+
+    @property
+    def may_nudge(self) -> bool:
+        quiet = {Flag.SILENT, Flag.NO_ANSWERS} & set(self.health.flags)
+        return bool(quiet) and self.nudged_on is None
+
+
+def _nudge_key(assignment: Assignment, quiet_since: date, person_id: int) -> str:
+    return f"pair_nudge:assignment:{assignment.id}:{quiet_since.isoformat()}:{person_id}"
+
+
+def _nudged(rows: list[PairRow]) -> None:
+    """Fill in each row's nudge for its current quiet spell, in one query."""
+    keys = {
+        _nudge_key(r.assignment, r.health.quiet_since, person_id): r
+        for r in rows
+        if r.health.quiet_since is not None
+        for person_id in (r.assignment.trainee_id, r.assignment.mentor_id)
+    }
+    if not keys:
+        return
+    for key, created in db.session.execute(
+        sa.select(Message.dedupe_key, Message.created_at).where(Message.dedupe_key.in_(keys))
+    ):
+        keys[key].nudged_on = created.date()
 
 
 def pair_health(term: Term, now: datetime | None = None) -> list[PairRow]:
@@ -678,6 +704,7 @@ def pair_health(term: Term, now: datetime | None = None) -> list[PairRow]:
         )
         for a in active
     ]
+    _nudged(rows)
     urgency = list(Flag)
     rows.sort(
         key=lambda r: (
@@ -687,6 +714,54 @@ def pair_health(term: Term, now: datetime | None = None) -> list[PairRow]:
         )
     )
     return rows
+
+
+def nudge_pair(actor: Person | None, assignment: Assignment, now: datetime | None = None) -> int:
+    """One short, kind e-mail to each side of a quiet pair (never a second one in the same
+    quiet spell); returns how many went. Someone who turned optional e-mail off is skipped."""
+    if assignment.status is not AssignmentStatus.ACTIVE:
+        raise DomainError("This pair has ended.")
+    row = next(
+        (r for r in pair_health(assignment.term, now) if r.assignment.id == assignment.id), None
+    )
+    if row is None or not ({Flag.SILENT, Flag.NO_ANSWERS} & set(row.health.flags)):
+        raise DomainError("This pair is not quiet: there is nothing to nudge.")
+    if row.nudged_on is not None:
+        raise DomainError(
+            f"This pair was nudged on {row.nudged_on:%d %B %Y}; one nudge per quiet spell."
+        )
+    program = assignment.term.program
+    sides = ((assignment.trainee, assignment.mentor), (assignment.mentor, assignment.trainee))
+    rows = [
+        render_message(
+            person,
+            "pair_nudge",
+            template="pair_nudge",
+            context={
+                "person": person,
+                "partner": partner,
+                "program_name": program.name,
+                "health": row.health,
+                "propose_link": propose_link("assignment", assignment.id, person),
+                "home_link": external_url("home.index"),
+            },
+            program_id=program.id,
+            dedupe_key=_nudge_key(assignment, row.health.quiet_since, person.id),
+            reply_to=[partner.email],
+        )
+        for person, partner in sides
+        if person.active and person.mail_preference is MailPreference.ALL
+    ]
+    queue_messages(rows)
+    record(
+        actor,
+        "pair.nudged",
+        assignment,
+        program_id=program.id,
+        details={"sent": len(rows), "quiet_since": row.health.quiet_since.isoformat()},
+        summary=f"{assignment.trainee.name} and {assignment.mentor.name} nudged",
+    )
+    return len(rows)
 
 
 def _own_active_pair(person: Person, assignment: Assignment) -> None:

@@ -14,6 +14,7 @@ from program.formal.services import (
     answer_availability,
     availability_overview,
     end_assignment,
+    nudge_pair,
     pair_health,
     pair_reasons,
     propose_matches,
@@ -252,7 +253,39 @@ def pairs(program: Program, term_slug: str) -> str:
         rows=rows,
         flagged=sum(1 for r in rows if r.health.flags),
         end_form=EndPairForm(),
+        nudge_form=ConfirmForm(),
     )
+
+
+@bp.route("/programs/<slug>/terms/<term_slug>/pairs/<int:assignment_id>/nudge", methods=["POST"])
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def nudge(program: Program, term_slug: str, assignment_id: int) -> str | Response:
+    """A gentle nudge to both sides of a quiet pair, once per quiet spell."""
+    term = term_or_404(program, term_slug)
+    assignment = _pair_or_404(term.id, assignment_id)
+    form = ConfirmForm()
+    back = url_for("formal.pairs", slug=program.slug, term_slug=term.slug)
+    if form.validate_on_submit():
+        ask = ask_before_mailing(
+            form,
+            f"Nudge {assignment.trainee.name} and {assignment.mentor.name}",
+            nudge_pair,
+            current_user,
+            assignment,
+            back=back,
+        )
+        if ask is not None:
+            return ask
+        sent = run_service(form, nudge_pair, current_user, assignment)
+        if sent is not None:
+            flash(
+                f"Nudge sent to {sent} {'person' if sent == 1 else 'people'}."
+                if sent
+                else "Nobody to nudge: both have turned optional e-mail off.",
+                "success" if sent else "info",
+            )
+        flash_errors(form)
+    return redirect(back)
 
 
 @bp.route(

@@ -64,7 +64,9 @@ UNKNOWN_OUTCOME = (
 )
 # Messages a person may turn off (the e-mail setting "only what I must act on"): they carry
 # RFC 8058 one-click unsubscribe headers. Invitations, resets, intros and check-ins do not.
-OPTIONAL_KINDS = frozenset({"reminder", "thank_you_nudge", "update_nudge", "intro_follow_up"})
+OPTIONAL_KINDS = frozenset(
+    {"reminder", "thank_you_nudge", "update_nudge", "intro_follow_up", "pair_nudge"}
+)
 
 
 class PermanentFailure(Exception):

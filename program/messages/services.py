@@ -29,6 +29,7 @@ MESSAGE_KINDS = frozenset(
         "intro_follow_up",
         "update_nudge",
         "rematch_request",
+        "pair_nudge",
         "meeting_proposal",
         "meeting_invitation",
         "meeting_update",

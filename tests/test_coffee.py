@@ -407,3 +407,42 @@ def test_a_round_before_its_cadence_asks_first_and_says_so(app, client, coffee):
         "/programs/im/coffee/rounds", data={"confirmed": "yes"}, follow_redirects=True
     )
     assert "Round 2 published" in text_of(done)
+
+
+def test_a_past_round_opens_with_its_chats_and_counts_of_how_they_went(app, client, coffee):
+    enroll_all(app, coffee["program"], coffee["people"])
+    login(client, coffee["coordinator"].email)
+    client.post("/programs/im/coffee/rounds", data={"confirmed": "yes"})
+    with app.app_context():
+        chats = db.session.scalars(sa.select(Chat).order_by(Chat.id)).all()
+        first, second = chats[0], chats[1]
+        now = utc_now()
+        for chat in (first, second):
+            for member in chat.members:
+                db.session.add(
+                    CheckIn(
+                        person_id=member.person_id,
+                        chat_id=chat.id,
+                        period_start=now.date(),
+                        asked_at=now,
+                    )
+                )
+        db.session.flush()
+        answer = db.session.scalars(
+            sa.select(CheckIn).where(CheckIn.chat_id == first.id).order_by(CheckIn.id)
+        ).first()
+        answer.status, answer.answered_at = CheckInStatus.MET, now
+        other = db.session.scalars(sa.select(CheckIn).where(CheckIn.chat_id == second.id)).first()
+        other.status, other.answered_at = CheckInStatus.NOT_YET, now
+        db.session.commit()
+        asked = db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn))
+    overview = client.get("/programs/im/coffee").get_data(as_text=True)
+    assert 'href="/programs/im/coffee/rounds/1"' in overview
+    page = text_of(client.get("/programs/im/coffee/rounds/1"))
+    assert f"3 chats. 2 of {asked} check-ins answered." in page
+    assert "Met 1 Time set 0 Not yet 1 Won't happen 0 No answer yet 1" in page
+    assert all(p.name in page for p in coffee["people"])
+    assert client.get("/programs/im/coffee/rounds/2").status_code == 404
+    trainee = app.test_client()
+    login(trainee, coffee["people"][0].email)
+    assert trainee.get("/programs/im/coffee/rounds/1").status_code == 403

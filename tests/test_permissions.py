@@ -103,6 +103,14 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
         ("formal.publish_view", "POST", f"{term}/matches/publish", CONFIRMED, COORDINATORS_POST),
         ("formal.pairs", "GET", f"{term}/pairs", {}, COORDINATORS),
         ("coffee.overview", "GET", f"/programs/{slug}/coffee", {}, COORDINATORS),
+        # No round in this world: found for nobody, and refused before that for the rest.
+        (
+            "coffee.round_page",
+            "GET",
+            f"/programs/{slug}/coffee/rounds/1",
+            {},
+            {**COORDINATORS, "coordinator": 404, "admin": 404},
+        ),
         (
             "reporting.index",
             "GET",

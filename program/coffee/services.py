@@ -544,6 +544,62 @@ def publish_due_rounds(now: datetime) -> int:
     return published
 
 
+# How a chat went, from its members' latest answers: the best news any of them gave.
+CHAT_OUTCOMES = (
+    ("met", "Met"),
+    ("scheduled", "Time set"),
+    ("not_yet", "Not yet"),
+    ("wont_happen", "Won't happen"),
+    ("unanswered", "No answer yet"),
+)
+
+
+@dataclass
+class RoundDetail:
+    round: Round
+    chats: list[list[Person]]
+    outcomes: dict[str, int]  # chats per outcome (counts only: who answered what stays theirs)
+    asked: int
+    answered: int
+
+
+def round_detail(program: Program, number: int) -> RoundDetail | None:
+    """A published round's chats and how they went, as counts; three queries."""
+    round_ = db.session.scalar(
+        sa.select(Round).where(
+            Round.program_id == program.id,
+            Round.number == number,
+            Round.status == RoundStatus.PUBLISHED,
+        )
+    )
+    if round_ is None:
+        return None
+    chats: dict[int, list[Person]] = {}
+    for chat_id, person in db.session.execute(
+        sa.select(ChatMember.chat_id, Person)
+        .join(Person, Person.id == ChatMember.person_id)
+        .where(ChatMember.round_id == round_.id)
+        .order_by(ChatMember.chat_id, ChatMember.position)
+    ):
+        chats.setdefault(chat_id, []).append(person)
+    said: dict[int, set[str]] = {chat_id: set() for chat_id in chats}
+    asked = answered = 0
+    for chat_id, status in db.session.execute(
+        sa.select(CheckIn.chat_id, CheckIn.status)
+        .join(Chat, Chat.id == CheckIn.chat_id)
+        .where(Chat.round_id == round_.id)
+    ):
+        asked += 1
+        if status is not None:
+            answered += 1
+            said[chat_id].add(status.value)
+    outcomes = dict.fromkeys((key for key, _ in CHAT_OUTCOMES), 0)
+    for answers in said.values():
+        best = next((key for key, _ in CHAT_OUTCOMES if key in answers), "unanswered")
+        outcomes[best] += 1
+    return RoundDetail(round_, list(chats.values()), outcomes, asked, answered)
+
+
 def rounds(program: Program) -> list[Round]:
     return list(
         db.session.scalars(

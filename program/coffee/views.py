@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from program.coffee.forms import BulkEnrollForm, EnrollmentForm, RoundForm
 from program.coffee.models import RoundStatus
 from program.coffee.services import (
+    CHAT_OUTCOMES,
     ENROLLMENT_ACTIONS,
     SNOOZE_REASONS,
     bulk_enroll,
@@ -22,6 +23,7 @@ from program.coffee.services import (
     publish_or_schedule,
     publish_round,
     read_enrollment_token,
+    round_detail,
     rounds,
     snooze,
     too_soon,
@@ -108,6 +110,18 @@ def overview(program: Program) -> str:
         round_form=RoundForm(),
         snooze_reasons=SNOOZE_REASONS,
         today=utc_now().date(),
+    )
+
+
+@bp.route("/programs/<slug>/coffee/rounds/<int:number>")
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def round_page(program: Program, number: int) -> str:
+    """A past round: its chats, and how they went as counts."""
+    detail = round_detail(program, number)
+    if detail is None:
+        abort(404)
+    return render_template(
+        "coffee/round.html", program=program, detail=detail, outcomes=CHAT_OUTCOMES
     )
 
 

@@ -207,6 +207,20 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
         ("programs.people", "GET", f"/programs/{slug}/people", {}, COORDINATORS),
         ("programs.person", "GET", f"/programs/{slug}/people/{person_id}", {}, COORDINATORS),
         (
+            "programs.edit_person_details",
+            "POST",
+            f"/programs/{slug}/people/{person_id}/details",
+            {"name": "Sam Subject", "stage": "", "department": "", "interests": ""},
+            COORDINATORS_POST,
+        ),
+        (
+            "formal.set_capacity_view",
+            "POST",
+            f"{term}/people/{world['mentor_id']}/capacity",
+            {"capacity": "2"},
+            COORDINATORS_POST,
+        ),
+        (
             "programs.move_person",
             "POST",
             f"/programs/{slug}/people/{person_id}/cohort/fall",
@@ -369,6 +383,7 @@ def world(make):
         "check_in_id": check_in,
         "availability_id": availability,
         "assignment_id": assignment,
+        "mentor_id": people["mentor"].id,
     }
 
 

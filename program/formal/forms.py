@@ -38,3 +38,12 @@ class EndPairForm(FlaskForm):
         "Propose a new mentor for the trainee now (never the same one again)", default=True
     )
     submit = SubmitField("End the pair")
+
+
+class CapacityForm(FlaskForm):
+    capacity = IntegerField(
+        "Mentees this term",
+        description="0: not mentoring this term.",
+        validators=[InputRequired(message="Say how many."), NumberRange(min=0, max=MAX_CAPACITY)],
+    )
+    submit = SubmitField("Save places")

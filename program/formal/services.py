@@ -293,6 +293,77 @@ def answer_availability(
     return availability
 
 
+@dataclass(frozen=True)
+class Places:
+    capacity: int | None  # None: not answered yet
+    taken: int
+
+
+def mentor_places(term: Term, mentor: Person) -> Places:
+    """A mentor's places this term as they (or a coordinator) gave them, and those taken."""
+    availability = db.session.scalar(
+        sa.select(Availability).where(
+            Availability.term_id == term.id, Availability.person_id == mentor.id
+        )
+    )
+    return Places(
+        availability.capacity if availability and availability.answered_at else None,
+        _live_mentees(term, mentor),
+    )
+
+
+def _live_mentees(term: Term, mentor: Person) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Assignment)
+        .where(
+            Assignment.term_id == term.id,
+            Assignment.mentor_id == mentor.id,
+            Assignment.status != AssignmentStatus.ENDED,
+        )
+    )
+
+
+def set_capacity(actor: Person, term: Term, mentor: Person, capacity: int) -> Availability:
+    """A coordinator records a mentor's places for the term (0: not mentoring this term), for
+    example after a conversation; never fewer than the mentees they already have."""
+    if term.closed_at is not None:
+        raise DomainError(f"{term.name} is closed.")
+    if not _holds(mentor, term, Role.MENTOR):
+        raise DomainError(f"{mentor.name} is not a mentor of this program.")
+    if not 0 <= capacity <= MAX_CAPACITY:
+        raise DomainError(f"Between 0 and {MAX_CAPACITY} mentees.", field="capacity")
+    live = _live_mentees(term, mentor)
+    if capacity < live:
+        raise DomainError(
+            f"{mentor.name} already has {live} mentee{'s' if live != 1 else ''} this term "
+            "(proposed or published); end or move a pair first.",
+            field="capacity",
+        )
+    availability = db.session.scalar(
+        sa.select(Availability).where(
+            Availability.term_id == term.id, Availability.person_id == mentor.id
+        )
+    )
+    if availability is None:
+        availability = Availability(term_id=term.id, person_id=mentor.id)
+        db.session.add(availability)
+    before = availability.capacity if availability.answered_at else None
+    availability.accepting = capacity > 0
+    availability.capacity = capacity
+    availability.answered_at = utc_now()
+    db.session.flush()
+    record(
+        actor,
+        "availability.set",
+        availability,
+        program_id=term.program_id,
+        summary=f"{mentor.name}: {capacity} places for {term.name} (was {before})",
+        details={"capacity": capacity, "before": before},
+    )
+    return availability
+
+
 @dataclass
 class AvailabilityRow:
     mentor: Person

@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from program.extensions import db
-from program.formal.forms import AvailabilityForm, EndPairForm
+from program.formal.forms import AvailabilityForm, CapacityForm, EndPairForm
 from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
 from program.formal.services import (
     END_REASON_LABELS,
@@ -24,6 +24,7 @@ from program.formal.services import (
     request_availability,
     request_rematch,
     review,
+    set_capacity,
     set_proposed_mentor,
 )
 from program.forms import ConfirmForm
@@ -107,6 +108,26 @@ def remind_availability_view(program: Program, term_slug: str) -> str | Response
             "info",
         )
     return redirect(url_for("formal.availability", slug=program.slug, term_slug=term.slug))
+
+
+@bp.route("/programs/<slug>/terms/<term_slug>/people/<int:person_id>/capacity", methods=["POST"])
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def set_capacity_view(program: Program, term_slug: str, person_id: int) -> Response:
+    """A coordinator records a mentor's places for the term, from the mentor's page."""
+    term = term_or_404(program, term_slug)
+    mentor = member_or_404(program, person_id)
+    form = CapacityForm()
+    if form.validate_on_submit():
+        done = run_service(form, set_capacity, current_user, term, mentor, form.capacity.data)
+        if done is not None:
+            flash(
+                f"Saved: {mentor.name} takes {plural(done.capacity, 'mentee')} in {term.name}."
+                if done.capacity
+                else f"Saved: {mentor.name} is not mentoring in {term.name}.",
+                "success",
+            )
+    flash_errors(form)
+    return redirect(url_for("programs.person", slug=program.slug, person_id=mentor.id))
 
 
 def _answer_page(availability: Availability, preselect: bool | None) -> str | Response:
@@ -270,6 +291,7 @@ def nudge(program: Program, term_slug: str, assignment_id: int) -> str | Respons
             form,
             f"Nudge {assignment.trainee.name} and {assignment.mentor.name}",
             nudge_pair,
+            set_capacity,
             current_user,
             assignment,
             back=back,

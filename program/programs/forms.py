@@ -24,6 +24,7 @@ from wtforms.validators import (
     Regexp,
 )
 
+from program.people.stages import CareerStage
 from program.programs.models import DepartmentPreference
 
 
@@ -152,3 +153,21 @@ class AssessesForm(FlaskForm):
         validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
     )
     submit = SubmitField("Record")
+
+
+class PersonDetailsForm(FlaskForm):
+    """A coordinator corrects a member's details (the roster's own columns)."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    department = StringField("Department", validators=[Optional(), Length(max=120)])
+    stage = SelectField(
+        "Career stage",
+        choices=[SelectChoice("", "—")] + [SelectChoice(s.value, s.label) for s in CareerStage],
+        validators=[Optional()],
+    )
+    interests = StringField(
+        "Interests",
+        description="Separated by semicolons, e.g. “cardiology; medical education”.",
+        validators=[Optional(), Length(max=2000)],
+    )
+    submit = SubmitField("Save details")

@@ -15,6 +15,7 @@ from program.extensions import db
 from program.people.models import CareerStage, Department, Person
 from program.people.services import (
     create_person,
+    find_or_create_department,
     matches_name_or_email,
     validate_email_address,
 )
@@ -137,6 +138,83 @@ def grant_role(actor: Person, program: Program, person: Person, role: Role) -> M
         summary=f"{person.email} is now {role.value} of {program.name}",
     )
     return membership
+
+
+def in_other_programs(program_id: int, person_ids: list[int]) -> set[int]:
+    """Who among `person_ids` currently holds a role in another program: their name and
+    details belong to that program's people too, so this program only fills what is blank."""
+    shared: set[int] = set()
+    for start in range(0, len(person_ids), 500):
+        shared.update(
+            db.session.scalars(
+                sa.select(Membership.person_id)
+                .where(
+                    Membership.person_id.in_(person_ids[start : start + 500]),
+                    Membership.program_id != program_id,
+                    Membership.ended_at.is_(None),
+                )
+                .distinct()
+            )
+        )
+    return shared
+
+
+def update_details(
+    actor: Person,
+    program: Program,
+    person: Person,
+    *,
+    name: str,
+    department: str,
+    stage: CareerStage | None,
+    interests: str,
+) -> list[str]:
+    """A coordinator corrects a member's name, department, stage and interests; returns what
+    changed. Someone another program shares is changed only by an administrator, as a roster
+    import would not change them either."""
+    if person.id in in_other_programs(program.id, [person.id]) and not actor.is_admin:
+        raise DomainError(
+            f"{person.name} also belongs to another program, so their details are shared; "
+            "an administrator can change them."
+        )
+    cleaned = " ".join(name.split())[:200]
+    if not cleaned:
+        raise DomainError("A name is required.", field="name")
+    topics = [t for t in dict.fromkeys(" ".join(i.split()) for i in interests.split(";")) if t]
+    if len(topics) > 20 or any(len(t) > 100 for t in topics):
+        raise DomainError(
+            "Up to 20 interests of up to 100 characters each, separated by semicolons.",
+            field="interests",
+        )
+    before = {
+        "name": person.name,
+        "department": person.department_name or "",
+        "stage": person.stage.label if person.stage else "",
+        "interests": "; ".join(person.interests or []),
+    }
+    person.name = cleaned
+    person.department = find_or_create_department(department)
+    person.stage = stage
+    person.interests = topics
+    db.session.flush()
+    after = {
+        "name": person.name,
+        "department": person.department_name or "",
+        "stage": person.stage.label if person.stage else "",
+        "interests": "; ".join(topics),
+    }
+    changed = [key for key in before if before[key] != after[key]]
+    if changed:
+        record_open_terms(program.id, {person.id})
+        record(
+            actor,
+            "person.details_changed",
+            person,
+            program_id=program.id,
+            summary=f"{person.email}: {', '.join(changed)} changed",
+            details={key: [before[key], after[key]] for key in changed},
+        )
+    return changed
 
 
 def end_membership(actor: Person, membership: Membership, reason: str) -> None:

@@ -10,6 +10,8 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from program.extensions import db
+from program.formal.forms import CapacityForm
+from program.formal.services import mentor_places
 from program.forms import ConfirmForm
 from program.people.blocks import assessors_of, record_assessor, remove_assessor
 from program.people.models import CareerStage, Person
@@ -21,6 +23,7 @@ from program.programs.forms import (
     EndMembershipForm,
     MoveCohortForm,
     PeopleFilterForm,
+    PersonDetailsForm,
     TermForm,
 )
 from program.programs.models import Cohort, CohortMember, Membership, Program, Role, Term
@@ -28,9 +31,11 @@ from program.programs.services import (
     PeopleFilters,
     coordinators,
     end_membership,
+    in_other_programs,
     people_in_program,
     program_departments,
     role_counts,
+    update_details,
 )
 from program.programs.terms import (
     cohort_sizes,
@@ -241,6 +246,21 @@ def person(program: Program, person_id: int) -> str:
         ]
         form.cohort.data = str(placements[t.id].id) if t.id in placements else ""
         move_forms[t.id] = form
+    details_form = PersonDetailsForm(
+        formdata=None,
+        name=subject.name,
+        department=subject.department_name,
+        stage=subject.stage.value if subject.stage else "",
+        interests="; ".join(subject.interests or []),
+    )
+    term = current_term(program)
+    mentoring = (
+        term is not None
+        and not term.closed_at
+        and any(m.role is Role.MENTOR and m.ended_at is None for m in memberships)
+    )
+    places = mentor_places(term, subject) if mentoring else None
+    capacity_form = CapacityForm(formdata=None, capacity=places.capacity if places else None)
     return render_template(
         "programs/person.html",
         program=program,
@@ -251,7 +271,38 @@ def person(program: Program, person_id: int) -> str:
         end_form=EndMembershipForm(),
         assessor_records=assessors_of(program, subject),
         assesses_form=AssessesForm(),
+        details_form=details_form,
+        shared=bool(in_other_programs(program.id, [subject.id])),
+        capacity_term=term if mentoring else None,
+        places=places,
+        capacity_form=capacity_form,
     )
+
+
+@bp.route("/<slug>/people/<int:person_id>/details", methods=["POST"])
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def edit_person_details(program: Program, person_id: int) -> Response:
+    subject = member_or_404(program, person_id)
+    form = PersonDetailsForm()
+    if form.validate_on_submit():
+        changed = run_service(
+            form,
+            update_details,
+            current_user,
+            program,
+            subject,
+            name=form.name.data,
+            department=form.department.data or "",
+            stage=CareerStage(form.stage.data) if form.stage.data else None,
+            interests=form.interests.data or "",
+        )
+        if changed is not None:
+            flash(
+                f"Saved: {', '.join(changed)} of {subject.name}." if changed else "No changes.",
+                "success" if changed else "info",
+            )
+    flash_errors(form)
+    return redirect(url_for("programs.person", slug=program.slug, person_id=subject.id))
 
 
 @bp.route("/<slug>/people/<int:person_id>/assesses", methods=["POST"])

@@ -29,6 +29,7 @@ from program.formal.models import Assessor
 from program.messages.services import queue_messages
 from program.people.models import CareerStage, Department, Person
 from program.programs.models import Cohort, CohortMember, Membership, Program, Role, Term
+from program.programs.services import in_other_programs
 from program.programs.terms import record_open_terms, record_term_roster
 from program.roster.models import RosterUpload
 from program.roster.parsing import (
@@ -233,24 +234,6 @@ def _file_roles(row: RosterRow) -> set[Role]:
     return {Role(r) for r in row.roles}
 
 
-def _in_other_programs(program: Program, person_ids: list[int]) -> set[int]:
-    """Who among `person_ids` currently holds a role in another program."""
-    shared: set[int] = set()
-    for chunk in _chunks(person_ids):
-        shared.update(
-            db.session.scalars(
-                sa.select(Membership.person_id)
-                .where(
-                    Membership.person_id.in_(chunk),
-                    Membership.program_id != program.id,
-                    Membership.ended_at.is_(None),
-                )
-                .distinct()
-            )
-        )
-    return shared
-
-
 def _diff(
     row: RosterRow, person: StoredPerson, state: _ProgramState, shared: bool
 ) -> list[FieldChange]:
@@ -306,7 +289,7 @@ def plan_import(program: Program, term: Term, parsed: ParsedRoster) -> ImportPla
     plan = ImportPlan(parsed=parsed)
     state = _load_state(program, term)
     people = _by_email([row.email for row in parsed.rows])
-    shared = _in_other_programs(program, [p.id for p in people.values()])
+    shared = in_other_programs(program.id, [p.id for p in people.values()])
     for row in parsed.rows:
         person = people.get(row.email)
         if person is None:

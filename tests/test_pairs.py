@@ -163,6 +163,10 @@ def test_a_trainee_asks_privately_for_a_rematch(app, client, pairs):
             sa.select(Message.to_address).where(Message.kind == "rematch_request")
         ).all()
     assert told == [pairs["coordinator"].email]
+    # The one who asked sees the request is pending, instead of the link to ask.
+    home = text_of(client.get("/"))
+    assert "You asked privately for a different pairing on" in home
+    assert "Your coordinator has it; Dr. Mentor 1 is not told." in home
 
     # The mentor is not told, anywhere.
     client.post("/logout")
@@ -221,6 +225,12 @@ def test_ending_for_a_rematch_proposes_a_different_mentor(app, client, make, pai
         assert db.session.scalar(
             sa.select(AuditEvent).where(AuditEvent.action == "assignment.ended")
         )
+        ended_mail = db.session.scalars(
+            sa.select(Message).where(Message.kind == "pair_ended")
+        ).all()
+        assert [m.to_address for m in ended_mail] == [pairs["trainees"][1].email]
+        assert "A new mentor is already proposed for you" in ended_mail[0].body_text
+        assert "You will not be paired with Dr. Mentor 1 again" in ended_mail[0].body_text
     # Ending again is refused, and the old pair never comes back.
     response = client.post(url, data={"reason": "term_over"}, follow_redirects=True)
     assert "This pair is not active" in text_of(response)
@@ -241,6 +251,11 @@ def test_ending_without_a_rematch_proposes_nothing(app, client, pairs):
             )
             == 0
         )
+        # Resident 0 is still in the program: told their mentor left and a new one is coming.
+        told = db.session.scalar(sa.select(Message).where(Message.kind == "pair_ended"))
+        assert told.to_address == pairs["trainees"][0].email
+        assert "Dr. Mentor 0 is no longer mentoring" in told.body_text
+        assert "Your coordinator will propose a new mentor for you" in told.body_text
 
 
 def test_another_programs_pair_is_not_found(client, make, pairs):

@@ -903,9 +903,43 @@ def end_assignment(
         summary=f"{assignment.mentor.name} and {assignment.trainee.name}: ended "
         f"({END_REASON_LABELS[reason].lower()})",
     )
+    proposal = None
     if propose_new and reason is EndReason.NO_FAULT_REMATCH:
-        return propose_matches(actor, term, only=frozenset({assignment.trainee_id}))
-    return None
+        proposal = propose_matches(actor, term, only=frozenset({assignment.trainee_id}))
+    _tell_trainee_what_next(assignment, reason, proposal)
+    return proposal
+
+
+def _tell_trainee_what_next(
+    assignment: Assignment, reason: EndReason, proposal: matching.Proposal | None
+) -> None:
+    """The trainee learns the pair ended and what happens next (a trainee who left the
+    program is not written to; the mentor learns it from the coordinator, as before)."""
+    trainee, term = assignment.trainee, assignment.term
+    if not trainee.active or (
+        reason is EndReason.LEFT_PROGRAM and not _holds(trainee, term, Role.TRAINEE)
+    ):
+        return
+    queue_messages(
+        [
+            render_message(
+                trainee,
+                "pair_ended",
+                template="pair_ended",
+                context={
+                    "person": trainee,
+                    "mentor": assignment.mentor,
+                    "program_name": term.program.name,
+                    "term_name": term.name,
+                    "reason": reason.value,
+                    "proposed": bool(proposal and proposal.pairs),
+                    "home_link": external_url("home.index"),
+                },
+                program_id=term.program_id,
+                dedupe_key=f"pair_ended:assignment:{assignment.id}",
+            )
+        ]
+    )
 
 
 END_REASON_LABELS = {

@@ -291,7 +291,6 @@ def nudge(program: Program, term_slug: str, assignment_id: int) -> str | Respons
             form,
             f"Nudge {assignment.trainee.name} and {assignment.mentor.name}",
             nudge_pair,
-            set_capacity,
             current_user,
             assignment,
             back=back,

@@ -30,6 +30,7 @@ MESSAGE_KINDS = frozenset(
         "update_nudge",
         "rematch_request",
         "pair_nudge",
+        "pair_ended",
         "meeting_proposal",
         "meeting_invitation",
         "meeting_update",

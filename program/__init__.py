@@ -205,13 +205,14 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_login import current_user
 
     from program.admin.services import get_settings
-    from program.permissions import Action, may
+    from program.permissions import Action, coordinated_programs, may
 
     @app.context_processor
     def globals_for_templates() -> dict[str, Any]:
         return {
             "institution": get_settings(),
             "may": may,
+            "coordinated_programs": lambda: coordinated_programs(current_user),
             "Action": Action,
             "current_user": current_user,
             "app_version": __version__,

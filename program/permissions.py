@@ -13,7 +13,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, g
 from flask_login import current_user
 
 from program.extensions import db, login_manager
@@ -40,6 +40,27 @@ def current_roles(user: Person, program: Program) -> set[Role]:
         )
     )
     return set(rows)
+
+
+def coordinated_programs(user: Any) -> list[Program]:
+    """The programs `user` coordinates now, by name, read once per request (every page's
+    navigation asks)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    if "coordinated_programs" not in g:
+        g.coordinated_programs = list(
+            db.session.scalars(
+                sa.select(Program)
+                .join(Membership, Membership.program_id == Program.id)
+                .where(
+                    Membership.person_id == user.id,
+                    Membership.role == Role.COORDINATOR,
+                    Membership.ended_at.is_(None),
+                )
+                .order_by(Program.name)
+            )
+        )
+    return g.coordinated_programs
 
 
 def may(user: Any, action: Action, program: Program | None = None) -> bool:

@@ -122,3 +122,25 @@ def test_the_overview_flags_every_trainee_without_a_mentor_with_why(app, client,
     login(trainee_client, waiting.email)
     assert client.get("/programs/im/").status_code == 200
     assert trainee_client.get("/programs/im/").status_code in (302, 403)
+
+
+def test_a_new_programs_overview_has_a_checklist_that_ticks_itself(app, client, make):
+    program = make.program("Pediatrics Residency", slug="peds")
+    coordinator = make.coordinator(program)
+    login(client, coordinator.email)
+    page = text_of(client.get("/programs/peds/"))
+    assert "Getting Pediatrics Residency started: 0 of 6 done" in page
+    assert "To do: Create the first term" in page
+    term = make.term(program, slug="fall")
+    mentor = make.mentor(program)
+    trainee = make.trainee(program)
+    page = text_of(client.get("/programs/peds/"))
+    assert "2 of 6 done" in page
+    assert "Done: Create the first term" in page and "Done: Import the roster" in page
+    assert "To do: Ask mentors for their availability" in page
+    html = client.get("/programs/peds/").get_data(as_text=True)
+    assert 'href="/programs/peds/terms/fall/availability" class="fw-semibold"' in html
+    make.availability(term, mentor, capacity=1)
+    make.assignment(term, mentor, trainee)
+    page = text_of(client.get("/programs/peds/"))
+    assert "4 of 6 done" in page and "To do: Publish the first coffee round" in page

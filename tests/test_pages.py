@@ -54,7 +54,35 @@ def test_home_of_someone_in_no_program_explains_what_comes(client, make):
     login(client, make.person().email)
     page = text_of(client.get("/"))
     assert "You are not in any program yet" in page
-    assert "No formal mentoring pair yet" in page
+    assert "No formal mentoring pair yet" not in page
+
+
+@pytest.mark.parametrize("role", ["coordinator", "dean", "admin"])
+def test_each_role_home_fits_it_and_its_navigation_leads_to_its_work(app, make, role):
+    program = make.program("Internal Medicine Residency", slug="im")
+    make.trainee(program)
+    person = {
+        "coordinator": lambda: make.coordinator(program, name="Carmen Reyes"),
+        "dean": lambda: make.person(is_dean=True),
+        "admin": lambda: make.admin(),
+    }[role]()
+    client = app.test_client()
+    login(client, person.email)
+    response = client.get("/")
+    page, html = text_of(response), response.get_data(as_text=True)
+    assert "No formal mentoring pair yet" not in page
+    assert "Your formal mentoring" not in page
+    nav = html[html.index('aria-label="Main"') : html.index("</nav>")]
+    assert 'href="/reports"' in nav
+    if role == "coordinator":
+        assert 'href="/programs/im/"' in nav and "Internal Medicine Residency" in nav
+    if role == "admin":
+        assert 'href="/admin/programs"' in nav or "/admin/" in nav
+    trainee = app.test_client()
+    login(trainee, make.trainee(program).email)
+    trainee_nav = trainee.get("/").get_data(as_text=True)
+    trainee_nav = trainee_nav[trainee_nav.index('aria-label="Main"') : trainee_nav.index("</nav>")]
+    assert 'href="/reports"' not in trainee_nav and 'href="/programs/im/"' not in trainee_nav
 
 
 def test_program_overview_counts_people_by_role(client, make):

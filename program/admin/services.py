@@ -106,7 +106,7 @@ def update_settings(
 
 def search_people(query: str, page: int, per_page: int = 25) -> Pagination:
     """People whose name or e-mail contains `query`, by name, a page at a time."""
-    stmt = sa.select(Person).order_by(Person.name, Person.id)
+    stmt = sa.select(Person).order_by(Person.sort_name, Person.id)
     stmt = stmt.where(*matches_name_or_email(query))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 

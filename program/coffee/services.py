@@ -201,7 +201,7 @@ def bulk_enroll(actor: Person, program: Program, reason: str) -> BulkEnrollment:
             Person.id.not_in(taking_part),
         )
         .group_by(Person.id, Person.name)
-        .order_by(Person.name)
+        .order_by(Person.sort_name)
     ).all()
     skipped = [(name, withdrawn.date()) for name, withdrawn in left]
     now = utc_now()

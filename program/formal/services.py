@@ -144,7 +144,7 @@ def _formal_members(term: Term, role: Role) -> list[Person]:
                 Membership.formal_track.is_(True),
                 Person.active.is_(True),
             )
-            .order_by(Person.name)
+            .order_by(Person.sort_name)
         )
     )
 
@@ -558,7 +558,7 @@ def unmatched_trainees(term: Term) -> list[Unmatched]:
             why = WhyUnmatched.NOT_PROPOSED
         found.append(Unmatched(trainee, why))
     order = list(WhyUnmatched)
-    return sorted(found, key=lambda u: (order.index(u.why), u.trainee.name.casefold()))
+    return sorted(found, key=lambda u: (order.index(u.why), u.trainee.sort_name))
 
 
 def set_proposed_mentor(
@@ -681,10 +681,12 @@ def review(term: Term) -> Review:
     paired = {a.trainee_id for a in live}
     return Review(
         proposed=sorted(
-            (a for a in live if a.status is AssignmentStatus.PROPOSED), key=lambda a: a.trainee.name
+            (a for a in live if a.status is AssignmentStatus.PROPOSED),
+            key=lambda a: a.trainee.sort_name,
         ),
         active=sorted(
-            (a for a in live if a.status is AssignmentStatus.ACTIVE), key=lambda a: a.trainee.name
+            (a for a in live if a.status is AssignmentStatus.ACTIVE),
+            key=lambda a: a.trainee.sort_name,
         ),
         unmatched=[u for u in unmatched_trainees(term) if u.trainee.id not in paired],
         capacity_left=remaining_capacity(term),

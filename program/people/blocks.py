@@ -77,7 +77,7 @@ def my_blocks(person: Person) -> list[PairingBlock]:
             sa.select(PairingBlock)
             .join(Person, Person.id == PairingBlock.blocked_id)
             .where(PairingBlock.person_id == person.id)
-            .order_by(Person.name)
+            .order_by(Person.sort_name)
         )
     )
 
@@ -103,7 +103,7 @@ def people_to_block(person: Person, query: str, limit: int = 20) -> list[Person]
             Person.id.not_in(already),
             Person.active.is_(True),
         )
-        .order_by(Person.name)
+        .order_by(Person.sort_name)
     )
     # Matched in Python: case-folded in every alphabet (SQLite's lower() knows only ASCII).
     found = [p for p in candidates if all(w in name_key(p.name) for w in words)]

@@ -61,6 +61,9 @@ def index() -> str:
         is_editable=is_editable,
         is_admin=may(current_user, Action.ADMINISTER),
         is_mentor=any(Role.MENTOR in item.roles for item in memberships),
+        # Only trainees and mentors have mentoring to show; a coordinator, dean or admin who
+        # takes no part sees their own work instead of "No formal mentoring pair yet".
+        takes_part=any({Role.TRAINEE, Role.MENTOR} & set(item.roles) for item in memberships),
         Role=Role,
     )
 

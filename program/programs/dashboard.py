@@ -8,14 +8,15 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from program.audit.models import AuditEvent
 from program.coffee.models import Enrollment, Round, RoundStatus
 from program.db import utc_now
 from program.extensions import db
 from program.formal.health import Flag
-from program.formal.models import Availability
+from program.formal.models import Assignment, AssignmentStatus, Availability
 from program.formal.services import PairRow, Unmatched, pair_health, unmatched_trainees
 from program.people.models import Person
-from program.programs.models import Program, Term
+from program.programs.models import Membership, Program, Role, Term
 from reports.data import find_scope, load
 from reports.metrics import Computed, compute
 
@@ -58,7 +59,7 @@ def dashboard(program: Program, term: Term) -> Dashboard:
             sa.select(Person)
             .join(Availability, Availability.person_id == Person.id)
             .where(Availability.term_id == term.id, Availability.answered_at.is_(None))
-            .order_by(Person.name)
+            .order_by(Person.sort_name)
         )
     )
     ghosts = list(
@@ -71,7 +72,7 @@ def dashboard(program: Program, term: Term) -> Dashboard:
                 Enrollment.snooze_reason == "unanswered",
                 Enrollment.snoozed_until > utc_now().date(),
             )
-            .order_by(Person.name)
+            .order_by(Person.sort_name)
         )
     )
     last_round = db.session.scalar(
@@ -92,3 +93,62 @@ def dashboard(program: Program, term: Term) -> Dashboard:
         last_round=last_round,
         unmatched=unmatched_trainees(term),
     )
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    label: str
+    why: str
+    done: bool
+
+
+def first_run(program: Program) -> list[Step]:
+    """A new program's setup, each step ticked by what the database already holds (one query):
+    a term, a roster, mentors' availability, published matches, a coffee round, a report."""
+    terms = sa.select(Term.id).where(Term.program_id == program.id)
+    checks = {
+        "term": sa.exists().where(Term.program_id == program.id),
+        "roster": sa.exists().where(
+            Membership.program_id == program.id,
+            Membership.role.in_([Role.TRAINEE, Role.MENTOR]),
+        ),
+        "availability": sa.exists().where(Availability.term_id.in_(terms)),
+        "matches": sa.exists().where(
+            Assignment.term_id.in_(terms), Assignment.status != AssignmentStatus.PROPOSED
+        ),
+        "round": sa.exists().where(
+            Round.program_id == program.id, Round.status == RoundStatus.PUBLISHED
+        ),
+        "report": sa.exists().where(
+            AuditEvent.program_id == program.id, AuditEvent.action == "report.downloaded"
+        ),
+    }
+    done = db.session.execute(sa.select(*(c.label(k) for k, c in checks.items()))).one()
+    labels = {
+        "term": (
+            "Create the first term",
+            "A semester: its cohorts, roster and reports hang off it.",
+        ),
+        "roster": (
+            "Import the roster",
+            "A CSV or Excel file of trainees and mentors; each gets an invitation.",
+        ),
+        "availability": (
+            "Ask mentors for their availability",
+            "Each says in one click how many mentees they can take this term.",
+        ),
+        "matches": (
+            "Propose and publish the formal matches",
+            "Review the proposal, then publish: both sides are introduced.",
+        ),
+        "round": (
+            "Publish the first coffee round",
+            "Opt the coffee track in, then pair them across departments.",
+        ),
+        "report": (
+            "Download a semester report",
+            "The PDF for accreditors and the CSV for analysts compare the two tracks.",
+        ),
+    }
+    return [Step(k, *labels[k], bool(getattr(done, k))) for k in checks]

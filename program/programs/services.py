@@ -261,7 +261,7 @@ def coordinators(program: Program) -> list[Membership]:
                 Membership.role == Role.COORDINATOR,
                 Membership.ended_at.is_(None),
             )
-            .order_by(Person.name)
+            .order_by(Person.sort_name)
         )
     )
 
@@ -312,7 +312,7 @@ def people_in_program(
         members = members.where(Membership.formal_track.is_(True))
     elif filters.track == "coffee":
         members = members.where(Membership.coffee_track.is_(True))
-    stmt = sa.select(Person).where(Person.id.in_(members)).order_by(Person.name, Person.id)
+    stmt = sa.select(Person).where(Person.id.in_(members)).order_by(Person.sort_name, Person.id)
     if filters.department_id is not None:
         stmt = stmt.where(Person.department_id == filters.department_id)
     if filters.stage is not None:

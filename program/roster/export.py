@@ -53,7 +53,7 @@ def roster_rows(program: Program, term: Term) -> list[list[str]]:
         ).all()
     )
     rows = []
-    for person in sorted(people.values(), key=lambda p: (p.name.casefold(), p.email)):
+    for person in sorted(people.values(), key=lambda p: (p.sort_name, p.email)):
         held = memberships.get(person.id, [])
         formal = any(m.formal_track for m in held)
         coffee = any(m.coffee_track for m in held)

@@ -28,6 +28,7 @@ from program.extensions import db
 from program.formal.models import Assessor
 from program.messages.services import queue_messages
 from program.people.models import CareerStage, Department, Person
+from program.people.names import sort_name
 from program.programs.models import Cohort, CohortMember, Membership, Program, Role, Term
 from program.programs.services import in_other_programs
 from program.programs.terms import record_open_terms, record_term_roster
@@ -320,7 +321,7 @@ def plan_import(program: Program, term: Term, parsed: ParsedRoster) -> ImportPla
     ]
     for chunk in _chunks(missing_ids):
         for person in db.session.scalars(
-            sa.select(Person).where(Person.id.in_(chunk)).order_by(Person.name)
+            sa.select(Person).where(Person.id.in_(chunk)).order_by(Person.sort_name)
         ):
             roles = tuple(
                 sorted(
@@ -330,7 +331,7 @@ def plan_import(program: Program, term: Term, parsed: ParsedRoster) -> ImportPla
                 )
             )
             plan.not_in_file.append(Missing(person.id, person.name, person.email, roles))
-    plan.not_in_file.sort(key=lambda m: (m.name.casefold(), m.email))
+    plan.not_in_file.sort(key=lambda m: (sort_name(m.name), m.email))
 
     new_departments: dict[str, str] = {}
     new_cohorts: dict[str, str] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from program.extensions import db
 from program.messages.models import Message
 from program.messages.services import queue_message, queue_messages, render_message
 from program.people.models import Person
+from program.programs.models import Membership
 from program.web import external_url
 
 
@@ -89,8 +91,61 @@ def set_password_with_token(token: str, purpose: LinkPurpose, password: str) -> 
     return person
 
 
-def invitation(person: Any, invited_by: Person | None, program_name: str = "") -> dict[str, Any]:
-    """The rendered invitation to set a password (its link expires and works once).
+def what_you_will_do(
+    roles: Iterable[str], tracks: Iterable[str] = ("formal", "coffee"), program_name: str = ""
+) -> list[str]:
+    """What someone will do in Hallway, in their invitation's words, by role and track
+    ("trainee", "mentor", "coordinator", "dean", "admin"; tracks "formal", "coffee")."""
+    roles, tracks = set(roles), set(tracks)
+    program = program_name or "your program"
+    doing = []
+    if "trainee" in roles and "formal" in tracks:
+        doing.append("meet your formal mentor: their contact, a first note ready, times agreed")
+    if "mentor" in roles and "formal" in tracks:
+        doing.append("say each term how many mentees you can take, and meet them")
+    if roles & {"trainee", "mentor"} and "coffee" in tracks:
+        doing.append("have a coffee chat about once a month with someone from another department")
+    if roles & {"trainee", "mentor"}:
+        doing.append("check in with one click after you meet")
+    if "coordinator" in roles:
+        doing.append(
+            f"run {program}: import its roster, publish matches and coffee rounds, and see "
+            "who needs your attention"
+        )
+    if "dean" in roles:
+        doing.append("download the semester reports that compare the two tracks")
+    if "admin" in roles:
+        doing.append("set up programs and name their coordinators")
+    return doing or [f"see what {program} offers you"]
+
+
+def current_doing(person: Person, program_name: str = "") -> list[str]:
+    """`what_you_will_do` for a stored person, from the roles and tracks they hold now."""
+    roles: set[str] = set()
+    tracks: set[str] = set()
+    for membership in db.session.scalars(
+        sa.select(Membership).where(
+            Membership.person_id == person.id, Membership.ended_at.is_(None)
+        )
+    ):
+        roles.add(membership.role.value)
+        tracks |= {
+            t
+            for t, on in (("formal", membership.formal_track), ("coffee", membership.coffee_track))
+            if on
+        }
+    roles |= {r for r, on in (("dean", person.is_dean), ("admin", person.is_admin)) if on}
+    return what_you_will_do(roles, tracks, program_name)
+
+
+def invitation(
+    person: Any,
+    invited_by: Person | None,
+    program_name: str = "",
+    doing: list[str] | None = None,
+) -> dict[str, Any]:
+    """The rendered invitation to set a password (its link expires and works once), saying
+    what the person will do in Hallway (`doing`, see `what_you_will_do`).
 
     `person` is a Person or anything with its id, email, name and security_stamp.
     """
@@ -103,6 +158,7 @@ def invitation(person: Any, invited_by: Person | None, program_name: str = "") -
             "person": person,
             "invited_by": invited_by,
             "program_name": program_name,
+            "doing": doing or what_you_will_do((), (), program_name),
             "link": external_url("accounts.accept_invitation", token=token),
             "valid_days": current_app.config["INVITATION_MAX_AGE_DAYS"],
         },
@@ -110,8 +166,11 @@ def invitation(person: Any, invited_by: Person | None, program_name: str = "") -
 
 
 def send_invitation(person: Person, invited_by: Person | None, program_name: str = "") -> None:
-    """Queue an invitation for one person, and audit it."""
-    queue_messages([invitation(person, invited_by, program_name)])
+    """Queue an invitation for one person (saying what their roles now let them do), and
+    audit it."""
+    queue_messages(
+        [invitation(person, invited_by, program_name, current_doing(person, program_name))]
+    )
     record(invited_by, "account.invited", person, summary=f"Invitation queued for {person.email}")
 
 

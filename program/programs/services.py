@@ -245,8 +245,10 @@ def add_coordinator(actor: Person, program: Program, email: str, name: str = "")
                 field="name",
             )
         person = create_person(actor, email=address, name=name)
+        membership = grant_role(actor, program, person, Role.COORDINATOR)
         send_invitation(person, actor, program.name)
-    elif not person.active:
+        return membership
+    if not person.active:
         raise DomainError(f"{address} is deactivated; reactivate the account first.", field="email")
     return grant_role(actor, program, person, Role.COORDINATOR)
 

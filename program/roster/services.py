@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from program.accounts.services import invitation
+from program.accounts.services import invitation, what_you_will_do
 from program.audit.services import record
 from program.db import DomainError, utc_now
 from program.extensions import db
@@ -521,7 +521,22 @@ def apply_import(
         if not people[i.person_id].password_hash and people[i.person_id].active
     ]
     to_invite += new_people
-    queue_messages([invitation(person, actor, program.name) for person in to_invite])
+    rows = {i.person_id: i.row for i in plan.to_add + plan.to_join}
+    queue_messages(
+        [
+            invitation(
+                person,
+                actor,
+                program.name,
+                what_you_will_do(
+                    rows[person.id].roles,
+                    TRACKS if rows[person.id].tracks is None else rows[person.id].tracks,
+                    program.name,
+                ),
+            )
+            for person in to_invite
+        ]
+    )
 
     if upload is not None:
         upload.applied_at = utc_now()

@@ -152,6 +152,10 @@ class TestCoordinators:
             message = db.session.scalar(sa.select(Message))
             assert message.recipient_id == person.id and message.kind == "invitation"
             assert "/invitation/" in message.body_text
+            # Told what a coordinator does, never "see your mentor and coffee-chat partners".
+            assert "- run Internal Medicine: import its roster" in message.body_text
+            assert "mentor" not in message.body_text.lower()
+            assert "word-break: break-all" in message.body_html  # the long link wraps on a phone
         assert {"person.created", "account.invited", "membership.granted"} <= set(
             audit_actions(app)
         )

@@ -76,6 +76,20 @@ class TestCleanRoster:
         done = text_of(client.get(response.headers["Location"]))
         assert "Roster imported: 6 added" in done and "6 invitations in the outbox" in done
         with app.app_context():
+            invited = dict(
+                db.session.execute(
+                    sa.select(Message.to_address, Message.body_text).where(
+                        Message.kind == "invitation"
+                    )
+                ).all()
+            )
+        # Each is told what their roles and tracks bring: Lena mentors in the coffee track only.
+        lena = invited["lena.fischer@example.edu"]
+        assert "- have a coffee chat about once a month" in lena
+        assert "mentees" not in lena and "formal mentor" not in lena
+        assert "- meet your formal mentor" in invited["priya.natarajan@example.edu"]
+        assert "- say each term how many mentees you can take" in invited["miguel.santos@example.edu"]
+        with app.app_context():
             priya = db.session.scalar(
                 sa.select(Person).where(Person.email == "priya.natarajan@example.edu")
             )

@@ -277,7 +277,23 @@ def test_a_referral_from_a_check_in_is_preferred_next_round(app, client, coffee)
         data={"status": "met", "suggest": "nobody@example.edu"},
         follow_redirects=True,
     )
-    assert "We could not find that person in this program" in text_of(response)
+    assert "We could not find that person among this program's members" in text_of(response)
+    # By name: several match "person", so it asks for more and names them.
+    response = client.post(
+        f"/check-ins/{check_in_id}",
+        data={"status": "met", "suggest": "person"},
+        follow_redirects=True,
+    )
+    assert "Several people in this program match: Person" in text_of(response)
+    with app.app_context():
+        assert db.session.get(CheckIn, check_in_id).suggested_person_id is None
+    # Their name, any case, is enough; an e-mail address still works.
+    with app.app_context():
+        db.session.get(Person, target.id).name = "Zóra Quist"
+        db.session.commit()
+    client.post(f"/check-ins/{check_in_id}", data={"status": "met", "suggest": "zora QUIST"})
+    with app.app_context():
+        assert db.session.get(CheckIn, check_in_id).suggested_person_id == target.id
     client.post(f"/check-ins/{check_in_id}", data={"status": "met", "suggest": target.email})
     with app.app_context():
         assert db.session.get(CheckIn, check_in_id).suggested_person_id == target.id

@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
-    EmailField,
     RadioField,
+    StringField,
     SubmitField,
     TextAreaField,
 )
@@ -44,8 +44,8 @@ class CheckInForm(FlaskForm):
         "Private note (optional; only you ever see it)",
         validators=[Optional(), Length(max=MAX_NOTE_LENGTH)],
     )
-    suggest = EmailField(
-        "Who else should you meet? (optional: their e-mail)",
+    suggest = StringField(
+        "Who else should you meet? (optional: their name or e-mail)",
         description="Someone your partner suggested, in this program. A future round will try "
         "to pair you when you both take part.",
         validators=[Optional(), Length(max=254)],

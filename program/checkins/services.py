@@ -18,12 +18,13 @@ from sqlalchemy.orm import selectinload
 from program import links
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.coffee.models import Chat, ChatMember
-from program.db import DomainError, utc_now
+from program.db import DomainError, escape_like, utc_now
 from program.extensions import db
 from program.formal.models import Assignment
 from program.links import LinkRefused
 from program.messages.services import queue_messages, render_message
-from program.people.models import MailPreference, Person
+from program.people.models import Department, MailPreference, Person
+from program.people.names import fold
 from program.programs.models import Membership
 from program.web import external_url
 
@@ -227,26 +228,50 @@ def _claim(check_in: CheckIn, now: datetime) -> None:
         )
 
 
-def _suggested_person(check_in: CheckIn, email: str) -> int:
-    """The person someone was told to meet: a current member of the chat's program."""
+def _suggested_person(check_in: CheckIn, who: str) -> int:
+    """The person someone was told to meet, by e-mail address or by name: a current member of
+    the chat's program. A name that fits several people asks for more (their names shown, as
+    the program's members see each other anyway)."""
     if check_in.chat_id is None:
         raise DomainError("Suggestions go with coffee chats.", field="suggest")
     program_id = check_in.chat.round.program_id
-    found = db.session.scalar(
-        sa.select(Person.id)
+    members = (
+        sa.select(Person.id, Person.name, Department.name.label("department"))
         .join(Membership, Membership.person_id == Person.id)
+        .outerjoin(Department, Department.id == Person.department_id)
         .where(
-            Person.email == email.strip().lower(),
             Membership.program_id == program_id,
             Membership.ended_at.is_(None),
+            Person.id != check_in.person_id,
+            Person.active.is_(True),
         )
+        .distinct()
     )
-    if found is None or found == check_in.person_id:
+    if "@" in who:
+        found = db.session.execute(members.where(Person.email == who.strip().lower())).all()
+    else:
+        words = [w for w in fold(who).replace(",", " ").replace(".", " ").split() if w]
+        if not words:
+            raise DomainError("Give their name or e-mail address.", field="suggest")
+        found = db.session.execute(
+            members.where(
+                *(Person.sort_name.like(f"%{escape_like(w)}%", escape="\\") for w in words)
+            ).limit(6)
+        ).all()
+    if not found:
         raise DomainError(
-            "We could not find that person in this program; check the e-mail address.",
+            "We could not find that person among this program's members; check the name or "
+            "use their e-mail address.",
             field="suggest",
         )
-    return found
+    if len(found) > 1:
+        names = "; ".join(f"{row.name} ({row.department or 'no department'})" for row in found[:5])
+        raise DomainError(
+            f"Several people in this program match: {names}. Add more of the name, or use "
+            "their e-mail address.",
+            field="suggest",
+        )
+    return found[0].id
 
 
 FOLLOW_UPS = ("thank_you_nudge", "update_nudge")

@@ -116,5 +116,10 @@ def sort_name(name: str) -> str:
             cut -= 1
         family_words, given_words = words[cut:], words[:cut]
     key = " ".join(w.strip(".,") for w in family_words + given_words) or name
-    folded = unicodedata.normalize("NFKD", key.casefold())
-    return "".join(c for c in folded if not unicodedata.combining(c))[:200]
+    return fold(key)[:200]
+
+
+def fold(text: str) -> str:
+    """Case and accents folded, so "José" and "jose" compare equal (searching a sort name)."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in folded if not unicodedata.combining(c))

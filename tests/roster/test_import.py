@@ -88,7 +88,9 @@ class TestCleanRoster:
         assert "- have a coffee chat about once a month" in lena
         assert "mentees" not in lena and "formal mentor" not in lena
         assert "- meet your formal mentor" in invited["priya.natarajan@example.edu"]
-        assert "- say each term how many mentees you can take" in invited["miguel.santos@example.edu"]
+        assert (
+            "- say each term how many mentees you can take" in invited["miguel.santos@example.edu"]
+        )
         with app.app_context():
             priya = db.session.scalar(
                 sa.select(Person).where(Person.email == "priya.natarajan@example.edu")

@@ -336,6 +336,9 @@ def test_three_unanswered_intros_pause_someone_and_one_click_brings_them_back(ap
         assert enrollment.snooze_reason == "unanswered" and enrollment.snoozed_until
         notice = db.session.scalar(sa.select(Message).where(Message.kind == "coffee_paused"))
         assert notice.to_address == ghost.email and "/coffee/" in notice.body_text
+        # The coordinators' dashboard lists paused people, so the e-mail says who sees it.
+        assert "Only your program coordinators see that your chats are paused" in notice.body_text
+        assert "Nobody else is told" not in notice.body_text
         assert snooze_ghosts(start + timedelta(days=90)) == 0  # told once
     login(client, ghost.email)
     assert "Come back now" in text_of(client.get("/"))

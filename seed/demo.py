@@ -39,7 +39,7 @@ from program.programs.services import create_program, grant_role
 from program.programs.terms import create_term
 from program.roster.parsing import parse_roster
 from program.roster.services import apply_import
-from seed.programs import SPECS, seed_program
+from seed.programs import SPECS, mail_dated, seed_program
 
 DEMO_PASSWORD = "hallway-demo"  # noqa: S105  (printed for the demo, never used in production)
 DEMO_DOMAIN = "demo.example.edu"
@@ -320,7 +320,8 @@ def seed_demo(today: date | None = None) -> bool:
     grant_role(admin, program, coordinator, Role.COORDINATOR)
     name, starts_on, ends_on = current_term_dates(today or date.today())
     term = create_term(coordinator, program, name, starts_on, ends_on)
-    import_roster(coordinator, program, term, roster_csv().encode("utf-8"))
+    with mail_dated(utc_now() - timedelta(days=120)):
+        import_roster(coordinator, program, term, roster_csv().encode("utf-8"))
     people = {
         p.email: p
         for p in db.session.scalars(sa.select(Person).where(Person.email.like(f"%@{DEMO_DOMAIN}")))
@@ -343,7 +344,8 @@ def seed_mentoring(coordinator: Person, term: Term, people: dict[str, Person]) -
     latest check-in is left open so a visitor can answer it from the demo inbox."""
     now = utc_now()
     published = now - timedelta(days=56)
-    request_availability(coordinator, term)
+    with mail_dated(published - timedelta(days=10)):
+        request_availability(coordinator, term)
     for key, *_, capacity in MENTORS:
         mentor = people[email_for(key)]
         availability = db.session.scalar(
@@ -355,11 +357,13 @@ def seed_mentoring(coordinator: Person, term: Term, people: dict[str, Person]) -
     # The demo mentor and trainee are paired by hand first, as a coordinator can; the matching
     # then fills the remaining places.
     mentor, trainee = people[email_for("mentor")], people[email_for("trainee1")]
-    publish_pair(coordinator, term, mentor, trainee, started_at=published)
-    propose_matches(coordinator, term, seed=2026)
-    publish_matches(coordinator, term, started_at=published)
+    with mail_dated(published):
+        publish_pair(coordinator, term, mentor, trainee, started_at=published)
+        propose_matches(coordinator, term, seed=2026)
+        publish_matches(coordinator, term, started_at=published)
     for days_ago in (25, 0):  # last month's check-ins, then this month's
-        schedule_due(now - timedelta(days=days_ago))
+        with mail_dated(now - timedelta(days=days_ago)):
+            schedule_due(now - timedelta(days=days_ago))
     quiet = {people[email_for(key)].id for key in QUIET_TRAINEES}
     check_ins = db.session.scalars(
         sa.select(CheckIn).join(Assignment, Assignment.id == CheckIn.assignment_id)
@@ -410,7 +414,8 @@ def seed_coffee(coordinator: Person, program: Program, people: dict[str, Person]
     person paused after three unanswered intros, and this month's round just published."""
     now = utc_now()
     first = now - timedelta(days=max(COFFEE_ROUNDS_DAYS_AGO) + 1)
-    bulk_enroll(coordinator, program, "orientation consent form 2026")
+    with mail_dated(first):
+        bulk_enroll(coordinator, program, "orientation consent form 2026")
     for enrollment in db.session.scalars(sa.select(Enrollment)):
         enrollment.enrolled_at = first  # they were opted in at orientation, before round 1
     for key in COFFEE_OPTED_OUT:
@@ -418,7 +423,8 @@ def seed_coffee(coordinator: Person, program: Program, people: dict[str, Person]
     ghost = people[email_for(COFFEE_GHOST)]
     for number, days_ago in enumerate(COFFEE_ROUNDS_DAYS_AGO, start=1):
         published = now - timedelta(days=days_ago)
-        round_ = publish_round(coordinator, program, now=published)
+        with mail_dated(published):
+            round_ = publish_round(coordinator, program, now=published)
         if days_ago < 7:
             continue  # this round's check-ins are not due yet
         asked = published + timedelta(days=7)

@@ -10,6 +10,8 @@ taken is the clock, which each step is given explicitly. Deterministic: a fixed 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -139,6 +141,16 @@ def term_dates(today: date) -> list[tuple[str, date, date]]:
     ]
 
 
+@contextmanager
+def mail_dated(when: datetime) -> Iterator[None]:
+    """Date the e-mails written inside the block as of `when`: the simulated history's mail
+    sits in the demo inbox on the days it was written, not all at the moment of seeding."""
+    before = db.session.scalar(sa.select(sa.func.max(Message.id))) or 0
+    yield
+    db.session.flush()
+    db.session.execute(sa.update(Message).where(Message.id > before).values(created_at=when))
+
+
 def _at(day: date, hour: int = 9) -> datetime:
     return datetime.combine(day, time(hour), UTC)
 
@@ -192,14 +204,16 @@ def seed_program(admin: Person, spec: Spec, domain: str, password: str, today: d
         term = create_term(coordinator, program, term_name, starts, ends)
         years_back = (current_start - starts).days // 330
         data = roster(spec, domain, years_back).encode()
-        apply_import(coordinator, program, term, parse_roster(data, f"{spec.slug}.csv"))
+        with mail_dated(_at(starts - timedelta(days=7))):
+            apply_import(coordinator, program, term, parse_roster(data, f"{spec.slug}.csv"))
         if index == 0:
             people = db.session.scalars(
                 sa.select(Person).where(Person.email.like(f"{spec.slug}-%"))
             ).all()
             # How reliably each person answers: most often, some rarely, a few never.
             answers = {p.id: rng.choice((0.95, 0.9, 0.8, 0.6, 0.35, 0.1)) for p in people}
-            bulk_enroll(coordinator, program, "orientation consent form")
+            with mail_dated(_at(starts, 8)):
+                bulk_enroll(coordinator, program, "orientation consent form")
             for enrollment in db.session.scalars(
                 sa.select(Enrollment).where(Enrollment.program_id == program.id)
             ):
@@ -209,7 +223,7 @@ def seed_program(admin: Person, spec: Spec, domain: str, password: str, today: d
     db.session.execute(
         sa.update(Message)
         .where(Message.program_id == program.id, Message.status == MessageStatus.QUEUED)
-        .values(status=MessageStatus.SENT, sent_at=now)
+        .values(status=MessageStatus.SENT, sent_at=Message.created_at)
     )
     return program
 
@@ -223,14 +237,16 @@ def _run_term(
     now: datetime,
 ) -> None:
     started = _at(term.starts_on + timedelta(days=10))
-    request_availability(coordinator, term)
+    with mail_dated(_at(term.starts_on)):
+        request_availability(coordinator, term)
     for availability in db.session.scalars(
         sa.select(Availability).where(Availability.term_id == term.id)
     ):
         accepting = rng.random() > 0.1
         answer_availability(availability.person, availability, accepting, 3 if accepting else 0)
-    propose_matches(coordinator, term, seed=rng.randrange(10**6))
-    publish_matches(coordinator, term, started_at=started)
+    with mail_dated(started):
+        propose_matches(coordinator, term, seed=rng.randrange(10**6))
+        publish_matches(coordinator, term, started_at=started)
     # Some pairs simply never meet.
     silent = {
         a.id
@@ -240,17 +256,19 @@ def _run_term(
     cursor = _at(term.starts_on + timedelta(days=14))
     last = min(_at(term.ends_on), now - timedelta(days=3))
     while cursor <= last:
-        schedule_due(cursor)
-        publish_round(coordinator, program, now=cursor)
-        _answer(program, term, cursor, rng, answers, silent)
+        with mail_dated(cursor):
+            schedule_due(cursor)
+            publish_round(coordinator, program, now=cursor)
+            _answer(program, term, cursor, rng, answers, silent)
         cursor += timedelta(days=30)
     if term.ends_on < now.date():
-        for assignment in db.session.scalars(
-            sa.select(Assignment).where(
-                Assignment.term_id == term.id, Assignment.status == AssignmentStatus.ACTIVE
-            )
-        ):
-            end_assignment(coordinator, assignment, EndReason.TERM_OVER)
+        with mail_dated(_at(term.ends_on, 17)):
+            for assignment in db.session.scalars(
+                sa.select(Assignment).where(
+                    Assignment.term_id == term.id, Assignment.status == AssignmentStatus.ACTIVE
+                )
+            ):
+                end_assignment(coordinator, assignment, EndReason.TERM_OVER)
         set_term_closed(coordinator, term, True)
 
 

@@ -3,8 +3,10 @@ newcomer can click the links in them. Absent (404) everywhere else."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from program.extensions import db
@@ -27,16 +29,87 @@ def _require_demo() -> None:
         abort(404)
 
 
+@dataclass(frozen=True)
+class Mailbox:
+    label: str
+    address: str
+    count: int
+    latest: Message | None
+
+
+def _mailboxes() -> list[Mailbox]:
+    """Each demo login's mail: how many, and the newest (two queries)."""
+    from seed.demo import demo_logins
+
+    logins = demo_logins()
+    addresses = [address for _, address in logins]
+    counts = dict(
+        db.session.execute(
+            sa.select(Message.to_address, sa.func.count())
+            .where(Message.to_address.in_(addresses))
+            .group_by(Message.to_address)
+        ).all()
+    )
+    ranked = (
+        sa.select(
+            Message.id,
+            sa.func.row_number()
+            .over(
+                partition_by=Message.to_address,
+                order_by=(Message.created_at.desc(), Message.id.desc()),
+            )
+            .label("n"),
+        )
+        .where(Message.to_address.in_(addresses))
+        .subquery()
+    )
+    latest = {
+        m.to_address: m
+        for m in db.session.scalars(
+            sa.select(Message).join(ranked, ranked.c.id == Message.id).where(ranked.c.n == 1)
+        )
+    }
+    return [
+        Mailbox(label, address, counts.get(address, 0), latest.get(address))
+        for label, address in logins
+    ]
+
+
 @bp.route("/inbox")
 @public
 def inbox() -> str:
+    """Grouped by person: each demo login's mailbox first, then the newest mail of everyone;
+    one person's mail opens on their newest message."""
     _require_demo()
     to = request.args.get("to", "").strip().lower()[:254]
     stmt = sa.select(Message).order_by(Message.created_at.desc(), Message.id.desc()).limit(200)
     if to:
         stmt = stmt.where(Message.to_address == to)
     messages = db.session.scalars(stmt).all()
-    return render_template("demo/inbox.html", messages=messages, to=to)
+    return render_template(
+        "demo/inbox.html",
+        messages=messages,
+        to=to,
+        mailboxes=[] if to else _mailboxes(),
+        opened=messages[0] if to and messages else None,
+    )
+
+
+@bp.route("/inbox/latest")
+@public
+def latest() -> Response:
+    """Straight to someone's newest e-mail (the demo banner's links), or their empty inbox."""
+    _require_demo()
+    to = request.args.get("to", "").strip().lower()[:254]
+    newest = db.session.scalar(
+        sa.select(Message.id)
+        .where(Message.to_address == to)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    if newest is None:
+        return redirect(url_for("demo.inbox", to=to))
+    return redirect(url_for("demo.message", message_id=newest))
 
 
 @bp.route("/inbox/<int:message_id>")

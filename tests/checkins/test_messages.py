@@ -244,3 +244,37 @@ def test_demo_inbox_shows_mail_only_in_demo_mode(app, client, make):
     raw = client.get(f"/demo/inbox/{message_id}/html")
     assert "default-src 'none'" in raw.headers["Content-Security-Policy"]
     assert '<base target="_top">' in raw.get_data(as_text=True)
+
+
+def test_demo_inbox_groups_by_login_opens_on_the_newest_and_the_banner_leads_there(
+    app, client, make
+):
+    from seed.demo import email_for
+
+    trainee = make.person("Demo Trainee", email=email_for("trainee1"))
+    with app.test_request_context():
+        from program.accounts.services import send_invitation, send_password_reset
+
+        send_invitation(db.session.get(Person, trainee.id), None)
+        db.session.commit()
+        old = db.session.scalar(sa.select(Message))
+        old.created_at = old.created_at - timedelta(days=30)  # written a month ago
+        send_password_reset(email_for("trainee1"))
+        db.session.commit()
+        newest = db.session.scalar(sa.select(Message).order_by(Message.created_at.desc()))
+    app.config["DEMO"] = True
+    page = text_of(client.get("/demo/inbox"))
+    trainee1 = email_for("trainee1")
+    assert f"Trainee {trainee1} 2 e-mails to {trainee1} Newest: {newest.subject}" in page
+    assert "Coordinator (MD program)" in page
+    banner = client.get("/demo/inbox").get_data(as_text=True)
+    assert f'href="/demo/inbox/latest?to={email_for("trainee1")}"' in banner
+    jump = client.get(f"/demo/inbox/latest?to={email_for('trainee1')}")
+    assert jump.headers["Location"].endswith(f"/demo/inbox/{newest.id}")
+    assert (
+        client.get("/demo/inbox/latest?to=nobody@example.edu")
+        .headers["Location"]
+        .endswith("/demo/inbox?to=nobody@example.edu")
+    )
+    theirs = text_of(client.get(f"/demo/inbox?to={email_for('trainee1')}"))
+    assert f"Newest: {newest.subject}" in theirs

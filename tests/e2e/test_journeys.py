@@ -30,7 +30,8 @@ def open_latest_mail(page, server: str, to: str, subject_part: str) -> str:
     page.goto(f"{server}/demo/inbox?to={to}")
     check_accessibility(page)
     with page.expect_navigation():
-        page.get_by_role("link", name=re.compile(re.escape(subject_part))).first.click()
+        mail = page.locator("table")  # the list of their e-mails, newest first
+        mail.get_by_role("link", name=re.compile(re.escape(subject_part))).first.click()
     check_accessibility(page)
     return page.url
 

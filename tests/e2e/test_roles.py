@@ -142,3 +142,24 @@ def test_dean_and_admin_on_a_phone(phone, server, who):
         ):
             visit(phone, f"{server}{path}")
         screenshot(phone, "phone-admin-people")
+        # A new program: its overview opens on the setup checklist, which ticks itself.
+        visit(phone, f"{server}/admin/programs/new")
+        phone.fill("#name", "Pediatrics Residency")
+        phone.fill("#slug", "peds")
+        with phone.expect_navigation():
+            phone.get_by_role("button", name=re.compile("Save|Create")).first.click()
+        assert phone.get_by_text(re.compile("created")).first.is_visible()
+        visit(phone, f"{server}/programs/peds/")
+        checklist = phone.get_by_role("heading", name=re.compile("Getting Pediatrics Residency"))
+        assert "0 of 6 done" in checklist.inner_text()
+        screenshot(phone, "phone-new-program-checklist")
+        with phone.expect_navigation():
+            phone.get_by_role("link", name="Create the first term").click()
+        phone.fill("#name", "Spring 2027")
+        phone.fill("#starts_on", "2027-01-01")
+        phone.fill("#ends_on", "2027-06-30")
+        with phone.expect_navigation():
+            phone.get_by_role("button", name="Save term").click()
+        visit(phone, f"{server}/programs/peds/")
+        assert "1 of 6 done" in checklist.inner_text()
+        assert phone.get_by_text("Done: Create the first term").count() == 1

@@ -170,6 +170,22 @@ def ask_before_mailing(
     )
 
 
+def mail_after_asking(
+    form: FlaskForm,
+    action: str,
+    service: Callable[..., T],
+    *args: Any,
+    back: str,
+    **kwargs: Any,
+) -> tuple[str | None, T | None]:
+    """An action that e-mails people, as one step of a view: (the page that asks, None) the
+    first time; once confirmed, (None, what the service returned, or None if it refused)."""
+    page = ask_before_mailing(form, action, service, *args, back=back, **kwargs)
+    if page is not None:
+        return page, None
+    return None, run_service(form, service, *args, **kwargs)
+
+
 def flash_errors(form: FlaskForm) -> None:
     """Show a form's errors as messages, for one-button forms that redirect back."""
     for message in form.form_errors:

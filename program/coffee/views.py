@@ -33,7 +33,14 @@ from program.db import utc_now
 from program.people.models import Person
 from program.permissions import Action, public, requires
 from program.programs.models import Program
-from program.web import ask_before_mailing, flash_errors, open_link, plural, run_service
+from program.web import (
+    ask_before_mailing,
+    flash_errors,
+    mail_after_asking,
+    open_link,
+    plural,
+    run_service,
+)
 
 bp = Blueprint("coffee", __name__)
 
@@ -130,7 +137,7 @@ def round_page(program: Program, number: int) -> str:
 def bulk(program: Program) -> str | Response:
     form = BulkEnrollForm()
     if form.validate_on_submit():
-        ask = ask_before_mailing(
+        ask, done = mail_after_asking(
             form,
             "Opt everyone in to the coffee chats",
             bulk_enroll,
@@ -141,7 +148,6 @@ def bulk(program: Program) -> str | Response:
         )
         if ask is not None:
             return ask
-        done = run_service(form, bulk_enroll, current_user, program, form.reason.data)
         if done is not None:
             flash(
                 f"{done.enrolled} {'person' if done.enrolled == 1 else 'people'} opted in; "

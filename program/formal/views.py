@@ -31,7 +31,7 @@ from program.forms import ConfirmForm
 from program.permissions import Action, public, requires, signed_in
 from program.programs.models import Program
 from program.programs.views import member_or_404, term_or_404
-from program.web import ask_before_mailing, flash_errors, open_link, parse_id, plural, run_service
+from program.web import flash_errors, mail_after_asking, open_link, parse_id, plural, run_service
 
 bp = Blueprint("formal", __name__)
 
@@ -59,7 +59,7 @@ def ask_availability(program: Program, term_slug: str) -> str | Response:
     form = ConfirmForm()
     back = url_for("formal.availability", slug=program.slug, term_slug=term.slug)
     if form.validate_on_submit():
-        ask = ask_before_mailing(
+        ask, counts = mail_after_asking(
             form,
             "Ask mentors for their availability",
             request_availability,
@@ -69,7 +69,6 @@ def ask_availability(program: Program, term_slug: str) -> str | Response:
         )
         if ask is not None:
             return ask
-        counts = run_service(form, request_availability, current_user, term)
         if counts is not None:
             flash(
                 f"Availability asked of {counts['asked']} mentors"
@@ -90,7 +89,7 @@ def remind_availability_view(program: Program, term_slug: str) -> str | Response
     term = term_or_404(program, term_slug)
     form = ConfirmForm()
     if form.validate_on_submit():
-        ask = ask_before_mailing(
+        ask, sent = mail_after_asking(
             form,
             "Remind the mentors who have not answered",
             remind_availability,
@@ -100,13 +99,14 @@ def remind_availability_view(program: Program, term_slug: str) -> str | Response
         )
         if ask is not None:
             return ask
-        sent = remind_availability(current_user, term)
-        flash(
-            f"A reminder went to {sent} mentors who had not answered."
-            if sent
-            else "Nobody is waiting for a first reminder.",
-            "info",
-        )
+        if sent is not None:
+            flash(
+                f"A reminder went to {sent} mentors who had not answered."
+                if sent
+                else "Nobody is waiting for a first reminder.",
+                "info",
+            )
+        flash_errors(form)
     return redirect(url_for("formal.availability", slug=program.slug, term_slug=term.slug))
 
 
@@ -235,7 +235,7 @@ def publish_view(program: Program, term_slug: str) -> str | Response:
     term = term_or_404(program, term_slug)
     form = ConfirmForm()
     if form.validate_on_submit():
-        ask = ask_before_mailing(
+        ask, count = mail_after_asking(
             form,
             "Publish the proposed pairs and introduce them",
             publish_matches,
@@ -245,7 +245,6 @@ def publish_view(program: Program, term_slug: str) -> str | Response:
         )
         if ask is not None:
             return ask
-        count = run_service(form, publish_matches, current_user, term)
         if count is not None:
             flash(
                 f"{plural(count, 'pair')} published; each side has an introduction in the outbox.",
@@ -287,7 +286,7 @@ def nudge(program: Program, term_slug: str, assignment_id: int) -> str | Respons
     form = ConfirmForm()
     back = url_for("formal.pairs", slug=program.slug, term_slug=term.slug)
     if form.validate_on_submit():
-        ask = ask_before_mailing(
+        ask, sent = mail_after_asking(
             form,
             f"Nudge {assignment.trainee.name} and {assignment.mentor.name}",
             nudge_pair,
@@ -297,7 +296,6 @@ def nudge(program: Program, term_slug: str, assignment_id: int) -> str | Respons
         )
         if ask is not None:
             return ask
-        sent = run_service(form, nudge_pair, current_user, assignment)
         if sent is not None:
             flash(
                 f"Nudge sent to {sent} {'person' if sent == 1 else 'people'}."

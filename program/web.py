@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, flash, render_template, request
@@ -30,6 +30,42 @@ class IdConverter(IntegerConverter):
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class ListPage(Generic[T]):
+    """One page of a list already in memory, shaped like a query's pagination (for `pager`)."""
+
+    items: list[T]
+    page: int
+    pages: int
+    total: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def page_of(items: Sequence[T], per_page: int) -> ListPage[T]:
+    """The requested page of `items` (a page that does not exist is a 404)."""
+    pages = max(1, -(-len(items) // per_page))
+    page = page_number()
+    if page > pages:
+        abort(404)
+    start = (page - 1) * per_page
+    return ListPage(list(items[start : start + per_page]), page, pages, len(items))
 
 
 def is_loopback(host: str) -> bool:

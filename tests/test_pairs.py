@@ -345,3 +345,19 @@ def test_a_quiet_pair_gets_one_gentle_nudge_per_quiet_spell(app, client, pairs):
             )
             == 2
         )
+
+
+def test_the_pairs_page_pages_the_on_track_pairs_after_those_needing_a_look(
+    client, pairs, monkeypatch
+):
+    import program.formal.views as views
+
+    monkeypatch.setattr(views, "PAIRS_PER_PAGE", 2)
+    login(client, pairs["coordinator"].email)
+    first = text_of(client.get("/programs/im/terms/fall/pairs"))
+    assert "3 active pairs; 2 need a look (listed first)" in first
+    assert "Resident 1" in first and "Resident 2" in first and "Resident 0" not in first
+    assert "Page 1 of 2" in first
+    second = text_of(client.get("/programs/im/terms/fall/pairs?page=2"))
+    assert "Resident 0" in second and "Resident 1" not in second
+    assert client.get("/programs/im/terms/fall/pairs?page=3").status_code == 404

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from program import links
 from program.audit.services import record
@@ -709,9 +709,37 @@ def _active_pairs(where: sa.ColumnElement[bool]) -> list[Assignment]:
     )
 
 
+@dataclass(frozen=True)
+class Named:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class PairSummary:
+    """What the pairs page and the dashboard show of an active pair, read as plain columns
+    (loading thousands of pairs with both people as ORM objects took seconds)."""
+
+    id: int
+    trainee: Named
+    mentor: Named
+    started_at: datetime
+    rematch_requested_at: datetime | None
+    rematch_requested_by_id: int | None
+    sort_key: str
+
+    @property
+    def trainee_id(self) -> int:
+        return self.trainee.id
+
+    @property
+    def mentor_id(self) -> int:
+        return self.mentor.id
+
+
 @dataclass
 class PairRow:
-    assignment: Assignment
+    assignment: PairSummary
     health: Health
     nudged_on: date | None = None  # this quiet spell's gentle nudge, if one went
 
@@ -721,16 +749,16 @@ class PairRow:
         return bool(quiet) and self.nudged_on is None
 
 
-def _nudge_key(assignment: Assignment, quiet_since: date, person_id: int) -> str:
-    return f"pair_nudge:assignment:{assignment.id}:{quiet_since.isoformat()}:{person_id}"
+def _nudge_key(assignment_id: int, quiet_since: date, person_id: int) -> str:
+    return f"pair_nudge:assignment:{assignment_id}:{quiet_since.isoformat()}:{person_id}"
 
 
 def _nudged(rows: list[PairRow]) -> None:
-    """Fill in each row's nudge for its current quiet spell, in one query."""
+    """Fill in the nudge of each quiet row's current quiet spell, in one query."""
     keys = {
-        _nudge_key(r.assignment, r.health.quiet_since, person_id): r
+        _nudge_key(r.assignment.id, r.health.quiet_since, person_id): r
         for r in rows
-        if r.health.quiet_since is not None
+        if r.health.quiet_since is not None and r.health.flags
         for person_id in (r.assignment.trainee_id, r.assignment.mentor_id)
     }
     if not keys:
@@ -741,13 +769,49 @@ def _nudged(rows: list[PairRow]) -> None:
         keys[key].nudged_on = created.date()
 
 
-def pair_health(term: Term, now: datetime | None = None) -> list[PairRow]:
-    """Every active pair of the term with its last meeting and flags, most urgent first."""
+def pair_health(
+    term: Term, now: datetime | None = None, assignment_id: int | None = None
+) -> list[PairRow]:
+    """Every active pair of the term (or just `assignment_id`) with its last meeting and
+    flags, most urgent first; three queries, columns only."""
     now = now or utc_now()
-    active = _active_pairs(Assignment.term_id == term.id)
+    trainee, mentor = aliased(Person), aliased(Person)
+    live = sa.and_(
+        Assignment.term_id == term.id,
+        Assignment.status == AssignmentStatus.ACTIVE,
+        Assignment.id == assignment_id if assignment_id is not None else sa.true(),
+    )
+    active = [
+        PairSummary(
+            row.id,
+            Named(row.trainee_id, row.trainee_name),
+            Named(row.mentor_id, row.mentor_name),
+            row.started_at,
+            row.rematch_requested_at,
+            row.rematch_requested_by_id,
+            row.sort_key,
+        )
+        # Core, not the ORM: plain rows, with no ORM bookkeeping per row.
+        for row in db.session.connection().execute(
+            sa.select(
+                Assignment.id,
+                Assignment.started_at,
+                Assignment.rematch_requested_at,
+                Assignment.rematch_requested_by_id,
+                trainee.id.label("trainee_id"),
+                trainee.name.label("trainee_name"),
+                trainee.sort_name.label("sort_key"),
+                mentor.id.label("mentor_id"),
+                mentor.name.label("mentor_name"),
+            )
+            .join(trainee, trainee.id == Assignment.trainee_id)
+            .join(mentor, mentor.id == Assignment.mentor_id)
+            .where(live)
+        )
+    ]
     asked: dict[int, list[Asked]] = {a.id: [] for a in active}
     if active:
-        for row in db.session.execute(
+        for row in db.session.connection().execute(
             sa.select(
                 CheckIn.assignment_id,
                 CheckIn.period_start,
@@ -755,7 +819,9 @@ def pair_health(term: Term, now: datetime | None = None) -> list[PairRow]:
                 CheckIn.answered_at,
                 CheckIn.status,
                 CheckIn.met_on,
-            ).where(CheckIn.assignment_id.in_(asked))
+            )
+            .join(Assignment, Assignment.id == CheckIn.assignment_id)
+            .where(live)
         ):
             met_on = None
             if row.status is CheckInStatus.MET:
@@ -783,7 +849,7 @@ def pair_health(term: Term, now: datetime | None = None) -> list[PairRow]:
         key=lambda r: (
             urgency.index(r.health.worst) if r.health.worst else len(urgency),
             -r.health.days_quiet,
-            r.assignment.trainee.name,
+            r.assignment.sort_key,
         )
     )
     return rows
@@ -794,9 +860,7 @@ def nudge_pair(actor: Person | None, assignment: Assignment, now: datetime | Non
     quiet spell); returns how many went. Someone who turned optional e-mail off is skipped."""
     if assignment.status is not AssignmentStatus.ACTIVE:
         raise DomainError("This pair has ended.")
-    row = next(
-        (r for r in pair_health(assignment.term, now) if r.assignment.id == assignment.id), None
-    )
+    row = next(iter(pair_health(assignment.term, now, assignment.id)), None)
     if row is None or not ({Flag.SILENT, Flag.NO_ANSWERS} & set(row.health.flags)):
         raise DomainError("This pair is not quiet: there is nothing to nudge.")
     if row.nudged_on is not None:
@@ -819,7 +883,7 @@ def nudge_pair(actor: Person | None, assignment: Assignment, now: datetime | Non
                 "home_link": external_url("home.index"),
             },
             program_id=program.id,
-            dedupe_key=_nudge_key(assignment, row.health.quiet_since, person.id),
+            dedupe_key=_nudge_key(assignment.id, row.health.quiet_since, person.id),
             reply_to=[partner.email],
         )
         for person, partner in sides

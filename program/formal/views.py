@@ -31,7 +31,15 @@ from program.forms import ConfirmForm
 from program.permissions import Action, public, requires, signed_in
 from program.programs.models import Program
 from program.programs.views import member_or_404, term_or_404
-from program.web import flash_errors, mail_after_asking, open_link, parse_id, plural, run_service
+from program.web import (
+    flash_errors,
+    mail_after_asking,
+    open_link,
+    page_of,
+    parse_id,
+    plural,
+    run_service,
+)
 
 bp = Blueprint("formal", __name__)
 
@@ -254,6 +262,9 @@ def publish_view(program: Program, term_slug: str) -> str | Response:
     return redirect(url_for("formal.matches", slug=program.slug, term_slug=term.slug))
 
 
+PAIRS_PER_PAGE = 100  # the most urgent first, so page 1 holds every pair that needs a look
+
+
 def _pair_or_404(term_id: int, assignment_id: int) -> Assignment:
     found = db.session.get(Assignment, assignment_id)
     if found is None or found.term_id != term_id:
@@ -270,7 +281,7 @@ def pairs(program: Program, term_slug: str) -> str:
         "formal/pairs.html",
         program=program,
         term=term,
-        rows=rows,
+        rows=page_of(rows, PAIRS_PER_PAGE),
         flagged=sum(1 for r in rows if r.health.flags),
         end_form=EndPairForm(),
         nudge_form=ConfirmForm(),

@@ -1,0 +1,545 @@
+"""Benchmark: Hallway's pages at the size of a whole medical school, served for real.
+
+One program of 10,000 people (7,000 trainees, 3,000 mentors of capacity 3) with a published
+matching, six coffee rounds and about 60,000 check-ins is written in bulk, then Hallway and a
+bare Flask app (hello, and one INSERT) are served by gunicorn (2 sync workers) on loopback. Each
+page gets a bounded load, one request at a time and then eight at once, from a plain HTTP client
+in threads; each page's SQL query count is taken once in-process.
+
+PostgreSQL when TEST_DATABASE_URL is set (its tables are recreated), else a SQLite file.
+`BENCH_PEOPLE` changes the size, `BENCH_SECONDS` the time spent per page and concurrency.
+
+`python -m bench.http`; the last line printed is JSON:
+{"runs": [{"page", "concurrency", "p50_ms", "p95_ms", "rps", "queries"}, ...],
+ "bare": {"hello_p50_ms", "insert_p50_ms", "insert_rps"}, "people", "checkins"}
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from bench import database_url
+
+PEOPLE = int(os.environ.get("BENCH_PEOPLE", "10000"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "4"))
+MAX_REQUESTS = 40
+PASSWORD = "bench-password"  # noqa: S105  (the benchmark's made-up accounts)
+ROUNDS = 6
+ROOT = Path(__file__).resolve().parents[1]
+# The served app: no https on loopback, and no sign-in rate limit for the load's own logins.
+APP_ENV = {
+    "HALLWAY_SECRET_KEY": "bench",
+    "HALLWAY_LOGIN_RATE_LIMIT": "100000 per minute",
+    "HALLWAY_DEBUG": "0",
+}
+
+
+# --- the institution ----------------------------------------------------------------------
+
+
+def populate(people: int) -> dict[str, Any]:
+    """Write the program in bulk (building it is not what is measured); returns the ids and
+    addresses the load needs."""
+    from werkzeug.security import generate_password_hash
+
+    from program.checkins.models import CheckIn
+    from program.coffee.models import Chat, ChatMember, Enrollment, Round
+    from program.extensions import db
+    from program.formal.models import Assignment, Availability
+    from program.people.models import CareerStage, Department, Person
+    from program.programs.models import Cohort, CohortMember, Membership, Program, Role, Term
+    from program.programs.terms import record_term_roster
+
+    db.drop_all()
+    db.create_all()
+    today = datetime.now(UTC).date()
+    program = Program(name="Medical School", slug="bench")
+    db.session.add(program)
+    db.session.flush()
+    starts = today - timedelta(days=100)
+    term = Term(
+        program_id=program.id,
+        slug="now",
+        name="This term",
+        starts_on=starts,
+        ends_on=today + timedelta(days=60),
+    )
+    db.session.add(term)
+    db.session.flush()
+    rng = np.random.default_rng(7)
+    db.session.execute(
+        sa.insert(Department),
+        [{"name": f"Department {d}", "name_key": f"department {d}"} for d in range(20)],
+    )
+    departments = list(db.session.scalars(sa.select(Department.id)))
+    trainees_n = people * 7 // 10
+    stages = [CareerStage.MS1, CareerStage.MS2, CareerStage.MS3, CareerStage.MS4]
+    faculty = [CareerStage.JUNIOR_FACULTY, CareerStage.MID_CAREER_FACULTY]
+    hashed = generate_password_hash(PASSWORD)
+    rows = [
+        {
+            "email": f"p{n}@example.edu",
+            "name": f"Given{n} Family{n}",
+            "interests": ["cardiology"] if n % 5 == 0 else [],
+            "security_stamp": f"{n:032d}",
+            "department_id": departments[int(rng.integers(len(departments)))],
+            "stage": stages[n % 4] if n < trainees_n else faculty[n % 2],
+            "password_hash": hashed if n in (0, trainees_n) else None,
+        }
+        for n in range(people)
+    ]
+    for key, name, extra in (
+        ("coordinator", "Carmen Coordinator", {}),
+        ("dean", "Dana Dean", {"is_dean": True}),
+        ("admin", "Ada Admin", {"is_admin": True}),
+    ):
+        rows.append(
+            {
+                "email": f"{key}@example.edu",
+                "name": name,
+                "interests": [],
+                "security_stamp": key.ljust(32, "0"),
+                "password_hash": hashed,
+                **extra,
+            }
+        )
+    for start in range(0, len(rows), 5000):
+        db.session.execute(sa.insert(Person), rows[start : start + 5000])
+    ids = list(
+        db.session.scalars(
+            sa.select(Person.id).where(Person.email.like("p%@example.edu")).order_by(Person.id)
+        )
+    )
+    coordinator_id = db.session.scalar(
+        sa.select(Person.id).where(Person.email == "coordinator@example.edu")
+    )
+    trainees, mentors = ids[:trainees_n], ids[trainees_n:]
+    db.session.execute(
+        sa.insert(Membership),
+        [{"person_id": i, "program_id": program.id, "role": Role.TRAINEE} for i in trainees]
+        + [{"person_id": i, "program_id": program.id, "role": Role.MENTOR} for i in mentors]
+        + [{"person_id": coordinator_id, "program_id": program.id, "role": Role.COORDINATOR}],
+    )
+    db.session.execute(
+        sa.insert(Cohort),
+        [
+            {"term_id": term.id, "name": f"Class of {2027 + k}", "name_key": f"class of {2027 + k}"}
+            for k in range(4)
+        ],
+    )
+    cohorts = list(db.session.scalars(sa.select(Cohort.id).order_by(Cohort.id)))
+    db.session.execute(
+        sa.insert(CohortMember),
+        [
+            {"cohort_id": cohorts[k % 4], "term_id": term.id, "person_id": i}
+            for k, i in enumerate(trainees)
+        ],
+    )
+    record_term_roster(term)
+    started = datetime.combine(starts + timedelta(days=10), datetime.min.time(), UTC)
+    db.session.execute(
+        sa.insert(Availability),
+        [
+            {
+                "term_id": term.id,
+                "person_id": m,
+                "accepting": True,
+                "capacity": 3,
+                "requested_at": started,
+                "answered_at": started,
+            }
+            for m in mentors
+        ],
+    )
+    db.session.execute(
+        sa.insert(Assignment),
+        [
+            {
+                "term_id": term.id,
+                "mentor_id": mentors[k % len(mentors)],
+                "trainee_id": t,
+                "status": "active",
+                "started_at": started,
+            }
+            for k, t in enumerate(trainees[: 3 * len(mentors)])
+        ],
+    )
+    assignments = db.session.execute(
+        sa.select(Assignment.id, Assignment.mentor_id, Assignment.trainee_id)
+    ).all()
+    db.session.execute(
+        sa.insert(Enrollment),
+        [{"program_id": program.id, "person_id": i, "enrolled_at": started} for i in ids],
+    )
+    check_ins: list[dict[str, Any]] = []
+    statuses = ["met", "met", "met", "not_yet", "scheduled", None, None]
+
+    def ask(person: int, period: date, **pairing: int) -> None:
+        status = statuses[int(rng.integers(len(statuses)))]
+        asked = datetime.combine(period, datetime.min.time(), UTC) + timedelta(days=7)
+        check_ins.append(
+            {
+                "person_id": person,
+                "period_start": period,
+                "asked_at": asked,
+                "status": status,
+                "answered_at": asked + timedelta(days=2) if status else None,
+                "met_on": period + timedelta(days=5) if status == "met" else None,
+                "rating": int(rng.integers(1, 6)) if status == "met" else None,
+                **pairing,
+            }
+        )
+
+    this_month = today.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    for period in (last_month, this_month):
+        for a_id, m, t in assignments:
+            ask(m, period, assignment_id=a_id)
+            ask(t, period, assignment_id=a_id)
+    for number in range(1, ROUNDS + 1):
+        when = today - timedelta(days=30 * (ROUNDS - number) + 5)
+        round_id = db.session.scalar(
+            sa.insert(Round)
+            .values(
+                program_id=program.id,
+                number=number,
+                scheduled_for=when,
+                seed=number,
+                status="published",
+                published_at=datetime.combine(when, datetime.min.time(), UTC),
+                quality={
+                    "people": len(ids),
+                    "left_out": 0,
+                    "cross_department": 0.9,
+                    "stage_gap_1_2": 0.3,
+                    "repeats": 0,
+                    "relaxed": 0,
+                },
+            )
+            .returning(Round.id)
+        )
+        order = rng.permutation(ids).tolist()
+        chat_ids = db.session.scalars(
+            sa.insert(Chat).returning(Chat.id, sort_by_parameter_order=True),
+            [{"round_id": round_id} for _ in range(len(order) // 2)],
+        ).all()
+        members = []
+        for k, chat_id in enumerate(chat_ids):
+            for position, person in enumerate(order[2 * k : 2 * k + 2]):
+                members.append(
+                    {
+                        "chat_id": chat_id,
+                        "round_id": round_id,
+                        "person_id": person,
+                        "position": position,
+                    }
+                )
+                if number > ROUNDS - 3:
+                    ask(person, when, chat_id=chat_id)
+        db.session.execute(sa.insert(ChatMember), members)
+    for start in range(0, len(check_ins), 20000):
+        db.session.execute(sa.insert(CheckIn), check_ins[start : start + 20000])
+    db.session.commit()
+    open_ids = db.session.scalars(
+        sa.select(CheckIn.id).where(CheckIn.answered_at.is_(None)).order_by(CheckIn.id)
+    ).all()
+    return {
+        "trainee_id": trainees[0],
+        "checkins": len(check_ins),
+        "open_check_ins": list(open_ids),
+    }
+
+
+def answer_tokens(check_in_ids: list[int]) -> list[str]:
+    from program.checkins.models import CheckIn, CheckInStatus
+    from program.checkins.services import make_answer_token
+    from program.extensions import db
+
+    found = db.session.scalars(sa.select(CheckIn).where(CheckIn.id.in_(check_in_ids))).all()
+    return [make_answer_token(c, CheckInStatus.MET) for c in found]
+
+
+# --- serving ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def served(target: str, url: str, workdir: str) -> Iterator[int]:
+    """gunicorn with two sync workers on loopback, stopped with SIGTERM afterwards."""
+    port = free_port()
+    env = {**os.environ, **APP_ENV, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--timeout",
+            "120",
+            target,
+        ],
+        cwd=workdir,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+# --- the client ---------------------------------------------------------------------------
+
+
+class Client:
+    """One browser's worth of HTTP: its own cookies (the app's are Secure; kept by hand)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        headers = {"Host": f"127.0.0.1:{self.port}"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        data = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        connection.close()
+        return response.status, data
+
+    def csrf(self, path: str) -> str:
+        _, page = self.request("GET", path)
+        found = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)
+        return found.group(1).decode() if found else ""
+
+    def sign_in(self, email: str) -> None:
+        token = self.csrf("/login")
+        from urllib.parse import urlencode
+
+        status, _ = self.request(
+            "POST",
+            "/login",
+            urlencode({"csrf_token": token, "email": email, "password": PASSWORD}),
+        )
+        if status != 302:
+            raise RuntimeError(f"sign-in as {email} answered {status}")
+
+
+def load(
+    port: int,
+    who: str | None,
+    make_request: Callable[[Client, int], tuple[int, bytes]],
+    concurrency: int,
+) -> dict[str, float]:
+    """Requests from `concurrency` threads for up to SECONDS (at least a few each); the
+    latencies' median and 95th percentile and the throughput."""
+    clients = []
+    for _ in range(concurrency):
+        client = Client(port)
+        if who:
+            client.sign_in(who)
+        clients.append(client)
+    latencies: list[float] = []
+    failures: list[int] = []
+    lock = threading.Lock()
+    counter = iter(range(10**9))
+    deadline = time.perf_counter() + SECONDS
+
+    def work(client: Client) -> None:
+        done = 0
+        while done < 2 or (time.perf_counter() < deadline and done < MAX_REQUESTS):
+            with lock:
+                n = next(counter)
+            started = time.perf_counter()
+            status, _ = make_request(client, n)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                if status >= 400:
+                    failures.append(status)
+            done += 1
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=work, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - began
+    if failures:
+        raise RuntimeError(f"error answers: {failures[:5]}")
+    latencies.sort()
+    return {
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p95_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] * 1000, 1),
+        "rps": round(len(latencies) / wall, 1),
+        "requests": len(latencies),
+    }
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def pages(trainee_id: int) -> list[tuple[str, str | None, str]]:
+    """(name, who is signed in, path) for every page measured."""
+    coordinator = "coordinator@example.edu"
+    return [
+        ("login", None, "/login"),
+        ("trainee home", "p0@example.edu", "/"),
+        ("mentor home", f"p{PEOPLE * 7 // 10}@example.edu", "/"),
+        ("coordinator home", coordinator, "/"),
+        ("dean home", "dean@example.edu", "/"),
+        ("admin home", "admin@example.edu", "/"),
+        ("overview", coordinator, "/programs/bench/"),
+        ("people", coordinator, "/programs/bench/people"),
+        ("people, a late page", coordinator, "/programs/bench/people?page=150"),
+        ("person", coordinator, f"/programs/bench/people/{trainee_id}"),
+        ("pairs", coordinator, "/programs/bench/terms/now/pairs"),
+        ("matches", coordinator, "/programs/bench/terms/now/matches"),
+        ("availability", coordinator, "/programs/bench/terms/now/availability"),
+        ("coffee chats", coordinator, "/programs/bench/coffee"),
+        ("reports page", coordinator, "/reports?program=bench&term=now"),
+        ("report PDF", coordinator, "/reports/bench/now.pdf"),
+        ("report CSV", coordinator, "/reports/bench/now.zip"),
+    ]
+
+
+def count_queries(app: Any, who: str | None, path: str) -> int:
+    """The page's SQL statements, counted once in-process."""
+    from program.extensions import db
+
+    client = app.test_client()
+    if who:
+        client.post("/login", data={"email": who, "password": PASSWORD})
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def before(*args: Any) -> None:
+        seen.append(args[2])
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        client.get(path)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+    return len(seen)
+
+
+def main() -> None:
+    from program import create_app
+
+    url = database_url()
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    began = time.perf_counter()
+    with app.app_context():
+        built = populate(PEOPLE)
+        tokens = answer_tokens(built["open_check_ins"][:3000])
+    print(
+        f"built {PEOPLE} people, {built['checkins']} check-ins in "
+        f"{time.perf_counter() - began:.0f} s",
+        file=sys.stderr,
+    )
+
+    runs = []
+    with served("wsgi:app", url, str(ROOT)) as port:
+        for name, who, path in pages(built["trainee_id"]):
+            queries = count_queries(app, who, path)
+            for concurrency in (1, 8):
+                figures = load(port, who, lambda c, n, p=path: c.request("GET", p), concurrency)
+                runs.append(
+                    {"page": name, "concurrency": concurrency, **figures, "queries": queries}
+                )
+                print(json.dumps(runs[-1]), file=sys.stderr)
+        # The one-click answer: each request answers a different check-in.
+        from urllib.parse import urlencode
+
+        csrf: dict[int, str] = {}
+        unused = iter(tokens)  # across both loads: an answered link refuses a second answer
+        taking = threading.Lock()
+
+        def answer(client: Client, n: int) -> tuple[int, bytes]:
+            with taking:
+                token = next(unused)
+            key = id(client)
+            if key not in csrf:
+                csrf[key] = client.csrf(f"/checkin/{token}")
+            body = urlencode({"csrf_token": csrf[key], "status": "met"})
+            return client.request("POST", f"/checkin/{token}", body)
+
+        for concurrency in (1, 8):
+            figures = load(port, None, answer, concurrency)
+            runs.append(
+                {
+                    "page": "one-click answer POST",
+                    "concurrency": concurrency,
+                    **figures,
+                    "queries": None,
+                }
+            )
+            print(json.dumps(runs[-1]), file=sys.stderr)
+
+    with served("bench.bare_app:app", url, str(ROOT)) as port:
+        hello = load(port, None, lambda c, n: c.request("GET", "/"), 1)
+        insert_1 = load(port, None, lambda c, n: c.request("POST", "/insert", ""), 1)
+        insert_8 = load(port, None, lambda c, n: c.request("POST", "/insert", ""), 8)
+    bare = {
+        "hello_p50_ms": hello["p50_ms"],
+        "insert_p50_ms": insert_1["p50_ms"],
+        "insert_rps": insert_8["rps"],
+    }
+    print(json.dumps({"runs": runs, "bare": bare, "people": PEOPLE, "checkins": built["checkins"]}))
+
+
+if __name__ == "__main__":
+    main()

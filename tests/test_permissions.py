@@ -165,7 +165,7 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
             {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 404), "trainee": 200, "mentor": 200},
         ),
         ("demo.inbox", "GET", "/demo/inbox", {}, demo_only),
-        ("demo.latest", "GET", "/demo/inbox/latest?to=a@example.edu", {}, demo_only),
+        ("demo.latest", "GET", "/demo/inbox/latest", {}, demo_only),
         ("demo.message", "GET", "/demo/inbox/1", {}, demo_only),
         ("demo.message_html", "GET", "/demo/inbox/1/html", {}, demo_only),
         ("home.index", "GET", "/", {}, {"anonymous": LOGIN, **ALL_SIGNED_IN}),

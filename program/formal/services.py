@@ -25,7 +25,7 @@ from program.messages.intros import formal_ask, intro_context, mailto
 from program.messages.models import Message
 from program.messages.services import queue_messages, render_message
 from program.people.blocks import pair_problem, ruled_out
-from program.people.models import MailPreference, Person
+from program.people.models import CareerStage, MailPreference, Person
 from program.programs.models import Membership, Role, Term
 from program.programs.services import coordinators
 from program.web import external_url
@@ -131,22 +131,25 @@ def _introduce(assignments: list[Assignment]) -> None:
 MAX_CAPACITY = 10
 
 
-def _formal_members(term: Term, role: Role) -> list[Person]:
-    """The program's active people in the formal track now with `role`, by name."""
-    return list(
-        db.session.scalars(
-            sa.select(Person)
-            .join(Membership, Membership.person_id == Person.id)
-            .where(
-                Membership.program_id == term.program_id,
-                Membership.role == role,
-                Membership.ended_at.is_(None),
-                Membership.formal_track.is_(True),
-                Person.active.is_(True),
-            )
-            .order_by(Person.sort_name)
+def _formal_members_query(term: Term, role: Role, *columns: Any) -> sa.Select:
+    """The program's active people in the formal track now with `role`, by name: their ids
+    and `columns` (or, with no columns given, the people themselves)."""
+    return (
+        sa.select(Person.id, *columns)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.program_id == term.program_id,
+            Membership.role == role,
+            Membership.ended_at.is_(None),
+            Membership.formal_track.is_(True),
+            Person.active.is_(True),
         )
+        .order_by(Person.sort_name)
     )
+
+
+def _formal_members(term: Term, role: Role) -> list[Person]:
+    return list(db.session.scalars(_formal_members_query(term, role).with_only_columns(Person)))
 
 
 def current_mentors(term: Term) -> list[Person]:
@@ -398,29 +401,23 @@ def pending_availability(person: Person) -> list[Availability]:
 # --- proposing, reviewing and publishing a term's matches ---------------------------------
 
 
-def _live(term: Term) -> list[Assignment]:
-    return list(
-        db.session.scalars(
-            sa.select(Assignment).where(
-                Assignment.term_id == term.id, Assignment.status != AssignmentStatus.ENDED
-            )
-        )
-    )
-
-
 def remaining_capacity(term: Term) -> dict[int, int]:
-    """Places each accepting mentor still has this term (capacity less live pairs)."""
-    capacity = {
-        a.person_id: a.capacity
-        for a in db.session.scalars(
-            sa.select(Availability).where(
+    """Places each accepting mentor still has this term (capacity less live pairs): two
+    aggregate queries, whatever the number of mentors."""
+    capacity = dict(
+        db.session.execute(
+            sa.select(Availability.person_id, Availability.capacity).where(
                 Availability.term_id == term.id, Availability.accepting.is_(True)
             )
-        )
-    }
-    for assignment in _live(term):
-        if assignment.mentor_id in capacity:
-            capacity[assignment.mentor_id] -= 1
+        ).all()
+    )
+    for mentor_id, live in db.session.execute(
+        sa.select(Assignment.mentor_id, sa.func.count())
+        .where(Assignment.term_id == term.id, Assignment.status != AssignmentStatus.ENDED)
+        .group_by(Assignment.mentor_id)
+    ):
+        if mentor_id in capacity:
+            capacity[mentor_id] -= live
     return capacity
 
 
@@ -449,7 +446,13 @@ def propose_matches(
     if only is not None:
         drafts = drafts.where(Assignment.trainee_id.in_(only))
     db.session.execute(drafts)
-    taken = {a.trainee_id for a in _live(term)}
+    taken = set(
+        db.session.scalars(
+            sa.select(Assignment.trainee_id).where(
+                Assignment.term_id == term.id, Assignment.status != AssignmentStatus.ENDED
+            )
+        )
+    )
     trainees = [
         t for t in formal_trainees(term) if t.id not in taken and (only is None or t.id in only)
     ]
@@ -521,8 +524,18 @@ class WhyUnmatched(enum.Enum):
 
 
 @dataclass(frozen=True)
+class TraineeRef:
+    """What a list of trainees shows, read as columns."""
+
+    id: int
+    name: str
+    stage: CareerStage | None
+    sort_name: str
+
+
+@dataclass(frozen=True)
 class Unmatched:
-    trainee: Person
+    trainee: TraineeRef
     why: WhyUnmatched
 
 
@@ -536,11 +549,21 @@ def unmatched_trainees(term: Term) -> list[Unmatched]:
     ).all()
     active = {t for t, status in live if status is AssignmentStatus.ACTIVE}
     proposed = {t for t, status in live if status is AssignmentStatus.PROPOSED}
-    waiting = [t for t in formal_trainees(term) if t.id not in active]
+    waiting = [
+        TraineeRef(*row)
+        for row in db.session.execute(
+            _formal_members_query(term, Role.TRAINEE, Person.name, Person.stage, Person.sort_name)
+        )
+        if row[0] not in active
+    ]
     if not waiting:
         return []
     capacity = remaining_capacity(term)
-    with_places = [m for m in current_mentors(term) if capacity.get(m.id, 0) > 0]
+    with_places = [
+        Named(mentor_id, "")
+        for mentor_id in db.session.scalars(_formal_members_query(term, Role.MENTOR))
+        if capacity.get(mentor_id, 0) > 0
+    ]
     place_ids = {m.id for m in with_places}
     ruled: dict[int, int] = {}
     for trainee_id, mentor_id in _never_paired(waiting, with_places, term.program_id):

@@ -249,7 +249,7 @@ class Computed:
         return Row(track, group_kind, group, metric, note="not computed")
 
 
-def _proportion(track: str, kind: str, group: str, metric: str, x: int, n: int) -> Row:
+def proportion_row(track: str, kind: str, group: str, metric: str, x: int, n: int) -> Row:
     low, high = wilson(x, n)
     return Row(
         track,
@@ -276,7 +276,7 @@ def _median(track: str, kind: str, group: str, metric: str, values: Any) -> Row:
     )
 
 
-def _count(track: str, kind: str, group: str, metric: str, value: int) -> Row:
+def count_row(track: str, kind: str, group: str, metric: str, value: int) -> Row:
     return Row(track, kind, group, metric, numerator=value, value=value, n=value)
 
 
@@ -292,10 +292,10 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
         tchecks = checks[checks["track"] == track]
         tmet = met[met["track"] == track]
         rows = out.rows
-        rows.append(_count(track, "all", "All", "eligible", len(tp)))
-        rows.append(_count(track, "all", "All", "taking_part", len(taking)))
-        rows.append(_proportion(track, "all", "All", "participation", len(taking), len(tp)))
-        rows.append(_count(track, "all", "All", "pairs_formed", len(tpairs)))
+        rows.append(count_row(track, "all", "All", "eligible", len(tp)))
+        rows.append(count_row(track, "all", "All", "taking_part", len(taking)))
+        rows.append(proportion_row(track, "all", "All", "participation", len(taking), len(tp)))
+        rows.append(count_row(track, "all", "All", "pairs_formed", len(tpairs)))
 
         # Meetings per pair: distinct periods in which either side said "we met".
         periods = tmet.groupby("pair")["period"].nunique()
@@ -307,9 +307,11 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
         joined = first_met.to_frame().join(started, how="inner")
         days = (joined["first"] - joined["started"]).dt.days.clip(lower=0).tolist()
         n_pairs = len(tpairs)
-        rows.append(_proportion(track, "all", "All", "pairs_met", len(periods), n_pairs))
+        rows.append(proportion_row(track, "all", "All", "pairs_met", len(periods), n_pairs))
         rows.append(
-            _proportion(track, "all", "All", "met_within_30", sum(d <= 30 for d in days), n_pairs)
+            proportion_row(
+                track, "all", "All", "met_within_30", sum(d <= 30 for d in days), n_pairs
+            )
         )
         rows.append(_median(track, "all", "All", "days_to_first", days))
         per_person = tmet.groupby("person_id")["period"].nunique()
@@ -317,7 +319,7 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
         samples.setdefault("meetings_per_participant", {})[track] = meetings
         rows.append(_median(track, "all", "All", "meetings_per_participant", meetings))
         rows.append(
-            _proportion(track, "all", "All", "sustained", int((periods >= 3).sum()), n_pairs)
+            proportion_row(track, "all", "All", "sustained", int((periods >= 3).sum()), n_pairs)
         )
         # People met: the other members of pairs in which the person said "we met".
         own_met = tmet[["pair", "person_id"]].drop_duplicates()
@@ -343,32 +345,36 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
             b = tie_rows["person_id_y"].map(attrs[column])
             known = a.notna() & b.notna() & (a != "Not recorded") & (b != "Not recorded")
             rows.append(
-                _proportion(
+                proportion_row(
                     track, "all", "All", metric, int((a[known] != b[known]).sum()), int(known.sum())
                 )
             )
         rows.append(
-            _proportion(track, "all", "All", "new_ties", int(tpairs["new_tie"].sum()), n_pairs)
+            proportion_row(track, "all", "All", "new_ties", int(tpairs["new_tie"].sum()), n_pairs)
         )
         answered = int(tchecks["status"].notna().sum())
-        rows.append(_proportion(track, "all", "All", "response_rate", answered, len(tchecks)))
+        rows.append(proportion_row(track, "all", "All", "response_rate", answered, len(tchecks)))
         rows.append(
-            _proportion(track, "all", "All", "no_response", len(tchecks) - answered, len(tchecks))
+            proportion_row(
+                track, "all", "All", "no_response", len(tchecks) - answered, len(tchecks)
+            )
         )
         ratings = tchecks["rating"].dropna().astype(int).to_numpy()
         samples.setdefault("rating", {})[track] = ratings
         out.distributions[track] = {r: int((ratings == r).sum()) for r in range(1, 6)}
         rows.append(
-            _proportion(track, "all", "All", "useful", int((ratings >= 4).sum()), len(ratings))
+            proportion_row(track, "all", "All", "useful", int((ratings >= 4).sum()), len(ratings))
         )
         rows.append(_median(track, "all", "All", "rating", ratings))
         rows.append(
-            _proportion(track, "all", "All", "led_to", int(tmet["led_to"].notna().sum()), len(tmet))
+            proportion_row(
+                track, "all", "All", "led_to", int(tmet["led_to"].notna().sum()), len(tmet)
+            )
         )
         if with_next_term:
             following = set(frames.next_term.loc[frames.next_term["track"] == track, "person_id"])
             rows.append(
-                _proportion(
+                proportion_row(
                     track,
                     "all",
                     "All",
@@ -386,10 +392,10 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
         for kind, _ in BREAKDOWNS:
             for group, gp in tp.groupby(kind, sort=True):
                 g_taking = gp[gp["enrolled"]]
-                rows.append(_count(track, kind, str(group), "eligible", len(gp)))
-                rows.append(_count(track, kind, str(group), "taking_part", len(g_taking)))
+                rows.append(count_row(track, kind, str(group), "eligible", len(gp)))
+                rows.append(count_row(track, kind, str(group), "taking_part", len(g_taking)))
                 rows.append(
-                    _proportion(track, kind, str(group), "participation", len(g_taking), len(gp))
+                    proportion_row(track, kind, str(group), "participation", len(g_taking), len(gp))
                 )
                 rows.append(
                     _median(
@@ -402,7 +408,7 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
                 )
                 ids = gp["person_id"]
                 rows.append(
-                    _proportion(
+                    proportion_row(
                         track,
                         kind,
                         str(group),

@@ -40,6 +40,16 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
 
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Program)) == 3
+        # The dashboard's aggregates agree with the report's metrics on every program's every
+        # term (withdrawals, several rounds, ended and proposed pairs, unanswered check-ins).
+        from reports.data import find_scope
+        from tests.test_reports import assert_glance_agrees
+
+        with db.engine.connect() as conn:
+            for term_slug, program_slug in db.session.execute(
+                sa.select(Term.slug, Program.slug).join(Program, Program.id == Term.program_id)
+            ).all():
+                assert_glance_agrees(conn, find_scope(conn, term_slug, program_slug))
         im = db.session.scalar(sa.select(Program.id).where(Program.slug == "im-residency"))
         roles = db.session.execute(
             sa.select(Membership.role, sa.func.count())
@@ -60,8 +70,9 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
         term = db.session.scalar(sa.select(Term).where(Term.program_id == im))
         rows = pair_health(term)
         assert len(rows) == sum(m[-1] or 0 for m in MENTORS)
-        paired = {r.assignment.trainee.email for r in rows}
-        silent = {r.assignment.trainee.email for r in rows if Flag.SILENT in r.health.flags}
+        email = dict(db.session.execute(sa.select(Person.id, Person.email)).all())
+        paired = {email[r.assignment.trainee_id] for r in rows}
+        silent = {email[r.assignment.trainee_id] for r in rows if Flag.SILENT in r.health.flags}
         assert silent == {f"{key}@demo.example.edu" for key in QUIET_TRAINEES} & paired
         assert len(silent) >= 3
         # The demo pair: the mentor answered this month, the trainee's check-in is open.

@@ -733,3 +733,26 @@ def test_the_report_command_writes_each_format(app, term_data, tmp_path):
     assert result.exit_code != 0 and "--program SLUG or --all" in result.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(InstitutionSettings)) >= 0
+
+
+GLANCE = ("taking_part", "pairs_formed", "pairs_met", "response_rate", "useful")
+
+
+def assert_glance_agrees(conn, scope) -> None:
+    """The dashboard's aggregates and the report's metrics give the same five figures."""
+    from reports.glance import glance
+
+    full = compute(load(conn, scope), with_next_term=False)
+    quick = glance(conn, scope)
+    for track in ("formal", "coffee"):
+        for metric in GLANCE:
+            a, b = full.get(track, metric), quick.get(track, metric)
+            assert (a.numerator, a.denominator, a.value) == (b.numerator, b.denominator, b.value), (
+                track,
+                metric,
+            )
+
+
+def test_the_dashboards_aggregates_agree_with_the_reports_metrics(app, term_data):
+    with app.app_context(), db.engine.connect() as conn:
+        assert_glance_agrees(conn, find_scope(conn, "fall", "med"))

@@ -17,8 +17,9 @@ from program.formal.models import Assignment, AssignmentStatus, Availability
 from program.formal.services import PairRow, Unmatched, pair_health, unmatched_trainees
 from program.people.models import Person
 from program.programs.models import Membership, Program, Role, Term
-from reports.data import find_scope, load
-from reports.metrics import Computed, compute
+from reports.data import find_scope
+from reports.glance import glance
+from reports.metrics import Computed
 
 FIGURES = (
     ("taking_part", "Taking part"),
@@ -52,7 +53,7 @@ class Dashboard:
 def dashboard(program: Program, term: Term) -> Dashboard:
     with db.engine.connect() as conn:
         scope = find_scope(conn, term.slug, program.slug)
-        figures = compute(load(conn, scope), with_next_term=False)
+        figures = glance(conn, scope)
     rows = pair_health(term)
     waiting = list(
         db.session.scalars(

@@ -10,7 +10,7 @@ PostgreSQL when TEST_DATABASE_URL is set (its tables are recreated), else a SQLi
 `BENCH_PEOPLE` changes the size, `BENCH_SECONDS` the time spent per page and concurrency.
 
 `python -m bench.http`; the last line printed is JSON:
-{"runs": [{"page", "concurrency", "p50_ms", "p95_ms", "rps", "queries"}, ...],
+{"runs": [{"page", "concurrency", "p50_ms", "p95_ms", "rps", "requests", "errors", "queries"}, ...],
  "bare": {"hello_p50_ms", "insert_p50_ms", "insert_rps"}, "people", "checkins"}
 """
 
@@ -409,10 +409,11 @@ def load(
     for t in threads:
         t.join()
     wall = time.perf_counter() - began
-    if failures:
-        raise RuntimeError(f"error answers: {failures[:5]}")
     latencies.sort()
     return {
+        # Refusals (4xx) and failures (5xx): on SQLite, two workers writing at once can be
+        # refused with "answered a moment ago"; PostgreSQL's row locks serve both.
+        "errors": len(failures),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p95_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] * 1000, 1),
         "rps": round(len(latencies) / wall, 1),

@@ -58,3 +58,30 @@ def in_own_process(target: Callable[..., dict[str, Any]], *args: Any) -> dict[st
 
 def _put_result(queue: Any, target: Callable[..., dict[str, Any]], *args: Any) -> None:
     queue.put(target(*args))
+
+
+def write_chats(round_id: int, ids: list[int], rng: Any) -> list[tuple[int, int]]:
+    """A round's chats in bulk: everyone in `ids` paired at random (the odd one out sits out);
+    returns (chat id, person id) for each seat, so the caller can ask its check-ins."""
+    import sqlalchemy as sa
+
+    from program.coffee.models import Chat, ChatMember
+
+    order = rng.permutation(ids).tolist()
+    chat_ids = db.session.scalars(
+        sa.insert(Chat).returning(Chat.id, sort_by_parameter_order=True),
+        [{"round_id": round_id} for _ in range(len(order) // 2)],
+    ).all()
+    seats = [
+        (chat_id, person, position)
+        for k, chat_id in enumerate(chat_ids)
+        for position, person in enumerate(order[2 * k : 2 * k + 2])
+    ]
+    db.session.execute(
+        sa.insert(ChatMember),
+        [
+            {"chat_id": c, "round_id": round_id, "person_id": p, "position": pos}
+            for c, p, pos in seats
+        ],
+    )
+    return [(c, p) for c, p, _ in seats]

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from bench import database_url
+from bench import database_url, write_chats
 
 PEOPLE = int(os.environ.get("BENCH_PEOPLE", "10000"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "4"))
@@ -61,7 +61,7 @@ def populate(people: int) -> dict[str, Any]:
     from werkzeug.security import generate_password_hash
 
     from program.checkins.models import CheckIn
-    from program.coffee.models import Chat, ChatMember, Enrollment, Round
+    from program.coffee.models import Enrollment, Round
     from program.extensions import db
     from program.formal.models import Assignment, Availability
     from program.people.models import CareerStage, Department, Person
@@ -236,25 +236,9 @@ def populate(people: int) -> dict[str, Any]:
             )
             .returning(Round.id)
         )
-        order = rng.permutation(ids).tolist()
-        chat_ids = db.session.scalars(
-            sa.insert(Chat).returning(Chat.id, sort_by_parameter_order=True),
-            [{"round_id": round_id} for _ in range(len(order) // 2)],
-        ).all()
-        members = []
-        for k, chat_id in enumerate(chat_ids):
-            for position, person in enumerate(order[2 * k : 2 * k + 2]):
-                members.append(
-                    {
-                        "chat_id": chat_id,
-                        "round_id": round_id,
-                        "person_id": person,
-                        "position": position,
-                    }
-                )
-                if number > ROUNDS - 3:
-                    ask(person, when, chat_id=chat_id)
-        db.session.execute(sa.insert(ChatMember), members)
+        for chat_id, person in write_chats(round_id, ids, rng):
+            if number > ROUNDS - 3:
+                ask(person, when, chat_id=chat_id)
     for start in range(0, len(check_ins), 20000):
         db.session.execute(sa.insert(CheckIn), check_ins[start : start + 20000])
     db.session.commit()

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from bench import database_url, fresh_program, in_own_process, peak_mb
+from bench import database_url, fresh_program, in_own_process, peak_mb, write_chats
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "2000,20000").split(",")]
 MONTHS = 5
@@ -34,7 +34,7 @@ STATUSES = ["met", "met", "met", "scheduled", "not_yet", "wont_happen", None, No
 def populate(people: int) -> None:
     """Write the institution in bulk (setting up is not what is measured)."""
     from program.checkins.models import CheckIn
-    from program.coffee.models import Chat, ChatMember, Enrollment, Round
+    from program.coffee.models import Enrollment, Round
     from program.extensions import db
     from program.formal.models import Assignment
     from program.people.models import CareerStage, Department, Person
@@ -151,24 +151,8 @@ def populate(people: int) -> None:
             )
             .returning(Round.id)
         )
-        order = rng.permutation(ids).tolist()
-        chat_ids = db.session.scalars(
-            sa.insert(Chat).returning(Chat.id, sort_by_parameter_order=True),
-            [{"round_id": round_id} for _ in range(len(order) // 2)],
-        ).all()
-        members = []
-        for k, chat_id in enumerate(chat_ids):
-            for position, person in enumerate(order[2 * k : 2 * k + 2]):
-                members.append(
-                    {
-                        "chat_id": chat_id,
-                        "round_id": round_id,
-                        "person_id": person,
-                        "position": position,
-                    }
-                )
-                check_in(person, when, chat_id=chat_id)
-        db.session.execute(sa.insert(ChatMember), members)
+        for chat_id, person in write_chats(round_id, ids, rng):
+            check_in(person, when, chat_id=chat_id)
     for begin in range(0, len(rows), 20000):
         db.session.execute(sa.insert(CheckIn), rows[begin : begin + 20000])
     db.session.commit()

@@ -85,3 +85,25 @@ def write_chats(round_id: int, ids: list[int], rng: Any) -> list[tuple[int, int]
         ],
     )
     return [(c, p) for c, p, _ in seats]
+
+
+def write_cohorts(term: Term, names: list[str], trainees: list[int]) -> None:
+    """The term's cohorts, trainees dealt round them in turn, and the term's roster recorded
+    as the importer would."""
+    import sqlalchemy as sa
+
+    from program.programs.models import Cohort, CohortMember
+    from program.programs.terms import record_term_roster
+
+    db.session.execute(
+        sa.insert(Cohort), [{"term_id": term.id, "name": n, "name_key": n.lower()} for n in names]
+    )
+    cohorts = list(db.session.scalars(sa.select(Cohort.id).order_by(Cohort.id)))
+    db.session.execute(
+        sa.insert(CohortMember),
+        [
+            {"cohort_id": cohorts[k % len(cohorts)], "term_id": term.id, "person_id": i}
+            for k, i in enumerate(trainees)
+        ],
+    )
+    record_term_roster(term)

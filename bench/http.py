@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from bench import database_url, write_chats
+from bench import database_url, write_chats, write_cohorts
 
 PEOPLE = int(os.environ.get("BENCH_PEOPLE", "10000"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "4"))
@@ -65,8 +65,7 @@ def populate(people: int) -> dict[str, Any]:
     from program.extensions import db
     from program.formal.models import Assignment, Availability
     from program.people.models import CareerStage, Department, Person
-    from program.programs.models import Cohort, CohortMember, Membership, Program, Role, Term
-    from program.programs.terms import record_term_roster
+    from program.programs.models import Membership, Program, Role, Term
 
     db.drop_all()
     db.create_all()
@@ -138,22 +137,7 @@ def populate(people: int) -> dict[str, Any]:
         + [{"person_id": i, "program_id": program.id, "role": Role.MENTOR} for i in mentors]
         + [{"person_id": coordinator_id, "program_id": program.id, "role": Role.COORDINATOR}],
     )
-    db.session.execute(
-        sa.insert(Cohort),
-        [
-            {"term_id": term.id, "name": f"Class of {2027 + k}", "name_key": f"class of {2027 + k}"}
-            for k in range(4)
-        ],
-    )
-    cohorts = list(db.session.scalars(sa.select(Cohort.id).order_by(Cohort.id)))
-    db.session.execute(
-        sa.insert(CohortMember),
-        [
-            {"cohort_id": cohorts[k % 4], "term_id": term.id, "person_id": i}
-            for k, i in enumerate(trainees)
-        ],
-    )
-    record_term_roster(term)
+    write_cohorts(term, [f"Class of {2027 + k}" for k in range(4)], trainees)
     started = datetime.combine(starts + timedelta(days=10), datetime.min.time(), UTC)
     db.session.execute(
         sa.insert(Availability),

@@ -23,7 +23,14 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from bench import database_url, fresh_program, in_own_process, peak_mb, write_chats
+from bench import (
+    database_url,
+    fresh_program,
+    in_own_process,
+    peak_mb,
+    write_chats,
+    write_cohorts,
+)
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "2000,20000").split(",")]
 MONTHS = 5
@@ -38,8 +45,7 @@ def populate(people: int) -> None:
     from program.extensions import db
     from program.formal.models import Assignment
     from program.people.models import CareerStage, Department, Person
-    from program.programs.models import Cohort, CohortMember, Membership, Role
-    from program.programs.terms import record_term_roster
+    from program.programs.models import Membership, Role
 
     program, term = fresh_program()
     rng = np.random.default_rng(7)
@@ -78,20 +84,8 @@ def populate(people: int) -> None:
             for k, i in enumerate(ids)
         ],
     )
-    db.session.execute(
-        sa.insert(Cohort),
-        [{"term_id": term.id, "name": f"PGY-{k}", "name_key": f"pgy-{k}"} for k in (1, 2, 3)],
-    )
-    cohorts = list(db.session.scalars(sa.select(Cohort.id).order_by(Cohort.id)))
-    db.session.execute(
-        sa.insert(CohortMember),
-        [
-            {"cohort_id": cohorts[k % 3], "term_id": term.id, "person_id": i}
-            for k, i in enumerate(trainees)
-        ],
-    )
-    # The term's roster, as the importer records it.
-    record_term_roster(term)
+    # The term's cohorts and roster, as the importer records them.
+    write_cohorts(term, [f"PGY-{k}" for k in (1, 2, 3)], trainees)
     start = datetime(2026, 8, 1, 9, tzinfo=UTC)
     db.session.execute(
         sa.insert(Assignment),

@@ -60,12 +60,35 @@ def _put_result(queue: Any, target: Callable[..., dict[str, Any]], *args: Any) -
     queue.put(target(*args))
 
 
-def write_chats(round_id: int, ids: list[int], rng: Any) -> list[tuple[int, int]]:
-    """A round's chats in bulk: everyone in `ids` paired at random (the odd one out sits out);
-    returns (chat id, person id) for each seat, so the caller can ask its check-ins."""
+def write_round(
+    program_id: int,
+    number: int,
+    when: date,
+    ids: list[int],
+    rng: Any,
+    quality: dict[str, Any] | None = None,
+) -> list[tuple[int, int]]:
+    """A published coffee round in bulk: everyone in `ids` paired at random (the odd one out
+    sits out); returns (chat id, person id) for each seat, so the caller can ask check-ins."""
+    from datetime import UTC, datetime
+
     import sqlalchemy as sa
 
-    from program.coffee.models import Chat, ChatMember
+    from program.coffee.models import Chat, ChatMember, Round
+
+    round_id = db.session.scalar(
+        sa.insert(Round)
+        .values(
+            program_id=program_id,
+            number=number,
+            scheduled_for=when,
+            seed=number,
+            status="published",
+            published_at=datetime.combine(when, datetime.min.time(), UTC),
+            quality=quality,
+        )
+        .returning(Round.id)
+    )
 
     order = rng.permutation(ids).tolist()
     chat_ids = db.session.scalars(

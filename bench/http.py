@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from bench import database_url, write_chats, write_cohorts
+from bench import database_url, write_cohorts, write_round
 
 PEOPLE = int(os.environ.get("BENCH_PEOPLE", "10000"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "4"))
@@ -61,7 +61,7 @@ def populate(people: int) -> dict[str, Any]:
     from werkzeug.security import generate_password_hash
 
     from program.checkins.models import CheckIn
-    from program.coffee.models import Enrollment, Round
+    from program.coffee.models import Enrollment
     from program.extensions import db
     from program.formal.models import Assignment, Availability
     from program.people.models import CareerStage, Department, Person
@@ -200,27 +200,21 @@ def populate(people: int) -> dict[str, Any]:
             ask(t, period, assignment_id=a_id)
     for number in range(1, ROUNDS + 1):
         when = today - timedelta(days=30 * (ROUNDS - number) + 5)
-        round_id = db.session.scalar(
-            sa.insert(Round)
-            .values(
-                program_id=program.id,
-                number=number,
-                scheduled_for=when,
-                seed=number,
-                status="published",
-                published_at=datetime.combine(when, datetime.min.time(), UTC),
-                quality={
-                    "people": len(ids),
-                    "left_out": 0,
-                    "cross_department": 0.9,
-                    "stage_gap_1_2": 0.3,
-                    "repeats": 0,
-                    "relaxed": 0,
-                },
-            )
-            .returning(Round.id)
-        )
-        for chat_id, person in write_chats(round_id, ids, rng):
+        for chat_id, person in write_round(
+            program.id,
+            number,
+            when,
+            ids,
+            rng,
+            {
+                "people": len(ids),
+                "left_out": 0,
+                "cross_department": 0.9,
+                "stage_gap_1_2": 0.3,
+                "repeats": 0,
+                "relaxed": 0,
+            },
+        ):
             if number > ROUNDS - 3:
                 ask(person, when, chat_id=chat_id)
     for start in range(0, len(check_ins), 20000):

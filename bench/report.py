@@ -28,8 +28,8 @@ from bench import (
     fresh_program,
     in_own_process,
     peak_mb,
-    write_chats,
     write_cohorts,
+    write_round,
 )
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "2000,20000").split(",")]
@@ -41,7 +41,7 @@ STATUSES = ["met", "met", "met", "scheduled", "not_yet", "wont_happen", None, No
 def populate(people: int) -> None:
     """Write the institution in bulk (setting up is not what is measured)."""
     from program.checkins.models import CheckIn
-    from program.coffee.models import Enrollment, Round
+    from program.coffee.models import Enrollment
     from program.extensions import db
     from program.formal.models import Assignment
     from program.people.models import CareerStage, Department, Person
@@ -133,19 +133,7 @@ def populate(people: int) -> None:
             check_in(t, period, assignment_id=a_id)
     for number in range(1, ROUNDS + 1):
         when = date(2026, 8 + number - 1, 15)
-        round_id = db.session.scalar(
-            sa.insert(Round)
-            .values(
-                program_id=program.id,
-                number=number,
-                scheduled_for=when,
-                seed=number,
-                status="published",
-                published_at=datetime.combine(when, datetime.min.time(), UTC),
-            )
-            .returning(Round.id)
-        )
-        for chat_id, person in write_chats(round_id, ids, rng):
+        for chat_id, person in write_round(program.id, number, when, ids, rng):
             check_in(person, when, chat_id=chat_id)
     for begin in range(0, len(rows), 20000):
         db.session.execute(sa.insert(CheckIn), rows[begin : begin + 20000])

@@ -9,8 +9,9 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -22,6 +23,16 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+T = TypeVar("T")
+CHUNK = 500  # rows per IN (...) query: well under every database's parameter limit
+
+
+def chunks(items: list[T]) -> Iterator[list[T]]:
+    """`items` in slices of CHUNK, for IN (...) lists that thousands of ids would overflow."""
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
 
 
 # C0 control characters and DEL, less tab, line feed and carriage return: no name, note or

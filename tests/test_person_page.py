@@ -64,6 +64,17 @@ def test_a_coordinator_corrects_details_and_the_page_says_saved(app, client, mak
     blank = client.post(f"{url}/details", data=details("   "), follow_redirects=True)
     assert "A name is required." in text_of(blank) or "This field is required." in text_of(blank)
     assert snapshot(app) == before
+    # The roster file's rule for interests, not a looser one of the page's own.
+    many = "; ".join(f"topic {n}" for n in range(21))
+    refused = client.post(
+        f"{url}/details", data=details("Jonathan Smith", interests=many), follow_redirects=True
+    )
+    assert "lists 21 interests; at most 20." in text_of(refused)
+    long_one = client.post(
+        f"{url}/details", data=details("Jonathan Smith", interests="x" * 81), follow_redirects=True
+    )
+    assert "has an interest longer than 80 characters." in text_of(long_one)
+    assert snapshot(app) == before
 
 
 def test_someone_another_program_shares_is_changed_only_by_an_administrator(app, client, make):

@@ -129,11 +129,7 @@ def current_doing(person: Person, program_name: str = "") -> list[str]:
         )
     ):
         roles.add(membership.role.value)
-        tracks |= {
-            t
-            for t, on in (("formal", membership.formal_track), ("coffee", membership.coffee_track))
-            if on
-        }
+        tracks |= membership.tracks
     roles |= {r for r, on in (("dean", person.is_dean), ("admin", person.is_admin)) if on}
     return what_you_will_do(roles, tracks, program_name)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -494,8 +494,9 @@ def schedule_round(actor: Person, program: Program, on: date, seed: int | None =
     return round_
 
 
-def too_soon(program: Program, on: date) -> str | None:
-    """Why a round on `on` comes before the program's cadence allows, or None."""
+def too_soon(program: Program, on: date | None = None) -> str | None:
+    """Why a round on `on` (today if None) comes before the program's cadence allows, or None."""
+    on = on or utc_now().date()
     last = db.session.scalar(
         sa.select(Round)
         .where(Round.program_id == program.id, Round.status == RoundStatus.PUBLISHED)
@@ -513,6 +514,15 @@ def too_soon(program: Program, on: date) -> str | None:
         f"({last.scheduled_for:%d %B %Y}); this program's rounds are every "
         f"{program.coffee_cadence_days} days. People already have a chat from that round."
     )
+
+
+def publish_as_planned(
+    actor: Person | None, program: Program, on: date | None, seed: int | None = None
+) -> Round:
+    """The round as it goes out on `on` (today if None): published there and then, so that
+    what a scheduled round will e-mail can be counted (and undone) before it is scheduled."""
+    when = on or utc_now().date()
+    return publish_round(actor, program, seed, now=datetime.combine(when, time(9), tzinfo=UTC))
 
 
 def publish_or_schedule(

@@ -3,7 +3,7 @@ coordinator's page to opt people in, preview, publish and schedule rounds."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -20,8 +20,8 @@ from program.coffee.services import (
     enrollment_counts,
     open_enrollment,
     preview_round,
+    publish_as_planned,
     publish_or_schedule,
-    publish_round,
     read_enrollment_token,
     round_detail,
     rounds,
@@ -174,19 +174,19 @@ def publish(program: Program) -> str | Response:
     form = RoundForm()
     if form.validate_on_submit():
         today = utc_now().date()
-        when = form.on.data or today
-        on = when if when > today else None
+        on = form.on.data if form.on.data and form.on.data > today else None
         # A date in the past is refused by the service below, before anything is asked.
-        ask = when >= today and ask_before_mailing(
+        past = form.on.data is not None and form.on.data < today
+        ask = not past and ask_before_mailing(
             form,
             "Publish the next coffee round" + (f" on {on:%d %B %Y}" if on else " now"),
-            publish_round,
+            publish_as_planned,
             current_user,
             program,
+            on,
             form.seed.data,
-            now=datetime.combine(when, time(9), tzinfo=UTC),
             back=url_for("coffee.overview", slug=program.slug),
-            notes=[n for n in [too_soon(program, when)] if n],
+            notes=[n for n in [too_soon(program, on)] if n],
             later=f"on {on:%d %B %Y}" if on else None,
         )
         if ask:

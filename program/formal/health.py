@@ -47,11 +47,16 @@ class Health:
     days_quiet: int
     flags: tuple[Flag, ...]
     # The day this quiet spell began (the last meeting, or the start): a nudge is once per spell.
-    quiet_since: date | None = None
+    quiet_since: date
 
     @property
     def worst(self) -> Flag | None:
         return self.flags[0] if self.flags else None
+
+    @property
+    def quiet(self) -> bool:
+        """Silent or not answering: the pair a gentle nudge is for."""
+        return Flag.SILENT in self.flags or Flag.NO_ANSWERS in self.flags
 
 
 def assess(

@@ -26,8 +26,9 @@ from program.messages.models import Message
 from program.messages.services import queue_messages, render_message
 from program.people.blocks import pair_problem, ruled_out
 from program.people.models import CareerStage, MailPreference, Person
-from program.programs.models import Membership, Role, Term
+from program.programs.models import Membership, Program, Role, Term
 from program.programs.services import coordinators
+from program.programs.terms import current_term
 from program.web import external_url
 
 
@@ -298,18 +299,28 @@ def answer_availability(
 
 @dataclass(frozen=True)
 class Places:
+    term: Term
     capacity: int | None  # None: not answered yet
     taken: int
 
 
-def mentor_places(term: Term, mentor: Person) -> Places:
-    """A mentor's places this term as they (or a coordinator) gave them, and those taken."""
-    availability = db.session.scalar(
+def _availability(term: Term, person: Person) -> Availability | None:
+    return db.session.scalar(
         sa.select(Availability).where(
-            Availability.term_id == term.id, Availability.person_id == mentor.id
+            Availability.term_id == term.id, Availability.person_id == person.id
         )
     )
+
+
+def mentor_places(program: Program, mentor: Person) -> Places | None:
+    """A mentor's places in the program's open term as they (or a coordinator) gave them, and
+    those taken; None when there is no open term or they no longer mentor here."""
+    term = current_term(program)
+    if term is None or term.closed_at is not None or not _holds(mentor, term, Role.MENTOR):
+        return None
+    availability = _availability(term, mentor)
     return Places(
+        term,
         availability.capacity if availability and availability.answered_at else None,
         _live_mentees(term, mentor),
     )
@@ -343,11 +354,7 @@ def set_capacity(actor: Person, term: Term, mentor: Person, capacity: int) -> Av
             "(proposed or published); end or move a pair first.",
             field="capacity",
         )
-    availability = db.session.scalar(
-        sa.select(Availability).where(
-            Availability.term_id == term.id, Availability.person_id == mentor.id
-        )
-    )
+    availability = _availability(term, mentor)
     if availability is None:
         availability = Availability(term_id=term.id, person_id=mentor.id)
         db.session.add(availability)
@@ -458,7 +465,7 @@ def propose_matches(
     ]
     capacity = remaining_capacity(term)
     mentors = [m for m in current_mentors(term) if capacity.get(m.id, 0) > 0]
-    forbidden = _never_paired(trainees, mentors, term.program_id)
+    forbidden = _never_paired([p.id for p in (*trainees, *mentors)], term.program_id)
     preference = matching.DepartmentPreference(term.program.formal_department_preference.value)
     proposal = matching.propose(
         [as_matching(t) for t in trainees],
@@ -495,9 +502,7 @@ def propose_matches(
     return proposal
 
 
-def _never_paired(
-    trainees: list[Person], mentors: list[Person], program_id: int
-) -> frozenset[tuple[int, int]]:
+def _never_paired(person_ids: list[int], program_id: int) -> frozenset[tuple[int, int]]:
     """(trainee id, mentor id) pairs the matching must never make: a pair that ended in a
     no-fault rematch, a private "don't pair me with" (either side) or a faculty member who
     assesses the trainee."""
@@ -509,7 +514,7 @@ def _never_paired(
             )
         )
     }
-    never = ruled_out([p.id for p in (*trainees, *mentors)], program_id)
+    never = ruled_out(person_ids, program_id)
     forbidden |= {(a, b) for a, b in never} | {(b, a) for a, b in never}
     return frozenset(forbidden)
 
@@ -559,23 +564,23 @@ def unmatched_trainees(term: Term) -> list[Unmatched]:
     if not waiting:
         return []
     capacity = remaining_capacity(term)
-    with_places = [
-        Named(mentor_id, "")
+    place_ids = {
+        mentor_id
         for mentor_id in db.session.scalars(_formal_members_query(term, Role.MENTOR))
         if capacity.get(mentor_id, 0) > 0
-    ]
-    place_ids = {m.id for m in with_places}
+    }
     ruled: dict[int, int] = {}
-    for trainee_id, mentor_id in _never_paired(waiting, with_places, term.program_id):
+    everyone = [t.id for t in waiting] + list(place_ids)
+    for trainee_id, mentor_id in _never_paired(everyone, term.program_id):
         if mentor_id in place_ids:
             ruled[trainee_id] = ruled.get(trainee_id, 0) + 1
     found = []
     for trainee in waiting:
         if trainee.id in proposed:
             why = WhyUnmatched.NOT_PUBLISHED
-        elif not with_places:
+        elif not place_ids:
             why = WhyUnmatched.NO_CAPACITY
-        elif ruled.get(trainee.id, 0) >= len(with_places):
+        elif ruled.get(trainee.id, 0) >= len(place_ids):
             why = WhyUnmatched.NO_ELIGIBLE_MENTOR
         else:
             why = WhyUnmatched.NOT_PROPOSED
@@ -768,8 +773,7 @@ class PairRow:
 
     @property
     def may_nudge(self) -> bool:
-        quiet = {Flag.SILENT, Flag.NO_ANSWERS} & set(self.health.flags)
-        return bool(quiet) and self.nudged_on is None
+        return self.health.quiet and self.nudged_on is None
 
 
 def _nudge_key(assignment_id: int, quiet_since: date, person_id: int) -> str:
@@ -781,7 +785,7 @@ def _nudged(rows: list[PairRow]) -> None:
     keys = {
         _nudge_key(r.assignment.id, r.health.quiet_since, person_id): r
         for r in rows
-        if r.health.quiet_since is not None and r.health.flags
+        if r.health.flags
         for person_id in (r.assignment.trainee_id, r.assignment.mentor_id)
     }
     if not keys:
@@ -884,7 +888,7 @@ def nudge_pair(actor: Person | None, assignment: Assignment, now: datetime | Non
     if assignment.status is not AssignmentStatus.ACTIVE:
         raise DomainError("This pair has ended.")
     row = next(iter(pair_health(assignment.term, now, assignment.id)), None)
-    if row is None or not ({Flag.SILENT, Flag.NO_ANSWERS} & set(row.health.flags)):
+    if row is None or not row.health.quiet:
         raise DomainError("This pair is not quiet: there is nothing to nudge.")
     if row.nudged_on is not None:
         raise DomainError(

@@ -75,17 +75,24 @@ def _mailboxes() -> list[Mailbox]:
     ]
 
 
+def _addressee() -> str:
+    """The `?to=` address whose mail to show ("" for everyone's)."""
+    return request.args.get("to", "").strip().lower()[:254]
+
+
+def _newest_first(to: str) -> sa.Select[tuple[Message]]:
+    stmt = sa.select(Message).order_by(Message.created_at.desc(), Message.id.desc())
+    return stmt.where(Message.to_address == to) if to else stmt
+
+
 @bp.route("/inbox")
 @public
 def inbox() -> str:
     """Grouped by person: each demo login's mailbox first, then the newest mail of everyone;
     one person's mail opens on their newest message."""
     _require_demo()
-    to = request.args.get("to", "").strip().lower()[:254]
-    stmt = sa.select(Message).order_by(Message.created_at.desc(), Message.id.desc()).limit(200)
-    if to:
-        stmt = stmt.where(Message.to_address == to)
-    messages = db.session.scalars(stmt).all()
+    to = _addressee()
+    messages = db.session.scalars(_newest_first(to).limit(200)).all()
     return render_template(
         "demo/inbox.html",
         messages=messages,
@@ -100,16 +107,11 @@ def inbox() -> str:
 def latest() -> Response:
     """Straight to someone's newest e-mail (the demo banner's links), or their empty inbox."""
     _require_demo()
-    to = request.args.get("to", "").strip().lower()[:254]
-    newest = db.session.scalar(
-        sa.select(Message.id)
-        .where(Message.to_address == to)
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(1)
-    )
+    to = _addressee()
+    newest = db.session.scalar(_newest_first(to).limit(1)) if to else None
     if newest is None:
         return redirect(url_for("demo.inbox", to=to))
-    return redirect(url_for("demo.message", message_id=newest))
+    return redirect(url_for("demo.message", message_id=newest.id))
 
 
 @bp.route("/inbox/<int:message_id>")

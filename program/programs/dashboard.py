@@ -14,7 +14,13 @@ from program.db import utc_now
 from program.extensions import db
 from program.formal.health import Flag
 from program.formal.models import Assignment, AssignmentStatus, Availability
-from program.formal.services import PairRow, Unmatched, pair_health, unmatched_trainees
+from program.formal.services import (
+    PairRow,
+    TraineeRef,
+    Unmatched,
+    pair_health,
+    unmatched_trainees,
+)
 from program.people.models import Person
 from program.programs.models import Membership, Program, Role, Term
 from reports.data import find_scope
@@ -42,9 +48,9 @@ class Dashboard:
     unmatched: list[Unmatched] = field(default_factory=list)
 
     @property
-    def unmatched_by_reason(self) -> list[tuple[str, str, list[Person]]]:
+    def unmatched_by_reason(self) -> list[tuple[str, str, list[TraineeRef]]]:
         """(reason's name, reason, trainees) for each reason that has any, worst first."""
-        groups: dict[str, tuple[str, str, list[Person]]] = {}
+        groups: dict[str, tuple[str, str, list[TraineeRef]]] = {}
         for u in self.unmatched:
             groups.setdefault(u.why.name, (u.why.name, u.why.value, []))[2].append(u.trainee)
         return list(groups.values())

@@ -105,6 +105,11 @@ class Membership(CreatedAtMixin, db.Model):
     program: Mapped[Program] = relationship(back_populates="memberships")
 
     @property
+    def tracks(self) -> set[str]:
+        """The tracks this role takes part in, by name ("formal", "coffee")."""
+        return {t for t, on in (("formal", self.formal_track), ("coffee", self.coffee_track)) if on}
+
+    @property
     def is_current(self) -> bool:
         return self.ended_at is None
 

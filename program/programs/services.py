@@ -10,7 +10,7 @@ from flask_sqlalchemy.pagination import Pagination
 
 from program.accounts.services import send_invitation
 from program.audit.services import record
-from program.db import DomainError, name_key, utc_now
+from program.db import DomainError, chunks, name_key, utc_now
 from program.extensions import db
 from program.people.models import CareerStage, Department, Person
 from program.people.services import (
@@ -29,6 +29,7 @@ from program.programs.models import (
     Term,
 )
 from program.programs.terms import record_open_terms
+from program.roster.parsing import parse_interests
 
 PROGRAM_FIELDS = (
     "name",
@@ -144,12 +145,12 @@ def in_other_programs(program_id: int, person_ids: list[int]) -> set[int]:
     """Who among `person_ids` currently holds a role in another program: their name and
     details belong to that program's people too, so this program only fills what is blank."""
     shared: set[int] = set()
-    for start in range(0, len(person_ids), 500):
+    for chunk in chunks(person_ids):
         shared.update(
             db.session.scalars(
                 sa.select(Membership.person_id)
                 .where(
-                    Membership.person_id.in_(person_ids[start : start + 500]),
+                    Membership.person_id.in_(chunk),
                     Membership.program_id != program_id,
                     Membership.ended_at.is_(None),
                 )
@@ -157,6 +158,15 @@ def in_other_programs(program_id: int, person_ids: list[int]) -> set[int]:
             )
         )
     return shared
+
+
+def _details(person: Person) -> dict[str, str]:
+    return {
+        "name": person.name,
+        "department": person.department_name or "",
+        "stage": person.stage.label if person.stage else "",
+        "interests": "; ".join(person.interests or []),
+    }
 
 
 def update_details(
@@ -180,29 +190,18 @@ def update_details(
     cleaned = " ".join(name.split())[:200]
     if not cleaned:
         raise DomainError("A name is required.", field="name")
-    topics = [t for t in dict.fromkeys(" ".join(i.split()) for i in interests.split(";")) if t]
-    if len(topics) > 20 or any(len(t) > 100 for t in topics):
+    topics, problem = parse_interests(interests)
+    if problem:
         raise DomainError(
-            "Up to 20 interests of up to 100 characters each, separated by semicolons.",
-            field="interests",
+            f"The interests field {problem} Separate them with semicolons.", field="interests"
         )
-    before = {
-        "name": person.name,
-        "department": person.department_name or "",
-        "stage": person.stage.label if person.stage else "",
-        "interests": "; ".join(person.interests or []),
-    }
+    before = _details(person)
     person.name = cleaned
     person.department = find_or_create_department(department)
     person.stage = stage
-    person.interests = topics
+    person.interests = list(topics)
     db.session.flush()
-    after = {
-        "name": person.name,
-        "department": person.department_name or "",
-        "stage": person.stage.label if person.stage else "",
-        "interests": "; ".join(topics),
-    }
+    after = _details(person)
     changed = [key for key in before if before[key] != after[key]]
     if changed:
         record_open_terms(program.id, {person.id})

@@ -255,13 +255,7 @@ def person(program: Program, person_id: int) -> str:
         stage=subject.stage.value if subject.stage else "",
         interests="; ".join(subject.interests or []),
     )
-    term = current_term(program)
-    mentoring = (
-        term is not None
-        and not term.closed_at
-        and any(m.role is Role.MENTOR and m.ended_at is None for m in memberships)
-    )
-    places = mentor_places(term, subject) if mentoring else None
+    places = mentor_places(program, subject)
     capacity_form = CapacityForm(formdata=None, capacity=places.capacity if places else None)
     return render_template(
         "programs/person.html",
@@ -275,7 +269,6 @@ def person(program: Program, person_id: int) -> str:
         assesses_form=AssessesForm(),
         details_form=details_form,
         shared=bool(in_other_programs(program.id, [subject.id])),
-        capacity_term=term if mentoring else None,
         places=places,
         capacity_form=capacity_form,
     )

@@ -514,11 +514,9 @@ def _check_row(row_number: int, values: dict[str, str]) -> tuple[RosterRow | Non
     if assesses and "mentor" not in roles:
         error("assesses", "Only faculty (mentors) are recorded as assessing trainees.")
 
-    interests = _parse_interests(values["interests"])
-    if len(interests) > MAX_INTERESTS:
-        error("interests", f"lists {len(interests)} interests; at most {MAX_INTERESTS}.")
-    if any(len(i) > MAX_INTEREST_LENGTH for i in interests):
-        error("interests", f"has an interest longer than {MAX_INTEREST_LENGTH} characters.")
+    interests, problem = parse_interests(values["interests"])
+    if problem:
+        error("interests", problem)
 
     if problems:
         return None, problems
@@ -580,13 +578,20 @@ def _parse_tracks(text: str) -> tuple[frozenset[str], str | None]:
     return frozenset(tracks), None
 
 
-def _parse_interests(text: str) -> tuple[str, ...]:
+def parse_interests(text: str) -> tuple[tuple[str, ...], str | None]:
+    """Interests separated by semicolons, spaces tidied and repeats (in any case) dropped, with
+    what is wrong with them if anything: the one rule for the roster file and the person page."""
     seen: dict[str, str] = {}
     for part in text.split(";"):
         cleaned = " ".join(part.split())
         if cleaned and cleaned.casefold() not in seen:
             seen[cleaned.casefold()] = cleaned
-    return tuple(seen.values())
+    interests = tuple(seen.values())
+    if len(interests) > MAX_INTERESTS:
+        return interests, f"lists {len(interests)} interests; at most {MAX_INTERESTS}."
+    if any(len(i) > MAX_INTEREST_LENGTH for i in interests):
+        return interests, f"has an interest longer than {MAX_INTEREST_LENGTH} characters."
+    return interests, None
 
 
 def spreadsheet_safe(value: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ from flask import current_app
 
 from program.accounts.services import invitation, what_you_will_do
 from program.audit.services import record
-from program.db import DomainError, utc_now
+from program.db import DomainError, chunks, utc_now
 from program.extensions import db
 from program.formal.models import Assessor
 from program.messages.services import queue_messages
@@ -42,8 +42,6 @@ from program.roster.parsing import (
     RosterRow,
     parse_roster,
 )
-
-CHUNK = 500  # rows per IN (...) query: well under every database's parameter limit
 
 
 @dataclass(frozen=True)
@@ -65,6 +63,8 @@ class RowPlan:
     # Also a current member of another program: their name and details belong to that
     # program's roster too, so this import only fills what is blank.
     shared: bool = False
+    # Joining without ever having set a password: invited like someone new.
+    invite: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,13 +87,11 @@ class ImportPlan:
     new_cohorts: list[str] = field(default_factory=list)
     # (assessor e-mail, trainee e-mail) not yet recorded in this program.
     new_assessors: list[tuple[str, str]] = field(default_factory=list)
-    # Joining people who never set a password, and so are invited like the new ones.
-    joining_uninvited: int = 0
 
     @property
     def invitations(self) -> int:
         """How many invitations applying the plan e-mails."""
-        return len(self.to_add) + self.joining_uninvited
+        return len(self.to_add) + sum(i.invite for i in self.to_join)
 
     @property
     def errors(self) -> list[Problem]:
@@ -145,11 +143,6 @@ class ImportPlan:
         }
 
 
-def _chunks(items: list[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
-
-
 @dataclass(frozen=True)
 class StoredPerson:
     """What the import compares against, read as plain columns (loading thousands of full
@@ -179,7 +172,7 @@ def _by_email(emails: list[str]) -> dict[str, StoredPerson]:
         Person.password_hash.is_not(None),
         Person.active,
     )
-    for chunk in _chunks(emails):
+    for chunk in chunks(emails):
         rows = db.session.execute(
             sa.select(*columns)
             .outerjoin(Department, Department.id == Person.department_id)
@@ -274,8 +267,7 @@ def _diff(
         )
     if row.tracks is not None:
         for role in _file_roles(row) & current:
-            m = held[role]
-            now = {t for t, on in (("formal", m.formal_track), ("coffee", m.coffee_track)) if on}
+            now = held[role].tracks
             if now != set(row.tracks):
                 changes.append(FieldChange("tracks", _tracks_text(now), _tracks_text(row.tracks)))
                 break
@@ -301,8 +293,8 @@ def plan_import(program: Program, term: Term, parsed: ParsedRoster) -> ImportPla
             for role, m in state.memberships.get(person.id, {}).items()
         )
         if not in_program:
-            plan.to_join.append(RowPlan(row, person.id))
-            plan.joining_uninvited += not person.has_password and person.active
+            invite = not person.has_password and person.active
+            plan.to_join.append(RowPlan(row, person.id, invite=invite))
             continue
         is_shared = person.id in shared
         changes = _diff(row, person, state, is_shared)
@@ -319,7 +311,7 @@ def plan_import(program: Program, term: Term, parsed: ParsedRoster) -> ImportPla
             role in (Role.TRAINEE, Role.MENTOR) and m.ended_at is None for role, m in roles.items()
         )
     ]
-    for chunk in _chunks(missing_ids):
+    for chunk in chunks(missing_ids):
         for person in db.session.scalars(
             sa.select(Person).where(Person.id.in_(chunk)).order_by(Person.sort_name)
         ):
@@ -464,7 +456,7 @@ def apply_import(
 
     people: dict[int, Person] = {}
     existing_ids = [i.person_id for i in plan.to_join + plan.to_change if i.person_id]
-    for chunk in _chunks(existing_ids):
+    for chunk in chunks(existing_ids):
         people.update(
             {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(chunk)))}
         )
@@ -515,11 +507,7 @@ def apply_import(
     record_open_terms(program.id, touched)
 
     # Everyone new gets an invitation, and so does anyone joining who never set a password.
-    to_invite: list[Person | Invitee] = [
-        people[i.person_id]
-        for i in plan.to_join
-        if not people[i.person_id].password_hash and people[i.person_id].active
-    ]
+    to_invite: list[Person | Invitee] = [people[i.person_id] for i in plan.to_join if i.invite]
     to_invite += new_people
     rows = {i.person_id: i.row for i in plan.to_add + plan.to_join}
     queue_messages(
@@ -629,7 +617,7 @@ def _insert_people(items: list[RowPlan], departments: dict[str, Department]) -> 
         for item in items
     ]
     invitees: list[Invitee] = []
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         ids = db.session.scalars(
             sa.insert(Person).returning(Person.id, sort_by_parameter_order=True), chunk
         ).all()
@@ -673,7 +661,7 @@ def _place_in_cohorts(term: Term, moves: list[tuple[int, Cohort]]) -> None:
     """Put each person in their cohort of the term, leaving any other cohort of that term."""
     if not moves:
         return
-    for chunk in _chunks([person_id for person_id, _ in moves]):
+    for chunk in chunks([person_id for person_id, _ in moves]):
         db.session.execute(
             sa.delete(CohortMember).where(
                 CohortMember.term_id == term.id, CohortMember.person_id.in_(chunk)

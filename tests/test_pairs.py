@@ -258,6 +258,22 @@ def test_ending_without_a_rematch_proposes_nothing(app, client, pairs):
         assert "Your coordinator will propose a new mentor for you" in told.body_text
 
 
+def test_a_rematch_with_no_mentor_free_says_why_in_a_sentence(client, make, pairs):
+    # The only mentor with room is the one this pair ends with: the matching's reason has no
+    # full stop of its own, and the page's sentence still ends with one.
+    make.availability(pairs["term"], pairs["mentors"][1], capacity=2)
+    login(client, pairs["coordinator"].email)
+    response = client.post(
+        f"/programs/im/terms/fall/pairs/{pairs['ids'][1]}/end",
+        data={"reason": "no_fault_rematch", "propose_new": "y"},
+        follow_redirects=True,
+    )
+    page = text_of(response)
+    assert "The pair has ended (no-fault rematch). No new mentor proposed: " in page
+    assert "No new mentor proposed: no mentor with capacity is at least one career stage" in page
+    assert "the mentor assesses the trainee, or a private preference). " in page
+
+
 def test_another_programs_pair_is_not_found(client, make, pairs):
     other = make.program("Surgery", slug="surgery")
     make.term(other, slug="fall")

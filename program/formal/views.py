@@ -344,10 +344,11 @@ def end_pair(program: Program, term_slug: str, assignment_id: int) -> str | Resp
                 flash(message + " A new mentor is proposed: review it, then publish.", "success")
                 return redirect(url_for("formal.matches", slug=program.slug, term_slug=term.slug))
             if proposal is not None:
-                message += " No new mentor proposed: " + next(
+                why = next(
                     iter(proposal.unmatched.values()),
-                    "the trainee is no longer in the formal track.",
+                    "the trainee is no longer in the formal track",
                 )
+                message += f" No new mentor proposed: {why.rstrip('.')}."
             flash(message, "success")
             return redirect(url_for("formal.pairs", slug=program.slug, term_slug=term.slug))
     return render_template(

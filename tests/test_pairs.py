@@ -191,6 +191,68 @@ def test_only_the_pair_itself_may_ask(app, client, make, pairs):
         assert db.session.get(Assignment, pairs["ids"][1]).rematch_requested_at is None
 
 
+def test_the_database_judges_every_pair_as_the_pure_rule_does(app, make):
+    """pair_health computes each pair's last meeting and latest due answer in SQL; on many
+    random pairs (met with and without a date, periods asked twice, answered by one side,
+    not yet due) it agrees with `assess` given each pair's check-ins one by one."""
+    import random
+
+    rng = random.Random(7)  # noqa: S311  (test data, not secrets)
+    program = make.program("Internal Medicine Residency", slug="im")
+    term = make.term(program, slug="fall")
+    mentor = make.mentor(program)
+    ids = [make.assignment(term, mentor, make.trainee(program)) for _ in range(40)]
+    with app.app_context():
+        for assignment in db.session.scalars(sa.select(Assignment).where(Assignment.id.in_(ids))):
+            assignment.started_at = NOW - timedelta(days=rng.randint(0, 120))
+            for n in range(rng.randint(0, 4)):
+                period = date(2026, 8, 1) + timedelta(days=30 * n)
+                for person_id in rng.sample([assignment.trainee_id, assignment.mentor_id], 2)[
+                    : rng.randint(1, 2)
+                ]:
+                    asked_at = NOW - timedelta(days=rng.randint(0, 40), hours=rng.randint(0, 23))
+                    answer = rng.choice([None, *CheckInStatus])
+                    answered_at = asked_at + timedelta(hours=5) if answer else None
+                    db.session.add(
+                        CheckIn(
+                            person_id=person_id,
+                            assignment_id=assignment.id,
+                            period_start=period,
+                            asked_at=asked_at,
+                            answered_at=answered_at,
+                            status=answer,
+                            met_on=(
+                                asked_at.date() - timedelta(days=rng.randint(0, 9))
+                                if answer is CheckInStatus.MET and rng.random() < 0.5
+                                else None
+                            ),
+                        )
+                    )
+        db.session.commit()
+        found = {
+            row.assignment.id: row.health for row in pair_health(db.session.get(Term, term.id), NOW)
+        }
+        assert sorted(found) == sorted(ids)
+        flags = set()
+        for assignment in db.session.scalars(sa.select(Assignment).where(Assignment.id.in_(ids))):
+            check_ins = [
+                Asked(
+                    c.period_start,
+                    c.asked_at,
+                    c.answered_at is not None,
+                    (c.met_on or c.answered_at.date()) if c.status is CheckInStatus.MET else None,
+                )
+                for c in db.session.scalars(
+                    sa.select(CheckIn).where(CheckIn.assignment_id == assignment.id)
+                )
+            ]
+            silent_after = db.session.get(Program, program.id).silent_after_days
+            expected = assess(assignment.started_at, check_ins, NOW, silent_after)
+            assert found[assignment.id] == expected, assignment.id
+            flags |= set(expected.flags)
+        assert flags == {Flag.SILENT, Flag.NO_ANSWERS}  # both kinds were exercised
+
+
 # --- ending a pair and rematching ----------------------------------------------------------
 
 

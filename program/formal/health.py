@@ -68,7 +68,32 @@ def assess(
 ) -> Health:
     """The pair's last meeting, days without one, and its flags in order of urgency."""
     met = [c.met_on for c in check_ins if c.met_on is not None]
-    last_meeting = max(met) if met else None
+    due = [c for c in check_ins if (now - c.asked_at).days >= UNANSWERED_AFTER_DAYS]
+    latest_answered = None
+    if due:
+        latest = max(c.period_start for c in due)
+        latest_answered = any(c.answered for c in check_ins if c.period_start == latest)
+    return judge(
+        started_at,
+        max(met) if met else None,
+        latest_answered,
+        now,
+        silent_after_days,
+        rematch_requested,
+    )
+
+
+def judge(
+    started_at: datetime,
+    last_meeting: date | None,
+    latest_due_answered: bool | None,
+    now: datetime,
+    silent_after_days: int,
+    rematch_requested: bool = False,
+) -> Health:
+    """`assess` from what it needs of the check-ins: the last meeting, and whether the latest
+    period asked about at least UNANSWERED_AFTER_DAYS ago was answered (None: none is that old).
+    A database computes both in one aggregate query for thousands of pairs."""
     quiet_since = max(last_meeting, started_at.date()) if last_meeting else started_at.date()
     days_quiet = max(0, (now.date() - quiet_since).days)
     flags = []
@@ -76,9 +101,6 @@ def assess(
         flags.append(Flag.REMATCH_REQUESTED)
     if days_quiet >= silent_after_days:
         flags.append(Flag.SILENT)
-    due = [c for c in check_ins if (now - c.asked_at).days >= UNANSWERED_AFTER_DAYS]
-    if due:
-        latest = max(c.period_start for c in due)
-        if not any(c.answered for c in check_ins if c.period_start == latest):
-            flags.append(Flag.NO_ANSWERS)
+    if latest_due_answered is False:
+        flags.append(Flag.NO_ANSWERS)
     return Health(last_meeting, days_quiet, tuple(flags), quiet_since)

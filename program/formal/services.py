@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from program.checkins.models import CheckIn, CheckInStatus
 from program.checkins.services import link_max_age
 from program.db import DomainError, utc_now
 from program.extensions import db
-from program.formal.health import Asked, Flag, Health, assess
+from program.formal.health import UNANSWERED_AFTER_DAYS, Flag, Health, judge
 from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
 from program.matching import formal as matching
 from program.meetings.services import propose_link
@@ -780,8 +780,9 @@ def _nudge_key(assignment_id: int, quiet_since: date, person_id: int) -> str:
     return f"pair_nudge:assignment:{assignment_id}:{quiet_since.isoformat()}:{person_id}"
 
 
-def _nudged(rows: list[PairRow]) -> None:
-    """Fill in the nudge of each quiet row's current quiet spell, in one query."""
+def _nudged(rows: list[PairRow], program_id: int) -> None:
+    """Fill in the nudge of each quiet row's current quiet spell, in one query: the program's
+    nudges since the oldest spell began (a few), not thousands of keys looked up."""
     keys = {
         _nudge_key(r.assignment.id, r.health.quiet_since, person_id): r
         for r in rows
@@ -790,17 +791,73 @@ def _nudged(rows: list[PairRow]) -> None:
     }
     if not keys:
         return
+    oldest = min(r.health.quiet_since for r in keys.values())
     for key, created in db.session.execute(
-        sa.select(Message.dedupe_key, Message.created_at).where(Message.dedupe_key.in_(keys))
+        sa.select(Message.dedupe_key, Message.created_at).where(
+            Message.kind == "pair_nudge",
+            Message.program_id == program_id,
+            Message.created_at >= datetime.combine(oldest, time(0), tzinfo=UTC),
+        )
     ):
-        keys[key].nudged_on = created.date()
+        if key in keys:
+            keys[key].nudged_on = created.date()
+
+
+def _check_in_summaries(
+    pairs: sa.ColumnElement[bool], now: datetime
+) -> dict[int, tuple[date | None, bool | None]]:
+    """What `health.judge` needs of each pair's check-ins, by assignment id: the last meeting,
+    and whether the latest period first asked about UNANSWERED_AFTER_DAYS ago was answered.
+
+    One pass over the check-ins, grouped by period, with window functions across each pair's
+    periods; no join between aggregates, so a planner misled by stale statistics (right after
+    a bulk import) still reads each row once."""
+    met = CheckIn.status == CheckInStatus.MET
+    per_pair = {"partition_by": CheckIn.assignment_id}
+    due = sa.func.min(CheckIn.asked_at) <= now - timedelta(days=UNANSWERED_AFTER_DAYS)
+    periods = (
+        sa.select(
+            CheckIn.assignment_id,
+            sa.func.count(CheckIn.answered_at).label("answers"),
+            due.label("due"),
+            sa.func.max(sa.func.max(sa.case((met, CheckIn.met_on))))
+            .over(**per_pair)
+            .label("met_on"),
+            # A "we met" without a date counts on the day it was answered.
+            sa.func.max(
+                sa.func.max(sa.case((sa.and_(met, CheckIn.met_on.is_(None)), CheckIn.answered_at)))
+            )
+            .over(**per_pair)
+            .label("met_answered_at"),
+            # The pair's latest due period first (or, with none due, any: it carries the rest).
+            sa.func.row_number()
+            .over(
+                **per_pair,
+                order_by=(sa.case((due, 0), else_=1), CheckIn.period_start.desc()),
+            )
+            .label("n"),
+        )
+        .join(Assignment, Assignment.id == CheckIn.assignment_id)
+        .where(pairs)
+        .group_by(CheckIn.assignment_id, CheckIn.period_start)
+        .subquery()
+    )
+    found = {}
+    for row in db.session.connection().execute(sa.select(periods).where(periods.c.n == 1)).all():
+        dates = [row.met_on, row.met_answered_at.date() if row.met_answered_at else None]
+        met_dates = [d for d in dates if d is not None]
+        found[row.assignment_id] = (
+            max(met_dates) if met_dates else None,
+            row.answers > 0 if row.due else None,
+        )
+    return found
 
 
 def pair_health(
     term: Term, now: datetime | None = None, assignment_id: int | None = None
 ) -> list[PairRow]:
     """Every active pair of the term (or just `assignment_id`) with its last meeting and
-    flags, most urgent first; three queries, columns only."""
+    flags, most urgent first; two queries, columns only."""
     now = now or utc_now()
     trainee, mentor = aliased(Person), aliased(Person)
     live = sa.and_(
@@ -808,18 +865,13 @@ def pair_health(
         Assignment.status == AssignmentStatus.ACTIVE,
         Assignment.id == assignment_id if assignment_id is not None else sa.true(),
     )
-    active = [
-        PairSummary(
-            row.id,
-            Named(row.trainee_id, row.trainee_name),
-            Named(row.mentor_id, row.mentor_name),
-            row.started_at,
-            row.rematch_requested_at,
-            row.rematch_requested_by_id,
-            row.sort_key,
-        )
-        # Core, not the ORM: plain rows, with no ORM bookkeeping per row.
-        for row in db.session.connection().execute(
+    check_ins = _check_in_summaries(live, now)
+    silent_after = term.program.silent_after_days
+    rows = []
+    # Core, not the ORM: plain rows, with no ORM bookkeeping per row.
+    for row in (
+        db.session.connection()
+        .execute(
             sa.select(
                 Assignment.id,
                 Assignment.started_at,
@@ -835,42 +887,28 @@ def pair_health(
             .join(mentor, mentor.id == Assignment.mentor_id)
             .where(live)
         )
-    ]
-    asked: dict[int, list[Asked]] = {a.id: [] for a in active}
-    if active:
-        for row in db.session.connection().execute(
-            sa.select(
-                CheckIn.assignment_id,
-                CheckIn.period_start,
-                CheckIn.asked_at,
-                CheckIn.answered_at,
-                CheckIn.status,
-                CheckIn.met_on,
-            )
-            .join(Assignment, Assignment.id == CheckIn.assignment_id)
-            .where(live)
-        ):
-            met_on = None
-            if row.status is CheckInStatus.MET:
-                met_on = row.met_on or row.answered_at.date()
-            asked[row.assignment_id].append(
-                Asked(row.period_start, row.asked_at, row.answered_at is not None, met_on)
-            )
-    silent_after = term.program.silent_after_days
-    rows = [
-        PairRow(
-            a,
-            assess(
-                a.started_at,
-                asked[a.id],
-                now,
-                silent_after,
-                rematch_requested=a.rematch_requested_at is not None,
-            ),
+        .all()
+    ):
+        last_meeting, latest_due_answered = check_ins.get(row.id, (None, None))
+        summary = PairSummary(
+            row.id,
+            Named(row.trainee_id, row.trainee_name),
+            Named(row.mentor_id, row.mentor_name),
+            row.started_at,
+            row.rematch_requested_at,
+            row.rematch_requested_by_id,
+            row.sort_key,
         )
-        for a in active
-    ]
-    _nudged(rows)
+        health = judge(
+            row.started_at,
+            last_meeting,
+            latest_due_answered,
+            now,
+            silent_after,
+            rematch_requested=row.rematch_requested_at is not None,
+        )
+        rows.append(PairRow(summary, health))
+    _nudged(rows, term.program_id)
     urgency = list(Flag)
     rows.sort(
         key=lambda r: (

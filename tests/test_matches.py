@@ -144,3 +144,23 @@ def test_a_new_programs_overview_has_a_checklist_that_ticks_itself(app, client, 
     make.assignment(term, mentor, trainee)
     page = text_of(client.get("/programs/peds/"))
     assert "4 of 6 done" in page and "To do: Publish the first coffee round" in page
+
+
+def test_published_pairs_come_a_page_at_a_time_in_family_name_order(app, client, make):
+    from program.formal.services import PUBLISHED_PER_PAGE
+
+    program = make.program("Internal Medicine Residency", slug="im")
+    term = make.term(program, slug="fall")
+    coordinator = make.coordinator(program)
+    mentor = make.mentor(program, name="Dr. Mentor")
+    for n in range(PUBLISHED_PER_PAGE + 1):
+        make.assignment(term, mentor, make.trainee(program, name=f"Ann Trainee{n:03d}"))
+    login(client, coordinator.email)
+    first = text_of(client.get("/programs/im/terms/fall/matches"))
+    assert f"{PUBLISHED_PER_PAGE + 1} published, 0 proposed" in first
+    assert "Ann Trainee000 ↔ Dr. Mentor" in first
+    assert f"Ann Trainee{PUBLISHED_PER_PAGE:03d}" not in first
+    second = text_of(client.get("/programs/im/terms/fall/matches?page=2"))
+    assert f"Ann Trainee{PUBLISHED_PER_PAGE:03d} ↔ Dr. Mentor" in second
+    assert "Ann Trainee000" not in second
+    assert client.get("/programs/im/terms/fall/matches?page=3").status_code == 404

@@ -29,7 +29,7 @@ from program.people.models import CareerStage, MailPreference, Person
 from program.programs.models import Membership, Program, Role, Term
 from program.programs.services import coordinators
 from program.programs.terms import current_term
-from program.web import external_url
+from program.web import ListPage, external_url
 
 
 def _holds(person: Person, term: Term, role: Role) -> bool:
@@ -544,9 +544,10 @@ class Unmatched:
     why: WhyUnmatched
 
 
-def unmatched_trainees(term: Term) -> list[Unmatched]:
+def unmatched_trainees(term: Term, capacity: dict[int, int] | None = None) -> list[Unmatched]:
     """Formal-track trainees without an active mentor this term, each with why, in a fixed
-    number of queries: the places mentors have left, and the pairs ruled out."""
+    number of queries: the places mentors have left (`capacity`, when the caller has it from
+    `remaining_capacity`), and the pairs ruled out."""
     live = db.session.execute(
         sa.select(Assignment.trainee_id, Assignment.status).where(
             Assignment.term_id == term.id, Assignment.status != AssignmentStatus.ENDED
@@ -563,7 +564,7 @@ def unmatched_trainees(term: Term) -> list[Unmatched]:
     ]
     if not waiting:
         return []
-    capacity = remaining_capacity(term)
+    capacity = remaining_capacity(term) if capacity is None else capacity
     place_ids = {
         mentor_id
         for mentor_id in db.session.scalars(_formal_members_query(term, Role.MENTOR))
@@ -688,37 +689,69 @@ def pair_reasons(assignment: Assignment, term: Term) -> tuple[str, ...]:
     )
 
 
+@dataclass(frozen=True)
+class Published:
+    trainee: str
+    mentor: str
+    started_at: datetime
+
+
 @dataclass
 class Review:
     proposed: list[Assignment]
-    active: list[Assignment]
+    active: ListPage[Published]
     unmatched: list[Unmatched]
     capacity_left: dict[int, int]
-    mentors: list[Person]
+    mentors: list[Named]
 
 
-def review(term: Term) -> Review:
-    """Everything the review page shows, in a fixed number of queries."""
-    live = list(
-        db.session.scalars(
-            sa.select(Assignment)
-            .options(joinedload(Assignment.mentor), joinedload(Assignment.trainee))
-            .where(Assignment.term_id == term.id, Assignment.status != AssignmentStatus.ENDED)
+PUBLISHED_PER_PAGE = 100
+
+
+def review(term: Term, page: int = 1) -> Review:
+    """Everything the review page shows, in a fixed number of queries: the draft whole (it is
+    what the coordinator edits), the published pairs one page at a time, as columns."""
+    proposed = db.session.scalars(
+        sa.select(Assignment)
+        .options(joinedload(Assignment.mentor), joinedload(Assignment.trainee))
+        .join(Person, Person.id == Assignment.trainee_id)
+        .where(Assignment.term_id == term.id, Assignment.status == AssignmentStatus.PROPOSED)
+        .order_by(Person.sort_name, Assignment.id)
+    ).all()
+    active = sa.and_(Assignment.term_id == term.id, Assignment.status == AssignmentStatus.ACTIVE)
+    total = db.session.scalar(sa.select(sa.func.count()).where(active)) or 0
+    trainee, mentor = aliased(Person), aliased(Person)
+    published = [
+        Published(*row)
+        for row in db.session.execute(
+            sa.select(trainee.name, mentor.name, Assignment.started_at)
+            .join(trainee, trainee.id == Assignment.trainee_id)
+            .join(mentor, mentor.id == Assignment.mentor_id)
+            .where(active)
+            .order_by(trainee.sort_name, Assignment.id)
+            .offset((page - 1) * PUBLISHED_PER_PAGE)
+            .limit(PUBLISHED_PER_PAGE)
         )
-    )
-    paired = {a.trainee_id for a in live}
+    ]
+    capacity = remaining_capacity(term)
+    unmatched = [
+        # A trainee in the draft has a mentor on this page, beside their name.
+        u
+        for u in unmatched_trainees(term, capacity)
+        if u.why is not WhyUnmatched.NOT_PUBLISHED
+    ]
     return Review(
-        proposed=sorted(
-            (a for a in live if a.status is AssignmentStatus.PROPOSED),
-            key=lambda a: a.trainee.sort_name,
-        ),
-        active=sorted(
-            (a for a in live if a.status is AssignmentStatus.ACTIVE),
-            key=lambda a: a.trainee.sort_name,
-        ),
-        unmatched=[u for u in unmatched_trainees(term) if u.trainee.id not in paired],
-        capacity_left=remaining_capacity(term),
-        mentors=current_mentors(term),
+        proposed=list(proposed),
+        active=ListPage(published, page, max(1, -(-total // PUBLISHED_PER_PAGE)), total),
+        unmatched=unmatched,
+        capacity_left=capacity,
+        # Only a draft or a trainee without a mentor has a choice of mentor to make.
+        mentors=[
+            Named(*row)
+            for row in db.session.execute(_formal_members_query(term, Role.MENTOR, Person.name))
+        ]
+        if proposed or unmatched
+        else [],
     )
 
 

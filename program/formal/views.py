@@ -35,6 +35,7 @@ from program.web import (
     flash_errors,
     mail_after_asking,
     open_link,
+    page_number,
     page_of,
     parse_id,
     plural,
@@ -186,11 +187,14 @@ def my_availability(availability_id: int) -> str | Response:
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def matches(program: Program, term_slug: str) -> str:
     term = term_or_404(program, term_slug)
+    found = review(term, page_number())
+    if found.active.page > found.active.pages:
+        abort(404)
     return render_template(
         "formal/matches.html",
         program=program,
         term=term,
-        review=review(term),
+        review=found,
         reasons=lambda assignment: pair_reasons(assignment, term),
         confirm_form=ConfirmForm(),
     )

@@ -168,6 +168,22 @@ def test_bulk_opt_in_never_re_enrols_someone_who_opted_out(app, client, coffee):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == told_before
 
 
+def test_the_proposed_chats_come_a_page_at_a_time(app, client, coffee, monkeypatch):
+    import program.coffee.views
+
+    monkeypatch.setattr(program.coffee.views, "CHATS_PER_PAGE", 2)
+    enroll_all(app, coffee["program"], coffee["people"])
+    login(client, coffee["coordinator"].email)
+    first = client.get("/programs/im/coffee")
+    assert "The 3 proposed chats (1 of 2 pages)" in text_of(first)
+    assert first.get_data(as_text=True).count('<li class="list-group-item"><strong>Person') == 2
+    second = client.get("/programs/im/coffee?page=2")
+    html = second.get_data(as_text=True)
+    assert "(2 of 2 pages)" in text_of(second) and '<details id="proposed-chats" open>' in html
+    assert html.count('<li class="list-group-item"><strong>Person') == 1
+    assert client.get("/programs/im/coffee?page=3").status_code == 404
+
+
 def test_preview_then_publish_one_intro_each_and_the_same_seed_gives_the_same_round(
     app, client, coffee
 ):
@@ -465,3 +481,31 @@ def test_a_past_round_opens_with_its_chats_and_counts_of_how_they_went(app, clie
     trainee = app.test_client()
     login(trainee, coffee["people"][0].email)
     assert trainee.get("/programs/im/coffee/rounds/1").status_code == 403
+
+
+def test_each_round_knows_who_met_whom_and_who_was_in_a_trio(app, coffee):
+    """The pairing's memory of past rounds (read as aggregates) is what the chats say: every
+    pair's most recent round, and each person's trios; seven people meet someone new in
+    each of three rounds."""
+    from program.coffee.services import _inputs, eligible
+
+    enroll_all(app, coffee["program"], coffee["people"])
+    with app.app_context():
+        program = db.session.get(Program, coffee["program"].id)
+        for n in range(3):
+            publish_round(None, program, now=utc_now() + timedelta(days=30 * n))
+        db.session.commit()
+        met: dict[tuple[int, int], int] = {}
+        trios: dict[int, int] = {}
+        for chat in db.session.scalars(sa.select(Chat)):
+            ids = sorted(m.person_id for m in chat.members)
+            for i, a in enumerate(ids):
+                trios[a] = trios.get(a, 0) + (len(ids) == 3)
+                for b in ids[i + 1 :]:
+                    assert (a, b) not in met, "a pair met twice in three rounds"
+                    met[(a, b)] = max(met.get((a, b), 0), chat.round.number)
+        people = eligible(program, utc_now().date())
+        participants, history, _ = _inputs(program, 4, people)
+    assert history == {pair: 4 - number for pair, number in met.items()}
+    assert {p.id: p.trios for p in participants} == {p.id: trios.get(p.id, 0) for p in people}
+    assert sum(trios.values()) == 9  # one trio a round

@@ -4,20 +4,19 @@ rounds (preview, publish, schedule) with playbook intros, ghosts, and what a par
 from __future__ import annotations
 
 import zlib
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from program import links
 from program.audit.services import record
 from program.checkins.models import CheckIn, CheckInStatus
 from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
-from program.db import DomainError, utc_now
+from program.db import DomainError, chunks, utc_now
 from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus
 from program.matching import coffee as pairing
@@ -26,7 +25,7 @@ from program.meetings.services import propose_link
 from program.messages.intros import coffee_ask, first_mover, intro_context, mailto
 from program.messages.services import queue_messages, render_message
 from program.people.blocks import ruled_out
-from program.people.models import Person
+from program.people.models import CareerStage, Department, Person
 from program.programs.models import Membership, Program, Role, Term
 from program.web import external_url
 
@@ -257,19 +256,32 @@ class Preview:
     seed: int
     scheduled_for: date
     plan: pairing.RoundPlan
-    people: dict[int, Person] = field(default_factory=dict)
+    people: dict[int, Taking] = field(default_factory=dict)
 
     @property
     def has_trio(self) -> bool:
         return any(len(chat) == 3 for chat in self.plan.chats)
 
 
-def eligible(program: Program, on: date) -> list[Person]:
+@dataclass(frozen=True)
+class Taking:
+    """Someone taking part in a round, as the pairing and the preview need them: columns
+    only (ten thousand people loaded as ORM objects took most of a second)."""
+
+    id: int
+    name: str
+    department_name: str
+    stage: CareerStage | None
+
+
+def eligible(program: Program, on: date) -> list[Taking]:
     """Everyone taking part on `on`: enrolled, not snoozed, active, in the coffee track."""
-    return list(
-        db.session.scalars(
-            sa.select(Person)
+    return [
+        Taking(row.id, row.name, row.department or "", row.stage)
+        for row in db.session.execute(
+            sa.select(Person.id, Person.name, Department.name.label("department"), Person.stage)
             .join(Enrollment, Enrollment.person_id == Person.id)
+            .outerjoin(Department, Department.id == Person.department_id)
             .where(
                 Enrollment.program_id == program.id,
                 Enrollment.withdrawn_at.is_(None),
@@ -277,8 +289,8 @@ def eligible(program: Program, on: date) -> list[Person]:
                 Person.id.in_(_coffee_members(program)),
             )
             .order_by(Person.id)
-        )
-    )
+        ).all()
+    ]
 
 
 def _published(program: Program) -> sa.Select[Any]:
@@ -300,27 +312,36 @@ def default_seed(program: Program, number: int) -> int:
 
 
 def _inputs(
-    program: Program, number: int, people: list[Person]
+    program: Program, number: int, people: list[Taking]
 ) -> tuple[list[pairing.Participant], dict[tuple[int, int], int], frozenset[tuple[int, int]]]:
-    history: dict[tuple[int, int], int] = {}
-    trios: Counter[int] = Counter()
-    rows = db.session.execute(
-        sa.select(Round.number, ChatMember.chat_id, ChatMember.person_id)
+    # Who has met whom and how many rounds ago, as one row per pair of people, and how many
+    # trios each has been in: aggregates, not every chat member of every round.
+    published = sa.and_(Round.program_id == program.id, Round.status == RoundStatus.PUBLISHED)
+    one, other = aliased(ChatMember), aliased(ChatMember)
+    history = {
+        (a, b): number - last
+        for a, b, last in db.session.execute(
+            sa.select(one.person_id, other.person_id, sa.func.max(Round.number))
+            .join(other, sa.and_(other.chat_id == one.chat_id, other.person_id > one.person_id))
+            .join(Round, Round.id == one.round_id)
+            .where(published)
+            .group_by(one.person_id, other.person_id)
+        ).all()
+    }
+    trio_chats = (
+        sa.select(ChatMember.chat_id)
         .join(Round, Round.id == ChatMember.round_id)
-        .where(Round.program_id == program.id, Round.status == RoundStatus.PUBLISHED)
-        .order_by(ChatMember.chat_id)
-    ).all()
-    chats: dict[int, tuple[int, list[int]]] = {}
-    for round_number, chat_id, person_id in rows:
-        chats.setdefault(chat_id, (round_number, []))[1].append(person_id)
-    for round_number, members in chats.values():
-        for i, a in enumerate(members):
-            if len(members) == 3:
-                trios[a] += 1
-            for b in members[i + 1 :]:
-                key = pairing.pair_key(a, b)
-                ago = number - round_number
-                history[key] = min(history.get(key, ago), ago)
+        .where(published)
+        .group_by(ChatMember.chat_id)
+        .having(sa.func.count() == 3)
+    )
+    trios: dict[int, int] = dict(
+        db.session.execute(
+            sa.select(ChatMember.person_id, sa.func.count())
+            .where(ChatMember.chat_id.in_(trio_chats))
+            .group_by(ChatMember.person_id)
+        ).all()
+    )
     referred: dict[int, set[int]] = {}
     for person_id, suggested in db.session.execute(
         sa.select(CheckIn.person_id, CheckIn.suggested_person_id)
@@ -344,7 +365,7 @@ def _inputs(
             p.id,
             p.department_name or None,
             p.stage.rank if p.stage else None,
-            trios[p.id],
+            trios.get(p.id, 0),
             frozenset(referred.get(p.id, ())),
         )
         for p in people
@@ -417,7 +438,14 @@ def publish_round(
     if members:
         db.session.execute(sa.insert(ChatMember), members)
     db.session.expire(round_, ["chats"])  # written in bulk, behind the ORM's back
-    _introduce(program, round_, chats, preview.people)
+    people = {
+        person.id: person
+        for chunk in chunks(list(preview.people))
+        for person in db.session.scalars(
+            sa.select(Person).options(joinedload(Person.department)).where(Person.id.in_(chunk))
+        )
+    }
+    _introduce(program, round_, chats, people)
     record(
         actor,
         "coffee.round_published",

@@ -38,6 +38,7 @@ from program.web import (
     flash_errors,
     mail_after_asking,
     open_link,
+    page_of,
     plural,
     run_service,
 )
@@ -103,6 +104,9 @@ def mine(program: Program) -> Response:
     return redirect(url_for("home.index"))
 
 
+CHATS_PER_PAGE = 100
+
+
 @bp.route("/programs/<slug>/coffee")
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def overview(program: Program) -> str:
@@ -111,6 +115,7 @@ def overview(program: Program) -> str:
         "coffee/overview.html",
         program=program,
         preview=preview,
+        chats=page_of(preview.plan.chats, CHATS_PER_PAGE),
         counts=enrollment_counts(program),
         rounds=rounds(program),
         bulk_form=BulkEnrollForm(),

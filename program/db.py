@@ -10,10 +10,11 @@ import enum
 import re
 import unicodedata
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -76,6 +77,25 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class utc_date(sa.sql.functions.GenericFunction[date]):
+    """The UTC calendar day of a stored UTCDateTime, in SQL: what `value.date()` gives in
+    Python, on both databases (PostgreSQL's session time zone plays no part)."""
+
+    type = sa.Date()
+    inherit_cache = True
+
+
+@compiles(utc_date, "postgresql")
+def _utc_date_postgresql(element: utc_date, compiler: Any, **kw: Any) -> str:
+    return f"CAST(timezone('UTC', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(utc_date, "sqlite")
+def _utc_date_sqlite(element: utc_date, compiler: Any, **kw: Any) -> str:
+    # SQLite keeps the UTC time as text ("2026-11-23 14:55:12.000000"); date() reads it.
+    return f"date({compiler.process(element.clauses, **kw)})"
 
 
 def str_enum(enum_cls: type[enum.Enum], name: str) -> sa.Enum:

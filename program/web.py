@@ -58,12 +58,24 @@ class ListPage(Generic[T]):
         return self.page + 1
 
 
-def page_of(items: Sequence[T], per_page: int) -> ListPage[T]:
-    """The requested page of `items` (a page that does not exist is a 404)."""
-    pages = max(1, -(-len(items) // per_page))
+def pages_for(total: int, per_page: int) -> int:
+    """How many pages `total` rows make (an empty list is one empty page)."""
+    return max(1, -(-total // per_page))
+
+
+def requested_page(total: int, per_page: int) -> tuple[int, int]:
+    """The requested page of a list of `total` rows, and how many pages it has (a page that
+    does not exist is a 404); for lists the database cuts to a page itself."""
+    pages = pages_for(total, per_page)
     page = page_number()
     if page > pages:
         abort(404)
+    return page, pages
+
+
+def page_of(items: Sequence[T], per_page: int) -> ListPage[T]:
+    """The requested page of `items` (a page that does not exist is a 404)."""
+    page, pages = requested_page(len(items), per_page)
     start = (page - 1) * per_page
     return ListPage(list(items[start : start + per_page]), page, pages, len(items))
 

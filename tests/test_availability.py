@@ -113,3 +113,25 @@ def test_mentors_answer_from_their_home_page(app, client, make):
         )
         assert (answer.accepting, answer.capacity) == (True, 2)
     assert "Can you mentor this term?" not in text_of(mentor.get("/"))
+
+
+def test_the_mentors_waiting_for_an_answer_come_first_a_page_at_a_time(
+    app, client, make, monkeypatch
+):
+    from program.formal import views
+
+    program, term, mentors = setup(make, client)
+    make.mentor(program, name="Dr. Mentor 3")  # not asked: joined after the request
+    make.availability(term, mentors[0], capacity=2)
+    make.availability(term, mentors[1])  # asked, no answer yet
+    url = "/programs/im/terms/fall/availability"
+    page = text_of(client.get(url))
+    assert "4 mentors in the formal track: 1 waiting for an answer, 2 not asked yet." in page
+    order = [page.index(f"Dr. Mentor {n}") for n in (1, 2, 3, 0)]
+    assert order == sorted(order), "waiting, then not asked (by family name), then yes"
+
+    monkeypatch.setattr(views, "AVAILABILITY_PER_PAGE", 3)
+    first, second = text_of(client.get(url)), text_of(client.get(f"{url}?page=2"))
+    assert "(listed first)" in first and "Dr. Mentor 0" not in first
+    assert "Dr. Mentor 0 Yes 2" in second and "Dr. Mentor 1" not in second
+    assert client.get(f"{url}?page=3").status_code == 404

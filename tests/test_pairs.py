@@ -13,7 +13,7 @@ from program.checkins.models import CheckIn, CheckInStatus
 from program.extensions import db
 from program.formal.health import Asked, Flag, assess
 from program.formal.models import Assignment, AssignmentStatus, EndReason
-from program.formal.services import pair_health
+from program.formal.services import PairCounts, pair_counts, pair_health
 from program.messages.models import Message
 from program.people.models import CareerStage
 from program.programs.models import Program, Term
@@ -130,7 +130,7 @@ def test_pair_health_on_a_controlled_clock(app, pairs):
     assert all(r.health.flags == () for r in early)
 
 
-def test_the_coordinator_sees_the_pairs_page_and_the_overview_count(client, pairs):
+def test_the_coordinator_sees_the_pairs_page_and_the_overview_count(client, pairs, monkeypatch):
     login(client, pairs["coordinator"].email)
     page = text_of(client.get("/programs/im/terms/fall/pairs"))
     assert "3 active pairs" in page
@@ -139,6 +139,12 @@ def test_the_coordinator_sees_the_pairs_page_and_the_overview_count(client, pair
     overview = text_of(client.get("/programs/im/"))
     assert "2 silent or unanswering formal pairs" in overview
     assert "Resident 1 ↔ Dr. Mentor 1" in overview
+    # The overview names the most urgent few and counts the rest.
+    from program.programs import dashboard
+
+    monkeypatch.setattr(dashboard, "QUIET_NAMED", 1)
+    overview = text_of(client.get("/programs/im/"))
+    assert "2 silent or unanswering formal pairs: Resident 1 ↔ Dr. Mentor 1 and 1 more" in overview
 
 
 # --- no-fault rematch ----------------------------------------------------------------------
@@ -204,7 +210,12 @@ def test_the_database_judges_every_pair_as_the_pure_rule_does(app, make):
     ids = [make.assignment(term, mentor, make.trainee(program)) for _ in range(40)]
     with app.app_context():
         for assignment in db.session.scalars(sa.select(Assignment).where(Assignment.id.in_(ids))):
-            assignment.started_at = NOW - timedelta(days=rng.randint(0, 120))
+            # Any hour of the day: the database's day of a time must be the UTC day.
+            assignment.started_at = NOW - timedelta(
+                days=rng.randint(0, 120), hours=rng.randint(0, 23)
+            )
+            if rng.random() < 0.15:
+                assignment.rematch_requested_at = NOW - timedelta(days=1)
             for n in range(rng.randint(0, 4)):
                 period = date(2026, 8, 1) + timedelta(days=30 * n)
                 for person_id in rng.sample([assignment.trainee_id, assignment.mentor_id], 2)[
@@ -229,11 +240,12 @@ def test_the_database_judges_every_pair_as_the_pure_rule_does(app, make):
                         )
                     )
         db.session.commit()
-        found = {
-            row.assignment.id: row.health for row in pair_health(db.session.get(Term, term.id), NOW)
-        }
+        stored = db.session.get(Term, term.id)
+        rows = pair_health(stored, NOW)
+        found = {row.assignment.id: row.health for row in rows}
         assert sorted(found) == sorted(ids)
         flags = set()
+        expected_order = []
         for assignment in db.session.scalars(sa.select(Assignment).where(Assignment.id.in_(ids))):
             check_ins = [
                 Asked(
@@ -247,10 +259,33 @@ def test_the_database_judges_every_pair_as_the_pure_rule_does(app, make):
                 )
             ]
             silent_after = db.session.get(Program, program.id).silent_after_days
-            expected = assess(assignment.started_at, check_ins, NOW, silent_after)
+            expected = assess(
+                assignment.started_at,
+                check_ins,
+                NOW,
+                silent_after,
+                rematch_requested=assignment.rematch_requested_at is not None,
+            )
             assert found[assignment.id] == expected, assignment.id
             flags |= set(expected.flags)
-        assert flags == {Flag.SILENT, Flag.NO_ANSWERS}  # both kinds were exercised
+            urgency = list(Flag).index(expected.worst) if expected.worst else len(Flag)
+            expected_order.append(
+                (urgency, -expected.days_quiet, assignment.trainee.sort_name, assignment.id)
+            )
+        # Both kinds of quiet and a rematch were exercised.
+        assert flags == {Flag.SILENT, Flag.NO_ANSWERS, Flag.REMATCH_REQUESTED}
+        # Sorted, counted and cut to a page by the database as the rule would.
+        assert [r.assignment.id for r in rows] == [key[-1] for key in sorted(expected_order)]
+        quiet = [r.assignment.id for r in rows if r.health.quiet]
+        asked = [r.assignment.id for r in rows if Flag.REMATCH_REQUESTED in r.health.flags]
+        assert [r.assignment.id for r in pair_health(stored, NOW, only="quiet")] == quiet
+        assert [r.assignment.id for r in pair_health(stored, NOW, only="rematch")] == asked
+        assert [r.assignment.id for r in pair_health(stored, NOW, limit=7, offset=7)] == [
+            r.assignment.id for r in rows[7:14]
+        ]
+        assert pair_counts(stored, NOW) == PairCounts(
+            total=40, flagged=sum(1 for r in rows if r.health.flags), quiet=len(quiet)
+        )
 
 
 # --- ending a pair and rematching ----------------------------------------------------------

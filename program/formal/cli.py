@@ -12,7 +12,7 @@ from program.cli import one_transaction, program_and_term
 from program.db import DomainError
 from program.extensions import db
 from program.formal.services import (
-    availability_overview,
+    availability_counts,
     propose_matches,
     publish_matches,
     request_availability,
@@ -61,11 +61,11 @@ def propose_command(program_slug: str, term_slug: str, seed: int) -> None:
     """Propose mentors for every trainee without one (replaces the draft; sends nothing)."""
     _, term = program_and_term(program_slug, term_slug)
     proposal = _run(propose_matches, None, term, seed=seed)
-    _, capacity, trainees = availability_overview(term)
+    counts = availability_counts(term)
     click.echo(
         f"Proposed {plural(len(proposal.pairs), 'pair')} for {term.name} "
         f"(total fit {proposal.total_fit:.1f}, {proposal.solver} solver); "
-        f"{capacity} places offered for {plural(trainees, 'trainee')}."
+        f"{counts.capacity} places offered for {plural(counts.trainees, 'trainee')}."
     )
     for trainee_id, why in proposal.unmatched.items():
         trainee = db.session.get(Person, trainee_id)

@@ -15,9 +15,9 @@ from program import links
 from program.audit.services import record
 from program.checkins.models import CheckIn, CheckInStatus
 from program.checkins.services import link_max_age
-from program.db import DomainError, utc_now
+from program.db import DomainError, utc_date, utc_now
 from program.extensions import db
-from program.formal.health import UNANSWERED_AFTER_DAYS, Flag, Health, judge
+from program.formal.health import UNANSWERED_AFTER_DAYS, Health, judge
 from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
 from program.matching import formal as matching
 from program.meetings.services import propose_link
@@ -29,7 +29,7 @@ from program.people.models import CareerStage, MailPreference, Person
 from program.programs.models import Membership, Program, Role, Term
 from program.programs.services import coordinators
 from program.programs.terms import current_term
-from program.web import ListPage, external_url
+from program.web import ListPage, external_url, pages_for
 
 
 def _holds(person: Person, term: Term, role: Role) -> bool:
@@ -374,21 +374,83 @@ def set_capacity(actor: Person, term: Term, mentor: Person, capacity: int) -> Av
     return availability
 
 
-@dataclass
+@dataclass(frozen=True)
 class AvailabilityRow:
-    mentor: Person
-    availability: Availability | None
+    """A mentor and their answer for the term, read as columns."""
+
+    name: str
+    asked: bool
+    answered: bool
+    accepting: bool | None
+    capacity: int
+    topics: str
 
 
-def availability_overview(term: Term) -> tuple[list[AvailabilityRow], int, int]:
-    """Each mentor with their answer (or none yet), the capacity offered, the trainees to match."""
-    answers = {
-        a.person_id: a
-        for a in db.session.scalars(sa.select(Availability).where(Availability.term_id == term.id))
-    }
-    rows = [AvailabilityRow(m, answers.get(m.id)) for m in current_mentors(term)]
-    capacity = sum(a.capacity for a in answers.values() if a.accepting)
-    return rows, capacity, formal_trainee_count(term)
+@dataclass(frozen=True)
+class AvailabilityCounts:
+    mentors: int
+    waiting: int  # asked, no answer yet
+    not_asked: int
+    capacity: int  # places offered by those who said yes
+    trainees: int  # in the formal track, to be matched
+
+
+def availability_counts(term: Term) -> AvailabilityCounts:
+    """The availability page's summary, in two aggregate queries."""
+    mentors = _formal_members_query(term, Role.MENTOR).order_by(None).subquery()
+    total, waiting, not_asked = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count().filter(
+                Availability.id.is_not(None), Availability.answered_at.is_(None)
+            ),
+            sa.func.count().filter(Availability.id.is_(None)),
+        )
+        .select_from(mentors)
+        .outerjoin(
+            Availability,
+            sa.and_(Availability.person_id == mentors.c.id, Availability.term_id == term.id),
+        )
+    ).one()
+    capacity = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Availability.capacity), 0)).where(
+            Availability.term_id == term.id, Availability.accepting.is_(True)
+        )
+    )
+    return AvailabilityCounts(total, waiting, not_asked, capacity, formal_trainee_count(term))
+
+
+def availability_rows(term: Term, page: int = 1, per_page: int = 100) -> list[AvailabilityRow]:
+    """One page of the formal track's mentors with their answers: those waiting for an answer
+    first, then those not asked yet, then yes, then not this term; by family name within."""
+    query = _formal_members_query(
+        term,
+        Role.MENTOR,
+        Person.name,
+        Availability.id.is_not(None),
+        Availability.answered_at.is_not(None),
+        Availability.accepting,
+        Availability.capacity,
+        Availability.topics,
+    ).outerjoin(
+        Availability,
+        sa.and_(Availability.person_id == Person.id, Availability.term_id == term.id),
+    )
+    urgency = sa.case(
+        (sa.and_(Availability.id.is_not(None), Availability.answered_at.is_(None)), 0),
+        (Availability.id.is_(None), 1),
+        (Availability.accepting.is_(True), 2),
+        else_=3,
+    )
+    return [
+        AvailabilityRow(name, asked, answered, accepting, capacity or 0, topics or "")
+        for _, name, asked, answered, accepting, capacity, topics in db.session.execute(
+            query.order_by(None)
+            .order_by(urgency, Person.sort_name, Person.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    ]
 
 
 def pending_availability(person: Person) -> list[Availability]:
@@ -742,7 +804,7 @@ def review(term: Term, page: int = 1) -> Review:
     ]
     return Review(
         proposed=list(proposed),
-        active=ListPage(published, page, max(1, -(-total // PUBLISHED_PER_PAGE)), total),
+        active=ListPage(published, page, pages_for(total, PUBLISHED_PER_PAGE), total),
         unmatched=unmatched,
         capacity_left=capacity,
         # Only a draft or a trainee without a mentor has a choice of mentor to make.
@@ -836,23 +898,39 @@ def _nudged(rows: list[PairRow], program_id: int) -> None:
             keys[key].nudged_on = created.date()
 
 
-def _check_in_summaries(
-    pairs: sa.ColumnElement[bool], now: datetime
-) -> dict[int, tuple[date | None, bool | None]]:
-    """What `health.judge` needs of each pair's check-ins, by assignment id: the last meeting,
-    and whether the latest period first asked about UNANSWERED_AFTER_DAYS ago was answered.
+def _later(a: sa.ColumnElement[date], b: sa.ColumnElement[date]) -> sa.ColumnElement[date]:
+    """The later of two days in SQL, `a` when `b` is NULL."""
+    return sa.case((b > a, b), else_=a)
 
-    One pass over the check-ins, grouped by period, with window functions across each pair's
-    periods; no join between aggregates, so a planner misled by stale statistics (right after
-    a bulk import) still reads each row once."""
+
+def _judged(term: Term, now: datetime, assignment_id: int | None = None) -> sa.Subquery:
+    """Every active pair of the term (or just `assignment_id`), one row each, with what
+    `health.judge` decides of it worked out in SQL, so that thousands of pairs are counted,
+    sorted and cut to a page by the database: the last meeting's parts, whether the latest
+    period asked about UNANSWERED_AFTER_DAYS ago was answered, the day the quiet spell began,
+    the flags and their urgency. The randomized test in tests/test_pairs.py holds each row
+    to `judge` in Python.
+
+    One pass: the pairs left-joined to their check-ins, grouped by period, with window
+    functions across each pair's periods; no aggregate is joined to another, so a planner
+    misled by stale statistics (right after a bulk import) still reads each row once."""
+    trainee, mentor = aliased(Person), aliased(Person)
     met = CheckIn.status == CheckInStatus.MET
-    per_pair = {"partition_by": CheckIn.assignment_id}
+    per_pair = {"partition_by": Assignment.id}
     due = sa.func.min(CheckIn.asked_at) <= now - timedelta(days=UNANSWERED_AFTER_DAYS)
     periods = (
         sa.select(
-            CheckIn.assignment_id,
+            Assignment.id,
+            Assignment.started_at,
+            Assignment.rematch_requested_at,
+            Assignment.rematch_requested_by_id,
+            trainee.id.label("trainee_id"),
+            trainee.name.label("trainee_name"),
+            trainee.sort_name.label("sort_key"),
+            mentor.id.label("mentor_id"),
+            mentor.name.label("mentor_name"),
             sa.func.count(CheckIn.answered_at).label("answers"),
-            due.label("due"),
+            sa.case((due, True), else_=False).label("due"),
             sa.func.max(sa.func.max(sa.case((met, CheckIn.met_on))))
             .over(**per_pair)
             .label("met_on"),
@@ -862,67 +940,106 @@ def _check_in_summaries(
             )
             .over(**per_pair)
             .label("met_answered_at"),
-            # The pair's latest due period first (or, with none due, any: it carries the rest).
+            # The pair's latest due period first (with none due, any: it carries the rest).
             sa.func.row_number()
-            .over(
-                **per_pair,
-                order_by=(sa.case((due, 0), else_=1), CheckIn.period_start.desc()),
-            )
+            .over(**per_pair, order_by=(sa.case((due, 0), else_=1), CheckIn.period_start.desc()))
             .label("n"),
         )
-        .join(Assignment, Assignment.id == CheckIn.assignment_id)
-        .where(pairs)
-        .group_by(CheckIn.assignment_id, CheckIn.period_start)
+        .join(trainee, trainee.id == Assignment.trainee_id)
+        .join(mentor, mentor.id == Assignment.mentor_id)
+        .outerjoin(CheckIn, CheckIn.assignment_id == Assignment.id)
+        .where(
+            Assignment.term_id == term.id,
+            Assignment.status == AssignmentStatus.ACTIVE,
+            Assignment.id == assignment_id if assignment_id is not None else sa.true(),
+        )
+        .group_by(Assignment.id, trainee.id, mentor.id, CheckIn.period_start)
         .subquery()
     )
-    found = {}
-    for row in db.session.connection().execute(sa.select(periods).where(periods.c.n == 1)).all():
-        dates = [row.met_on, row.met_answered_at.date() if row.met_answered_at else None]
-        met_dates = [d for d in dates if d is not None]
-        found[row.assignment_id] = (
-            max(met_dates) if met_dates else None,
-            row.answers > 0 if row.due else None,
+    p = periods.c
+    today = now.date()
+    started = utc_date(p.started_at)
+    quiet_since = _later(_later(started, p.met_on), utc_date(p.met_answered_at))
+    silent = quiet_since <= today - timedelta(days=term.program.silent_after_days)
+    no_answers = sa.and_(p.due, p.answers == 0)
+    rematch = p.rematch_requested_at.is_not(None)
+    return (
+        sa.select(
+            *(c for c in p if c.key != "n"),
+            silent.label("silent"),
+            no_answers.label("no_answers"),
+            sa.case((rematch, 0), (silent, 1), (no_answers, 2), else_=3).label("urgency"),
+            # Longest quiet first (days quiet stop at 0: a meeting dated ahead is today's).
+            sa.case((quiet_since > today, today), else_=quiet_since).label("quiet_order"),
         )
-    return found
+        .where(p.n == 1)
+        .subquery()
+    )
+
+
+@dataclass(frozen=True)
+class PairCounts:
+    total: int
+    flagged: int  # needing a look: a rematch asked, silent or not answering
+    quiet: int  # silent or not answering: a gentle nudge's pairs
+
+
+def pair_counts(term: Term, now: datetime | None = None) -> PairCounts:
+    """How many active pairs the term has, and how many need a look (one query)."""
+    j = _judged(term, now or utc_now())
+    total, flagged, quiet = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count().filter(j.c.urgency < 3),
+            sa.func.count().filter(sa.or_(j.c.silent, j.c.no_answers)),
+        )
+    ).one()
+    return PairCounts(total, flagged, quiet)
 
 
 def pair_health(
-    term: Term, now: datetime | None = None, assignment_id: int | None = None
+    term: Term,
+    now: datetime | None = None,
+    assignment_id: int | None = None,
+    *,
+    only: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[PairRow]:
-    """Every active pair of the term (or just `assignment_id`) with its last meeting and
-    flags, most urgent first; two queries, columns only."""
+    """Active pairs of the term (or just `assignment_id`) with their last meeting and flags,
+    most urgent first, then the longest quiet, then by the trainee's family name; `only`
+    "quiet" (silent or not answering) or "rematch" (a rematch asked), and `limit` and `offset`
+    for a page. Two queries, columns only, whatever the number of pairs."""
     now = now or utc_now()
-    trainee, mentor = aliased(Person), aliased(Person)
-    live = sa.and_(
-        Assignment.term_id == term.id,
-        Assignment.status == AssignmentStatus.ACTIVE,
-        Assignment.id == assignment_id if assignment_id is not None else sa.true(),
-    )
-    check_ins = _check_in_summaries(live, now)
+    j = _judged(term, now, assignment_id)
+    chosen = {
+        None: sa.true(),
+        "quiet": sa.or_(j.c.silent, j.c.no_answers),
+        "rematch": j.c.rematch_requested_at.is_not(None),
+    }[only]
     silent_after = term.program.silent_after_days
     rows = []
     # Core, not the ORM: plain rows, with no ORM bookkeeping per row.
     for row in (
         db.session.connection()
         .execute(
-            sa.select(
-                Assignment.id,
-                Assignment.started_at,
-                Assignment.rematch_requested_at,
-                Assignment.rematch_requested_by_id,
-                trainee.id.label("trainee_id"),
-                trainee.name.label("trainee_name"),
-                trainee.sort_name.label("sort_key"),
-                mentor.id.label("mentor_id"),
-                mentor.name.label("mentor_name"),
-            )
-            .join(trainee, trainee.id == Assignment.trainee_id)
-            .join(mentor, mentor.id == Assignment.mentor_id)
-            .where(live)
+            sa.select(j)
+            .where(chosen)
+            .order_by(j.c.urgency, j.c.quiet_order, j.c.sort_key, j.c.id)
+            .offset(offset)
+            .limit(limit)
         )
         .all()
     ):
-        last_meeting, latest_due_answered = check_ins.get(row.id, (None, None))
+        met_on = [d for d in (row.met_on, row.met_answered_at) if d is not None]
+        last_meeting = (
+            max(
+                d if isinstance(d, date) and not isinstance(d, datetime) else d.date()
+                for d in met_on
+            )
+            if met_on
+            else None
+        )
         summary = PairSummary(
             row.id,
             Named(row.trainee_id, row.trainee_name),
@@ -935,21 +1052,13 @@ def pair_health(
         health = judge(
             row.started_at,
             last_meeting,
-            latest_due_answered,
+            (row.answers > 0) if row.due else None,
             now,
             silent_after,
             rematch_requested=row.rematch_requested_at is not None,
         )
         rows.append(PairRow(summary, health))
     _nudged(rows, term.program_id)
-    urgency = list(Flag)
-    rows.sort(
-        key=lambda r: (
-            urgency.index(r.health.worst) if r.health.worst else len(urgency),
-            -r.health.days_quiet,
-            r.assignment.sort_key,
-        )
-    )
     return rows
 
 

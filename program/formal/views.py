@@ -12,9 +12,11 @@ from program.formal.models import Assignment, AssignmentStatus, Availability, En
 from program.formal.services import (
     END_REASON_LABELS,
     answer_availability,
-    availability_overview,
+    availability_counts,
+    availability_rows,
     end_assignment,
     nudge_pair,
+    pair_counts,
     pair_health,
     pair_reasons,
     propose_matches,
@@ -32,31 +34,37 @@ from program.permissions import Action, public, requires, signed_in
 from program.programs.models import Program
 from program.programs.views import member_or_404, term_or_404
 from program.web import (
+    ListPage,
     flash_errors,
     mail_after_asking,
     open_link,
     page_number,
-    page_of,
     parse_id,
     plural,
+    requested_page,
     run_service,
 )
 
 bp = Blueprint("formal", __name__)
+
+PAIRS_PER_PAGE = 100  # the most urgent first, so page 1 holds every pair that needs a look
+AVAILABILITY_PER_PAGE = 100  # those waiting for an answer first
 
 
 @bp.route("/programs/<slug>/terms/<term_slug>/availability")
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def availability(program: Program, term_slug: str) -> str:
     term = term_or_404(program, term_slug)
-    rows, capacity, trainees = availability_overview(term)
+    counts = availability_counts(term)
+    page, pages = requested_page(counts.mentors, AVAILABILITY_PER_PAGE)
     return render_template(
         "formal/availability.html",
         program=program,
         term=term,
-        rows=rows,
-        capacity=capacity,
-        trainees=trainees,
+        rows=ListPage(
+            availability_rows(term, page, AVAILABILITY_PER_PAGE), page, pages, counts.mentors
+        ),
+        counts=counts,
         confirm_form=ConfirmForm(),
     )
 
@@ -266,9 +274,6 @@ def publish_view(program: Program, term_slug: str) -> str | Response:
     return redirect(url_for("formal.matches", slug=program.slug, term_slug=term.slug))
 
 
-PAIRS_PER_PAGE = 100  # the most urgent first, so page 1 holds every pair that needs a look
-
-
 def _pair_or_404(term_id: int, assignment_id: int) -> Assignment:
     found = db.session.get(Assignment, assignment_id)
     if found is None or found.term_id != term_id:
@@ -280,13 +285,15 @@ def _pair_or_404(term_id: int, assignment_id: int) -> Assignment:
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def pairs(program: Program, term_slug: str) -> str:
     term = term_or_404(program, term_slug)
-    rows = pair_health(term)
+    counts = pair_counts(term)
+    page, pages = requested_page(counts.total, PAIRS_PER_PAGE)
+    rows = pair_health(term, limit=PAIRS_PER_PAGE, offset=(page - 1) * PAIRS_PER_PAGE)
     return render_template(
         "formal/pairs.html",
         program=program,
         term=term,
-        rows=page_of(rows, PAIRS_PER_PAGE),
-        flagged=sum(1 for r in rows if r.health.flags),
+        rows=ListPage(rows, page, pages, counts.total),
+        flagged=counts.flagged,
         end_form=EndPairForm(),
         nudge_form=ConfirmForm(),
     )

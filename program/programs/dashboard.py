@@ -12,12 +12,12 @@ from program.audit.models import AuditEvent
 from program.coffee.models import Enrollment, Round, RoundStatus
 from program.db import utc_now
 from program.extensions import db
-from program.formal.health import Flag
 from program.formal.models import Assignment, AssignmentStatus, Availability
 from program.formal.services import (
     PairRow,
     TraineeRef,
     Unmatched,
+    pair_counts,
     pair_health,
     unmatched_trainees,
 )
@@ -36,12 +36,16 @@ FIGURES = (
 )
 
 
+QUIET_NAMED = 8  # quiet pairs named on the overview; the pairs page lists them all
+
+
 @dataclass
 class Dashboard:
     term: Term
     figures: Computed
     waiting_mentors: list[Person] = field(default_factory=list)
-    silent: list[PairRow] = field(default_factory=list)
+    silent: list[PairRow] = field(default_factory=list)  # the first few, most urgent first
+    quiet_count: int = 0  # all silent or unanswering pairs
     rematch: list[PairRow] = field(default_factory=list)
     ghosts: list[Person] = field(default_factory=list)
     last_round: Round | None = None
@@ -60,7 +64,7 @@ def dashboard(program: Program, term: Term) -> Dashboard:
     with db.engine.connect() as conn:
         scope = find_scope(conn, term.slug, program.slug)
         figures = glance(conn, scope)
-    rows = pair_health(term)
+    counts = pair_counts(term)
     waiting = list(
         db.session.scalars(
             sa.select(Person)
@@ -92,10 +96,9 @@ def dashboard(program: Program, term: Term) -> Dashboard:
         term=term,
         figures=figures,
         waiting_mentors=waiting,
-        silent=[
-            r for r in rows if Flag.SILENT in r.health.flags or Flag.NO_ANSWERS in r.health.flags
-        ],
-        rematch=[r for r in rows if Flag.REMATCH_REQUESTED in r.health.flags],
+        silent=pair_health(term, only="quiet", limit=QUIET_NAMED),
+        quiet_count=counts.quiet,
+        rematch=pair_health(term, only="rematch"),
         ghosts=ghosts,
         last_round=last_round,
         unmatched=unmatched_trainees(term),

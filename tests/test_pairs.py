@@ -13,7 +13,12 @@ from program.checkins.models import CheckIn, CheckInStatus
 from program.extensions import db
 from program.formal.health import Asked, Flag, assess
 from program.formal.models import Assignment, AssignmentStatus, EndReason
-from program.formal.services import PairCounts, pair_counts, pair_health
+from program.formal.services import (
+    PairCounts,
+    pair_health,
+    pair_page,
+    pairs_needing_attention,
+)
 from program.messages.models import Message
 from program.people.models import CareerStage
 from program.programs.models import Program, Term
@@ -278,14 +283,20 @@ def test_the_database_judges_every_pair_as_the_pure_rule_does(app, make):
         assert [r.assignment.id for r in rows] == [key[-1] for key in sorted(expected_order)]
         quiet = [r.assignment.id for r in rows if r.health.quiet]
         asked = [r.assignment.id for r in rows if Flag.REMATCH_REQUESTED in r.health.flags]
-        assert [r.assignment.id for r in pair_health(stored, NOW, only="quiet")] == quiet
-        assert [r.assignment.id for r in pair_health(stored, NOW, only="rematch")] == asked
-        assert [r.assignment.id for r in pair_health(stored, NOW, limit=7, offset=7)] == [
-            r.assignment.id for r in rows[7:14]
-        ]
-        assert pair_counts(stored, NOW) == PairCounts(
+        counts = PairCounts(
             total=40, flagged=sum(1 for r in rows if r.health.flags), quiet=len(quiet)
         )
+        page, found_counts = pair_page(stored, 2, 7, NOW)
+        assert [r.assignment.id for r in page] == [r.assignment.id for r in rows[7:14]]
+        assert found_counts == counts
+        assert pair_page(stored, 7, 7, NOW) == ([], counts)  # past the last page
+        attention = pairs_needing_attention(stored, 3, NOW)
+        assert [r.assignment.id for r in attention.quiet] == quiet[:3]
+        assert attention.quiet_count == len(quiet)
+        assert [r.assignment.id for r in attention.rematch] == asked
+        assert [(r.health, r.nudged_on) for r in attention.quiet] == [
+            (r.health, r.nudged_on) for r in rows if r.assignment.id in quiet[:3]
+        ]
 
 
 # --- ending a pair and rematching ----------------------------------------------------------

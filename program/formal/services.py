@@ -924,11 +924,8 @@ def _judged(term: Term, now: datetime, assignment_id: int | None = None) -> sa.S
             Assignment.started_at,
             Assignment.rematch_requested_at,
             Assignment.rematch_requested_by_id,
-            trainee.id.label("trainee_id"),
-            trainee.name.label("trainee_name"),
-            trainee.sort_name.label("sort_key"),
-            mentor.id.label("mentor_id"),
-            mentor.name.label("mentor_name"),
+            Assignment.trainee_id,
+            Assignment.mentor_id,
             sa.func.count(CheckIn.answered_at).label("answers"),
             sa.case((due, True), else_=False).label("due"),
             sa.func.max(sa.func.max(sa.case((met, CheckIn.met_on))))
@@ -945,15 +942,14 @@ def _judged(term: Term, now: datetime, assignment_id: int | None = None) -> sa.S
             .over(**per_pair, order_by=(sa.case((due, 0), else_=1), CheckIn.period_start.desc()))
             .label("n"),
         )
-        .join(trainee, trainee.id == Assignment.trainee_id)
-        .join(mentor, mentor.id == Assignment.mentor_id)
         .outerjoin(CheckIn, CheckIn.assignment_id == Assignment.id)
         .where(
             Assignment.term_id == term.id,
             Assignment.status == AssignmentStatus.ACTIVE,
             Assignment.id == assignment_id if assignment_id is not None else sa.true(),
         )
-        .group_by(Assignment.id, trainee.id, mentor.id, CheckIn.period_start)
+        # Narrow groups (names are joined to the one row per pair after, not sorted through).
+        .group_by(Assignment.id, CheckIn.period_start)
         .subquery()
     )
     p = periods.c
@@ -966,12 +962,18 @@ def _judged(term: Term, now: datetime, assignment_id: int | None = None) -> sa.S
     return (
         sa.select(
             *(c for c in p if c.key != "n"),
+            trainee.name.label("trainee_name"),
+            trainee.sort_name.label("sort_key"),
+            mentor.name.label("mentor_name"),
             silent.label("silent"),
             no_answers.label("no_answers"),
+            sa.or_(silent, no_answers).label("quiet"),
             sa.case((rematch, 0), (silent, 1), (no_answers, 2), else_=3).label("urgency"),
             # Longest quiet first (days quiet stop at 0: a meeting dated ahead is today's).
             sa.case((quiet_since > today, today), else_=quiet_since).label("quiet_order"),
         )
+        .join(trainee, trainee.id == p.trainee_id)
+        .join(mentor, mentor.id == p.mentor_id)
         .where(p.n == 1)
         .subquery()
     )
@@ -984,62 +986,20 @@ class PairCounts:
     quiet: int  # silent or not answering: a gentle nudge's pairs
 
 
-def pair_counts(term: Term, now: datetime | None = None) -> PairCounts:
-    """How many active pairs the term has, and how many need a look (one query)."""
-    j = _judged(term, now or utc_now())
-    total, flagged, quiet = db.session.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.count().filter(j.c.urgency < 3),
-            sa.func.count().filter(sa.or_(j.c.silent, j.c.no_answers)),
-        )
-    ).one()
-    return PairCounts(total, flagged, quiet)
+def _pair_rows(j: sa.Subquery, query: sa.Select[Any], term: Term, now: datetime) -> list[Any]:
+    """Run a query over `_judged` in its order of urgency: plain rows (Core, not the ORM: no
+    bookkeeping per row)."""
+    ordered = query.order_by(j.c.urgency, j.c.quiet_order, j.c.sort_key, j.c.id)
+    return list(db.session.connection().execute(ordered).all())
 
 
-def pair_health(
-    term: Term,
-    now: datetime | None = None,
-    assignment_id: int | None = None,
-    *,
-    only: str | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-) -> list[PairRow]:
-    """Active pairs of the term (or just `assignment_id`) with their last meeting and flags,
-    most urgent first, then the longest quiet, then by the trainee's family name; `only`
-    "quiet" (silent or not answering) or "rematch" (a rematch asked), and `limit` and `offset`
-    for a page. Two queries, columns only, whatever the number of pairs."""
-    now = now or utc_now()
-    j = _judged(term, now, assignment_id)
-    chosen = {
-        None: sa.true(),
-        "quiet": sa.or_(j.c.silent, j.c.no_answers),
-        "rematch": j.c.rematch_requested_at.is_not(None),
-    }[only]
+def _health_of(rows: list[Any], term: Term, now: datetime) -> list[PairRow]:
+    """PairRows of `_judged` rows, their health from `judge` (the SQL's flags are its mirror)."""
     silent_after = term.program.silent_after_days
-    rows = []
-    # Core, not the ORM: plain rows, with no ORM bookkeeping per row.
-    for row in (
-        db.session.connection()
-        .execute(
-            sa.select(j)
-            .where(chosen)
-            .order_by(j.c.urgency, j.c.quiet_order, j.c.sort_key, j.c.id)
-            .offset(offset)
-            .limit(limit)
-        )
-        .all()
-    ):
-        met_on = [d for d in (row.met_on, row.met_answered_at) if d is not None]
-        last_meeting = (
-            max(
-                d if isinstance(d, date) and not isinstance(d, datetime) else d.date()
-                for d in met_on
-            )
-            if met_on
-            else None
-        )
+    found = []
+    for row in rows:
+        answered_day = row.met_answered_at.date() if row.met_answered_at else None
+        met_days = [d for d in (row.met_on, answered_day) if d is not None]
         summary = PairSummary(
             row.id,
             Named(row.trainee_id, row.trainee_name),
@@ -1051,15 +1011,107 @@ def pair_health(
         )
         health = judge(
             row.started_at,
-            last_meeting,
+            max(met_days) if met_days else None,
             (row.answers > 0) if row.due else None,
             now,
             silent_after,
             rematch_requested=row.rematch_requested_at is not None,
         )
-        rows.append(PairRow(summary, health))
-    _nudged(rows, term.program_id)
-    return rows
+        found.append(PairRow(summary, health))
+    _nudged(found, term.program_id)
+    return found
+
+
+def pair_health(
+    term: Term, now: datetime | None = None, assignment_id: int | None = None
+) -> list[PairRow]:
+    """Every active pair of the term (or just `assignment_id`) with its last meeting and flags,
+    most urgent first, then the longest quiet, then by the trainee's family name."""
+    now = now or utc_now()
+    j = _judged(term, now, assignment_id)
+    return _health_of(_pair_rows(j, sa.select(j), term, now), term, now)
+
+
+def pair_page(
+    term: Term, page: int, per_page: int, now: datetime | None = None
+) -> tuple[list[PairRow], PairCounts]:
+    """One page of the term's active pairs in `pair_health`'s order, and how many there are
+    and need a look: one query, whatever the number of pairs."""
+    now = now or utc_now()
+    j = _judged(term, now)
+    rows = _pair_rows(
+        j,
+        sa.select(
+            j,
+            sa.func.count().over().label("all_pairs"),
+            sa.func.count().filter(j.c.urgency < 3).over().label("all_flagged"),
+            sa.func.count().filter(j.c.quiet).over().label("all_quiet"),
+        )
+        .offset((page - 1) * per_page)
+        .limit(per_page),
+        term,
+        now,
+    )
+    if not rows:
+        # Past the last page, or no pairs: counted without the page.
+        total, flagged, quiet = db.session.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.count().filter(j.c.urgency < 3),
+                sa.func.count().filter(j.c.quiet),
+            )
+        ).one()
+        return [], PairCounts(total, flagged, quiet)
+    first = rows[0]
+    return _health_of(rows, term, now), PairCounts(
+        first.all_pairs, first.all_flagged, first.all_quiet
+    )
+
+
+@dataclass
+class Attention:
+    """What the overview says of the term's pairs."""
+
+    quiet: list[PairRow]  # the most urgent few silent or unanswering pairs
+    quiet_count: int  # all of them
+    rematch: list[PairRow]  # every pair with a rematch asked
+
+
+def pairs_needing_attention(term: Term, named: int, now: datetime | None = None) -> Attention:
+    """The `named` most urgent quiet pairs, how many are quiet, and every rematch asked: one
+    query, whatever the number of pairs."""
+    now = now or utc_now()
+    j = _judged(term, now)
+    ranked = (
+        sa.select(
+            j,
+            sa.func.count().filter(j.c.quiet).over().label("all_quiet"),
+            sa.func.row_number()
+            .over(
+                partition_by=j.c.quiet,
+                order_by=(j.c.urgency, j.c.quiet_order, j.c.sort_key, j.c.id),
+            )
+            .label("rank"),
+        )
+        .where(sa.or_(j.c.quiet, j.c.rematch_requested_at.is_not(None)))
+        .subquery()
+    )
+    r = ranked.c
+    rows = list(
+        db.session.connection()
+        .execute(
+            sa.select(ranked)
+            .where(sa.or_(r.rematch_requested_at.is_not(None), sa.and_(r.quiet, r.rank <= named)))
+            .order_by(r.urgency, r.quiet_order, r.sort_key, r.id)
+        )
+        .all()
+    )
+    found = dict(zip((row.id for row in rows), _health_of(rows, term, now), strict=True))
+    return Attention(
+        quiet=[found[row.id] for row in rows if row.quiet and row.rank <= named],
+        quiet_count=rows[0].all_quiet if rows else 0,
+        rematch=[found[row.id] for row in rows if row.rematch_requested_at is not None],
+    )
 
 
 def nudge_pair(actor: Person | None, assignment: Assignment, now: datetime | None = None) -> int:

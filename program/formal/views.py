@@ -16,8 +16,7 @@ from program.formal.services import (
     availability_rows,
     end_assignment,
     nudge_pair,
-    pair_counts,
-    pair_health,
+    pair_page,
     pair_reasons,
     propose_matches,
     publish_matches,
@@ -39,6 +38,7 @@ from program.web import (
     mail_after_asking,
     open_link,
     page_number,
+    pages_for,
     parse_id,
     plural,
     requested_page,
@@ -285,9 +285,11 @@ def _pair_or_404(term_id: int, assignment_id: int) -> Assignment:
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def pairs(program: Program, term_slug: str) -> str:
     term = term_or_404(program, term_slug)
-    counts = pair_counts(term)
-    page, pages = requested_page(counts.total, PAIRS_PER_PAGE)
-    rows = pair_health(term, limit=PAIRS_PER_PAGE, offset=(page - 1) * PAIRS_PER_PAGE)
+    page = page_number()
+    rows, counts = pair_page(term, page, PAIRS_PER_PAGE)
+    pages = pages_for(counts.total, PAIRS_PER_PAGE)
+    if page > pages:
+        abort(404)
     return render_template(
         "formal/pairs.html",
         program=program,

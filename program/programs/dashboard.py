@@ -17,8 +17,7 @@ from program.formal.services import (
     PairRow,
     TraineeRef,
     Unmatched,
-    pair_counts,
-    pair_health,
+    pairs_needing_attention,
     unmatched_trainees,
 )
 from program.people.models import Person
@@ -64,7 +63,7 @@ def dashboard(program: Program, term: Term) -> Dashboard:
     with db.engine.connect() as conn:
         scope = find_scope(conn, term.slug, program.slug)
         figures = glance(conn, scope)
-    counts = pair_counts(term)
+    attention = pairs_needing_attention(term, QUIET_NAMED)
     waiting = list(
         db.session.scalars(
             sa.select(Person)
@@ -96,9 +95,9 @@ def dashboard(program: Program, term: Term) -> Dashboard:
         term=term,
         figures=figures,
         waiting_mentors=waiting,
-        silent=pair_health(term, only="quiet", limit=QUIET_NAMED),
-        quiet_count=counts.quiet,
-        rematch=pair_health(term, only="rematch"),
+        silent=attention.quiet,
+        quiet_count=attention.quiet_count,
+        rematch=attention.rematch,
         ghosts=ghosts,
         last_round=last_round,
         unmatched=unmatched_trainees(term),

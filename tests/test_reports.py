@@ -621,6 +621,37 @@ def test_a_coordinator_reads_and_downloads_their_programs_report_and_it_is_audit
         )
 
 
+def test_a_report_is_built_once_and_again_as_soon_as_its_data_or_names_change(
+    app, client, make, term_data
+):
+    """Reports are kept under the data's "as of" time: the same data is served from what was
+    built, and any change to what the report reads (an answer, a rename) builds it anew."""
+    from program.checkins.services import record_check_in
+    from program.programs.models import Program
+    from program.reporting.services import make_report
+
+    with app.app_context():
+        program = db.session.get(Program, term_data["program"].id)
+        first = make_report(program, "fall")
+        assert make_report(program, "fall") is first
+        waiting = db.session.scalar(
+            sa.select(CheckIn).where(CheckIn.answered_at.is_(None), CheckIn.chat_id.is_(None))
+        )
+        record_check_in(waiting.person, waiting, CheckInStatus.NOT_YET)
+        db.session.commit()
+        second = make_report(program, "fall")
+        assert second is not first and second.as_of > first.as_of
+        assert second.digest != first.digest  # the data the report read is not the same
+        program.name = "Internal Medicine"
+        db.session.commit()
+        assert make_report(program, "fall").scope.label == "Internal Medicine"
+    # A download of the same data is the same file, built once.
+    coordinator = make.coordinator(term_data["program"])
+    login(client, coordinator.email)
+    one, two = client.get("/reports/med/fall.pdf"), client.get("/reports/med/fall.pdf")
+    assert one.status_code == two.status_code == 200 and one.data == two.data
+
+
 def test_another_programs_coordinator_and_trainees_are_refused(app, client, make, term_data):
     other = make.program("Surgery", slug="surgery")
     make.term(other, slug="fall")

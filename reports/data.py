@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -391,7 +392,15 @@ def _next_term(conn: Connection, scope: Scope) -> pd.DataFrame:
 
 def data_as_of(conn: Connection, scope: Scope) -> datetime:
     """The time of the latest change to the data a report reads, so that the same data gives
-    the same report (and the same bytes) whenever it is built.
+    the same report (and the same bytes) whenever it is built (see `data_state`)."""
+    return data_state(conn, scope)[0]
+
+
+def data_state(conn: Connection, scope: Scope) -> tuple[datetime, tuple[int, ...]]:
+    """The time of the latest change to the data a report reads, and how many rows of each
+    kind it reads: together they change whenever that data does, even when rows come in
+    with times of their own in the past (a late import of history), so a report kept under
+    them is never out of date.
 
     Only what the report reads counts: the rosters, pairs, rounds, enrollments and check-ins of
     this term and the earlier ones (its trend and its new ties), and who is paired in the next
@@ -417,33 +426,48 @@ def data_as_of(conn: Connection, scope: Scope) -> datetime:
             sa.select(ChatMember.chat_id).where(ChatMember.round_id.in_(rounds_so_far))
         ),
     )
+    count = sa.func.count()
     candidates = [
         # The rosters as recorded (memberships changing after a term closed do not count).
-        sa.select(sa.func.max(TermRosterEntry.recorded_at)).where(
+        sa.select(sa.func.max(TermRosterEntry.recorded_at), count).where(
             TermRosterEntry.term_id.in_(terms_so_far)
         ),
-        sa.select(sa.func.max(Enrollment.enrolled_at)).where(
+        sa.select(sa.func.max(Enrollment.enrolled_at), count).where(
             Enrollment.program_id.in_(program_ids), Enrollment.enrolled_at <= end_dt
         ),
-        sa.select(sa.func.max(Enrollment.withdrawn_at)).where(
+        sa.select(sa.func.max(Enrollment.withdrawn_at), count).where(
             Enrollment.program_id.in_(program_ids), Enrollment.withdrawn_at <= end_dt
         ),
-        sa.select(sa.func.max(Round.published_at)).where(Round.id.in_(rounds_so_far)),
-        sa.select(sa.func.max(Assignment.started_at)).where(
+        sa.select(sa.func.max(Round.published_at), count).where(Round.id.in_(rounds_so_far)),
+        sa.select(sa.func.max(Assignment.started_at), count).where(
             sa.or_(Assignment.term_id.in_(terms_so_far), Assignment.term_id.in_(next_terms))
         ),
     ]
-    found = [conn.scalar(stmt) for stmt in candidates]
+    found: list[Any] = []
+    sizes: list[int] = []
+    for stmt in candidates:
+        latest, rows = conn.execute(stmt).one()
+        found.append(latest)
+        sizes.append(rows)
+    # Chats have no time of their own: their members, counted, and the newest.
+    sizes += conn.execute(
+        sa.select(count, sa.func.coalesce(sa.func.max(ChatMember.id), 0)).where(
+            ChatMember.round_id.in_(rounds_so_far)
+        )
+    ).one()
     # The check-ins' three times in one pass over them (the largest table by far).
-    found += conn.execute(
+    *latest_times, rows = conn.execute(
         sa.select(
             sa.func.max(CheckIn.asked_at),
             sa.func.max(CheckIn.answered_at),
             sa.func.max(CheckIn.updated_at),
+            count,
         ).where(read_check_ins)
     ).one()
+    found += latest_times
+    sizes.append(rows)
     times = [_aware(t) for t in found if t is not None]
-    return max(times) if times else datetime(1970, 1, 1, tzinfo=UTC)
+    return (max(times) if times else datetime(1970, 1, 1, tzinfo=UTC)), tuple(sizes)
 
 
 def _aware(value: datetime | str) -> datetime:

@@ -644,7 +644,21 @@ def test_a_report_is_built_once_and_again_as_soon_as_its_data_or_names_change(
         assert second.digest != first.digest  # the data the report read is not the same
         program.name = "Internal Medicine"
         db.session.commit()
-        assert make_report(program, "fall").scope.label == "Internal Medicine"
+        third = make_report(program, "fall")
+        assert third.scope.label == "Internal Medicine"
+        # History imported late, its times older than the report's "as of": built anew too.
+        late = db.session.scalar(sa.select(CheckIn).where(CheckIn.chat_id.is_(None)))
+        db.session.add(
+            CheckIn(
+                person_id=late.person_id,
+                assignment_id=late.assignment_id,
+                period_start=date(2026, 8, 1),
+                asked_at=datetime(2026, 8, 8, tzinfo=UTC),
+            )
+        )
+        db.session.commit()
+        fourth = make_report(program, "fall")
+        assert fourth.as_of == third.as_of and fourth.digest != third.digest
     # A download of the same data is the same file, built once.
     coordinator = make.coordinator(term_data["program"])
     login(client, coordinator.email)

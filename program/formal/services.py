@@ -610,22 +610,27 @@ def unmatched_trainees(term: Term, capacity: dict[int, int] | None = None) -> li
     """Formal-track trainees without an active mentor this term, each with why, in a fixed
     number of queries: the places mentors have left (`capacity`, when the caller has it from
     `remaining_capacity`), and the pairs ruled out."""
-    live = db.session.execute(
-        sa.select(Assignment.trainee_id, Assignment.status).where(
-            Assignment.term_id == term.id, Assignment.status != AssignmentStatus.ENDED
-        )
-    ).all()
-    active = {t for t, status in live if status is AssignmentStatus.ACTIVE}
-    proposed = {t for t, status in live if status is AssignmentStatus.PROPOSED}
+    mentored = sa.select(Assignment.trainee_id).where(
+        Assignment.term_id == term.id, Assignment.status == AssignmentStatus.ACTIVE
+    )
+    # Only those without a mentor are read (thousands have one).
     waiting = [
         TraineeRef(*row)
         for row in db.session.execute(
-            _formal_members_query(term, Role.TRAINEE, Person.name, Person.stage, Person.sort_name)
+            _formal_members_query(
+                term, Role.TRAINEE, Person.name, Person.stage, Person.sort_name
+            ).where(Person.id.not_in(mentored))
         )
-        if row[0] not in active
     ]
     if not waiting:
         return []
+    proposed = set(
+        db.session.scalars(
+            sa.select(Assignment.trainee_id).where(
+                Assignment.term_id == term.id, Assignment.status == AssignmentStatus.PROPOSED
+            )
+        )
+    )
     capacity = remaining_capacity(term) if capacity is None else capacity
     place_ids = {
         mentor_id

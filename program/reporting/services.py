@@ -23,7 +23,7 @@ from program.programs.models import Program, Term
 from reports.audit import Audit
 from reports.build import Report, TermTables, build_report, term_tables
 from reports.bundle import build_bundle
-from reports.data import data_as_of, find_scope
+from reports.data import data_state, find_scope
 from reports.html import build_html
 from reports.pdf import build_pdf
 
@@ -91,10 +91,10 @@ def allowed(person: Person, scope: str) -> Program | bool | None:
 class _Kept:
     """The latest reports built by this process, and their files, each under everything that
     decides it: the scope as found now (names and dates), the institution's name and
-    threshold, the version, and the data's "as of" time, which moves with every change to
-    what the report reads (`data_as_of`). The same data gives the same report, to the byte,
+    threshold, the version, and the state of the data it reads (`data_state`: the latest
+    change, and how many rows of each kind). The same data gives the same report, to the byte,
     so a report built once is served again until the data moves; building one for a
-    10,000-person program takes over a second, finding its "as of" time about 50 ms."""
+    10,000-person program takes over a second, finding the state of its data about 50 ms."""
 
     SIZE = 8
 
@@ -132,7 +132,7 @@ def make_report(program: Program | None, term_slug: str) -> Report | None:
         # Every program's report of a term is protected together with the others, so each is
         # as of the latest change to any of them.
         whole = find_scope(conn, term_slug, None)
-        as_of = data_as_of(conn, whole)
+        as_of, sizes = data_state(conn, whole)
         key = (
             repr(scope),
             repr(whole),
@@ -140,6 +140,7 @@ def make_report(program: Program | None, term_slug: str) -> Report | None:
             settings.name,
             settings.suppression_threshold,
             as_of,
+            sizes,
             __version__,
         )
         found = _kept("reports").get(key)

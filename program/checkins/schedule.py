@@ -12,11 +12,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, joinedload, raiseload, selectinload
 
 from program.checkins.models import CheckIn, CheckInStatus
-from program.checkins.services import ensure_check_in, prompt_message
+from program.checkins.services import prompt_message
 from program.coffee.models import Chat, ChatMember, Round, RoundStatus
+from program.db import chunks
 from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus
 from program.meetings.models import Meeting, MeetingStatus
@@ -32,44 +33,119 @@ COFFEE_PROMPT_HORIZON_DAYS = 60
 
 def _existing_keys(keys: list[str]) -> set[str]:
     found: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
+    for chunk in chunks(keys):
         found.update(
             db.session.scalars(sa.select(Message.dedupe_key).where(Message.dedupe_key.in_(chunk)))
         )
     return found
 
 
-def _queue_new(check_ins: Iterable[CheckIn], kind: str) -> int:
-    check_ins = list(check_ins)
-    existing = _existing_keys([f"{kind}:{c.id}" for c in check_ins])
-    rows: list[dict[str, Any]] = [
-        prompt_message(c, kind) for c in check_ins if f"{kind}:{c.id}" not in existing
-    ]
-    queue_messages(rows)
-    return len(rows)
+def _with_everything_a_prompt_says(stmt: sa.Select[Any]) -> sa.Select[Any]:
+    """Check-ins with all that `prompt_message` reads loaded up front (a few queries for
+    thousands), and any other load refused, so that a new lazy load in the loop fails in the
+    tests instead of costing a query per message in production."""
+    return stmt.options(
+        joinedload(CheckIn.person),
+        selectinload(CheckIn.assignment).options(
+            joinedload(Assignment.mentor),
+            joinedload(Assignment.trainee),
+            joinedload(Assignment.term),
+        ),
+        selectinload(CheckIn.chat).options(
+            joinedload(Chat.round),
+            selectinload(Chat.members).joinedload(ChatMember.person),
+        ),
+        raiseload("*"),
+    )
+
+
+def _queue_new(check_in_ids: Iterable[int], kind: str) -> int:
+    """Queue `kind` ("checkin_prompt", "reminder") for each check-in that has not had it:
+    only those are loaded, with all their prompt reads, a chunk at a time."""
+    keys = {f"{kind}:{check_in_id}": check_in_id for check_in_id in check_in_ids}
+    existing = _existing_keys(list(keys))
+    todo = [check_in_id for key, check_in_id in keys.items() if key not in existing]
+    count = 0
+    for chunk in chunks(todo):
+        check_ins = db.session.scalars(
+            _with_everything_a_prompt_says(
+                sa.select(CheckIn).where(CheckIn.id.in_(chunk)).order_by(CheckIn.id)
+            )
+        ).all()
+        rows = [prompt_message(c, kind) for c in check_ins]
+        queue_messages(rows)
+        count += len(rows)
+    return count
+
+
+Wanted = tuple[str, int, int, date]  # ("assignment" or "chat", person id, pairing id, period)
+
+
+def _ensure_check_ins(wanted: list[Wanted], now: datetime) -> list[Any]:
+    """The check-ins `wanted`, the missing ones written in one bulk insert (never twice: a
+    row is unique per person, pairing and period): each as (id, answered), read as columns."""
+    column = {"assignment": CheckIn.assignment_id, "chat": CheckIn.chat_id}
+    keys = set(wanted)
+    found: dict[Wanted, Any] = {}
+
+    def load(kind: str) -> None:
+        mine = [key for key in wanted if key[0] == kind]
+        periods = sorted({period for *_, period in mine})
+        for chunk in chunks(sorted({pairing for _, _, pairing, _ in mine})):
+            for row in db.session.execute(
+                sa.select(
+                    CheckIn.id,
+                    CheckIn.person_id,
+                    column[kind].label("pairing"),
+                    CheckIn.period_start,
+                    CheckIn.answered_at.is_not(None).label("answered"),
+                ).where(column[kind].in_(chunk), CheckIn.period_start.in_(periods))
+            ):
+                key = (kind, row.person_id, row.pairing, row.period_start)
+                if key in keys:
+                    found[key] = row
+
+    kinds = sorted({kind for kind, *_ in wanted})
+    for kind in kinds:
+        load(kind)
+    missing = [key for key in wanted if key not in found]
+    if missing:
+        db.session.execute(
+            sa.insert(CheckIn),
+            [
+                {
+                    "person_id": person_id,
+                    # Both keys in every row: one bulk insert takes rows of one shape.
+                    "assignment_id": pairing if kind == "assignment" else None,
+                    "chat_id": pairing if kind == "chat" else None,
+                    "period_start": period,
+                    "asked_at": now,
+                }
+                for kind, person_id, pairing, period in missing
+            ],
+        )
+        for kind in sorted({kind for kind, *_ in missing}):
+            load(kind)
+    return [found[key] for key in wanted]
 
 
 def schedule_due(now: datetime) -> dict[str, int]:
     """Create every check-in and prompt that is due at `now`, and the reminders."""
     delay = timedelta(days=current_app.config["CHECKIN_PROMPT_AFTER_DAYS"])
     month = date(now.year, now.month, 1)
-    asked: list[CheckIn] = []
+    wanted: list[Wanted] = []
 
-    assignments = db.session.scalars(
-        sa.select(Assignment).where(
+    for assignment_id, mentor_id, trainee_id in db.session.execute(
+        sa.select(Assignment.id, Assignment.mentor_id, Assignment.trainee_id).where(
             Assignment.status == AssignmentStatus.ACTIVE, Assignment.started_at <= now - delay
         )
-    )
-    for assignment in assignments:
-        for person_id in (assignment.mentor_id, assignment.trainee_id):
-            check_in, _ = ensure_check_in(person_id, month, assignment_id=assignment.id, now=now)
-            asked.append(check_in)
+    ):
+        for person_id in (mentor_id, trainee_id):
+            wanted.append(("assignment", person_id, assignment_id, month))
 
-    chats = db.session.scalars(
-        sa.select(Chat)
+    chats = db.session.execute(
+        sa.select(Chat.id, Round.published_at, Round.scheduled_for)
         .join(Round, Round.id == Chat.round_id)
-        .options(selectinload(Chat.members), selectinload(Chat.round))
         .where(
             Round.status == RoundStatus.PUBLISHED,
             Round.published_at <= now,
@@ -77,43 +153,50 @@ def schedule_due(now: datetime) -> dict[str, int]:
         )
     ).all()
     # A chat with an agreed time is asked about the day after it, not after the fixed delay.
-    agreed = dict(
-        db.session.execute(
-            sa.select(Meeting.chat_id, sa.func.max(Meeting.starts_at))
-            .where(
-                Meeting.chat_id.in_([c.id for c in chats] or [-1]),
-                Meeting.status == MeetingStatus.AGREED,
-            )
-            .group_by(Meeting.chat_id)
-        ).all()
-    )
-    for chat in chats:
-        met_at = agreed.get(chat.id)
+    agreed: dict[int, Any] = {}
+    for chunk in chunks([c.id for c in chats]):
+        agreed.update(
+            db.session.execute(
+                sa.select(Meeting.chat_id, sa.func.max(Meeting.starts_at))
+                .where(Meeting.chat_id.in_(chunk), Meeting.status == MeetingStatus.AGREED)
+                .group_by(Meeting.chat_id)
+            ).all()
+        )
+    due_chats: dict[int, date] = {}
+    for chat_id, published_at, scheduled_for in chats:
+        met_at = agreed.get(chat_id)
         if isinstance(met_at, str):  # SQLite's aggregates come back as text
             met_at = datetime.fromisoformat(met_at)
-        due = met_at + timedelta(days=1) if met_at else chat.round.published_at + delay
+        due = met_at + timedelta(days=1) if met_at else published_at + delay
         if due.tzinfo is None:  # and naive; every time here is UTC
             due = due.replace(tzinfo=UTC)
-        if due > now:
-            continue
-        for member in chat.members:
-            check_in, _ = ensure_check_in(
-                member.person_id, chat.round.scheduled_for, chat_id=chat.id, now=now
-            )
-            asked.append(check_in)
+        if due <= now:
+            due_chats[chat_id] = scheduled_for
+    for chunk in chunks(sorted(due_chats)):
+        for chat_id, person_id in db.session.execute(
+            sa.select(ChatMember.chat_id, ChatMember.person_id).where(ChatMember.chat_id.in_(chunk))
+        ):
+            wanted.append(("chat", person_id, chat_id, due_chats[chat_id]))
 
-    unanswered = [c for c in asked if c.answered_at is None]
-    prompts = _queue_new(unanswered, "checkin_prompt")
+    asked = _ensure_check_ins(wanted, now)
+    prompts = _queue_new([c.id for c in asked if not c.answered], "checkin_prompt")
     reminders = _queue_new(_due_reminders(now), "reminder")
     return {"check_ins": len(asked), "prompts": prompts, "reminders": reminders}
 
 
-def _due_reminders(now: datetime) -> list[CheckIn]:
-    """Unanswered check-ins asked long enough ago, of people who want reminders."""
+def _due_reminders(now: datetime) -> list[int]:
+    """Unanswered check-ins asked long enough ago, prompted and not yet reminded, of people
+    who want reminders."""
     wait = timedelta(days=current_app.config["CHECKIN_REMINDER_AFTER_DAYS"])
+    reminder = aliased(Message)
+    reminded = (
+        sa.exists()
+        .where(reminder.dedupe_key == sa.literal("reminder:") + sa.cast(CheckIn.id, sa.String))
+        .correlate(CheckIn)
+    )
     return list(
         db.session.scalars(
-            sa.select(CheckIn)
+            sa.select(CheckIn.id)
             .join(Person, Person.id == CheckIn.person_id)
             .join(
                 Message,
@@ -125,6 +208,7 @@ def _due_reminders(now: datetime) -> list[CheckIn]:
                 CheckIn.asked_at <= now - wait,
                 Person.active.is_(True),
                 Person.mail_preference == MailPreference.ALL,
+                ~reminded,
             )
         )
     )

@@ -82,6 +82,62 @@ class TestTick:
             db.session.commit()
         assert tick(app, october_8 + timedelta(days=10))["reminders"] == 0
 
+    def test_the_same_queries_for_ten_pairs_and_chats_as_for_sixty(self, app, make):
+        """Each prompt's people and pairing are loaded up front (a lazy load in the loop is
+        refused), so the tick's queries do not grow with the number of pairs and chats."""
+        from program.coffee.models import Chat, ChatMember, Round, RoundStatus
+        from tests.conftest import QueryCounter
+
+        program = make.program("Internal Medicine Residency", slug="im")
+        term = make.term(program, slug="fall-2026")
+        published = datetime(2026, 10, 1, 9, tzinfo=UTC)
+        with app.app_context():
+            round_ = Round(
+                program_id=program.id,
+                number=1,
+                scheduled_for=published.date(),
+                seed=1,
+                status=RoundStatus.PUBLISHED,
+                published_at=published,
+            )
+            db.session.add(round_)
+            db.session.commit()
+            round_id = round_.id
+
+        def add(n: int) -> None:
+            for _ in range(n):
+                mentor, trainee = make.mentor(program), make.trainee(program)
+                make.assignment(term, mentor, trainee, started_at=STARTED)
+                with app.app_context():
+                    chat = Chat(round_id=round_id)
+                    db.session.add(chat)
+                    db.session.flush()
+                    for k, person in enumerate((mentor, trainee)):
+                        db.session.add(
+                            ChatMember(
+                                chat_id=chat.id, round_id=round_id, person_id=person.id, position=k
+                            )
+                        )
+                    db.session.commit()
+
+        def queries(now: datetime) -> tuple[int, dict[str, int]]:
+            with QueryCounter(app) as counter:
+                counts = tick(app, now)
+            return counter.count, counts
+
+        october_8 = STARTED + timedelta(days=7, hours=1)
+        add(10)
+        few, counts = queries(october_8)
+        assert counts == {"check_ins": 40, "prompts": 40, "reminders": 0}
+        few_reminders, counts = queries(october_8 + timedelta(days=5))
+        assert counts["reminders"] == 40
+        add(50)
+        many, counts = queries(datetime(2026, 11, 8, 10, tzinfo=UTC))
+        assert counts["prompts"] == 60 * 2 + 50 * 2  # November's, and the new chats'
+        many_reminders, counts = queries(datetime(2026, 11, 13, 10, tzinfo=UTC))
+        assert counts["reminders"] == 220
+        assert (many, many_reminders) == (few, few_reminders)
+
     def test_the_tick_command(self, app, pair):
         result = app.test_cli_runner().invoke(args=["tick"])
         assert result.exit_code == 0, result.output

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from program.checkins.models import CheckIn
+from program.coffee.models import Chat, ChatMember, Round, RoundStatus
 from program.db import utc_now
 from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus, Availability
@@ -217,6 +218,34 @@ class Factory:
             db.session.add(check_in)
             db.session.commit()
             return check_in.id
+
+    def coffee_round(self, program: ProgramRef, published_at: datetime, number: int = 1) -> int:
+        """A published coffee round with no chats yet (see `chat`)."""
+        with self.app.app_context():
+            round_ = Round(
+                program_id=program.id,
+                number=number,
+                scheduled_for=published_at.date(),
+                seed=1,
+                status=RoundStatus.PUBLISHED,
+                published_at=published_at,
+            )
+            db.session.add(round_)
+            db.session.commit()
+            return round_.id
+
+    def chat(self, round_id: int, *people: PersonRef) -> int:
+        """A chat of `people` in the round."""
+        with self.app.app_context():
+            chat = Chat(round_id=round_id)
+            db.session.add(chat)
+            db.session.flush()
+            for k, person in enumerate(people):
+                db.session.add(
+                    ChatMember(chat_id=chat.id, round_id=round_id, person_id=person.id, position=k)
+                )
+            db.session.commit()
+            return chat.id
 
     def availability(self, term: TermRef, mentor: PersonRef, capacity: int | None = None) -> int:
         """Asked and unanswered; with `capacity`, answered yes with that many places."""

@@ -200,34 +200,16 @@ def test_the_intro_carries_a_scanner_safe_link_to_propose_times(app, client, mak
 def test_a_chat_with_an_agreed_time_is_asked_about_the_day_after_it(app, make):
     from program.checkins.models import CheckIn
     from program.checkins.schedule import schedule_due
-    from program.coffee.models import Chat, ChatMember, Round, RoundStatus
     from program.meetings.services import accept, pairing, propose
     from program.people.models import Person
 
     program = make.program("MD Program", slug="md")
     a, b = make.trainee(program), make.mentor(program)
     published = datetime(2026, 10, 1, 9, tzinfo=UTC)
+    chat_id = make.chat(make.coffee_round(program, published), a, b)
     with app.test_request_context():
-        round_ = Round(
-            program_id=program.id,
-            number=1,
-            scheduled_for=published.date(),
-            seed=1,
-            status=RoundStatus.PUBLISHED,
-            published_at=published,
-        )
-        db.session.add(round_)
-        db.session.flush()
-        chat = Chat(round_id=round_.id)
-        db.session.add(chat)
-        db.session.flush()
-        for k, person in enumerate((a, b)):
-            db.session.add(
-                ChatMember(chat_id=chat.id, round_id=round_.id, person_id=person.id, position=k)
-            )
-        db.session.flush()
         meeting_at = published + timedelta(days=12)
-        found = pairing("chat", chat.id)
+        found = pairing("chat", chat_id)
         meeting = propose(db.session.get(Person, a.id), found, [meeting_at], now=published)
         accept(db.session.get(Person, b.id), meeting, 0, now=published + timedelta(hours=1))
         db.session.commit()

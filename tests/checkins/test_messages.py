@@ -85,40 +85,17 @@ class TestTick:
     def test_the_same_queries_for_ten_pairs_and_chats_as_for_sixty(self, app, make):
         """Each prompt's people and pairing are loaded up front (a lazy load in the loop is
         refused), so the tick's queries do not grow with the number of pairs and chats."""
-        from program.coffee.models import Chat, ChatMember, Round, RoundStatus
         from tests.conftest import QueryCounter
 
         program = make.program("Internal Medicine Residency", slug="im")
         term = make.term(program, slug="fall-2026")
-        published = datetime(2026, 10, 1, 9, tzinfo=UTC)
-        with app.app_context():
-            round_ = Round(
-                program_id=program.id,
-                number=1,
-                scheduled_for=published.date(),
-                seed=1,
-                status=RoundStatus.PUBLISHED,
-                published_at=published,
-            )
-            db.session.add(round_)
-            db.session.commit()
-            round_id = round_.id
+        round_id = make.coffee_round(program, datetime(2026, 10, 1, 9, tzinfo=UTC))
 
         def add(n: int) -> None:
             for _ in range(n):
                 mentor, trainee = make.mentor(program), make.trainee(program)
                 make.assignment(term, mentor, trainee, started_at=STARTED)
-                with app.app_context():
-                    chat = Chat(round_id=round_id)
-                    db.session.add(chat)
-                    db.session.flush()
-                    for k, person in enumerate((mentor, trainee)):
-                        db.session.add(
-                            ChatMember(
-                                chat_id=chat.id, round_id=round_id, person_id=person.id, position=k
-                            )
-                        )
-                    db.session.commit()
+                make.chat(round_id, mentor, trainee)
 
         def queries(now: datetime) -> tuple[int, dict[str, int]]:
             with QueryCounter(app) as counter:

@@ -32,7 +32,7 @@ from program.formal.services import (
     request_availability,
 )
 from program.meetings.services import accept, pairing, propose
-from program.people.models import CareerStage, Person
+from program.people.models import CareerStage, Person, password_hash
 from program.people.services import create_person
 from program.programs.models import Program, Role, Term
 from program.programs.services import create_program, grant_role
@@ -326,13 +326,15 @@ def seed_demo(today: date | None = None) -> bool:
         p.email: p
         for p in db.session.scalars(sa.select(Person).where(Person.email.like(f"%@{DEMO_DOMAIN}")))
     }
+    # One published password for every demo login: hashed once (a scrypt hash takes ~0.1 s).
+    hashed = password_hash(DEMO_PASSWORD)
     for person in people.values():
-        person.set_password(DEMO_PASSWORD)
+        person.set_password_hash(hashed)
     db.session.flush()
     seed_mentoring(coordinator, term, people)
     seed_coffee(coordinator, program, people)
     for spec in SPECS:
-        seed_program(admin, spec, DEMO_DOMAIN, DEMO_PASSWORD, today or utc_now().date())
+        seed_program(admin, spec, DEMO_DOMAIN, hashed, today or utc_now().date())
     snooze_ghosts(utc_now())
     return True
 

@@ -184,14 +184,16 @@ def roster(spec: Spec, domain: str, years_back: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
-def seed_program(admin: Person, spec: Spec, domain: str, password: str, today: date) -> Program:
+def seed_program(
+    admin: Person, spec: Spec, domain: str, password_hash: str, today: date
+) -> Program:
     rng = random.Random(spec.seed)  # noqa: S311  (demo data, not security)
     program = create_program(
         admin, {"name": spec.name, "slug": spec.slug, "description": spec.description}
     )
     key, name = spec.coordinator
     coordinator = create_person(admin, email=f"{key}@{domain}", name=name)
-    coordinator.set_password(password)
+    coordinator.set_password_hash(password_hash)
     grant_role(admin, program, coordinator, Role.COORDINATOR)
     dates = term_dates(today)
     current_start = dates[-1][1]

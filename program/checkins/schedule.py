@@ -23,21 +23,12 @@ from program.formal.models import Assignment, AssignmentStatus
 from program.meetings.models import Meeting, MeetingStatus
 from program.messages.intros import first_mover, follow_up_ask, mailto
 from program.messages.models import Message
-from program.messages.services import queue_messages, render_message
+from program.messages.services import already_queued, queue_messages, render_message
 from program.people.models import MailPreference, Person
 from program.programs.models import Program
 
 # A coffee round older than this is not asked about any more (its chat is long past).
 COFFEE_PROMPT_HORIZON_DAYS = 60
-
-
-def _existing_keys(keys: list[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in chunks(keys):
-        found.update(
-            db.session.scalars(sa.select(Message.dedupe_key).where(Message.dedupe_key.in_(chunk)))
-        )
-    return found
 
 
 def _with_everything_a_prompt_says(stmt: sa.Select[Any]) -> sa.Select[Any]:
@@ -63,7 +54,7 @@ def _queue_new(check_in_ids: Iterable[int], kind: str) -> int:
     """Queue `kind` ("checkin_prompt", "reminder") for each check-in that has not had it:
     only those are loaded, with all their prompt reads, a chunk at a time."""
     keys = {f"{kind}:{check_in_id}": check_in_id for check_in_id in check_in_ids}
-    existing = _existing_keys(list(keys))
+    existing = already_queued(list(keys))
     todo = [check_in_id for key, check_in_id in keys.items() if key not in existing]
     count = 0
     for chunk in chunks(todo):
@@ -262,7 +253,7 @@ def follow_up_intros(now: datetime) -> int:
         )
     keys = {f"intro_follow_up:{pairing}": item for pairing, *item in pending}
     rows = []
-    for key in sorted(set(keys) - _existing_keys(sorted(keys))):
+    for key in sorted(set(keys) - already_queued(sorted(keys))):
         person, partners, program = keys[key]
         if not person.active or person.mail_preference is not MailPreference.ALL:
             continue

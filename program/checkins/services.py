@@ -22,7 +22,7 @@ from program.db import DomainError, escape_like, utc_now
 from program.extensions import db
 from program.formal.models import Assignment
 from program.links import LinkRefused
-from program.messages.services import queue_messages, render_message
+from program.messages.services import already_queued, queue_messages, render_message
 from program.people.models import Department, MailPreference, Person
 from program.people.names import fold
 from program.programs.models import Membership
@@ -288,11 +288,13 @@ def _queue_follow_ups(check_in: CheckIn, now: datetime) -> None:
         if check_in.assignment_id is not None
         else f"chat:{check_in.chat_id}"
     )
+    due = {
+        f"{kind}:{pairing}:{check_in.person_id}": (kind, when)
+        for kind, when in (("thank_you_nudge", now), ("update_nudge", later))
+    }
     rows = []
-    for kind, when in (("thank_you_nudge", now), ("update_nudge", later)):
-        key = f"{kind}:{pairing}:{check_in.person_id}"
-        if _already_queued(key):
-            continue
+    for key in sorted(set(due) - already_queued(list(due)), key=list(due).index):
+        kind, when = due[key]
         row = render_message(
             check_in.person,
             kind,
@@ -320,14 +322,6 @@ def _withdraw_follow_ups(check_in: CheckIn) -> None:
             Message.status == MessageStatus.QUEUED,
             Message.claimed_at.is_(None),
         )
-    )
-
-
-def _already_queued(dedupe_key: str) -> bool:
-    from program.messages.models import Message
-
-    return (
-        db.session.scalar(sa.select(Message.id).where(Message.dedupe_key == dedupe_key)) is not None
     )
 
 

@@ -23,7 +23,7 @@ from program.matching import formal as matching
 from program.meetings.services import propose_link
 from program.messages.intros import formal_ask, intro_context, mailto
 from program.messages.models import Message
-from program.messages.services import queue_messages, render_message
+from program.messages.services import already_queued, queue_messages, render_message
 from program.people.blocks import pair_problem, ruled_out
 from program.people.models import CareerStage, MailPreference, Person
 from program.programs.models import Membership, Program, Role, Term
@@ -262,10 +262,7 @@ def remind_availability(actor: Person | None, term: Term) -> int:
             Availability.term_id == term.id, Availability.answered_at.is_(None)
         )
     ).all()
-    keys = {f"reminder:availability:{a.id}" for a in waiting}
-    sent = set(
-        db.session.scalars(sa.select(Message.dedupe_key).where(Message.dedupe_key.in_(keys)))
-    )
+    sent = already_queued([f"reminder:availability:{a.id}" for a in waiting])
     due = [a for a in waiting if f"reminder:availability:{a.id}" not in sent]
     queue_messages([_availability_message(a, "reminder") for a in due])
     record(

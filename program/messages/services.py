@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from program.db import DomainError
+from program.db import DomainError, chunks
 from program.extensions import db
 from program.messages.models import Message
 from program.people.models import Person
@@ -115,6 +115,16 @@ def queue_message(recipient: Person, kind: str, **options: Any) -> Message:
     message = Message(**row)
     db.session.add(message)
     return message
+
+
+def already_queued(dedupe_keys: list[str]) -> set[str]:
+    """Which of these messages exist already (queued or sent): each is written once only."""
+    found: set[str] = set()
+    for chunk in chunks(dedupe_keys):
+        found.update(
+            db.session.scalars(sa.select(Message.dedupe_key).where(Message.dedupe_key.in_(chunk)))
+        )
+    return found
 
 
 def queue_messages(rows: list[dict[str, Any]]) -> None:

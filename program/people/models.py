@@ -110,9 +110,11 @@ class Person(UserMixin, CreatedAtMixin, db.Model):
         return f"{self.id}:{self.security_stamp}"
 
     def set_password(self, password: str) -> None:
-        # Tests choose a cheap hash through the config; everywhere else Werkzeug's default.
-        method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
-        self.password_hash = generate_password_hash(password, method=method or "scrypt")
+        self.set_password_hash(password_hash(password))
+
+    def set_password_hash(self, hashed: str) -> None:
+        """A password hashed beforehand (the demo's logins all share one, hashed once)."""
+        self.password_hash = hashed
         self.rotate_security_stamp()
 
     def check_password(self, password: str) -> bool:
@@ -129,6 +131,13 @@ class Person(UserMixin, CreatedAtMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Person {self.id} {self.email}>"
+
+
+def password_hash(password: str) -> str:
+    """The stored hash of `password`: scrypt (Werkzeug's default) unless the config chooses
+    a cheaper method, as the tests do."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+    return generate_password_hash(password, method=method or "scrypt")
 
 
 class PairingBlock(CreatedAtMixin, db.Model):

@@ -509,3 +509,86 @@ def test_each_round_knows_who_met_whom_and_who_was_in_a_trio(app, coffee):
     assert history == {pair: 4 - number for pair, number in met.items()}
     assert {p.id: p.trios for p in participants} == {p.id: trios.get(p.id, 0) for p in people}
     assert sum(trios.values()) == 9  # one trio a round
+
+
+def test_the_coordinators_preview_is_kept_until_anything_it_is_made_from_changes(app, make, coffee):
+    """The coffee page's preview is worked out once per state of the pool: the same object
+    while nothing changes, and worked out again (equal to a fresh one) after each change."""
+    from program.formal.models import Assignment, AssignmentStatus, EndReason
+    from program.people.models import PairingBlock
+
+    enroll_all(app, coffee["program"], coffee["people"])
+    term = make.term(coffee["program"], slug="fall")
+    people = coffee["people"]
+    with app.test_request_context():
+        program = db.session.get(Program, coffee["program"].id)
+        last = preview_round(program, keep=True).plan
+        assert preview_round(program, keep=True).plan is last
+
+        def anew() -> None:
+            nonlocal last
+            db.session.commit()
+            found = preview_round(program, keep=True).plan
+            assert found is not last, "a change was served the kept preview"
+            assert found.chats == preview_round(program).plan.chats
+            assert preview_round(program, keep=True).plan is found
+            last = found
+
+        def person(n: int) -> Person:
+            return db.session.get(Person, people[n].id)
+
+        def enrollment(n: int) -> Enrollment:
+            return db.session.scalar(
+                sa.select(Enrollment).where(Enrollment.person_id == people[n].id)
+            )
+
+        enrollment(0).snoozed_until = utc_now().date() + timedelta(days=30)
+        anew()
+        enrollment(1).withdrawn_at = utc_now()
+        anew()
+        person(2).department_id = person(3).department_id
+        anew()
+        person(4).stage = CareerStage.SENIOR_FACULTY
+        anew()
+        person(5).name = "Person 5 Renamed"
+        anew()
+        block = PairingBlock(person_id=people[2].id, blocked_id=people[3].id)
+        db.session.add(block)
+        anew()
+        db.session.delete(block)
+        anew()
+        pair = Assignment(
+            term_id=term.id,
+            mentor_id=people[4].id,
+            trainee_id=people[6].id,
+            status=AssignmentStatus.ACTIVE,
+            started_at=utc_now(),
+        )
+        db.session.add(pair)
+        anew()
+        pair.status, pair.end_reason, pair.ended_at = (
+            AssignmentStatus.ENDED,
+            EndReason.TERM_OVER,
+            utc_now(),
+        )
+        anew()
+        program.coffee_repeat_window = 1
+        anew()
+        enrollment(1).withdrawn_at = None  # back to how it was a few changes ago
+        anew()
+        round_ = publish_round(None, program)
+        anew()
+        chat = round_.chats[0]
+        asker = chat.members[0].person_id
+        db.session.add(
+            CheckIn(
+                person_id=asker,
+                chat_id=chat.id,
+                period_start=round_.scheduled_for,
+                status=CheckInStatus.MET,
+                answered_at=utc_now(),
+                updated_at=utc_now(),
+                suggested_person_id=next(p.id for p in people if p.id != asker),
+            )
+        )
+        anew()

@@ -18,14 +18,15 @@ from program.checkins.models import CheckIn, CheckInStatus
 from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
 from program.db import DomainError, chunks, utc_now
 from program.extensions import db
-from program.formal.models import Assignment, AssignmentStatus
+from program.formal.models import Assessor, Assignment, AssignmentStatus
+from program.kept import kept
 from program.matching import coffee as pairing
 from program.matching.formal import DepartmentPreference
 from program.meetings.services import propose_link
 from program.messages.intros import coffee_ask, first_mover, intro_context, mailto
 from program.messages.services import queue_messages, render_message
 from program.people.blocks import ruled_out
-from program.people.models import CareerStage, Department, Person
+from program.people.models import CareerStage, Department, PairingBlock, Person
 from program.programs.models import Membership, Program, Role, Term
 from program.web import external_url
 
@@ -274,23 +275,100 @@ class Taking:
     stage: CareerStage | None
 
 
+def _taking_part(program: Program, on: date, *columns: Any) -> sa.Select[Any]:
+    """`columns` of everyone taking part on `on`: enrolled, not snoozed, active, in the
+    coffee track."""
+    return (
+        sa.select(*columns)
+        .select_from(Person)
+        .join(Enrollment, Enrollment.person_id == Person.id)
+        .where(
+            Enrollment.program_id == program.id,
+            Enrollment.withdrawn_at.is_(None),
+            sa.or_(Enrollment.snoozed_until.is_(None), Enrollment.snoozed_until <= on),
+            Person.id.in_(_coffee_members(program)),
+        )
+    )
+
+
 def eligible(program: Program, on: date) -> list[Taking]:
     """Everyone taking part on `on`: enrolled, not snoozed, active, in the coffee track."""
     return [
         Taking(row.id, row.name, row.department or "", row.stage)
         for row in db.session.execute(
-            sa.select(Person.id, Person.name, Department.name.label("department"), Person.stage)
-            .join(Enrollment, Enrollment.person_id == Person.id)
-            .outerjoin(Department, Department.id == Person.department_id)
-            .where(
-                Enrollment.program_id == program.id,
-                Enrollment.withdrawn_at.is_(None),
-                sa.or_(Enrollment.snoozed_until.is_(None), Enrollment.snoozed_until <= on),
-                Person.id.in_(_coffee_members(program)),
+            _taking_part(
+                program,
+                on,
+                Person.id,
+                Person.name,
+                Department.name.label("department"),
+                Person.stage,
             )
+            .outerjoin(Department, Department.id == Person.department_id)
             .order_by(Person.id)
         ).all()
     ]
+
+
+def _pool_state(program: Program, on: date) -> tuple[Any, ...]:
+    """Checksums of everything a round's preview is made from, in one query: who takes part
+    (and their names, departments and stages), who has met whom, who suggested whom, the live
+    formal pairs, the private blocks and the assessors. Any change to these changes a sum or
+    a count (two sums of ids, plain and squared, so that people swapping in and out cannot
+    cancel out), and so the preview is worked out again; unchanged, it is served as kept."""
+    stage = sa.case(
+        *((Person.stage == member, rank) for rank, member in enumerate(CareerStage, start=1)),
+        else_=0,
+    )
+    people = _taking_part(
+        program,
+        on,
+        sa.func.count(),
+        sa.func.sum(Person.id),
+        sa.func.sum(Person.id * Person.id),
+        sa.func.sum(sa.func.coalesce(Person.department_id, 0) * Person.id),
+        sa.func.sum(stage * Person.id),
+        sa.func.sum(sa.func.length(Person.name) * Person.id),
+    ).subquery()
+    published = sa.and_(Round.program_id == program.id, Round.status == RoundStatus.PUBLISHED)
+    met = (
+        sa.select(sa.func.count(), sa.func.max(ChatMember.id))
+        .join(Round, Round.id == ChatMember.round_id)
+        .where(published)
+        .subquery()
+    )
+    suggested = (
+        sa.select(
+            sa.func.count(),
+            sa.func.sum(CheckIn.suggested_person_id * CheckIn.id),
+            sa.func.max(CheckIn.updated_at),
+        )
+        .join(Chat, Chat.id == CheckIn.chat_id)
+        .join(Round, Round.id == Chat.round_id)
+        .where(Round.program_id == program.id, CheckIn.suggested_person_id.is_not(None))
+        .subquery()
+    )
+    pairs = (
+        sa.select(sa.func.count(), sa.func.sum(Assignment.id))
+        .join(Term, Term.id == Assignment.term_id)
+        .where(Term.program_id == program.id, Assignment.status != AssignmentStatus.ENDED)
+        .subquery()
+    )
+    blocks = sa.select(sa.func.count(), sa.func.sum(PairingBlock.id)).subquery()
+    assessors = (
+        sa.select(sa.func.count(), sa.func.sum(Assessor.id))
+        .where(Assessor.program_id == program.id)
+        .subquery()
+    )
+    parts = (people, met, suggested, pairs, blocks, assessors)
+    one_row_each = people
+    for part in parts[1:]:
+        one_row_each = one_row_each.join(part, sa.true())  # each is one row: no product
+    return tuple(
+        db.session.execute(
+            sa.select(*(c for part in parts for c in part.c)).select_from(one_row_each)
+        ).one()
+    )
 
 
 def _published(program: Program) -> sa.Select[Any]:
@@ -373,8 +451,13 @@ def _inputs(
     return participants, history, formal
 
 
-def preview_round(program: Program, seed: int | None = None, on: date | None = None) -> Preview:
-    """The next round as it would be published now; writes nothing."""
+def preview_round(
+    program: Program, seed: int | None = None, on: date | None = None, *, keep: bool = False
+) -> Preview:
+    """The next round as it would be published now; writes nothing. With `keep`, the one
+    worked out for the same pool and settings is served again (see `_pool_state`): the
+    coordinator's page opens in milliseconds, not the second it takes at 10,000 people.
+    Publishing always works it out afresh."""
     on = on or utc_now().date()
     number = next_number(program)
     draft = db.session.scalar(
@@ -384,17 +467,25 @@ def preview_round(program: Program, seed: int | None = None, on: date | None = N
         number = draft.number
         seed = draft.seed if seed is None else seed
     seed = default_seed(program, number) if seed is None else seed
-    people = eligible(program, on)
-    participants, history, formal = _inputs(program, number, people)
-    plan = pairing.plan_round(
-        participants,
-        history=history,
-        forbidden=formal,
-        repeat_window=program.coffee_repeat_window,
-        preference=DepartmentPreference(program.coffee_department_preference.value),
-        seed=seed,
-    )
-    return Preview(program, number, seed, on, plan, {p.id: p for p in people})
+    settings = (program.coffee_repeat_window, program.coffee_department_preference.value)
+    key = (program.id, number, seed, on, settings, _pool_state(program, on)) if keep else None
+    found = kept("coffee_previews").get(key) if keep else None
+    if found is None:
+        people = eligible(program, on)
+        participants, history, formal = _inputs(program, number, people)
+        plan = pairing.plan_round(
+            participants,
+            history=history,
+            forbidden=formal,
+            repeat_window=program.coffee_repeat_window,
+            preference=DepartmentPreference(program.coffee_department_preference.value),
+            seed=seed,
+        )
+        found = (plan, {p.id: p for p in people})
+        if keep:
+            kept("coffee_previews").put(key, found)
+    plan, people_by_id = found
+    return Preview(program, number, seed, on, plan, people_by_id)
 
 
 def publish_round(

@@ -110,7 +110,7 @@ CHATS_PER_PAGE = 100
 @bp.route("/programs/<slug>/coffee")
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def overview(program: Program) -> str:
-    preview = preview_round(program)
+    preview = preview_round(program, keep=True)
     return render_template(
         "coffee/overview.html",
         program=program,

@@ -4,19 +4,15 @@ download."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
 from program import __version__
 from program.admin.services import get_settings
 from program.audit.services import record
 from program.extensions import db
+from program.kept import kept
 from program.people.models import Person
 from program.permissions import Action, may
 from program.programs.models import Program, Term
@@ -88,42 +84,15 @@ def allowed(person: Person, scope: str) -> Program | bool | None:
     return program
 
 
-class _Kept:
-    """The latest reports built by this process, and their files, each under everything that
-    decides it: the scope as found now (names and dates), the institution's name and
-    threshold, the version, and the state of the data it reads (`data_state`: the latest
-    change, and how many rows of each kind). The same data gives the same report, to the byte,
-    so a report built once is served again until the data moves; building one for a
-    10,000-person program takes over a second, finding the state of its data about 50 ms."""
-
-    SIZE = 8
-
-    def __init__(self) -> None:
-        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> Any | None:
-        with self._lock:
-            if key not in self._entries:
-                return None
-            self._entries.move_to_end(key)
-            return self._entries[key]
-
-    def put(self, key: Hashable, value: Any) -> None:
-        with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.SIZE:
-                self._entries.popitem(last=False)
-
-
-def _kept(name: str) -> _Kept:
-    """This app's store of `name` (each app its own: a test's app never sees another's)."""
-    return current_app.extensions.setdefault(f"hallway.kept_{name}", _Kept())
-
-
 def make_report(program: Program | None, term_slug: str) -> Report | None:
-    """The report for a program's term (or every program's term with that short name)."""
+    """The report for a program's term (or every program's term with that short name).
+
+    Kept (see `program.kept`) under everything that decides it: the scope as found now (names
+    and dates), the institution's name and threshold, the version, and the state of the data
+    it reads (`data_state`: the latest change, and how many rows of each kind). The same data
+    gives the same report, to the byte, so one built once is served again until the data
+    moves: building one for a 10,000-person program takes over a second, finding the state
+    of its data about 50 ms."""
     settings = get_settings()
     with db.engine.connect() as conn:
         scope = find_scope(conn, term_slug, program.slug if program else None)
@@ -143,7 +112,7 @@ def make_report(program: Program | None, term_slug: str) -> Report | None:
             sizes,
             __version__,
         )
-        found = _kept("reports").get(key)
+        found = kept("reports").get(key)
         if found is None:
             found = build_report(
                 conn,
@@ -154,7 +123,7 @@ def make_report(program: Program | None, term_slug: str) -> Report | None:
                 version=__version__,
                 program_slug=program.slug if program else None,
             )
-            _kept("reports").put(key, found)
+            kept("reports").put(key, found)
         return found
 
 
@@ -172,10 +141,10 @@ def download(actor: Person | None, report: Report, fmt: str, program: Program | 
     # A report's file is decided by the report (its data by the digest).
     key = (fmt, repr(report.scope), report.institution, report.threshold, report.as_of)
     key += (report.version, report.digest)
-    data = _kept("files").get(key)
+    data = kept("files").get(key)
     if data is None:
         data = FORMATS[fmt][2](report)
-        _kept("files").put(key, data)
+        kept("files").put(key, data)
     record(
         actor,
         "report.downloaded",

@@ -135,3 +135,40 @@ def test_the_mentors_waiting_for_an_answer_come_first_a_page_at_a_time(
     assert "(listed first)" in first and "Dr. Mentor 0" not in first
     assert "Dr. Mentor 0 Yes 2" in second and "Dr. Mentor 1" not in second
     assert client.get(f"{url}?page=3").status_code == 404
+
+
+def test_the_overview_names_a_few_of_those_not_answering_and_counts_the_rest(
+    app, client, make, monkeypatch
+):
+    from datetime import timedelta
+
+    from program.coffee.models import Enrollment
+    from program.db import utc_now
+    from program.programs import dashboard
+
+    program, term, mentors = setup(make, client)
+    for mentor in mentors:
+        make.availability(term, mentor)  # all three asked, none answered
+    with app.app_context():
+        for person in mentors[:2]:
+            db.session.add(
+                Enrollment(
+                    program_id=program.id,
+                    person_id=person.id,
+                    snoozed_until=utc_now().date() + timedelta(days=30),
+                    snooze_reason="unanswered",
+                )
+            )
+        db.session.commit()
+    page = text_of(client.get("/programs/im/"))
+    assert (
+        "3 mentors have not answered the availability request: "
+        "Dr. Mentor 0, Dr. Mentor 1, Dr. Mentor 2 ·" in page
+    )
+    assert (
+        "2 people paused after three unanswered coffee intros: Dr. Mentor 0, Dr. Mentor 1" in page
+    )
+    monkeypatch.setattr(dashboard, "QUIET_NAMED", 1)
+    page = text_of(client.get("/programs/im/"))
+    assert "not answered the availability request: Dr. Mentor 0 and 2 more" in page
+    assert "unanswered coffee intros: Dr. Mentor 0 and 1 more" in page

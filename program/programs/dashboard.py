@@ -5,6 +5,7 @@ suppressed: coordinators see their own program's people), in a fixed number of q
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -35,18 +36,37 @@ FIGURES = (
 )
 
 
-QUIET_NAMED = 8  # quiet pairs named on the overview; the pairs page lists them all
+QUIET_NAMED = 8  # people or pairs named in each of the overview's lists; their pages have all
+
+
+@dataclass(frozen=True)
+class Few:
+    """The first few names of a list the overview points to, and how many it has in all."""
+
+    names: list[str] = field(default_factory=list)
+    count: int = 0
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.names)
+
+
+def _first_few(names: sa.Select[Any]) -> Few:
+    """The first QUIET_NAMED of `names` (a query of names, in order), and their count: one
+    query, however many there are."""
+    rows = db.session.execute(names.add_columns(sa.func.count().over()).limit(QUIET_NAMED)).all()
+    return Few([row[0] for row in rows], rows[0][1] if rows else 0)
 
 
 @dataclass
 class Dashboard:
     term: Term
     figures: Computed
-    waiting_mentors: list[Person] = field(default_factory=list)
+    waiting_mentors: Few = field(default_factory=Few)
     silent: list[PairRow] = field(default_factory=list)  # the first few, most urgent first
     quiet_count: int = 0  # all silent or unanswering pairs
     rematch: list[PairRow] = field(default_factory=list)
-    ghosts: list[Person] = field(default_factory=list)
+    ghosts: Few = field(default_factory=Few)
     last_round: Round | None = None
     unmatched: list[Unmatched] = field(default_factory=list)
 
@@ -64,26 +84,22 @@ def dashboard(program: Program, term: Term) -> Dashboard:
         scope = find_scope(conn, term.slug, program.slug)
         figures = glance(conn, scope)
     attention = pairs_needing_attention(term, QUIET_NAMED)
-    waiting = list(
-        db.session.scalars(
-            sa.select(Person)
-            .join(Availability, Availability.person_id == Person.id)
-            .where(Availability.term_id == term.id, Availability.answered_at.is_(None))
-            .order_by(Person.sort_name)
-        )
+    waiting = _first_few(
+        sa.select(Person.name)
+        .join(Availability, Availability.person_id == Person.id)
+        .where(Availability.term_id == term.id, Availability.answered_at.is_(None))
+        .order_by(Person.sort_name, Person.id)
     )
-    ghosts = list(
-        db.session.scalars(
-            sa.select(Person)
-            .join(Enrollment, Enrollment.person_id == Person.id)
-            .where(
-                Enrollment.program_id == program.id,
-                Enrollment.withdrawn_at.is_(None),
-                Enrollment.snooze_reason == "unanswered",
-                Enrollment.snoozed_until > utc_now().date(),
-            )
-            .order_by(Person.sort_name)
+    ghosts = _first_few(
+        sa.select(Person.name)
+        .join(Enrollment, Enrollment.person_id == Person.id)
+        .where(
+            Enrollment.program_id == program.id,
+            Enrollment.withdrawn_at.is_(None),
+            Enrollment.snooze_reason == "unanswered",
+            Enrollment.snoozed_until > utc_now().date(),
         )
+        .order_by(Person.sort_name, Person.id)
     )
     last_round = db.session.scalar(
         sa.select(Round)

@@ -213,15 +213,19 @@ def record_term_roster(term: Term, person_ids: set[int] | None = None) -> int:
     return len(people)
 
 
-def record_open_terms(program_id: int, person_ids: set[int] | None = None) -> None:
-    """Record the roster of every open term of a program that has not ended yet."""
+def record_open_terms(
+    program_id: int, person_ids: set[int] | None = None, recorded: Term | None = None
+) -> None:
+    """Record the roster of every open term of a program that has not ended yet (but for
+    `recorded`, whose roster the caller has just recorded whole)."""
     today = utc_now().date()
     for term in db.session.scalars(
         sa.select(Term).where(
             Term.program_id == program_id, Term.closed_at.is_(None), Term.ends_on >= today
         )
     ):
-        record_term_roster(term, person_ids)
+        if recorded is None or term.id != recorded.id:
+            record_term_roster(term, person_ids)
 
 
 def _require_open(term: Term) -> None:

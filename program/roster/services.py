@@ -504,7 +504,7 @@ def apply_import(
     # other open terms.
     record_term_roster(term)
     touched = {i.person_id for i in plan.to_add + plan.to_join + plan.to_change if i.person_id}
-    record_open_terms(program.id, touched)
+    record_open_terms(program.id, touched, recorded=term)
 
     # Everyone new gets an invitation, and so does anyone joining who never set a password.
     to_invite: list[Person | Invitee] = [people[i.person_id] for i in plan.to_join if i.invite]

@@ -118,10 +118,11 @@ def test_mentors_answer_from_their_home_page(app, client, make):
 def test_the_mentors_waiting_for_an_answer_come_first_a_page_at_a_time(
     app, client, make, monkeypatch
 ):
+    from program.db import utc_now
     from program.formal import views
 
     program, term, mentors = setup(make, client)
-    make.mentor(program, name="Dr. Mentor 3")  # not asked: joined after the request
+    late = make.mentor(program, name="Dr. Mentor 3")  # not asked: joined after the request
     make.availability(term, mentors[0], capacity=2)
     make.availability(term, mentors[1])  # asked, no answer yet
     url = "/programs/im/terms/fall/availability"
@@ -135,6 +136,16 @@ def test_the_mentors_waiting_for_an_answer_come_first_a_page_at_a_time(
     assert "(listed first)" in first and "Dr. Mentor 0" not in first
     assert "Dr. Mentor 0 Yes 2" in second and "Dr. Mentor 1" not in second
     assert client.get(f"{url}?page=3").status_code == 404
+    # Once every mentor has answered, the page says so.
+    make.availability(term, mentors[2], capacity=1)
+    make.availability(term, late, capacity=1)
+    with app.app_context():
+        waiting = db.session.scalar(
+            sa.select(Availability).where(Availability.answered_at.is_(None))
+        )
+        waiting.answered_at, waiting.accepting, waiting.capacity = utc_now(), True, 1
+        db.session.commit()
+    assert "4 mentors in the formal track: every one has answered." in text_of(client.get(url))
 
 
 def test_the_overview_names_a_few_of_those_not_answering_and_counts_the_rest(

@@ -156,11 +156,12 @@ def load(conn: Connection, scope: Scope) -> Frames:
         ignore_index=True,
     )[["person_id", "role", "formal_track", "coffee_track", "department", "stage"]]
     cohorts = entries[["person_id", "cohort"]].dropna().drop_duplicates("person_id")
+    the_pairs = sa.and_(Assignment.term_id.in_(term_ids), Assignment.started_at.is_not(None))
     assignments = _read(
         conn,
         sa.select(
             Assignment.id, Assignment.mentor_id, Assignment.trainee_id, Assignment.started_at
-        ).where(Assignment.term_id.in_(term_ids), Assignment.started_at.is_not(None)),
+        ).where(the_pairs),
         ["id", "mentor_id", "trainee_id", "started_at"],
     )
     offered = _read(
@@ -181,16 +182,17 @@ def load(conn: Connection, scope: Scope) -> Frames:
         .distinct(),
         ["person_id"],
     )
+    the_rounds = sa.and_(
+        Round.program_id.in_(program_ids),
+        Round.published_at.is_not(None),
+        Round.scheduled_for >= starts,
+        Round.scheduled_for <= ends,
+    )
     chat_rows = _read(
         conn,
         sa.select(ChatMember.chat_id, ChatMember.person_id, Round.scheduled_for, Round.number)
         .join(Round, Round.id == ChatMember.round_id)
-        .where(
-            Round.program_id.in_(program_ids),
-            Round.published_at.is_not(None),
-            Round.scheduled_for >= starts,
-            Round.scheduled_for <= ends,
-        ),
+        .where(the_rounds),
         ["chat_id", "person_id", "scheduled_for", "number"],
     )
     # Ties formed before this term, to tell new ties from repeats.
@@ -216,8 +218,6 @@ def load(conn: Connection, scope: Scope) -> Frames:
         ),
         ["a", "b"],
     )
-    formal_ids = assignments["id"].tolist()
-    chat_ids = sorted(set(chat_rows["chat_id"].tolist()))
     check_ins = _read(
         conn,
         sa.select(
@@ -233,9 +233,15 @@ def load(conn: Connection, scope: Scope) -> Frames:
             CheckIn.rating,
             sa.type_coerce(CheckIn.led_to, sa.String),
         ).where(
+            # The pairs and chats read above, as subqueries: tens of thousands of ids bound
+            # one by one took most of a second to send.
             sa.or_(
-                CheckIn.assignment_id.in_(formal_ids or [-1]),
-                CheckIn.chat_id.in_(chat_ids or [-1]),
+                CheckIn.assignment_id.in_(sa.select(Assignment.id).where(the_pairs)),
+                CheckIn.chat_id.in_(
+                    sa.select(ChatMember.chat_id)
+                    .join(Round, Round.id == ChatMember.round_id)
+                    .where(the_rounds)
+                ),
             )
         ),
         ["assignment_id", "chat_id", "person_id", "period", "status", "met_on", "rating", "led_to"],

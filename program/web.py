@@ -63,21 +63,20 @@ def pages_for(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
 
 
-def requested_page(total: int, per_page: int) -> tuple[int, int]:
-    """The requested page of a list of `total` rows, and how many pages it has (a page that
-    does not exist is a 404); for lists the database cuts to a page itself."""
+def page_or_404(items: list[T], page: int, total: int, per_page: int) -> ListPage[T]:
+    """A page of `total` rows that the database has already cut to `items` (a page past the
+    last is a 404)."""
     pages = pages_for(total, per_page)
-    page = page_number()
     if page > pages:
         abort(404)
-    return page, pages
+    return ListPage(items, page, pages, total)
 
 
 def page_of(items: Sequence[T], per_page: int) -> ListPage[T]:
     """The requested page of `items` (a page that does not exist is a 404)."""
-    page, pages = requested_page(len(items), per_page)
+    page = page_number()
     start = (page - 1) * per_page
-    return ListPage(list(items[start : start + per_page]), page, pages, len(items))
+    return page_or_404(list(items[start : start + per_page]), page, len(items), per_page)
 
 
 def is_loopback(host: str) -> bool:

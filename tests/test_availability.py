@@ -179,7 +179,7 @@ def test_the_overview_names_a_few_of_those_not_answering_and_counts_the_rest(
     assert (
         "2 people paused after three unanswered coffee intros: Dr. Mentor 0, Dr. Mentor 1" in page
     )
-    monkeypatch.setattr(dashboard, "QUIET_NAMED", 1)
+    monkeypatch.setattr(dashboard, "NAMED", 1)
     page = text_of(client.get("/programs/im/"))
     assert "not answered the availability request: Dr. Mentor 0 and 2 more" in page
     assert "unanswered coffee intros: Dr. Mentor 0 and 1 more" in page

@@ -147,7 +147,7 @@ def test_the_coordinator_sees_the_pairs_page_and_the_overview_count(client, pair
     # The overview names the most urgent few and counts the rest.
     from program.programs import dashboard
 
-    monkeypatch.setattr(dashboard, "QUIET_NAMED", 1)
+    monkeypatch.setattr(dashboard, "NAMED", 1)
     overview = text_of(client.get("/programs/im/"))
     assert "2 silent or unanswering formal pairs: Resident 1 ↔ Dr. Mentor 1 and 1 more" in overview
 

@@ -292,9 +292,11 @@ def _queue_follow_ups(check_in: CheckIn, now: datetime) -> None:
         f"{kind}:{pairing}:{check_in.person_id}": (kind, when)
         for kind, when in (("thank_you_nudge", now), ("update_nudge", later))
     }
+    queued = already_queued(list(due))
     rows = []
-    for key in sorted(set(due) - already_queued(list(due)), key=list(due).index):
-        kind, when = due[key]
+    for key, (kind, when) in due.items():
+        if key in queued:
+            continue
         row = render_message(
             check_in.person,
             kind,

@@ -45,6 +45,8 @@ from program.web import (
 
 bp = Blueprint("coffee", __name__)
 
+CHATS_PER_PAGE = 100  # of the next round's proposed chats
+
 DONE = {
     "join": "You are in: your next coffee chat comes with the next round.",
     "snooze": "Snoozed: no coffee chats until {until:%d %B %Y}.",
@@ -102,9 +104,6 @@ def mine(program: Program) -> Response:
             flash(message, "success")
     flash_errors(form)
     return redirect(url_for("home.index"))
-
-
-CHATS_PER_PAGE = 100
 
 
 @bp.route("/programs/<slug>/coffee")

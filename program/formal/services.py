@@ -29,7 +29,7 @@ from program.people.models import CareerStage, MailPreference, Person
 from program.programs.models import Membership, Program, Role, Term
 from program.programs.services import coordinators
 from program.programs.terms import current_term
-from program.web import ListPage, external_url, pages_for
+from program.web import external_url
 
 
 def _holds(person: Person, term: Term, role: Role) -> bool:
@@ -763,7 +763,8 @@ class Published:
 @dataclass
 class Review:
     proposed: list[Assignment]
-    active: ListPage[Published]
+    published: list[Published]  # the requested page of them
+    published_total: int
     unmatched: list[Unmatched]
     capacity_left: dict[int, int]
     mentors: list[Named]
@@ -806,7 +807,8 @@ def review(term: Term, page: int = 1) -> Review:
     ]
     return Review(
         proposed=list(proposed),
-        active=ListPage(published, page, pages_for(total, PUBLISHED_PER_PAGE), total),
+        published=published,
+        published_total=total,
         unmatched=unmatched,
         capacity_left=capacity,
         # Only a draft or a trainee without a mentor has a choice of mentor to make.
@@ -967,8 +969,6 @@ def _judged(term: Term, now: datetime, assignment_id: int | None = None) -> sa.S
             trainee.name.label("trainee_name"),
             trainee.sort_name.label("sort_key"),
             mentor.name.label("mentor_name"),
-            silent.label("silent"),
-            no_answers.label("no_answers"),
             sa.or_(silent, no_answers).label("quiet"),
             sa.case((rematch, 0), (silent, 1), (no_answers, 2), else_=3).label("urgency"),
             # Longest quiet first (days quiet stop at 0: a meeting dated ahead is today's).
@@ -988,11 +988,24 @@ class PairCounts:
     quiet: int  # silent or not answering: a gentle nudge's pairs
 
 
-def _pair_rows(j: sa.Subquery, query: sa.Select[Any], term: Term, now: datetime) -> list[Any]:
-    """Run a query over `_judged` in its order of urgency: plain rows (Core, not the ORM: no
+def _urgency_order(c: Any) -> tuple[Any, ...]:
+    """Most urgent first, then the longest quiet, then by the trainee's family name."""
+    return (c.urgency, c.quiet_order, c.sort_key, c.id)
+
+
+def _pair_counts(j: sa.Subquery) -> tuple[Any, Any, Any]:
+    """All pairs, those needing a look, the quiet ones: aggregates over `_judged`."""
+    return (
+        sa.func.count(),
+        sa.func.count().filter(j.c.urgency < 3),
+        sa.func.count().filter(j.c.quiet),
+    )
+
+
+def _pair_rows(query: sa.Select[Any], columns: Any) -> list[Any]:
+    """Plain rows of a query over `_judged`, most urgent first (Core, not the ORM: no
     bookkeeping per row)."""
-    ordered = query.order_by(j.c.urgency, j.c.quiet_order, j.c.sort_key, j.c.id)
-    return list(db.session.connection().execute(ordered).all())
+    return list(db.session.connection().execute(query.order_by(*_urgency_order(columns))).all())
 
 
 def _health_of(rows: list[Any], term: Term, now: datetime) -> list[PairRow]:
@@ -1031,7 +1044,7 @@ def pair_health(
     most urgent first, then the longest quiet, then by the trainee's family name."""
     now = now or utc_now()
     j = _judged(term, now, assignment_id)
-    return _health_of(_pair_rows(j, sa.select(j), term, now), term, now)
+    return _health_of(_pair_rows(sa.select(j), j.c), term, now)
 
 
 def pair_page(
@@ -1041,33 +1054,15 @@ def pair_page(
     and need a look: one query, whatever the number of pairs."""
     now = now or utc_now()
     j = _judged(term, now)
+    counts = _pair_counts(j)
     rows = _pair_rows(
-        j,
-        sa.select(
-            j,
-            sa.func.count().over().label("all_pairs"),
-            sa.func.count().filter(j.c.urgency < 3).over().label("all_flagged"),
-            sa.func.count().filter(j.c.quiet).over().label("all_quiet"),
-        )
-        .offset((page - 1) * per_page)
-        .limit(per_page),
-        term,
-        now,
+        sa.select(j, *(c.over() for c in counts)).offset((page - 1) * per_page).limit(per_page),
+        j.c,
     )
     if not rows:
         # Past the last page, or no pairs: counted without the page.
-        total, flagged, quiet = db.session.execute(
-            sa.select(
-                sa.func.count(),
-                sa.func.count().filter(j.c.urgency < 3),
-                sa.func.count().filter(j.c.quiet),
-            )
-        ).one()
-        return [], PairCounts(total, flagged, quiet)
-    first = rows[0]
-    return _health_of(rows, term, now), PairCounts(
-        first.all_pairs, first.all_flagged, first.all_quiet
-    )
+        return [], PairCounts(*db.session.execute(sa.select(*counts)).one())
+    return _health_of(rows, term, now), PairCounts(*rows[0][-3:])
 
 
 @dataclass
@@ -1089,24 +1084,18 @@ def pairs_needing_attention(term: Term, named: int, now: datetime | None = None)
             j,
             sa.func.count().filter(j.c.quiet).over().label("all_quiet"),
             sa.func.row_number()
-            .over(
-                partition_by=j.c.quiet,
-                order_by=(j.c.urgency, j.c.quiet_order, j.c.sort_key, j.c.id),
-            )
+            .over(partition_by=j.c.quiet, order_by=_urgency_order(j.c))
             .label("rank"),
         )
         .where(sa.or_(j.c.quiet, j.c.rematch_requested_at.is_not(None)))
         .subquery()
     )
     r = ranked.c
-    rows = list(
-        db.session.connection()
-        .execute(
-            sa.select(ranked)
-            .where(sa.or_(r.rematch_requested_at.is_not(None), sa.and_(r.quiet, r.rank <= named)))
-            .order_by(r.urgency, r.quiet_order, r.sort_key, r.id)
-        )
-        .all()
+    rows = _pair_rows(
+        sa.select(ranked).where(
+            sa.or_(r.rematch_requested_at.is_not(None), sa.and_(r.quiet, r.rank <= named))
+        ),
+        r,
     )
     found = dict(zip((row.id for row in rows), _health_of(rows, term, now), strict=True))
     return Attention(

@@ -11,6 +11,7 @@ from program.formal.forms import AvailabilityForm, CapacityForm, EndPairForm
 from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
 from program.formal.services import (
     END_REASON_LABELS,
+    PUBLISHED_PER_PAGE,
     answer_availability,
     availability_counts,
     availability_rows,
@@ -33,15 +34,13 @@ from program.permissions import Action, public, requires, signed_in
 from program.programs.models import Program
 from program.programs.views import member_or_404, term_or_404
 from program.web import (
-    ListPage,
     flash_errors,
     mail_after_asking,
     open_link,
     page_number,
-    pages_for,
+    page_or_404,
     parse_id,
     plural,
-    requested_page,
     run_service,
 )
 
@@ -56,14 +55,13 @@ AVAILABILITY_PER_PAGE = 100  # those waiting for an answer first
 def availability(program: Program, term_slug: str) -> str:
     term = term_or_404(program, term_slug)
     counts = availability_counts(term)
-    page, pages = requested_page(counts.mentors, AVAILABILITY_PER_PAGE)
+    page = page_number()
+    rows = availability_rows(term, page, AVAILABILITY_PER_PAGE)
     return render_template(
         "formal/availability.html",
         program=program,
         term=term,
-        rows=ListPage(
-            availability_rows(term, page, AVAILABILITY_PER_PAGE), page, pages, counts.mentors
-        ),
+        rows=page_or_404(rows, page, counts.mentors, AVAILABILITY_PER_PAGE),
         counts=counts,
         confirm_form=ConfirmForm(),
     )
@@ -195,14 +193,14 @@ def my_availability(availability_id: int) -> str | Response:
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def matches(program: Program, term_slug: str) -> str:
     term = term_or_404(program, term_slug)
-    found = review(term, page_number())
-    if found.active.page > found.active.pages:
-        abort(404)
+    page = page_number()
+    found = review(term, page)
     return render_template(
         "formal/matches.html",
         program=program,
         term=term,
         review=found,
+        published=page_or_404(found.published, page, found.published_total, PUBLISHED_PER_PAGE),
         reasons=lambda assignment: pair_reasons(assignment, term),
         confirm_form=ConfirmForm(),
     )
@@ -287,14 +285,11 @@ def pairs(program: Program, term_slug: str) -> str:
     term = term_or_404(program, term_slug)
     page = page_number()
     rows, counts = pair_page(term, page, PAIRS_PER_PAGE)
-    pages = pages_for(counts.total, PAIRS_PER_PAGE)
-    if page > pages:
-        abort(404)
     return render_template(
         "formal/pairs.html",
         program=program,
         term=term,
-        rows=ListPage(rows, page, pages, counts.total),
+        rows=page_or_404(rows, page, counts.total, PAIRS_PER_PAGE),
         flagged=counts.flagged,
         end_form=EndPairForm(),
         nudge_form=ConfirmForm(),

@@ -36,7 +36,7 @@ FIGURES = (
 )
 
 
-QUIET_NAMED = 8  # people or pairs named in each of the overview's lists; their pages have all
+NAMED = 8  # people or pairs named in each of the overview's lists; their pages have all
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,9 @@ class Few:
 
 
 def _first_few(names: sa.Select[Any]) -> Few:
-    """The first QUIET_NAMED of `names` (a query of names, in order), and their count: one
-    query, however many there are."""
-    rows = db.session.execute(names.add_columns(sa.func.count().over()).limit(QUIET_NAMED)).all()
+    """The first NAMED of `names` (a query of names, in order), and how many there are in
+    all: one query, however many."""
+    rows = db.session.execute(names.add_columns(sa.func.count().over()).limit(NAMED)).all()
     return Few([row[0] for row in rows], rows[0][1] if rows else 0)
 
 
@@ -83,7 +83,7 @@ def dashboard(program: Program, term: Term) -> Dashboard:
     with db.engine.connect() as conn:
         scope = find_scope(conn, term.slug, program.slug)
         figures = glance(conn, scope)
-    attention = pairs_needing_attention(term, QUIET_NAMED)
+    attention = pairs_needing_attention(term, NAMED)
     waiting = _first_few(
         sa.select(Person.name)
         .join(Availability, Availability.person_id == Person.id)

@@ -11,7 +11,8 @@ PostgreSQL when TEST_DATABASE_URL is set (its tables are recreated), else a SQLi
 
 `python -m bench.http`; the last line printed is JSON:
 {"runs": [{"page", "concurrency", "p50_ms", "p95_ms", "rps", "requests", "errors", "queries"}, ...],
- "bare": {"hello_p50_ms", "insert_p50_ms", "insert_rps"}, "people", "checkins"}
+ "bare": {"hello_p50_ms", "insert_p50_ms", "insert_rps"},
+ "scheduled": {"tick_s", "tick", "publish_round_s", "round_people"}, "people", "checkins"}
 """
 
 from __future__ import annotations
@@ -507,7 +508,45 @@ def main() -> None:
         "insert_p50_ms": insert_1["p50_ms"],
         "insert_rps": insert_8["rps"],
     }
-    print(json.dumps({"runs": runs, "bare": bare, "people": PEOPLE, "checkins": built["checkins"]}))
+    scheduled = scheduled_work(app)
+    print(
+        json.dumps(
+            {
+                "runs": runs,
+                "bare": bare,
+                "scheduled": scheduled,
+                "people": PEOPLE,
+                "checkins": built["checkins"],
+            }
+        )
+    )
+
+
+def scheduled_work(app: Any) -> dict[str, Any]:
+    """The program's scheduled and bulk work, timed in-process after the pages (it changes the
+    data): a first `flask tick` (every check-in due, its prompt and reminder) and publishing a
+    coffee round of everyone taking part."""
+    from program.coffee.services import publish_round
+    from program.db import utc_now
+    from program.extensions import db
+    from program.programs.models import Program
+    from program.worker import locked_tick
+
+    figures: dict[str, Any] = {}
+    with app.app_context():
+        started = time.perf_counter()
+        counts = locked_tick(utc_now())
+        figures["tick_s"] = round(time.perf_counter() - started, 2)
+        figures["tick"] = counts
+        program = db.session.scalar(sa.select(Program))
+        with app.test_request_context():
+            started = time.perf_counter()
+            round_ = publish_round(None, program)
+            db.session.commit()
+            figures["publish_round_s"] = round(time.perf_counter() - started, 2)
+            figures["round_people"] = round_.quality["people"]
+    print(json.dumps(figures), file=sys.stderr)
+    return figures
 
 
 if __name__ == "__main__":

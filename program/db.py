@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -36,9 +36,88 @@ def chunks(items: list[T]) -> Iterator[list[T]]:
         yield items[start : start + CHUNK]
 
 
+def by_id(session: Any, model: Any, ids: Iterable[int], *options: Any) -> dict[int, Any]:
+    """The rows of `model` with these ids, by id, loaded a chunk at a time with `options`."""
+    return {
+        row.id: row
+        for chunk in chunks(sorted(set(ids)))
+        for row in session.scalars(sa.select(model).where(model.id.in_(chunk)).options(*options))
+    }
+
+
 # C0 control characters and DEL, less tab, line feed and carriage return: no name, note or
 # address has them, PostgreSQL cannot store NUL in text, and they hide text in pages and files.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+# Below this many rows a plain INSERT is as quick as COPY and simpler to reason about.
+COPY_FROM = 200
+
+
+class _RowContext:
+    """What a column default that reads its row (`context.get_current_parameters()`) sees."""
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.current_parameters = row
+
+    def get_current_parameters(self, isolate_multiinsert_groups: bool = True) -> dict[str, Any]:
+        return self.current_parameters
+
+
+def insert_rows(
+    session: Any, model: Any, rows: list[dict[str, Any]], *, ids: bool = False
+) -> list[int]:
+    """Insert many rows at once, in the session's transaction, with the columns' defaults;
+    with `ids`, return the new rows' ids in the order given (else an empty list).
+
+    On PostgreSQL a large batch goes through COPY: a row inserted by an executemany costs a
+    statement each (about 0.2 ms here, so 2 s for a round's 10,000 introductions), COPY a tenth
+    of that; the ids are drawn from the table's sequence first. Elsewhere, and for a few rows,
+    one bulk INSERT.
+    """
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql" or len(rows) < COPY_FROM:
+        if not ids:
+            session.execute(sa.insert(model), rows)
+            return []
+        stmt = sa.insert(model).returning(model.id, sort_by_parameter_order=True)
+        return [found for chunk in chunks(rows) for found in session.scalars(stmt, chunk)]
+    table = model.__table__
+    new_ids: list[int] = []
+    if ids:
+        new_ids = list(
+            session.scalars(
+                sa.select(
+                    sa.func.nextval(sa.func.pg_get_serial_sequence(table.name, "id"))
+                ).select_from(sa.func.generate_series(1, len(rows)))
+            )
+        )
+        rows = [{**row, "id": new_id} for row, new_id in zip(rows, new_ids, strict=True)]
+    given = {key for row in rows for key in row}
+    columns = [c for c in table.columns if c.key in given or c.default is not None]
+    # Each value as an INSERT would bind it: defaults filled in, enums and JSON converted.
+    steps = [(c.key, c.default, c.type._cached_bind_processor(dialect)) for c in columns]
+
+    def values(row: dict[str, Any]) -> list[Any]:
+        out = []
+        for key, default, process in steps:
+            if key in row:
+                found = row[key]
+            elif default is None:
+                found = None
+            else:
+                found = default.arg(_RowContext(row)) if default.is_callable else default.arg
+            out.append(found if process is None or found is None else process(found))
+        return out
+
+    names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(values(row))
+    return new_ids
 
 
 def name_key(name: str) -> str:

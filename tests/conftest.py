@@ -151,6 +151,17 @@ def login_as(client: FlaskClient) -> Any:
     return do_login
 
 
+def outbox(*where: Any) -> list[Any]:
+    """The outbox's messages (those matching `where`, by id), each written as the sender writes
+    it just before sending (bulk mail is queued unwritten), so a test reads what it will say.
+    Inside an app context."""
+    from program.messages.composing import write_now
+    from program.messages.models import Message
+
+    write_now(db.session.scalars(sa.select(Message).where(Message.body_text.is_(None))).all())
+    return list(db.session.scalars(sa.select(Message).where(*where).order_by(Message.id)))
+
+
 def text_of(response: Any) -> str:
     """The visible text of an HTML response, tags stripped and spaces folded, for assertions."""
     html = response.get_data(as_text=True)

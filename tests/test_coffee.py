@@ -22,7 +22,7 @@ from program.extensions import db
 from program.messages.models import Message
 from program.people.models import CareerStage, Person
 from program.programs.models import Program
-from tests.conftest import login, text_of
+from tests.conftest import login, outbox, text_of
 
 STAGES = [CareerStage.MS3, CareerStage.PGY1, CareerStage.PGY2, CareerStage.PGY3]
 
@@ -207,12 +207,12 @@ def test_preview_then_publish_one_intro_each_and_the_same_seed_gives_the_same_ro
     )
     assert "Round 1 published: 3 chats" in text_of(response)
     with app.app_context():
+        intros = outbox(Message.kind == "intro")
         round_ = db.session.scalar(sa.select(Round))
         chats = [
             tuple(m.person_id for m in chat.members)
             for chat in db.session.scalars(sa.select(Chat).order_by(Chat.id))
         ]
-        intros = db.session.scalars(sa.select(Message).where(Message.kind == "intro")).all()
     assert chats == previewed
     assert round_.status is RoundStatus.PUBLISHED and round_.quality["people"] == 7
     assert len(intros) == 7 and len({m.to_address for m in intros}) == 7

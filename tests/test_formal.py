@@ -9,9 +9,9 @@ from program.db import DomainError
 from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus
 from program.formal.services import publish_pair
-from program.messages.models import Message
 from program.people.models import Person
 from program.programs.models import Term
+from tests.conftest import outbox
 
 
 def test_publishing_a_pair_introduces_both_sides_once(app, make):
@@ -27,7 +27,7 @@ def test_publishing_a_pair_introduces_both_sides_once(app, make):
         assignment = publish_pair(None, t, m, tr)
         db.session.commit()
         assert assignment.status is AssignmentStatus.ACTIVE and assignment.started_at
-        intros = {msg.recipient_id: msg for msg in db.session.scalars(sa.select(Message))}
+        intros = {msg.recipient_id: msg for msg in outbox()}
         assert set(intros) == {mentor.id, trainee.id}
         assert intros[trainee.id].subject == f"{program.name}: meet Dr. Miguel Santos"
         assert "heart failure" in intros[trainee.id].body_text

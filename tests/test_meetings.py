@@ -16,7 +16,7 @@ from program.meetings.models import Meeting, MeetingStatus
 from program.messages.models import Message
 from program.messages.sending import send_due
 from program.people.models import CareerStage
-from tests.conftest import login, text_of
+from tests.conftest import login, outbox, text_of
 from tests.smtp import SmtpServer
 
 
@@ -42,9 +42,8 @@ def pair(app, make):
 
 def links_in(app, kind: str, to: str) -> list[str]:
     with app.app_context():
-        body = db.session.scalar(
-            sa.select(Message.body_text).where(Message.kind == kind, Message.to_address == to)
-        )
+        found = outbox(Message.kind == kind, Message.to_address == to)
+        body = found[0].body_text if found else None
     return [u for u in re.findall(r"http://\S+", body or "") if "/account/" not in u]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -19,10 +19,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from program import links
 from program.audit.services import record
-from program.db import DomainError, utc_now
+from program.db import DomainError, by_id, utc_now
 from program.extensions import db
+from program.messages.composing import composer
 from program.messages.models import Message
-from program.messages.services import queue_message, queue_messages, render_message
+from program.messages.services import queue_message, queue_messages, unwritten_message
 from program.people.models import Person
 from program.programs.models import Membership
 from program.web import external_url
@@ -140,25 +141,46 @@ def invitation(
     program_name: str = "",
     doing: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The rendered invitation to set a password (its link expires and works once), saying
-    what the person will do in Hallway (`doing`, see `what_you_will_do`).
+    """The invitation to set a password (its link expires and works once), saying what the
+    person will do in Hallway (`doing`, see `what_you_will_do`); written when it is sent, so
+    the link's days count from then.
 
-    `person` is a Person or anything with its id, email, name and security_stamp.
+    `person` is a Person or anything with its id and email.
     """
-    token = make_link_token(person, LinkPurpose.INVITATION)
-    return render_message(
+    return unwritten_message(
         person,
         "invitation",
         template="invitation",
-        context={
-            "person": person,
-            "invited_by": invited_by,
+        details={
+            "invited_by": invited_by.id if invited_by else None,
             "program_name": program_name,
             "doing": doing or what_you_will_do((), (), program_name),
-            "link": external_url("accounts.accept_invitation", token=token),
-            "valid_days": current_app.config["INVITATION_MAX_AGE_DAYS"],
         },
     )
+
+
+@composer("invitation")
+def _compose_invitations(messages: Sequence[Message]) -> dict[int, dict[str, Any]]:
+    details = {m.id: m.details or {} for m in messages}
+    wanted = {m.recipient_id for m in messages} | {
+        d["invited_by"] for d in details.values() if d.get("invited_by")
+    }
+    people = by_id(db.session, Person, wanted)
+    contexts = {}
+    for message in messages:
+        person, said = people.get(message.recipient_id), details[message.id]
+        if person is None:
+            continue
+        token = make_link_token(person, LinkPurpose.INVITATION)
+        contexts[message.id] = {
+            "person": person,
+            "invited_by": people.get(said.get("invited_by") or 0),
+            "program_name": said.get("program_name", ""),
+            "doing": said.get("doing") or [],
+            "link": external_url("accounts.accept_invitation", token=token),
+            "valid_days": current_app.config["INVITATION_MAX_AGE_DAYS"],
+        }
+    return contexts
 
 
 def send_invitation(person: Person, invited_by: Person | None, program_name: str = "") -> None:

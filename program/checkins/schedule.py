@@ -12,12 +12,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import aliased, joinedload, raiseload, selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from program.checkins.models import CheckIn, CheckInStatus
-from program.checkins.services import prompt_message
+from program.checkins.services import check_in_message, mail_addressing
 from program.coffee.models import Chat, ChatMember, Round, RoundStatus
-from program.db import chunks
+from program.db import chunks, insert_rows
 from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus
 from program.meetings.models import Meeting, MeetingStatus
@@ -31,42 +31,22 @@ from program.programs.models import Program
 COFFEE_PROMPT_HORIZON_DAYS = 60
 
 
-def _with_everything_a_prompt_says(stmt: sa.Select[Any]) -> sa.Select[Any]:
-    """Check-ins with all that `prompt_message` reads loaded up front (a few queries for
-    thousands), and any other load refused, so that a new lazy load in the loop fails in the
-    tests instead of costing a query per message in production."""
-    return stmt.options(
-        joinedload(CheckIn.person),
-        selectinload(CheckIn.assignment).options(
-            joinedload(Assignment.mentor),
-            joinedload(Assignment.trainee),
-            joinedload(Assignment.term),
-        ),
-        selectinload(CheckIn.chat).options(
-            joinedload(Chat.round),
-            selectinload(Chat.members).joinedload(ChatMember.person),
-        ),
-        raiseload("*"),
-    )
+def _mail_key(kind: str, message: Any = Message) -> sa.ColumnElement[bool]:
+    """SQL: `message` is the check-in's `kind` e-mail (its dedupe key, "kind:check-in id")."""
+    return message.dedupe_key == sa.literal(f"{kind}:") + sa.cast(CheckIn.id, sa.String)
 
 
 def _queue_new(check_in_ids: Iterable[int], kind: str) -> int:
-    """Queue `kind` ("checkin_prompt", "reminder") for each check-in that has not had it:
-    only those are loaded, with all their prompt reads, a chunk at a time."""
-    keys = {f"{kind}:{check_in_id}": check_in_id for check_in_id in check_in_ids}
-    existing = already_queued(list(keys))
-    todo = [check_in_id for key, check_in_id in keys.items() if key not in existing]
-    count = 0
-    for chunk in chunks(todo):
-        check_ins = db.session.scalars(
-            _with_everything_a_prompt_says(
-                sa.select(CheckIn).where(CheckIn.id.in_(chunk)).order_by(CheckIn.id)
-            )
-        ).all()
-        rows = [prompt_message(c, kind) for c in check_ins]
-        queue_messages(rows)
-        count += len(rows)
-    return count
+    """Queue `kind` ("checkin_prompt", "reminder") for each check-in that has not had it, as
+    short rows read from columns (each is written when it is sent), in one bulk write."""
+    not_yet = ~sa.exists().where(_mail_key(kind)).correlate(CheckIn)
+    rows = [
+        check_in_message(row, kind, dedupe_key=f"{kind}:{row.id}")
+        for chunk in chunks(sorted(set(check_in_ids)))
+        for row in db.session.execute(mail_addressing(chunk).where(not_yet))
+    ]
+    queue_messages(rows)
+    return len(rows)
 
 
 Wanted = tuple[str, int, int, date]  # ("assignment" or "chat", person id, pairing id, period)
@@ -101,8 +81,9 @@ def _ensure_check_ins(wanted: list[Wanted], now: datetime) -> list[Any]:
         load(kind)
     missing = [key for key in wanted if key not in found]
     if missing:
-        db.session.execute(
-            sa.insert(CheckIn),
+        insert_rows(
+            db.session,
+            CheckIn,
             [
                 {
                     "person_id": person_id,
@@ -179,21 +160,12 @@ def _due_reminders(now: datetime) -> list[int]:
     """Unanswered check-ins asked long enough ago, prompted and not yet reminded, of people
     who want reminders."""
     wait = timedelta(days=current_app.config["CHECKIN_REMINDER_AFTER_DAYS"])
-    reminder = aliased(Message)
-    reminded = (
-        sa.exists()
-        .where(reminder.dedupe_key == sa.literal("reminder:") + sa.cast(CheckIn.id, sa.String))
-        .correlate(CheckIn)
-    )
+    reminded = sa.exists().where(_mail_key("reminder", aliased(Message))).correlate(CheckIn)
     return list(
         db.session.scalars(
             sa.select(CheckIn.id)
             .join(Person, Person.id == CheckIn.person_id)
-            .join(
-                Message,
-                Message.dedupe_key
-                == sa.literal("checkin_prompt:") + sa.cast(CheckIn.id, sa.String),
-            )
+            .join(Message, _mail_key("checkin_prompt"))
             .where(
                 CheckIn.answered_at.is_(None),
                 CheckIn.asked_at <= now - wait,

@@ -7,25 +7,29 @@ notes belong to their author: no function here returns them for anyone else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from program import links
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
-from program.coffee.models import Chat, ChatMember
-from program.db import DomainError, escape_like, utc_now
+from program.coffee.models import Chat, ChatMember, Round
+from program.db import DomainError, by_id, escape_like, utc_now
 from program.extensions import db
 from program.formal.models import Assignment
 from program.links import LinkRefused
-from program.messages.services import already_queued, queue_messages, render_message
+from program.messages.composing import composer
+from program.messages.models import Message
+from program.messages.services import already_queued, queue_messages, unwritten_message
 from program.people.models import Department, MailPreference, Person
 from program.people.names import fold
-from program.programs.models import Membership
+from program.programs.models import Membership, Term
 from program.web import external_url
 
 MAX_NOTE_LENGTH = 2000
@@ -35,6 +39,8 @@ ANSWER_LABELS = {
     CheckInStatus.NOT_YET: "Not yet",
     CheckInStatus.WONT_HAPPEN: "It won't happen",
 }
+# The playbook's follow-ups after a first meeting: a thank-you now, an update in two months.
+FOLLOW_UPS = ("thank_you_nudge", "update_nudge")
 LED_TO_LABELS = {
     LedTo.COLLABORATION: "A collaboration",
     LedTo.REFERRAL: "A referral or introduction",
@@ -110,26 +116,88 @@ def ensure_check_in(
     return check_in, True
 
 
-def prompt_message(check_in: CheckIn, kind: str = "checkin_prompt") -> dict[str, Any]:
-    """The rendered "did you meet?" e-mail (or its reminder), with a one-click link per answer."""
-    person = check_in.person
-    subject_of = about(check_in)
-    links = {
-        status: external_url("checkins.answer_link", token=make_answer_token(check_in, status))
-        for status in ANSWER_LABELS
+def _with_its_pairing() -> tuple[Any, ...]:
+    """Loader options: a check-in's person and pairing (its people, term or round), all that
+    `about` and its e-mails read, in one or two queries."""
+    return (
+        joinedload(CheckIn.person),
+        selectinload(CheckIn.assignment).options(
+            joinedload(Assignment.mentor),
+            joinedload(Assignment.trainee),
+            joinedload(Assignment.term),
+        ),
+        selectinload(CheckIn.chat).options(
+            joinedload(Chat.round),
+            selectinload(Chat.members).joinedload(ChatMember.person),
+        ),
+    )
+
+
+def _mail_context(check_in: CheckIn, template: str) -> dict[str, Any]:
+    """What a check-in's e-mail says: the prompt and its reminder carry a one-click link per
+    answer; the follow-ups after a first meeting only who it was with."""
+    context: dict[str, Any] = {"person": check_in.person, "about": about(check_in)}
+    if template in ("checkin_prompt", "reminder"):
+        context["links"] = [
+            (
+                label,
+                external_url("checkins.answer_link", token=make_answer_token(check_in, status)),
+            )
+            for status, label in ANSWER_LABELS.items()
+        ]
+        context["valid_days"] = current_app.config["CHECKIN_LINK_MAX_AGE_DAYS"]
+    return context
+
+
+@composer("checkin_prompt", "reminder", *FOLLOW_UPS)
+def _compose(messages: Sequence[Message]) -> dict[int, dict[str, Any]]:
+    check_ins = by_id(
+        db.session,
+        CheckIn,
+        (m.check_in_id for m in messages if m.check_in_id is not None),
+        *_with_its_pairing(),
+        # Any other load refused: a new lazy load in the loop fails in the tests instead of
+        # costing a query per message in production.
+        raiseload("*"),
+    )
+    return {
+        m.id: _mail_context(check_ins[m.check_in_id], m.template or m.kind)
+        for m in messages
+        if m.check_in_id in check_ins
     }
-    return render_message(
-        person,
+
+
+def check_in_message(check_in: Any, kind: str, **columns: Any) -> dict[str, Any]:
+    """A check-in's e-mail for the outbox, written when it is sent. `check_in` is a CheckIn or
+    a row with its id, `person_id`, `email` and `program_id`."""
+    recipient = SimpleNamespace(id=check_in.person_id, email=check_in.email)
+    return unwritten_message(
+        recipient,
         kind,
         template=kind,
-        context={
-            "person": person,
-            "about": subject_of,
-            "links": [(ANSWER_LABELS[s], url) for s, url in links.items()],
-            "valid_days": current_app.config["CHECKIN_LINK_MAX_AGE_DAYS"],
-        },
-        program_id=subject_of.program_id,
-        dedupe_key=f"{kind}:{check_in.id}",
+        program_id=check_in.program_id,
+        check_in_id=check_in.id,
+        **columns,
+    )
+
+
+def mail_addressing(check_in_ids: Sequence[int]) -> sa.Select[Any]:
+    """Each check-in's id, person, e-mail address and program, as columns: all a queued
+    message needs (what it says is composed when it is sent)."""
+    return (
+        sa.select(
+            CheckIn.id,
+            CheckIn.person_id,
+            Person.email,
+            sa.func.coalesce(Term.program_id, Round.program_id).label("program_id"),
+        )
+        .join(Person, Person.id == CheckIn.person_id)
+        .outerjoin(Assignment, Assignment.id == CheckIn.assignment_id)
+        .outerjoin(Term, Term.id == Assignment.term_id)
+        .outerjoin(Chat, Chat.id == CheckIn.chat_id)
+        .outerjoin(Round, Round.id == Chat.round_id)
+        .where(CheckIn.id.in_(check_in_ids))
+        .order_by(CheckIn.id)
     )
 
 
@@ -274,14 +342,10 @@ def _suggested_person(check_in: CheckIn, who: str) -> int:
     return found[0].id
 
 
-FOLLOW_UPS = ("thank_you_nudge", "update_nudge")
-
-
 def _queue_follow_ups(check_in: CheckIn, now: datetime) -> None:
     """The playbook's follow-ups after a pair's first meeting: a thank-you today, a brief update
     in a couple of months. Once per person and pairing (a formal pair meets every month; the
     thank-you is for the first), never again after that."""
-    subject_of = about(check_in)
     later = now + timedelta(days=current_app.config["UPDATE_NUDGE_AFTER_DAYS"])
     pairing = (
         f"assignment:{check_in.assignment_id}"
@@ -293,23 +357,14 @@ def _queue_follow_ups(check_in: CheckIn, now: datetime) -> None:
         for kind, when in (("thank_you_nudge", now), ("update_nudge", later))
     }
     queued = already_queued(list(due))
-    rows = []
-    for key, (kind, when) in due.items():
-        if key in queued:
-            continue
-        row = render_message(
-            check_in.person,
-            kind,
-            template=kind,
-            context={
-                "person": check_in.person,
-                "about": subject_of,
-            },
-            program_id=subject_of.program_id,
-            dedupe_key=key,
-        )
-        rows.append({**row, "next_attempt_at": when, "check_in_id": check_in.id})
-    queue_messages(rows)
+    row = db.session.execute(mail_addressing([check_in.id])).one()
+    queue_messages(
+        [
+            check_in_message(row, kind, dedupe_key=key, next_attempt_at=when)
+            for key, (kind, when) in due.items()
+            if key not in queued
+        ]
+    )
 
 
 def _withdraw_follow_ups(check_in: CheckIn) -> None:
@@ -350,7 +405,13 @@ def make_answer_token(check_in: CheckIn, status: CheckInStatus) -> str:
 def read_answer_token(token: str) -> tuple[CheckIn, CheckInStatus]:
     """The check-in and answer a link stands for, if it is genuine, fresh and unused."""
     data = links.read("checkin-answer", token, link_max_age())
-    check_in = db.session.get(CheckIn, data.get("c")) if isinstance(data.get("c"), int) else None
+    check_in = (
+        db.session.scalar(
+            sa.select(CheckIn).where(CheckIn.id == data["c"]).options(*_with_its_pairing())
+        )
+        if isinstance(data.get("c"), int)
+        else None
+    )
     try:
         status = CheckInStatus(data.get("a"))
     except ValueError as exc:

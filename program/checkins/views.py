@@ -49,6 +49,8 @@ def answer_link(token: str) -> str | Response | tuple[str, int]:
     if problem is not None:
         return problem
     check_in, status = found
+    # Read once, before an answer is saved: the pairing does not change with it.
+    about_it = about(check_in)
     form = CheckInForm()
     if not form.is_submitted():
         form.status.data = status.value
@@ -57,10 +59,8 @@ def answer_link(token: str) -> str | Response | tuple[str, int]:
             form, record_check_in, check_in.person, check_in, form.answer(), **_extras(form)
         )
         if saved is not None:
-            return render_template("checkins/thanks.html", check_in=saved, about=about(saved))
-    return render_template(
-        "checkins/answer.html", form=form, check_in=check_in, about=about(check_in)
-    )
+            return render_template("checkins/thanks.html", check_in=saved, about=about_it)
+    return render_template("checkins/answer.html", form=form, check_in=check_in, about=about_it)
 
 
 def _own_check_in(check_in_id: int) -> CheckIn:

@@ -4,27 +4,31 @@ rounds (preview, publish, schedule) with playbook intros, ghosts, and what a par
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, raiseload, selectinload
 
 from program import links
 from program.audit.services import record
 from program.checkins.models import CheckIn, CheckInStatus
 from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
-from program.db import DomainError, chunks, utc_now
+from program.db import DomainError, by_id, insert_rows, utc_now
 from program.extensions import db
 from program.formal.models import Assessor, Assignment, AssignmentStatus
 from program.kept import kept
 from program.matching import coffee as pairing
 from program.matching.formal import DepartmentPreference
 from program.meetings.services import propose_link
+from program.messages.composing import composer
 from program.messages.intros import coffee_ask, first_mover, intro_context, mailto
-from program.messages.services import queue_messages, render_message
+from program.messages.models import Message
+from program.messages.services import queue_messages, render_message, unwritten_message
 from program.people.blocks import ruled_out
 from program.people.models import CareerStage, Department, PairingBlock, Person
 from program.programs.models import Membership, Program, Role, Term
@@ -273,6 +277,7 @@ class Taking:
     name: str
     department_name: str
     stage: CareerStage | None
+    email: str
 
 
 def _taking_part(program: Program, on: date, *columns: Any) -> sa.Select[Any]:
@@ -294,7 +299,7 @@ def _taking_part(program: Program, on: date, *columns: Any) -> sa.Select[Any]:
 def eligible(program: Program, on: date) -> list[Taking]:
     """Everyone taking part on `on`: enrolled, not snoozed, active, in the coffee track."""
     return [
-        Taking(row.id, row.name, row.department or "", row.stage)
+        Taking(row.id, row.name, row.department or "", row.stage, row.email)
         for row in db.session.execute(
             _taking_part(
                 program,
@@ -303,6 +308,7 @@ def eligible(program: Program, on: date) -> list[Taking]:
                 Person.name,
                 Department.name.label("department"),
                 Person.stage,
+                Person.email,
             )
             .outerjoin(Department, Department.id == Person.department_id)
             .order_by(Person.id)
@@ -527,16 +533,10 @@ def publish_round(
         for k, pid in enumerate(people_ids)
     ]
     if members:
-        db.session.execute(sa.insert(ChatMember), members)
+        insert_rows(db.session, ChatMember, members)
     db.session.expire(round_, ["chats"])  # written in bulk, behind the ORM's back
-    people = {
-        person.id: person
-        for chunk in chunks(list(preview.people))
-        for person in db.session.scalars(
-            sa.select(Person).options(joinedload(Person.department)).where(Person.id.in_(chunk))
-        )
-    }
-    _introduce(program, round_, chats, people)
+    addresses = {pid: taking.email for pid, taking in preview.people.items()}
+    _introduce(program, chats, addresses)
     record(
         actor,
         "coffee.round_published",
@@ -549,44 +549,63 @@ def publish_round(
 
 
 def _introduce(
-    program: Program,
-    round_: Round,
-    chats: list[tuple[int, tuple[int, ...]]],
-    people: dict[int, Person],
+    program: Program, chats: list[tuple[int, tuple[int, ...]]], addresses: dict[int, str]
 ) -> None:
-    rows = []
-    today = utc_now().date()
-    for chat_id, ids in chats:
-        members = [people[pid] for pid in ids]
-        # The one at the earliest stage writes first (a fixed draw between equal stages).
-        first = first_mover(members, f"chat:{chat_id}")
-        ask = coffee_ask(first, [p for p in members if p is not first], program.name)
-        for person in members:
-            partners = [p for p in members if p is not person]
-            context = intro_context(
-                person,
-                partners,
-                first=first,
-                ask=ask,
-                program=program.name,
-                track="coffee",
-                today=today,
+    """One introduction to each person of each chat, written when it is sent (see
+    `_compose_intros`): here only who gets which, addressed as everyone's address is now."""
+    queue_messages(
+        [
+            unwritten_message(
+                SimpleNamespace(id=pid, email=addresses[pid]),
+                "intro",
+                template="intro",
+                program_id=program.id,
+                dedupe_key=f"intro:chat:{chat_id}:{pid}",
+                reply_to=[addresses[other] for other in ids if other != pid],
+                chat_id=chat_id,
             )
-            context["coffee_links"] = _enrollment_links(person.id, program.id)
-            if person is first:
-                context["propose_link"] = propose_link("chat", chat_id, person)
-            rows.append(
-                render_message(
-                    person,
-                    "intro",
-                    template="intro",
-                    context=context,
-                    program_id=program.id,
-                    dedupe_key=f"intro:chat:{chat_id}:{person.id}",
-                    reply_to=[p.email for p in partners],
-                )
-            )
-    queue_messages(rows)
+            for chat_id, ids in chats
+            for pid in ids
+        ]
+    )
+
+
+@composer("intro")
+def _compose_intros(messages: Sequence[Message]) -> dict[int, dict[str, Any]]:
+    """A coffee chat's introductions: the partners and how to reach them; the one at the
+    earliest stage writes first, with a ready ask and the link to propose times."""
+    chats = by_id(
+        db.session,
+        Chat,
+        (m.chat_id for m in messages if m.chat_id is not None),
+        joinedload(Chat.round).joinedload(Round.program),
+        selectinload(Chat.members).joinedload(ChatMember.person).joinedload(Person.department),
+        raiseload("*"),
+    )
+    contexts = {}
+    for message in messages:
+        chat = chats.get(message.chat_id) if message.chat_id is not None else None
+        members = [m.person for m in chat.members] if chat else []
+        person = next((p for p in members if p.id == message.recipient_id), None)
+        if chat is None or person is None:
+            continue
+        program = chat.round.program
+        first = first_mover(members, f"chat:{chat.id}")
+        partners = [p for p in members if p is not person]
+        context = intro_context(
+            person,
+            partners,
+            first=first,
+            ask=coffee_ask(first, [p for p in members if p is not first], program.name),
+            program=program.name,
+            track="coffee",
+            today=message.created_at.date(),
+        )
+        context["coffee_links"] = _enrollment_links(person.id, program.id)
+        if person is first:
+            context["propose_link"] = propose_link("chat", chat.id, person)
+        contexts[message.id] = context
+    return contexts
 
 
 def schedule_round(actor: Person, program: Program, on: date, seed: int | None = None) -> Round:
@@ -743,8 +762,10 @@ def rounds(program: Program) -> list[Round]:
 def snooze_ghosts(now: datetime) -> int:
     """Snooze whoever left their last three intros without any answer, and tell them."""
     wait = timedelta(days=current_app.config["CHECKIN_REMINDER_AFTER_DAYS"])
+    # Read as columns: every open enrollment's chats of every round, tens of thousands of rows
+    # at a school's size, of which only the ghosts are loaded as objects below.
     rows = db.session.execute(
-        sa.select(Enrollment, CheckIn.answered_at, CheckIn.asked_at)
+        sa.select(Enrollment.id, CheckIn.answered_at, CheckIn.asked_at)
         .join(Round, Round.program_id == Enrollment.program_id)
         .join(Chat, Chat.round_id == Round.id)
         .join(
@@ -760,16 +781,23 @@ def snooze_ghosts(now: datetime) -> int:
         .order_by(Enrollment.id, Round.number.desc())
     ).all()
     latest: dict[int, list[tuple[datetime | None, datetime]]] = {}
-    enrollments: dict[int, Enrollment] = {}
-    for enrollment, answered_at, asked_at in rows:
-        enrollments[enrollment.id] = enrollment
-        latest.setdefault(enrollment.id, []).append((answered_at, asked_at))
-    ghosts = [
-        enrollments[eid]
+    for enrollment_id, answered_at, asked_at in rows:
+        latest.setdefault(enrollment_id, []).append((answered_at, asked_at))
+    ghost_ids = [
+        eid
         for eid, answers in latest.items()
         if len(answers) >= GHOST_AFTER
         and all(a is None and asked <= now - wait for a, asked in answers[:GHOST_AFTER])
     ]
+    ghosts = list(
+        by_id(
+            db.session,
+            Enrollment,
+            ghost_ids,
+            joinedload(Enrollment.person),
+            joinedload(Enrollment.program),
+        ).values()
+    )
     until = now.date() + timedelta(days=GHOST_SNOOZE_DAYS)
     messages = []
     for enrollment in ghosts:

@@ -4,26 +4,34 @@ with introductions, how active pairs are doing, no-fault rematches and ending a 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, joinedload, raiseload
 
 from program import links
 from program.audit.services import record
 from program.checkins.models import CheckIn, CheckInStatus
 from program.checkins.services import link_max_age
-from program.db import DomainError, utc_date, utc_now
+from program.db import DomainError, by_id, chunks, utc_date, utc_now
 from program.extensions import db
 from program.formal.health import UNANSWERED_AFTER_DAYS, Health, judge
 from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
 from program.matching import formal as matching
 from program.meetings.services import propose_link
+from program.messages.composing import composer
 from program.messages.intros import formal_ask, intro_context, mailto
 from program.messages.models import Message
-from program.messages.services import already_queued, queue_messages, render_message
+from program.messages.services import (
+    already_queued,
+    queue_messages,
+    render_message,
+    unwritten_message,
+)
 from program.people.blocks import pair_problem, ruled_out
 from program.people.models import CareerStage, MailPreference, Person
 from program.programs.models import Membership, Program, Role, Term
@@ -93,38 +101,84 @@ def publish_pair(
 
 
 def _introduce(assignments: list[Assignment]) -> None:
-    """One intro e-mail to each side of each newly active pair (never twice: dedupe keys)."""
+    """One intro e-mail to each side of each newly active pair (never twice: dedupe keys),
+    written when it is sent (see `_compose_intros`)."""
+    mentor, trainee = aliased(Person), aliased(Person)
     rows = []
-    today = utc_now().date()
-    for assignment in assignments:
-        mentor, trainee = assignment.mentor, assignment.trainee
-        program = assignment.term.program
-        # The mentee writes first, with a 150-250-word first approach ready to send.
-        ask = formal_ask(trainee, mentor, program.name)
-        for person, other in ((trainee, mentor), (mentor, trainee)):
-            context = intro_context(
-                person,
-                [other],
-                first=trainee,
-                ask=ask,
-                program=program.name,
-                track="formal",
-                today=today,
+    for chunk in chunks([a.id for a in assignments]):
+        for pair in db.session.execute(
+            sa.select(
+                Assignment.id,
+                Term.program_id,
+                mentor.id.label("mentor_id"),
+                mentor.email.label("mentor_email"),
+                trainee.id.label("trainee_id"),
+                trainee.email.label("trainee_email"),
             )
-            if person is trainee:
-                context["propose_link"] = propose_link("assignment", assignment.id, trainee)
-            rows.append(
-                render_message(
-                    person,
+            .join(Term, Term.id == Assignment.term_id)
+            .join(mentor, mentor.id == Assignment.mentor_id)
+            .join(trainee, trainee.id == Assignment.trainee_id)
+            .where(Assignment.id.in_(chunk))
+            .order_by(Assignment.id)
+        ):
+            sides = (
+                (pair.trainee_id, pair.trainee_email, pair.mentor_email),
+                (pair.mentor_id, pair.mentor_email, pair.trainee_email),
+            )
+            rows += [
+                unwritten_message(
+                    SimpleNamespace(id=person_id, email=email),
                     "intro",
                     template="intro",
-                    context=context,
-                    program_id=program.id,
-                    dedupe_key=f"intro:assignment:{assignment.id}:{person.id}",
-                    reply_to=[other.email],
+                    program_id=pair.program_id,
+                    dedupe_key=f"intro:assignment:{pair.id}:{person_id}",
+                    reply_to=[other_email],
+                    assignment_id=pair.id,
                 )
-            )
+                for person_id, email, other_email in sides
+            ]
     queue_messages(rows)
+
+
+@composer("intro")
+def _compose_intros(messages: Sequence[Message]) -> dict[int, dict[str, Any]]:
+    """A formal pair's introductions: the mentee writes first, with a 150-250-word first
+    approach ready to send and the link to propose times."""
+    assignments = by_id(
+        db.session,
+        Assignment,
+        (m.assignment_id for m in messages if m.assignment_id is not None),
+        joinedload(Assignment.mentor).joinedload(Person.department),
+        joinedload(Assignment.trainee).joinedload(Person.department),
+        joinedload(Assignment.term).joinedload(Term.program),
+        raiseload("*"),
+    )
+    contexts = {}
+    for message in messages:
+        assignment = assignments.get(message.assignment_id or 0)
+        if assignment is None or message.recipient_id not in (
+            assignment.mentor_id,
+            assignment.trainee_id,
+        ):
+            continue
+        mentor, trainee = assignment.mentor, assignment.trainee
+        person, other = (
+            (trainee, mentor) if message.recipient_id == trainee.id else (mentor, trainee)
+        )
+        program = assignment.term.program
+        context = intro_context(
+            person,
+            [other],
+            first=trainee,
+            ask=formal_ask(trainee, mentor, program.name),
+            program=program.name,
+            track="formal",
+            today=message.created_at.date(),
+        )
+        if person is trainee:
+            context["propose_link"] = propose_link("assignment", assignment.id, trainee)
+        contexts[message.id] = context
+    return contexts
 
 
 # --- availability -------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,6 +27,12 @@ class Message(CreatedAtMixin, db.Model):
         sa.Index("ix_message_due", "status", "next_attempt_at"),
         sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         sa.CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="sent_has_time"),
+        # A message is written (subject and bodies) or says what to write when it is sent.
+        sa.CheckConstraint(
+            "(subject IS NOT NULL AND body_text IS NOT NULL AND body_html IS NOT NULL) "
+            "OR template IS NOT NULL",
+            name="written_or_composable",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,9 +44,17 @@ class Message(CreatedAtMixin, db.Model):
     # Kinds grow with the product (invitation, password_reset, intro, check-in prompt, ...), so
     # this is a plain string checked by the messages service rather than a database enum.
     kind: Mapped[str] = mapped_column(sa.String(40), index=True)
-    subject: Mapped[str] = mapped_column(sa.String(300))
-    body_text: Mapped[str] = mapped_column(sa.Text)
-    body_html: Mapped[str] = mapped_column(sa.Text)
+    # Empty until written: bulk mail (intros, check-in prompts, invitations, follow-ups) is queued
+    # as what to write, and composed from the data as it then is when it is sent (see
+    # composing.py): queueing ten thousand of them writes ten thousand short rows, not pages.
+    subject: Mapped[str | None] = mapped_column(sa.String(300))
+    body_text: Mapped[str | None] = mapped_column(sa.Text)
+    body_html: Mapped[str | None] = mapped_column(sa.Text)
+    # The e-mail template (and composer) that writes an unwritten message.
+    template: Mapped[str | None] = mapped_column(sa.String(60))
+    # What its composer needs beyond the row's own references: ids and a few words of context
+    # (an invitation's program and roles), never anything private.
+    details: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     program_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("program.id", ondelete="SET NULL"), index=True
     )
@@ -69,3 +84,14 @@ class Message(CreatedAtMixin, db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
 
     recipient: Mapped[Person] = relationship()
+
+    @property
+    def written(self) -> bool:
+        return self.body_text is not None
+
+    @property
+    def heading(self) -> str:
+        """The subject, or for a message not written yet what it will be."""
+        if self.subject is not None:
+            return self.subject
+        return f"{self.kind.replace('_', ' ').capitalize()} (written when it is sent)"

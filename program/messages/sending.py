@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.header import Header
@@ -211,7 +211,12 @@ def build_email(message: Message, sender: str) -> MIMEMultipart:
     # only to such addresses; otherwise the body's links to the partners still reach them.
     if message.reply_to and (message.reply_to.isascii() or not message.to_address.isascii()):
         email["Reply-To"] = message.reply_to
-    email["Subject"] = Header(message.subject, "utf-8").encode()
+    # Plain ASCII as it is; anything else encoded, folded knowing the header's own name (else
+    # the first fold comes right after "Subject:" and readers see a leading space).
+    subject = " ".join((message.subject or "").split())  # one line, whatever a name held
+    email["Subject"] = (
+        subject if subject.isascii() else Header(subject, "utf-8", header_name="Subject").encode()
+    )
     email["Date"] = format_datetime(utc_now())
     domain = parseaddr(sender)[1].rsplit("@", 1)[-1] or "hallway.invalid"
     # The same id on every attempt: a receiving server that sees it twice may drop the copy.
@@ -400,13 +405,19 @@ def send_due(
                 ids = claim_due(claimed_at, size)
                 if not ids:
                     break
-                messages = db.session.scalars(
-                    sa.select(Message).where(Message.id.in_(ids)).order_by(Message.id)
-                ).all()
+                messages, unwritable = _written(ids)
                 batch = _Batch(transport, sender, claimed_at, now, _bouncing(messages), report)
                 for message in messages:
                     # Detached: the commit after each send must not expire (and reload) the batch.
                     db.session.expunge(message)
+                for message in [m for m in messages if m.id in unwritable]:
+                    report.failed += 1
+                    _still_mine(
+                        message,
+                        batch,
+                        {"status": MessageStatus.FAILED, "last_error": unwritable[message.id]},
+                    )
+                messages = [m for m in messages if m.id not in unwritable]
                 for position, message in enumerate(messages):
                     if report.slowed or stopping():
                         _release(messages[position:], batch)
@@ -416,6 +427,23 @@ def send_due(
         finally:
             transport.close()
     return report
+
+
+def _written(ids: list[int]) -> tuple[Sequence[Message], dict[int, str]]:
+    """The claimed batch, its unwritten messages written now, just before they go, and kept
+    (the outbox records what was sent); and those that cannot be written, with why."""
+    from program.messages.composing import write_out
+
+    def load() -> Sequence[Message]:
+        stmt = sa.select(Message).where(Message.id.in_(ids)).order_by(Message.id)
+        return db.session.scalars(stmt).all()
+
+    messages = load()
+    if all(m.written for m in messages):
+        return messages, {}
+    refused = write_out(messages)
+    db.session.commit()
+    return load(), refused  # one query, not one a message, for what the commit expired
 
 
 def _bouncing(messages: list[Message]) -> dict[int, str]:

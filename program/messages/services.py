@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from program.db import DomainError, chunks
+from program.db import DomainError, chunks, insert_rows
 from program.extensions import db
 from program.messages.models import Message
 from program.people.models import Person
@@ -40,6 +40,48 @@ MESSAGE_KINDS = frozenset(
 )
 
 
+def write(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """`email/<template>.{txt,html}` written for `context`: (subject, plain text, HTML).
+
+    The subject is the text template's first line. HTML bodies are autoescaped by Jinja, so names
+    and notes from users can never inject markup into an e-mail. E-mail templates see only the
+    context given here (not the web pages' globals), which also keeps bulk sending fast.
+    """
+    from program.admin.services import get_settings
+    from program.web import external_url
+
+    context = {
+        "institution_name": get_settings().name,
+        "settings_link": external_url("home.notifications"),
+        **context,
+    }
+    env = current_app.jinja_env
+    text = env.get_template(f"email/{template}.txt").render(context)
+    subject, _, body_text = text.partition("\n")
+    subject = subject.strip()
+    body_html = env.get_template(f"email/{template}.html").render(subject=subject, **context)
+    return subject[:300], body_text.lstrip("\n"), body_html
+
+
+def _row(
+    recipient: Any,
+    kind: str,
+    program_id: int | None,
+    dedupe_key: str | None,
+    reply_to: list[str] | None,
+) -> dict[str, Any]:
+    if kind not in MESSAGE_KINDS:
+        raise DomainError(f"Unknown message kind: {kind}")
+    return {
+        "recipient_id": recipient.id,
+        "to_address": recipient.email,
+        "kind": kind,
+        "program_id": program_id,
+        "dedupe_key": dedupe_key,
+        "reply_to": ", ".join(reply_to) if reply_to else None,
+    }
+
+
 def render_message(
     recipient: Any,
     kind: str,
@@ -53,36 +95,32 @@ def render_message(
     """Render `email/<template>.{txt,html}` into the column values of an outbox row.
 
     `recipient` is a Person, or any record with its id and e-mail (a person inserted in bulk).
-
-    The subject is the text template's first line. HTML bodies are autoescaped by Jinja, so names
-    and notes from users can never inject markup into an e-mail. E-mail templates see only the
-    context given here (not the web pages' globals), which also keeps bulk sending fast.
     """
-    if kind not in MESSAGE_KINDS:
-        raise DomainError(f"Unknown message kind: {kind}")
-    from program.admin.services import get_settings
-    from program.web import external_url
+    row = _row(recipient, kind, program_id, dedupe_key, reply_to)
+    subject, body_text, body_html = write(template, context)
+    return {**row, "subject": subject, "body_text": body_text, "body_html": body_html}
 
-    context = {
-        "institution_name": get_settings().name,
-        "settings_link": external_url("home.notifications"),
-        **context,
-    }
-    env = current_app.jinja_env
-    text = env.get_template(f"email/{template}.txt").render(context)
-    subject, _, body_text = text.partition("\n")
-    body_html = env.get_template(f"email/{template}.html").render(subject=subject, **context)
-    return {
-        "recipient_id": recipient.id,
-        "to_address": recipient.email,
-        "kind": kind,
-        "subject": subject.strip()[:300],
-        "body_text": body_text.lstrip("\n"),
-        "body_html": body_html,
-        "program_id": program_id,
-        "dedupe_key": dedupe_key,
-        "reply_to": ", ".join(reply_to) if reply_to else None,
-    }
+
+def unwritten_message(
+    recipient: Any,
+    kind: str,
+    *,
+    template: str,
+    program_id: int | None = None,
+    dedupe_key: str | None = None,
+    reply_to: list[str] | None = None,
+    details: dict[str, Any] | None = None,
+    **about: Any,
+) -> dict[str, Any]:
+    """An outbox row that says what to write, written by `template`'s composer when it is sent
+    (see composing.py). `about` are the row's references (check_in_id, chat_id, assignment_id);
+    `details` anything else the composer needs, as ids."""
+    from program.messages.composing import composes
+
+    if not composes(template):
+        raise DomainError(f"No composer writes {template} messages.")
+    row = _row(recipient, kind, program_id, dedupe_key, reply_to)
+    return {**row, "template": template, "details": details, **about}
 
 
 # While an action is rehearsed (see `counting_recipients`), the recipients of every message it
@@ -128,7 +166,6 @@ def already_queued(dedupe_keys: list[str]) -> set[str]:
 
 
 def queue_messages(rows: list[dict[str, Any]]) -> None:
-    """Add many rendered messages (from `render_message`) in one bulk insert."""
+    """Add many messages (from `render_message` or `unwritten_message`) in one bulk insert."""
     _count(rows)
-    if rows:
-        db.session.execute(sa.insert(Message), rows)
+    insert_rows(db.session, Message, rows)

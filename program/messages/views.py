@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from werkzeug.wrappers import Response
 
 from program.extensions import db
+from program.messages.composing import write_now
 from program.messages.models import Message
 from program.permissions import public
 from program.web import is_loopback
@@ -92,12 +93,19 @@ def inbox() -> str:
     one person's mail opens on their newest message."""
     _require_demo()
     to = _addressee()
-    messages = db.session.scalars(_newest_first(to).limit(200)).all()
+
+    def read() -> tuple[list[Message], list[Mailbox]]:
+        messages = list(db.session.scalars(_newest_first(to).limit(200)))
+        return messages, [] if to else _mailboxes()
+
+    messages, mailboxes = read()
+    if write_now([*messages, *(box.latest for box in mailboxes if box.latest)]):
+        messages, mailboxes = read()  # as written, in two queries rather than one a message
     return render_template(
         "demo/inbox.html",
         messages=messages,
         to=to,
-        mailboxes=[] if to else _mailboxes(),
+        mailboxes=mailboxes,
         opened=messages[0] if to and messages else None,
     )
 
@@ -114,25 +122,28 @@ def latest() -> Response:
     return redirect(url_for("demo.message", message_id=newest.id))
 
 
-@bp.route("/inbox/<int:message_id>")
-@public
-def message(message_id: int) -> str:
+def _shown(message_id: int) -> Message:
+    """One message of the inbox, written now if the sender has not written it yet."""
     _require_demo()
     found = db.session.get(Message, message_id)
     if found is None:
         abort(404)
-    return render_template("demo/message.html", message=found)
+    write_now([found])
+    return found
+
+
+@bp.route("/inbox/<int:message_id>")
+@public
+def message(message_id: int) -> str:
+    return render_template("demo/message.html", message=_shown(message_id))
 
 
 @bp.route("/inbox/<int:message_id>/html")
 @public
 def message_html(message_id: int) -> Response:
-    _require_demo()
-    found = db.session.get(Message, message_id)
-    if found is None:
-        abort(404)
+    found = _shown(message_id)
     # Links in the e-mail open in the whole window, as they would from a mail program.
-    body = found.body_html.replace("<head>", '<head><base target="_top">', 1)
+    body = (found.body_html or "").replace("<head>", '<head><base target="_top">', 1)
     response = Response(body, mimetype="text/html")
     response.headers["Content-Security-Policy"] = EMAIL_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"

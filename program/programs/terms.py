@@ -9,7 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from program.audit.services import record
-from program.db import DomainError, name_key, utc_now
+from program.db import DomainError, insert_rows, name_key, utc_now
 from program.extensions import db
 from program.people.models import Department, Person
 from program.programs.models import (
@@ -187,13 +187,11 @@ def record_term_roster(term: Term, person_ids: set[int] | None = None) -> int:
         entry["coffee_track"] = entry["coffee_track"] or coffee
     if not people:
         return 0
+    entries = sa.select(TermRosterEntry).where(TermRosterEntry.term_id == term.id)
+    if person_ids is not None:  # else the whole term's: no need to bind thousands of ids
+        entries = entries.where(TermRosterEntry.person_id.in_(list(people)))
     existing = {
-        entry.person_id: entry
-        for entry in db.session.scalars(
-            sa.select(TermRosterEntry).where(
-                TermRosterEntry.term_id == term.id, TermRosterEntry.person_id.in_(list(people))
-            )
-        )
+        entry.person_id: entry for entry in db.session.scalars(entries) if entry.person_id in people
     }
     now = utc_now()
     new_rows = []
@@ -208,7 +206,7 @@ def record_term_roster(term: Term, person_ids: set[int] | None = None) -> int:
                 setattr(entry, key, value)
             entry.recorded_at = now
     if new_rows:
-        db.session.execute(sa.insert(TermRosterEntry), new_rows)
+        insert_rows(db.session, TermRosterEntry, new_rows)
     db.session.flush()
     return len(people)
 

@@ -23,7 +23,7 @@ from flask import current_app
 
 from program.accounts.services import invitation, what_you_will_do
 from program.audit.services import record
-from program.db import DomainError, chunks, utc_now
+from program.db import DomainError, chunks, insert_rows, utc_now
 from program.extensions import db
 from program.formal.models import Assessor
 from program.messages.services import queue_messages
@@ -479,16 +479,17 @@ def apply_import(
                 moves.append((item.person_id, cohort))
         step()
     if new_memberships:
-        db.session.execute(sa.insert(Membership), new_memberships)
-    _place_in_cohorts(term, moves)
+        insert_rows(db.session, Membership, new_memberships)
+    _place_in_cohorts(term, moves, set(state.cohort_of))
     db.session.flush()
     if plan.new_assessors:
         ids = {
             p.email: p.id
             for p in _by_email([e for pair in plan.new_assessors for e in pair]).values()
         }
-        db.session.execute(
-            sa.insert(Assessor),
+        insert_rows(
+            db.session,
+            Assessor,
             [
                 {
                     "program_id": program.id,
@@ -616,16 +617,11 @@ def _insert_people(items: list[RowPlan], departments: dict[str, Department]) -> 
         }
         for item in items
     ]
-    invitees: list[Invitee] = []
-    for chunk in chunks(rows):
-        ids = db.session.scalars(
-            sa.insert(Person).returning(Person.id, sort_by_parameter_order=True), chunk
-        ).all()
-        invitees += (
-            Invitee(person_id, row["email"], row["name"], row["security_stamp"])
-            for person_id, row in zip(ids, chunk, strict=True)
-        )
-    return invitees
+    ids = insert_rows(db.session, Person, rows, ids=True)
+    return [
+        Invitee(person_id, row["email"], row["name"], row["security_stamp"])
+        for person_id, row in zip(ids, rows, strict=True)
+    ]
 
 
 def _apply_memberships(
@@ -657,17 +653,19 @@ def _apply_memberships(
     return new_rows
 
 
-def _place_in_cohorts(term: Term, moves: list[tuple[int, Cohort]]) -> None:
-    """Put each person in their cohort of the term, leaving any other cohort of that term."""
+def _place_in_cohorts(term: Term, moves: list[tuple[int, Cohort]], placed: set[int]) -> None:
+    """Put each person in their cohort of the term, leaving any other cohort of that term
+    (those `placed` in one already)."""
     if not moves:
         return
-    for chunk in chunks([person_id for person_id, _ in moves]):
+    for chunk in chunks([person_id for person_id, _ in moves if person_id in placed]):
         db.session.execute(
             sa.delete(CohortMember).where(
                 CohortMember.term_id == term.id, CohortMember.person_id.in_(chunk)
             )
         )
-    db.session.execute(
-        sa.insert(CohortMember),
+    insert_rows(
+        db.session,
+        CohortMember,
         [{"cohort_id": c.id, "term_id": term.id, "person_id": p} for p, c in moves],
     )

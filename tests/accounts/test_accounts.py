@@ -14,7 +14,7 @@ from program.accounts.services import LinkPurpose, make_link_token, send_invitat
 from program.extensions import db
 from program.messages.models import Message
 from program.people.models import Person
-from tests.conftest import IN_CI, empty_all_tables, login, make_config, text_of
+from tests.conftest import IN_CI, empty_all_tables, login, make_config, outbox, text_of
 from tests.factories import PASSWORD
 
 
@@ -204,7 +204,7 @@ def invitation_link(app: Flask, person_id: int) -> str:
     with app.test_request_context():
         send_invitation(db.session.get(Person, person_id), None, "Internal Medicine")
         db.session.commit()
-        message = db.session.scalars(sa.select(Message).order_by(Message.id.desc())).first()
+        message = outbox()[-1]
         return re.search(r"http://localhost(/invitation/\S+)", message.body_text).group(1)
 
 
@@ -215,7 +215,7 @@ class TestInvitation:
         person = make.person("Jonah Whitfield", password=None)
         path = invitation_link(app, person.id)
         with app.app_context():
-            message = db.session.scalar(sa.select(Message))
+            (message,) = outbox()
             assert message.kind == "invitation"
             assert message.to_address == person.email
             assert "Internal Medicine" in message.subject

@@ -14,7 +14,7 @@ from program.messages.models import Message
 from program.people.models import Person
 from program.programs.models import DepartmentPreference, Membership, Program, Role
 from tests.accounts.test_accounts import count, snapshot
-from tests.conftest import login, text_of
+from tests.conftest import login, outbox, text_of
 
 NEW_PROGRAM = {
     "name": "Internal Medicine Residency",
@@ -149,7 +149,7 @@ class TestCoordinators:
         with app.app_context():
             person = db.session.scalar(sa.select(Person).where(Person.email == "new@example.edu"))
             assert person.name == "Nia New" and person.password_hash is None
-            message = db.session.scalar(sa.select(Message))
+            (message,) = outbox()
             assert message.recipient_id == person.id and message.kind == "invitation"
             assert "/invitation/" in message.body_text
             # Told what a coordinator does, never "see your mentor and coffee-chat partners".

@@ -15,7 +15,7 @@ from program.extensions import db
 from program.messages.models import Message, MessageStatus
 from program.people.models import MailPreference, Person
 from tests.accounts.test_accounts import count, snapshot
-from tests.conftest import login, text_of
+from tests.conftest import login, outbox, text_of
 
 
 def link(app, check_in_id: int, status: CheckInStatus) -> str:
@@ -157,9 +157,7 @@ class TestHomePage:
         assert mentor.get(f"/check-ins/{pair['check_in']}").status_code == 404
         # Nor does any e-mail carry it.
         with app.app_context():
-            bodies = " ".join(
-                m.body_text + m.body_html for m in db.session.scalars(sa.select(Message))
-            )
+            bodies = " ".join(m.body_text + m.body_html for m in outbox())
         assert "Secret thoughts" not in bodies
 
     def test_answers_are_editable_for_a_window_only(self, app, client, pair):
@@ -182,7 +180,7 @@ class TestFollowUps:
             record_check_in(person, check_in, CheckInStatus.MET, rating=5)
             record_check_in(person, check_in, CheckInStatus.MET, rating=4)
             db.session.commit()
-            messages = {m.kind: m for m in db.session.scalars(sa.select(Message))}
+            messages = {m.kind: m for m in outbox()}
         assert set(messages) == {"thank_you_nudge", "update_nudge"}
         assert "Dr. Miguel Santos" in messages["thank_you_nudge"].subject
         assert messages["update_nudge"].next_attempt_at - messages[

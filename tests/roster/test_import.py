@@ -20,7 +20,7 @@ from program.people.models import CareerStage, Department, Person
 from program.programs.models import Cohort, CohortMember, Membership, Role
 from program.roster.models import RosterUpload
 from tests.accounts.test_accounts import count
-from tests.conftest import login, text_of
+from tests.conftest import login, outbox, text_of
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ROSTER_TABLES_EXCEPT_UPLOADS = None
@@ -76,13 +76,7 @@ class TestCleanRoster:
         done = text_of(client.get(response.headers["Location"]))
         assert "Roster imported: 6 added" in done and "6 invitations in the outbox" in done
         with app.app_context():
-            invited = dict(
-                db.session.execute(
-                    sa.select(Message.to_address, Message.body_text).where(
-                        Message.kind == "invitation"
-                    )
-                ).all()
-            )
+            invited = {m.to_address: m.body_text for m in outbox(Message.kind == "invitation")}
         # Each is told what their roles and tracks bring: Lena mentors in the coffee track only.
         lena = invited["lena.fischer@example.edu"]
         assert "- have a coffee chat about once a month" in lena
@@ -122,9 +116,7 @@ class TestCleanRoster:
             )
             assert cohorts["priya.natarajan@example.edu"] == "PGY-1"
             assert len(cohorts) == 4
-            invitations = db.session.scalars(
-                sa.select(Message).where(Message.kind == "invitation")
-            ).all()
+            invitations = outbox(Message.kind == "invitation")
             assert len(invitations) == 6
             assert all("/invitation/" in m.body_text for m in invitations)
             event = db.session.scalar(

@@ -357,7 +357,13 @@ def _queue_follow_ups(check_in: CheckIn, now: datetime) -> None:
         for kind, when in (("thank_you_nudge", now), ("update_nudge", later))
     }
     queued = already_queued(list(due))
-    row = db.session.execute(mail_addressing([check_in.id])).one()
+    # Its person and pairing are loaded already (the answer page read them).
+    row = SimpleNamespace(
+        id=check_in.id,
+        person_id=check_in.person_id,
+        email=check_in.person.email,
+        program_id=about(check_in).program_id,
+    )
     queue_messages(
         [
             check_in_message(row, kind, dedupe_key=key, next_attempt_at=when)
@@ -405,13 +411,7 @@ def make_answer_token(check_in: CheckIn, status: CheckInStatus) -> str:
 def read_answer_token(token: str) -> tuple[CheckIn, CheckInStatus]:
     """The check-in and answer a link stands for, if it is genuine, fresh and unused."""
     data = links.read("checkin-answer", token, link_max_age())
-    check_in = (
-        db.session.scalar(
-            sa.select(CheckIn).where(CheckIn.id == data["c"]).options(*_with_its_pairing())
-        )
-        if isinstance(data.get("c"), int)
-        else None
-    )
+    check_in = db.session.get(CheckIn, data.get("c")) if isinstance(data.get("c"), int) else None
     try:
         status = CheckInStatus(data.get("a"))
     except ValueError as exc:

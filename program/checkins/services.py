@@ -116,7 +116,7 @@ def ensure_check_in(
     return check_in, True
 
 
-def _with_its_pairing() -> tuple[Any, ...]:
+def with_its_pairing() -> tuple[Any, ...]:
     """Loader options: a check-in's person and pairing (its people, term or round), all that
     `about` and its e-mails read, in one or two queries."""
     return (
@@ -155,7 +155,7 @@ def _compose(messages: Sequence[Message]) -> dict[int, dict[str, Any]]:
         db.session,
         CheckIn,
         (m.check_in_id for m in messages if m.check_in_id is not None),
-        *_with_its_pairing(),
+        *with_its_pairing(),
         # Any other load refused: a new lazy load in the loop fails in the tests instead of
         # costing a query per message in production.
         raiseload("*"),

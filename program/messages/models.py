@@ -94,4 +94,7 @@ class Message(CreatedAtMixin, db.Model):
         """The subject, or for a message not written yet what it will be."""
         if self.subject is not None:
             return self.subject
-        return f"{self.kind.replace('_', ' ').capitalize()} (written when it is sent)"
+        what = self.kind.replace("_", " ").capitalize()
+        if self.status is MessageStatus.FAILED:
+            return f"{what} (not written: see why)"
+        return f"{what} (written when it is sent)"

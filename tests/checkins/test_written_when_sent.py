@@ -19,6 +19,7 @@ from program.people.models import Person
 from program.programs.models import Term
 from tests.checkins.conftest import STARTED
 from tests.checkins.test_mail_for_real import rows, send
+from tests.conftest import login, text_of
 from tests.smtp import SmtpServer
 
 
@@ -64,7 +65,7 @@ def test_queued_as_a_short_row_and_written_by_the_sender_as_it_goes(app, make):
     assert all(m.status is MessageStatus.SENT for m in sent.values())
 
 
-def test_a_message_about_something_gone_fails_alone_and_says_why(app, make):
+def test_a_message_about_something_gone_fails_alone_and_says_why(app, make, client):
     _, trainee, assignment = publish(app, make)
     with app.app_context():
         db.session.execute(sa.delete(Assignment).where(Assignment.id == assignment))
@@ -78,6 +79,11 @@ def test_a_message_about_something_gone_fails_alone_and_says_why(app, make):
     gone = by_recipient[trainee]
     assert gone.status is MessageStatus.FAILED and gone.last_error == composing.GONE
     assert by_recipient[other_trainee].status is MessageStatus.SENT
+    # The admin's mail page lists it among the failures, with the reason.
+    admin = make.admin()
+    login(client, admin.email)
+    page = text_of(client.get("/admin/mail"))
+    assert "Intro (not written: see why)" in page and composing.GONE in page
 
 
 def test_a_composer_that_breaks_fails_its_messages_and_the_rest_go(app, make, monkeypatch):

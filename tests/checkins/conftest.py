@@ -1,10 +1,28 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 
 STARTED = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def add_pairs(make) -> Callable[[int], None]:
+    """`add_pairs(n)`: n more formal pairs from 1 October 2026 in one program, each pair also
+    in one chat of a coffee round published that day."""
+    program = make.program("Internal Medicine Residency", slug="im")
+    term = make.term(program, slug="fall-2026")
+    round_id = make.coffee_round(program, STARTED)
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            mentor, trainee = make.mentor(program), make.trainee(program)
+            make.assignment(term, mentor, trainee, started_at=STARTED)
+            make.chat(round_id, mentor, trainee)
+
+    return add
 
 
 @pytest.fixture

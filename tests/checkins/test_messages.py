@@ -82,20 +82,10 @@ class TestTick:
             db.session.commit()
         assert tick(app, october_8 + timedelta(days=10))["reminders"] == 0
 
-    def test_the_same_queries_for_ten_pairs_and_chats_as_for_sixty(self, app, make):
+    def test_the_same_queries_for_ten_pairs_and_chats_as_for_sixty(self, app, add_pairs):
         """Each prompt's people and pairing are loaded up front (a lazy load in the loop is
         refused), so the tick's queries do not grow with the number of pairs and chats."""
         from tests.conftest import QueryCounter
-
-        program = make.program("Internal Medicine Residency", slug="im")
-        term = make.term(program, slug="fall-2026")
-        round_id = make.coffee_round(program, datetime(2026, 10, 1, 9, tzinfo=UTC))
-
-        def add(n: int) -> None:
-            for _ in range(n):
-                mentor, trainee = make.mentor(program), make.trainee(program)
-                make.assignment(term, mentor, trainee, started_at=STARTED)
-                make.chat(round_id, mentor, trainee)
 
         def queries(now: datetime) -> tuple[int, dict[str, int]]:
             with QueryCounter(app) as counter:
@@ -103,12 +93,12 @@ class TestTick:
             return counter.count, counts
 
         october_8 = STARTED + timedelta(days=7, hours=1)
-        add(10)
+        add_pairs(10)
         few, counts = queries(october_8)
         assert counts == {"check_ins": 40, "prompts": 40, "reminders": 0}
         few_reminders, counts = queries(october_8 + timedelta(days=5))
         assert counts["reminders"] == 40
-        add(50)
+        add_pairs(50)
         many, counts = queries(datetime(2026, 11, 8, 10, tzinfo=UTC))
         assert counts["prompts"] == 60 * 2 + 50 * 2  # November's, and the new chats'
         many_reminders, counts = queries(datetime(2026, 11, 13, 10, tzinfo=UTC))

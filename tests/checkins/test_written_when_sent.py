@@ -153,22 +153,12 @@ def test_a_subject_arrives_without_a_leading_space_whatever_its_letters(app, mak
     ]
 
 
-def test_writing_a_batch_takes_the_same_queries_for_ten_pairs_as_for_sixty(app, make):
+def test_writing_a_batch_takes_the_same_queries_for_ten_pairs_as_for_sixty(app, add_pairs):
     """Prompts, reminders, intros and follow-ups are written from what their composers load up
     front, a batch at a time (a lazy load in the loop is refused): writing them does not cost a
     query per message."""
     from tests.checkins.test_messages import tick
     from tests.conftest import QueryCounter
-
-    program = make.program("Internal Medicine Residency", slug="im")
-    term = make.term(program, slug="fall-2026")
-    round_id = make.coffee_round(program, datetime(2026, 10, 1, 9, tzinfo=UTC))
-
-    def add(n: int) -> None:
-        for _ in range(n):
-            mentor, trainee = make.mentor(program), make.trainee(program)
-            make.assignment(term, mentor, trainee, started_at=STARTED)
-            make.chat(round_id, mentor, trainee)
 
     def writing() -> tuple[int, int]:
         with app.test_request_context():
@@ -180,11 +170,11 @@ def test_writing_a_batch_takes_the_same_queries_for_ten_pairs_as_for_sixty(app, 
             db.session.commit()
             return counter.count, len(batch)
 
-    add(10)
+    add_pairs(10)
     tick(app, STARTED + timedelta(days=7, hours=1))
     few, written = writing()
     assert written == 40
-    add(50)
+    add_pairs(50)
     tick(app, datetime(2026, 11, 8, 10, tzinfo=UTC))
     many, written = writing()
     assert (

@@ -80,6 +80,8 @@ def insert_rows(
             return []
         stmt = sa.insert(model).returning(model.id, sort_by_parameter_order=True)
         return [found for chunk in chunks(rows) for found in session.scalars(stmt, chunk)]
+    # As the ORM's INSERT would: pending objects the rows may refer to are written first.
+    session.flush()
     table = model.__table__
     new_ids: list[int] = []
     if ids:

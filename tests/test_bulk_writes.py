@@ -101,3 +101,25 @@ def test_rows_as_an_insert_writes_them_ids_in_order(app):
 def test_nothing_to_write_writes_nothing(app):
     with app.app_context():
         assert insert_rows(db.session, Person, [], ids=True) == []
+
+
+def test_what_the_session_holds_is_written_first(app):
+    """Like an ORM insert: a change still pending in the session (here a deleted message whose
+    dedupe key the new row takes) reaches the database before the rows do."""
+    with app.app_context():
+        person = Person(email="p@example.edu", name="Pat Doe", security_stamp="0" * 32)
+        db.session.add(person)
+        db.session.flush()
+        row = {
+            "recipient_id": person.id,
+            "to_address": person.email,
+            "kind": "invitation",
+            "template": "invitation",
+            "dedupe_key": "invitation:again",
+        }
+        insert_rows(db.session, Message, [row])
+        db.session.commit()
+        db.session.delete(db.session.scalar(sa.select(Message)))  # pending, not flushed
+        insert_rows(db.session, Message, [row])
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 1

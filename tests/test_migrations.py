@@ -58,3 +58,44 @@ def test_every_migration_has_a_downgrade():
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="runs against PostgreSQL")
 def test_postgresql_is_really_what_this_run_uses(database_url):
     assert database_url.startswith("postgresql")
+
+
+def test_coming_down_from_0011_keeps_unwritten_mail_as_failed_with_the_reason(empty_database_url):
+    """The schema before 0011 cannot hold a message that is not written yet: a downgrade keeps
+    it, marked failed and saying why, and leaves written and sent mail as it was."""
+    from program.db import utc_now
+    from program.messages.models import Message, MessageStatus
+    from program.people.models import Person
+
+    app = create_app(make_config(empty_database_url))
+    with app.app_context():
+        upgrade()
+        person = Person(email="a@example.edu", name="Ada Lee", security_stamp="0" * 32)
+        db.session.add(person)
+        db.session.flush()
+        mail = {"recipient_id": person.id, "to_address": person.email, "kind": "intro"}
+        db.session.add_all(
+            [
+                Message(**mail, template="intro"),
+                Message(
+                    **mail,
+                    subject="Meet Ada",
+                    body_text="Hello",
+                    body_html="<p>Hello</p>",
+                    status=MessageStatus.SENT,
+                    sent_at=utc_now(),
+                ),
+            ]
+        )
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0010")
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT status, subject, body_text, last_error FROM message ORDER BY id")
+            ).all()
+        db.engine.dispose()
+    unwritten, sent = rows
+    assert unwritten.status == "failed" and unwritten.body_text == ""
+    assert "downgraded before this message was written" in unwritten.last_error
+    assert tuple(sent) == ("sent", "Meet Ada", "Hello", None)

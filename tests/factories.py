@@ -208,6 +208,28 @@ class Factory:
             db.session.commit()
             return assignment.id
 
+    def published_pair(
+        self,
+        term: TermRef,
+        mentor: PersonRef,
+        trainee: PersonRef,
+        started_at: datetime | None = None,
+    ) -> int:
+        """A pair published through the service, as a coordinator does: its introductions
+        are in the outbox (unlike `assignment`, which writes the row alone)."""
+        from program.formal.services import publish_pair
+
+        with self.app.test_request_context():
+            assignment = publish_pair(
+                None,
+                db.session.get(Term, term.id),
+                db.session.get(Person, mentor.id),
+                db.session.get(Person, trainee.id),
+                started_at=started_at,
+            )
+            db.session.commit()
+            return assignment.id
+
     def check_in(
         self, person: PersonRef, assignment_id: int, period_start: date = date(2026, 10, 1)
     ) -> int:

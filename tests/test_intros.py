@@ -16,13 +16,11 @@ from program.checkins.models import CheckIn, CheckInStatus
 from program.checkins.schedule import follow_up_intros
 from program.extensions import db
 from program.formal.models import Assignment
-from program.formal.services import publish_pair
 from program.messages.intros import FORMAL_WORDS, coffee_ask, first_mover, formal_ask, mailto
 from program.messages.models import Message
 from program.messages.sending import send_due
 from program.people.models import MailPreference, Person
 from program.people.stages import CareerStage
-from program.programs.models import Term
 from tests.conftest import login, text_of
 from tests.smtp import SmtpServer
 
@@ -117,14 +115,8 @@ def formal_pair(app, make):
             suppression_threshold=5,
             mail_sender="mentoring@riverside.example.edu",
         )
-        publish_pair(
-            None,
-            db.session.get(Term, term.id),
-            db.session.get(Person, mentor.id),
-            db.session.get(Person, trainee.id),
-            started_at=datetime(2026, 9, 1, tzinfo=UTC),
-        )
         db.session.commit()
+    make.published_pair(term, mentor, trainee, started_at=datetime(2026, 9, 1, tzinfo=UTC))
     return program, mentor, trainee
 
 

@@ -167,23 +167,11 @@ def test_refusals_write_nothing(app, client, make):
 
 
 def test_the_intro_carries_a_scanner_safe_link_to_propose_times(app, client, make):
-    from program.formal.services import publish_pair
-    from program.people.models import Person
-    from program.programs.models import Term
-
     program = make.program("MD Program", slug="md")
     term = make.term(program, slug="fall")
     mentor = make.mentor(program, name="Dr. A", stage=CareerStage.SENIOR_FACULTY)
     trainee = make.trainee(program, name="B", stage=CareerStage.MS2)
-    with app.test_request_context():
-        publish_pair(
-            None,
-            db.session.get(Term, term.id),
-            db.session.get(Person, mentor.id),
-            db.session.get(Person, trainee.id),
-            started_at=datetime.now(UTC),
-        )
-        db.session.commit()
+    make.published_pair(term, mentor, trainee)
     (link,) = [u for u in links_in(app, "intro", trainee.email) if "/meetings/propose/" in u]
     assert not [u for u in links_in(app, "intro", mentor.email) if "/meetings/propose/" in u]
     path = link.replace("http://localhost", "")

@@ -168,8 +168,9 @@ def _compose(messages: Sequence[Message]) -> dict[int, dict[str, Any]]:
 
 
 def check_in_message(check_in: Any, kind: str, **columns: Any) -> dict[str, Any]:
-    """A check-in's e-mail for the outbox, written when it is sent. `check_in` is a CheckIn or
-    a row with its id, `person_id`, `email` and `program_id`."""
+    """A check-in's e-mail for the outbox, written when it is sent. `check_in` is anything with
+    the check-in's `id`, `person_id`, the person's `email` and the pairing's `program_id` (a row
+    of `mail_addressing`)."""
     recipient = SimpleNamespace(id=check_in.person_id, email=check_in.email)
     return unwritten_message(
         recipient,

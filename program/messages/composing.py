@@ -98,14 +98,15 @@ def _failure(exc: Exception) -> str:
     return f"Not sent: it could not be written ({type(exc).__name__}: {exc})"[:2000]
 
 
-def write_now(messages: Sequence[Message]) -> bool:
-    """Write these messages now if they are not yet (to show them before they are sent: the
-    demo's inbox) and keep what they say, as the sender would. True if any was written (and
-    so the session committed, its objects expired)."""
+def write_now(messages: Sequence[Message]) -> dict[int, str] | None:
+    """Write these messages now if they are not all written (the sender, just before they go;
+    the demo's inbox, to show them) and keep what they say. Returns those that could not be
+    written, with why; None when there was nothing to write (and so no commit: the objects
+    were not expired)."""
     from program.extensions import db
 
     if all(m.written for m in messages):
-        return False
-    write_out(messages)
+        return None
+    refused = write_out(messages)
     db.session.commit()
-    return True
+    return refused

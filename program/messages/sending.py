@@ -432,17 +432,16 @@ def send_due(
 def _written(ids: list[int]) -> tuple[Sequence[Message], dict[int, str]]:
     """The claimed batch, its unwritten messages written now, just before they go, and kept
     (the outbox records what was sent); and those that cannot be written, with why."""
-    from program.messages.composing import write_out
+    from program.messages.composing import write_now
 
     def load() -> Sequence[Message]:
         stmt = sa.select(Message).where(Message.id.in_(ids)).order_by(Message.id)
         return db.session.scalars(stmt).all()
 
     messages = load()
-    if all(m.written for m in messages):
+    refused = write_now(messages)
+    if refused is None:
         return messages, {}
-    refused = write_out(messages)
-    db.session.commit()
     return load(), refused  # one query, not one a message, for what the commit expired
 
 

@@ -99,7 +99,7 @@ def inbox() -> str:
         return messages, [] if to else _mailboxes()
 
     messages, mailboxes = read()
-    if write_now([*messages, *(box.latest for box in mailboxes if box.latest)]):
+    if write_now([*messages, *(box.latest for box in mailboxes if box.latest)]) is not None:
         messages, mailboxes = read()  # as written, in two queries rather than one a message
     return render_template(
         "demo/inbox.html",

@@ -13,10 +13,8 @@ from program.checkins.models import CheckIn, CheckInStatus
 from program.checkins.services import record_check_in
 from program.extensions import db
 from program.formal.models import Assignment
-from program.formal.services import publish_pair
 from program.messages.models import Message, MessageStatus
 from program.people.models import Person
-from program.programs.models import Term
 from tests.checkins.conftest import STARTED
 from tests.checkins.test_mail_for_real import rows, send
 from tests.conftest import login, text_of
@@ -29,16 +27,7 @@ def publish(app, make, slug: str = "im") -> tuple[int, int, int]:
     term = make.term(program, slug="fall")
     mentor = make.mentor(program, name="Dr. Miguel Santos")
     trainee = make.trainee(program, name=f"Priya Natarajan {slug}")
-    with app.test_request_context():
-        assignment = publish_pair(
-            None,
-            db.session.get(Term, term.id),
-            db.session.get(Person, mentor.id),
-            db.session.get(Person, trainee.id),
-            started_at=datetime.now(UTC),
-        )
-        db.session.commit()
-        return mentor.id, trainee.id, assignment.id
+    return mentor.id, trainee.id, make.published_pair(term, mentor, trainee)
 
 
 def test_queued_as_a_short_row_and_written_by_the_sender_as_it_goes(app, make):
@@ -136,14 +125,7 @@ def test_a_subject_arrives_without_a_leading_space_whatever_its_letters(app, mak
     term = make.term(program, slug="fall")
     mentor = make.mentor(program, name="Dr. José Núñez-Ortiz")
     trainee = make.trainee(program, name="Zoë Brontë")
-    with app.test_request_context():
-        publish_pair(
-            None,
-            db.session.get(Term, term.id),
-            db.session.get(Person, mentor.id),
-            db.session.get(Person, trainee.id),
-        )
-        db.session.commit()
+    make.published_pair(term, mentor, trainee)
     with SmtpServer() as smtp:
         send(app, smtp)
         subjects = sorted(m["Subject"] for m in smtp.messages)

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload, raiseload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from program import links
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
@@ -247,21 +248,22 @@ def record_check_in(
         raise DomainError("The meeting date cannot be in the future.", field="met_on")
     if note is not None and len(note) > MAX_NOTE_LENGTH:
         raise DomainError(f"Keep the note under {MAX_NOTE_LENGTH} characters.", field="note")
-    if suggested_email:
-        check_in.suggested_person_id = _suggested_person(check_in, suggested_email)
     first_meeting = status is CheckInStatus.MET and check_in.status is not CheckInStatus.MET
     unmet = status is not CheckInStatus.MET and check_in.status is CheckInStatus.MET
     now = utc_now()
-    _claim(check_in, now)
-    check_in.status = status
-    check_in.met_on = met_on if status is CheckInStatus.MET else None
-    check_in.rating = rating
-    check_in.led_to = led_to
+    answer = {
+        "status": status,
+        "met_on": met_on if status is CheckInStatus.MET else None,
+        "rating": rating,
+        "led_to": led_to,
+        "answered_at": check_in.answered_at or now,
+        "updated_at": now,
+    }
     if note is not None:
-        check_in.private_note = note.strip() or None
-    check_in.answered_at = check_in.answered_at or now
-    check_in.updated_at = now
-    db.session.flush()
+        answer["private_note"] = note.strip() or None
+    if suggested_email:
+        answer["suggested_person_id"] = _suggested_person(check_in, suggested_email)
+    _claim(check_in, answer)
     if first_meeting and person.mail_preference is MailPreference.ALL:
         _queue_follow_ups(check_in, now)
     if unmet:
@@ -278,8 +280,9 @@ def record_check_in(
     return check_in
 
 
-def _claim(check_in: CheckIn, now: datetime) -> None:
-    """Take the right to answer: only if nobody answered since this request read the row."""
+def _claim(check_in: CheckIn, answer: dict[str, Any]) -> None:
+    """Write the answer only if nobody answered since this request read the row: one UPDATE
+    that compares the row's version (`updated_at`) and sets the answer together."""
     seen = check_in.updated_at
     claimed = db.session.execute(
         sa.update(CheckIn)
@@ -287,7 +290,7 @@ def _claim(check_in: CheckIn, now: datetime) -> None:
             CheckIn.id == check_in.id,
             CheckIn.updated_at.is_(None) if seen is None else CheckIn.updated_at == seen,
         )
-        .values(updated_at=now)
+        .values(answer)
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
@@ -295,6 +298,9 @@ def _claim(check_in: CheckIn, now: datetime) -> None:
             "This check-in was answered a moment ago (from another window or device), and that "
             "answer is kept. You can change it from your home page."
         )
+    # The row holds these now: the object says so without writing them a second time.
+    for key, value in answer.items():
+        set_committed_value(check_in, key, value)
 
 
 def _suggested_person(check_in: CheckIn, who: str) -> int:
@@ -412,6 +418,8 @@ def make_answer_token(check_in: CheckIn, status: CheckInStatus) -> str:
 def read_answer_token(token: str) -> tuple[CheckIn, CheckInStatus]:
     """The check-in and answer a link stands for, if it is genuine, fresh and unused."""
     data = links.read("checkin-answer", token, link_max_age())
+    # One check-in is read by its key and its pairing as the page needs it: cheaper on
+    # PostgreSQL than one query joining them all (planning those joins costs more).
     check_in = db.session.get(CheckIn, data.get("c")) if isinstance(data.get("c"), int) else None
     try:
         status = CheckInStatus(data.get("a"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,41 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def oidc_providers(environ: Mapping[str, str]) -> list[dict[str, Any]]:
+    """OpenID Connect providers from the environment: `HALLWAY_OIDC_PROVIDERS=entra,okta`, then
+    for each `HALLWAY_OIDC_ENTRA_ISSUER`, `_CLIENT_ID`, `_CLIENT_SECRET`, and optionally
+    `_LABEL` (the button says "Sign in with <label>") and `_TRUST_EMAIL` (1 for the institution's
+    own directory, whose addresses people cannot set themselves)."""
+    found = []
+    for name in (n.strip().lower() for n in environ.get("HALLWAY_OIDC_PROVIDERS", "").split(",")):
+        if not name:
+            continue
+        if not name.isidentifier():
+            raise RuntimeError(
+                f"HALLWAY_OIDC_PROVIDERS: {name!r} is not a short name (a-z, 0-9, _)"
+            )
+        prefix = f"HALLWAY_OIDC_{name.upper()}_"
+        missing = [
+            k for k in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET") if not environ.get(prefix + k)
+        ]
+        if missing:
+            raise RuntimeError(
+                f"OpenID provider {name!r} needs {', '.join(prefix + k for k in missing)}"
+            )
+        found.append(
+            {
+                "name": name,
+                "label": environ.get(prefix + "LABEL") or "your institution",
+                "issuer": environ[prefix + "ISSUER"],
+                "client_id": environ[prefix + "CLIENT_ID"],
+                "client_secret": environ[prefix + "CLIENT_SECRET"],
+                "trust_email": environ.get(prefix + "TRUST_EMAIL", "").lower()
+                in {"1", "true", "yes"},
+            }
+        )
+    return found
 
 
 def build_config(instance_path: Path) -> dict[str, Any]:
@@ -120,4 +156,6 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "HSTS_SECONDS": int(os.environ.get("HALLWAY_HSTS_SECONDS", str(365 * 24 * 3600))),
         # Used to build absolute links in e-mails, which are written outside any request.
         "BASE_URL": os.environ.get("HALLWAY_BASE_URL", "http://127.0.0.1:5000"),
+        # Single sign-on: OpenID Connect providers (see `oidc_providers`).
+        "OIDC_PROVIDERS": oidc_providers(os.environ),
     }

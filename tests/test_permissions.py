@@ -185,6 +185,15 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
             {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 302)},
         ),
         ("accounts.forgot_password", "GET", "/password/forgot", {}, dict.fromkeys(ROLES, 200)),
+        # No provider of that name here (tests/accounts/test_oidc.py signs in through one).
+        ("accounts.sso_start", "GET", "/login/sso/nowhere", {}, dict.fromkeys(ROLES, 404)),
+        (
+            "accounts.sso_callback",
+            "GET",
+            "/login/sso/nowhere/callback",
+            {},
+            dict.fromkeys(ROLES, 404),
+        ),
         (
             "accounts.accept_invitation",
             "GET",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -15,6 +16,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from program.accounts import oidc
 from program.accounts.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
 from program.accounts.services import (
     LinkPurpose,
@@ -23,6 +25,7 @@ from program.accounts.services import (
     send_password_reset,
     set_password_with_token,
 )
+from program.db import DomainError
 from program.extensions import limiter
 from program.links import LinkRefused
 from program.permissions import public, signed_in
@@ -48,7 +51,41 @@ def login() -> str | Response:
             session.clear()
             login_user(person)
             return redirect(safe_next_url(request.args.get("next")) or url_for("home.index"))
-    return render_template("accounts/login.html", form=form)
+    return _sign_in_page(form)
+
+
+def _sign_in_page(form: LoginForm, problem: str | None = None) -> str | tuple[str, int]:
+    page = render_template(
+        "accounts/login.html", form=form, providers=oidc.providers(), problem=problem
+    )
+    return (page, 403) if problem else page
+
+
+@bp.route("/login/sso/<name>")
+@public
+@limiter.limit(_login_limit)
+def sso_start(name: str) -> Response:
+    """Off to the institution's sign-in page (OpenID Connect)."""
+    provider = oidc.provider(name) or abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    return oidc.begin(provider, safe_next_url(request.args.get("next")))
+
+
+@bp.route("/login/sso/<name>/callback")
+@public
+@limiter.limit(_login_limit)
+def sso_callback(name: str) -> str | Response | tuple[str, int]:
+    """Back from the institution's sign-in page: signed in, or told why not."""
+    provider = oidc.provider(name) or abort(404)
+    try:
+        person = oidc.finish(provider)
+    except DomainError as exc:
+        return _sign_in_page(LoginForm(), exc.message)
+    destination = oidc.next_url()
+    session.clear()
+    login_user(person)
+    return redirect(destination or url_for("home.index"))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from program.accounts.services import send_invitation
+from program.accounts.sso import sign_in_methods
 from program.admin.forms import EmailAddressForm, InstitutionRolesForm, SettingsForm
 from program.admin.services import (
     audit_log,
@@ -123,7 +124,13 @@ def end_coordinator(program: Program, membership_id: int) -> Response:
 def people() -> str:
     query = request.args.get("q", "").strip()[:200]
     page = page_number()
-    return render_template("admin/people.html", page=search_people(query, page), query=query)
+    found = search_people(query, page)
+    return render_template(
+        "admin/people.html",
+        page=found,
+        query=query,
+        sign_ins=sign_in_methods(p.id for p in found.items),
+    )
 
 
 def _person_or_404(person_id: int) -> Person:

@@ -1,0 +1,38 @@
+"""SignInIdentity: a person's account at their institution's identity provider."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from program.db import UTCDateTime, utc_now
+from program.extensions import db
+from program.people.models import Person
+
+
+class SignInIdentity(db.Model):
+    """How single sign-on finds a person again: the provider's stable identifier for them (an
+    OpenID `sub`, a SAML eduPersonPrincipalName or persistent NameID), never their e-mail
+    address, which can change while the account stays theirs."""
+
+    __tablename__ = "sign_in_identity"
+    __table_args__ = (
+        sa.UniqueConstraint("provider", "subject"),
+        # One account per provider and person: a second one with the same e-mail address is
+        # someone else's, or a mistake an administrator should see.
+        sa.UniqueConstraint("person_id", "provider"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    # "oidc:<name>" or "saml:<entity id>", as configured.
+    provider: Mapped[str] = mapped_column(sa.String(300))
+    subject: Mapped[str] = mapped_column(sa.String(255))
+    # The address the provider gave at the last sign-in (shown to administrators only).
+    email: Mapped[str | None] = mapped_column(sa.String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    person: Mapped[Person] = relationship()

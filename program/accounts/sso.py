@@ -1,0 +1,135 @@
+"""Single sign-on, whatever the protocol: who an identity provider's answer signs in.
+
+OpenID Connect (`program.accounts.oidc`) turns a validated ID token into an `Asserted`; this
+module decides which Hallway account, if any, it stands for. The rules:
+
+- A provider's stable identifier, once linked, signs in its person, whatever e-mail address
+  either side holds now.
+- The first sign-in links by e-mail address, and only to someone already on a roster: nobody
+  becomes a Hallway user by having an account at the institution. The address must be one the
+  provider vouches for (OpenID's `email_verified`, or a provider configured as the institution's
+  own directory), or anyone able to set their own address there could take another's account.
+- A deactivated person cannot sign in, however they arrive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+
+from program.accounts.models import SignInIdentity
+from program.accounts.services import find_person_by_email
+from program.audit.services import record
+from program.db import DomainError, utc_now
+from program.extensions import db
+from program.people.models import Person
+
+NOT_ON_A_ROSTER = (
+    "You signed in at your institution, but no Hallway program has you on its roster yet. "
+    "Ask your program coordinator to add you, with the e-mail address your institution uses."
+)
+DEACTIVATED = "This account has been deactivated. Ask your program coordinator."
+
+
+@dataclass(frozen=True)
+class Asserted:
+    """What an identity provider vouched for, after its signature and claims were checked."""
+
+    provider: str  # "oidc:<name>"
+    subject: str
+    email: str | None
+    email_verified: bool
+    name: str | None = None
+
+
+def sign_in_with(asserted: Asserted, now: datetime | None = None) -> Person:
+    """The person this provider's answer signs in (linking them on their first sign-in), or a
+    DomainError saying why not."""
+    now = now or utc_now()
+    if not asserted.subject:
+        raise DomainError("The sign-in service did not say who you are. Try again.")
+    identity = db.session.scalar(
+        sa.select(SignInIdentity).where(
+            SignInIdentity.provider == asserted.provider,
+            SignInIdentity.subject == asserted.subject,
+        )
+    )
+    if identity is None:
+        identity = _link(asserted, now)
+    person = identity.person
+    if not person.active:
+        raise DomainError(DEACTIVATED)
+    identity.last_used_at = now
+    identity.email = asserted.email or identity.email
+    person.last_login_at = now
+    db.session.flush()
+    return person
+
+
+def _link(asserted: Asserted, now: datetime) -> SignInIdentity:
+    if not asserted.email or not asserted.email_verified:
+        raise DomainError(
+            "Your institution's sign-in did not confirm your e-mail address, so Hallway cannot "
+            "tell which account is yours. Ask your program coordinator."
+        )
+    person = find_person_by_email(asserted.email)
+    if person is None:
+        raise DomainError(NOT_ON_A_ROSTER)
+    if not person.active:
+        raise DomainError(DEACTIVATED)
+    taken = db.session.scalar(
+        sa.select(SignInIdentity.id).where(
+            SignInIdentity.person_id == person.id, SignInIdentity.provider == asserted.provider
+        )
+    )
+    if taken is not None:
+        # Another account at the same provider claims this address: an address reused for a
+        # new person, or someone's attempt. An administrator decides, not the first to arrive.
+        raise DomainError(
+            "This Hallway account is already linked to a different account at your "
+            "institution. Ask an administrator to check it."
+        )
+    identity = SignInIdentity(
+        person_id=person.id,
+        provider=asserted.provider,
+        subject=asserted.subject,
+        email=asserted.email,
+        created_at=now,
+        last_used_at=now,
+    )
+    db.session.add(identity)
+    record(
+        person,
+        "account.sso_linked",
+        person,
+        summary=f"Linked to {asserted.provider} on first sign-in",
+        details={"provider": asserted.provider, "subject": asserted.subject},
+    )
+    return identity
+
+
+def provider_label(provider: str) -> str:
+    """A provider's name as people know it ("Northwind Health"), from the configuration; one no
+    longer configured keeps its key."""
+    kind, _, name = provider.partition(":")
+    for configured in current_app.config.get("OIDC_PROVIDERS", []):
+        if kind == "oidc" and configured["name"] == name:
+            return configured["label"]
+    return provider
+
+
+def sign_in_methods(person_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The institutions each person signs in through (by label), for the admin's lists: one
+    query for a page of people."""
+    found: dict[int, list[str]] = {}
+    for person_id, provider in db.session.execute(
+        sa.select(SignInIdentity.person_id, SignInIdentity.provider)
+        .where(SignInIdentity.person_id.in_(list(person_ids)))
+        .order_by(SignInIdentity.person_id, SignInIdentity.provider)
+    ):
+        found.setdefault(person_id, []).append(provider_label(provider))
+    return found

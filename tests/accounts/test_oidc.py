@@ -1,0 +1,293 @@
+"""Signing in with OpenID Connect, against a real provider on loopback (Authlib's server side,
+tests/accounts/oidc_provider.py): the code flow with PKCE, linking to people on a roster, and
+every answer an attacker or a broken provider could send, refused with nobody signed in."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from program import create_app
+from program.accounts.models import SignInIdentity
+from program.audit.models import AuditEvent
+from program.config import oidc_providers
+from program.extensions import db
+from program.people.models import Person
+from tests.accounts.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
+from tests.conftest import CsrfClient, empty_all_tables, login, make_config
+from tests.factories import Factory
+
+CALLBACK = "http://localhost/login/sso/uni/callback"
+REFUSED = "did not work"
+
+
+@pytest.fixture
+def provider() -> Iterator[Provider]:
+    found = Provider([CALLBACK]).start()
+    found.add("ada", sub="idp-0001", email="Ada.Lovelace@Example.edu", name="Ada Lovelace")
+    found.signed_in = "ada"
+    yield found
+    found.stop()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, provider: Provider) -> Iterator[Flask]:
+    application = create_app(make_config(database_url, OIDC_PROVIDERS=[provider.settings()]))
+    application.instance_path = str(tmp_path)
+    application.test_client_class = CsrfClient
+    yield application
+    empty_all_tables(application)
+
+
+@pytest.fixture
+def ada(make: Factory) -> Any:
+    return make.person("Ada Lovelace", email="ada.lovelace@example.edu")
+
+
+def go_to_provider(client: FlaskClient, path: str = "/login/sso/uni") -> str:
+    """Hallway's redirect, followed to the provider; returns where the provider sends back."""
+    start = client.get(path)
+    assert start.status_code == 302, start.get_data(as_text=True)
+    answer = requests.get(start.headers["Location"], allow_redirects=False, timeout=10)
+    assert answer.status_code == 302, answer.text
+    back = answer.headers["Location"]
+    assert back.startswith(CALLBACK + "?")
+    return back.removeprefix("http://localhost")
+
+
+def sign_in(client: FlaskClient) -> Any:
+    return client.get(go_to_provider(client))
+
+
+def signed_in_as(client: FlaskClient) -> str | None:
+    home = client.get("/")
+    if home.status_code != 200:
+        return None
+    return home.get_data(as_text=True)
+
+
+def identities(app: Flask) -> list[tuple[int, str, str]]:
+    with app.app_context():
+        return [
+            tuple(r)
+            for r in db.session.execute(
+                sa.select(SignInIdentity.person_id, SignInIdentity.provider, SignInIdentity.subject)
+            )
+        ]
+
+
+# --- the journey ----------------------------------------------------------------------------
+
+
+def test_a_person_on_a_roster_signs_in_and_is_linked_by_the_providers_identifier(app, client, ada):
+    response = sign_in(client)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "Ada Lovelace" in signed_in_as(client)
+    assert identities(app) == [(ada.id, "oidc:uni", "idp-0001")]
+    with app.app_context():
+        person = db.session.get(Person, ada.id)
+        assert person.last_login_at is not None
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.object_id == ada.id))
+        assert event.action == "account.sso_linked"
+
+
+def test_a_changed_email_address_at_the_provider_keeps_the_account(app, client, provider, ada):
+    sign_in(client)
+    client.post("/logout")
+    provider.accounts["ada"].email = "ada.byron@example.edu"
+    assert sign_in(client).status_code == 302
+    assert "Ada Lovelace" in signed_in_as(client)
+    assert identities(app) == [(ada.id, "oidc:uni", "idp-0001")]
+
+
+def test_where_they_were_going_is_kept_but_never_another_site(app, client, ada, make):
+    destination = "/account/notifications"
+    back = client.get(go_to_provider(client, f"/login/sso/uni?next={destination}"))
+    assert back.headers["Location"] == destination
+    other = app.test_client()
+    away = other.get(go_to_provider(other, "/login/sso/uni?next=https://evil.example/"))
+    assert away.headers["Location"] == "/"
+
+
+def test_the_sign_in_page_offers_the_institution_first(app, client):
+    page = client.get("/login").get_data(as_text=True)
+    button = page.index("Sign in with Example University")
+    assert button < page.index('name="password"')
+    assert 'href="/login/sso/uni' in page
+
+
+def test_someone_signed_in_already_goes_home(app, client, ada):
+    sign_in(client)
+    assert client.get("/login/sso/uni").headers["Location"] == "/"
+
+
+# --- refused: who they are ----------------------------------------------------------------
+
+
+def refused(app: Flask, client: FlaskClient, says: str) -> None:
+    response = sign_in(client)
+    assert response.status_code == 403
+    assert says in response.get_data(as_text=True)
+    assert signed_in_as(client) is None
+    assert identities(app) == []
+
+
+def test_someone_on_no_roster_is_not_let_in(app, client, make):
+    make.person("Someone Else", email="someone@example.edu")
+    refused(app, client, "no Hallway program has you on its roster")
+
+
+def test_an_address_the_provider_does_not_vouch_for_links_nobody(app, client, provider, ada):
+    provider.accounts["ada"].email_verified = False
+    refused(app, client, "did not confirm your e-mail address")
+
+
+def test_a_deactivated_person_cannot_sign_in_linked_or_not(app, client, make):
+    gone = make.person("Ada Lovelace", email="ada.lovelace@example.edu", active=False)
+    refused(app, client, "deactivated")
+    with app.app_context():
+        db.session.get(Person, gone.id).active = True
+        db.session.commit()
+    assert sign_in(client).status_code == 302
+    client.post("/logout")
+    with app.app_context():
+        db.session.get(Person, gone.id).active = False
+        db.session.commit()
+    response = sign_in(client)
+    assert response.status_code == 403
+    assert signed_in_as(client) is None
+
+
+def test_a_second_account_at_the_provider_cannot_take_a_linked_person(app, client, provider, ada):
+    assert sign_in(client).status_code == 302
+    client.post("/logout")
+    # Someone at the provider given the same address later (a reused mailbox).
+    provider.add("impostor", sub="idp-9999", email="ada.lovelace@example.edu", name="Ada L.")
+    provider.signed_in = "impostor"
+    response = sign_in(client)
+    assert response.status_code == 403
+    assert "already linked to a different account" in response.get_data(as_text=True)
+    assert identities(app) == [(ada.id, "oidc:uni", "idp-0001")]
+
+
+# --- refused: what the provider sent --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        pytest.param({"claims": {"nonce": "not-the-one-sent"}}, id="wrong nonce"),
+        pytest.param({"claims": {"iss": "http://issuer.evil.example"}}, id="wrong issuer"),
+        pytest.param({"claims": {"aud": "another-app"}}, id="wrong audience"),
+        pytest.param(
+            {"claims": {"aud": "another-app", "azp": CLIENT_ID}},
+            id="another app's token naming this one as its party",
+        ),
+        pytest.param(
+            {"claims": {"exp": int(time.time()) - 600, "iat": int(time.time()) - 4200}},
+            id="expired",
+        ),
+        pytest.param({"sign_with_stranger_key": True}, id="signed with an unpublished key"),
+        pytest.param({"no_id_token": True}, id="no ID token"),
+        pytest.param(
+            {
+                "metadata_issuer": "http://issuer.evil.example",
+                "claims": {"iss": "http://issuer.evil.example"},
+            },
+            id="discovery names another issuer",
+        ),
+    ],
+)
+def test_a_bad_answer_from_the_provider_signs_nobody_in(app, client, provider, ada, attack):
+    for knob, value in attack.items():
+        setattr(provider, knob, value)
+    response = sign_in(client)
+    assert response.status_code == 403
+    assert REFUSED in response.get_data(as_text=True)
+    assert signed_in_as(client) is None
+    assert identities(app) == []
+
+
+def test_an_answer_meant_for_another_browser_is_refused(app, client, ada):
+    """Login CSRF: an attacker's own code and state, delivered to someone else's browser."""
+    attacker = app.test_client()
+    back = go_to_provider(attacker)
+    response = client.get(back)
+    assert response.status_code == 403
+    assert "started in another window" in response.get_data(as_text=True)
+    assert signed_in_as(client) is None
+
+
+def test_an_answer_used_once_cannot_be_replayed(app, client, ada):
+    back = go_to_provider(client)
+    assert client.get(back).status_code == 302
+    client.post("/logout")
+    again = client.get(back)
+    assert again.status_code == 403
+    assert signed_in_as(client) is None
+
+
+def test_the_provider_itself_refuses_a_code_without_its_pkce_verifier(app, client, provider, ada):
+    """The code alone is useless: the provider wants the verifier only Hallway's session had."""
+    back = go_to_provider(client)
+    code = back.split("code=")[1].split("&")[0]
+    stolen = requests.post(
+        f"{provider.issuer}/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK},
+        auth=(CLIENT_ID, CLIENT_SECRET),
+        timeout=10,
+    )
+    assert stolen.status_code == 400
+    assert "id_token" not in stolen.text
+
+
+def test_an_unknown_provider_is_not_found(client):
+    assert client.get("/login/sso/elsewhere").status_code == 404
+    assert client.get("/login/sso/elsewhere/callback?code=x&state=y").status_code == 404
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+
+def test_providers_come_from_the_environment():
+    env = {
+        "HALLWAY_OIDC_PROVIDERS": "entra, okta",
+        "HALLWAY_OIDC_ENTRA_ISSUER": "https://login.microsoftonline.com/t/v2.0",
+        "HALLWAY_OIDC_ENTRA_CLIENT_ID": "id",
+        "HALLWAY_OIDC_ENTRA_CLIENT_SECRET": "secret",
+        "HALLWAY_OIDC_ENTRA_LABEL": "Northwind Health",
+        "HALLWAY_OIDC_ENTRA_TRUST_EMAIL": "1",
+        "HALLWAY_OIDC_OKTA_ISSUER": "https://example.okta.com",
+        "HALLWAY_OIDC_OKTA_CLIENT_ID": "id2",
+        "HALLWAY_OIDC_OKTA_CLIENT_SECRET": "secret2",
+    }
+    entra, okta = oidc_providers(env)
+    assert entra["label"] == "Northwind Health" and entra["trust_email"] is True
+    assert okta["label"] == "your institution" and okta["trust_email"] is False
+    with pytest.raises(RuntimeError, match="HALLWAY_OIDC_OKTA_CLIENT_SECRET"):
+        oidc_providers({**env, "HALLWAY_OIDC_OKTA_CLIENT_SECRET": ""})
+    with pytest.raises(RuntimeError, match="short name"):
+        oidc_providers({"HALLWAY_OIDC_PROVIDERS": "a/b"})
+
+
+def test_the_admins_people_page_shows_how_each_person_signs_in(app, client, make, ada):
+    sign_in(client)
+    client.post("/logout")
+    admin = make.admin()
+    make.person("Never Came", email="never@example.edu", password=None)
+    login(client, admin.email)
+    page = client.get("/admin/people").get_data(as_text=True)
+    row = page[page.index("Ada Lovelace") :].split("</tr>")[0]
+    assert "Password, Example University" in row
+    assert "Never" not in row
+    never = page[page.index("Never Came") :].split("</tr>")[0]
+    assert "—" in never and "Never" in never.split("</td>")[-2]

@@ -1,0 +1,81 @@
+"""Signing in through the institution in a real browser: Hallway's button, the provider's own
+sign-in page (tests/accounts/oidc_provider.py, served on loopback), and back, signed in; by
+keyboard alone."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from program import create_app
+from program.extensions import db
+from program.people.models import Person
+from tests.accounts.oidc_provider import Provider
+from tests.conftest import make_config
+from tests.e2e.conftest import check_accessibility, screenshot
+from tests.smtp import free_port
+
+
+@pytest.fixture(scope="module")
+def sso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from flask_migrate import upgrade
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    provider = Provider([f"{base}/login/sso/uni/callback"]).start()
+    provider.add("grace", sub="idp-grace", email="grace.hopper@example.edu", name="Grace Hopper")
+    path = tmp_path_factory.mktemp("sso") / "sso.db"
+    app = create_app(
+        make_config(
+            f"sqlite:///{path}",
+            TESTING=False,
+            BASE_URL=base,
+            OIDC_PROVIDERS=[provider.settings()],
+            SESSION_COOKIE_SECURE=False,
+            REMEMBER_COOKIE_SECURE=False,
+        )
+    )
+    with app.app_context():
+        upgrade()
+        db.session.add(Person(name="Grace Hopper", email="grace.hopper@example.edu"))
+        db.session.commit()
+    httpd = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield base
+    httpd.shutdown()
+    provider.stop()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_person_signs_in_through_their_institution_by_keyboard(browser: Any, sso_server: str):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        page.goto(f"{sso_server}/login")
+        check_accessibility(page)
+        screenshot(page, "sso-sign-in-page")
+        # Tabbing from the top reaches the institution's button before the password form.
+        for _ in range(8):
+            page.keyboard.press("Tab")
+            focused = page.evaluate("document.activeElement.outerHTML")
+            assert 'name="email"' not in focused, "the password form came first"
+            if "Sign in with Example University" in focused:
+                break
+        else:
+            pytest.fail("the institution's button is not reachable by keyboard")
+        page.keyboard.press("Enter")
+        page.wait_for_url(lambda url: "/authorize" in url)
+        page.fill("input[name=username]", "grace")
+        page.fill("input[name=password]", "idp-password")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{sso_server}/")
+        assert "Grace Hopper" in page.content()
+        screenshot(page, "sso-signed-in")
+    finally:
+        context.close()

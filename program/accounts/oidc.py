@@ -99,7 +99,11 @@ def begin(p: Provider, next_url: str | None) -> Any:
     """The redirect to the provider's sign-in page. State, nonce and the PKCE verifier wait in
     this browser's session until the provider sends the person back."""
     session["sso_next"] = next_url
-    return client(p).authorize_redirect(external_url("accounts.sso_callback", name=p.name))
+    try:
+        return client(p).authorize_redirect(external_url("accounts.sso_callback", name=p.name))
+    except (AuthlibBaseError, RequestException, ValueError) as exc:
+        # The provider's discovery document could not be read: it is down, or misconfigured.
+        raise _did_not_work(p, repr(exc)) from exc
 
 
 def finish(p: Provider) -> Person:

@@ -54,22 +54,27 @@ def login() -> str | Response:
     return _sign_in_page(form)
 
 
-def _sign_in_page(form: LoginForm, problem: str | None = None) -> str | tuple[str, int]:
+def _sign_in_page(
+    form: LoginForm, problem: str | None = None, status: int = 403
+) -> str | tuple[str, int]:
     page = render_template(
         "accounts/login.html", form=form, providers=oidc.providers(), problem=problem
     )
-    return (page, 403) if problem else page
+    return (page, status) if problem else page
 
 
 @bp.route("/login/sso/<name>")
 @public
 @limiter.limit(_login_limit)
-def sso_start(name: str) -> Response:
+def sso_start(name: str) -> Response | str | tuple[str, int]:
     """Off to the institution's sign-in page (OpenID Connect)."""
     provider = oidc.provider(name) or abort(404)
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
-    return oidc.begin(provider, safe_next_url(request.args.get("next")))
+    try:
+        return oidc.begin(provider, safe_next_url(request.args.get("next")))
+    except DomainError as exc:
+        return _sign_in_page(LoginForm(), exc.message, status=503)
 
 
 @bp.route("/login/sso/<name>/callback")

@@ -250,6 +250,15 @@ def test_the_provider_itself_refuses_a_code_without_its_pkce_verifier(app, clien
     assert "id_token" not in stolen.text
 
 
+def test_a_provider_that_cannot_be_reached_is_explained_not_a_crash(app, client, provider):
+    provider.stop()
+    response = client.get("/login/sso/uni")
+    assert response.status_code == 503
+    assert "Signing in with Example University did not work" in response.get_data(as_text=True)
+    # The password form is still there, below.
+    assert 'name="password"' in response.get_data(as_text=True)
+
+
 def test_an_unknown_provider_is_not_found(client):
     assert client.get("/login/sso/elsewhere").status_code == 404
     assert client.get("/login/sso/elsewhere/callback?code=x&state=y").status_code == 404

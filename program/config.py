@@ -89,6 +89,39 @@ def oidc_providers(environ: Mapping[str, str]) -> list[dict[str, Any]]:
     return found
 
 
+def saml_settings(environ: Mapping[str, str]) -> dict[str, Any] | None:
+    """A SAML identity provider from the environment (`HALLWAY_SAML_IDP_ENTITY_ID` turns SAML
+    on): its metadata as a file or an https URL (a URL needs `_METADATA_CERT`, the PEM file its
+    signature is checked with), Hallway's own key pair, and optionally the button's label, the
+    attribute that identifies a person, and whether the IdP may start a sign-in."""
+    idp = environ.get("HALLWAY_SAML_IDP_ENTITY_ID", "").strip()
+    if not idp:
+        return None
+    found = {
+        "idp_entity_id": idp,
+        "idp_metadata": environ.get("HALLWAY_SAML_IDP_METADATA", ""),
+        "sp_key": environ.get("HALLWAY_SAML_SP_KEY", ""),
+        "sp_cert": environ.get("HALLWAY_SAML_SP_CERT", ""),
+    }
+    missing = [f"HALLWAY_SAML_{k.upper()}" for k, v in found.items() if not v]
+    if missing:
+        raise RuntimeError(f"SAML needs {', '.join(missing)}")
+    cert = environ.get("HALLWAY_SAML_IDP_METADATA_CERT") or None
+    if found["idp_metadata"].startswith(("https://", "http://")) and not cert:
+        raise RuntimeError(
+            "HALLWAY_SAML_IDP_METADATA is a URL: give HALLWAY_SAML_IDP_METADATA_CERT, the "
+            "certificate its signature is checked with"
+        )
+    return {
+        **found,
+        "idp_metadata_cert": cert,
+        "label": environ.get("HALLWAY_SAML_LABEL") or "your institution",
+        "id_attribute": environ.get("HALLWAY_SAML_ID_ATTRIBUTE") or "eduPersonPrincipalName",
+        "idp_initiated": environ.get("HALLWAY_SAML_IDP_INITIATED", "1").lower()
+        in {"1", "true", "yes"},
+    }
+
+
 def build_config(instance_path: Path) -> dict[str, Any]:
     """The configuration of a normal run, before any test or caller overrides."""
     debug = _env_bool("HALLWAY_DEBUG")
@@ -158,4 +191,6 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "BASE_URL": os.environ.get("HALLWAY_BASE_URL", "http://127.0.0.1:5000"),
         # Single sign-on: OpenID Connect providers (see `oidc_providers`).
         "OIDC_PROVIDERS": oidc_providers(os.environ),
+        # Single sign-on: a SAML 2.0 identity provider (see `saml_settings`).
+        "SAML": saml_settings(os.environ),
     }

@@ -1,6 +1,6 @@
 """Every domain's models, imported in one place so the metadata (and Alembic) sees all tables."""
 
-from program.accounts.models import SignInIdentity
+from program.accounts.models import SamlRequest, SamlSeen, SignInIdentity
 from program.admin.models import InstitutionSettings
 from program.audit.models import AuditEvent
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
@@ -51,6 +51,8 @@ __all__ = [
     "RosterUpload",
     "Round",
     "RoundStatus",
+    "SamlRequest",
+    "SamlSeen",
     "SignInIdentity",
     "Term",
 ]

@@ -185,6 +185,10 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
             {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 302)},
         ),
         ("accounts.forgot_password", "GET", "/password/forgot", {}, dict.fromkeys(ROLES, 200)),
+        # No SAML IdP configured here (tests/accounts/test_saml.py signs in through one).
+        ("accounts.saml_metadata", "GET", "/saml/metadata", {}, dict.fromkeys(ROLES, 404)),
+        ("accounts.saml_login", "GET", "/login/saml", {}, dict.fromkeys(ROLES, 404)),
+        ("accounts.saml_acs", "POST", "/saml/acs", {}, dict.fromkeys(ROLES, 404)),
         # No provider of that name here (tests/accounts/test_oidc.py signs in through one).
         ("accounts.sso_start", "GET", "/login/sso/nowhere", {}, dict.fromkeys(ROLES, 404)),
         (

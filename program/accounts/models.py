@@ -36,3 +36,25 @@ class SignInIdentity(db.Model):
     last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
     person: Mapped[Person] = relationship()
+
+
+class SamlRequest(db.Model):
+    """A SAML AuthnRequest Hallway sent and is waiting to see answered. Kept here, not in the
+    session: the IdP's answer arrives as a cross-site POST, which carries no session cookie."""
+
+    __tablename__ = "saml_request"
+
+    id: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    # Where the person was going, for after they are signed in (a path on this site).
+    next_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)
+
+
+class SamlSeen(db.Model):
+    """An assertion already accepted, kept until it could no longer pass its time checks, so
+    the same assertion posted again signs nobody in."""
+
+    __tablename__ = "saml_seen"
+
+    id: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

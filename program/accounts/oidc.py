@@ -19,7 +19,7 @@ from flask import Flask, current_app, session
 from joserfc.errors import JoseError
 from requests import RequestException
 
-from program.accounts.sso import Asserted, sign_in_with
+from program.accounts.sso import Asserted, did_not_work, sign_in_with
 from program.db import DomainError
 from program.people.models import Person
 from program.web import external_url
@@ -130,12 +130,7 @@ def finish(p: Provider) -> Person:
 
 
 def _did_not_work(p: Provider, why: str) -> DomainError:
-    """One message for the person, whatever broke: the details are for IT, in the log."""
-    log.warning("OpenID sign-in with %s refused: %s", p.name, why)
-    return DomainError(
-        f"Signing in with {p.label} did not work. Try again; if it keeps failing, tell your "
-        "institution's IT service desk."
-    )
+    return did_not_work(p.label, p.key, why)
 
 
 def next_url() -> str | None:

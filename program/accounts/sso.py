@@ -14,6 +14,7 @@ module decides which Hallway account, if any, it stands for. The rules:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,8 @@ from program.audit.services import record
 from program.db import DomainError, utc_now
 from program.extensions import db
 from program.people.models import Person
+
+log = logging.getLogger(__name__)
 
 NOT_ON_A_ROSTER = (
     "You signed in at your institution, but no Hallway program has you on its roster yet. "
@@ -110,6 +113,16 @@ def _link(asserted: Asserted, now: datetime) -> SignInIdentity:
         details={"provider": asserted.provider, "subject": asserted.subject},
     )
     return identity
+
+
+def did_not_work(label: str, provider: str, why: str) -> DomainError:
+    """One message for the person, whatever broke in the protocol: the details are for IT, in
+    the log."""
+    log.warning("Sign-in with %s refused: %s", provider, why)
+    return DomainError(
+        f"Signing in with {label} did not work. Try again; if it keeps failing, tell your "
+        "institution's IT service desk."
+    )
 
 
 def provider_label(provider: str) -> str:

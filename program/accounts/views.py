@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from program.accounts import oidc
+from program.accounts import oidc, saml
 from program.accounts.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
 from program.accounts.services import (
     LinkPurpose,
@@ -26,7 +26,7 @@ from program.accounts.services import (
     set_password_with_token,
 )
 from program.db import DomainError
-from program.extensions import limiter
+from program.extensions import csrf, limiter
 from program.links import LinkRefused
 from program.permissions import public, signed_in
 from program.web import run_service, safe_next_url
@@ -57,8 +57,15 @@ def login() -> str | Response:
 def _sign_in_page(
     form: LoginForm, problem: str | None = None, status: int = 403
 ) -> str | tuple[str, int]:
+    next_url = safe_next_url(request.args.get("next"))
+    institutions = [
+        (p.label, url_for("accounts.sso_start", name=p.name, next=next_url))
+        for p in oidc.providers()
+    ]
+    if (found := saml.settings()) is not None:
+        institutions.append((found.label, url_for("accounts.saml_login", next=next_url)))
     page = render_template(
-        "accounts/login.html", form=form, providers=oidc.providers(), problem=problem
+        "accounts/login.html", form=form, institutions=institutions, problem=problem
     )
     return (page, status) if problem else page
 
@@ -91,6 +98,46 @@ def sso_callback(name: str) -> str | Response | tuple[str, int]:
     session.clear()
     login_user(person)
     return redirect(destination or url_for("home.index"))
+
+
+def _saml_settings() -> saml.Settings:
+    return saml.settings() or abort(404)
+
+
+@bp.route("/saml/metadata")
+@public
+def saml_metadata() -> Response:
+    """Hallway's SAML service provider metadata: its entity id, ACS, certificate and the
+    attributes it asks for (the address to give the IdP or the federation)."""
+    _saml_settings()
+    return Response(saml.metadata(), mimetype="application/samlmetadata+xml")
+
+
+@bp.route("/login/saml")
+@public
+@limiter.limit(_login_limit)
+def saml_login() -> Response:
+    """Off to the institution's SAML sign-in page."""
+    _saml_settings()
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    return redirect(saml.begin(safe_next_url(request.args.get("next"))))
+
+
+@bp.route("/saml/acs", methods=["POST"])
+@public
+@csrf.exempt  # the IdP posts here; the assertion's signature is what is checked
+@limiter.limit(_login_limit)
+def saml_acs() -> str | Response | tuple[str, int]:
+    """The assertion consumer service: the IdP's signed answer, posted by the browser."""
+    _saml_settings()
+    try:
+        person, destination = saml.finish(request.form.get("SAMLResponse", ""))
+    except DomainError as exc:
+        return _sign_in_page(LoginForm(), exc.message)
+    session.clear()
+    login_user(person)
+    return redirect(safe_next_url(destination) or url_for("home.index"))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -1,0 +1,165 @@
+"""A real SAML 2.0 identity provider for the tests: pysaml2's own IdP side, with its own key
+pair and metadata, answering Hallway's signed AuthnRequests with signed assertions. It lives
+in-process (SAML's front channel is the browser: the tests carry the request and the answer
+between the two, as a browser would), and can answer as a broken or hostile IdP would.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.config import IdPConfig, SPConfig
+from saml2.metadata import create_metadata_string
+from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.server import Server
+
+ENTITY_ID = "https://idp.example.edu/idp/shibboleth"
+XMLSEC = shutil.which("xmlsec1")
+
+
+def key_pair(folder: Path, name: str) -> tuple[str, str]:
+    """A private key and a self-signed certificate, as PEM files."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    key_file, cert_file = folder / f"{name}.key", folder / f"{name}.crt"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return str(key_file), str(cert_file)
+
+
+def another_sp(folder: Path, entity_id: str, acs: str) -> str:
+    """Metadata of another service provider in the same federation (whose assertions must not
+    open Hallway), here with Hallway's ACS address so only the audience differs."""
+    key_file, cert_file = key_pair(folder, "another-sp")
+    config = SPConfig()
+    config.load(
+        {
+            "entityid": entity_id,
+            "xmlsec_binary": XMLSEC,
+            "key_file": key_file,
+            "cert_file": cert_file,
+            "service": {
+                "sp": {"endpoints": {"assertion_consumer_service": [(acs, BINDING_HTTP_POST)]}}
+            },
+        }
+    )
+    return create_metadata_string(None, config=config, valid=24).decode()
+
+
+class IdP:
+    """`metadata_file` is for Hallway's settings; `trust(sp_metadata)` once Hallway's SP
+    metadata is known; then `answer(...)` gives the base64 SAMLResponse a browser would post."""
+
+    def __init__(self, folder: Path, entity_id: str = ENTITY_ID, lifetime_minutes: int = 5):
+        self.folder = folder
+        self.entity_id = entity_id
+        self.lifetime_minutes = lifetime_minutes
+        self.key_file, self.cert_file = key_pair(folder, f"idp-{abs(hash(entity_id))}")
+        self.server = Server(config=self._config(None))
+        self.metadata_file = str(folder / "idp-metadata.xml")
+        Path(self.metadata_file).write_bytes(
+            create_metadata_string(None, config=self.server.config, valid=24)
+        )
+
+    def _config(self, sp_metadata: list[str] | None) -> IdPConfig:
+        config = IdPConfig()
+        config.load(
+            {
+                "entityid": self.entity_id,
+                "xmlsec_binary": XMLSEC,
+                "key_file": self.key_file,
+                "cert_file": self.cert_file,
+                "metadata": {"local": sp_metadata} if sp_metadata else {},
+                "service": {
+                    "idp": {
+                        "endpoints": {
+                            "single_sign_on_service": [
+                                (f"{self.entity_id}/sso", BINDING_HTTP_REDIRECT)
+                            ],
+                        },
+                        "policy": {
+                            "default": {
+                                "lifetime": {"minutes": self.lifetime_minutes},
+                                "attribute_restrictions": None,
+                                "name_form": NAME_FORMAT_URI,
+                            }
+                        },
+                        "name_id_format": [NAMEID_FORMAT_PERSISTENT],
+                    }
+                },
+            }
+        )
+        return config
+
+    def trust(self, *sp_metadata: str) -> None:
+        """Know these service providers (their metadata's XML)."""
+        paths = []
+        for n, xml in enumerate(sp_metadata):
+            path = self.folder / f"sp-metadata-{abs(hash(self.entity_id))}-{n}.xml"
+            path.write_text(xml)
+            paths.append(str(path))
+        self.server = Server(config=self._config(paths))
+
+    def request_id(self, redirect_url: str) -> tuple[str, dict[str, Any]]:
+        """The AuthnRequest a browser carried here, read as the IdP reads it."""
+        query = parse_qs(urlsplit(redirect_url).query)
+        request = self.server.parse_authn_request(query["SAMLRequest"][0], BINDING_HTTP_REDIRECT)
+        return request.message.id, self.server.response_args(request.message, [BINDING_HTTP_POST])
+
+    def answer(
+        self,
+        person: dict[str, str],
+        redirect_url: str | None = None,
+        *,
+        acs: str = "http://localhost/saml/acs",
+        sp_entity_id: str = "http://localhost/saml/metadata",
+        sign_assertion: bool = True,
+        **overrides: Any,
+    ) -> str:
+        """A signed answer about `person` (eduPersonPrincipalName, mail, displayName...): to
+        the AuthnRequest in `redirect_url`, or unsolicited (IdP-initiated) without one."""
+        if redirect_url:
+            _, args = self.request_id(redirect_url)
+        else:
+            args = {"in_response_to": None, "destination": acs, "sp_entity_id": sp_entity_id}
+        args = {**args, **overrides}
+        args.pop("binding", None)
+        response = self.server.create_authn_response(
+            {k: [v] for k, v in person.items()},
+            userid=person["eduPersonPrincipalName"],
+            name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=f"nid-{person['mail']}"),
+            authn={
+                "class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
+            },
+            sign_assertion=sign_assertion,
+            sign_response=False,
+            **args,
+        )
+        return base64.b64encode(str(response).encode()).decode()

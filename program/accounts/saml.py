@@ -14,16 +14,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import requests
 import sqlalchemy as sa
+from defusedxml import ElementTree
 from flask import Flask, current_app
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
-from saml2.config import SPConfig
+from saml2.config import Config, SPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_PERSISTENT
-from saml2.sigver import get_xmlsec_binary
+from saml2.sigver import SignatureError, get_xmlsec_binary, security_context
 
 from program.accounts.models import SamlRequest, SamlSeen
 from program.accounts.sso import Asserted, did_not_work, sign_in_with
@@ -32,6 +35,7 @@ from program.extensions import db
 from program.people.models import Person
 from program.web import external_url
 
+DSIG = "http://www.w3.org/2000/09/xmldsig#"
 RESEARCH_AND_SCHOLARSHIP = "http://refeds.org/category/research-and-scholarship"
 # What Hallway asks an IdP to release: the REFEDS Research & Scholarship bundle.
 ATTRIBUTES = ["eduPersonPrincipalName", "mail", "displayName", "givenName", "sn"]
@@ -67,11 +71,12 @@ def _required() -> Settings:
     return found
 
 
-def _config(s: Settings) -> SPConfig:
-    if s.idp_metadata.startswith(("https://", "http://")):
-        metadata: dict[str, Any] = {
-            "remote": [{"url": s.idp_metadata, "cert": s.idp_metadata_cert}]
-        }
+def _config(s: Settings, with_idp: bool = True) -> SPConfig:
+    """pysaml2's settings; without the IdP's metadata (not read) for Hallway's own."""
+    if not with_idp:
+        metadata: dict[str, Any] = {}
+    elif s.idp_metadata.startswith(("https://", "http://")):
+        metadata = {"local": [_fetched(s)]}
     else:
         metadata = {"local": [s.idp_metadata]}
     config = SPConfig()
@@ -108,6 +113,34 @@ def _config(s: Settings) -> SPConfig:
     return config
 
 
+def _fetched(s: Settings) -> str:
+    """The IdP's metadata from its URL, kept in the instance folder once its signature, by
+    the configured certificate, over the whole document is checked. pysaml2's own loader would
+    accept a document with no signature at all even when given a certificate."""
+    xml = requests.get(s.idp_metadata, timeout=30).content
+    root = ElementTree.fromstring(xml)
+    signature = root.find(f"{{{DSIG}}}Signature")
+    reference = (
+        signature.find(f"{{{DSIG}}}SignedInfo/{{{DSIG}}}Reference")
+        if signature is not None
+        else None
+    )
+    # Signed, and what is signed is the document itself (not a part another could be
+    # wrapped around).
+    if reference is None or not root.get("ID") or reference.get("URI") != f"#{root.get('ID')}":
+        raise SignatureError(f"{s.idp_metadata}: metadata not signed as a whole")
+    namespace, _, tag = root.tag[1:].partition("}")
+    checker = Config()
+    checker.xmlsec_binary = get_xmlsec_binary(["/usr/bin", "/usr/local/bin"])
+    security_context(checker).verify_signature(
+        xml.decode(), cert_file=s.idp_metadata_cert, node_name=f"{namespace}:{tag}"
+    )
+    kept = Path(current_app.instance_path) / "saml-idp-metadata.xml"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_bytes(xml)
+    return str(kept)
+
+
 def client() -> Saml2Client:
     """One client per app: reading a federation's metadata takes time."""
     cached = current_app.extensions.get("hallway_saml")
@@ -117,16 +150,24 @@ def client() -> Saml2Client:
 
 
 def metadata() -> str:
-    """Hallway's SP metadata, for the IdP or the federation's registry."""
-    return create_metadata_string(None, config=client().config, valid=24 * 365).decode()
+    """Hallway's SP metadata, for the IdP or the federation's registry: it does not depend on
+    the IdP's, which is not read for it (so it is served even while that cannot be)."""
+    config = _config(_required(), with_idp=False)
+    return create_metadata_string(None, config=config, valid=24 * 365).decode()
 
 
 def begin(next_url: str | None) -> str:
     """The IdP's address carrying a signed AuthnRequest; the request waits in the database."""
     s = _required()
-    request_id, info = client().prepare_for_authenticate(
-        entityid=s.idp_entity_id, binding=BINDING_HTTP_REDIRECT, sign=True
-    )
+    try:
+        request_id, info = client().prepare_for_authenticate(
+            entityid=s.idp_entity_id, binding=BINDING_HTTP_REDIRECT, sign=True
+        )
+    except Exception as exc:
+        # The IdP's metadata could not be read or trusted (a URL down, a signature that does
+        # not verify, an IdP missing from it): explained, and tried again next time.
+        current_app.extensions.pop("hallway_saml", None)
+        raise _did_not_work(s, repr(exc)) from exc
     db.session.add(SamlRequest(id=request_id, next_url=next_url, created_at=utc_now()))
     return dict(info["headers"])["Location"]
 

@@ -116,12 +116,15 @@ def saml_metadata() -> Response:
 @bp.route("/login/saml")
 @public
 @limiter.limit(_login_limit)
-def saml_login() -> Response:
+def saml_login() -> Response | str | tuple[str, int]:
     """Off to the institution's SAML sign-in page."""
     _saml_settings()
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
-    return redirect(saml.begin(safe_next_url(request.args.get("next"))))
+    try:
+        return redirect(saml.begin(safe_next_url(request.args.get("next"))))
+    except DomainError as exc:
+        return _sign_in_page(LoginForm(), exc.message, status=503)
 
 
 @bp.route("/saml/acs", methods=["POST"])

@@ -18,10 +18,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.config import IdPConfig, SPConfig
-from saml2.metadata import create_metadata_string
+from saml2.config import Config, IdPConfig, SPConfig
+from saml2.metadata import (
+    create_metadata_string,
+    entity_descriptor,
+    metadata_tostring_fix,
+    sign_entity_descriptor,
+)
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NameID
 from saml2.server import Server
+from saml2.sigver import security_context
 
 ENTITY_ID = "https://idp.example.edu/idp/shibboleth"
 XMLSEC = shutil.which("xmlsec1")
@@ -117,6 +123,16 @@ class IdP:
             }
         )
         return config
+
+    def signed_metadata(self, key_file: str, cert_file: str) -> bytes:
+        """This IdP's metadata signed by someone else's key (a federation's)."""
+        signer = Config()
+        signer.key_file, signer.cert_file, signer.xmlsec_binary = key_file, cert_file, XMLSEC
+        signer.crypto_backend = self.server.config.crypto_backend
+        signed, xml = sign_entity_descriptor(
+            entity_descriptor(self.server.config), None, security_context(signer)
+        )
+        return metadata_tostring_fix(signed, {}, xml).encode()
 
     def trust(self, *sp_metadata: str) -> None:
         """Know these service providers (their metadata's XML)."""

@@ -5,6 +5,7 @@ and every answer an attacker or a broken IdP could post, refused with nobody sig
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from program import create_app
 from program.accounts.models import SamlRequest, SignInIdentity
@@ -263,6 +265,52 @@ def test_an_idp_initiated_answer_is_refused_when_they_are_turned_off(database_ur
         assert post(client, idp.answer(GRACE)).status_code == 403
         assert not signed_in(client)
         assert post(client, idp.answer(GRACE, to_idp(client))).status_code == 302
+    finally:
+        empty_all_tables(application)
+
+
+@pytest.fixture
+def federation(tmp_path: Path, idp: IdP) -> Iterator[tuple[str, str, str]]:
+    """The IdP's metadata signed by a federation and served over HTTP, as InCommon's MDQ
+    does: (its URL, the federation's certificate, a certificate that did not sign it); the
+    `?unsigned` address serves it unsigned."""
+    fed_key, fed_cert = key_pair(tmp_path, "federation")
+    _, stranger_cert = key_pair(tmp_path, "stranger")
+    signed = idp.signed_metadata(fed_key, fed_cert)
+    unsigned = Path(idp.metadata_file).read_bytes()
+
+    def serve(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/samlmetadata+xml")])
+        return [unsigned if environ.get("QUERY_STRING") == "unsigned" else signed]
+
+    server = make_server("127.0.0.1", 0, serve)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/entities/idp", fed_cert, stranger_cert
+    server.shutdown()
+
+
+@pytest.mark.parametrize("case", ["signed", "wrong certificate", "unsigned"])
+def test_idp_metadata_from_a_url_is_used_only_when_its_signature_verifies(
+    database_url, tmp_path, idp, federation, case
+):
+    url, fed_cert, stranger_cert = federation
+    application = saml_app(
+        database_url,
+        tmp_path,
+        idp,
+        idp_metadata=url + ("?unsigned" if case == "unsigned" else ""),
+        idp_metadata_cert=stranger_cert if case == "wrong certificate" else fed_cert,
+    )
+    try:
+        Factory(application).person("Grace Hopper", email="grace.hopper@example.edu")
+        client = application.test_client()
+        start = client.get("/login/saml")
+        if case != "signed":
+            assert start.status_code == 503
+            assert REFUSED in start.get_data(as_text=True)
+            return
+        assert post(client, idp.answer(GRACE, start.headers["Location"])).status_code == 302
+        assert signed_in(client)
     finally:
         empty_all_tables(application)
 

@@ -289,6 +289,13 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
             {},
             {"anonymous": LOGIN, **ADMIN_ONLY_POST},
         ),
+        (
+            "admin.sign_in_mode",
+            "POST",
+            "/admin/settings/sign-in",
+            {"mode": "both", "break_glass_id": "0"},
+            {"anonymous": LOGIN, **ADMIN_ONLY_POST},
+        ),
         ("admin.people", "GET", "/admin/people", {}, {"anonymous": LOGIN, **ADMIN_ONLY}),
         (
             "admin.person",

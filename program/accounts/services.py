@@ -18,6 +18,7 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from program import links
+from program.admin.services import get_settings
 from program.audit.services import record
 from program.db import DomainError, by_id, utc_now
 from program.extensions import db
@@ -43,9 +44,38 @@ def find_person_by_email(email: str) -> Person | None:
     return db.session.scalar(sa.select(Person).where(Person.email == Person.normalise_email(email)))
 
 
+PASSWORDS_OFF = (
+    "Passwords are turned off here: sign in with your institution's account, with the button above."
+)
+
+
+def institution_sign_in_configured() -> bool:
+    config = current_app.config
+    return bool(config.get("OIDC_PROVIDERS") or config.get("SAML"))
+
+
+def passwords_off() -> bool:
+    """The institution's sign-in is the only way in (for all but the break-glass administrator).
+    Only while one is configured: a server whose SSO settings were removed lets passwords back
+    in rather than lock everyone out."""
+    return get_settings().sso_only and institution_sign_in_configured()
+
+
+def passwords_allowed_for(person: Person | None) -> bool:
+    """Whether this person may use a Hallway password: everyone, unless the institution's
+    sign-in is the only way in; then the break-glass administrator alone."""
+    return not passwords_off() or (
+        person is not None and person.id == get_settings().break_glass_id
+    )
+
+
 def authenticate(email: str, password: str) -> Person:
     """The person with this e-mail and password, or a DomainError that does not say which failed."""
     person = find_person_by_email(email)
+    if not passwords_allowed_for(person):
+        # The same answer, and the same time, whether the password was right or not.
+        check_password_hash(_DUMMY_HASH, password)
+        raise DomainError(PASSWORDS_OFF)
     if person is None or not person.password_hash:
         check_password_hash(_DUMMY_HASH, password)
         raise DomainError("That e-mail and password do not match an account.")
@@ -55,6 +85,8 @@ def authenticate(email: str, password: str) -> Person:
         raise DomainError("This account has been deactivated. Ask your program coordinator.")
     person.last_login_at = utc_now()
     db.session.flush()
+    if passwords_off():
+        record(person, "account.break_glass_sign_in", person, summary="Signed in with a password")
     return person
 
 
@@ -86,6 +118,8 @@ def person_for_token(token: str, purpose: LinkPurpose) -> Person:
 def set_password_with_token(token: str, purpose: LinkPurpose, password: str) -> Person:
     """Use a link once: set the password, which rotates the stamp and so spends the link."""
     person = person_for_token(token, purpose)
+    if not passwords_allowed_for(person):
+        raise DomainError(PASSWORDS_OFF)
     person.set_password(password)
     db.session.flush()
     record(person, f"account.{purpose.value}_used", person, summary="Password set from a link")
@@ -202,7 +236,7 @@ def send_password_reset(email: str) -> None:
     mailbox (the per-address rate limit does not stop requests spread over many addresses).
     """
     person = find_person_by_email(email)
-    if person is None or not person.active:
+    if person is None or not person.active or not passwords_allowed_for(person):
         return
     recent = db.session.scalar(
         sa.select(Message.id).where(

@@ -18,12 +18,13 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
 from program.accounts.models import SignInIdentity
-from program.accounts.services import find_person_by_email
+from program.accounts.services import find_person_by_email, institution_sign_in_configured
 from program.audit.services import record
 from program.db import DomainError, utc_now
 from program.extensions import db
@@ -146,3 +147,39 @@ def sign_in_methods(person_ids: Iterable[int]) -> dict[int, list[str]]:
     ):
         found.setdefault(person_id, []).append(provider_label(provider))
     return found
+
+
+def set_sign_in_mode(actor: Person, *, sso_only: bool, break_glass_id: int | None) -> Any:
+    """Passwords beside the institution's sign-in, or the institution's sign-in only with one
+    break-glass administrator who keeps a password. Audited."""
+    from program.admin.models import InstitutionSettings
+    from program.admin.services import get_settings
+
+    if sso_only:
+        if not institution_sign_in_configured():
+            raise DomainError(
+                "Set up your institution's sign-in first (OpenID Connect or SAML, in the "
+                "server's settings): until then a password is the only way in.",
+                field="mode",
+            )
+        keeper = db.session.get(Person, break_glass_id) if break_glass_id else None
+        if keeper is None or not keeper.is_admin or not keeper.active or not keeper.password_hash:
+            raise DomainError(
+                "Choose the break-glass administrator: an active administrator with a password, "
+                "who can still sign in when the institution's sign-in is down.",
+                field="break_glass_id",
+            )
+    settings = db.session.get(InstitutionSettings, 1)
+    if settings is None:
+        settings = get_settings()
+        db.session.add(settings)
+    settings.sso_only = sso_only
+    settings.break_glass_id = break_glass_id if sso_only else None
+    record(
+        actor,
+        "settings.sign_in_changed",
+        settings,
+        summary="Institution sign-in only" if sso_only else "Institution sign-in and passwords",
+        details={"sso_only": sso_only, "break_glass_id": settings.break_glass_id},
+    )
+    return settings

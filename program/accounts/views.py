@@ -21,6 +21,8 @@ from program.accounts.forms import ForgotPasswordForm, LoginForm, SetPasswordFor
 from program.accounts.services import (
     LinkPurpose,
     authenticate,
+    passwords_allowed_for,
+    passwords_off,
     person_for_token,
     send_password_reset,
     set_password_with_token,
@@ -65,7 +67,11 @@ def _sign_in_page(
     if (found := saml.settings()) is not None:
         institutions.append((found.label, url_for("accounts.saml_login", next=next_url)))
     page = render_template(
-        "accounts/login.html", form=form, institutions=institutions, problem=problem
+        "accounts/login.html",
+        form=form,
+        institutions=institutions,
+        problem=problem,
+        passwords_off=passwords_off(),
     )
     return (page, status) if problem else page
 
@@ -158,6 +164,10 @@ def _set_password_page(token: str, purpose: LinkPurpose, template: str) -> str |
         person = person_for_token(token, purpose)
     except LinkRefused as exc:
         return render_template("accounts/link_problem.html", problem=exc.problem), 400
+    if not passwords_allowed_for(person):
+        # Institution sign-in only: the link still welcomes them, to the way in that works.
+        flash("Welcome to Hallway. Sign in with your institution's account.", "info")
+        return redirect(url_for("accounts.login"))
     form = SetPasswordForm(email=person.email)
     if form.validate_on_submit():
         person = run_service(form, set_password_with_token, token, purpose, form.password.data)

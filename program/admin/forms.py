@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from program.admin.models import MIN_SUPPRESSION_THRESHOLD
@@ -38,6 +45,27 @@ class SettingsForm(FlaskForm):
         validators=[DataRequired(), Length(max=64)],
     )
     submit = SubmitField("Save settings")
+
+
+class SignInForm(FlaskForm):
+    mode = RadioField(
+        "How people sign in",
+        choices=[
+            ("both", "With their institution's account, or a Hallway password"),
+            ("sso_only", "With their institution's account only"),
+        ],
+        default="both",
+    )
+    break_glass_id = SelectField(
+        "Break-glass administrator",
+        description=(
+            "With institution sign-in only, this administrator alone keeps a password, for when "
+            "the institution's sign-in is down. Each of their password sign-ins is audited."
+        ),
+        coerce=int,
+        validate_choice=False,
+    )
+    submit = SubmitField("Save sign-in")
 
 
 class InstitutionRolesForm(FlaskForm):

@@ -37,4 +37,10 @@ class InstitutionSettings(db.Model):
     time_zone: Mapped[str] = mapped_column(
         sa.String(64), default="UTC", server_default=sa.text("'UTC'")
     )
+    # Institution sign-in only: passwords work for the break-glass administrator alone (each of
+    # their sign-ins audited), for when the institution's sign-in is down.
+    sso_only: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    break_glass_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("person.id", ondelete="SET NULL")
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)

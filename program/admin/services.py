@@ -39,6 +39,7 @@ def get_settings() -> InstitutionSettings:
             suppression_threshold=DEFAULT_SUPPRESSION_THRESHOLD,
             mail_sender="",
             time_zone="UTC",
+            sso_only=False,
         )
     g.institution_settings = settings
     return settings

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from program.accounts.services import send_invitation
-from program.accounts.sso import sign_in_methods
-from program.admin.forms import EmailAddressForm, InstitutionRolesForm, SettingsForm
+from program.accounts.services import institution_sign_in_configured, send_invitation
+from program.accounts.sso import set_sign_in_mode, sign_in_methods
+from program.admin.forms import EmailAddressForm, InstitutionRolesForm, SettingsForm, SignInForm
 from program.admin.services import (
     audit_log,
     get_settings,
@@ -220,6 +222,30 @@ def invite_person(person_id: int) -> Response:
     return redirect(url_for("admin.person", person_id=subject.id))
 
 
+def _sign_in_form(current: Any) -> SignInForm:
+    form = SignInForm(
+        mode="sso_only" if current.sso_only else "both", break_glass_id=current.break_glass_id
+    )
+    admins = db.session.scalars(
+        sa.select(Person)
+        .where(Person.is_admin.is_(True), Person.active.is_(True))
+        .order_by(Person.sort_name)
+    )
+    form.break_glass_id.choices = [(0, "Choose an administrator")] + [
+        (p.id, f"{p.name} ({p.email})") for p in admins
+    ]
+    return form
+
+
+def _settings_page(form: SettingsForm, sign_in: SignInForm) -> str:
+    return render_template(
+        "admin/settings.html",
+        form=form,
+        sign_in=sign_in,
+        sso_configured=institution_sign_in_configured(),
+    )
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @requires(Action.ADMINISTER)
 def settings() -> str | Response:
@@ -238,7 +264,33 @@ def settings() -> str | Response:
         if saved is not None:
             flash("Institution settings saved.", "success")
             return redirect(url_for("admin.settings"))
-    return render_template("admin/settings.html", form=form)
+    return _settings_page(form, _sign_in_form(current))
+
+
+@bp.route("/settings/sign-in", methods=["POST"])
+@requires(Action.ADMINISTER)
+def sign_in_mode() -> str | Response:
+    """Passwords beside the institution's sign-in, or the institution's sign-in only."""
+    current = get_settings()
+    form = _sign_in_form(current)
+    if form.validate_on_submit():
+        sso_only = form.mode.data == "sso_only"
+        done = run_service(
+            form,
+            set_sign_in_mode,
+            current_user,
+            sso_only=sso_only,
+            break_glass_id=form.break_glass_id.data or None,
+        )
+        if done is not None:
+            flash(
+                "People now sign in with their institution's account only."
+                if sso_only
+                else "People may sign in with their institution's account or a password.",
+                "success",
+            )
+            return redirect(url_for("admin.settings"))
+    return _settings_page(SettingsForm(obj=current), form)
 
 
 @bp.route("/audit")

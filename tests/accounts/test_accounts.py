@@ -11,6 +11,7 @@ from flask import Flask
 
 from program import create_app
 from program.accounts.services import LinkPurpose, make_link_token, send_invitation
+from program.admin.models import InstitutionSettings
 from program.extensions import db
 from program.messages.models import Message
 from program.people.models import Person
@@ -366,3 +367,16 @@ def test_the_generated_secret_key_is_kept_and_private(tmp_path, monkeypatch):
     assert len(first) == 64
     assert build_config(tmp_path)["SECRET_KEY"] == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_institution_sign_in_only_needs_an_institution_sign_in(app, client, make):
+    admin = make.admin()
+    login(client, admin.email)
+    page = client.get("/admin/settings").get_data(as_text=True)
+    assert "No institution sign-in is set up on this server" in page
+    refused = client.post(
+        "/admin/settings/sign-in", data={"mode": "sso_only", "break_glass_id": str(admin.id)}
+    )
+    assert "sign-in first (OpenID Connect or SAML" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(InstitutionSettings, 1) is None

@@ -17,13 +17,17 @@ from flask.testing import FlaskClient
 
 from program import create_app
 from program.accounts.models import SignInIdentity
+from program.accounts.services import LinkPurpose, make_link_token, set_password_with_token
+from program.admin.models import InstitutionSettings
 from program.audit.models import AuditEvent
 from program.config import oidc_providers
+from program.db import DomainError
 from program.extensions import db
+from program.messages.models import Message
 from program.people.models import Person
 from tests.accounts.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
 from tests.conftest import CsrfClient, empty_all_tables, login, make_config
-from tests.factories import Factory
+from tests.factories import PASSWORD, Factory
 
 CALLBACK = "http://localhost/login/sso/uni/callback"
 REFUSED = "did not work"
@@ -300,3 +304,106 @@ def test_the_admins_people_page_shows_how_each_person_signs_in(app, client, make
     assert "Never" not in row
     never = page[page.index("Never Came") :].split("</tr>")[0]
     assert "—" in never and "Never" in never.split("</td>")[-2]
+
+
+# --- institution sign-in only, with a break-glass administrator -----------------------------
+
+
+def turn_on_sso_only(app: Flask, client: FlaskClient, admin: Any) -> Any:
+    login(client, admin.email)
+    return client.post(
+        "/admin/settings/sign-in", data={"mode": "sso_only", "break_glass_id": str(admin.id)}
+    )
+
+
+def test_an_admin_turns_on_institution_sign_in_only_naming_a_break_glass_admin(app, client, make):
+    admin = make.admin()
+    login(client, admin.email)
+    refused = client.post("/admin/settings/sign-in", data={"mode": "sso_only"})
+    assert refused.status_code == 200
+    assert "Choose the break-glass administrator" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(InstitutionSettings, 1) is None
+    trainee = make.person("Tess Trainee")
+    not_an_admin = client.post(
+        "/admin/settings/sign-in", data={"mode": "sso_only", "break_glass_id": str(trainee.id)}
+    )
+    assert "Choose the break-glass administrator" in not_an_admin.get_data(as_text=True)
+    saved = client.post(
+        "/admin/settings/sign-in", data={"mode": "sso_only", "break_glass_id": str(admin.id)}
+    )
+    assert saved.status_code == 302
+    with app.app_context():
+        settings = db.session.get(InstitutionSettings, 1)
+        assert settings.sso_only and settings.break_glass_id == admin.id
+        event = db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "settings.sign_in_changed")
+        )
+        assert event.actor_id == admin.id
+
+
+def test_with_institution_sign_in_only_passwords_work_for_the_break_glass_admin_alone(
+    app, client, make, ada
+):
+    admin = make.admin()
+    assert turn_on_sso_only(app, client, admin).status_code == 302
+    client.post("/logout")
+    page = client.get("/login").get_data(as_text=True)
+    assert "Emergency sign-in" in page and "<details" in page
+    assert "Forgot your password" not in page
+    for password in (PASSWORD, "wrong"):
+        refused = login(client, ada.email, password)
+        assert refused.status_code == 200
+        assert "Passwords are turned off here" in refused.get_data(as_text=True)
+        assert signed_in_as(client) is None
+    assert sign_in(client).status_code == 302  # the institution's way still works
+    client.post("/logout")
+    assert login(client, admin.email).status_code == 302
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                sa.select(AuditEvent.actor_id).where(
+                    AuditEvent.action == "account.break_glass_sign_in"
+                )
+            )
+            == admin.id
+        )
+
+
+def test_with_institution_sign_in_only_links_set_no_passwords(app, client, make, ada):
+    admin = make.admin()
+    turn_on_sso_only(app, client, admin)
+    client.post("/logout")
+    client.post("/password/forgot", data={"email": ada.email})
+    client.post("/password/forgot", data={"email": admin.email})
+    with app.app_context():
+        resets = db.session.scalars(
+            sa.select(Message.recipient_id).where(Message.kind == "password_reset")
+        ).all()
+        assert resets == [admin.id]
+        token = make_link_token(db.session.get(Person, ada.id), LinkPurpose.INVITATION)
+    welcome = client.get(f"/invitation/{token}")
+    assert welcome.status_code == 302 and welcome.headers["Location"] == "/login"
+    before = password_hash(app, ada.id)
+    new = "a-new-password-1"
+    client.post(f"/invitation/{token}", data={"password": new, "confirm": new})
+    assert password_hash(app, ada.id) == before
+    # And the service itself refuses, whichever page calls it.
+    with app.test_request_context(), pytest.raises(DomainError, match="turned off"):
+        set_password_with_token(token, LinkPurpose.INVITATION, new)
+
+
+def password_hash(app: Flask, person_id: int) -> str | None:
+    with app.app_context():
+        return db.session.get(Person, person_id).password_hash
+
+
+def test_a_server_whose_institution_sign_in_is_removed_lets_passwords_back_in(
+    app, client, make, ada, database_url
+):
+    """Rather than lock everyone out: the setting waits for the institution's sign-in."""
+    turn_on_sso_only(app, client, make.admin())
+    plain = create_app(make_config(database_url))
+    plain.test_client_class = CsrfClient
+    other = plain.test_client()
+    assert login(other, ada.email).status_code == 302

@@ -20,6 +20,9 @@ from tests.e2e.conftest import check_accessibility, screenshot
 from tests.smtp import free_port
 
 
+ADMIN_PASSWORD = "correct horse battery staple"  # noqa: S105
+
+
 @pytest.fixture(scope="module")
 def sso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from flask_migrate import upgrade
@@ -42,6 +45,9 @@ def sso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with app.app_context():
         upgrade()
         db.session.add(Person(name="Grace Hopper", email="grace.hopper@example.edu"))
+        admin = Person(name="Ada Admin", email="ada.admin@example.edu", is_admin=True)
+        admin.set_password(ADMIN_PASSWORD)
+        db.session.add(admin)
         db.session.commit()
     httpd = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -77,5 +83,42 @@ def test_a_person_signs_in_through_their_institution_by_keyboard(browser: Any, s
         page.wait_for_url(f"{sso_server}/")
         assert "Grace Hopper" in page.content()
         screenshot(page, "sso-signed-in")
+    finally:
+        context.close()
+
+
+def test_an_admin_makes_the_institution_the_only_way_in_and_keeps_an_emergency_door(
+    browser: Any, sso_server: str
+):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        page.goto(f"{sso_server}/login")
+        page.fill("#email", "ada.admin@example.edu")
+        page.fill("#password", ADMIN_PASSWORD)
+        page.click("input[type=submit]")
+        page.goto(f"{sso_server}/admin/settings")
+        page.get_by_label("With their institution's account only").check()
+        page.get_by_label("Break-glass administrator").select_option(
+            label="Ada Admin (ada.admin@example.edu)"
+        )
+        page.get_by_role("button", name="Save sign-in").click()
+        assert "People now sign in with their institution's account only." in page.content()
+        check_accessibility(page)
+        screenshot(page, "sso-only-settings")
+        page.get_by_role("button", name="Sign out").click()
+        page.goto(f"{sso_server}/login")
+        # The password form waits, closed, behind the emergency door.
+        assert not page.locator("#password").is_visible()
+        assert page.get_by_role("link", name="Sign in with Example University").is_visible()
+        check_accessibility(page)
+        screenshot(page, "sso-only-sign-in-page")
+        page.get_by_text("Emergency sign-in").click()
+        page.fill("#email", "ada.admin@example.edu")
+        page.fill("#password", ADMIN_PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_url(f"{sso_server}/")
+        assert "Ada Admin" in page.content()
     finally:
         context.close()

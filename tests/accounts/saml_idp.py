@@ -11,7 +11,7 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -83,9 +83,16 @@ class IdP:
     """`metadata_file` is for Hallway's settings; `trust(sp_metadata)` once Hallway's SP
     metadata is known; then `answer(...)` gives the base64 SAMLResponse a browser would post."""
 
-    def __init__(self, folder: Path, entity_id: str = ENTITY_ID, lifetime_minutes: int = 5):
+    def __init__(
+        self,
+        folder: Path,
+        entity_id: str = ENTITY_ID,
+        lifetime_minutes: int = 5,
+        sso_url: str | None = None,
+    ):
         self.folder = folder
         self.entity_id = entity_id
+        self.sso_url = sso_url or f"{entity_id}/sso"
         self.lifetime_minutes = lifetime_minutes
         self.key_file, self.cert_file = key_pair(folder, f"idp-{abs(hash(entity_id))}")
         self.server = Server(config=self._config(None))
@@ -106,9 +113,7 @@ class IdP:
                 "service": {
                     "idp": {
                         "endpoints": {
-                            "single_sign_on_service": [
-                                (f"{self.entity_id}/sso", BINDING_HTTP_REDIRECT)
-                            ],
+                            "single_sign_on_service": [(self.sso_url, BINDING_HTTP_REDIRECT)],
                         },
                         "policy": {
                             "default": {
@@ -179,3 +184,36 @@ class IdP:
             **args,
         )
         return base64.b64encode(str(response).encode()).decode()
+
+
+def web_sign_in(idp: IdP, people: dict[str, dict[str, str]], password: str) -> Any:
+    """The IdP's sign-in pages as a WSGI app, for a browser: a form at its SSO address, then
+    the signed answer in a form that posts itself to the service provider (as Shibboleth's
+    does)."""
+    from html import escape
+
+    from werkzeug.wrappers import Request, Response
+
+    def app(environ: Any, start_response: Any) -> Any:
+        request = Request(environ)
+        saml_request = request.values.get("SAMLRequest", "")
+        if request.method == "POST":
+            person = people.get(request.form.get("username", ""))
+            if person is None or request.form.get("password") != password:
+                return Response("Unknown user or wrong password.", 401)(environ, start_response)
+            _, args = idp.request_id(f"{idp.sso_url}?{urlencode({'SAMLRequest': saml_request})}")
+            answer = idp.answer(person, f"{idp.sso_url}?{urlencode({'SAMLRequest': saml_request})}")
+            page = f"""<!doctype html><html lang="en"><head><title>Signing you in</title></head>
+<body onload="document.forms[0].submit()"><form method="post" action="{escape(args["destination"])}">
+<input type="hidden" name="SAMLResponse" value="{escape(answer)}">
+<noscript><button type="submit">Continue</button></noscript></form></body></html>"""
+            return Response(page, mimetype="text/html")(environ, start_response)
+        page = f"""<!doctype html><html lang="en"><head><title>Example University sign-in</title>
+</head><body><h1>Example University</h1><form method="post">
+<input type="hidden" name="SAMLRequest" value="{escape(saml_request)}">
+<label>Username <input name="username"></label>
+<label>Password <input name="password" type="password"></label>
+<button type="submit">Sign in</button></form></body></html>"""
+        return Response(page, mimetype="text/html")(environ, start_response)
+
+    return app

@@ -15,12 +15,12 @@ from program import create_app
 from program.extensions import db
 from program.people.models import Person
 from tests.accounts.oidc_provider import Provider
+from tests.accounts.saml_idp import IdP, key_pair, web_sign_in
 from tests.conftest import make_config
 from tests.e2e.conftest import check_accessibility, screenshot
 from tests.smtp import free_port
 
-
-ADMIN_PASSWORD = "correct horse battery staple"  # noqa: S105
+ADMIN_PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
@@ -120,5 +120,68 @@ def test_an_admin_makes_the_institution_the_only_way_in_and_keeps_an_emergency_d
         page.click("input[type=submit]")
         page.wait_for_url(f"{sso_server}/")
         assert "Ada Admin" in page.content()
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def saml_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Hallway on 127.0.0.1 and the IdP on localhost: two sites, so the IdP's POST to the ACS
+    is cross-site for the browser, as it is for real (no session cookie comes with it)."""
+    from flask_migrate import upgrade
+
+    folder = tmp_path_factory.mktemp("saml")
+    port, idp_port = free_port(), free_port()
+    base = f"http://127.0.0.1:{port}"
+    idp = IdP(folder, sso_url=f"http://localhost:{idp_port}/sso")
+    sp_key, sp_cert = key_pair(folder, "sp")
+    app = create_app(
+        make_config(
+            f"sqlite:///{folder / 'saml.db'}",
+            TESTING=False,
+            BASE_URL=base,
+            SAML={
+                "idp_entity_id": idp.entity_id,
+                "idp_metadata": idp.metadata_file,
+                "sp_key": sp_key,
+                "sp_cert": sp_cert,
+                "label": "Example University",
+            },
+            SESSION_COOKIE_SECURE=False,
+            REMEMBER_COOKIE_SECURE=False,
+        )
+    )
+    with app.app_context():
+        upgrade()
+        db.session.add(Person(name="Katherine Johnson", email="kjohnson@example.edu"))
+        db.session.commit()
+    idp.trust(app.test_client().get("/saml/metadata").get_data(as_text=True))
+    person = {"eduPersonPrincipalName": "kj@example.edu", "mail": "kjohnson@example.edu"}
+    idp_httpd = make_server(
+        "127.0.0.1", idp_port, web_sign_in(idp, {"kj": person}, "idp-pass"), threaded=True
+    )
+    httpd = make_server("127.0.0.1", port, app, threaded=True)
+    for server in (idp_httpd, httpd):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield base
+    httpd.shutdown()
+    idp_httpd.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_person_signs_in_through_a_saml_idp_on_another_site(browser: Any, saml_server: str):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        page.goto(f"{saml_server}/login?next=/account/notifications")
+        page.get_by_role("link", name="Sign in with Example University").click()
+        page.wait_for_url(lambda url: url.startswith("http://localhost:"))
+        page.fill("input[name=username]", "kj")
+        page.fill("input[name=password]", "idp-pass")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{saml_server}/account/notifications")
+        assert "Katherine Johnson" in page.content()
     finally:
         context.close()

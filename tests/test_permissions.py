@@ -189,6 +189,7 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
         ("accounts.saml_metadata", "GET", "/saml/metadata", {}, dict.fromkeys(ROLES, 404)),
         ("accounts.saml_login", "GET", "/login/saml", {}, dict.fromkeys(ROLES, 404)),
         ("accounts.saml_acs", "POST", "/saml/acs", {}, dict.fromkeys(ROLES, 404)),
+        ("accounts.saml_sls", "GET", "/saml/sls", {}, dict.fromkeys(ROLES, 404)),
         # No provider of that name here (tests/accounts/test_oidc.py signs in through one).
         ("accounts.sso_start", "GET", "/login/sso/nowhere", {}, dict.fromkeys(ROLES, 404)),
         (

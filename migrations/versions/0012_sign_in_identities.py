@@ -24,6 +24,7 @@ def upgrade():
         sa.Column("provider", sa.String(length=300), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=True),
+        sa.Column("name_id", sa.String(length=1000), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -40,7 +41,9 @@ def upgrade():
             "provider", "subject", name=op.f("uq_sign_in_identity_provider_subject")
         ),
     )
+    op.create_index(op.f("ix_sign_in_identity_name_id"), "sign_in_identity", ["name_id"])
 
 
 def downgrade():
+    op.drop_index(op.f("ix_sign_in_identity_name_id"), table_name="sign_in_identity")
     op.drop_table("sign_in_identity")

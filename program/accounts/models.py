@@ -32,6 +32,8 @@ class SignInIdentity(db.Model):
     subject: Mapped[str] = mapped_column(sa.String(255))
     # The address the provider gave at the last sign-in (shown to administrators only).
     email: Mapped[str | None] = mapped_column(sa.String(320))
+    # SAML: the NameID of the last sign-in, which the IdP's single logout names them by.
+    name_id: Mapped[str | None] = mapped_column(sa.String(1000), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 

@@ -12,6 +12,7 @@ the ACS receives a cross-site POST that carries no session cookie (SameSite=Lax)
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -24,16 +25,26 @@ from flask import Flask, current_app
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import Config, SPConfig
+from saml2.ident import code, decode
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_PERSISTENT
-from saml2.sigver import SignatureError, get_xmlsec_binary, security_context
+from saml2.sigver import (
+    SignatureError,
+    get_xmlsec_binary,
+    security_context,
+    verify_redirect_signature,
+)
+from saml2.xmldsig import SIG_RSA_SHA256
 
-from program.accounts.models import SamlRequest, SamlSeen
+from program.accounts.models import SamlRequest, SamlSeen, SignInIdentity
 from program.accounts.sso import Asserted, did_not_work, sign_in_with
+from program.audit.services import record
 from program.db import DomainError, utc_now
 from program.extensions import db
 from program.people.models import Person
 from program.web import external_url
+
+log = logging.getLogger(__name__)
 
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
 RESEARCH_AND_SCHOLARSHIP = "http://refeds.org/category/research-and-scholarship"
@@ -98,6 +109,9 @@ def _config(s: Settings, with_idp: bool = True) -> SPConfig:
                     "endpoints": {
                         "assertion_consumer_service": [
                             (external_url("accounts.saml_acs"), BINDING_HTTP_POST)
+                        ],
+                        "single_logout_service": [
+                            (external_url("accounts.saml_sls"), BINDING_HTTP_REDIRECT)
                         ],
                     },
                     "allow_unsolicited": s.idp_initiated,
@@ -172,7 +186,15 @@ def begin(next_url: str | None) -> str:
     return dict(info["headers"])["Location"]
 
 
-def finish(saml_response: str) -> tuple[Person, str | None]:
+@dataclass(frozen=True)
+class SignedIn:
+    person: Person
+    next_url: str | None
+    # What single logout names this sign-in by (kept in the person's session).
+    logout: dict[str, str | None]
+
+
+def finish(saml_response: str) -> SignedIn:
     """The person an IdP's response signs in, and where they were going; or a DomainError."""
     s = _required()
     now = utc_now()
@@ -209,8 +231,120 @@ def finish(saml_response: str) -> tuple[Person, str | None]:
     elif not s.idp_initiated:
         raise _did_not_work(s, "unsolicited, and IdP-initiated sign-in is off")
     _refuse_replay(s, response)
-    person = sign_in_with(_asserted(s, response))
-    return person, waiting[answered] if answered else None
+    asserted = _asserted(s, response)
+    person = sign_in_with(asserted)
+    statements = response.assertion.authn_statement or []
+    return SignedIn(
+        person,
+        waiting[answered] if answered else None,
+        {
+            "name_id": asserted.name_id,
+            "session_index": statements[0].session_index if statements else None,
+        },
+    )
+
+
+# --- single logout --------------------------------------------------------------------------
+
+
+def logout_request(facts: dict[str, str | None]) -> tuple[str, str] | None:
+    """(request id, the IdP's address with a signed LogoutRequest) to end the person's session
+    at the IdP too; None when the IdP has no single logout (or cannot be asked): Hallway's
+    own sign-out has happened either way."""
+    s = _required()
+    try:
+        c = client()
+        services = c.metadata.single_logout_service(
+            s.idp_entity_id, BINDING_HTTP_REDIRECT, "idpsso"
+        )
+        if not services or not facts.get("name_id"):
+            return None
+        destination = services[0]["location"]
+        request_id, request = c.create_logout_request(
+            destination,
+            s.idp_entity_id,
+            name_id=decode(facts["name_id"]),
+            session_indexes=[facts["session_index"]] if facts.get("session_index") else None,
+            sign=False,  # the redirect binding signs the query string instead
+        )
+        info = c.apply_binding(
+            BINDING_HTTP_REDIRECT, str(request), destination, sign=True, sigalg=SIG_RSA_SHA256
+        )
+    except Exception as exc:
+        # Signing out of Hallway must not fail because the IdP's part could not be asked.
+        log.warning("SAML single logout request not made: %r", exc, exc_info=True)
+        return None
+    return request_id, dict(info["headers"])["Location"]
+
+
+def logout_confirmed(saml_response: str, request_id: str | None) -> bool:
+    """Whether the IdP's LogoutResponse is genuine, answers our request and says done."""
+    try:
+        response = client().parse_logout_request_response(saml_response, BINDING_HTTP_REDIRECT)
+    except Exception as exc:
+        log.warning("SAML logout response refused: %r", exc)
+        return False
+    return bool(
+        response is not None
+        and request_id is not None
+        and response.in_response_to == request_id
+        and response.status_ok()
+    )
+
+
+def idp_logout(query: dict[str, str]) -> tuple[str, list[int]]:
+    """The IdP asks Hallway to sign someone out (they signed out elsewhere): verify its
+    signature, end that person's Hallway sessions everywhere, and answer. Returns (the
+    address of the IdP's answer, the ids of the people signed out); a DomainError if the
+    request cannot be trusted, which changes nothing."""
+    s = _required()
+    c = client()
+    # pysaml2 takes an unsigned LogoutRequest from the redirect binding unless told otherwise:
+    # a forged one could sign anyone out. It must carry the IdP's signature.
+    signed = {k: query[k] for k in ("SAMLRequest", "SigAlg", "Signature") if query.get(k)}
+    if query.get("RelayState") is not None:
+        signed["RelayState"] = query["RelayState"]
+    certs = c.metadata.certs(s.idp_entity_id, "idpsso", "signing")
+    if len(signed) < 3 or not any(
+        verify_redirect_signature(signed, c.sec.sec_backend, cert) for _, cert in certs
+    ):
+        raise _did_not_work(s, "logout request without a valid signature")
+    try:
+        request = c.parse_logout_request(
+            query["SAMLRequest"],
+            BINDING_HTTP_REDIRECT,
+            relay_state=query.get("RelayState"),
+            sigalg=query.get("SigAlg"),
+            signature=query.get("Signature"),
+        )
+        message = request.message
+        if message.issuer is None or message.issuer.text != s.idp_entity_id:
+            raise ValueError("issued by another IdP")
+    except Exception as exc:
+        raise _did_not_work(s, repr(exc)) from exc
+    ended = []
+    for identity in db.session.scalars(
+        sa.select(SignInIdentity).where(
+            SignInIdentity.provider == s.key,
+            SignInIdentity.name_id == code(message.name_id),
+        )
+    ):
+        identity.person.rotate_security_stamp()
+        record(None, "account.sso_signed_out", identity.person, summary="Single logout")
+        ended.append(identity.person_id)
+    services = c.metadata.single_logout_service(s.idp_entity_id, BINDING_HTTP_REDIRECT, "idpsso")
+    destination = services[0]["location"]
+    answer = c.create_logout_response(message, [BINDING_HTTP_REDIRECT], sign=False)
+    info = c.apply_binding(
+        BINDING_HTTP_REDIRECT,
+        str(answer),
+        destination,
+        query.get("RelayState") or "",
+        response=True,
+        sign=True,
+        sigalg=SIG_RSA_SHA256,
+    )
+    return dict(info["headers"])["Location"], ended
 
 
 def _refuse_replay(s: Settings, response: Any) -> None:
@@ -243,6 +377,7 @@ def _asserted(s: Settings, response: Any) -> Asserted:
     given, family = first("givenName"), first("sn")
     email = first("mail")
     return Asserted(
+        name_id=code(name_id) if name_id is not None else None,
         provider=s.key,
         subject=subject,
         email=email.lower() if email else None,

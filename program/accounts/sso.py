@@ -48,6 +48,7 @@ class Asserted:
     email: str | None
     email_verified: bool
     name: str | None = None
+    name_id: str | None = None  # SAML's, for single logout
 
 
 def sign_in_with(asserted: Asserted, now: datetime | None = None) -> Person:
@@ -69,6 +70,7 @@ def sign_in_with(asserted: Asserted, now: datetime | None = None) -> Person:
         raise DomainError(DEACTIVATED)
     identity.last_used_at = now
     identity.email = asserted.email or identity.email
+    identity.name_id = asserted.name_id or identity.name_id
     person.last_login_at = now
     db.session.flush()
     return person

@@ -141,19 +141,54 @@ def saml_acs() -> str | Response | tuple[str, int]:
     """The assertion consumer service: the IdP's signed answer, posted by the browser."""
     _saml_settings()
     try:
-        person, destination = saml.finish(request.form.get("SAMLResponse", ""))
+        signed_in = saml.finish(request.form.get("SAMLResponse", ""))
     except DomainError as exc:
         return _sign_in_page(LoginForm(), exc.message)
     session.clear()
-    login_user(person)
-    return redirect(safe_next_url(destination) or url_for("home.index"))
+    login_user(signed_in.person)
+    session["saml_logout"] = signed_in.logout
+    return redirect(safe_next_url(signed_in.next_url) or url_for("home.index"))
+
+
+@bp.route("/saml/sls")
+@public
+def saml_sls() -> str | Response | tuple[str, int]:
+    """Single logout: the IdP's answer to Hallway's sign-out, or its request to sign someone
+    out who signed out elsewhere."""
+    found = _saml_settings()
+    if "SAMLResponse" in request.args:
+        confirmed = saml.logout_confirmed(
+            request.args["SAMLResponse"], session.pop("saml_logout_request", None)
+        )
+        flash(
+            f"You are signed out of Hallway and of {found.label}."
+            if confirmed
+            else f"You are signed out of Hallway. {found.label} did not confirm its own "
+            "sign-out: close the browser to be sure.",
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    try:
+        answer, ended = saml.idp_logout(request.args.to_dict())
+    except DomainError as exc:
+        return _sign_in_page(LoginForm(), exc.message, status=400)
+    if current_user.is_authenticated and current_user.id in ended:
+        logout_user()
+        session.clear()
+    return redirect(answer)
 
 
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout() -> Response:
+    facts = session.get("saml_logout")
     logout_user()
     session.clear()
+    # Signed in through SAML: sign out at the IdP too, where it offers single logout.
+    found = saml.logout_request(facts) if facts and saml.settings() else None
+    if found is not None:
+        session["saml_logout_request"], idp = found
+        return redirect(idp)
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.login"))
 

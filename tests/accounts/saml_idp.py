@@ -28,6 +28,7 @@ from saml2.metadata import (
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NameID
 from saml2.server import Server
 from saml2.sigver import security_context
+from saml2.xmldsig import SIG_RSA_SHA256
 
 ENTITY_ID = "https://idp.example.edu/idp/shibboleth"
 XMLSEC = shutil.which("xmlsec1")
@@ -93,6 +94,7 @@ class IdP:
         self.folder = folder
         self.entity_id = entity_id
         self.sso_url = sso_url or f"{entity_id}/sso"
+        self.slo_url = self.sso_url.rsplit("/", 1)[0] + "/slo"
         self.lifetime_minutes = lifetime_minutes
         self.key_file, self.cert_file = key_pair(folder, f"idp-{abs(hash(entity_id))}")
         self.server = Server(config=self._config(None))
@@ -114,6 +116,7 @@ class IdP:
                     "idp": {
                         "endpoints": {
                             "single_sign_on_service": [(self.sso_url, BINDING_HTTP_REDIRECT)],
+                            "single_logout_service": [(self.slo_url, BINDING_HTTP_REDIRECT)],
                         },
                         "policy": {
                             "default": {
@@ -153,6 +156,46 @@ class IdP:
         query = parse_qs(urlsplit(redirect_url).query)
         request = self.server.parse_authn_request(query["SAMLRequest"][0], BINDING_HTTP_REDIRECT)
         return request.message.id, self.server.response_args(request.message, [BINDING_HTTP_POST])
+
+    def answer_logout(self, redirect_url: str) -> tuple[str, str]:
+        """The IdP's side of Hallway's sign-out: (the NameID the LogoutRequest names, the
+        address of its signed LogoutResponse back to Hallway)."""
+        query = {k: v[0] for k, v in parse_qs(urlsplit(redirect_url).query).items()}
+        assert {"SAMLRequest", "SigAlg", "Signature"} <= set(query), "an unsigned request"
+        request = self.server.parse_logout_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT)
+        response = self.server.create_logout_response(request.message, [BINDING_HTTP_REDIRECT])
+        destination = self.server.metadata.single_logout_service(
+            request.message.issuer.text, BINDING_HTTP_REDIRECT, "spsso"
+        )[0]["location"]
+        info = self.server.apply_binding(
+            BINDING_HTTP_REDIRECT,
+            str(response),
+            destination,
+            query.get("RelayState", ""),
+            response=True,
+            sign=True,
+            sigalg=SIG_RSA_SHA256,
+        )
+        return request.message.name_id.text, dict(info["headers"])["Location"]
+
+    def ask_logout(
+        self, name_id_text: str, sp_entity_id: str = "http://localhost/saml/metadata", sign=True
+    ) -> str:
+        """The IdP asks Hallway to sign someone out (they signed out elsewhere): the address
+        of its LogoutRequest, signed unless told otherwise."""
+        destination = self.server.metadata.single_logout_service(
+            sp_entity_id, BINDING_HTTP_REDIRECT, "spsso"
+        )[0]["location"]
+        _, request = self.server.create_logout_request(
+            destination,
+            sp_entity_id,
+            name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=name_id_text),
+            sign=False,
+        )
+        info = self.server.apply_binding(
+            BINDING_HTTP_REDIRECT, str(request), destination, sign=sign, sigalg=SIG_RSA_SHA256
+        )
+        return dict(info["headers"])["Location"]
 
     def answer(
         self,

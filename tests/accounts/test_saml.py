@@ -156,6 +156,63 @@ def test_the_sign_in_page_offers_the_institution(app, client):
     assert 'href="/login/saml' in page
 
 
+# --- single logout --------------------------------------------------------------------------
+
+
+def test_signing_out_signs_out_at_the_idp_too(app, client, idp, grace):
+    post(client, idp.answer(GRACE, to_idp(client)))
+    out = client.post("/logout")
+    assert out.status_code == 302
+    assert out.headers["Location"].startswith(f"{idp.slo_url}?SAMLRequest=")
+    assert not signed_in(client)  # Hallway's own sign-out does not wait for the IdP
+    name_id, back = idp.answer_logout(out.headers["Location"])
+    assert name_id == "nid-Grace.Hopper@example.edu"
+    done = client.get(back.removeprefix("http://localhost"))
+    assert done.headers["Location"] == "/login"
+    page = client.get("/login").get_data(as_text=True)
+    assert "signed out of Hallway and of Example University" in page
+
+
+def test_an_idp_answer_to_another_sign_out_confirms_nothing(app, client, idp, grace):
+    post(client, idp.answer(GRACE, to_idp(client)))
+    first = client.post("/logout").headers["Location"]
+    other = app.test_client()
+    post(other, idp.answer(GRACE, to_idp(other)))
+    _, back = idp.answer_logout(other.post("/logout").headers["Location"])
+    client.get(back.removeprefix("http://localhost"))  # not the answer to `first`
+    assert "did not confirm" in client.get("/login").get_data(as_text=True)
+    assert first
+
+
+def test_the_idp_signs_someone_out_everywhere(app, client, idp, grace):
+    post(client, idp.answer(GRACE, to_idp(client)))
+    laptop = app.test_client()
+    post(laptop, idp.answer(GRACE, to_idp(laptop)))
+    answer = client.get(
+        idp.ask_logout("nid-Grace.Hopper@example.edu").removeprefix("http://localhost")
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith(f"{idp.slo_url}?SAMLResponse=")
+    assert not signed_in(client)
+    assert not signed_in(laptop)  # her other sessions end too
+
+
+def test_an_unsigned_logout_request_signs_nobody_out(app, client, idp, grace):
+    post(client, idp.answer(GRACE, to_idp(client)))
+    forged = idp.ask_logout("nid-Grace.Hopper@example.edu", sign=False)
+    stranger = app.test_client()
+    assert stranger.get(forged.removeprefix("http://localhost")).status_code == 400
+    assert signed_in(client)
+
+
+def test_someone_signed_in_with_a_password_signs_out_of_hallway_alone(app, client, idp, grace):
+    from tests.conftest import login
+
+    login(client, grace.email)
+    out = client.post("/logout")
+    assert out.headers["Location"] == "/login"
+
+
 # --- refused --------------------------------------------------------------------------------
 
 

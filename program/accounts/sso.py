@@ -84,7 +84,7 @@ def _link(asserted: Asserted, now: datetime) -> SignInIdentity:
         )
     person = find_person_by_email(asserted.email)
     if person is None:
-        raise DomainError(NOT_ON_A_ROSTER)
+        person = _registered(asserted)
     if not person.active:
         raise DomainError(DEACTIVATED)
     taken = db.session.scalar(
@@ -116,6 +116,25 @@ def _link(asserted: Asserted, now: datetime) -> SignInIdentity:
         details={"provider": asserted.provider, "subject": asserted.subject},
     )
     return identity
+
+
+def _registered(asserted: Asserted) -> Person:
+    """A new account for someone on no roster, if the institution lets its people in that way."""
+    from program.admin.services import get_settings
+
+    if not get_settings().sso_self_registration:
+        raise DomainError(NOT_ON_A_ROSTER)
+    email = asserted.email or ""
+    person = Person(name=asserted.name or email.split("@")[0], email=email)
+    db.session.add(person)
+    db.session.flush()
+    record(
+        person,
+        "account.sso_registered",
+        person,
+        summary=f"Account made at first sign-in ({asserted.provider})",
+    )
+    return person
 
 
 def did_not_work(label: str, provider: str, why: str) -> DomainError:
@@ -151,19 +170,22 @@ def sign_in_methods(person_ids: Iterable[int]) -> dict[int, list[str]]:
     return found
 
 
-def set_sign_in_mode(actor: Person, *, sso_only: bool, break_glass_id: int | None) -> Any:
+def set_sign_in_mode(
+    actor: Person, *, sso_only: bool, break_glass_id: int | None, self_registration: bool = False
+) -> Any:
     """Passwords beside the institution's sign-in, or the institution's sign-in only with one
-    break-glass administrator who keeps a password. Audited."""
+    break-glass administrator who keeps a password; and whether the institution's sign-in makes
+    accounts for people on no roster. Audited."""
     from program.admin.models import InstitutionSettings
     from program.admin.services import get_settings
 
+    if (sso_only or self_registration) and not institution_sign_in_configured():
+        raise DomainError(
+            "Set up your institution's sign-in first (OpenID Connect or SAML, in the "
+            "server's settings): until then a password is the only way in.",
+            field="mode",
+        )
     if sso_only:
-        if not institution_sign_in_configured():
-            raise DomainError(
-                "Set up your institution's sign-in first (OpenID Connect or SAML, in the "
-                "server's settings): until then a password is the only way in.",
-                field="mode",
-            )
         keeper = db.session.get(Person, break_glass_id) if break_glass_id else None
         if keeper is None or not keeper.is_admin or not keeper.active or not keeper.password_hash:
             raise DomainError(
@@ -177,11 +199,16 @@ def set_sign_in_mode(actor: Person, *, sso_only: bool, break_glass_id: int | Non
         db.session.add(settings)
     settings.sso_only = sso_only
     settings.break_glass_id = break_glass_id if sso_only else None
+    settings.sso_self_registration = self_registration
     record(
         actor,
         "settings.sign_in_changed",
         settings,
         summary="Institution sign-in only" if sso_only else "Institution sign-in and passwords",
-        details={"sso_only": sso_only, "break_glass_id": settings.break_glass_id},
+        details={
+            "sso_only": sso_only,
+            "break_glass_id": settings.break_glass_id,
+            "self_registration": self_registration,
+        },
     )
     return settings

@@ -65,6 +65,14 @@ class SignInForm(FlaskForm):
         coerce=int,
         validate_choice=False,
     )
+    self_registration = BooleanField(
+        "Let anyone at the institution make their account by signing in",
+        description=(
+            "Off: only people on a program's roster (or invited) get in. On: someone else gets "
+            "an account at their first institution sign-in, in no program until a coordinator "
+            "adds them."
+        ),
+    )
     submit = SubmitField("Save sign-in")
 
 

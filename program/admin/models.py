@@ -43,4 +43,7 @@ class InstitutionSettings(db.Model):
     break_glass_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("person.id", ondelete="SET NULL")
     )
+    # Someone at the institution on no roster gets an account at their first institution
+    # sign-in (in no program until a coordinator adds them), instead of being turned away.
+    sso_self_registration: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)

@@ -40,6 +40,7 @@ def get_settings() -> InstitutionSettings:
             mail_sender="",
             time_zone="UTC",
             sso_only=False,
+            sso_self_registration=False,
         )
     g.institution_settings = settings
     return settings

@@ -224,7 +224,9 @@ def invite_person(person_id: int) -> Response:
 
 def _sign_in_form(current: Any) -> SignInForm:
     form = SignInForm(
-        mode="sso_only" if current.sso_only else "both", break_glass_id=current.break_glass_id
+        mode="sso_only" if current.sso_only else "both",
+        break_glass_id=current.break_glass_id,
+        self_registration=current.sso_self_registration,
     )
     admins = db.session.scalars(
         sa.select(Person)
@@ -281,6 +283,7 @@ def sign_in_mode() -> str | Response:
             current_user,
             sso_only=sso_only,
             break_glass_id=form.break_glass_id.data or None,
+            self_registration=form.self_registration.data,
         )
         if done is not None:
             flash(

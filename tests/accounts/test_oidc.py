@@ -407,3 +407,30 @@ def test_a_server_whose_institution_sign_in_is_removed_lets_passwords_back_in(
     plain.test_client_class = CsrfClient
     other = plain.test_client()
     assert login(other, ada.email).status_code == 302
+
+
+def test_when_the_institution_allows_it_someone_on_no_roster_gets_an_account(
+    app, client, make, provider
+):
+    admin = make.admin()
+    login(client, admin.email)
+    client.post("/admin/settings/sign-in", data={"mode": "both", "self_registration": "y"})
+    client.post("/logout")
+    provider.add("new", sub="idp-new", email="New.Fellow@Example.edu", name="Nia Fellow")
+    provider.signed_in = "new"
+    assert sign_in(client).status_code == 302
+    home = signed_in_as(client)
+    assert "Nia Fellow" in home and "not in any program yet" in home
+    with app.app_context():
+        person = db.session.scalar(
+            sa.select(Person).where(Person.email == "new.fellow@example.edu")
+        )
+        assert person.password_hash is None
+        assert identities(app) == [(person.id, "oidc:uni", "idp-new")]
+        assert db.session.scalar(
+            sa.select(AuditEvent.action).where(AuditEvent.action == "account.sso_registered")
+        )
+    client.post("/logout")
+    provider.add("unverified", sub="idp-u", email="u@example.edu", name="U", email_verified=False)
+    provider.signed_in = "unverified"
+    assert sign_in(client).status_code == 403  # an address nobody vouched for makes no account

@@ -93,7 +93,8 @@ def saml_settings(environ: Mapping[str, str]) -> dict[str, Any] | None:
     """A SAML identity provider from the environment (`HALLWAY_SAML_IDP_ENTITY_ID` turns SAML
     on): its metadata as a file or an https URL (a URL needs `_METADATA_CERT`, the PEM file its
     signature is checked with), Hallway's own key pair, and optionally the button's label, the
-    attribute that identifies a person, and whether the IdP may start a sign-in."""
+    attributes that identify a person and give their address and name (by their friendly
+    names), and whether the IdP may start a sign-in."""
     idp = environ.get("HALLWAY_SAML_IDP_ENTITY_ID", "").strip()
     if not idp:
         return None
@@ -117,6 +118,8 @@ def saml_settings(environ: Mapping[str, str]) -> dict[str, Any] | None:
         "idp_metadata_cert": cert,
         "label": environ.get("HALLWAY_SAML_LABEL") or "your institution",
         "id_attribute": environ.get("HALLWAY_SAML_ID_ATTRIBUTE") or "eduPersonPrincipalName",
+        "email_attribute": environ.get("HALLWAY_SAML_EMAIL_ATTRIBUTE") or "mail",
+        "name_attribute": environ.get("HALLWAY_SAML_NAME_ATTRIBUTE") or "displayName",
         "idp_initiated": environ.get("HALLWAY_SAML_IDP_INITIATED", "1").lower()
         in {"1", "true", "yes"},
     }

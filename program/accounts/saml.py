@@ -35,6 +35,7 @@ from saml2.sigver import (
     verify_redirect_signature,
 )
 from saml2.xmldsig import SIG_RSA_SHA256
+from sqlalchemy.exc import IntegrityError
 
 from program.accounts.models import SamlRequest, SamlSeen, SignInIdentity
 from program.accounts.sso import Asserted, did_not_work, sign_in_with
@@ -63,6 +64,8 @@ class Settings:
     label: str = "your institution"
     idp_metadata_cert: str | None = None
     id_attribute: str = "eduPersonPrincipalName"
+    email_attribute: str = "mail"
+    name_attribute: str = "displayName"  # else givenName and sn
     idp_initiated: bool = True
 
     @property
@@ -119,7 +122,12 @@ def _config(s: Settings, with_idp: bool = True) -> SPConfig:
                     "want_assertions_signed": True,
                     "want_response_signed": False,
                     "name_id_format": NAMEID_FORMAT_PERSISTENT,
-                    "optional_attributes": ATTRIBUTES,
+                    # R&S's, and whichever this install identifies people by.
+                    "optional_attributes": list(
+                        dict.fromkeys(
+                            [*ATTRIBUTES, s.id_attribute, s.email_attribute, s.name_attribute]
+                        )
+                    ),
                 }
             },
         }
@@ -182,7 +190,12 @@ def begin(next_url: str | None) -> str:
         # not verify, an IdP missing from it): explained, and tried again next time.
         current_app.extensions.pop("hallway_saml", None)
         raise _did_not_work(s, repr(exc)) from exc
-    db.session.add(SamlRequest(id=request_id, next_url=next_url, created_at=utc_now()))
+    now = utc_now()
+    # Sign-ins abandoned at the IdP: their requests can no longer be answered.
+    db.session.execute(
+        sa.delete(SamlRequest).where(SamlRequest.created_at < now - REQUEST_LIFETIME)
+    )
+    db.session.add(SamlRequest(id=request_id, next_url=next_url, created_at=now))
     return dict(info["headers"])["Location"]
 
 
@@ -358,7 +371,12 @@ def _refuse_replay(s: Settings, response: Any) -> None:
     db.session.execute(sa.delete(SamlSeen).where(SamlSeen.expires_at < now))
     expires = now + timedelta(seconds=max(0, until - int(now.timestamp()))) + REQUEST_LIFETIME
     db.session.add(SamlSeen(id=assertion.id, expires_at=expires))
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        # The same assertion posted twice at once: the other request took it.
+        db.session.rollback()
+        raise _did_not_work(s, f"assertion {assertion.id!r} replayed") from exc
 
 
 def _asserted(s: Settings, response: Any) -> Asserted:
@@ -375,7 +393,7 @@ def _asserted(s: Settings, response: Any) -> Asserted:
     if not subject:
         raise _did_not_work(s, f"neither {s.id_attribute} nor a persistent NameID")
     given, family = first("givenName"), first("sn")
-    email = first("mail")
+    email = first(s.email_attribute)
     return Asserted(
         name_id=code(name_id) if name_id is not None else None,
         provider=s.key,
@@ -383,7 +401,7 @@ def _asserted(s: Settings, response: Any) -> Asserted:
         email=email.lower() if email else None,
         # The institution's IdP releases `mail` from its own directory: people cannot set it.
         email_verified=bool(email),
-        name=first("displayName") or " ".join(n for n in (given, family) if n) or None,
+        name=first(s.name_attribute) or " ".join(n for n in (given, family) if n) or None,
     )
 
 

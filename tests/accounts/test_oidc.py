@@ -434,3 +434,22 @@ def test_when_the_institution_allows_it_someone_on_no_roster_gets_an_account(
     provider.add("unverified", sub="idp-u", email="u@example.edu", name="U", email_verified=False)
     provider.signed_in = "unverified"
     assert sign_in(client).status_code == 403  # an address nobody vouched for makes no account
+
+
+def test_with_institution_sign_in_only_one_click_links_still_work(app, client, make):
+    from program.checkins.models import CheckIn, CheckInStatus
+    from program.checkins.services import make_answer_token
+
+    turn_on_sso_only(app, client, make.admin())
+    client.post("/logout")
+    program = make.program("Internal Medicine Residency", slug="im")
+    term = make.term(program, slug="fall-2026")
+    trainee = make.trainee(program, name="Priya Natarajan")
+    pair = make.assignment(term, make.mentor(program, name="Dr. Miguel Santos"), trainee)
+    check_in_id = make.check_in(trainee, pair)
+    with app.app_context():
+        token = make_answer_token(db.session.get(CheckIn, check_in_id), CheckInStatus.MET)
+    answered = client.post(f"/checkin/{token}", data={"status": "met"})
+    assert answered.status_code == 200
+    with app.app_context():
+        assert db.session.get(CheckIn, check_in_id).status is CheckInStatus.MET

@@ -48,6 +48,8 @@ def settings(idp: IdP, folder: Path, **changes: Any) -> dict[str, Any]:
         "label": "Example University",
         "idp_metadata_cert": None,
         "id_attribute": "eduPersonPrincipalName",
+        "email_attribute": "mail",
+        "name_attribute": "displayName",
         "idp_initiated": True,
         **changes,
     }
@@ -140,6 +142,26 @@ def test_without_eppn_a_persistent_name_id_identifies_the_person(app, client, id
     response = post(client, idp.answer({**without, "eduPersonPrincipalName": ""}, to_idp(client)))
     assert response.status_code == 302
     assert identities(app) == [(grace.id, "nid-Grace.Hopper@example.edu")]
+
+
+def test_attributes_are_mapped_by_configuration(database_url, tmp_path, make):
+    """An IdP that identifies people by eduPersonUniqueId-like ids in `uid` and gives their
+    address in `email` (a friendly name pysaml2 knows)."""
+    idp = IdP(tmp_path)
+    application = saml_app(database_url, tmp_path, idp, id_attribute="uid", email_attribute="email")
+    try:
+        grace = Factory(application).person("Grace Hopper", email="grace.hopper@example.edu")
+        client = application.test_client()
+        person = {
+            "eduPersonPrincipalName": "ignored@example.edu",
+            "uid": "u-1906",
+            "email": "grace.hopper@example.edu",
+            "mail": "someone.else@example.edu",
+        }
+        assert post(client, idp.answer(person, to_idp(client))).status_code == 302
+        assert identities(application) == [(grace.id, "u-1906")]
+    finally:
+        empty_all_tables(application)
 
 
 def test_a_changed_address_keeps_the_account(app, client, idp, grace):

@@ -1,12 +1,14 @@
 """Single sign-on, whatever the protocol: who an identity provider's answer signs in.
 
-OpenID Connect (`program.accounts.oidc`) turns a validated ID token into an `Asserted`; this
-module decides which Hallway account, if any, it stands for. The rules:
+OpenID Connect (`program.accounts.oidc`) and SAML (`program.accounts.saml`) turn a validated ID
+token or assertion into an `Asserted`; this module decides which Hallway account, if any, it
+stands for. The rules:
 
 - A provider's stable identifier, once linked, signs in its person, whatever e-mail address
   either side holds now.
 - The first sign-in links by e-mail address, and only to someone already on a roster: nobody
-  becomes a Hallway user by having an account at the institution. The address must be one the
+  becomes a Hallway user by having an account at the institution, unless an administrator
+  lets them (self-registration, off by default). The address must be one the
   provider vouches for (OpenID's `email_verified`, or a provider configured as the institution's
   own directory), or anyone able to set their own address there could take another's account.
 - A deactivated person cannot sign in, however they arrive.
@@ -55,7 +57,7 @@ def sign_in_with(asserted: Asserted, now: datetime | None = None) -> Person:
     """The person this provider's answer signs in (linking them on their first sign-in), or a
     DomainError saying why not."""
     now = now or utc_now()
-    if not asserted.subject:
+    if not asserted.subject or len(asserted.subject) > 255:
         raise DomainError("The sign-in service did not say who you are. Try again.")
     identity = db.session.scalar(
         sa.select(SignInIdentity).where(
@@ -69,8 +71,11 @@ def sign_in_with(asserted: Asserted, now: datetime | None = None) -> Person:
     if not person.active:
         raise DomainError(DEACTIVATED)
     identity.last_used_at = now
-    identity.email = asserted.email or identity.email
-    identity.name_id = asserted.name_id or identity.name_id
+    # Kept only when they fit their columns (the identifier above is what matters).
+    if asserted.email and len(asserted.email) <= 320:
+        identity.email = asserted.email
+    if asserted.name_id and len(asserted.name_id) <= 1000:
+        identity.name_id = asserted.name_id
     person.last_login_at = now
     db.session.flush()
     return person
@@ -103,7 +108,6 @@ def _link(asserted: Asserted, now: datetime) -> SignInIdentity:
         person_id=person.id,
         provider=asserted.provider,
         subject=asserted.subject,
-        email=asserted.email,
         created_at=now,
         last_used_at=now,
     )
@@ -125,7 +129,12 @@ def _registered(asserted: Asserted) -> Person:
     if not get_settings().sso_self_registration:
         raise DomainError(NOT_ON_A_ROSTER)
     email = asserted.email or ""
-    person = Person(name=asserted.name or email.split("@")[0], email=email)
+    local, _, domain = email.partition("@")
+    if not local or not domain or len(email) > 254:
+        raise DomainError(NOT_ON_A_ROSTER)
+    # Words from the IdP, kept to what a name field holds: printable, one line, 200 characters.
+    name = " ".join("".join(c for c in asserted.name or "" if c.isprintable()).split())[:200]
+    person = Person(name=name or local, email=email)
     db.session.add(person)
     db.session.flush()
     record(

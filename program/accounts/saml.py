@@ -12,6 +12,7 @@ the ACS receives a cross-site POST that carries no session cookie (SameSite=Lax)
 
 from __future__ import annotations
 
+import base64
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,7 +35,7 @@ from saml2.sigver import (
     security_context,
     verify_redirect_signature,
 )
-from saml2.xmldsig import SIG_RSA_SHA256
+from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 from sqlalchemy.exc import IntegrityError
 
 from program.accounts.models import SamlRequest, SamlSeen, SignInIdentity
@@ -103,6 +104,8 @@ def _config(s: Settings, with_idp: bool = True) -> SPConfig:
             "encryption_keypairs": [{"key_file": s.sp_key, "cert_file": s.sp_cert}],
             "metadata": metadata,
             "allow_unknown_attributes": True,
+            "signing_algorithm": SIG_RSA_SHA256,
+            "digest_algorithm": DIGEST_SHA256,
             # Seconds two clocks may differ by when an assertion's times are checked.
             "accepted_time_diff": 60,
             "entity_category": [RESEARCH_AND_SCHOLARSHIP],
@@ -218,6 +221,7 @@ def finish(saml_response: str) -> SignedIn:
             sa.select(SamlRequest).where(SamlRequest.created_at > now - REQUEST_LIFETIME)
         )
     }
+    _refuse_sha1(s, saml_response)
     try:
         response = client().parse_authn_request_response(
             saml_response, BINDING_HTTP_POST, outstanding=waiting
@@ -315,6 +319,8 @@ def idp_logout(query: dict[str, str]) -> tuple[str, list[int]]:
     # pysaml2 takes an unsigned LogoutRequest from the redirect binding unless told otherwise:
     # a forged one could sign anyone out. It must carry the IdP's signature.
     signed = {k: query[k] for k in ("SAMLRequest", "SigAlg", "Signature") if query.get(k)}
+    if query.get("SigAlg") == SIG_RSA_SHA1:
+        raise _did_not_work(s, "logout request signed with RSA-SHA1")
     if query.get("RelayState") is not None:
         signed["RelayState"] = query["RelayState"]
     certs = c.metadata.certs(s.idp_entity_id, "idpsso", "signing")
@@ -358,6 +364,21 @@ def idp_logout(query: dict[str, str]) -> tuple[str, list[int]]:
         sigalg=SIG_RSA_SHA256,
     )
     return dict(info["headers"])["Location"], ended
+
+
+def _refuse_sha1(s: Settings, saml_response: str) -> None:
+    """SHA-1 signatures can be forged by a well-funded attacker (SHAttered, 2017); the REFEDS
+    and InCommon baselines require SHA-256. pysaml2 accepts either: Hallway refuses SHA-1."""
+    try:
+        root = ElementTree.fromstring(base64.b64decode(saml_response, validate=False))
+    except Exception as exc:
+        raise _did_not_work(s, f"not a SAML response: {exc!r}") from exc
+    for method in root.iter(f"{{{DSIG}}}SignatureMethod"):
+        if method.get("Algorithm") == SIG_RSA_SHA1:
+            raise _did_not_work(s, "signed with RSA-SHA1")
+    for method in root.iter(f"{{{DSIG}}}DigestMethod"):
+        if method.get("Algorithm") == DIGEST_SHA1:
+            raise _did_not_work(s, "digested with SHA-1")
 
 
 def _refuse_replay(s: Settings, response: Any) -> None:

@@ -28,7 +28,7 @@ from saml2.metadata import (
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NameID
 from saml2.server import Server
 from saml2.sigver import security_context
-from saml2.xmldsig import SIG_RSA_SHA256
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 ENTITY_ID = "https://idp.example.edu/idp/shibboleth"
 XMLSEC = shutil.which("xmlsec1")
@@ -205,6 +205,8 @@ class IdP:
         acs: str = "http://localhost/saml/acs",
         sp_entity_id: str = "http://localhost/saml/metadata",
         sign_assertion: bool = True,
+        sign_alg: str = SIG_RSA_SHA256,
+        digest_alg: str = DIGEST_SHA256,
         **overrides: Any,
     ) -> str:
         """A signed answer about `person` (eduPersonPrincipalName, mail, displayName...): to
@@ -224,6 +226,8 @@ class IdP:
             },
             sign_assertion=sign_assertion,
             sign_response=False,
+            sign_alg=sign_alg,
+            digest_alg=digest_alg,
             **args,
         )
         return base64.b64encode(str(response).encode()).decode()

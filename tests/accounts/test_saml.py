@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from saml2.xmldsig import DIGEST_SHA1, SIG_RSA_SHA1
 from werkzeug.serving import make_server
 
 from program import create_app
@@ -278,6 +279,7 @@ def test_an_answer_to_a_request_hallway_never_sent_is_refused(app, client, idp, 
     "attack",
     [
         pytest.param({"sign_assertion": False}, id="unsigned"),
+        pytest.param({"sign_alg": SIG_RSA_SHA1, "digest_alg": DIGEST_SHA1}, id="signed with SHA-1"),
         pytest.param({"destination": "https://another-sp.example.edu/acs"}, id="wrong destination"),
     ],
 )

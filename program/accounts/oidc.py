@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client.errors import MismatchingStateError
@@ -135,3 +136,25 @@ def _did_not_work(p: Provider, why: str) -> DomainError:
 
 def next_url() -> str | None:
     return session.pop("sso_next", None)
+
+
+def logout_url(name: str) -> str | None:
+    """Where to send someone who signed in with this provider when they sign out of Hallway, so
+    that they are signed out there too (OpenID Connect RP-Initiated Logout): on a shared
+    workstation, the next person's "Sign in with …" must not find them still signed in. None
+    when the provider has no end-session endpoint, or cannot be asked."""
+    p = provider(name)
+    if p is None:
+        return None
+    try:
+        endpoint = client(p).load_server_metadata().get("end_session_endpoint")
+    except (AuthlibBaseError, RequestException, ValueError) as exc:
+        log.warning("OpenID sign-out at %s not asked: %r", p.name, exc)
+        return None
+    if not endpoint:
+        return None
+    # client_id rather than id_token_hint: the ID token is not kept (the session is a cookie).
+    query = urlencode(
+        {"client_id": p.client_id, "post_logout_redirect_uri": external_url("accounts.login")}
+    )
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"

@@ -103,6 +103,7 @@ def sso_callback(name: str) -> str | Response | tuple[str, int]:
     destination = oidc.next_url()
     session.clear()
     login_user(person)
+    session["oidc_provider"] = provider.name
     return redirect(destination or url_for("home.index"))
 
 
@@ -182,13 +183,17 @@ def saml_sls() -> str | Response | tuple[str, int]:
 @signed_in
 def logout() -> Response:
     facts = session.get("saml_logout")
+    openid = session.get("oidc_provider")
     logout_user()
     session.clear()
-    # Signed in through SAML: sign out at the IdP too, where it offers single logout.
+    # Signed in through the institution: sign out there too, where it offers it.
     found = saml.logout_request(facts) if facts and saml.settings() else None
     if found is not None:
         session["saml_logout_request"], idp = found
         return redirect(idp)
+    if openid and (elsewhere := oidc.logout_url(openid)):
+        flash("You are signed out of Hallway.", "info")
+        return redirect(elsewhere)
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.login"))
 

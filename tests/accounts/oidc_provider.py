@@ -24,7 +24,7 @@ from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, redirect, request
 from joserfc.jwk import KeySet, RSAKey
 from markupsafe import escape
 from werkzeug.serving import make_server
@@ -219,6 +219,7 @@ class Provider:
                 authorization_endpoint=f"{provider.issuer}/authorize",
                 token_endpoint=f"{provider.issuer}/token",
                 jwks_uri=f"{provider.issuer}/jwks",
+                end_session_endpoint=f"{provider.issuer}/logout",
                 response_types_supported=["code"],
                 subject_types_supported=["public"],
                 id_token_signing_alg_values_supported=["RS256"],
@@ -243,6 +244,17 @@ class Provider:
                     grant_user=provider.accounts[provider.signed_in]
                 )
             return _sign_in_form(request.args)
+
+        @app.get("/logout")
+        def logout() -> Any:
+            """RP-Initiated Logout: the provider's own session ends, then back to the client's
+            registered address (its sign-in page)."""
+            provider.signed_in = None
+            back = request.args.get("post_logout_redirect_uri", "")
+            known = {u.rsplit("/login/", 1)[0] + "/login" for u in provider.client.redirect_uris}
+            if request.args.get("client_id") == CLIENT_ID and back in known:
+                return redirect(back)
+            return "You are signed out of Example University."
 
         @app.post("/token")
         def token() -> Any:

@@ -122,6 +122,26 @@ def test_where_they_were_going_is_kept_but_never_another_site(app, client, ada, 
     assert away.headers["Location"] == "/"
 
 
+def test_signing_out_signs_out_at_the_provider_too(app, client, provider, ada):
+    """A shared workstation: the next person's "Sign in with" must not find Ada signed in."""
+    sign_in(client)
+    out = client.post("/logout")
+    assert out.status_code == 302
+    assert out.headers["Location"].startswith(f"{provider.issuer}/logout?client_id=")
+    assert signed_in_as(client) is None
+    back = requests.get(out.headers["Location"], allow_redirects=False, timeout=10)
+    assert back.headers["Location"] == "http://localhost/login"
+    start = client.get("/login/sso/uni")
+    at_provider = requests.get(start.headers["Location"], allow_redirects=False, timeout=10)
+    assert at_provider.status_code == 200 and "Password" in at_provider.text  # asks again
+
+
+def test_a_password_sign_out_stays_in_hallway(app, client, make):
+    grace = make.person("Grace Hopper", email="grace@example.edu")
+    login(client, grace.email)
+    assert client.post("/logout").headers["Location"] == "/login"
+
+
 def test_the_sign_in_page_offers_the_institution_first(app, client):
     page = client.get("/login").get_data(as_text=True)
     button = page.index("Sign in with Example University")

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
+
 from program.extensions import db
 from program.programs.models import Program, Term
 
@@ -72,8 +74,6 @@ def write_round(
     sits out); returns (chat id, person id) for each seat, so the caller can ask check-ins."""
     from datetime import UTC, datetime
 
-    import sqlalchemy as sa
-
     from program.coffee.models import Chat, ChatMember, Round
 
     round_id = db.session.scalar(
@@ -113,8 +113,6 @@ def write_round(
 def write_cohorts(term: Term, names: list[str], trainees: list[int]) -> None:
     """The term's cohorts, trainees dealt round them in turn, and the term's roster recorded
     as the importer would."""
-    import sqlalchemy as sa
-
     from program.programs.models import Cohort, CohortMember
     from program.programs.terms import record_term_roster
 
@@ -130,3 +128,12 @@ def write_cohorts(term: Term, names: list[str], trainees: list[int]) -> None:
         ],
     )
     record_term_roster(term)
+
+
+def analyze() -> None:
+    """Planner statistics for what was just written, on PostgreSQL: a database in use has them
+    (autovacuum gathers them after bulk changes), so a benchmark measures with them, not in the
+    minute after a bulk load before they exist."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("ANALYZE"))

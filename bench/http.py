@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from bench import database_url, write_cohorts, write_round
+from bench import analyze, database_url, write_cohorts, write_round
 
 PEOPLE = int(os.environ.get("BENCH_PEOPLE", "10000"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "4"))
@@ -225,11 +225,7 @@ def populate(people: int) -> dict[str, Any]:
     for start in range(0, len(check_ins), 20000):
         db.session.execute(sa.insert(CheckIn), check_ins[start : start + 20000])
     db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        # A database in use has its planner statistics (autovacuum gathers them after bulk
-        # changes): measure that, not the minute after a bulk load before they exist.
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("ANALYZE"))
+    analyze()
     open_ids = db.session.scalars(
         sa.select(CheckIn.id).where(CheckIn.answered_at.is_(None)).order_by(CheckIn.id)
     ).all()

@@ -92,11 +92,18 @@ def empty_all_tables(app: Flask) -> None:
         db.engine.dispose()
 
 
+def new_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
+    """An app on the test database with the tests' settings (and `overrides`), its instance
+    folder `instance`, its test clients carrying CSRF tokens like a browser."""
+    application = create_app(make_config(database_url, **overrides))
+    application.instance_path = str(instance)
+    application.test_client_class = CsrfClient
+    return application
+
+
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    application = create_app(make_config(database_url))
-    application.instance_path = str(tmp_path)
-    application.test_client_class = CsrfClient
+    application = new_app(database_url, tmp_path)
     yield application
     empty_all_tables(application)
 

@@ -205,13 +205,23 @@ def _compose_invitations(messages: Sequence[Message]) -> dict[int, dict[str, Any
         person, said = people.get(message.recipient_id), details[message.id]
         if person is None:
             continue
-        token = make_link_token(person, LinkPurpose.INVITATION)
+        # With institution sign-in only, no password to choose: the way in that works.
+        with_password = passwords_allowed_for(person)
+        link = (
+            external_url(
+                "accounts.accept_invitation",
+                token=make_link_token(person, LinkPurpose.INVITATION),
+            )
+            if with_password
+            else external_url("accounts.login")
+        )
         contexts[message.id] = {
             "person": person,
             "invited_by": people.get(said.get("invited_by") or 0),
             "program_name": said.get("program_name", ""),
             "doing": said.get("doing") or [],
-            "link": external_url("accounts.accept_invitation", token=token),
+            "link": link,
+            "with_password": with_password,
             "valid_days": current_app.config["INVITATION_MAX_AGE_DAYS"],
         }
     return contexts

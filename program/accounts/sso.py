@@ -27,6 +27,7 @@ from flask import current_app
 
 from program.accounts.models import SignInIdentity
 from program.accounts.services import find_person_by_email, institution_sign_in_configured
+from program.admin.services import get_settings, stored_settings
 from program.audit.services import record
 from program.db import DomainError, utc_now
 from program.extensions import db
@@ -124,8 +125,6 @@ def _link(asserted: Asserted, now: datetime) -> SignInIdentity:
 
 def _registered(asserted: Asserted) -> Person:
     """A new account for someone on no roster, if the institution lets its people in that way."""
-    from program.admin.services import get_settings
-
     if not get_settings().sso_self_registration:
         raise DomainError(NOT_ON_A_ROSTER)
     email = asserted.email or ""
@@ -185,9 +184,6 @@ def set_sign_in_mode(
     """Passwords beside the institution's sign-in, or the institution's sign-in only with one
     break-glass administrator who keeps a password; and whether the institution's sign-in makes
     accounts for people on no roster. Audited."""
-    from program.admin.models import InstitutionSettings
-    from program.admin.services import get_settings
-
     if (sso_only or self_registration) and not institution_sign_in_configured():
         raise DomainError(
             "Set up your institution's sign-in first (OpenID Connect or SAML, in the "
@@ -202,10 +198,7 @@ def set_sign_in_mode(
                 "who can still sign in when the institution's sign-in is down.",
                 field="break_glass_id",
             )
-    settings = db.session.get(InstitutionSettings, 1)
-    if settings is None:
-        settings = get_settings()
-        db.session.add(settings)
+    settings = stored_settings()
     settings.sso_only = sso_only
     settings.break_glass_id = break_glass_id if sso_only else None
     settings.sso_self_registration = self_registration

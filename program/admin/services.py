@@ -46,6 +46,27 @@ def get_settings() -> InstitutionSettings:
     return settings
 
 
+def stored_settings() -> InstitutionSettings:
+    """The settings row, to change: until an admin first saves, the defaults become the row."""
+    settings = db.session.get(InstitutionSettings, 1)
+    if settings is None:
+        settings = get_settings()
+        db.session.add(settings)
+    g.institution_settings = settings
+    return settings
+
+
+def active_admins() -> list[Person]:
+    """The institution's active administrators, by name."""
+    return list(
+        db.session.scalars(
+            sa.select(Person)
+            .where(Person.is_admin.is_(True), Person.active.is_(True))
+            .order_by(Person.sort_name, Person.id)
+        )
+    )
+
+
 def update_settings(
     actor: Person,
     *,
@@ -72,18 +93,17 @@ def update_settings(
     cleaned_name = " ".join(name.split())
     if not cleaned_name:
         raise DomainError("The institution needs a name.", field="name")
-    settings = db.session.get(InstitutionSettings, 1)
-    if settings is None:
-        settings = InstitutionSettings(id=1)
-        db.session.add(settings)
-        before = {}
-    else:
-        before = {
+    settings = stored_settings()
+    before = (
+        {
             "name": settings.name,
             "suppression_threshold": settings.suppression_threshold,
             "mail_sender": settings.mail_sender,
             "time_zone": settings.time_zone,
         }
+        if sa.inspect(settings).persistent
+        else {}
+    )
     after = {
         "name": cleaned_name,
         "suppression_threshold": suppression_threshold,
@@ -93,7 +113,6 @@ def update_settings(
     for key, value in after.items():
         setattr(settings, key, value)
     db.session.flush()
-    g.institution_settings = settings
     changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
     if changes:
         record(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -13,7 +11,9 @@ from werkzeug.wrappers import Response
 from program.accounts.services import institution_sign_in_configured, send_invitation
 from program.accounts.sso import set_sign_in_mode, sign_in_methods
 from program.admin.forms import EmailAddressForm, InstitutionRolesForm, SettingsForm, SignInForm
+from program.admin.models import InstitutionSettings
 from program.admin.services import (
+    active_admins,
     audit_log,
     get_settings,
     mail_problems,
@@ -222,19 +222,14 @@ def invite_person(person_id: int) -> Response:
     return redirect(url_for("admin.person", person_id=subject.id))
 
 
-def _sign_in_form(current: Any) -> SignInForm:
+def _sign_in_form(current: InstitutionSettings) -> SignInForm:
     form = SignInForm(
         mode="sso_only" if current.sso_only else "both",
         break_glass_id=current.break_glass_id,
         self_registration=current.sso_self_registration,
     )
-    admins = db.session.scalars(
-        sa.select(Person)
-        .where(Person.is_admin.is_(True), Person.active.is_(True))
-        .order_by(Person.sort_name)
-    )
     form.break_glass_id.choices = [(0, "Choose an administrator")] + [
-        (p.id, f"{p.name} ({p.email})") for p in admins
+        (p.id, f"{p.name} ({p.email})") for p in active_admins()
     ]
     return form
 

@@ -15,9 +15,13 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from program import create_app
 from program.accounts.models import SignInIdentity
-from program.accounts.services import LinkPurpose, make_link_token, set_password_with_token
+from program.accounts.services import (
+    LinkPurpose,
+    make_link_token,
+    send_invitation,
+    set_password_with_token,
+)
 from program.admin.models import InstitutionSettings
 from program.audit.models import AuditEvent
 from program.config import oidc_providers
@@ -26,7 +30,7 @@ from program.extensions import db
 from program.messages.models import Message
 from program.people.models import Person
 from tests.accounts.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
-from tests.conftest import CsrfClient, empty_all_tables, login, make_config
+from tests.conftest import empty_all_tables, login, new_app, outbox
 from tests.factories import PASSWORD, Factory
 
 CALLBACK = "http://localhost/login/sso/uni/callback"
@@ -44,9 +48,7 @@ def provider() -> Iterator[Provider]:
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path, provider: Provider) -> Iterator[Flask]:
-    application = create_app(make_config(database_url, OIDC_PROVIDERS=[provider.settings()]))
-    application.instance_path = str(tmp_path)
-    application.test_client_class = CsrfClient
+    application = new_app(database_url, tmp_path, OIDC_PROVIDERS=[provider.settings()])
     yield application
     empty_all_tables(application)
 
@@ -234,11 +236,7 @@ def test_a_second_account_at_the_provider_cannot_take_a_linked_person(app, clien
 def test_a_bad_answer_from_the_provider_signs_nobody_in(app, client, provider, ada, attack):
     for knob, value in attack.items():
         setattr(provider, knob, value)
-    response = sign_in(client)
-    assert response.status_code == 403
-    assert REFUSED in response.get_data(as_text=True)
-    assert signed_in_as(client) is None
-    assert identities(app) == []
+    refused(app, client, REFUSED)
 
 
 def test_an_answer_meant_for_another_browser_is_refused(app, client, ada):
@@ -419,13 +417,11 @@ def password_hash(app: Flask, person_id: int) -> str | None:
 
 
 def test_a_server_whose_institution_sign_in_is_removed_lets_passwords_back_in(
-    app, client, make, ada, database_url
+    app, client, make, ada, database_url, tmp_path
 ):
     """Rather than lock everyone out: the setting waits for the institution's sign-in."""
     turn_on_sso_only(app, client, make.admin())
-    plain = create_app(make_config(database_url))
-    plain.test_client_class = CsrfClient
-    other = plain.test_client()
+    other = new_app(database_url, tmp_path).test_client()
     assert login(other, ada.email).status_code == 302
 
 
@@ -473,3 +469,15 @@ def test_with_institution_sign_in_only_one_click_links_still_work(app, client, m
     assert answered.status_code == 200
     with app.app_context():
         assert db.session.get(CheckIn, check_in_id).status is CheckInStatus.MET
+
+
+def test_with_institution_sign_in_only_an_invitation_says_how_to_get_in(app, client, make, ada):
+    turn_on_sso_only(app, client, make.admin())
+    with app.test_request_context():
+        send_invitation(db.session.get(Person, ada.id), None, "Internal Medicine")
+        db.session.commit()
+        (sent,) = outbox(Message.kind == "invitation")
+    assert "Sign in with your institution's account" in sent.body_text
+    assert "http://localhost/login" in sent.body_text
+    assert "password here" not in sent.body_text and "/invitation/" not in sent.body_text
+    assert "Sign in with your institution" in sent.body_html

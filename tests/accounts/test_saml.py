@@ -22,7 +22,7 @@ from program.accounts.models import SamlRequest, SignInIdentity
 from program.config import saml_settings
 from program.extensions import db
 from tests.accounts.saml_idp import ENTITY_ID, XMLSEC, IdP, another_sp, key_pair
-from tests.conftest import IN_CI, CsrfClient, empty_all_tables, make_config
+from tests.conftest import IN_CI, empty_all_tables, make_config, new_app
 from tests.factories import Factory
 
 if XMLSEC is None:
@@ -57,9 +57,7 @@ def settings(idp: IdP, folder: Path, **changes: Any) -> dict[str, Any]:
 
 
 def saml_app(database_url: str, folder: Path, idp: IdP, **changes: Any) -> Flask:
-    application = create_app(make_config(database_url, SAML=settings(idp, folder, **changes)))
-    application.instance_path = str(folder)
-    application.test_client_class = CsrfClient
+    application = new_app(database_url, folder, SAML=settings(idp, folder, **changes))
     idp.trust(application.test_client().get("/saml/metadata").get_data(as_text=True))
     return application
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +61,33 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with app.app_context():
         upgrade()
         one_transaction(seed_demo)()
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield base
-    httpd.shutdown()
+    with served(port, app):
+        yield base
     with app.app_context():
         db.engine.dispose()
+
+
+@contextmanager
+def served(port: int, wsgi_app: Any) -> Iterator[None]:
+    """A WSGI app served on 127.0.0.1:`port` in a thread, stopped afterwards."""
+    httpd = make_server("127.0.0.1", port, wsgi_app, threaded=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield
+    finally:
+        httpd.shutdown()
+
+
+@contextmanager
+def opened(browser: Any, width: int = 1200, height: int = 900) -> Iterator[Any]:
+    """A page in a browser context of its own (its own cookies), closed afterwards."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,10 @@ keyboard alone."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from program import create_app
 from program.extensions import db
@@ -17,7 +15,7 @@ from program.people.models import Person
 from tests.accounts.oidc_provider import Provider
 from tests.accounts.saml_idp import IdP, key_pair, web_sign_in
 from tests.conftest import make_config
-from tests.e2e.conftest import check_accessibility, screenshot
+from tests.e2e.conftest import check_accessibility, opened, screenshot, served
 from tests.smtp import free_port
 
 ADMIN_PASSWORD = "correct horse battery staple"
@@ -49,20 +47,15 @@ def sso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         admin.set_password(ADMIN_PASSWORD)
         db.session.add(admin)
         db.session.commit()
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield base
-    httpd.shutdown()
+    with served(port, app):
+        yield base
     provider.stop()
     with app.app_context():
         db.engine.dispose()
 
 
 def test_a_person_signs_in_through_their_institution_by_keyboard(browser: Any, sso_server: str):
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    try:
+    with opened(browser, 390, 844) as page:
         page.goto(f"{sso_server}/login")
         check_accessibility(page)
         screenshot(page, "sso-sign-in-page")
@@ -83,17 +76,12 @@ def test_a_person_signs_in_through_their_institution_by_keyboard(browser: Any, s
         page.wait_for_url(f"{sso_server}/")
         assert "Grace Hopper" in page.content()
         screenshot(page, "sso-signed-in")
-    finally:
-        context.close()
 
 
 def test_an_admin_makes_the_institution_the_only_way_in_and_keeps_an_emergency_door(
     browser: Any, sso_server: str
 ):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    try:
+    with opened(browser, 1200, 900) as page:
         page.goto(f"{sso_server}/login")
         page.fill("#email", "ada.admin@example.edu")
         page.fill("#password", ADMIN_PASSWORD)
@@ -120,8 +108,6 @@ def test_an_admin_makes_the_institution_the_only_way_in_and_keeps_an_emergency_d
         page.click("input[type=submit]")
         page.wait_for_url(f"{sso_server}/")
         assert "Ada Admin" in page.content()
-    finally:
-        context.close()
 
 
 @pytest.fixture(scope="module")
@@ -157,24 +143,14 @@ def saml_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         db.session.commit()
     idp.trust(app.test_client().get("/saml/metadata").get_data(as_text=True))
     person = {"eduPersonPrincipalName": "kj@example.edu", "mail": "kjohnson@example.edu"}
-    idp_httpd = make_server(
-        "127.0.0.1", idp_port, web_sign_in(idp, {"kj": person}, "idp-pass"), threaded=True
-    )
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
-    for server in (idp_httpd, httpd):
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield base
-    httpd.shutdown()
-    idp_httpd.shutdown()
+    with served(idp_port, web_sign_in(idp, {"kj": person}, "idp-pass")), served(port, app):
+        yield base
     with app.app_context():
         db.engine.dispose()
 
 
 def test_a_person_signs_in_through_a_saml_idp_on_another_site(browser: Any, saml_server: str):
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    try:
+    with opened(browser, 390, 844) as page:
         page.goto(f"{saml_server}/login?next=/account/notifications")
         page.get_by_role("link", name="Sign in with Example University").click()
         page.wait_for_url(lambda url: url.startswith("http://localhost:"))
@@ -183,5 +159,3 @@ def test_a_person_signs_in_through_a_saml_idp_on_another_site(browser: Any, saml
         page.click("button[type=submit]")
         page.wait_for_url(f"{saml_server}/account/notifications")
         assert "Katherine Johnson" in page.content()
-    finally:
-        context.close()

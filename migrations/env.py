@@ -47,9 +47,25 @@ def run_migrations_online() -> None:
     conf_args.setdefault("render_item", render_item)
 
     with target_db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a column by copying its table and dropping the old one; with foreign
+            # keys on, that drop would cascade into every child table (a chat's members, its
+            # check-ins). Off for the migration (outside a transaction, or SQLite ignores it),
+            # and every key checked after it.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(
+                    f"The migration left rows that break a foreign key: {broken[:5]}"
+                )
 
 
 if context.is_offline_mode():

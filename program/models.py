@@ -2,6 +2,7 @@
 
 from program.accounts.models import SamlRequest, SamlSeen, SignInIdentity
 from program.admin.models import InstitutionSettings
+from program.asks.models import Ask, AskStatus, Listing, Meets, OutsideReferral
 from program.audit.models import AuditEvent
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
@@ -21,6 +22,8 @@ from program.programs.models import (
 from program.roster.models import RosterUpload
 
 __all__ = [
+    "Ask",
+    "AskStatus",
     "Assessor",
     "Assignment",
     "AssignmentStatus",
@@ -39,11 +42,14 @@ __all__ = [
     "Enrollment",
     "InstitutionSettings",
     "LedTo",
+    "Listing",
     "Meeting",
     "MeetingStatus",
+    "Meets",
     "Membership",
     "Message",
     "MessageStatus",
+    "OutsideReferral",
     "PairingBlock",
     "Person",
     "Program",

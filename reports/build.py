@@ -12,7 +12,18 @@ from sqlalchemy.engine import Connection
 from program.programs.models import Program, Term
 from reports.audit import Audit, audit
 from reports.data import Frames, Scope, find_scope, has_next_term, load
-from reports.metrics import BY_ID, METRICS, Computed, Difference, Row, compute, trend
+from reports.metrics import (
+    ALL_METRICS,
+    AS_FOR_ALL,
+    BY_ID,
+    METRICS,
+    ORIGINS,
+    Computed,
+    Difference,
+    Row,
+    compute,
+    trend,
+)
 from reports.stats import UNSTABLE_EVENTS
 from reports.suppress import (
     DISTRIBUTION_FEW_RESPONDENTS,
@@ -68,7 +79,22 @@ class Report:
 
     @property
     def metrics(self) -> list:
+        """The metrics of the side-by-side table."""
         return METRICS
+
+    @property
+    def definitions(self) -> list:
+        """Every metric the report publishes, for its methods and crosswalk."""
+        return ALL_METRICS
+
+    @property
+    def has_asks(self) -> bool:
+        """Whether the coffee chats are split by origin: any chat or ask began with an ask."""
+        return any(
+            r.group_kind == "origin" and r.group == ORIGINS[1][1] and (r.value or r.denominator)
+            for r in self.computed.rows
+            if r.metric in ("pairs_formed", "asks_sent")
+        )
 
     def row(self, track: str, metric: str, kind: str = "all", group: str = "All") -> Row:
         return self.computed.get(track, metric, kind, group)
@@ -287,7 +313,7 @@ def written(report: Report, row: Row) -> str:
     if row.suppressed:
         return hidden_label(report.threshold, row.hidden_reason)
     if row.value is None:
-        return "–"
+        return row.note if row.note in AS_FOR_ALL else "–"
     kind = BY_ID[row.metric].kind
     mark = " †" if row.unstable else ""
     if kind == "count":

@@ -10,7 +10,7 @@ import zipfile
 from typing import Any
 
 from reports.build import Report
-from reports.metrics import METRICS, Row
+from reports.metrics import ALL_METRICS, Row
 
 COLUMNS = [
     ("term", "string", "The term (semester) the row is about."),
@@ -83,7 +83,7 @@ def metrics_csv(report: Report) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([name for name, _, _ in COLUMNS])
-    ordering = {m.id: i for i, m in enumerate(METRICS)}
+    ordering = {m.id: i for i, m in enumerate(ALL_METRICS)}
     rows = sorted(
         report.computed.rows,
         key=lambda r: (r.track, r.group_kind != "all", r.group_kind, r.group, ordering[r.metric]),
@@ -142,7 +142,7 @@ def datapackage(report: Report) -> dict[str, Any]:
                 "definition": m.definition,
                 "standards": list(m.standards),
             }
-            for m in METRICS
+            for m in ALL_METRICS
         ],
     }
 
@@ -162,7 +162,7 @@ def readme(report: Report) -> str:
         "Privacy: " + report.suppression_rule,
         "",
         "Metrics:",
-        *[f"- {m.id}: {m.label}. {m.definition}" for m in METRICS],
+        *[f"- {m.id}: {m.label}. {m.definition}" for m in ALL_METRICS],
         "",
         "Limitations:",
         *[f"- {text}" for text in report.limitations],

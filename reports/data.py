@@ -4,8 +4,8 @@ frames, with a handful of aggregate queries: never one query per person."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -13,9 +13,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from program.asks.models import Ask, AskStatus
 from program.checkins.models import CheckIn
-from program.coffee.models import ChatMember, Enrollment, Round
+from program.coffee.models import Chat, ChatMember, Enrollment, Round
+from program.db import utc_date
 from program.formal.models import Assignment, Availability
+from program.people.models import Person
 from program.people.stages import CareerStage
 from program.programs.models import Program, Term, TermRosterEntry
 
@@ -53,10 +56,14 @@ class Frames:
     """The term's data, one row per thing, with no names in it."""
 
     people: pd.DataFrame  # person_id, track, eligible, enrolled, cohort, department, stage
-    pairs: pd.DataFrame  # pair, track, started (date), new_tie
+    pairs: pd.DataFrame  # pair, track, started (date), new_tie, origin ("round" or "ask")
     members: pd.DataFrame  # pair, person_id
     check_ins: pd.DataFrame  # pair, track, person_id, period, status, met_on, rating, led_to
     next_term: pd.DataFrame  # person_id, track: taking part in the following term
+    # Asks sent in the term (self-initiated chats): asker_id, accepted.
+    asks: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"asker_id": [], "accepted": []})
+    )
 
     def digest(self) -> str:
         """SHA-256 of the input data, the same whatever order its rows were read in: of each
@@ -115,6 +122,43 @@ def _as_date(value: object) -> date | None:
     if isinstance(value, date):
         return value
     return datetime.fromisoformat(str(value)).date()
+
+
+def chats_between(program_ids: list[int], starts: date | None, ends: date) -> sa.Select[tuple[int]]:
+    """The ids of the chats of these programs dated from `starts` (None: from the beginning) to
+    `ends`: a published round's, by the round's date, and those people started with an ask, by
+    the day of the yes."""
+    rounds = sa.select(Round.id).where(
+        Round.program_id.in_(program_ids),
+        Round.published_at.is_not(None),
+        Round.scheduled_for <= ends,
+        *([Round.scheduled_for >= starts] if starts is not None else []),
+    )
+    started = sa.select(Chat.id).where(
+        Chat.round_id.is_(None),
+        Chat.program_id.in_(program_ids),
+        utc_date(Chat.created_at) <= ends,
+        *([utc_date(Chat.created_at) >= starts] if starts is not None else []),
+    )
+    return sa.select(Chat.id).where(sa.or_(Chat.round_id.in_(rounds), Chat.id.in_(started)))
+
+
+def _chat_members(chats: sa.Select[tuple[int]]) -> sa.Select[Any]:
+    """Each member of these chats with the chat's date, whether a round made it, and whether
+    the member is a guest (counted in the chats, never as a person of the track)."""
+    return (
+        sa.select(
+            ChatMember.chat_id,
+            ChatMember.person_id,
+            sa.func.coalesce(Round.scheduled_for, utc_date(Chat.created_at)),
+            Chat.round_id.is_(None),
+            Person.is_guest,
+        )
+        .join(Chat, Chat.id == ChatMember.chat_id)
+        .join(Person, Person.id == ChatMember.person_id)
+        .outerjoin(Round, Round.id == Chat.round_id)
+        .where(ChatMember.chat_id.in_(chats))
+    )
 
 
 def load(conn: Connection, scope: Scope) -> Frames:
@@ -183,28 +227,17 @@ def load(conn: Connection, scope: Scope) -> Frames:
         .distinct(),
         ["person_id"],
     )
-    the_rounds = sa.and_(
-        Round.program_id.in_(program_ids),
-        Round.published_at.is_not(None),
-        Round.scheduled_for >= starts,
-        Round.scheduled_for <= ends,
-    )
+    the_chats = chats_between(program_ids, starts, ends)
     chat_rows = _read(
         conn,
-        sa.select(ChatMember.chat_id, ChatMember.person_id, Round.scheduled_for, Round.number)
-        .join(Round, Round.id == ChatMember.round_id)
-        .where(the_rounds),
-        ["chat_id", "person_id", "scheduled_for", "number"],
+        _chat_members(the_chats),
+        ["chat_id", "person_id", "scheduled_for", "self_started", "guest"],
     )
     # Ties formed before this term, to tell new ties from repeats.
     earlier = _read(
         conn,
-        sa.select(ChatMember.chat_id, ChatMember.person_id)
-        .join(Round, Round.id == ChatMember.round_id)
-        .where(
-            Round.program_id.in_(program_ids),
-            Round.published_at.is_not(None),
-            Round.scheduled_for < starts,
+        sa.select(ChatMember.chat_id, ChatMember.person_id).where(
+            ChatMember.chat_id.in_(chats_between(program_ids, None, starts - timedelta(days=1)))
         ),
         ["chat_id", "person_id"],
     )
@@ -238,11 +271,7 @@ def load(conn: Connection, scope: Scope) -> Frames:
             # one by one took most of a second to send.
             sa.or_(
                 CheckIn.assignment_id.in_(sa.select(Assignment.id).where(the_pairs)),
-                CheckIn.chat_id.in_(
-                    sa.select(ChatMember.chat_id)
-                    .join(Round, Round.id == ChatMember.round_id)
-                    .where(the_rounds)
-                ),
+                CheckIn.chat_id.in_(the_chats),
             )
         ),
         ["assignment_id", "chat_id", "person_id", "period", "status", "met_on", "rating", "led_to"],
@@ -265,7 +294,9 @@ def load(conn: Connection, scope: Scope) -> Frames:
         base.loc[(base["formal_track"]) & (base["role"] == "trainee"), "person_id"]
     ) | set(offered["person_id"])
     coffee_eligible = set(base.loc[base["coffee_track"], "person_id"])
-    coffee_people = set(enrolled["person_id"]) | set(chat_rows["person_id"])
+    coffee_people = set(enrolled["person_id"]) | set(
+        chat_rows.loc[~chat_rows["guest"].astype(bool), "person_id"]
+    )
     rows = []
     for track, eligible, taking_part in (
         ("formal", formal_eligible | formal_people, formal_people),
@@ -300,6 +331,7 @@ def load(conn: Connection, scope: Scope) -> Frames:
             "track": "formal",
             "started": assignments["started_at"].map(_as_date),
             "new_tie": ~tie_keys(assignments["mentor_id"], assignments["trainee_id"]).isin(seen),
+            "origin": "formal",
         }
     )
     ties = chat_ties(chat_rows)
@@ -311,6 +343,7 @@ def load(conn: Connection, scope: Scope) -> Frames:
             "track": "coffee",
             "started": firsts["scheduled_for"].map(_as_date),
             "new_tie": ~firsts["chat_id"].isin(repeated),
+            "origin": np.where(firsts["self_started"].astype(bool), "ask", "round"),
         }
     )
     pairs = pd.concat([formal_pairs, coffee_pairs], ignore_index=True)
@@ -350,7 +383,17 @@ def load(conn: Connection, scope: Scope) -> Frames:
     for column in ("met_on", "period"):
         check_ins[column] = pd.to_datetime(check_ins[column].astype(object), format="ISO8601")
     check_ins = check_ins.drop(columns=["assignment_id", "chat_id"])
-    return Frames(people, pairs, members, check_ins, next_term)
+    asks = _read(
+        conn,
+        sa.select(Ask.asker_id, Ask.status == AskStatus.ACCEPTED).where(
+            Ask.program_id.in_(program_ids),
+            Ask.created_at >= start_dt,
+            Ask.created_at <= end_dt,
+            Ask.status != AskStatus.WITHDRAWN,
+        ),
+        ["asker_id", "accepted"],
+    ).astype({"asker_id": "int64", "accepted": bool})
+    return Frames(people, pairs, members, check_ins, next_term, asks)
 
 
 def _stage_label(value: object) -> str | None:
@@ -384,12 +427,7 @@ def _next_term(conn: Connection, scope: Scope) -> pd.DataFrame:
     ends = max(t[2] for t in firsts.values())
     coffee = conn.scalars(
         sa.select(ChatMember.person_id)
-        .join(Round, Round.id == ChatMember.round_id)
-        .where(
-            Round.program_id.in_(list(firsts)),
-            Round.scheduled_for >= starts,
-            Round.scheduled_for <= ends,
-        )
+        .where(ChatMember.chat_id.in_(chats_between(list(firsts), starts, ends)))
         .distinct()
     ).all()
     rows = {(int(p), "formal") for pair in formal for p in pair}
@@ -425,13 +463,12 @@ def data_state(conn: Connection, scope: Scope) -> tuple[datetime, tuple[int, ...
     rounds_so_far = sa.select(Round.id).where(
         Round.program_id.in_(program_ids), Round.scheduled_for <= scope.ends
     )
+    chats_so_far = chats_between(program_ids, None, scope.ends)
     read_check_ins = sa.or_(
         CheckIn.assignment_id.in_(
             sa.select(Assignment.id).where(Assignment.term_id.in_(terms_so_far))
         ),
-        CheckIn.chat_id.in_(
-            sa.select(ChatMember.chat_id).where(ChatMember.round_id.in_(rounds_so_far))
-        ),
+        CheckIn.chat_id.in_(chats_so_far),
     )
     count = sa.func.count()
     candidates = [
@@ -446,6 +483,10 @@ def data_state(conn: Connection, scope: Scope) -> tuple[datetime, tuple[int, ...
             Enrollment.program_id.in_(program_ids), Enrollment.withdrawn_at <= end_dt
         ),
         sa.select(sa.func.max(Round.published_at), count).where(Round.id.in_(rounds_so_far)),
+        # Asks: sent, and answered (an answer changes what the report says of them).
+        sa.select(sa.func.max(sa.func.coalesce(Ask.answered_at, Ask.created_at)), count).where(
+            Ask.program_id.in_(program_ids), Ask.created_at <= end_dt
+        ),
         sa.select(sa.func.max(Assignment.started_at), count).where(
             sa.or_(Assignment.term_id.in_(terms_so_far), Assignment.term_id.in_(next_terms))
         ),
@@ -459,7 +500,7 @@ def data_state(conn: Connection, scope: Scope) -> tuple[datetime, tuple[int, ...
     # Chats have no time of their own: their members, counted, and the newest.
     sizes += conn.execute(
         sa.select(count, sa.func.coalesce(sa.func.max(ChatMember.id), 0)).where(
-            ChatMember.round_id.in_(rounds_so_far)
+            ChatMember.chat_id.in_(chats_so_far)
         )
     ).one()
     # The check-ins' three times in one pass over them (the largest table by far).

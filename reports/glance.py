@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from program.checkins.models import CheckIn
-from program.coffee.models import ChatMember, Enrollment, Round
+from program.coffee.models import ChatMember, Enrollment
 from program.formal.models import Assignment
-from reports.data import Scope
+from program.people.models import Person
+from reports.data import Scope, chats_between
 from reports.metrics import Computed, count_row, proportion_row
 
 
@@ -56,14 +57,9 @@ def glance(conn: Connection, scope: Scope) -> Computed:
     _track(out, "formal", taking, n_pairs, met, asked, answered, rated, useful)
 
     members = (
-        sa.select(ChatMember.chat_id, ChatMember.person_id)
-        .join(Round, Round.id == ChatMember.round_id)
-        .where(
-            Round.program_id.in_(scope.program_ids),
-            Round.published_at.is_not(None),
-            Round.scheduled_for >= scope.starts,
-            Round.scheduled_for <= scope.ends,
-        )
+        sa.select(ChatMember.chat_id, ChatMember.person_id, Person.is_guest)
+        .join(Person, Person.id == ChatMember.person_id)
+        .where(ChatMember.chat_id.in_(chats_between(scope.program_ids, scope.starts, scope.ends)))
         .subquery()
     )
     n_chats = conn.scalar(sa.select(sa.func.count(sa.distinct(members.c.chat_id))))
@@ -72,7 +68,10 @@ def glance(conn: Connection, scope: Scope) -> Computed:
         Enrollment.enrolled_at <= end_dt,
         sa.or_(Enrollment.withdrawn_at.is_(None), Enrollment.withdrawn_at >= start_dt),
     )
-    people = sa.union(enrolled, sa.select(members.c.person_id)).subquery()
+    # Guests are in the chats, never among the people of the track.
+    people = sa.union(
+        enrolled, sa.select(members.c.person_id).where(members.c.is_guest.is_(False))
+    ).subquery()
     taking = conn.scalar(sa.select(sa.func.count()).select_from(people))
     asked, answered, rated, useful, met = _check_in_figures(
         conn, CheckIn.chat_id, sa.select(members.c.chat_id)

@@ -11,7 +11,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from reports.build import Report, distribution_cell, percent, written, written_difference
-from reports.metrics import BREAKDOWNS, BY_ID
+from reports.metrics import BREAKDOWNS, BY_ID, ORIGIN_METRICS, ORIGINS
 
 # In a checkout the templates sit at the repository's top; a wheel carries them in the program
 # package (see pyproject.toml).
@@ -45,6 +45,8 @@ def context(report: Report) -> dict[str, Any]:
         "metric": BY_ID,
         "headline": HEADLINE,
         "breakdowns": BREAKDOWNS,
+        "origins": ORIGINS,
+        "origin_metrics": ORIGIN_METRICS,
         "breakdown_metrics": BREAKDOWN_METRICS,
         "bars": bars(report),
         "group_height": GROUP_HEIGHT,

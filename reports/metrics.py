@@ -54,7 +54,9 @@ METRICS = [
         "Taking part",
         "count",
         "Eligible people who took part: in a "
-        "published formal pair (formal), or enrolled at any time in the term (coffee).",
+        "published formal pair (formal), or enrolled at any time in the term or in a coffee "
+        "chat of the term, a round's or one they started with an ask (coffee). Guests from "
+        "outside are counted in the chats, never as people of the track.",
         (LCME_11_1, ACGME_WB),
         True,
     ),
@@ -191,7 +193,45 @@ METRICS = [
         (ACGME_APE, LCME_1_1),
     ),
 ]
-BY_ID = {m.id: m for m in METRICS}
+# The coffee chats split by how they began: a round paired them, or one person asked the other
+# through the directory. Some of the track's metrics per origin, and three of the asks.
+ORIGINS = (("round", "Paired by a round"), ("ask", "Self-initiated"))
+ASK_METRICS = [
+    Metric(
+        "asks_sent",
+        "Asks sent",
+        "count",
+        "Asks sent through the directory in the term (withdrawn ones not counted).",
+        (LCME_11_2, ACGME_WB),
+    ),
+    Metric(
+        "asks_accepted",
+        "Asks accepted",
+        "proportion",
+        "Asks answered yes ÷ asks sent.",
+        (LCME_11_2,),
+    ),
+    Metric(
+        "asks_per_asker",
+        "Asks per person who asked",
+        "median",
+        "Per person who sent at least one ask in the term: the asks they sent (median, IQR).",
+        (LCME_11_2,),
+    ),
+]
+ORIGIN_METRICS = (
+    "pairs_formed",
+    "pairs_met",
+    "useful",
+    "led_to",
+    "people_met",
+    "asks_sent",
+    "asks_accepted",
+    "asks_per_asker",
+)
+# Every metric defined, in the order methods sections and the data dictionary list them.
+ALL_METRICS = METRICS + ASK_METRICS
+BY_ID = {m.id: m for m in ALL_METRICS}
 BREAKDOWNS = (("cohort", "Cohort"), ("department", "Department"), ("stage", "Career stage"))
 
 
@@ -418,6 +458,7 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
                     )
                 )
 
+    _by_origin(frames, out)
     for metric in METRICS:
         if metric.kind != "proportion":
             continue
@@ -434,6 +475,78 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
                 Difference(metric_id, result.prob_superiority, None, None, result.p_value)
             )
     return out
+
+
+# When none (or all) of the chats did something, none (or all) of each origin's did: said so,
+# with no numbers, which would add nothing and only give away the small parts' bases.
+AS_FOR_ALL = ("none, as for all chats", "all, as for all chats")
+
+
+def _origin_share(out: Computed, group: str, metric: str, x: int, n: int) -> Row:
+    whole = out.get("coffee", metric)
+    if whole.denominator and whole.numerator == 0:
+        return Row("coffee", "origin", group, metric, note=AS_FOR_ALL[0])
+    if whole.denominator and whole.numerator == whole.denominator:
+        return Row("coffee", "origin", group, metric, note=AS_FOR_ALL[1])
+    return proportion_row("coffee", "origin", group, metric, x, n)
+
+
+def _by_origin(frames: Frames, out: Computed) -> None:
+    """The coffee chats' figures for each origin: paired by a round, or self-initiated. People
+    are counted among those taking part in the coffee track (a guest is in no figure but the
+    chats and answers)."""
+    people, pairs, members, checks = frames.people, frames.pairs, frames.members, frames.check_ins
+    coffee = people[(people["track"] == "coffee") & people["enrolled"]]
+    taking = set(coffee["person_id"])
+    for origin, group in ORIGINS:
+        opairs = pairs[(pairs["track"] == "coffee") & (pairs["origin"] == origin)]
+        ochecks = checks[checks["pair"].isin(set(opairs["pair"]))]
+        omet = ochecks[ochecks["status"] == "met"]
+        rows = out.rows
+        rows.append(count_row("coffee", "origin", group, "pairs_formed", len(opairs)))
+        rows.append(_origin_share(out, group, "pairs_met", omet["pair"].nunique(), len(opairs)))
+        ratings = ochecks["rating"].dropna().astype(int).to_numpy()
+        rows.append(_origin_share(out, group, "useful", int((ratings >= 4).sum()), len(ratings)))
+        rows.append(
+            _origin_share(out, group, "led_to", int(omet["led_to"].notna().sum()), len(omet))
+        )
+        own_met = omet[["pair", "person_id"]].drop_duplicates()
+        ties = own_met.merge(members, on="pair", suffixes=("", "_other"))
+        ties = ties[ties["person_id"] != ties["person_id_other"]]
+        distinct = ties.groupby("person_id")["person_id_other"].nunique()
+        in_chats = members[members["pair"].isin(set(opairs["pair"]))]["person_id"]
+        met_by = sorted(set(in_chats) & taking)
+        rows.append(
+            _median(
+                "coffee",
+                "origin",
+                group,
+                "people_met",
+                pd.Series(met_by, dtype="int64").map(distinct).fillna(0).to_numpy(),
+            )
+        )
+        if origin == "ask":
+            asks = frames.asks
+            rows.append(count_row("coffee", "origin", group, "asks_sent", len(asks)))
+            rows.append(
+                proportion_row(
+                    "coffee",
+                    "origin",
+                    group,
+                    "asks_accepted",
+                    int(asks["accepted"].sum()),
+                    len(asks),
+                )
+            )
+            rows.append(
+                _median(
+                    "coffee",
+                    "origin",
+                    group,
+                    "asks_per_asker",
+                    asks.groupby("asker_id").size().to_numpy(),
+                )
+            )
 
 
 def trend(rows_by_term: list[tuple[str, Computed]]) -> list[Row]:

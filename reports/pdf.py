@@ -33,7 +33,7 @@ from reportlab.platypus import (
 from reports.build import Report, distribution_cell, written, written_difference
 from reports.fonts import BOLD, REGULAR, markup, register
 from reports.html import BREAKDOWN_METRICS, HEADLINE
-from reports.metrics import BREAKDOWNS, BY_ID
+from reports.metrics import BREAKDOWNS, BY_ID, ORIGIN_METRICS, ORIGINS
 
 PRIMARY = colors.HexColor("#1f4e5f")
 SECONDARY = colors.HexColor("#c96f2d")
@@ -310,6 +310,29 @@ def build_pdf(report: Report) -> bytes:
                     [1.3 * inch] + [column] * len(BREAKDOWN_METRICS),
                 )
             )
+    # The coffee chats by how they began.
+    if report.has_asks:
+        dash = "–"
+        story += [
+            _p("Coffee chats: paired by a round, and self-initiated", H2),
+            _table(
+                ["Metric", "All coffee chats", *[group for _, group in ORIGINS]],
+                [
+                    [
+                        BY_ID[m].label,
+                        dash if m.startswith("asks") else written(report, report.row("coffee", m)),
+                        *[
+                            dash
+                            if m.startswith("asks") and origin == "round"
+                            else written(report, report.row("coffee", m, "origin", group))
+                            for origin, group in ORIGINS
+                        ],
+                    ]
+                    for m in ORIGIN_METRICS
+                ],
+                [1.5 * inch] + [(width - 1.5 * inch) / 3] * 3,
+            ),
+        ]
     # Trend.
     story += [
         _p("Trend across terms", H2),
@@ -339,14 +362,14 @@ def build_pdf(report: Report) -> bytes:
             "participant's (0.5: no difference). “No response” is counted as its own category."
         ),
     ]
-    story += [_p(f"{m.label}: {m.definition}", SMALL) for m in report.metrics]
+    story += [_p(f"{m.label}: {m.definition}", SMALL) for m in report.definitions]
     story += [_p("Privacy: " + report.suppression_rule, SMALL)]
     story += [_p("Limitations", H2)] + [_p(f"• {t}") for t in report.limitations]
     story += [
         _p("Standards crosswalk", H2),
         _table(
             ["Metric", "Supports"],
-            [[m.label, "; ".join(m.standards)] for m in report.metrics],
+            [[m.label, "; ".join(m.standards)] for m in report.definitions],
             [2.0 * inch, width - 2.0 * inch],
         ),
         _p("Provenance", H2),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from reports.metrics import BREAKDOWNS, BY_ID, Computed, Row
+from reports.metrics import BREAKDOWNS, BY_ID, ORIGINS, Computed, Row
 
 # Why a value is hidden; every output labels it accordingly (reports.build.hidden_label) and
 # the CSV's `note` names it.
@@ -56,6 +56,9 @@ ROW_COUNTS: dict[str, tuple[str | None, str | None]] = {
     "rating": (None, "ratings"),
     "led_to": ("led_to", "met_answers"),
     "continuation": ("continuing", "taking"),
+    "asks_sent": ("asks", None),
+    "asks_accepted": ("accepted_asks", "asks"),
+    "asks_per_asker": (None, "askers"),
 }
 RATINGS = tuple(f"rating_{k}" for k in range(1, 6))
 # What each count is, in words (the audit's report names them).
@@ -79,6 +82,9 @@ COUNT_NAMES = {
     "met_answers": "“we met” answers",
     "led_to": "meetings that led to something",
     "continuing": "people continuing next term",
+    "asks": "asks sent",
+    "accepted_asks": "asks answered yes",
+    "askers": "people who sent asks",
 } | {f"rating_{k}": f"ratings of {k}" for k in range(1, 6)}
 # The base each count is a part of (a count never exceeds its base).
 BASE = {num: base for num, base in ROW_COUNTS.values() if num and base} | dict.fromkeys(
@@ -106,12 +112,15 @@ SENSITIVE = frozenset(
         "useful",
         "met_answers",
         "led_to",
+        "accepted_asks",
         *RATINGS,
     }
 )
 
 # Counts that add up across breakdown groups (a person is in exactly one group of each kind).
 GROUP_ADDITIVE = ("eligible", "taking", "answered", "asked")
+# Counts that add up across the coffee chats' origins (a chat began one way only).
+ORIGIN_ADDITIVE = ("pairs", "met_pairs", "ratings", "useful", "met_answers", "led_to")
 
 
 def row_keys(scope: str, row: Row) -> list[Key]:
@@ -192,6 +201,9 @@ def relations(truth: dict[Key, float], all_scope: str | None) -> list[Relation]:
                 groups = sorted({k[3] for k in truth if k[:3] == (scope, track, kind)})
                 for name in GROUP_ADDITIVE:
                     out.append(_sum(key(name), [key(name, kind, g) for g in groups]))
+            origins = [group for _, group in ORIGINS]
+            for name in ORIGIN_ADDITIVE:
+                out.append(_sum(key(name), [key(name, "origin", g) for g in origins]))
     for k in truth:
         if k[4] in BASE and (*k[:4], BASE[k[4]]) in truth:
             out.append(Relation(((k, 1.0), ((*k[:4], BASE[k[4]]), -1.0)), at_most=True))

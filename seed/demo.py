@@ -39,6 +39,7 @@ from program.programs.services import create_program, grant_role
 from program.programs.terms import create_term
 from program.roster.parsing import parse_roster
 from program.roster.services import apply_import
+from seed.directory import seed_directory
 from seed.programs import SPECS, mail_dated, seed_program
 
 DEMO_PASSWORD = "hallway-demo"  # noqa: S105  (printed for the demo, never used in production)
@@ -333,6 +334,9 @@ def seed_demo(today: date | None = None) -> bool:
     db.session.flush()
     seed_mentoring(coordinator, term, people)
     seed_coffee(coordinator, program, people)
+    seed_directory(
+        coordinator, program, DEMO_DOMAIN, utc_now(), asker=people[email_for("trainee1")]
+    )
     for spec in SPECS:
         seed_program(admin, spec, DEMO_DOMAIN, hashed, today or utc_now().date())
     snooze_ghosts(utc_now())

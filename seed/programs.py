@@ -221,6 +221,9 @@ def seed_program(
             ):
                 enrollment.enrolled_at = _at(starts, 8)
         _run_term(coordinator, program, term, rng, answers, now)
+    from seed.directory import seed_directory
+
+    seed_directory(coordinator, program, domain, now)
     # The simulated history's mail went out long ago: it is in the inbox as sent, not queued.
     db.session.execute(
         sa.update(Message)

@@ -259,7 +259,8 @@ class Factory:
     def chat(self, round_id: int, *people: PersonRef) -> int:
         """A chat of `people` in the round."""
         with self.app.app_context():
-            chat = Chat(round_id=round_id)
+            program_id = db.session.get(Round, round_id).program_id
+            chat = Chat(round_id=round_id, program_id=program_id)
             db.session.add(chat)
             db.session.flush()
             for k, person in enumerate(people):

@@ -99,3 +99,57 @@ def test_coming_down_from_0011_keeps_unwritten_mail_as_failed_with_the_reason(em
     assert unwritten.status == "failed" and unwritten.body_text == ""
     assert "downgraded before this message was written" in unwritten.last_error
     assert tuple(sent) == ("sent", "Meet Ada", "Hello", None)
+
+
+def test_0015_keeps_every_round_chat_with_its_members_and_check_ins_both_ways(
+    empty_database_url,
+):
+    """SQLite changes a column by copying the table: with foreign keys on, dropping the old
+    `chat` would cascade into its members and check-ins. Going down drops only the chats the
+    older schema cannot hold (self-started ones); going up again finds each chat's program."""
+    from datetime import date
+
+    from program.checkins.models import CheckIn
+    from program.coffee.models import Chat, ChatMember, Round
+    from program.people.models import Person
+    from program.programs.models import Program
+
+    app = create_app(make_config(empty_database_url))
+    with app.app_context():
+        upgrade()
+        program = Program(name="Medicine", slug="med")
+        people = [Person(email=f"p{k}@example.edu", name=f"P {k}") for k in range(4)]
+        round_ = Round(program=program, number=1, scheduled_for=date(2026, 10, 1), seed=1)
+        db.session.add_all([program, round_, *people])
+        db.session.flush()
+        paired = Chat(program=program, round=round_)
+        started = Chat(program=program)
+        db.session.add_all([paired, started])
+        db.session.flush()
+        db.session.add_all(
+            [ChatMember(chat=paired, person=people[k], position=k) for k in (0, 1)]
+            + [ChatMember(chat=started, person=people[k], position=k - 2) for k in (2, 3)]
+            + [
+                CheckIn(person=people[0], chat=paired, period_start=date(2026, 10, 1)),
+                CheckIn(person=people[2], chat=started, period_start=date(2026, 10, 1)),
+            ]
+        )
+        db.session.commit()
+        program_id = program.id
+        db.session.remove()
+
+        def counts() -> tuple[int, int, int]:
+            with db.engine.connect() as conn:
+                return tuple(
+                    conn.execute(sa.select(sa.func.count()).select_from(sa.table(t))).scalar_one()
+                    for t in ("chat", "chat_member", "check_in")
+                )
+
+        assert counts() == (2, 4, 2)
+        downgrade(revision="0014")
+        assert counts() == (1, 2, 1)
+        upgrade()
+        assert counts() == (1, 2, 1)
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT program_id FROM chat")).scalar_one() == program_id
+        db.engine.dispose()

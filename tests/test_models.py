@@ -182,7 +182,7 @@ def test_chats_hold_at_most_three_and_nobody_twice_in_a_round(ctx):
     rnd = Round(program=prog, number=1, scheduled_for=date(2026, 10, 1), seed=42)
     ctx.add(rnd)
     ctx.flush()
-    chat, chat2 = Chat(round=rnd), Chat(round=rnd)
+    chat, chat2 = Chat(round=rnd, program=prog), Chat(round=rnd, program=prog)
     ctx.add_all([chat, chat2])
     ctx.flush()
     people = [person(ctx, n) for n in range(1, 6)]
@@ -212,7 +212,7 @@ def test_check_in_rules(ctx):
         term=t, mentor=mentor, trainee=trainee, status=AssignmentStatus.ACTIVE, started_at=utc_now()
     )
     rnd = Round(program=prog, number=1, scheduled_for=date(2026, 10, 1), seed=1)
-    chat = Chat(round=rnd)
+    chat = Chat(round=rnd, program=prog)
     ctx.add_all([a, rnd, chat])
     ctx.flush()
     october = date(2026, 10, 1)

@@ -44,6 +44,11 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
     # A person's own check-in: theirs alone; to anyone else it does not exist.
     own = {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 404), "trainee": 200}
     demo_only = dict.fromkeys(ROLES, 404)  # the demo inbox exists only in demo mode
+    members = {
+        "anonymous": LOGIN,
+        **dict.fromkeys(ROLES[1:], 403),
+        **dict.fromkeys(["trainee", "mentor", "coordinator", "admin"], 200),
+    }
     return [
         ("checkins.answer_link", "GET", "/checkin/not-a-token", {}, dict.fromkeys(ROLES, 400)),
         ("checkins.edit", "GET", f"/check-ins/{check_in}", {}, own),
@@ -360,6 +365,54 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
             "/meetings/999999/invitation.ics",
             {},
             {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
+        ),
+        # The directory: this program's members (and admins); a person's own listing needs a
+        # place in the coffee track, which an admin who is no member lacks.
+        ("asks.directory", "GET", f"/programs/{slug}/directory", {}, members),
+        (
+            "asks.my_listing",
+            "GET",
+            f"/programs/{slug}/directory/me",
+            {},
+            {**members, "admin": 403},
+        ),
+        (
+            "asks.listing_state",
+            "POST",
+            f"/programs/{slug}/directory/me/state",
+            {"action": "pause"},
+            {**members, **dict.fromkeys(["trainee", "mentor", "coordinator", "admin"], 302)},
+        ),
+        # Nobody is open to asks in this world: the person is not found, for whoever may look.
+        (
+            "asks.ask",
+            "GET",
+            f"/programs/{slug}/directory/{person_id}/ask",
+            {},
+            {**members, **dict.fromkeys(["trainee", "mentor", "coordinator", "admin"], 404)},
+        ),
+        ("asks.answer_link", "GET", "/ask/not-a-token", {}, dict.fromkeys(ROLES, 400)),
+        (
+            "asks.answer_here",
+            "POST",
+            "/asks/999999/answer",
+            {"answer": "yes"},
+            {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
+        ),
+        (
+            "asks.withdraw",
+            "POST",
+            "/asks/999999/withdraw",
+            {},
+            {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
+        ),
+        ("asks.guest_list", "GET", f"/programs/{slug}/guests", {}, COORDINATORS),
+        (
+            "asks.guest_remove",
+            "POST",
+            f"/programs/{slug}/guests/999999/remove",
+            {},
+            COORDINATORS_POST,
         ),
         # The signed link is the only key; a forged one is refused to everyone alike.
         (

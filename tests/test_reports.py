@@ -144,7 +144,7 @@ def term_data(app, make):
         db.session.flush()
         chats = []
         for pair in ((t[0], t[3]), (t[4], m2)):
-            chat = Chat(round_id=round_.id)
+            chat = Chat(round_id=round_.id, program_id=round_.program_id)
             db.session.add(chat)
             db.session.flush()
             for k, person in enumerate(pair):
@@ -158,6 +158,120 @@ def term_data(app, make):
         check(m2, date(2026, 10, 1), chat=chats[1])
         db.session.commit()
     return {"program": program, "term": term}
+
+
+@pytest.fixture
+def with_asks(app, term_data):
+    """On top of `term_data`: T2 asked M1 (yes on 3 October: a chat, both said "we met", rated 5
+    and 4, one led to something) and M2 (not now); T3 asked M1 (still waiting); T3 withdrew one
+    to M2 (not counted)."""
+    from program.asks.models import Ask, AskStatus
+
+    with app.app_context():
+        people = {p.name: p for p in db.session.scalars(sa.select(Person))}
+        program_id = term_data["program"].id
+        t2, t3, m1, m2 = people["T2"], people["T3"], people["M1"], people["M2"]
+        yes_at = datetime(2026, 10, 3, 12, tzinfo=UTC)
+        chat = Chat(program_id=program_id, created_at=yes_at)
+        db.session.add(chat)
+        db.session.flush()
+        db.session.add_all(
+            [
+                ChatMember(chat_id=chat.id, person_id=t2.id, position=0),
+                ChatMember(chat_id=chat.id, person_id=m1.id, position=1),
+            ]
+        )
+
+        def ask(asker, recipient, status, **extra):
+            db.session.add(
+                Ask(
+                    program_id=program_id,
+                    asker_id=asker.id,
+                    recipient_id=recipient.id,
+                    subject="Coffee?",
+                    body="...",
+                    status=status,
+                    created_at=datetime(2026, 10, 1, tzinfo=UTC),
+                    answered_at=None if status is AskStatus.WAITING else yes_at,
+                    **extra,
+                )
+            )
+
+        ask(t2, m1, AskStatus.ACCEPTED, chat_id=chat.id)
+        ask(t2, m2, AskStatus.DECLINED)
+        ask(t3, m1, AskStatus.WAITING)
+        ask(t3, m2, AskStatus.WITHDRAWN)
+        for person, rating, led_to in ((t2, 5, LedTo.ADVICE_ACTED_ON), (m1, 4, None)):
+            db.session.add(
+                CheckIn(
+                    person_id=person.id,
+                    chat_id=chat.id,
+                    period_start=date(2026, 10, 3),
+                    asked_at=datetime(2026, 10, 10, tzinfo=UTC),
+                    answered_at=datetime(2026, 10, 11, tzinfo=UTC),
+                    status=CheckInStatus.MET,
+                    met_on=date(2026, 10, 8),
+                    rating=rating,
+                    led_to=led_to,
+                )
+            )
+        db.session.commit()
+    return term_data
+
+
+def test_the_coffee_chats_split_by_how_they_began(app, with_asks):
+    c = computed_for(app)
+
+    def origin(metric, group):
+        row = c.get("coffee", metric, "origin", group)
+        return (row.numerator, row.denominator, row.value)
+
+    # All chats: the round's two and the self-started one.
+    assert value(c, "coffee", "pairs_formed")[2] == 3
+    assert value(c, "coffee", "pairs_met") == (2, 3, 2 / 3)
+    assert origin("pairs_formed", "Paired by a round")[2] == 2
+    assert origin("pairs_formed", "Self-initiated")[2] == 1
+    assert origin("pairs_met", "Paired by a round") == (1, 2, 0.5)
+    assert origin("pairs_met", "Self-initiated") == (1, 1, 1.0)
+    assert origin("useful", "Self-initiated") == (2, 2, 1.0)
+    assert origin("led_to", "Self-initiated") == (1, 2, 0.5)
+    # Asks: three sent (the withdrawn one is not), one accepted; T2 sent 2, T3 1.
+    assert origin("asks_sent", "Self-initiated")[2] == 3
+    assert origin("asks_accepted", "Self-initiated") == (1, 3, 1 / 3)
+    assert c.get("coffee", "asks_per_asker", "origin", "Self-initiated").value == 1.5
+    # When none of all the chats led to something, neither did any origin's: said so, with no
+    # numbers (which would only give away the small parts' bases).
+    with app.app_context():
+        db.session.execute(sa.update(CheckIn).values(led_to=None))
+        db.session.commit()
+    c = computed_for(app)
+    for group in ("Paired by a round", "Self-initiated"):
+        row = c.get("coffee", "led_to", "origin", group)
+        assert (row.note, row.numerator, row.denominator) == ("none, as for all chats", None, None)
+
+
+def test_the_split_is_protected_with_the_rest_and_cannot_be_subtracted(app, with_asks):
+    from reports.build import term_tables
+
+    with app.app_context(), db.engine.connect() as conn:
+        tables = term_tables(conn, "fall", 5)
+        result = tables.audit()
+    assert result.passed, [(f.target, f.low, f.high) for f in result.failures]
+    report = report_for(app, threshold=5)
+    # One self-started chat that met: hidden, and so is what would give it back by subtraction
+    # (all chats minus the round's).
+    self_met = report.row("coffee", "pairs_met", "origin", "Self-initiated")
+    round_met = report.row("coffee", "pairs_met", "origin", "Paired by a round")
+    assert self_met.suppressed
+    assert round_met.suppressed or report.row("coffee", "pairs_met").suppressed
+    # Every format carries the split.
+    frame = pd.read_csv(io.BytesIO(metrics_csv(report)), encoding="utf-8-sig")
+    assert "origin:Self-initiated" in set(frame["group"])
+    assert frame.loc[frame["metric"] == "asks_sent", "value"].tolist() == [3]
+    html = unescape(build_html(report).decode())
+    assert "paired by a round, and self-initiated" in html and "Asks per person who asked" in html
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(build_pdf(report))).pages)
+    assert "self-initiated" in text and "Asks sent" in text
 
 
 def computed_for(app, program_slug="med", term_slug="fall"):

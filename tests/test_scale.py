@@ -74,7 +74,7 @@ def add_people(app, program_id: int, term_id: int, round_id: int, first: int, co
         )
         chat_ids = db.session.scalars(
             sa.insert(Chat).returning(Chat.id, sort_by_parameter_order=True),
-            [{"round_id": round_id} for _ in pairs],
+            [{"round_id": round_id, "program_id": program_id} for _ in pairs],
         ).all()
         db.session.execute(
             sa.insert(ChatMember),

@@ -81,7 +81,7 @@ def authenticate(email: str, password: str) -> Person:
         raise DomainError("That e-mail and password do not match an account.")
     if not person.check_password(password):
         raise DomainError("That e-mail and password do not match an account.")
-    if not person.active:
+    if not person.is_active:
         raise DomainError("This account has been deactivated. Ask your program coordinator.")
     person.last_login_at = utc_now()
     db.session.flush()
@@ -246,7 +246,7 @@ def send_password_reset(email: str) -> None:
     mailbox (the per-address rate limit does not stop requests spread over many addresses).
     """
     person = find_person_by_email(email)
-    if person is None or not person.active or not passwords_allowed_for(person):
+    if person is None or not person.is_active or not passwords_allowed_for(person):
         return
     recent = db.session.scalar(
         sa.select(Message.id).where(

@@ -91,6 +91,11 @@ def _link(asserted: Asserted, now: datetime) -> SignInIdentity:
     person = find_person_by_email(asserted.email)
     if person is None:
         person = _registered(asserted)
+    if person.is_guest:
+        raise DomainError(
+            "This address belongs to a guest of a program's directory, who has no account. "
+            "Ask your program coordinator."
+        )
     if not person.active:
         raise DomainError(DEACTIVATED)
     taken = db.session.scalar(

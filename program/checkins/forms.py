@@ -46,9 +46,10 @@ class CheckInForm(FlaskForm):
     )
     suggest = StringField(
         "Who else should you meet? (optional: their name or e-mail)",
-        description="Someone your partner suggested, in this program. A future round will try "
-        "to pair you when you both take part.",
-        validators=[Optional(), Length(max=254)],
+        description="Someone your partner suggested. In this program: a future round will try "
+        "to pair you, and your directory shows them first. Outside the institution: their name "
+        "and address (Dr. Kim <kim@example.org>), kept in your directory for you to write to.",
+        validators=[Optional(), Length(max=400)],
     )
     submit = SubmitField("Save my answer")
 

@@ -21,7 +21,7 @@ from program.db import chunks, insert_rows
 from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus
 from program.meetings.models import Meeting, MeetingStatus
-from program.messages.intros import first_mover, follow_up_ask, mailto
+from program.messages.intros import chat_first_mover, follow_up_ask, mailto
 from program.messages.models import Message
 from program.messages.services import already_queued, queue_messages, render_message
 from program.people.models import MailPreference, Person
@@ -62,17 +62,23 @@ def _ensure_check_ins(wanted: list[Wanted], now: datetime) -> list[Any]:
     def load(kind: str) -> None:
         mine = [key for key in wanted if key[0] == kind]
         periods = sorted({period for *_, period in mine})
+        # A chat is asked about once, whatever date its row carries (one written elsewhere, as
+        # a self-started chat's may be, still counts): matched on person and chat alone.
+        once = {(key[1], key[2]): key for key in mine}
         for chunk in chunks(sorted({pairing for _, _, pairing, _ in mine})):
-            for row in db.session.execute(
-                sa.select(
-                    CheckIn.id,
-                    CheckIn.person_id,
-                    column[kind].label("pairing"),
-                    CheckIn.period_start,
-                    CheckIn.answered_at.is_not(None).label("answered"),
-                ).where(column[kind].in_(chunk), CheckIn.period_start.in_(periods))
-            ):
+            stmt = sa.select(
+                CheckIn.id,
+                CheckIn.person_id,
+                column[kind].label("pairing"),
+                CheckIn.period_start,
+                CheckIn.answered_at.is_not(None).label("answered"),
+            ).where(column[kind].in_(chunk))
+            if kind != "chat":
+                stmt = stmt.where(CheckIn.period_start.in_(periods))
+            for row in db.session.execute(stmt):
                 key = (kind, row.person_id, row.pairing, row.period_start)
+                if kind == "chat":
+                    key = once.get((row.person_id, row.pairing), key)
                 if key in keys:
                     found[key] = row
 
@@ -115,18 +121,28 @@ def schedule_due(now: datetime) -> dict[str, int]:
         for person_id in (mentor_id, trainee_id):
             wanted.append(("assignment", person_id, assignment_id, month))
 
+    horizon = now - timedelta(days=COFFEE_PROMPT_HORIZON_DAYS)
     chats = db.session.execute(
         sa.select(Chat.id, Round.published_at, Round.scheduled_for)
         .join(Round, Round.id == Chat.round_id)
         .where(
             Round.status == RoundStatus.PUBLISHED,
             Round.published_at <= now,
-            Round.published_at >= now - timedelta(days=COFFEE_PROMPT_HORIZON_DAYS),
+            Round.published_at >= horizon,
         )
     ).all()
+    # A chat someone started with an ask dates from its yes.
+    chats += [
+        (chat_id, created_at, created_at.date())
+        for chat_id, created_at in db.session.execute(
+            sa.select(Chat.id, Chat.created_at).where(
+                Chat.round_id.is_(None), Chat.created_at <= now, Chat.created_at >= horizon
+            )
+        )
+    ]
     # A chat with an agreed time is asked about the day after it, not after the fixed delay.
     agreed: dict[int, Any] = {}
-    for chunk in chunks([c.id for c in chats]):
+    for chunk in chunks([c[0] for c in chats]):
         agreed.update(
             db.session.execute(
                 sa.select(Meeting.chat_id, sa.func.max(Meeting.starts_at))
@@ -210,18 +226,23 @@ def follow_up_intros(now: datetime) -> int:
     ) & ~sa.exists().where(Meeting.chat_id == Chat.id)
     for chat in db.session.scalars(
         sa.select(Chat)
-        .join(Round, Round.id == Chat.round_id)
+        .outerjoin(Round, Round.id == Chat.round_id)
         .where(
-            Round.status == RoundStatus.PUBLISHED,
-            Round.published_at.between(since, until),
+            sa.or_(
+                sa.and_(
+                    Round.status == RoundStatus.PUBLISHED,
+                    Round.published_at.between(since, until),
+                ),
+                sa.and_(Chat.round_id.is_(None), Chat.created_at.between(since, until)),
+            ),
             quiet_chat,
         )
         .options(selectinload(Chat.members).selectinload(ChatMember.person))
     ):
         members = [m.person for m in chat.members]
-        first = first_mover(members, f"chat:{chat.id}")
+        first = chat_first_mover(members, chat.id, chat.self_started)
         pending.append(
-            (f"chat:{chat.id}", first, [p for p in members if p is not first], chat.round.program)
+            (f"chat:{chat.id}", first, [p for p in members if p is not first], chat.program)
         )
     keys = {f"intro_follow_up:{pairing}": item for pairing, *item in pending}
     rows = []
@@ -255,6 +276,7 @@ def tick(now: datetime) -> dict[str, int]:
     """Everything `flask tick` does at `now`: publish scheduled coffee rounds, ask what is due,
     follow up quiet introductions once, and pause the coffee chats of people who left three
     intros unanswered."""
+    from program.asks.services import follow_up_asks
     from program.coffee.services import publish_due_rounds, snooze_ghosts
 
     rounds = publish_due_rounds(now)
@@ -264,4 +286,5 @@ def tick(now: datetime) -> dict[str, int]:
         "rounds": rounds,
         "intro_follow_ups": follow_up_intros(now),
         "paused": snooze_ghosts(now),
+        **follow_up_asks(now),
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from email.utils import parseaddr
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from program import links
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
-from program.coffee.models import Chat, ChatMember, Round
+from program.coffee.models import Chat, ChatMember
 from program.db import DomainError, by_id, escape_like, utc_now
 from program.extensions import db
 from program.formal.models import Assignment
@@ -79,8 +80,12 @@ def about(check_in: CheckIn) -> About:
         )
     chat = check_in.chat
     others = [m.person for m in chat.members if m.person_id != check_in.person_id]
-    label = f"coffee-chat round {chat.round.number}"
-    return About("coffee", others, label, chat.round.program_id)
+    label = (
+        f"coffee-chat round {chat.round.number}"
+        if chat.round is not None
+        else f"coffee chat of {chat.created_at:%B %Y}"
+    )
+    return About("coffee", others, label, chat.program_id)
 
 
 # --- asking -------------------------------------------------------------------------------
@@ -191,13 +196,12 @@ def mail_addressing(check_in_ids: Sequence[int]) -> sa.Select[Any]:
             CheckIn.id,
             CheckIn.person_id,
             Person.email,
-            sa.func.coalesce(Term.program_id, Round.program_id).label("program_id"),
+            sa.func.coalesce(Term.program_id, Chat.program_id).label("program_id"),
         )
         .join(Person, Person.id == CheckIn.person_id)
         .outerjoin(Assignment, Assignment.id == CheckIn.assignment_id)
         .outerjoin(Term, Term.id == Assignment.term_id)
         .outerjoin(Chat, Chat.id == CheckIn.chat_id)
-        .outerjoin(Round, Round.id == Chat.round_id)
         .where(CheckIn.id.in_(check_in_ids))
         .order_by(CheckIn.id)
     )
@@ -263,6 +267,8 @@ def record_check_in(
         answer["private_note"] = note.strip() or None
     if suggested_email:
         answer["suggested_person_id"] = _suggested_person(check_in, suggested_email)
+        if answer["suggested_person_id"] is None:
+            del answer["suggested_person_id"]
     _claim(check_in, answer)
     if first_meeting and person.mail_preference is MailPreference.ALL:
         _queue_follow_ups(check_in, now)
@@ -303,13 +309,14 @@ def _claim(check_in: CheckIn, answer: dict[str, Any]) -> None:
         set_committed_value(check_in, key, value)
 
 
-def _suggested_person(check_in: CheckIn, who: str) -> int:
+def _suggested_person(check_in: CheckIn, who: str) -> int | None:
     """The person someone was told to meet, by e-mail address or by name: a current member of
     the chat's program. A name that fits several people asks for more (their names shown, as
-    the program's members see each other anyway)."""
+    the program's members see each other anyway). Someone outside the institution, given as
+    "Name <address>", is kept for the person to write to themselves (None here)."""
     if check_in.chat_id is None:
         raise DomainError("Suggestions go with coffee chats.", field="suggest")
-    program_id = check_in.chat.round.program_id
+    program_id = check_in.chat.program_id
     members = (
         sa.select(Person.id, Person.name, Department.name.label("department"))
         .join(Membership, Membership.person_id == Person.id)
@@ -323,7 +330,13 @@ def _suggested_person(check_in: CheckIn, who: str) -> int:
         .distinct()
     )
     if "@" in who:
-        found = db.session.execute(members.where(Person.email == who.strip().lower())).all()
+        address = parseaddr(who)[1] or who
+        found = db.session.execute(members.where(Person.email == address.strip().lower())).all()
+        if not found:
+            from program.asks.services import keep_outside_referral
+
+            keep_outside_referral(check_in, who, [p.name for p in about(check_in).partners])
+            return None
     else:
         words = [w for w in fold(who).replace(",", " ").replace(".", " ").split() if w]
         if not words:

@@ -81,22 +81,38 @@ class Round(CreatedAtMixin, db.Model):
 
 
 class Chat(CreatedAtMixin, db.Model):
-    """A pair, or for an odd count one trio, within a round."""
+    """A pair, or for an odd count one trio, within a round; or a pair that met through an ask
+    (no round: one person asked, the other said yes). Its program is kept on the row for both."""
 
     __tablename__ = "chat"
     __table_args__ = (sa.UniqueConstraint("id", "round_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(sa.ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    program_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("program.id", ondelete="CASCADE"), index=True
+    )
+    round_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("round.id", ondelete="CASCADE"), index=True
+    )
 
-    round: Mapped[Round] = relationship(back_populates="chats")
+    program: Mapped[Program] = relationship()
+    round: Mapped[Round | None] = relationship(back_populates="chats")
+
+    @property
+    def self_started(self) -> bool:
+        return self.round_id is None
+
     members: Mapped[list[ChatMember]] = relationship(
-        back_populates="chat", cascade="all, delete-orphan", order_by="ChatMember.position"
+        back_populates="chat",
+        cascade="all, delete-orphan",
+        order_by="ChatMember.position",
+        foreign_keys="ChatMember.chat_id",
     )
 
 
 class ChatMember(db.Model):
-    """A person in a chat. Nobody is in two chats of one round; a chat has at most 3 seats."""
+    """A person in a chat. Nobody is in two chats of one round; a chat has at most 3 seats.
+    A self-started chat's members have no round (and so no such limit)."""
 
     __tablename__ = "chat_member"
     __table_args__ = (
@@ -109,12 +125,25 @@ class ChatMember(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    chat_id: Mapped[int] = mapped_column()
-    round_id: Mapped[int] = mapped_column()
+    chat_id: Mapped[int] = mapped_column(
+        # Named apart from the (chat, round) key, which the naming convention calls by the
+        # same first column.
+        sa.ForeignKey("chat.id", ondelete="CASCADE", name="fk_chat_member_chat")
+    )
+    round_id: Mapped[int | None] = mapped_column()
     person_id: Mapped[int] = mapped_column(
         sa.ForeignKey("person.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(sa.SmallInteger)
 
-    chat: Mapped[Chat] = relationship(back_populates="members")
+    # Joined on the chat alone: a self-started chat's members have no round to join on.
+    chat: Mapped[Chat] = relationship(back_populates="members", foreign_keys=[chat_id])
     person: Mapped[Person] = relationship()
+
+
+@sa.event.listens_for(ChatMember, "before_insert")
+def _round_of_its_chat(_mapper: Any, _connection: Any, member: ChatMember) -> None:
+    # The composite key to (chat, round) keeps a member in its chat's round; a member added
+    # through the ORM takes the round from its chat.
+    if member.round_id is None and member.chat is not None:
+        member.round_id = member.chat.round_id

@@ -26,7 +26,14 @@ from program.matching import coffee as pairing
 from program.matching.formal import DepartmentPreference
 from program.meetings.services import propose_link
 from program.messages.composing import composer
-from program.messages.intros import coffee_ask, first_mover, intro_context, mailto
+from program.messages.intros import (
+    chat_first_mover,
+    coffee_ask,
+    first_mover,
+    intro_context,
+    mailto,
+    yes_ask,
+)
 from program.messages.models import Message
 from program.messages.services import queue_messages, render_message, unwritten_message
 from program.people.blocks import ruled_out
@@ -350,8 +357,7 @@ def _pool_state(program: Program, on: date) -> tuple[Any, ...]:
             sa.func.max(CheckIn.updated_at),
         )
         .join(Chat, Chat.id == CheckIn.chat_id)
-        .join(Round, Round.id == Chat.round_id)
-        .where(Round.program_id == program.id, CheckIn.suggested_person_id.is_not(None))
+        .where(Chat.program_id == program.id, CheckIn.suggested_person_id.is_not(None))
         .subquery()
     )
     pairs = (
@@ -430,8 +436,7 @@ def _inputs(
     for person_id, suggested in db.session.execute(
         sa.select(CheckIn.person_id, CheckIn.suggested_person_id)
         .join(Chat, Chat.id == CheckIn.chat_id)
-        .join(Round, Round.id == Chat.round_id)
-        .where(Round.program_id == program.id, CheckIn.suggested_person_id.is_not(None))
+        .where(Chat.program_id == program.id, CheckIn.suggested_person_id.is_not(None))
     ):
         referred.setdefault(person_id, set()).add(suggested)
     # Never to be paired: a formal mentor with their own mentee, and every pair ruled out by a
@@ -524,7 +529,10 @@ def publish_round(
     db.session.flush()
     chat_ids = db.session.scalars(
         sa.insert(Chat).returning(Chat.id, sort_by_parameter_order=True),
-        [{"round_id": round_.id, "created_at": now} for _ in preview.plan.chats],
+        [
+            {"round_id": round_.id, "program_id": program.id, "created_at": now}
+            for _ in preview.plan.chats
+        ],
     ).all()
     chats = list(zip(chat_ids, preview.plan.chats, strict=True))
     members = [
@@ -536,7 +544,7 @@ def publish_round(
         insert_rows(db.session, ChatMember, members)
     db.session.expire(round_, ["chats"])  # written in bulk, behind the ORM's back
     addresses = {pid: taking.email for pid, taking in preview.people.items()}
-    _introduce(program, chats, addresses)
+    introduce_chats(program, chats, addresses)
     record(
         actor,
         "coffee.round_published",
@@ -548,7 +556,7 @@ def publish_round(
     return round_
 
 
-def _introduce(
+def introduce_chats(
     program: Program, chats: list[tuple[int, tuple[int, ...]]], addresses: dict[int, str]
 ) -> None:
     """One introduction to each person of each chat, written when it is sent (see
@@ -578,7 +586,7 @@ def _compose_intros(messages: Sequence[Message]) -> dict[int, dict[str, Any]]:
         db.session,
         Chat,
         (m.chat_id for m in messages if m.chat_id is not None),
-        joinedload(Chat.round).joinedload(Round.program),
+        joinedload(Chat.program),
         selectinload(Chat.members).joinedload(ChatMember.person).joinedload(Person.department),
         raiseload("*"),
     )
@@ -589,19 +597,22 @@ def _compose_intros(messages: Sequence[Message]) -> dict[int, dict[str, Any]]:
         person = next((p for p in members if p.id == message.recipient_id), None)
         if chat is None or person is None:
             continue
-        program = chat.round.program
-        first = first_mover(members, f"chat:{chat.id}")
+        program = chat.program
+        first = chat_first_mover(members, chat.id, chat.self_started)
         partners = [p for p in members if p is not person]
+        to = [p for p in members if p is not first]
         context = intro_context(
             person,
             partners,
             first=first,
-            ask=coffee_ask(first, [p for p in members if p is not first], program.name),
+            ask=(yes_ask if chat.self_started else coffee_ask)(first, to, program.name),
             program=program.name,
             track="coffee",
             today=message.created_at.date(),
         )
-        context["coffee_links"] = _enrollment_links(person.id, program.id)
+        context["self_started"] = chat.self_started
+        if not chat.self_started:  # snoozing and leaving are about rounds
+            context["coffee_links"] = _enrollment_links(person.id, program.id)
         if person is first:
             context["propose_link"] = propose_link("chat", chat.id, person)
         contexts[message.id] = context
@@ -899,19 +910,18 @@ def my_coffee(person: Person) -> list[MyCoffee]:
         ):
             partners.setdefault(chat_id, []).append(other)
     met_rows = db.session.execute(
-        sa.select(Round.program_id, Person)
+        sa.select(Chat.program_id, Person)
         .select_from(CheckIn)
         .join(Chat, Chat.id == CheckIn.chat_id)
-        .join(Round, Round.id == Chat.round_id)
         .join(ChatMember, ChatMember.chat_id == Chat.id)
         .join(Person, Person.id == ChatMember.person_id)
         .where(
             CheckIn.person_id == person.id,
             CheckIn.status == CheckInStatus.MET,
             ChatMember.person_id != person.id,
-            Round.program_id.in_(program_ids),
+            Chat.program_id.in_(program_ids),
         )
-        .order_by(Round.number.desc())
+        .order_by(Chat.id.desc())
     ).all()
     met: dict[int, dict[int, Person]] = {}
     for program_id, other in met_rows:

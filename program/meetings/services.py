@@ -63,7 +63,7 @@ def pairing(kind: str, pairing_id: int) -> Pairing | None:
         chat = db.session.get(Chat, pairing_id)
         if chat is None:
             return None
-        return Pairing(kind, chat.id, [m.person for m in chat.members], chat.round.program)
+        return Pairing(kind, chat.id, [m.person for m in chat.members], chat.program)
     return None
 
 

@@ -62,6 +62,12 @@ def first_mover(people: Sequence[Introduced], key: str) -> Introduced:
     return min(people, key=order)
 
 
+def chat_first_mover(people: Sequence[Introduced], chat_id: int, self_started: bool) -> Introduced:
+    """Who writes first in a coffee chat: in one a person started with an ask, the asker (seated
+    first), who now offers times; in a round's chat, as `first_mover` decides."""
+    return people[0] if self_started else first_mover(people, f"chat:{chat_id}")
+
+
 def shared_interests(a: Introduced, b: Introduced) -> list[str]:
     theirs = {str(i).casefold() for i in (b.interests or [])}
     return [str(i) for i in (a.interests or []) if str(i).casefold() in theirs][:2]
@@ -139,6 +145,18 @@ def coffee_ask(sender: Introduced, partners: Sequence[Introduced], program: str)
         f"Thanks,\n{sender.name}"
     )
     return Ask(f"Coffee chat ({program}): 20 minutes in the next two weeks?", body)
+
+
+def yes_ask(sender: Introduced, partners: Sequence[Introduced], program: str) -> Ask:
+    """The asker's note once their ask was answered yes: thanks, and two times."""
+    body = (
+        f"Hi {_names(partners)},\n\n"
+        "Thank you for saying yes to a coffee. [Day and time] or [day and time] would suit me, "
+        "for 20 minutes in person or by video; if neither works, tell me a time that suits you "
+        "and I will fit around it.\n\n"
+        f"Thanks again,\n{sender.name}"
+    )
+    return Ask(f"{program}: a time for our coffee", body)
 
 
 def mailto(addresses: Sequence[str], ask: Ask | None = None) -> str:

@@ -36,6 +36,9 @@ MESSAGE_KINDS = frozenset(
         "meeting_update",
         "coffee_enrolled",
         "coffee_paused",
+        "ask",
+        "ask_answer",
+        "ask_follow_up",
     }
 )
 

@@ -70,6 +70,9 @@ class Person(UserMixin, CreatedAtMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_dean: Mapped[bool] = mapped_column(default=False)
+    # A guest (an alumnus, a visiting speaker) a coordinator added to a directory: answers asks
+    # by signed links and never signs in.
+    is_guest: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     # Rotated whenever the password changes or the account is deactivated: it is part of every
     # session id and every invitation or reset link, so rotating it ends them all at once.
@@ -102,9 +105,10 @@ class Person(UserMixin, CreatedAtMixin, db.Model):
         return email.strip().lower()
 
     # Flask-Login: an inactive person cannot log in, and an old session ends when the stamp changes.
+    # A guest has no account: never signed in, however they came by a session.
     @property
     def is_active(self) -> bool:
-        return self.active
+        return self.active and not self.is_guest
 
     def get_id(self) -> str:
         return f"{self.id}:{self.security_stamp}"

@@ -12,6 +12,7 @@ from wtforms import IntegerField, RadioField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
+from program.asks.services import my_asks
 from program.checkins.services import (
     ANSWER_LABELS,
     about,
@@ -50,6 +51,7 @@ def index() -> str:
         when=when,
         option_time=datetime.fromisoformat,
         coffee=my_coffee(current_user),
+        asks=my_asks(current_user),
         snooze_reasons=SNOOZE_REASONS,
         today=utc_now().date(),
         open_check_ins=open_check_ins(current_user),

@@ -246,3 +246,85 @@ def test_trainee_on_a_phone_proposes_times_from_the_intro_and_the_mentor_accepts
         assert page.get_by_text(re.compile("Calendar invitation attached")).is_visible()
     finally:
         desk.close()
+
+
+def test_trainee_on_a_phone_asks_a_mentor_two_stages_ahead_who_says_yes_from_the_email(
+    browser, server
+):
+    """The directory's journey: Jonah (PGY-2, Internal Medicine) on his phone finds someone two
+    stages ahead in another department, sends the prefilled ask; they say yes from the e-mail;
+    both see the chat on their home pages."""
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = phone.new_page()
+    try:
+        sign_in(page, server, "trainee2")
+        with page.expect_navigation():
+            page.get_by_role("link", name="Find them in the directory").first.click()
+        check_accessibility(page)
+        for toggle in ("One or two stages ahead of me", "Another department"):
+            with page.expect_navigation():
+                page.get_by_role("link", name=toggle).click()
+            assert page.get_by_role("link", name=toggle).get_attribute("aria-current") == "true"
+        check_accessibility(page)
+        screenshot(page, "directory-phone")
+        # The first one still taking asks (some have had all they take this month).
+        first = (
+            page.locator("li.card")
+            .filter(has=page.get_by_role("link", name="Ask for a coffee"))
+            .first
+        )
+        name = first.locator("strong").first.inner_text()
+        assert "Junior faculty" in first.inner_text()  # two stages after PGY-2 here
+        assert "Internal Medicine" not in first.inner_text()
+        with page.expect_navigation():
+            first.get_by_role("link", name="Ask for a coffee").click()
+        check_accessibility(page)
+        body = page.locator("textarea#body")
+        assert f"Dear {name}" in body.input_value()
+        count = page.locator("#word-count [data-words]")
+        before = int(count.inner_text())
+        body.press("End")
+        body.type(" Thank you again.")
+        assert int(count.inner_text()) == before + 3  # counted live, as typed
+        screenshot(page, "ask-phone")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Send my ask").click()
+        assert page.get_by_text(f"Your ask is on its way to {name}").is_visible()
+    finally:
+        phone.close()
+
+    desk = browser.new_context()
+    page = desk.new_page()
+    try:
+        open_latest_mail(page, server, "", "Jonah Whitfield asks")
+        to = re.search(r"To (\S+@demo\.example\.edu)", page.inner_text("body")).group(1)
+        frame = page.frame_locator("iframe.demo-email")
+        with page.expect_navigation():
+            frame.get_by_role("link", name="Yes, I'll have a coffee").click()
+        check_accessibility(page)
+        assert page.get_by_role("heading", name="A coffee with Jonah Whitfield?").is_visible()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Yes, I'll have a coffee").click()
+        assert page.get_by_role("heading", name="Thank you").is_visible()
+        check_accessibility(page)
+        page.goto(f"{server}/login")
+        page.fill("#email", to)
+        page.fill("#password", "hallway-demo")
+        page.click("#submit")
+        page.wait_for_url(lambda url: "/login" not in url)
+        assert page.get_by_text("You said yes to Jonah Whitfield").is_visible()
+    finally:
+        desk.close()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = phone.new_page()
+    try:
+        sign_in(page, server, "trainee2")
+        assert page.get_by_text(f"Your coffee chat is with {name}").is_visible()
+        check_accessibility(page)
+        open_latest_mail(page, server, "trainee2@demo.example.edu", f"meet {name}")
+        intro = page.frame_locator("iframe.demo-email")
+        assert intro.get_by_text(f"{name} said yes to your ask").is_visible()
+        assert intro.get_by_role("link", name="Propose times").is_visible()
+    finally:
+        phone.close()

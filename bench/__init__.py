@@ -93,7 +93,7 @@ def write_round(
     order = rng.permutation(ids).tolist()
     chat_ids = db.session.scalars(
         sa.insert(Chat).returning(Chat.id, sort_by_parameter_order=True),
-        [{"round_id": round_id} for _ in range(len(order) // 2)],
+        [{"round_id": round_id, "program_id": program_id} for _ in range(len(order) // 2)],
     ).all()
     seats = [
         (chat_id, person, position)

@@ -178,6 +178,23 @@ def populate(people: int) -> dict[str, Any]:
         sa.insert(Enrollment),
         [{"program_id": program.id, "person_id": i, "enrolled_at": started} for i in ids],
     )
+    # A third of the school open to asks in the directory, half of them on cardiology.
+    from program.asks.models import Listing
+
+    db.session.execute(
+        sa.insert(Listing),
+        [
+            {
+                "program_id": program.id,
+                "person_id": i,
+                "note": "Glad to talk about my path.",
+                "topics": ["cardiology"] if k % 2 else ["research"],
+                "topics_key": "|cardiology|" if k % 2 else "|research|",
+                "created_at": started,
+            }
+            for k, i in enumerate(ids[1::3])
+        ],
+    )
     check_ins: list[dict[str, Any]] = []
     statuses = ["met", "met", "met", "not_yet", "scheduled", None, None]
 
@@ -415,6 +432,17 @@ def pages(trainee_id: int) -> list[tuple[str, str | None, str]]:
         ("matches", coordinator, "/programs/bench/terms/now/matches"),
         ("availability", coordinator, "/programs/bench/terms/now/availability"),
         ("coffee chats", coordinator, "/programs/bench/coffee"),
+        ("directory", "p0@example.edu", "/programs/bench/directory"),
+        (
+            "directory, ahead in another department",
+            "p0@example.edu",
+            "/programs/bench/directory?ahead=1&other=1",
+        ),
+        (
+            "directory, an interest",
+            "p0@example.edu",
+            "/programs/bench/directory?topic=cardio&page=20",
+        ),
         ("reports page", coordinator, "/reports?program=bench&term=now"),
         ("report PDF", coordinator, "/reports/bench/now.pdf"),
         ("report CSV", coordinator, "/reports/bench/now.zip"),

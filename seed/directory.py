@@ -117,7 +117,7 @@ def seed_directory(
             person,
             program,
             note=NOTES[n % len(NOTES)],
-            topics=list(person.interests or [])[:4],
+            topics=", ".join(list(person.interests or [])[:4]),
             asks_per_month=3 if n % 3 == 0 else 2,
             meets=(Meets.EITHER, Meets.VIDEO, Meets.IN_PERSON)[n % 3],
         )
@@ -134,7 +134,7 @@ def seed_directory(
             name=name,
             email=f"guest{n + 1}-{slug}@{domain}",
             note=note,
-            topics=[t.strip() for t in topics.split(",")],
+            topics=topics,
             asks_per_month=2,
             meets=meets,
         )

@@ -128,6 +128,17 @@ def test_a_listing_is_off_by_default_and_its_owner_opens_pauses_and_stops_it(app
 
     client.post("/programs/im/directory/me/state", data={"action": "pause"})
     assert "Ben Same" not in names_on(viewer)
+    # Changing the note while paused keeps the pause.
+    client.post(
+        "/programs/im/directory/me",
+        data={
+            "note": "Back in May.",
+            "topics": "research",
+            "asks_per_month": "3",
+            "meets": "video",
+        },
+    )
+    assert "Ben Same" not in names_on(viewer)
     client.post("/programs/im/directory/me/state", data={"action": "resume"})
     assert "Ben Same" in names_on(viewer)
     client.post("/programs/im/directory/me/state", data={"action": "stop"})
@@ -406,10 +417,14 @@ def test_a_referral_names_the_referrer_and_one_outside_is_kept_not_emailed(
         assert response.status_code == 302, text_of(response)
     page = text_of(client.get("/programs/im/directory"))
     assert "Suggested for you" in page and "suggested by Ben Same" in page
+    assert "Ask Ana Ahead" in page
     assert "Dr. Kim Outside" in page and "Hallway does not write to them" in page
     ask_page = text_of(client.get(f"/programs/im/directory/{world['ana'].id}/ask"))
     assert "Ben Same suggested I write to you" in ask_page
     assert send(client, world["ana"]).status_code == 302
+    # Acted on, the suggestion is no longer one.
+    page = text_of(client.get("/programs/im/directory"))
+    assert "Ask Ana Ahead" not in page and "Dr. Kim Outside" in page
     with app.app_context():
         assert db.session.scalar(sa.select(Ask.referred_by_id)) == world["ben"].id
         (mail,) = outbox(Message.kind == "ask")

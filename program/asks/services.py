@@ -75,17 +75,18 @@ def _topics_key(topics: list[str]) -> str:
     return "|" + "".join(f"{fold(t)}|" for t in topics)
 
 
-def _fill(
-    listing: Listing, *, note: str, topics: list[str], asks_per_month: int, meets: Meets
-) -> None:
+def _fill(listing: Listing, *, note: str, topics: str, asks_per_month: int, meets: Meets) -> None:
+    """Write what a listing shows, checked: the note, the topics (as typed, comma-separated),
+    asks a month and how they meet."""
+    found = parse_topics(topics)
     note = " ".join((note or "").split())
     if len(note) > 500:
         raise DomainError("Keep the note under 500 characters.", field="note")
     if not 1 <= asks_per_month <= 10:
         raise DomainError("Asks a month is from 1 to 10.", field="asks_per_month")
     listing.note = note
-    listing.topics = topics
-    listing.topics_key = _topics_key(topics)
+    listing.topics = found
+    listing.topics_key = _topics_key(found)
     listing.asks_per_month = asks_per_month
     listing.meets = meets
     listing.updated_at = utc_now()
@@ -96,7 +97,7 @@ def open_to_asks(
     program: Program,
     *,
     note: str,
-    topics: list[str],
+    topics: str,
     asks_per_month: int = 2,
     meets: Meets = Meets.EITHER,
 ) -> Listing:
@@ -105,7 +106,8 @@ def open_to_asks(
         raise DomainError("Only members of this program's coffee chats can list themselves.")
     listing = listing_of(person, program) or Listing(program_id=program.id, person_id=person.id)
     _fill(listing, note=note, topics=topics, asks_per_month=asks_per_month, meets=meets)
-    listing.open, listing.paused = True, False
+    if not listing.open:  # new, or back after leaving; a paused one stays paused
+        listing.open, listing.paused = True, False
     db.session.add(listing)
     db.session.flush()
     return listing
@@ -184,7 +186,13 @@ def my_interests(person: Person, program: Program) -> list[str]:
 
 
 def _suggestions(viewer: Person, program: Program) -> dict[int, list[str]]:
-    """Who the viewer's chat partners suggested they meet (from their check-ins), and by whom."""
+    """Who the viewer's chat partners suggested they meet (from their check-ins), and by whom;
+    until the viewer asks them (a suggestion acted on is no longer one)."""
+    asked = sa.exists().where(
+        Ask.asker_id == viewer.id,
+        Ask.recipient_id == CheckIn.suggested_person_id,
+        Ask.status != AskStatus.WITHDRAWN,
+    )
     partner = sa.orm.aliased(ChatMember)
     rows = db.session.execute(
         sa.select(CheckIn.suggested_person_id, Person.name)
@@ -196,6 +204,7 @@ def _suggestions(viewer: Person, program: Program) -> dict[int, list[str]]:
             CheckIn.suggested_person_id.is_not(None),
             Chat.program_id == program.id,
             partner.person_id != viewer.id,
+            ~asked,
         )
         .order_by(CheckIn.id)
     ).all()
@@ -447,11 +456,11 @@ def ready_ask(
     else:
         found = f"I found you in the {program.name} directory"
     if common:
-        specific = f"we share an interest in {' and '.join(common)}"
+        specific = f"saw that we share an interest in {' and '.join(common)}"
     elif topics:
-        specific = f"you are glad to talk about {topics[0]}"
+        specific = f"saw that you are glad to talk about {topics[0]}"
     else:
-        specific = "your path is one I would like to learn from"
+        specific = "would like to learn from your path"
     mentor = is_mentor_ask(asker, recipient)
     questions = (
         "- How did you choose your direction, and what would you do differently?\n"
@@ -905,7 +914,7 @@ def add_guest(
     name: str,
     email: str,
     note: str,
-    topics: list[str],
+    topics: str,
     asks_per_month: int,
     meets: Meets,
 ) -> Listing:

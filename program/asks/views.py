@@ -19,8 +19,8 @@ from program.asks.services import (
     directory,
     guests,
     listing_of,
+    open_to_asks,
     outside_ask,
-    parse_topics,
     read_answer_token,
     ready_ask,
     referrer_for,
@@ -99,23 +99,24 @@ def my_listing(program: Program) -> str | Response:
             form.note.data = mine.note
             form.asks_per_month.data = mine.asks_per_month
             form.meets.data = mine.meets.value
-    if form.validate_on_submit():
-
-        def save() -> object:
-            from program.asks.services import open_to_asks
-
-            return open_to_asks(
-                current_user,
-                program,
-                note=form.note.data or "",
-                topics=parse_topics(form.topics.data or ""),
-                asks_per_month=form.asks_per_month.data,
-                meets=Meets(form.meets.data),
-            )
-
-        if run_service(form, save) is not None:
-            flash("Saved: you are open to asks in the directory.", "success")
-            return redirect(url_for("asks.directory", slug=program.slug))
+    saved = form.validate_on_submit() and run_service(
+        form,
+        open_to_asks,
+        current_user,
+        program,
+        note=form.note.data or "",
+        topics=form.topics.data or "",
+        asks_per_month=form.asks_per_month.data,
+        meets=Meets(form.meets.data),
+    )
+    if saved:
+        flash(
+            "Saved. You are paused: resume to be found again."
+            if saved.paused
+            else "Saved: you are open to asks in the directory.",
+            "success",
+        )
+        return redirect(url_for("asks.directory", slug=program.slug))
     return render_template(
         "asks/listing.html", program=program, form=form, mine=mine, state_form=StateForm()
     )
@@ -244,23 +245,20 @@ def withdraw(ask_id: int) -> Response:
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def guest_list(program: Program) -> str | Response:
     form = GuestForm()
-    if form.validate_on_submit():
-
-        def add() -> object:
-            return add_guest(
-                current_user,
-                program,
-                name=form.name.data,
-                email=form.email.data,
-                note=form.note.data or "",
-                topics=parse_topics(form.topics.data or ""),
-                asks_per_month=form.asks_per_month.data,
-                meets=Meets(form.meets.data),
-            )
-
-        if run_service(form, add) is not None:
-            flash(f"{form.name.data} is in the directory as a guest.", "success")
-            return redirect(url_for("asks.guest_list", slug=program.slug))
+    if form.validate_on_submit() and run_service(
+        form,
+        add_guest,
+        current_user,
+        program,
+        name=form.name.data,
+        email=form.email.data,
+        note=form.note.data or "",
+        topics=form.topics.data or "",
+        asks_per_month=form.asks_per_month.data,
+        meets=Meets(form.meets.data),
+    ):
+        flash(f"{form.name.data} is in the directory as a guest.", "success")
+        return redirect(url_for("asks.guest_list", slug=program.slug))
     return render_template(
         "asks/guests.html",
         program=program,

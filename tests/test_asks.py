@@ -309,11 +309,18 @@ def ask_from(app, client, world, recipient):
         return ask.id, answer_link(ask, "yes"), answer_link(ask, "no")
 
 
-def test_yes_from_the_email_makes_a_chat_introduced_like_a_rounds(app, world):
+def test_yes_from_the_email_makes_a_chat_introduced_like_a_rounds(app, world, monkeypatch):
+    import program.asks.services as services
+
     asker = app.test_client()
     ask_id, yes, _ = ask_from(app, asker, world, world["ana"])
     path = yes.split("localhost", 1)[-1] if "localhost" in yes else "/" + yes.split("/", 3)[3]
     anonymous = app.test_client()
+    # An expired link is refused, opened or posted, and answers nothing.
+    with monkeypatch.context() as patched:
+        patched.setattr(services, "CLOSE_AFTER_DAYS", -8)
+        assert "expired" in text_of(anonymous.get(path))
+        assert anonymous.post(path, data={"answer": "yes"}).status_code == 400
     # Opening the link (as a mail scanner does) changes nothing.
     page = text_of(anonymous.get(path))
     assert "A coffee with Ida Asker?" in page

@@ -434,12 +434,12 @@ def pages(trainee_id: int) -> list[tuple[str, str | None, str]]:
         ("coffee chats", coordinator, "/programs/bench/coffee"),
         ("directory", "p0@example.edu", "/programs/bench/directory"),
         (
-            "directory, ahead in another department",
+            "directory ahead in another department",
             "p0@example.edu",
             "/programs/bench/directory?ahead=1&other=1",
         ),
         (
-            "directory, an interest",
+            "directory interest search",
             "p0@example.edu",
             "/programs/bench/directory?topic=cardio&page=20",
         ),

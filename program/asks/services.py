@@ -27,7 +27,7 @@ from program.db import DomainError, escape_like, utc_now
 from program.extensions import db
 from program.messages.intros import follow_up_ask, mailto, shared_interests
 from program.messages.services import queue_message, queue_messages, render_message
-from program.people.models import Department, MailPreference, PairingBlock, Person
+from program.people.models import MailPreference, PairingBlock, Person
 from program.people.names import fold
 from program.people.services import validate_email_address
 from program.people.stages import CareerStage
@@ -409,21 +409,6 @@ def _referrals(viewer: Person, program: Program, suggested: dict[int, list[str]]
         for p in sorted(people, key=lambda p: p.sort_name)
         if p.id not in blocked
     ]
-
-
-def departments_in(program: Program) -> list[Department]:
-    """The departments of the people listed, for the directory's filter."""
-    return list(
-        db.session.scalars(
-            sa.select(Department)
-            .where(
-                Department.id.in_(
-                    _listed(program).with_only_columns(Person.department_id).distinct()
-                )
-            )
-            .order_by(Department.name)
-        )
-    )
 
 
 # --- the ask ------------------------------------------------------------------------------

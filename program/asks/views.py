@@ -15,7 +15,6 @@ from program.asks.services import (
     add_guest,
     answer_ask,
     askable_listing,
-    departments_in,
     directory,
     guests,
     listing_of,
@@ -35,6 +34,7 @@ from program.extensions import db
 from program.people.stages import CareerStage
 from program.permissions import Action, public, requires, signed_in
 from program.programs.models import Program, Role
+from program.programs.services import program_departments
 from program.web import flash_errors, open_link, page_number, parse_id, plural, run_service
 
 bp = Blueprint("asks", __name__)
@@ -72,7 +72,7 @@ def directory_page(program: Program) -> str:
         program=program,
         found=found,
         filters=filters,
-        departments=departments_in(program),
+        departments=program_departments(program),
         stages=list(CareerStage),
         roles=[(r.value, r.label) for r in Role] + [("guest", "Guest")],
         mine=listing_of(current_user, program),

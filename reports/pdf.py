@@ -177,22 +177,35 @@ def _wrap(text: str, width: int) -> list[str]:
     return [*lines, current]
 
 
-def build_pdf(report: Report) -> bytes:
-    out = io.BytesIO()
-    doc = ReportDocument(
+def document(
+    out: io.BytesIO, *, title: str, author: str, subject: str, creator: str = "Hallway"
+) -> ReportDocument:
+    """A letter-size document with the reports' margins, metadata and fonts."""
+    return ReportDocument(
         out,
         pagesize=LETTER,
         leftMargin=0.75 * inch,
         rightMargin=0.75 * inch,
         topMargin=0.75 * inch,
         bottomMargin=0.75 * inch,
+        title=title,
+        author=author,
+        subject=subject,
+        creator=creator,
+        lang="en-US",
+        initialFontName=REGULAR,
+        invariant=True,  # no random document id: the same data gives the same file
+    )
+
+
+def build_pdf(report: Report) -> bytes:
+    out = io.BytesIO()
+    doc = document(
+        out,
         title=report.title,
         author=f"{report.institution} (Hallway {report.version})",
         subject=f"Semester report for {report.scope.label}, {report.scope.term_name}",
         creator=f"Hallway {report.version}",
-        lang="en-US",
-        initialFontName=REGULAR,
-        invariant=True,  # no random document id: the same data gives the same file
     )
     width = doc.width
     story: list[Any] = []

@@ -368,6 +368,21 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
         ),
         # The directory: this program's members (and admins); a person's own listing needs a
         # place in the coffee track, which an admin who is no member lacks.
+        # A mentor's record: one's own for anyone signed in; a coordinator's copy of a member's.
+        (
+            "home.mentoring_record",
+            "GET",
+            "/account/mentoring-record",
+            {},
+            {"anonymous": LOGIN, **ALL_SIGNED_IN},
+        ),
+        (
+            "programs.mentoring_record",
+            "GET",
+            f"/programs/{slug}/people/{person_id}/mentoring-record",
+            {},
+            COORDINATORS,
+        ),
         ("asks.directory", "GET", f"/programs/{slug}/directory", {}, members),
         (
             "asks.my_listing",

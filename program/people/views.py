@@ -34,6 +34,7 @@ from program.people.services import (
 )
 from program.permissions import Action, may, public, signed_in
 from program.programs.models import Role
+from program.reporting.views import record_page
 from program.web import flash_errors, open_link, run_service
 
 bp = Blueprint("home", __name__)
@@ -68,6 +69,13 @@ def index() -> str:
         takes_part=any({Role.TRAINEE, Role.MENTOR} & set(item.roles) for item in memberships),
         Role=Role,
     )
+
+
+@bp.route("/account/mentoring-record")
+@signed_in
+def mentoring_record() -> Response | tuple[str, int]:
+    """A mentor's own record, for a promotion portfolio."""
+    return record_page(current_user, None, url_for("home.index"))
 
 
 @bp.route("/how-hallway-works")

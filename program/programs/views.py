@@ -47,6 +47,7 @@ from program.programs.terms import (
     set_term_closed,
     update_term,
 )
+from program.reporting.views import record_page
 from program.web import flash_errors, page_number, parse_id, run_service
 
 bp = Blueprint("programs", __name__, url_prefix="/programs")
@@ -271,6 +272,16 @@ def person(program: Program, person_id: int) -> str:
         shared=bool(in_other_programs(program.id, [subject.id])),
         places=places,
         capacity_form=capacity_form,
+    )
+
+
+@bp.route("/<slug>/people/<int:person_id>/mentoring-record")
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def mentoring_record(program: Program, person_id: int) -> Response | tuple[str, int]:
+    """A coordinator's copy of a mentor's record, for this program only."""
+    subject = member_or_404(program, person_id)
+    return record_page(
+        subject, program, url_for("programs.person", slug=program.slug, person_id=subject.id)
     )
 
 

@@ -4,16 +4,20 @@ download."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from program import __version__
 from program.admin.services import get_settings
 from program.audit.services import record
+from program.db import DomainError, utc_now
 from program.extensions import db
 from program.kept import kept
 from program.people.models import Person
+from program.people.names import fold
 from program.permissions import Action, may
 from program.programs.models import Program, Term
 from reports.audit import Audit
@@ -22,6 +26,8 @@ from reports.bundle import build_bundle
 from reports.data import data_state, find_scope
 from reports.html import build_html
 from reports.pdf import build_pdf
+from reports.record import mentor_record, record_csv, record_pdf
+from reports.suppress import MINIMUM_THRESHOLD
 
 ALL = "all"
 FORMATS = {
@@ -160,3 +166,54 @@ def filename(report: Report, fmt: str) -> str:
     label = "all-programs" if report.scope.label == "All programs" else report.scope.label
     safe = "".join(c if c.isalnum() else "-" for c in f"{label}-{report.scope.term_name}").lower()
     return f"hallway-report-{safe}.{FORMATS[fmt][1]}"
+
+
+# --- a mentor's own record ------------------------------------------------------------------
+
+RECORD_FORMATS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
+MAX_RECORD_YEARS = 10
+
+
+def record_period(starts: date | None, ends: date | None, today: date) -> tuple[date, date]:
+    """The period a record covers: the last twelve months unless said otherwise; refused when
+    it ends before it starts or spans more than ten years."""
+    ends = ends or today
+    starts = starts or ends.replace(year=ends.year - 1) + timedelta(days=1)
+    if starts > ends:
+        raise DomainError("The period must start before it ends.", field="starts")
+    if (ends - starts).days > 366 * MAX_RECORD_YEARS:
+        raise DomainError(f"A record covers at most {MAX_RECORD_YEARS} years.", field="starts")
+    return starts, ends
+
+
+def mentoring_record_file(
+    actor: Person,
+    person: Person,
+    starts: date,
+    ends: date,
+    fmt: str,
+    program: Program | None = None,
+) -> tuple[bytes, str]:
+    """A mentor's record as a PDF or CSV, and its file name: everywhere (their own), or in one
+    program (a coordinator's copy). Audited like a report download."""
+    settings = get_settings()
+    with db.engine.connect() as conn:
+        found = mentor_record(
+            conn,
+            person.id,
+            starts,
+            ends,
+            max(settings.suppression_threshold, MINIMUM_THRESHOLD),
+            utc_now(),
+            program_ids=[program.id] if program is not None else None,
+        )
+    data = record_pdf(found, settings.name or "Hallway") if fmt == "pdf" else record_csv(found)
+    record(
+        actor,
+        "report.mentoring_record",
+        person,
+        program_id=program.id if program is not None else None,
+        summary=f"Mentoring record of {person.name}, {starts} to {ends} ({fmt})",
+    )
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(person.name)).strip("-") or "mentor"
+    return data, f"mentoring-record-{slug}-{starts}-{ends}.{fmt}"

@@ -5,16 +5,25 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
+from wtforms import DateField, SelectField
+from wtforms.validators import Optional
 
+from program.db import DomainError, utc_now
+from program.people.models import Person
 from program.permissions import signed_in
+from program.programs.models import Program
 from program.reporting.services import (
     FORMATS,
+    RECORD_FORMATS,
     allowed,
     choices,
     download,
     filename,
     make_report,
+    mentoring_record_file,
+    record_period,
 )
 from reports.html import context
 
@@ -69,3 +78,37 @@ def file(scope: str, term: str, fmt: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{filename(report, fmt)}"'
     response.headers["X-Data-SHA256"] = report.digest
     return response
+
+
+class RecordForm(FlaskForm):
+    """The period of a mentoring record (a GET form: downloading changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    starts = DateField("From", validators=[Optional()])
+    ends = DateField("To", validators=[Optional()])
+    fmt = SelectField("Format", choices=[("pdf", "PDF"), ("csv", "CSV")], default="pdf")
+
+
+def record_page(person: Person, program: Program | None, back: str) -> Response | tuple[str, int]:
+    """The page that downloads a mentor's record for a period; the file once asked for."""
+    form = RecordForm(request.args)
+    asked = "fmt" in request.args
+    if asked and form.validate():
+        try:
+            starts, ends = record_period(form.starts.data, form.ends.data, utc_now().date())
+        except DomainError as exc:
+            form.starts.errors = [*form.starts.errors, exc.message]
+        else:
+            data, name = mentoring_record_file(
+                current_user, person, starts, ends, form.fmt.data, program
+            )
+            response = Response(data, mimetype=RECORD_FORMATS[form.fmt.data])
+            response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+    if not asked:
+        form.starts.data, form.ends.data = record_period(None, None, utc_now().date())
+    return render_template(
+        "reporting/record.html", form=form, person=person, program=program, back=back
+    ), (400 if asked else 200)

@@ -1,0 +1,287 @@
+"""A mentor's own record of their mentoring over a period, for a promotion portfolio: per
+program, the terms, mentees and coffee partners (counted, never named), meetings recorded and
+availability offered; and how useful the people they met found it, only as an aggregate over
+at least the institution's threshold of respondents, otherwise not at all.
+
+Reads, never writes. Plain SQLAlchemy Core on a connection, like the rest of `reports/`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+
+import sqlalchemy as sa
+from reportlab.lib.units import inch
+from sqlalchemy.engine import Connection
+
+from program.checkins.models import CheckIn
+from program.coffee.models import Chat, ChatMember, Round
+from program.db import utc_date
+from program.formal.models import Assignment, Availability
+from program.people.models import Department, Person
+from program.programs.models import Program, Term
+from reports.pdf import BODY, H1, H2, SMALL, NumberedCanvas, _p, _table, document
+
+
+@dataclass
+class ProgramRecord:
+    program: str
+    terms: list[str] = field(default_factory=list)
+    mentees: int = 0  # distinct trainees in their formal pairs of the period
+    formal_meetings: int = 0  # pair-months with a "we met" from either side
+    coffee_partners: int = 0  # distinct people in their coffee chats of the period
+    coffee_met: int = 0  # chats with a "we met" from either side
+    availability: list[str] = field(default_factory=list)  # "Fall 2026: 3 places"
+
+
+@dataclass
+class Ratings:
+    respondents: int
+    ratings: int
+    median: float | None  # None: fewer respondents than the threshold, nothing shown
+    useful_share: float | None
+
+
+@dataclass
+class MentorRecord:
+    name: str
+    department: str
+    stage: str
+    starts: date
+    ends: date
+    programs: list[ProgramRecord]
+    ratings: Ratings
+    threshold: int
+    as_of: datetime
+
+    @property
+    def totals(self) -> ProgramRecord:
+        total = ProgramRecord("All programs")
+        for p in self.programs:
+            total.mentees += p.mentees
+            total.formal_meetings += p.formal_meetings
+            total.coffee_partners += p.coffee_partners
+            total.coffee_met += p.coffee_met
+        return total
+
+
+def mentor_record(
+    conn: Connection,
+    person_id: int,
+    starts: date,
+    ends: date,
+    threshold: int,
+    as_of: datetime,
+    program_ids: list[int] | None = None,
+) -> MentorRecord:
+    """The record of `person_id` from `starts` to `ends`, in every program (or these ones)."""
+    start_dt = datetime.combine(starts, time.min, UTC)
+    end_dt = datetime.combine(ends, time.max, UTC)
+    person = conn.execute(
+        sa.select(Person.name, Person.stage, Department.name)
+        .outerjoin(Department, Department.id == Person.department_id)
+        .where(Person.id == person_id)
+    ).one()
+    in_programs = (lambda column: column.in_(program_ids)) if program_ids is not None else None
+
+    pairs = (
+        sa.select(Assignment.id, Assignment.trainee_id, Term.program_id, Term.name)
+        .join(Term, Term.id == Assignment.term_id)
+        .where(
+            Assignment.mentor_id == person_id,
+            Assignment.started_at.is_not(None),
+            Assignment.started_at <= end_dt,
+            sa.or_(Assignment.ended_at.is_(None), Assignment.ended_at >= start_dt),
+        )
+    )
+    if in_programs:
+        pairs = pairs.where(in_programs(Term.program_id))
+    pair_rows = conn.execute(pairs).all()
+    chat_day = sa.func.coalesce(Round.scheduled_for, utc_date(Chat.created_at))
+    mine = sa.orm.aliased(ChatMember)
+    chats = (
+        sa.select(ChatMember.chat_id, ChatMember.person_id, Chat.program_id)
+        .join(Chat, Chat.id == ChatMember.chat_id)
+        .join(mine, sa.and_(mine.chat_id == Chat.id, mine.person_id == person_id))
+        .outerjoin(Round, Round.id == Chat.round_id)
+        .where(
+            ChatMember.person_id != person_id,
+            sa.or_(Chat.round_id.is_(None), Round.published_at.is_not(None)),
+            chat_day >= starts,
+            chat_day <= ends,
+        )
+    )
+    if in_programs:
+        chats = chats.where(in_programs(Chat.program_id))
+    chat_rows = conn.execute(chats).all()
+    pair_ids = [r.id for r in pair_rows]
+    chat_ids = sorted({r.chat_id for r in chat_rows})
+    checks = conn.execute(
+        sa.select(
+            CheckIn.person_id,
+            CheckIn.assignment_id,
+            CheckIn.chat_id,
+            CheckIn.period_start,
+            sa.type_coerce(CheckIn.status, sa.String),
+            CheckIn.rating,
+        ).where(
+            sa.or_(CheckIn.assignment_id.in_(pair_ids), CheckIn.chat_id.in_(chat_ids)),
+            CheckIn.period_start <= ends,
+        )
+    ).all()
+    offered = sa.select(Term.program_id, Term.name, Availability.accepting, Availability.capacity)
+    offered = offered.join(Term, Term.id == Availability.term_id).where(
+        Availability.person_id == person_id,
+        Term.starts_on <= ends,
+        Term.ends_on >= starts,
+        Availability.accepting.is_not(None),
+    )
+    if in_programs:
+        offered = offered.where(in_programs(Term.program_id))
+    offered_rows = conn.execute(offered.order_by(Term.starts_on)).all()
+    names = dict(conn.execute(sa.select(Program.id, Program.name)).all())
+
+    by_program: dict[int, ProgramRecord] = {}
+
+    def of(program_id: int) -> ProgramRecord:
+        return by_program.setdefault(program_id, ProgramRecord(names[program_id]))
+
+    program_of_pair = {r.id: r.program_id for r in pair_rows}
+    program_of_chat = {r.chat_id: r.program_id for r in chat_rows}
+    for r in pair_rows:
+        if r.name not in of(r.program_id).terms:
+            of(r.program_id).terms.append(r.name)
+    for program_id in {r.program_id for r in pair_rows}:
+        of(program_id).mentees = len(
+            {r.trainee_id for r in pair_rows if r.program_id == program_id}
+        )
+    for program_id in {r.program_id for r in chat_rows}:
+        of(program_id).coffee_partners = len(
+            {r.person_id for r in chat_rows if r.program_id == program_id}
+        )
+    met_pairs = {
+        (c.assignment_id, c.period_start) for c in checks if c.assignment_id and c[4] == "met"
+    }
+    met_chats = {c.chat_id for c in checks if c.chat_id and c[4] == "met"}
+    for assignment_id, _ in met_pairs:
+        of(program_of_pair[assignment_id]).formal_meetings += 1
+    for chat_id in met_chats:
+        of(program_of_chat[chat_id]).coffee_met += 1
+    for r in offered_rows:
+        places = (
+            f"{r.capacity} place{'s' if r.capacity != 1 else ''}"
+            if r.accepting
+            else "not this term"
+        )
+        of(r.program_id).availability.append(f"{r.name}: {places}")
+
+    # How useful the others found it: their ratings only, as an aggregate, or nothing at all.
+    theirs = [c for c in checks if c.person_id != person_id and c.rating is not None]
+    respondents = len({c.person_id for c in theirs})
+    values = [c.rating for c in theirs]
+    enough = respondents >= threshold
+    ratings = Ratings(
+        respondents=respondents if enough else 0,
+        ratings=len(values) if enough else 0,
+        median=statistics.median(values) if enough else None,
+        useful_share=sum(v >= 4 for v in values) / len(values) if enough else None,
+    )
+    stage = person[1]
+    return MentorRecord(
+        name=person[0],
+        department=person[2] or "",
+        stage=stage.label if stage is not None else "",
+        starts=starts,
+        ends=ends,
+        programs=sorted(by_program.values(), key=lambda p: p.program),
+        ratings=ratings,
+        threshold=threshold,
+        as_of=as_of,
+    )
+
+
+def _ratings_line(record: MentorRecord) -> str:
+    r = record.ratings
+    if r.median is None:
+        return (
+            f"Not shown: fewer than {record.threshold} people rated their meetings, and ratings "
+            "are only ever given as an aggregate of at least that many."
+        )
+    return (
+        f"Median {r.median:g} of 5 from {r.ratings} ratings by {r.respondents} people; "
+        f"{r.useful_share:.0%} rated 4 or 5."
+    )
+
+
+def record_csv(record: MentorRecord) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["program", "item", "value"])
+    for p in [*record.programs, record.totals]:
+        writer.writerow([p.program, "formal mentees", p.mentees])
+        writer.writerow([p.program, "formal meetings recorded", p.formal_meetings])
+        writer.writerow([p.program, "coffee-chat partners", p.coffee_partners])
+        writer.writerow([p.program, "coffee chats that met", p.coffee_met])
+        for term in p.terms:
+            writer.writerow([p.program, "term mentored", term])
+        for line in p.availability:
+            writer.writerow([p.program, "availability offered", line])
+    writer.writerow(["All programs", "usefulness rating", _ratings_line(record)])
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
+def record_pdf(record: MentorRecord, institution: str) -> bytes:
+    out = io.BytesIO()
+    doc = document(
+        out,
+        title=f"Mentoring record: {record.name}",
+        author=institution,
+        subject="Mentoring record for a promotion portfolio",
+    )
+    width = doc.width
+    who = ", ".join(x for x in (record.stage, record.department) if x)
+    story = [
+        _p(f"Mentoring record: {record.name}", H1),
+        _p(f"{who}{' · ' if who else ''}{institution}", BODY),
+        _p(f"{record.starts:%d %B %Y} to {record.ends:%d %B %Y}", BODY),
+        _p("Mentoring", H2),
+        _table(
+            ["Program", "Formal mentees", "Meetings recorded", "Coffee partners", "Chats met"],
+            [
+                [
+                    p.program,
+                    str(p.mentees),
+                    str(p.formal_meetings),
+                    str(p.coffee_partners),
+                    str(p.coffee_met),
+                ]
+                for p in [*record.programs, record.totals]
+            ],
+            [2.1 * inch] + [(width - 2.1 * inch) / 4] * 4,
+        ),
+        _p("Terms and availability offered", H2),
+    ]
+    for p in record.programs:
+        terms = ", ".join(p.terms) or "no formal pair in the period"
+        offered = "; ".join(p.availability) or "not asked in the period"
+        story.append(_p(f"{p.program}: mentored in {terms}. Availability: {offered}.", BODY))
+    story += [
+        _p("How useful people found it", H2),
+        _p(_ratings_line(record), BODY),
+        _p(
+            "Counts come from Hallway's records: formal pairs published by the program, coffee "
+            "chats from rounds or from asks answered yes, and meetings recorded in check-ins "
+            "(“we met”, by either person; a formal pair counts once a month). Mentees and "
+            "partners are counted, never named. Ratings are private to those who gave them and "
+            f"appear only as an aggregate of at least {record.threshold} people.",
+            SMALL,
+        ),
+        _p(f"Generated by Hallway from data as of {record.as_of:%Y-%m-%d %H:%M} UTC.", SMALL),
+    ]
+    canvas = type("DatedCanvas", (NumberedCanvas,), {"as_of": record.as_of})
+    doc.build(story, canvasmaker=canvas)
+    return out.getvalue()

@@ -1,0 +1,158 @@
+"""A mentor's own record (issue 19, part 5): counted, never named; ratings only as an aggregate
+of at least the threshold of respondents; a coordinator's copy covers their program only."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime
+
+import pytest
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from program.audit.models import AuditEvent
+from program.checkins.models import CheckIn, CheckInStatus
+from program.extensions import db
+from program.formal.models import Availability
+from tests.conftest import login, text_of
+
+SEP = datetime(2026, 9, 1, 9, tzinfo=UTC)
+PERIOD = "starts=2026-08-01&ends=2026-12-31"
+
+
+@pytest.fixture
+def record_world(app, make):
+    """Dr. Mira Mentor has three mentees in Medicine (rated by `raters` of them) and a coffee
+    chat; she also mentors one trainee in Surgery, which Medicine's coordinator must not see."""
+    medicine = make.program("Medicine", slug="med")
+    surgery = make.program("Surgery", slug="surg")
+    coordinator = make.coordinator(medicine, name="Cora Coordinator")
+    other = make.coordinator(surgery, name="Sam Surgeon")
+    mentor = make.mentor(medicine, name="Dr. Mira Mentor")
+    make.mentor(surgery, person=mentor)
+    term = make.term(medicine, slug="fall")
+    surgery_term = make.term(surgery, slug="fall")
+    trainees = [make.trainee(medicine, name=f"Trainee Secret{n}") for n in range(3)]
+    outsider = make.trainee(surgery, name="Trainee Elsewhere")
+    pairs = [make.assignment(term, mentor, t, started_at=SEP) for t in trainees]
+    elsewhere = make.assignment(surgery_term, mentor, outsider, started_at=SEP)
+    round_id = make.coffee_round(medicine, SEP)
+    partner = make.trainee(medicine, name="Trainee Partner")
+    chat = make.chat(round_id, mentor, partner)
+    with app.app_context():
+        answered = datetime(2026, 10, 9, tzinfo=UTC)
+
+        def met(person, rating, **pairing):
+            db.session.add(
+                CheckIn(
+                    person_id=person.id,
+                    period_start=date(2026, 10, 1),
+                    status=CheckInStatus.MET,
+                    met_on=date(2026, 10, 5),
+                    rating=rating,
+                    answered_at=answered,
+                    **pairing,
+                )
+            )
+
+        for trainee, pair in zip(trainees, pairs, strict=True):
+            met(trainee, 5, assignment_id=pair)
+        met(outsider, 2, assignment_id=elsewhere)
+        met(partner, 4, chat_id=chat)
+        db.session.add(
+            Availability(
+                term_id=term.id,
+                person_id=mentor.id,
+                accepting=True,
+                capacity=3,
+                answered_at=SEP,
+            )
+        )
+        db.session.commit()
+    return {
+        "mentor": mentor,
+        "coordinator": coordinator,
+        "other": other,
+        "trainees": trainees,
+        "outsider": outsider,
+    }
+
+
+def rows(response) -> dict[tuple[str, str], str]:
+    text = response.get_data().decode("utf-8-sig")
+    return {(r["program"], r["item"]): r["value"] for r in csv.DictReader(io.StringIO(text))}
+
+
+def test_a_mentor_downloads_their_record_counted_never_named(app, client, record_world):
+    login(client, record_world["mentor"].email)
+    assert "Your mentoring record" in text_of(client.get("/"))
+    page = client.get("/account/mentoring-record")
+    assert page.status_code == 200 and "Mentoring record" in text_of(page)
+    found = rows(client.get(f"/account/mentoring-record?{PERIOD}&fmt=csv"))
+    assert found[("Medicine", "formal mentees")] == "3"
+    assert found[("Medicine", "formal meetings recorded")] == "3"
+    assert found[("Medicine", "coffee-chat partners")] == "1"
+    assert found[("Medicine", "coffee chats that met")] == "1"
+    assert found[("Medicine", "availability offered")] == "Fall 2026: 3 places"
+    assert found[("Surgery", "formal mentees")] == "1"
+    assert found[("All programs", "formal mentees")] == "4"
+    # 5 people rated (3 mentees, the partner, the Surgery trainee): an aggregate is shown.
+    assert (
+        "Median 5 of 5 from 5 ratings by 5 people" in found[("All programs", "usefulness rating")]
+    )
+    response = client.get(f"/account/mentoring-record?{PERIOD}&fmt=pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
+    assert "Mentoring record: Dr. Mira Mentor" in text and "Median 5 of 5" in text
+    for name in ("Secret", "Elsewhere", "Partner"):
+        assert name not in text and name not in response.get_data(as_text=False).decode("latin-1")
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "report.mentoring_record")
+            )
+            == 2
+        )
+
+
+def test_ratings_from_fewer_than_the_threshold_are_not_shown_at_all(app, client, record_world):
+    with app.app_context():
+        db.session.execute(
+            sa.update(CheckIn)
+            .where(CheckIn.person_id == record_world["outsider"].id)
+            .values(rating=None)
+        )
+        db.session.commit()
+    login(client, record_world["mentor"].email)
+    found = rows(client.get(f"/account/mentoring-record?{PERIOD}&fmt=csv"))
+    line = found[("All programs", "usefulness rating")]
+    assert line.startswith("Not shown: fewer than 5 people rated") and "Median" not in line
+
+
+def test_a_coordinators_copy_covers_their_program_only(app, client, record_world):
+    mentor_id = record_world["mentor"].id
+    login(client, record_world["coordinator"].email)
+    found = rows(client.get(f"/programs/med/people/{mentor_id}/mentoring-record?{PERIOD}&fmt=csv"))
+    assert found[("Medicine", "formal mentees")] == "3"
+    assert ("Surgery", "formal mentees") not in found
+    # 4 respondents in Medicine alone: below the threshold, so nothing of the ratings.
+    assert found[("All programs", "usefulness rating")].startswith("Not shown")
+    # Someone who is not in the program is not found; another program's coordinator is refused.
+    outsider = record_world["outsider"].id
+    assert client.get(f"/programs/med/people/{outsider}/mentoring-record").status_code == 404
+    other = app.test_client()
+    login(other, record_world["other"].email)
+    assert other.get(f"/programs/med/people/{mentor_id}/mentoring-record").status_code == 403
+
+
+def test_a_bad_period_is_refused_with_a_message_and_no_file(app, client, record_world):
+    login(client, record_world["mentor"].email)
+    response = client.get("/account/mentoring-record?starts=2026-12-01&ends=2026-01-01&fmt=pdf")
+    assert response.status_code == 400 and "start before it ends" in text_of(response)
+    response = client.get("/account/mentoring-record?starts=not-a-date&fmt=csv")
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    response = client.get("/account/mentoring-record?starts=2000-01-01&ends=2026-01-01&fmt=csv")
+    assert response.status_code == 400 and "at most 10 years" in text_of(response)

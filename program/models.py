@@ -19,9 +19,12 @@ from program.programs.models import (
     Role,
     Term,
 )
+from program.reporting.models import ActionItem, ActionStatus
 from program.roster.models import RosterUpload
 
 __all__ = [
+    "ActionItem",
+    "ActionStatus",
     "Ask",
     "AskStatus",
     "Assessor",

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from program.programs.models import Program, Term
+from reports.actions import Carried, carried_actions
 from reports.audit import Audit, audit
 from reports.data import Frames, Scope, find_scope, has_next_term, load
 from reports.metrics import (
@@ -66,6 +67,8 @@ class Report:
     hidden_cells: int
     digest: str
     record_counts: dict[str, int]
+    # Each program's actions from its previous term, and what came of them.
+    carried: list[Carried] = field(default_factory=list)
     limitations: list[str] = field(default_factory=lambda: list(LIMITATIONS))
     # Terms of the trend that had not ended at the data's "as of" time.
     in_progress: frozenset[str] = frozenset()
@@ -267,6 +270,7 @@ def build_report(
         in_progress=frozenset(in_progress),
         hidden_cells=term.hidden_cells[own],
         digest=frames.digest(),
+        carried=carried_actions(conn, scope),
         record_counts={
             "people (per track)": len(frames.people),
             "pairs and chats": len(frames.pairs),

@@ -21,6 +21,7 @@ from program.formal.models import Assignment, Availability
 from program.people.models import Person
 from program.people.stages import CareerStage
 from program.programs.models import Program, Term, TermRosterEntry
+from program.reporting.models import ActionItem
 
 TRACKS = ("formal", "coffee")
 
@@ -483,6 +484,10 @@ def data_state(conn: Connection, scope: Scope) -> tuple[datetime, tuple[int, ...
             Enrollment.program_id.in_(program_ids), Enrollment.withdrawn_at <= end_dt
         ),
         sa.select(sa.func.max(Round.published_at), count).where(Round.id.in_(rounds_so_far)),
+        # Action plans of the terms so far (the next term's report follows them up).
+        sa.select(
+            sa.func.max(sa.func.coalesce(ActionItem.updated_at, ActionItem.created_at)), count
+        ).where(ActionItem.term_id.in_(terms_so_far)),
         # Asks: sent, and answered (an answer changes what the report says of them).
         sa.select(sa.func.max(sa.func.coalesce(Ask.answered_at, Ask.created_at)), count).where(
             Ask.program_id.in_(program_ids), Ask.created_at <= end_dt

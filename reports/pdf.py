@@ -229,6 +229,26 @@ def build_pdf(report: Report) -> bytes:
         _p(f"Input data SHA-256: {report.digest}", SMALL),
         PageBreak(),
     ]
+    if report.carried:
+        story += [
+            _p("Actions from last term, and what came of them", H2),
+            _table(
+                ["Program", "Finding", "Action", "Owner, due", "Status", "Outcome"],
+                [
+                    [
+                        f"{a.program} ({a.term})",
+                        a.finding,
+                        a.action,
+                        (a.owner or "–") + (f", {a.due_on:%d %b %Y}" if a.due_on else ""),
+                        a.status,
+                        a.outcome or "–",
+                    ]
+                    for a in report.carried
+                ],
+                [1.0 * inch, 1.4 * inch, 1.4 * inch, 0.9 * inch, 0.7 * inch, width - 5.4 * inch],
+            ),
+            PageBreak(),
+        ]
     # One-page summary.
     summary = [
         _p("Summary", H2),

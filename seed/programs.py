@@ -38,6 +38,8 @@ from program.people.services import create_person
 from program.programs.models import Program, Role, Term
 from program.programs.services import create_program, grant_role
 from program.programs.terms import create_term, set_term_closed
+from program.reporting.models import ActionStatus
+from program.reporting.services import add_action, update_action
 from program.roster.parsing import parse_roster
 from program.roster.services import apply_import
 
@@ -202,8 +204,10 @@ def seed_program(
     # Term by term, as it happened: each term's roster goes in through the importer (trainees a
     # stage earlier a year back), the term runs, and a past term is closed before the next
     # import moves anyone on, so its reports keep the people as they were.
+    terms = []
     for index, (term_name, starts, ends) in enumerate(dates):
         term = create_term(coordinator, program, term_name, starts, ends)
+        terms.append(term)
         years_back = (current_start - starts).days // 330
         data = roster(spec, domain, years_back).encode()
         with mail_dated(_at(starts - timedelta(days=7))):
@@ -224,6 +228,7 @@ def seed_program(
     from seed.directory import seed_directory
 
     seed_directory(coordinator, program, domain, now)
+    seed_actions(coordinator, program, terms[-2])
     # The simulated history's mail went out long ago: it is in the inbox as sent, not queued.
     db.session.execute(
         sa.update(Message)
@@ -231,6 +236,40 @@ def seed_program(
         .values(status=MessageStatus.SENT, sent_at=Message.created_at)
     )
     return program
+
+
+ACTIONS = [
+    (
+        "Fewer than half of the coffee chats met within 30 days of the introduction.",
+        "Prompt the first mover after one week with a ready follow-up note, and offer video.",
+        "Program coordinator",
+        ActionStatus.DONE,
+        "The one-week prompt went live in week 3; see this term's “met within 30 days”.",
+    ),
+    (
+        "Check-ins from junior faculty mentors were answered less often than others'.",
+        "Ask each department's faculty lead to mention the one-click check-in at a meeting.",
+        "Associate program director",
+        ActionStatus.IN_PROGRESS,
+        "Three of six departments done so far.",
+    ),
+]
+
+
+def seed_actions(coordinator: Person, program: Program, term: Term) -> None:
+    """The findings of a past term's report and what was done about them: the current term's
+    report opens with them."""
+    for finding, action, owner, status, outcome in ACTIONS:
+        item = add_action(
+            coordinator,
+            program,
+            term,
+            finding=finding,
+            action=action,
+            owner=owner,
+            due_on=term.ends_on + timedelta(days=60),
+        )
+        update_action(coordinator, program, item.id, status=status, outcome=outcome)
 
 
 def _run_term(

@@ -185,6 +185,8 @@ def demo_reports_are_useful_and_pass_the_audit(app, runner) -> None:
                 + sum(len(d) for d in report.computed.distributions.values())
             )
             assert report.hidden_cells <= cells / 4, (program, report.hidden_cells, cells)
+            # Programs with a past term open with what came of its actions.
+            assert bool(report.carried) == (program != "im-residency"), program
             for row in rows:
                 if row.group_kind != "all" or not row.suppressed:
                     continue

@@ -383,6 +383,21 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
             {},
             COORDINATORS,
         ),
+        # A term's findings and actions: this program's coordinators (and admins).
+        (
+            "reporting.add_action_view",
+            "POST",
+            f"/programs/{slug}/terms/fall/actions",
+            {"finding": "Few met.", "action": "Remind at one week."},
+            COORDINATORS_POST,
+        ),
+        (
+            "reporting.follow_up_action",
+            "POST",
+            f"/programs/{slug}/actions/999999",
+            {"status": "done"},
+            {**COORDINATORS, "coordinator": 404, "admin": 404},
+        ),
         ("asks.directory", "GET", f"/programs/{slug}/directory", {}, members),
         (
             "asks.my_listing",

@@ -20,6 +20,7 @@ from program.people.models import Person
 from program.people.names import fold
 from program.permissions import Action, may
 from program.programs.models import Program, Term
+from program.reporting.models import ActionItem, ActionStatus
 from reports.audit import Audit
 from reports.build import Report, TermTables, build_report, term_tables
 from reports.bundle import build_bundle
@@ -217,3 +218,89 @@ def mentoring_record_file(
     )
     slug = re.sub(r"[^a-z0-9]+", "-", fold(person.name)).strip("-") or "mentor"
     return data, f"mentoring-record-{slug}-{starts}-{ends}.{fmt}"
+
+
+# --- action plans ---------------------------------------------------------------------------
+
+ACTION_TEXT_MAX = 1000
+
+
+def _clean(text: str | None, name: str, field: str, required: bool = True) -> str:
+    cleaned = " ".join((text or "").split())
+    if required and not cleaned:
+        raise DomainError(f"Say what the {name} is.", field=field)
+    if len(cleaned) > ACTION_TEXT_MAX:
+        raise DomainError(f"Keep the {name} under {ACTION_TEXT_MAX} characters.", field=field)
+    return cleaned
+
+
+def term_of(program: Program, term_slug: str) -> Term | None:
+    return db.session.scalar(
+        sa.select(Term).where(Term.program_id == program.id, Term.slug == term_slug)
+    )
+
+
+def actions_of(program: Program, term: Term) -> list[ActionItem]:
+    return list(
+        db.session.scalars(
+            sa.select(ActionItem)
+            .where(ActionItem.program_id == program.id, ActionItem.term_id == term.id)
+            .order_by(ActionItem.id)
+        )
+    )
+
+
+def add_action(
+    actor: Person,
+    program: Program,
+    term: Term,
+    *,
+    finding: str,
+    action: str,
+    owner: str = "",
+    due_on: date | None = None,
+) -> ActionItem:
+    """Record a finding of the term's report and the action taken on it."""
+    if term.program_id != program.id:
+        raise DomainError("That term is not this program's.")
+    item = ActionItem(
+        program_id=program.id,
+        term_id=term.id,
+        finding=_clean(finding, "finding", "finding"),
+        action=_clean(action, "action", "action"),
+        owner=_clean(owner, "owner", "owner", required=False)[:200],
+        due_on=due_on,
+        created_by_id=actor.id,
+    )
+    db.session.add(item)
+    db.session.flush()
+    record(
+        actor,
+        "report.action_added",
+        item,
+        program_id=program.id,
+        summary=f"Action for {term.name}: {item.action[:80]}",
+    )
+    return item
+
+
+def update_action(
+    actor: Person, program: Program, item_id: int, *, status: ActionStatus, outcome: str
+) -> ActionItem:
+    """Follow an action up: its status and what came of it."""
+    item = db.session.get(ActionItem, item_id)
+    if item is None or item.program_id != program.id:
+        raise DomainError("No such action in this program.")
+    before = item.status
+    item.status = status
+    item.outcome = _clean(outcome, "outcome", "outcome", required=False)
+    item.updated_at = utc_now()
+    record(
+        actor,
+        "report.action_updated",
+        item,
+        program_id=program.id,
+        details={"from": before.value, "to": status.value},
+        summary=f"Action {status.label.lower()}: {item.action[:80]}",
+    )
+    return item

@@ -3,7 +3,7 @@ download it as PDF, CSV bundle or standalone HTML."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -11,12 +11,17 @@ from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
 from program.db import DomainError, utc_now
+from program.extensions import db
 from program.people.models import Person
-from program.permissions import signed_in
-from program.programs.models import Program
+from program.permissions import Action, may, requires, signed_in
+from program.programs.models import Program, Term
+from program.reporting.forms import ActionForm, FollowUpForm
+from program.reporting.models import ActionItem, ActionStatus
 from program.reporting.services import (
     FORMATS,
     RECORD_FORMATS,
+    actions_of,
+    add_action,
     allowed,
     choices,
     download,
@@ -24,7 +29,10 @@ from program.reporting.services import (
     make_report,
     mentoring_record_file,
     record_period,
+    term_of,
+    update_action,
 )
+from program.web import flash_errors, run_service
 from reports.html import context
 
 bp = Blueprint("reporting", __name__)
@@ -46,6 +54,7 @@ def index() -> str | Response:
     scope = request.args.get("program", "")
     term = request.args.get("term", "")
     report = None
+    plans: dict[str, object] = {}
     if scope and term:
         program = allowed(current_user, scope)
         if program is False:
@@ -53,13 +62,81 @@ def index() -> str | Response:
         report = make_report(program, term)
         if report is None:
             abort(404)
+        plans = _action_plans(program, term)
     return render_template(
         "reporting/index.html",
         options=options,
         scope=scope,
         term=term,
+        **plans,
         **(context(report) if report else {"report": None}),
     )
+
+
+def _action_plans(program: Program | None, term_slug: str) -> dict[str, object]:
+    """The term's findings and actions, for its coordinators to record and follow up."""
+    if program is None or not may(current_user, Action.MANAGE_PROGRAM, program):
+        return {}
+    the_term = term_of(program, term_slug)
+    if the_term is None:
+        return {}
+    return {
+        "plan_term": the_term,
+        "actions": actions_of(program, the_term),
+        "action_form": ActionForm(formdata=None),
+        "follow_form": FollowUpForm(formdata=None),
+    }
+
+
+def _back_to(program: Program, term_slug: str) -> Response:
+    return redirect(
+        url_for("reporting.index", program=program.slug, term=term_slug, _anchor="actions")
+    )
+
+
+@bp.route("/programs/<slug>/terms/<term_slug>/actions", methods=["POST"])
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def add_action_view(program: Program, term_slug: str) -> Response:
+    the_term = term_of(program, term_slug)
+    if the_term is None:
+        abort(404)
+    form = ActionForm()
+    if form.validate_on_submit() and run_service(
+        form,
+        add_action,
+        current_user,
+        program,
+        the_term,
+        finding=form.finding.data,
+        action=form.action.data,
+        owner=form.owner.data or "",
+        due_on=form.due_on.data,
+    ):
+        flash("Action recorded. The next term's report opens with it.", "success")
+    flash_errors(form)
+    return _back_to(program, term_slug)
+
+
+@bp.route("/programs/<slug>/actions/<int:item_id>", methods=["POST"])
+@requires(Action.MANAGE_PROGRAM, program_from="slug")
+def follow_up_action(program: Program, item_id: int) -> Response:
+    item = db.session.get(ActionItem, item_id)
+    if item is None or item.program_id != program.id:
+        abort(404)  # another program's action does not exist here
+    term_slug = db.session.get(Term, item.term_id).slug
+    form = FollowUpForm()
+    if form.validate_on_submit() and run_service(
+        form,
+        update_action,
+        current_user,
+        program,
+        item_id,
+        status=ActionStatus(form.status.data),
+        outcome=form.outcome.data or "",
+    ):
+        flash("Follow-up saved.", "success")
+    flash_errors(form)
+    return _back_to(program, term_slug)
 
 
 @bp.route("/reports/<scope>/<term>.<fmt>")

@@ -1,0 +1,29 @@
+"""A term's findings and actions, and their follow-up."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from program.reporting.models import ActionStatus
+
+
+class ActionForm(FlaskForm):
+    finding = TextAreaField(
+        "Finding",
+        description="What the report showed, such as “a third of coffee chats never met”.",
+        validators=[DataRequired(), Length(max=1000)],
+    )
+    action = TextAreaField(
+        "Action",
+        description="What the program will do about it.",
+        validators=[DataRequired(), Length(max=1000)],
+    )
+    owner = StringField("Owner", validators=[Optional(), Length(max=200)])
+    due_on = DateField("Due", validators=[Optional()])
+
+
+class FollowUpForm(FlaskForm):
+    status = SelectField("Status", choices=[(s.value, s.label) for s in ActionStatus])
+    outcome = TextAreaField("What came of it", validators=[Optional(), Length(max=1000)])

@@ -17,6 +17,7 @@ from reports.metrics import (
     ALL_METRICS,
     AS_FOR_ALL,
     BY_ID,
+    LOADS,
     METRICS,
     ORIGINS,
     Computed,
@@ -89,6 +90,14 @@ class Report:
     def definitions(self) -> list:
         """Every metric the report publishes, for its methods and crosswalk."""
         return ALL_METRICS
+
+    @property
+    def mentors_by_load(self) -> str:
+        """ "1 mentee: 12 · 2 mentees: 5 · …", as every output prints it."""
+        return " · ".join(
+            f"{group}: {written(self, self.row('formal', 'mentors_by_load', 'load', group))}"
+            for group in LOADS
+        )
 
     @property
     def has_asks(self) -> bool:

@@ -17,7 +17,7 @@ from program.asks.models import Ask, AskStatus
 from program.checkins.models import CheckIn
 from program.coffee.models import Chat, ChatMember, Enrollment, Round
 from program.db import utc_date
-from program.formal.models import Assignment, Availability
+from program.formal.models import Assessor, Assignment, Availability
 from program.people.models import Person
 from program.people.stages import CareerStage
 from program.programs.models import Program, Term, TermRosterEntry
@@ -61,6 +61,18 @@ class Frames:
     members: pd.DataFrame  # pair, person_id
     check_ins: pd.DataFrame  # pair, track, person_id, period, status, met_on, rating, led_to
     next_term: pd.DataFrame  # person_id, track: taking part in the following term
+    # Advising (the formal track): each trainee of the track with the mentors they had in the
+    # term and from when (trainee_id, mentor_id, started: empty for one with none), each
+    # mentor's stated places, and how many pairs set an assessor as mentor (the rule: none).
+    advising: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"trainee_id": [], "mentor_id": [], "started": [], "waited": []}
+        )
+    )
+    places: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"mentor_id": [], "capacity": []})
+    )
+    assessor_pairs: int = 0
     # Asks sent in the term (self-initiated chats): asker_id, accepted.
     asks: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame({"asker_id": [], "accepted": []})
@@ -72,7 +84,7 @@ class Frames:
         vectorised: writing 200,000 check-ins out as CSV to hash them took two seconds),
         sorted."""
         h = hashlib.sha256()
-        for name in ("people", "pairs", "members", "check_ins", "next_term"):
+        for name in ("people", "pairs", "members", "check_ins", "next_term", "advising", "asks"):
             frame = getattr(self, name)
             h.update("\x1f".join([name, *frame.columns]).encode())
             rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
@@ -212,10 +224,10 @@ def load(conn: Connection, scope: Scope) -> Frames:
     )
     offered = _read(
         conn,
-        sa.select(Availability.person_id).where(
+        sa.select(Availability.person_id, Availability.capacity).where(
             Availability.term_id.in_(term_ids), Availability.accepting.is_(True)
         ),
-        ["person_id"],
+        ["person_id", "capacity"],
     )
     enrolled = _read(
         conn,
@@ -394,7 +406,50 @@ def load(conn: Connection, scope: Scope) -> Frames:
         ),
         ["asker_id", "accepted"],
     ).astype({"asker_id": "int64", "accepted": bool})
-    return Frames(people, pairs, members, check_ins, next_term, asks)
+    # Advising: every trainee of the formal track, with their pairs of the term (if any).
+    formal_trainees = pd.DataFrame(
+        {
+            "trainee_id": sorted(
+                set(base.loc[base["formal_track"] & (base["role"] == "trainee"), "person_id"])
+                | set(assignments["trainee_id"])
+            )
+        },
+        dtype="int64",
+    )
+    advising = formal_trainees.merge(
+        assignments[["trainee_id", "mentor_id", "started_at"]], on="trainee_id", how="left"
+    ).rename(columns={"started_at": "started"})
+    advising["started"] = advising["started"].map(_as_date)
+    # Days each trainee waited, from the term's start to their first mentor of the term.
+    advising["waited"] = [
+        max(0, (day - starts).days) if isinstance(day, date) and not pd.isna(day) else None
+        for day in advising["started"]
+    ]
+    places = offered.groupby("person_id")["capacity"].sum().rename_axis("mentor_id").reset_index()
+    assessor_pairs = conn.scalar(
+        sa.select(sa.func.count())
+        .select_from(Assignment)
+        .join(
+            Assessor,
+            sa.and_(
+                Assessor.assessor_id == Assignment.mentor_id,
+                Assessor.trainee_id == Assignment.trainee_id,
+                Assessor.program_id.in_(program_ids),
+            ),
+        )
+        .where(the_pairs)
+    )
+    return Frames(
+        people,
+        pairs,
+        members,
+        check_ins,
+        next_term,
+        advising=advising,
+        places=places,
+        assessor_pairs=int(assessor_pairs or 0),
+        asks=asks,
+    )
 
 
 def _stage_label(value: object) -> str | None:

@@ -11,7 +11,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from reports.build import Report, distribution_cell, percent, written, written_difference
-from reports.metrics import BREAKDOWNS, BY_ID, ORIGIN_METRICS, ORIGINS
+from reports.metrics import (
+    ADVISING_TABLE,
+    BREAKDOWNS,
+    BY_ID,
+    ORIGIN_METRICS,
+    ORIGINS,
+)
 
 # In a checkout the templates sit at the repository's top; a wheel carries them in the program
 # package (see pyproject.toml).
@@ -46,6 +52,7 @@ def context(report: Report) -> dict[str, Any]:
         "headline": HEADLINE,
         "breakdowns": BREAKDOWNS,
         "origins": ORIGINS,
+        "advising_table": ADVISING_TABLE,
         "origin_metrics": ORIGIN_METRICS,
         "breakdown_metrics": BREAKDOWN_METRICS,
         "bars": bars(report),

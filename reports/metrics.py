@@ -229,8 +229,66 @@ ORIGIN_METRICS = (
     "asks_accepted",
     "asks_per_asker",
 )
+# Advising (LCME 11.1: an effective system of advising, shown with data on coverage): the formal
+# track's trainees with a mentor, how long they waited, and the mentors' load.
+ADVISING_METRICS = [
+    Metric(
+        "advising_coverage",
+        "Trainees with a formal mentor",
+        "proportion",
+        "Trainees of the formal track who had a mentor (a published pair) during the term ÷ "
+        "trainees of the formal track.",
+        (LCME_11_1,),
+    ),
+    Metric(
+        "days_to_mentor",
+        "Days waited for a mentor",
+        "median",
+        "Among trainees who had a mentor: days from the term's start to their first pair of "
+        "the term (0 when paired before it began; median, IQR).",
+        (LCME_11_1,),
+    ),
+    Metric(
+        "mentees_per_mentor",
+        "Mentees per mentor",
+        "median",
+        "Among mentors with at least one mentee in the term: their mentees (median, IQR).",
+        (LCME_11_1,),
+    ),
+    Metric(
+        "mentors_by_load",
+        "Mentors",
+        "count",
+        "Mentors with this many mentees in the term.",
+        (LCME_11_1,),
+    ),
+    Metric(
+        "over_capacity",
+        "Mentors above their stated places",
+        "count",
+        "Mentors who said how many mentees they could take this term and have more than that.",
+        (LCME_11_1,),
+    ),
+    Metric(
+        "assessor_pairs",
+        "Pairs with an assessor as mentor",
+        "count",
+        "Published pairs in which the mentor is recorded as assessing or grading the trainee "
+        "(the rule: none; LCME 11.1).",
+        (LCME_11_1,),
+    ),
+]
+ADVISING_TABLE = (
+    "advising_coverage",
+    "days_to_mentor",
+    "mentees_per_mentor",
+    "over_capacity",
+    "assessor_pairs",
+)
+LOADS = ("1 mentee", "2 mentees", "3 mentees", "4 or more")
+
 # Every metric defined, in the order methods sections and the data dictionary list them.
-ALL_METRICS = METRICS + ASK_METRICS
+ALL_METRICS = METRICS + ADVISING_METRICS + ASK_METRICS
 BY_ID = {m.id: m for m in ALL_METRICS}
 BREAKDOWNS = (("cohort", "Cohort"), ("department", "Department"), ("stage", "Career stage"))
 
@@ -459,6 +517,7 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
                 )
 
     _by_origin(frames, out)
+    _advising(frames, out)
     for metric in METRICS:
         if metric.kind != "proportion":
             continue
@@ -547,6 +606,27 @@ def _by_origin(frames: Frames, out: Computed) -> None:
                     asks.groupby("asker_id").size().to_numpy(),
                 )
             )
+
+
+def _advising(frames: Frames, out: Computed) -> None:
+    """Coverage of the formal track's trainees, their wait, and the mentors' load."""
+    advising = frames.advising
+    trainees = advising["trainee_id"].nunique()
+    paired = advising[advising["mentor_id"].notna()]
+    advised = paired["trainee_id"].nunique()
+    out.rows.append(proportion_row("formal", "all", "All", "advising_coverage", advised, trainees))
+    waited = paired.groupby("trainee_id")["waited"].min().to_numpy(dtype=float)
+    out.rows.append(_median("formal", "all", "All", "days_to_mentor", waited))
+    load = paired.groupby("mentor_id")["trainee_id"].nunique()
+    out.rows.append(_median("formal", "all", "All", "mentees_per_mentor", load.to_numpy()))
+    for k, group in enumerate(LOADS, start=1):
+        n = int((load >= k).sum()) if k == len(LOADS) else int((load == k).sum())
+        out.rows.append(count_row("formal", "load", group, "mentors_by_load", n))
+    places = frames.places.set_index("mentor_id")["capacity"]
+    stated = load[load.index.isin(places.index)]
+    over = int((stated > places.reindex(stated.index)).sum())
+    out.rows.append(count_row("formal", "all", "All", "over_capacity", over))
+    out.rows.append(count_row("formal", "all", "All", "assessor_pairs", frames.assessor_pairs))
 
 
 def trend(rows_by_term: list[tuple[str, Computed]]) -> list[Row]:

@@ -33,7 +33,7 @@ from reportlab.platypus import (
 from reports.build import Report, distribution_cell, written, written_difference
 from reports.fonts import BOLD, REGULAR, markup, register
 from reports.html import BREAKDOWN_METRICS, HEADLINE
-from reports.metrics import BREAKDOWNS, BY_ID, ORIGIN_METRICS, ORIGINS
+from reports.metrics import ADVISING_TABLE, BREAKDOWNS, BY_ID, ORIGIN_METRICS, ORIGINS
 
 PRIMARY = colors.HexColor("#1f4e5f")
 SECONDARY = colors.HexColor("#c96f2d")
@@ -343,6 +343,16 @@ def build_pdf(report: Report) -> bytes:
                     [1.3 * inch] + [column] * len(BREAKDOWN_METRICS),
                 )
             )
+    # Advising: coverage and load.
+    story += [
+        _p("Advising: coverage and load (formal mentoring)", H2),
+        _table(
+            ["Metric", "Value"],
+            [[BY_ID[m].label, written(report, report.row("formal", m))] for m in ADVISING_TABLE]
+            + [["Mentors by number of mentees", report.mentors_by_load]],
+            [2.5 * inch, width - 2.5 * inch],
+        ),
+    ]
     # The coffee chats by how they began.
     if report.has_asks:
         dash = "–"

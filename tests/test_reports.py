@@ -915,3 +915,51 @@ def assert_glance_agrees(conn, scope) -> None:
 def test_the_dashboards_aggregates_agree_with_the_reports_metrics(app, term_data):
     with app.app_context(), db.engine.connect() as conn:
         assert_glance_agrees(conn, find_scope(conn, "fall", "med"))
+
+
+def test_advising_coverage_and_load_by_hand(app, term_data):
+    """T1-T5 are the formal track's trainees; M1 has T1 and T2, M2 has T3, all from 1 September
+    (the term began on 1 August). M1 offered one place; M2 is recorded as assessing T3."""
+    from program.formal.models import Assessor, Availability
+
+    with app.app_context():
+        people = {p.name: p for p in db.session.scalars(sa.select(Person))}
+        term_id = term_data["term"].id
+        db.session.add_all(
+            [
+                Availability(
+                    term_id=term_id,
+                    person_id=people["M1"].id,
+                    accepting=True,
+                    capacity=1,
+                    answered_at=SEP1,
+                ),
+                Assessor(
+                    program_id=term_data["program"].id,
+                    assessor_id=people["M2"].id,
+                    trainee_id=people["T3"].id,
+                ),
+            ]
+        )
+        db.session.commit()
+    c = computed_for(app)
+    assert value(c, "formal", "advising_coverage") == (3, 5, 3 / 5)
+    waited = c.get("formal", "days_to_mentor")
+    assert (waited.value, waited.n) == (31, 3)
+    load = c.get("formal", "mentees_per_mentor")
+    assert (load.value, load.n) == (1.5, 2)
+    by_load = {
+        g: c.get("formal", "mentors_by_load", "load", g).value
+        for g in ("1 mentee", "2 mentees", "3 mentees", "4 or more")
+    }
+    assert by_load == {"1 mentee": 1, "2 mentees": 1, "3 mentees": 0, "4 or more": 0}
+    assert c.get("formal", "over_capacity").value == 1  # M1: 2 mentees, 1 place offered
+    assert c.get("formal", "assessor_pairs").value == 1
+    report = report_for(app, threshold=5)
+    html = unescape(build_html(report).decode())
+    assert "Advising: coverage and load" in html and "60% (3/5" in html
+    assert "1 mentee: 1 · 2 mentees: 1 · 3 mentees: 0 · 4 or more: 0" in html
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(build_pdf(report))).pages).split()
+    )
+    assert "Advising: coverage and load" in text and "Mentors above their stated places" in text

@@ -555,6 +555,8 @@ def _by_origin(frames: Frames, out: Computed) -> None:
     are counted among those taking part in the coffee track (a guest is in no figure but the
     chats and answers)."""
     people, pairs, members, checks = frames.people, frames.pairs, frames.members, frames.check_ins
+    if not len(frames.asks) and not (pairs["origin"] == "ask").any():
+        return  # no chat began with an ask: nothing to split (and no rows to protect)
     coffee = people[(people["track"] == "coffee") & people["enrolled"]]
     taking = set(coffee["person_id"])
     for origin, group in ORIGINS:

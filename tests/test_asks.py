@@ -553,3 +553,18 @@ def test_the_directory_reads_a_fixed_number_of_queries_from_20_to_2000_open_peop
     assert large == small
     # Dee (who hid from Ida) and Eve (paused) are not counted.
     assert "1,998 people open to asks" in text_of(client.get("/programs/im/directory"))
+
+
+def test_the_asker_withdraws_a_waiting_ask_and_nobody_else_can(app, world):
+    asker = app.test_client()
+    ask_id, yes, _ = ask_from(app, asker, world, world["ana"])
+    other = app.test_client()
+    login(other, world["ben"].email)
+    assert other.post(f"/asks/{ask_id}/withdraw").status_code == 404
+    response = asker.post(f"/asks/{ask_id}/withdraw", follow_redirects=True)
+    assert "Withdrawn: your ask to Ana Ahead" in text_of(response)
+    with app.app_context():
+        assert db.session.get(Ask, ask_id).status is AskStatus.WITHDRAWN
+    # Withdrawn, it takes no answer and frees the asker to ask again.
+    assert app.test_client().get("/" + yes.split("/", 3)[3]).status_code == 400
+    assert send(asker, world["ana"]).status_code == 302

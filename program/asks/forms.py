@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -71,7 +70,3 @@ class GuestForm(FlaskForm):
     )
     meets = SelectField("Meets", choices=MEETS, default=Meets.VIDEO.value)
     submit = SubmitField("Add the guest")
-
-
-class RemoveForm(FlaskForm):
-    confirm = BooleanField(default=True)

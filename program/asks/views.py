@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from program.asks.forms import AnswerForm, AskForm, GuestForm, ListingForm, RemoveForm, StateForm
+from program.asks.forms import AnswerForm, AskForm, GuestForm, ListingForm, StateForm
 from program.asks.models import Ask, Meets
 from program.asks.services import (
     ASK_WORDS,
@@ -31,6 +31,7 @@ from program.asks.services import (
 )
 from program.coffee.services import may_join
 from program.extensions import db
+from program.forms import ConfirmForm
 from program.people.stages import CareerStage
 from program.permissions import Action, public, requires, signed_in
 from program.programs.models import Program, Role
@@ -234,7 +235,7 @@ def answer_here(ask_id: int) -> Response:
 @signed_in
 def withdraw(ask_id: int) -> Response:
     found = _own_ask(ask_id, "asker")
-    form = AnswerForm(answer="no")
+    form = ConfirmForm()
     if form.validate_on_submit() and run_service(form, withdraw_ask, current_user, found):
         flash(f"Withdrawn: your ask to {found.recipient.name}.", "success")
     flash_errors(form)
@@ -264,14 +265,14 @@ def guest_list(program: Program) -> str | Response:
         program=program,
         form=form,
         guests=guests(program),
-        remove_form=RemoveForm(),
+        remove_form=ConfirmForm(),
     )
 
 
 @bp.route("/programs/<slug>/guests/<int:listing_id>/remove", methods=["POST"])
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def guest_remove(program: Program, listing_id: int) -> Response:
-    form = RemoveForm()
+    form = ConfirmForm()
     if form.validate_on_submit():
         removed = run_service(form, remove_guest, current_user, program, listing_id)
         if removed is not None:

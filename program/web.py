@@ -286,9 +286,13 @@ def plural(count: int, noun: str) -> str:
 
 
 def open_link(
-    read: Callable[[str], T], token: str, person_id_of: Callable[[T], int]
+    read: Callable[[str], T],
+    token: str,
+    person_id_of: Callable[[T], int],
+    problem_page: str = "checkins/link_problem.html",
 ) -> tuple[T | None, tuple[str, int] | None]:
-    """What a one-click e-mail link stands for, or the page explaining why it does not work.
+    """What a one-click e-mail link stands for, or the page explaining why it does not work
+    (`problem_page`, in the words of what the link answers).
 
     Refused when the token is forged, expired or used (400), or when someone other than its
     person is signed in on this browser (403)."""
@@ -300,7 +304,7 @@ def open_link(
     try:
         found = read(token)
     except LinkRefused as exc:
-        return None, (render_template("checkins/link_problem.html", problem=exc.problem), 400)
+        return None, (render_template(problem_page, problem=exc.problem), 400)
     if current_user.is_authenticated and current_user.id != person_id_of(found):
-        return None, (render_template("checkins/link_problem.html", problem="someone_else"), 403)
+        return None, (render_template(problem_page, problem="someone_else"), 403)
     return found, None

@@ -319,7 +319,7 @@ def test_yes_from_the_email_makes_a_chat_introduced_like_a_rounds(app, world, mo
     # An expired link is refused, opened or posted, and answers nothing.
     with monkeypatch.context() as patched:
         patched.setattr(services, "CLOSE_AFTER_DAYS", -8)
-        assert "expired" in text_of(anonymous.get(path))
+        assert "closed a while ago" in text_of(anonymous.get(path))
         assert anonymous.post(path, data={"answer": "yes"}).status_code == 400
     # Opening the link (as a mail scanner does) changes nothing.
     page = text_of(anonymous.get(path))
@@ -345,7 +345,7 @@ def test_yes_from_the_email_makes_a_chat_introduced_like_a_rounds(app, world, mo
         assert "Ida Asker will write to you" in intros[world["ana"].id].body_text
     # The link is spent; forged and used links are refused.
     assert anonymous.get(path).status_code == 400
-    assert "already been used" in text_of(anonymous.get(path))
+    assert "already been answered" in text_of(anonymous.get(path))
     assert anonymous.get("/ask/forged").status_code == 400
     # Both see the chat on their home pages.
     assert "Your coffee chat is with Ana Ahead" in text_of(asker.get("/"))

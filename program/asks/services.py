@@ -23,7 +23,7 @@ from program.audit.services import record
 from program.checkins.models import CheckIn
 from program.coffee.models import Chat, ChatMember
 from program.coffee.services import introduce_chats, may_join
-from program.db import DomainError, escape_like, utc_now
+from program.db import DomainError, by_id, escape_like, utc_now
 from program.extensions import db
 from program.messages.intros import follow_up_ask, mailto, shared_interests
 from program.messages.services import queue_message, queue_messages, render_message
@@ -361,7 +361,6 @@ def _entries(
     now = utc_now()
     received = _received(ids, now)
     mine = _standing(viewer.id, now, ids)
-    me = _Interests(interests)
     return [
         Entry(
             listing=listing,
@@ -369,7 +368,7 @@ def _entries(
             roles=["Guest"]
             if listing.person.is_guest
             else sorted(roles.get(listing.person_id, [])),
-            shared=shared_interests(me, _Interests(listing.topics)),
+            shared=shared_interests(interests, listing.topics),
             referred_by=suggested.get(listing.person_id, []),
             full=received.get(listing.person_id, 0) >= listing.asks_per_month,
             waiting=listing.person_id in mine.waiting,
@@ -377,11 +376,6 @@ def _entries(
         )
         for listing in rows
     ]
-
-
-@dataclass
-class _Interests:
-    interests: list[str]
 
 
 def _referrals(viewer: Person, program: Program, suggested: dict[int, list[str]]) -> list[Referral]:
@@ -433,9 +427,9 @@ def ready_ask(
     thing, a 20-minute coffee or video call in the next few weeks, two or three questions."""
     stage = asker.stage.label if asker.stage is not None else ""
     who = f"{stage} in {asker.department_name}" if stage and asker.department_name else stage
-    common = shared_interests(asker, _Interests(my_interests(recipient, program)))
     listing = listing_of(recipient, program)
     topics = list(listing.topics) if listing is not None else []
+    common = shared_interests(my_interests(asker, program), topics or recipient.interests)
     if referred_by:
         found = f"{referred_by} suggested I write to you"
     else:
@@ -803,7 +797,7 @@ def follow_up_asks(now: datetime) -> dict[str, int]:
         )
         .options(joinedload(Ask.asker), joinedload(Ask.recipient))
     ).all()
-    programs = {p.id: p for p in db.session.scalars(sa.select(Program))} if due else {}
+    programs = by_id(db.session, Program, {ask.program_id for ask in due})
     rows = []
     for ask in due:
         ask.nudged_at = now

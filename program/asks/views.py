@@ -195,7 +195,9 @@ def _answered(ask: Ask, answer: str) -> str:
 def answer_link(token: str) -> str | Response | tuple[str, int]:
     """The page behind an ask's one-click links. A GET only shows the answer to confirm (mail
     scanners open every link); the confirming POST records it."""
-    found, problem = open_link(read_answer_token, token, lambda f: f[0].recipient_id)
+    found, problem = open_link(
+        read_answer_token, token, lambda f: f[0].recipient_id, "asks/link_problem.html"
+    )
     if problem is not None:
         return problem
     ask_, answer = found

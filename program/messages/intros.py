@@ -68,9 +68,11 @@ def chat_first_mover(people: Sequence[Introduced], chat_id: int, self_started: b
     return people[0] if self_started else first_mover(people, f"chat:{chat_id}")
 
 
-def shared_interests(a: Introduced, b: Introduced) -> list[str]:
-    theirs = {str(i).casefold() for i in (b.interests or [])}
-    return [str(i) for i in (a.interests or []) if str(i).casefold() in theirs][:2]
+def shared_interests(mine: Sequence[Any] | None, theirs: Sequence[Any] | None) -> list[str]:
+    """The first two of `mine` that are also in `theirs`, case aside (a person's interests, or
+    a directory listing's topics)."""
+    folded = {str(i).casefold() for i in (theirs or [])}
+    return [str(i) for i in (mine or []) if str(i).casefold() in folded][:2]
 
 
 def _who(person: Introduced) -> str:
@@ -88,7 +90,7 @@ def _names(people: Sequence[Introduced]) -> str:
 def formal_ask(trainee: Introduced, mentor: Introduced, program: str) -> Ask:
     """A trainee's first approach to the mentor they were paired with: 150-250 words."""
     who = _who(trainee)
-    common = shared_interests(trainee, mentor)
+    common = shared_interests(trainee.interests, mentor.interests)
     if common:
         interest = (
             f"I saw that we share an interest in {' and '.join(common)}, and I would value "
@@ -126,7 +128,7 @@ def formal_ask(trainee: Introduced, mentor: Introduced, program: str) -> Ask:
 def coffee_ask(sender: Introduced, partners: Sequence[Introduced], program: str) -> Ask:
     """A short, specific, time-bound ask for a coffee chat."""
     who = _who(sender)
-    common = [i for p in partners for i in shared_interests(sender, p)][:1]
+    common = [i for p in partners for i in shared_interests(sender.interests, p.interests)][:1]
     if common:
         topic = f"We both list {common[0]}: I would love to hear how you came to it."
     else:

@@ -1,4 +1,4 @@
-"""A term's findings and actions, and their follow-up."""
+"""A term's findings and actions, and their follow-up; the period of a mentor's record."""
 
 from __future__ import annotations
 
@@ -27,3 +27,14 @@ class ActionForm(FlaskForm):
 class FollowUpForm(FlaskForm):
     status = SelectField("Status", choices=[(s.value, s.label) for s in ActionStatus])
     outcome = TextAreaField("What came of it", validators=[Optional(), Length(max=1000)])
+
+
+class RecordForm(FlaskForm):
+    """The period of a mentoring record (a GET form: downloading changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    starts = DateField("From", validators=[Optional()])
+    ends = DateField("To", validators=[Optional()])
+    fmt = SelectField("Format", choices=[("pdf", "PDF"), ("csv", "CSV")], default="pdf")

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import DateField, SelectField
-from wtforms.validators import Optional
 
 from program.db import DomainError, utc_now
 from program.extensions import db
 from program.people.models import Person
 from program.permissions import Action, may, requires, signed_in
 from program.programs.models import Program, Term
-from program.reporting.forms import ActionForm, FollowUpForm
+from program.reporting.forms import ActionForm, FollowUpForm, RecordForm
 from program.reporting.models import ActionItem, ActionStatus
 from program.reporting.services import (
     FORMATS,
@@ -155,17 +152,6 @@ def file(scope: str, term: str, fmt: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{filename(report, fmt)}"'
     response.headers["X-Data-SHA256"] = report.digest
     return response
-
-
-class RecordForm(FlaskForm):
-    """The period of a mentoring record (a GET form: downloading changes nothing)."""
-
-    class Meta:
-        csrf = False
-
-    starts = DateField("From", validators=[Optional()])
-    ends = DateField("To", validators=[Optional()])
-    fmt = SelectField("Format", choices=[("pdf", "PDF"), ("csv", "CSV")], default="pdf")
 
 
 def record_page(person: Person, program: Program | None, back: str) -> Response | tuple[str, int]:

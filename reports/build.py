@@ -331,12 +331,25 @@ def written(report: Report, row: Row) -> str:
     mark = " †" if row.unstable else ""
     if kind == "count":
         return f"{int(row.value)}"
+    if kind == "share":
+        return percent(row.value)
+    if kind == "index":
+        return f"{_number(row.value, fixed=True)} (n={row.n} ties){mark}"
     if kind == "proportion":
         return (
             f"{percent(row.value)} ({int(row.numerator)}/{int(row.denominator)}; "
             f"95% CI {percent(row.ci_low)}–{percent(row.ci_high)}){mark}"
         )
-    return f"{row.value:g} (IQR {row.q1:g}–{row.q3:g}; n={row.n}){mark}"
+    return f"{_number(row.value)} (IQR {_number(row.q1)}–{_number(row.q3)}; n={row.n}){mark}"
+
+
+def _number(value: float | None, *, fixed: bool = False) -> str:
+    """A median or quartile to two decimals at most (a rate per month runs to many), or an
+    index to two exactly; never "-0.00"."""
+    if value is None:
+        return "–"
+    text = f"{value:.2f}" if fixed else f"{round(value, 2):g}"
+    return text.removeprefix("-") if text.strip("-0.") == "" else text
 
 
 def written_difference(report: Report, metric: str) -> str:

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import aliased
 
 from program.asks.models import Ask, AskStatus
-from program.checkins.models import CheckIn
+from program.checkins.models import CheckIn, CheckInStatus
 from program.coffee.models import Chat, ChatMember, Enrollment, Round
 from program.db import utc_date
 from program.formal.models import Assessor, Assignment, Availability
@@ -77,6 +78,21 @@ class Frames:
     asks: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame({"asker_id": [], "accepted": []})
     )
+    # The network across terms: the ties people had before this term (a chat or a formal pair
+    # together; `key` as `tie_key` makes it), the people each met before it (track, person_id,
+    # other_id: the other members of pairs in which they answered "we met"), the check-in
+    # months each was asked about before it (track "formal", "coffee" or "both"; person_id,
+    # months) and the department of everyone on a roster so far (person_id, department).
+    earlier_ties: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"key": []}))
+    met_before: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"track": [], "person_id": [], "other_id": []})
+    )
+    months_before: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"track": [], "person_id": [], "months": []})
+    )
+    departments: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"person_id": [], "department": []})
+    )
 
     def digest(self) -> str:
         """SHA-256 of the input data, the same whatever order its rows were read in: of each
@@ -84,7 +100,19 @@ class Frames:
         vectorised: writing 200,000 check-ins out as CSV to hash them took two seconds),
         sorted."""
         h = hashlib.sha256()
-        for name in ("people", "pairs", "members", "check_ins", "next_term", "advising", "asks"):
+        for name in (
+            "people",
+            "pairs",
+            "members",
+            "check_ins",
+            "next_term",
+            "advising",
+            "asks",
+            "earlier_ties",
+            "met_before",
+            "months_before",
+            "departments",
+        ):
             frame = getattr(self, name)
             h.update("\x1f".join([name, *frame.columns]).encode())
             rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
@@ -125,6 +153,12 @@ def _read(
         return pd.DataFrame(columns=columns)
     # From the rows as tuples in one step: a third of the time of transposing them in Python.
     return pd.DataFrame(rows if as_stored else [tuple(r) for r in rows], columns=columns)
+
+
+def tie_key(a: pd.Series, b: pd.Series) -> pd.Series:
+    """One number per tie between two people, whichever comes first."""
+    a, b = a.astype("int64"), b.astype("int64")
+    return a.where(a < b, b) * 10**12 + b.where(a < b, a)
 
 
 def _as_date(value: object) -> date | None:
@@ -244,24 +278,36 @@ def load(conn: Connection, scope: Scope) -> Frames:
         ["chat_id", "person_id", "scheduled_for", "self_started"],
     )
     # Ties formed before this term, to tell new ties from repeats.
+    earlier_chats = chats_between(program_ids, None, starts - timedelta(days=1))
     earlier = _read(
         conn,
         sa.select(ChatMember.chat_id, ChatMember.person_id).where(
-            ChatMember.chat_id.in_(chats_between(program_ids, None, starts - timedelta(days=1)))
+            ChatMember.chat_id.in_(earlier_chats)
         ),
         ["chat_id", "person_id"],
     )
+    earlier_pairs = sa.select(Assignment.id).where(
+        Assignment.term_id.in_(
+            sa.select(Term.id).where(Term.program_id.in_(program_ids), Term.starts_on < starts)
+        ),
+        Assignment.started_at.is_not(None),
+    )
     earlier_formal = _read(
         conn,
-        sa.select(Assignment.mentor_id, Assignment.trainee_id)
-        .join(Term, Term.id == Assignment.term_id)
-        .where(
-            Term.program_id.in_(program_ids),
-            Term.starts_on < starts,
-            Assignment.started_at.is_not(None),
+        sa.select(Assignment.mentor_id, Assignment.trainee_id).where(
+            Assignment.id.in_(earlier_pairs)
         ),
         ["a", "b"],
     )
+    met_before, months_before = _before(conn, earlier_pairs, earlier_chats)
+    departments = _read(
+        conn,
+        sa.select(TermRosterEntry.person_id, TermRosterEntry.department)
+        .join(Term, Term.id == TermRosterEntry.term_id)
+        .where(Term.program_id.in_(program_ids), Term.starts_on <= starts)
+        .order_by(Term.starts_on),
+        ["person_id", "department"],
+    ).drop_duplicates("person_id", keep="last")
     check_ins = _read(
         conn,
         sa.select(
@@ -324,24 +370,20 @@ def load(conn: Connection, scope: Scope) -> Frames:
         people[column] = people[column].fillna("Not recorded")
 
     # --- pairs, members, new ties ---------------------------------------------------------
-    def tie_keys(a: pd.Series, b: pd.Series) -> pd.Series:
-        a, b = a.astype("int64"), b.astype("int64")
-        return a.where(a < b, b) * 10**12 + b.where(a < b, a)
-
     def chat_ties(rows: pd.DataFrame) -> pd.DataFrame:
         both = rows[["chat_id", "person_id"]].merge(rows[["chat_id", "person_id"]], on="chat_id")
         both = both[both["person_id_x"] < both["person_id_y"]]
         return pd.DataFrame(
-            {"chat_id": both["chat_id"], "key": tie_keys(both["person_id_x"], both["person_id_y"])}
+            {"chat_id": both["chat_id"], "key": tie_key(both["person_id_x"], both["person_id_y"])}
         )
 
-    seen = set(tie_keys(earlier_formal["a"], earlier_formal["b"])) | set(chat_ties(earlier)["key"])
+    seen = set(tie_key(earlier_formal["a"], earlier_formal["b"])) | set(chat_ties(earlier)["key"])
     formal_pairs = pd.DataFrame(
         {
             "pair": "f" + assignments["id"].astype(str),
             "track": "formal",
             "started": assignments["started_at"].map(_as_date),
-            "new_tie": ~tie_keys(assignments["mentor_id"], assignments["trainee_id"]).isin(seen),
+            "new_tie": ~tie_key(assignments["mentor_id"], assignments["trainee_id"]).isin(seen),
             "origin": "formal",
         }
     )
@@ -447,7 +489,76 @@ def load(conn: Connection, scope: Scope) -> Frames:
         places=places,
         assessor_pairs=int(assessor_pairs or 0),
         asks=asks,
+        earlier_ties=pd.DataFrame({"key": sorted(seen)}, dtype="int64"),
+        met_before=met_before,
+        months_before=months_before,
+        departments=departments,
     )
+
+
+def _before(
+    conn: Connection, earlier_pairs: sa.Select[Any], earlier_chats: sa.Select[tuple[int]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Whom each person met before the term, per track, and the check-in months they were
+    asked about before it (per track and across both): aggregates, one row per person and
+    partner or per person."""
+    met = CheckIn.status == CheckInStatus.MET
+    other = aliased(ChatMember)
+    coffee = _read(
+        conn,
+        sa.select(CheckIn.person_id, other.person_id)
+        .join(
+            other, sa.and_(other.chat_id == CheckIn.chat_id, other.person_id != CheckIn.person_id)
+        )
+        .where(CheckIn.chat_id.in_(earlier_chats), met)
+        .distinct(),
+        ["person_id", "other_id"],
+    )
+    formal = _read(
+        conn,
+        sa.select(
+            CheckIn.person_id,
+            sa.case(
+                (Assignment.mentor_id == CheckIn.person_id, Assignment.trainee_id),
+                else_=Assignment.mentor_id,
+            ),
+        )
+        .join(Assignment, Assignment.id == CheckIn.assignment_id)
+        .where(CheckIn.assignment_id.in_(earlier_pairs), met)
+        .distinct(),
+        ["person_id", "other_id"],
+    )
+    met_before = pd.concat(
+        [formal.assign(track="formal"), coffee.assign(track="coffee")], ignore_index=True
+    )[["track", "person_id", "other_id"]].astype({"person_id": "int64", "other_id": "int64"})
+    asked = sa.or_(CheckIn.assignment_id.in_(earlier_pairs), CheckIn.chat_id.in_(earlier_chats))
+    months = sa.func.count(sa.distinct(CheckIn.period_start))
+    per_track = _read(
+        conn,
+        sa.select(CheckIn.person_id, CheckIn.assignment_id.is_not(None), months)
+        .where(asked)
+        .group_by(CheckIn.person_id, CheckIn.assignment_id.is_not(None)),
+        ["person_id", "formal", "months"],
+    )
+    both = _read(
+        conn,
+        sa.select(CheckIn.person_id, months).where(asked).group_by(CheckIn.person_id),
+        ["person_id", "months"],
+    )
+    months_before = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "track": np.where(per_track["formal"].astype(bool), "formal", "coffee"),
+                    "person_id": per_track["person_id"],
+                    "months": per_track["months"],
+                }
+            ),
+            both.assign(track="both")[["track", "person_id", "months"]],
+        ],
+        ignore_index=True,
+    ).astype({"person_id": "int64", "months": "int64"})
+    return met_before, months_before
 
 
 def _stage_label(value: object) -> str | None:

@@ -15,14 +15,19 @@ from reports.metrics import (
     ADVISING_TABLE,
     BREAKDOWNS,
     BY_ID,
+    NETWORK_TABLE,
+    NETWORK_TRACKS,
+    NETWORK_TREND,
     ORIGIN_METRICS,
     ORIGINS,
+    TREND,
 )
 
 # In a checkout the templates sit at the repository's top; a wheel carries them in the program
 # package (see pyproject.toml).
 _TOP = Path(__file__).resolve().parent.parent
 TEMPLATES = next(p for p in (_TOP / "program" / "templates", _TOP / "templates") if p.is_dir())
+TRACK_NAMES = {"formal": "Formal mentoring", "coffee": "Coffee chats", "both": "Both tracks"}
 HEADLINE = ("participation", "pairs_met", "met_within_30", "response_rate", "useful")
 BREAKDOWN_METRICS = (
     "eligible",
@@ -53,6 +58,11 @@ def context(report: Report) -> dict[str, Any]:
         "breakdowns": BREAKDOWNS,
         "origins": ORIGINS,
         "advising_table": ADVISING_TABLE,
+        "network_table": NETWORK_TABLE,
+        "network_trend": NETWORK_TREND,
+        "trend_metrics": TREND,
+        "network_tracks": NETWORK_TRACKS,
+        "track_names": TRACK_NAMES,
         "origin_metrics": ORIGIN_METRICS,
         "breakdown_metrics": BREAKDOWN_METRICS,
         "bars": bars(report),

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reports import network
 from reports.data import TRACKS, Frames
 from reports.stats import UNSTABLE_EVENTS, mann_whitney, median_iqr, newcombe, wilson
 
@@ -23,7 +24,9 @@ from reports.stats import UNSTABLE_EVENTS, mann_whitney, median_iqr, newcombe, w
 class Metric:
     id: str
     label: str
-    kind: str  # "count", "proportion" or "median"
+    # "count", "proportion", "median", "share" (a proportion of no count: no interval) or
+    # "index" (a measure of its own scale)
+    kind: str
     definition: str
     standards: tuple[str, ...] = ()
     per_person: bool = False  # computed per breakdown group too
@@ -287,8 +290,98 @@ ADVISING_TABLE = (
 )
 LOADS = ("1 mentee", "2 mentees", "3 mentees", "4 or more")
 
+# The network each track builds (weak ties across departments), per track and for both
+# together, from the ties people recorded meeting; the definitions are reports.network's.
+NETWORK_TRACKS = ("formal", "coffee", "both")
+NETWORK_METRICS = [
+    Metric(
+        "expected_cross",
+        "Cross-department share expected at random",
+        "share",
+        "The share of ties that would join two departments if the people taking part were "
+        "paired at random: 1 − Σ n_d(n_d − 1) / (N(N − 1)), with n_d the people taking part "
+        "in department d and N all of them (departments recorded). Compare the "
+        "cross-department ties above.",
+        (LCME_11_2, ACGME_WB),
+    ),
+    Metric(
+        "ei_index",
+        "E–I index",
+        "index",
+        "Krackhardt and Stern's E–I index of the ties that met: (E − I) / (E + I), with E the "
+        "ties across departments and I those within one; −1 when every tie stays inside a "
+        "department, +1 when every tie crosses.",
+        (LCME_11_2, ACGME_WB),
+    ),
+    Metric(
+        "dept_pairs_joined",
+        "Department pairs joined",
+        "proportion",
+        "Pairs of departments joined by at least one tie that met ÷ all pairs of the "
+        "departments of the people taking part, D(D − 1) / 2.",
+        (LCME_11_2, ACGME_WB),
+    ),
+    Metric(
+        "novel_ties",
+        "Ties new to both people",
+        "proportion",
+        "Ties that met between two people with no earlier tie (never paired or in a chat "
+        "together before this term, and not in the same cohort) ÷ ties that met.",
+        (ACGME_WB,),
+    ),
+    Metric(
+        "modularity",
+        "Department modularity",
+        "index",
+        "Newman's modularity of the departments in the network of ties that met (networkx): "
+        "Σ_d [L_d / m − (K_d / 2m)²], with L_d the ties within department d, K_d the ties of "
+        "its people and m all ties. Near 0, ties ignore departments; the higher, the more "
+        "departments are silos. Falling from term to term: the institution is less siloed.",
+        (LCME_11_2, ACGME_WB, ACGME_APE),
+    ),
+    Metric(
+        "reach_people",
+        "People met so far",
+        "median",
+        "Per person taking part this term: different people they recorded meeting in the "
+        "track, this term and every earlier one (median, IQR).",
+        (ACGME_WB,),
+    ),
+    Metric(
+        "reach_departments",
+        "Departments met so far",
+        "median",
+        "Per person taking part this term: different departments of the people they recorded "
+        "meeting in the track, this term and every earlier one (median, IQR).",
+        (LCME_11_2, ACGME_WB),
+    ),
+    Metric(
+        "reach_pace",
+        "People met per month, against the playbook's one",
+        "median",
+        "Per person taking part this term: people met so far ÷ the months they were asked "
+        "about in check-ins so far (at least one); 1 is the playbook's pace of one new person "
+        "a month (median, IQR).",
+        (ACGME_WB,),
+    ),
+]
+NETWORK_TABLE = (
+    "cross_department",
+    "expected_cross",
+    "ei_index",
+    "dept_pairs_joined",
+    "novel_ties",
+    "modularity",
+    "reach_people",
+    "reach_departments",
+    "reach_pace",
+)
+# The figures each term's trend row repeats: the headline proportions, and the network's.
+TREND = ("participation", "pairs_met", "response_rate")
+NETWORK_TREND = ("cross_department", "dept_pairs_joined", "novel_ties", "modularity")
+
 # Every metric defined, in the order methods sections and the data dictionary list them.
-ALL_METRICS = METRICS + ADVISING_METRICS + ASK_METRICS
+ALL_METRICS = METRICS + NETWORK_METRICS + ADVISING_METRICS + ASK_METRICS
 BY_ID = {m.id: m for m in ALL_METRICS}
 BREAKDOWNS = (("cohort", "Cohort"), ("department", "Department"), ("stage", "Career stage"))
 
@@ -433,20 +526,20 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
                 taking["person_id"].map(distinct).fillna(0).to_numpy(),
             )
         )
-        attrs = tp.set_index("person_id")[["department", "stage"]]
-        attrs = attrs[~attrs.index.duplicated()]
-        pairs_met = set(periods.index)
-        tie_rows = members[members["pair"].isin(pairs_met)].merge(members, on="pair")
-        tie_rows = tie_rows[tie_rows["person_id_x"] < tie_rows["person_id_y"]]
-        for metric, column in (("cross_department", "department"), ("cross_stage", "stage")):
-            a = tie_rows["person_id_x"].map(attrs[column])
-            b = tie_rows["person_id_y"].map(attrs[column])
-            known = a.notna() & b.notna() & (a != "Not recorded") & (b != "Not recorded")
-            rows.append(
-                proportion_row(
-                    track, "all", "All", metric, int((a[known] != b[known]).sum()), int(known.sum())
-                )
+        stages = _recorded(tp, "stage")
+        ties = met_ties(members, set(periods.index))
+        a, b = ties["a"].map(stages), ties["b"].map(stages)
+        known = a.notna() & b.notna()
+        rows.append(
+            proportion_row(
+                track,
+                "all",
+                "All",
+                "cross_stage",
+                int((a[known] != b[known]).sum()),
+                int(known.sum()),
             )
+        )
         rows.append(
             proportion_row(track, "all", "All", "new_ties", int(tpairs["new_tie"].sum()), n_pairs)
         )
@@ -518,6 +611,7 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
 
     _by_origin(frames, out)
     _advising(frames, out)
+    _network(frames, out)
     for metric in METRICS:
         if metric.kind != "proportion":
             continue
@@ -610,6 +704,127 @@ def _by_origin(frames: Frames, out: Computed) -> None:
             )
 
 
+NOT_RECORDED = "Not recorded"
+
+
+def _recorded(people: pd.DataFrame, column: str) -> pd.Series:
+    """Each person's value of an attribute, where it is recorded."""
+    values = people.drop_duplicates("person_id").set_index("person_id")[column]
+    return values[values != NOT_RECORDED]
+
+
+def met_ties(members: pd.DataFrame, pairs: set[str]) -> pd.DataFrame:
+    """The ties of these pairs (a trio has three), each pair of people once: a, b with a < b."""
+    both = members[members["pair"].isin(pairs)]
+    both = both.merge(both, on="pair")
+    both = both[both["person_id_x"] < both["person_id_y"]]
+    return (
+        both[["person_id_x", "person_id_y"]]
+        .drop_duplicates()
+        .rename(columns={"person_id_x": "a", "person_id_y": "b"})
+        .reset_index(drop=True)
+    )
+
+
+def _network(frames: Frames, out: Computed) -> None:
+    """The network each track builds, and both together: cross-department ties against random
+    pairing, the E-I index, department pairs joined, new ties, modularity, and each person's
+    reach so far (reports.network defines each)."""
+    people, members, checks = frames.people, frames.members, frames.check_ins
+    department = _recorded(people, "department")
+    cohort = _recorded(people, "cohort").to_dict()
+    # Departments of people met before this term who are not on this term's roster.
+    everyone = frames.departments.set_index("person_id")["department"]
+    everyone = everyone[everyone.notna() & (everyone != NOT_RECORDED)]
+    departments_of = pd.concat([everyone[~everyone.index.isin(department.index)], department])
+    earlier = {divmod(int(k), 10**12) for k in frames.earlier_ties["key"]}
+    met = checks[checks["status"] == "met"]
+    rows = out.rows
+    for track in NETWORK_TRACKS:
+
+        def of_track(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame if track == "both" else frame[frame["track"] == track]  # noqa: B023
+
+        tmet = of_track(met)
+        taking = of_track(people).loc[lambda p: p["enrolled"], "person_id"].drop_duplicates()
+        ties = met_ties(members, set(tmet["pair"]))
+        a, b = ties["a"].map(department), ties["b"].map(department)
+        known = a.notna() & b.notna()
+        cross, recorded = int((a[known] != b[known]).sum()), int(known.sum())
+        rows.append(proportion_row(track, "all", "All", "cross_department", cross, recorded))
+        sizes = taking.map(department).value_counts()
+        expected = network.expected_cross_share(sizes.tolist())
+        rows.append(
+            Row(
+                track,
+                "all",
+                "All",
+                "expected_cross",
+                value=expected,
+                note="" if expected is not None else "no data",
+            )
+        )
+        for metric, value in (
+            ("ei_index", network.ei_index(cross, recorded - cross)),
+            (
+                "modularity",
+                network.modularity(
+                    zip(ties["a"][known], ties["b"][known], strict=True), department.to_dict()
+                ),
+            ),
+        ):
+            rows.append(
+                Row(
+                    track,
+                    "all",
+                    "All",
+                    metric,
+                    numerator=cross,
+                    denominator=recorded,
+                    value=value,
+                    n=recorded,
+                    note="" if value is not None else "no data",
+                )
+            )
+        joined = network.joined_pairs(zip(a[known], b[known], strict=True))
+        possible = network.department_pairs(len(sizes))
+        rows.append(proportion_row(track, "all", "All", "dept_pairs_joined", joined, possible))
+        fresh = network.novel(zip(ties["a"], ties["b"], strict=True), earlier, cohort)
+        rows.append(proportion_row(track, "all", "All", "novel_ties", fresh, len(ties)))
+        _reach(frames, track, of_track, tmet, taking, departments_of, out)
+
+
+def _reach(
+    frames: Frames,
+    track: str,
+    of_track: Any,
+    tmet: pd.DataFrame,
+    taking: pd.Series,
+    departments_of: pd.Series,
+    out: Computed,
+) -> None:
+    """People and departments each participant has met in the track so far, and per month."""
+    members = frames.members
+    own = tmet[["pair", "person_id"]].drop_duplicates().merge(members, on="pair")
+    own = own[own["person_id_x"] != own["person_id_y"]]
+    now = pd.DataFrame({"person_id": own["person_id_x"], "other_id": own["person_id_y"]})
+    before = of_track(frames.met_before)[["person_id", "other_id"]]
+    met = pd.concat([before, now], ignore_index=True).drop_duplicates()
+    people_met = met.groupby("person_id")["other_id"].nunique()
+    met["department"] = met["other_id"].map(departments_of)
+    departments_met = met.dropna(subset=["department"]).groupby("person_id")["department"].nunique()
+    months_now = of_track(frames.check_ins).groupby("person_id")["period"].nunique()
+    months_before = frames.months_before[frames.months_before["track"] == track]
+    months = months_now.add(months_before.set_index("person_id")["months"], fill_value=0)
+    reached = taking.map(people_met).fillna(0).to_numpy(dtype=float)
+    for metric, values in (
+        ("reach_people", reached),
+        ("reach_departments", taking.map(departments_met).fillna(0).to_numpy(dtype=float)),
+        ("reach_pace", reached / np.maximum(taking.map(months).fillna(0).to_numpy(dtype=float), 1)),
+    ):
+        out.rows.append(_median(track, "all", "All", metric, values))
+
+
 def _advising(frames: Frames, out: Computed) -> None:
     """Coverage of the formal track's trainees, their wait, and the mentors' load."""
     advising = frames.advising
@@ -632,13 +847,15 @@ def _advising(frames: Frames, out: Computed) -> None:
 
 
 def trend(rows_by_term: list[tuple[str, Computed]]) -> list[Row]:
-    """The headline proportions across terms, as rows with group_kind "term"."""
+    """The headline proportions and the network's figures across terms, as rows with
+    group_kind "term"."""
     out = []
     for term_name, computed in rows_by_term:
-        for track in TRACKS:
-            for metric in ("participation", "pairs_met", "response_rate"):
-                row = computed.get(track, metric)
-                out.append(Row(**{**row.__dict__, "group_kind": "term", "group": term_name}))
+        for tracks, metrics in ((TRACKS, TREND), (NETWORK_TRACKS, NETWORK_TREND)):
+            for track in tracks:
+                for metric in metrics:
+                    row = computed.get(track, metric)
+                    out.append(Row(**{**row.__dict__, "group_kind": "term", "group": term_name}))
     return out
 
 

@@ -32,8 +32,18 @@ from reportlab.platypus import (
 
 from reports.build import Report, distribution_cell, written, written_difference
 from reports.fonts import BOLD, REGULAR, markup, register
-from reports.html import BREAKDOWN_METRICS, HEADLINE
-from reports.metrics import ADVISING_TABLE, BREAKDOWNS, BY_ID, ORIGIN_METRICS, ORIGINS
+from reports.html import BREAKDOWN_METRICS, HEADLINE, TRACK_NAMES
+from reports.metrics import (
+    ADVISING_TABLE,
+    BREAKDOWNS,
+    BY_ID,
+    NETWORK_TABLE,
+    NETWORK_TRACKS,
+    NETWORK_TREND,
+    ORIGIN_METRICS,
+    ORIGINS,
+    TREND,
+)
 
 PRIMARY = colors.HexColor("#1f4e5f")
 SECONDARY = colors.HexColor("#c96f2d")
@@ -302,7 +312,38 @@ def build_pdf(report: Report) -> bytes:
         _p("Usefulness ratings (count of each rating)", H2),
         _table(["Track", "1", "2", "3", "4", "5"], ratings, [1.2 * inch] + [0.7 * inch] * 5),
     ]
-    trend_metrics = ("participation", "pairs_met", "response_rate")
+    story += [
+        _p("The network each track builds", H2),
+        _p(
+            "Whom people met, by department: each track's ties that met against random "
+            "pairing, the departments they join, how many are new, how siloed the departments "
+            "stay, and each person's reach so far. Departments only; no person appears."
+        ),
+        _table(
+            ["Measure", *[TRACK_NAMES[t] for t in NETWORK_TRACKS]],
+            [
+                [BY_ID[m].label, *[written(report, report.row(t, m)) for t in NETWORK_TRACKS]]
+                for m in NETWORK_TABLE
+            ],
+            [1.5 * inch] + [(width - 1.5 * inch) / 3] * 3,
+        ),
+        Spacer(1, 6),
+        _p("The network across terms", BODY),
+        _table(
+            ["Term", "Track", *[BY_ID[m].label for m in NETWORK_TREND]],
+            [
+                [report.term_label(term), TRACK_NAMES[t]]
+                + [
+                    written(report, report.trend_row(t, m, term)).split(" (")[0]
+                    for m in NETWORK_TREND
+                ]
+                for term in report.trend_terms
+                for t in NETWORK_TRACKS
+            ],
+            [1.2 * inch, 1.2 * inch] + [(width - 2.4 * inch) / len(NETWORK_TREND)] * 4,
+        ),
+    ]
+    trend_metrics = TREND
     trend_header = [f"{BY_ID[m].label} ({t})" for t in ("formal", "coffee") for m in trend_metrics]
     if report.programs:
         story += [

@@ -65,6 +65,14 @@ ROW_COUNTS: dict[str, tuple[str | None, str | None]] = {
     "asks_sent": ("asks", None),
     "asks_accepted": ("accepted_asks", "asks"),
     "asks_per_asker": (None, "askers"),
+    "expected_cross": (None, None),  # from who takes part, where: the organisation's
+    "ei_index": ("cross_department", "ties_department"),
+    "modularity": ("cross_department", "ties_department"),
+    "dept_pairs_joined": ("dept_pairs_joined", "dept_pairs"),
+    "novel_ties": ("novel_ties", "met_ties"),
+    "reach_people": (None, "taking"),
+    "reach_departments": (None, "taking"),
+    "reach_pace": (None, "taking"),
 }
 RATINGS = tuple(f"rating_{k}" for k in range(1, 6))
 # What each count is, in words (the audit's report names them).
@@ -97,6 +105,10 @@ COUNT_NAMES = {
     "asks": "asks sent",
     "accepted_asks": "asks answered yes",
     "askers": "people who sent asks",
+    "dept_pairs": "pairs of departments",
+    "dept_pairs_joined": "pairs of departments joined by a tie that met",
+    "met_ties": "ties that met",
+    "novel_ties": "ties that met, new to both people",
 } | {f"rating_{k}": f"ratings of {k}" for k in range(1, 6)}
 # The base each count is a part of (a count never exceeds its base).
 BASE = {num: base for num, base in ROW_COUNTS.values() if num and base} | dict.fromkeys(
@@ -125,12 +137,25 @@ SENSITIVE = frozenset(
         "met_answers",
         "led_to",
         "accepted_asks",
+        "dept_pairs_joined",
+        "met_ties",
+        "novel_ties",
         *RATINGS,
     }
 )
 
 # Counts that add up across breakdown groups (a person is in exactly one group of each kind).
 GROUP_ADDITIVE = ("eligible", "taking", "answered", "asked")
+# Ties inside others: (part, whole), the part never larger.
+NESTED_TIES = (("ties_department", "met_ties"), ("dept_pairs_joined", "cross_department"))
+# Counts of ties per track that "both" tracks bound from both sides.
+BOTH_TRACKS_TIES = (
+    "met_ties",
+    "novel_ties",
+    "ties_department",
+    "cross_department",
+    "dept_pairs_joined",
+)
 # Counts that add up across the coffee chats' origins (a chat began one way only).
 ORIGIN_ADDITIVE = ("pairs", "met_pairs", "ratings", "useful", "met_answers", "led_to")
 
@@ -157,6 +182,11 @@ def row_values(row: Row) -> Iterator[tuple[str, float]]:
         yield base, row.denominator
     elif kind == "median" and not row.note:
         yield base, row.n
+    elif kind == "index":  # resting on the counts of the proportion it restates
+        if numerator and row.numerator is not None:
+            yield numerator, row.numerator
+        if base and row.denominator is not None:
+            yield base, row.denominator
 
 
 def distribution_key(scope: str, track: str, rating: int) -> Key:
@@ -216,6 +246,17 @@ def relations(truth: dict[Key, float], all_scope: str | None) -> list[Relation]:
             origins = [group for _, group in ORIGINS]
             for name in ORIGIN_ADDITIVE:
                 out.append(_sum(key(name), [key(name, "origin", g) for g in origins]))
+            for part, whole in NESTED_TIES:
+                out.append(Relation(((key(part), 1.0), (key(whole), -1.0)), at_most=True))
+        # Both tracks' ties together: at least each track's, at most the two added (a tie can
+        # be in both).
+        for name in BOTH_TRACKS_TIES:
+            both, tracks = (
+                (scope, "both", "all", "All", name),
+                [(scope, t, "all", "All", name) for t in ("formal", "coffee")],
+            )
+            out.append(Relation(((both, 1.0), *((t, -1.0) for t in tracks)), at_most=True))
+            out += [Relation(((t, 1.0), (both, -1.0)), at_most=True) for t in tracks]
     for k in truth:
         if k[4] in BASE and (*k[:4], BASE[k[4]]) in truth:
             out.append(Relation(((k, 1.0), ((*k[:4], BASE[k[4]]), -1.0)), at_most=True))

@@ -70,7 +70,7 @@ def own_reason(row: Row, threshold: int) -> str:
     numerator, _ = ROW_COUNTS[row.metric]
     if kind == "median":
         return SMALL_BASE if 0 < row.n < threshold else ""
-    if kind != "proportion" or numerator not in SENSITIVE or row.denominator is None:
+    if kind not in ("proportion", "index") or numerator not in SENSITIVE or row.denominator is None:
         return ""
     # A small base first: "based on fewer than 5" says no more than the base (often shown
     # anyway), where "fewer than 5" of 3 pairs would narrow the count to 1 to 3.

@@ -4,11 +4,15 @@ over every allowed pair, same weights) at 500 and 2,000, and at 10,000 against a
 (each person's best allowed partner, summed and halved: no matching can weigh more). Each solver
 runs in its own process, so its peak memory is its own; Hallway's time is the best of five runs
 (milliseconds), the reference's a single run (seconds). Then a whole round through the service,
-with its database writes and intros, for 10,000 enrolled people.
+with its database writes and intros, for 10,000 enrolled people. And what the weight against
+shared partners does after a year of rounds (`new_circles`): pairs who already had a partner
+in common, with the weight off and on.
 
 `python -m bench.coffee`; the last line printed is JSON:
 {"runs": [{"n", "seconds", "peak_mb", "reference", "reference_seconds", "weight_share",
            "speedup", "cross_department", "stage_gap_1_2", "repeats", "left_out"}, ...],
+ "new_circles": [{"n", "rounds_of_history", "shared_contacts_without", "shared_contacts_with",
+                  "cross_department_…", "stage_gap_1_2_…", "seconds_…", "left_out_…"}, ...],
  "service_round_10000_s": ...}
 """
 
@@ -33,14 +37,16 @@ SERVICE_PEOPLE = int(os.environ.get("BENCH_SERVICE_PEOPLE", "10000"))
 PREFERENCE = DepartmentPreference.DIFFERENT
 
 
-def pool(n: int, seed: int = 2026) -> tuple[list[Participant], dict[tuple[int, int], int]]:
-    """People in 12 departments and 7 stages, and three past rounds of random pairs."""
+def pool(
+    n: int, seed: int = 2026, rounds: int = 3
+) -> tuple[list[Participant], dict[tuple[int, int], int]]:
+    """People in 12 departments and 7 stages, and `rounds` past rounds of random pairs."""
     rng = np.random.default_rng(seed)
     people = [
         Participant(i, f"Department {rng.integers(12)}", int(rng.integers(0, 7))) for i in range(n)
     ]
     history: dict[tuple[int, int], int] = {}
-    for ago in (3, 2, 1):
+    for ago in range(rounds, 0, -1):
         order = rng.permutation(n)
         for a, b in zip(order[0::2], order[1::2], strict=False):
             history[pair_key(int(a), int(b))] = ago
@@ -65,6 +71,37 @@ def run_hallway(n: int) -> dict[str, Any]:
         "repeats": q.repeats,
         "left_out": len(plan.left_out),
     }
+
+
+CIRCLE_ROUNDS = 12
+
+
+def run_circles(n: int) -> dict[str, Any]:
+    """The weight against shared partners, off and on, after a year of monthly rounds (where
+    circles overlap): the share of pairs who already had a partner in common, and what it
+    costs the other aims."""
+    people, history = pool(n, rounds=CIRCLE_ROUNDS)
+    out: dict[str, Any] = {"n": n, "rounds_of_history": CIRCLE_ROUNDS}
+    for label, on in (("without", False), ("with", True)):
+        started = time.perf_counter()
+        plan = plan_round(
+            people,
+            history=history,
+            preference=PREFERENCE,
+            seed=1,
+            repeat_window=None,
+            new_circles=on,
+        )
+        seconds = time.perf_counter() - started
+        q = plan.quality
+        out |= {
+            f"shared_contacts_{label}": round(q.shared_contacts, 4),
+            f"cross_department_{label}": round(q.cross_department, 4),
+            f"stage_gap_1_2_{label}": round(q.stage_gap_1_2, 4),
+            f"seconds_{label}": round(seconds, 4),
+            f"left_out_{label}": len(plan.left_out),
+        }
+    return out
 
 
 def _all_pairs(pool_: _Pool, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -202,8 +239,20 @@ def main() -> None:
                 "left_out": ours["left_out"],
             }
         )
+    circles = [in_own_process(run_circles, n) for n in SIZES]
+    for c in circles:
+        print(
+            f"n={c['n']}, {CIRCLE_ROUNDS} rounds of history: pairs sharing a partner "
+            f"{c['shared_contacts_without']:.1%} without the weight, "
+            f"{c['shared_contacts_with']:.1%} with it",
+            file=sys.stderr,
+        )
     service = service_round(SERVICE_PEOPLE)
-    print(json.dumps({"runs": runs, "service_round_10000_s": round(service, 3)}))
+    print(
+        json.dumps(
+            {"runs": runs, "new_circles": circles, "service_round_10000_s": round(service, 3)}
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ Rules (DESIGN.md, "Pairing rules"):
   on repeats (never the formal one) is relaxed for them, oldest repeat first, and said so;
 - weight: 1 for any allowed pair, +2 when the departments suit the program's preference, +2 for
   a stage gap of 1-2 (+1 for a larger or an unknown one, 0 for the same stage), +1.5 when one
-  was referred to the other, -1 for a pair that met longer ago than the window;
+  was referred to the other, -1 for a pair that met longer ago than the window, and -0.5 for
+  each partner the two already share (at most -1, over the last `SHARED_ROUNDS` rounds): a
+  chat with someone outside one's circle is the weak tie that reaches furthest;
 - an odd count makes one trio, its three people taken from those in the fewest trios so far, so
   nobody is in a trio twice before everyone has been in one;
 - nobody is silently dropped: whoever is left out is listed with the reason;
@@ -35,6 +37,10 @@ from program.matching.formal import DepartmentPreference
 MAX_WEIGHT = 1.0 + 2.0 + 2.0 + 1.5
 FORMAL, RECENT, OLDER, REFERRAL = 1, 2, 4, 8
 BLOCKED = -1e6  # a pair that must not meet: never chosen while any allowed pair improves on it
+# Shared partners: what each costs a pair, how many count at most, and how far back they count
+# (a year of monthly rounds; older circles have moved on, and the count grows with the square
+# of each person's partners).
+SHARED_PENALTY, SHARED_MOST, SHARED_ROUNDS = 0.5, 2, 12
 CANDIDATES = 12
 SWAP_PASSES = 24
 # Tries from fresh random halves while someone is left without an allowed partner.
@@ -57,6 +63,7 @@ class Quality:
     stage_gap_1_2: float = 0.0
     repeats: int = 0  # pairs within the repeat window, made only because nothing else was possible
     total_weight: float = 0.0  # of the matching (a trio's third person's links not counted)
+    shared_contacts: float = 0.0  # share of pairs whose people already had a partner in common
 
     def as_dict(self) -> dict[str, float | int]:
         return {
@@ -65,6 +72,7 @@ class Quality:
             "stage_gap_1_2": round(self.stage_gap_1_2, 4),
             "repeats": self.repeats,
             "total_weight": round(self.total_weight, 2),
+            "shared_contacts": round(self.shared_contacts, 4),
         }
 
 
@@ -92,6 +100,8 @@ class _Pool:
         forbidden: frozenset[tuple[int, int]],
         repeat_window: int | None,
         preference: DepartmentPreference,
+        *,
+        new_circles: bool = True,
     ) -> None:
         self.people = people
         self.n = n = len(people)
@@ -149,6 +159,12 @@ class _Pool:
         all_flags = np.concatenate([np.full(len(found), flag) for flag, found in groups])
         self.has_referrals = len(groups[3][1]) > 0
         self.ids = ids
+        # Partners in common count whoever they were, in this round's pool or not.
+        within = np.fromiter(history.values(), dtype=np.int64, count=len(history)) <= SHARED_ROUNDS
+        position = by_id[np.minimum(np.searchsorted(sorted_ids, past), max(n - 1, 0))]
+        position[ids[position] != past] = -1
+        self.shared_keys, self.shared_counts = _shared(n, past[within], position[within])
+        self.new_circles = new_circles
         self.special, inverse = np.unique(all_keys, return_inverse=True)
         self.flags = np.zeros(len(self.special), dtype=np.int64)
         np.bitwise_or.at(self.flags, inverse, all_flags.astype(np.int64))
@@ -177,6 +193,14 @@ class _Pool:
         at = np.minimum(np.searchsorted(self.special, k), len(self.special) - 1)
         return np.where(self.special[at] == k, self.flags[at], 0)
 
+    def shared(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Partners each pair (i[k], j[k]) already has in common."""
+        if not len(self.shared_keys):
+            return np.zeros(len(i), dtype=np.int64)
+        k = self.keys(i, j)
+        at = np.minimum(np.searchsorted(self.shared_keys, k), len(self.shared_keys) - 1)
+        return np.where(self.shared_keys[at] == k, self.shared_counts[at], 0)
+
     def weight(self, i: np.ndarray, j: np.ndarray, allow_repeats: bool = False) -> np.ndarray:
         """Weight of each pair (i[k], j[k]); BLOCKED where the pair may not meet."""
         w = np.ones(len(i))
@@ -191,6 +215,8 @@ class _Pool:
         w += np.where(
             (si < 0) | (sj < 0), 1.0, np.where((gap >= 1) & (gap <= 2), 2.0, 1.0 * (gap > 2))
         )
+        if self.new_circles and len(self.shared_keys):
+            w -= SHARED_PENALTY * np.minimum(self.shared(i, j), SHARED_MOST)
         blocked = i == j
         if len(self.special):
             flags = self.flags_of(self.keys(i, j))
@@ -207,6 +233,30 @@ class _Pool:
         return bool(self.weight(np.array([i]), np.array([j]), allow_repeats)[0] > BLOCKED / 2)
 
 
+def _shared(n: int, past: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of the pool with a partner in common (keys over the pool's indices, sorted) and how
+    many: the entries of A·A, for the adjacency A of everyone in the past pairs (ids, `past`;
+    their places in the pool, `position`, -1 for those outside it)."""
+    if not len(past) or not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    everyone, compact = np.unique(past, return_inverse=True)
+    compact = compact.reshape(-1, 2)
+    in_pool = np.full(len(everyone), -1, dtype=np.int64)
+    in_pool[compact.ravel()] = position.ravel()
+    a, b = compact[:, 0], compact[:, 1]
+    size = len(everyone)
+    adjacency = csr_matrix(
+        (np.ones(2 * len(a)), (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(size, size)
+    )
+    adjacency.data[:] = 1.0  # a pair met twice is one partner
+    two_steps = (adjacency @ adjacency).tocoo()
+    i, j = in_pool[two_steps.row], in_pool[two_steps.col]
+    keep = (i >= 0) & (j >= 0) & (i < j)
+    keys = i[keep] * n + j[keep]
+    order = np.argsort(keys)
+    return keys[order], two_steps.data[keep][order].astype(np.int64)
+
+
 def plan_round(
     people: list[Participant],
     *,
@@ -216,11 +266,13 @@ def plan_round(
     preference: DepartmentPreference = DepartmentPreference.DIFFERENT,
     seed: int = 0,
     candidates: int = CANDIDATES,
+    new_circles: bool = True,
 ) -> RoundPlan:
     """Plan one round for `people` (the eligible, in any order).
 
     `history` maps a pair of ids (smaller first) to how many rounds ago they last met (1: the
-    previous round); `forbidden` holds formal mentor-mentee pairs.
+    previous round); `forbidden` holds formal mentor-mentee pairs. `new_circles` weighs against
+    pairs who already share partners (off only to measure what that weight does).
     """
     plan = RoundPlan()
     people = sorted(people, key=lambda p: p.id)  # the result depends on the seed, not the order
@@ -229,7 +281,9 @@ def plan_round(
             plan.left_out[p.id] = "nobody else is taking part in this round"
         return plan
     rng = np.random.default_rng(seed)
-    pool = _Pool(people, history or {}, forbidden, repeat_window, preference)
+    pool = _Pool(
+        people, history or {}, forbidden, repeat_window, preference, new_circles=new_circles
+    )
     everyone = np.arange(pool.n)
     trio = _pick_trio(pool, rng) if pool.n % 2 else None
     extra = None
@@ -466,10 +520,12 @@ def _quality(pool: _Pool, chats: list[list[int]], total_weight: float) -> Qualit
     gap = np.abs(pool.stage[i] - pool.stage[j])
     known_stage = (pool.stage[i] >= 0) & (pool.stage[j] >= 0)
     recent = (pool.flags_of(pool.keys(i, j)) & RECENT) > 0
+    shared = pool.shared(i, j)
     return Quality(
         pairs=len(links),
         cross_department=float(((di >= 0) & (dj >= 0) & (di != dj)).mean()),
         stage_gap_1_2=float((known_stage & (gap >= 1) & (gap <= 2)).mean()),
         repeats=int(recent.sum()),
         total_weight=total_weight,
+        shared_contacts=float((shared > 0).mean()),
     )

@@ -78,6 +78,24 @@ def test_a_referral_is_preferred():
         assert (1, 4) in links(plan_round(people, seed=seed))
 
 
+def test_people_who_already_share_a_partner_are_kept_apart():
+    # 1 and 2 both met 9 (not in this round) and 3 met 10: 1-2 share a partner, nobody else
+    # does. Every other weight is equal, so only the weight against shared partners decides.
+    people = [Participant(k, "A", 4) for k in (1, 2, 3, 4)]
+    history = {(1, 9): 5, (2, 9): 3, (3, 10): 2}
+    seeds = range(12)
+    with_weight = [plan_round(people, history=history, seed=seed) for seed in seeds]
+    assert all((1, 2) not in links(plan) for plan in with_weight)
+    assert all(plan.quality.shared_contacts == 0 for plan in with_weight)
+    # Off, the fixed pool pairs 1 with 2 for some seeds (a third of the pairings do).
+    without = [plan_round(people, history=history, seed=s, new_circles=False) for s in seeds]
+    together = [plan for plan in without if (1, 2) in links(plan)]
+    assert together and all(plan.quality.shared_contacts == 0.5 for plan in together)
+    # A partner shared longer ago than a year of rounds no longer counts.
+    old = {(1, 9): 13, (2, 9): 14}
+    assert any((1, 2) in links(plan_round(people, history=old, seed=s)) for s in seeds)
+
+
 pools = st.integers(2, 11).flatmap(
     lambda n: st.tuples(
         st.lists(

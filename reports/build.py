@@ -12,14 +12,16 @@ from sqlalchemy.engine import Connection
 from program.programs.models import Program, Term
 from reports.actions import Carried, carried_actions
 from reports.audit import Audit, audit
-from reports.data import Frames, Scope, find_scope, has_next_term, load
+from reports.data import TRACKS, Frames, Scope, find_scope, has_next_term, load
 from reports.metrics import (
     ALL_METRICS,
-    AS_FOR_ALL,
     BY_ID,
+    IN_WORDS,
     LOADS,
     METRICS,
     ORIGINS,
+    SATISFACTION_BANDS,
+    SATISFACTION_TABLE,
     Computed,
     Difference,
     Row,
@@ -212,6 +214,8 @@ def term_tables(conn: Connection, term_slug: str, threshold: int) -> TermTables 
     for key, scope in scopes.items():
         frames[key] = load(conn, scope)
         tables[key] = compute(frames[key], has_next_term(conn, scope))
+    for key, computed in tables.items():
+        _cohort_lines(computed, threshold, every=key != ALL)
     hidden, protection = protect(dict(tables), threshold, ALL if ALL in tables else None)
     if ALL not in scopes:
         # One program: all programs together is that program, published twice identically.
@@ -219,6 +223,30 @@ def term_tables(conn: Connection, term_slug: str, threshold: int) -> TermTables 
         scopes[ALL], frames[ALL] = whole, frames[only]
         tables[ALL], hidden[ALL] = copy.deepcopy(tables[only]), hidden[only]
     return TermTables(scopes, tables, frames, hidden, protection, names)
+
+
+def _cohort_lines(computed: Computed, threshold: int, *, every: bool) -> None:
+    """Keep a track's satisfaction lines per cohort only where every cohort has at least the
+    threshold's ratings (or none), and never in the all-programs table, whose cohorts are each
+    program's own classes. A line of one to four ratings would hide its bands and, through the
+    sums, the track's own ratings; mixing programs' cohorts tied every program's table to every
+    other's."""
+    for track in TRACKS:
+        given = [
+            r.denominator
+            for r in computed.rows
+            if (r.track, r.group_kind, r.metric) == (track, "cohort", "rated_high")
+        ]
+        if every and not any(n is not None and 0 < n < threshold for n in given):
+            continue
+        computed.by_cohort_withheld.add(track)
+        computed.rows = [
+            r
+            for r in computed.rows
+            if not (
+                r.track == track and r.group_kind == "cohort" and r.metric in SATISFACTION_TABLE
+            )
+        ]
 
 
 def build_report(
@@ -316,6 +344,66 @@ def distribution_cell(threshold: int, count: int) -> str:
     return str(count)
 
 
+SATISFACTION_HEADER = [
+    "Not useful (1–2)",
+    "Neutral (3)",
+    "Useful (4–5)",
+    "Ratings (n)",
+    "No rating",
+    "Check-ins asked",
+    "Response rate",
+]
+
+
+def cohorts_withheld(report: Report, track: str) -> str:
+    """Why a track's satisfaction table has no cohort lines, or "" when it has them."""
+    if track not in report.computed.by_cohort_withheld:
+        return ""
+    if report.programs:
+        return "Cohorts are each program's own classes: each program's report gives its own."
+    return (
+        f"By cohort only when every cohort has at least {report.threshold} ratings (or none): "
+        f"here one has fewer, and its figures would show through the others."
+    )
+
+
+def satisfaction_lines(report: Report, track: str) -> list[list[str]]:
+    """The usefulness rating by cohort as the LCME Independent Student Analysis lays out its
+    items: per cohort, then all, each band's count and share of the ratings given, n, "no
+    rating" as its own column (its share: of the check-ins asked), the check-ins asked and the
+    response rate; hidden cells labelled as everywhere else."""
+    lines = []
+    cohorts = sorted(
+        {
+            r.group
+            for r in report.computed.rows
+            if (r.track, r.group_kind, r.metric) == (track, "cohort", "checkins_asked")
+        }
+    )
+    for group in [*cohorts, "All"]:
+        kind = "all" if group == "All" else "cohort"
+
+        def row(metric: str) -> Row:
+            return report.row(track, metric, kind, group)  # noqa: B023 (used in this loop only)
+
+        def cell(metric: str) -> str:
+            shown = row(metric)
+            if BY_ID[metric].kind != "proportion" or shown.suppressed or shown.value is None:
+                return written(report, shown)
+            return f"{int(shown.numerator)} ({percent(shown.value)})"
+
+        bands = [m for m, _ in SATISFACTION_BANDS]
+        n = row(bands[0])
+        given = (
+            written(report, n) if n.suppressed or n.denominator is None else str(int(n.denominator))
+        )
+        rate = written(report, row("response_rate")).split(" (")[0]
+        lines.append(
+            [group, *map(cell, bands), given, cell("no_rating"), cell("checkins_asked"), rate]
+        )
+    return lines
+
+
 def p_value(p: float) -> str:
     """A p-value as reports print it: "p < 0.001" below that, else three decimals."""
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
@@ -326,7 +414,7 @@ def written(report: Report, row: Row) -> str:
     if row.suppressed:
         return hidden_label(report.threshold, row.hidden_reason)
     if row.value is None:
-        return row.note if row.note in AS_FOR_ALL else "–"
+        return row.note if row.note in IN_WORDS else "–"
     kind = BY_ID[row.metric].kind
     mark = " †" if row.unstable else ""
     if kind == "count":

@@ -10,7 +10,16 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from reports.build import Report, distribution_cell, percent, written, written_difference
+from reports.build import (
+    SATISFACTION_HEADER,
+    Report,
+    cohorts_withheld,
+    distribution_cell,
+    percent,
+    satisfaction_lines,
+    written,
+    written_difference,
+)
 from reports.metrics import (
     ADVISING_TABLE,
     BREAKDOWNS,
@@ -61,6 +70,9 @@ def context(report: Report) -> dict[str, Any]:
         "network_table": NETWORK_TABLE,
         "network_trend": NETWORK_TREND,
         "trend_metrics": TREND,
+        "satisfaction_header": SATISFACTION_HEADER,
+        "satisfaction_lines": lambda track: satisfaction_lines(report, track),
+        "cohorts_withheld": lambda track: cohorts_withheld(report, track),
         "network_tracks": NETWORK_TRACKS,
         "track_names": TRACK_NAMES,
         "origin_metrics": ORIGIN_METRICS,

@@ -380,8 +380,54 @@ NETWORK_TABLE = (
 TREND = ("participation", "pairs_met", "response_rate")
 NETWORK_TREND = ("cross_department", "dept_pairs_joined", "novel_ties", "modularity")
 
+# Satisfaction as accreditors read it, laid out as the LCME Independent Student Analysis lays out
+# its items: per cohort (class year), the answers in three bands (not useful 1-2, neutral 3,
+# useful 4-5) with their shares of the ratings given and n, "no rating" as its own column (its
+# share: of the check-ins asked), and the response rate. (Each answer on its own is in the
+# ratings table above: per cohort, most would be counts of one to four, hidden.)
+SATISFACTION_BANDS = (("rated_low", (1, 2)), ("rated_3", (3,)), ("rated_high", (4, 5)))
+SATISFACTION_METRICS = [
+    Metric(
+        "rated_low",
+        "Not useful (1–2)",
+        "proportion",
+        "Ratings of 1 or 2 (of 5) ÷ ratings given.",
+        (LCME_11_1,),
+    ),
+    Metric(
+        "rated_3",
+        "Neutral (3)",
+        "proportion",
+        "Ratings of 3 (of 5) ÷ ratings given.",
+        (LCME_11_1,),
+    ),
+    Metric(
+        "rated_high",
+        "Useful (4–5)",
+        "proportion",
+        "Ratings of 4 or 5 (of 5) ÷ ratings given.",
+        (LCME_11_1,),
+    ),
+    Metric(
+        "no_rating",
+        "No rating",
+        "proportion",
+        "Check-ins asked that carry no rating (not answered, or answered without one: a rating "
+        "is given only after a meeting, and is optional) ÷ check-ins asked.",
+        (LCME_11_1, LCME_1_1),
+    ),
+    Metric(
+        "checkins_asked",
+        "Check-ins asked",
+        "count",
+        "Check-ins sent to the group's people in the term.",
+        (LCME_1_1,),
+    ),
+]
+SATISFACTION_TABLE = tuple(m.id for m in SATISFACTION_METRICS)
+
 # Every metric defined, in the order methods sections and the data dictionary list them.
-ALL_METRICS = METRICS + NETWORK_METRICS + ADVISING_METRICS + ASK_METRICS
+ALL_METRICS = METRICS + NETWORK_METRICS + SATISFACTION_METRICS + ADVISING_METRICS + ASK_METRICS
 BY_ID = {m.id: m for m in ALL_METRICS}
 BREAKDOWNS = (("cohort", "Cohort"), ("department", "Department"), ("stage", "Career stage"))
 
@@ -427,6 +473,8 @@ class Computed:
     rows: list[Row] = field(default_factory=list)
     differences: list[Difference] = field(default_factory=list)
     distributions: dict[str, dict[int, int]] = field(default_factory=dict)  # track -> rating
+    # Tracks whose satisfaction table gives no cohort lines: a cohort had too few ratings.
+    by_cohort_withheld: set[str] = field(default_factory=set)
 
     def get(self, track: str, metric: str, group_kind: str = "all", group: str = "All") -> Row:
         for row in self.rows:
@@ -580,6 +628,7 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
         # Breakdowns: the participant metrics per cohort, department and stage.
         answered_by = tchecks[tchecks["status"].notna()].groupby("person_id").size()
         asked_by = tchecks.groupby("person_id").size()
+        _satisfaction(track, "all", "All", tchecks, out)
         for kind, _ in BREAKDOWNS:
             for group, gp in tp.groupby(kind, sort=True):
                 g_taking = gp[gp["enrolled"]]
@@ -598,6 +647,9 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
                     )
                 )
                 ids = gp["person_id"]
+                if kind == "cohort":
+                    own = tchecks[tchecks["person_id"].isin(set(ids))]
+                    _satisfaction(track, kind, str(group), own, out)
                 rows.append(
                     proportion_row(
                         track,
@@ -633,6 +685,13 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
 # When none (or all) of the chats did something, none (or all) of each origin's did: said so,
 # with no numbers, which would add nothing and only give away the small parts' bases.
 AS_FOR_ALL = ("none, as for all chats", "all, as for all chats")
+# Where nobody rated, every check-in is without a rating: said in words, with no numbers (the
+# count would be the check-ins asked, and only give away a small base).
+ALL_UNRATED = "all: no rating was given"
+# Where no tie crossed departments, none joined two: said in words, as the share says already.
+NONE_CROSSED = "none: no tie crossed departments"
+# Notes a report prints in place of a value.
+IN_WORDS = (*AS_FOR_ALL, ALL_UNRATED, NONE_CROSSED)
 
 
 def _origin_share(out: Computed, group: str, metric: str, x: int, n: int) -> Row:
@@ -702,6 +761,23 @@ def _by_origin(frames: Frames, out: Computed) -> None:
                     asks.groupby("asker_id").size().to_numpy(),
                 )
             )
+
+
+def _satisfaction(track: str, kind: str, group: str, checks: pd.DataFrame, out: Computed) -> None:
+    """A line of the satisfaction table: each band of answers of the ratings given, the
+    check-ins with no rating of those asked, and the check-ins asked."""
+    ratings = checks["rating"].dropna().astype(int)
+    asked = len(checks)
+    for metric, answers in SATISFACTION_BANDS:
+        count = int(ratings.isin(answers).sum())
+        out.rows.append(proportion_row(track, kind, group, metric, count, len(ratings)))
+    if asked and not len(ratings):
+        out.rows.append(Row(track, kind, group, "no_rating", note=ALL_UNRATED))
+    else:
+        out.rows.append(
+            proportion_row(track, kind, group, "no_rating", asked - len(ratings), asked)
+        )
+    out.rows.append(count_row(track, kind, group, "checkins_asked", asked))
 
 
 NOT_RECORDED = "Not recorded"
@@ -788,7 +864,10 @@ def _network(frames: Frames, out: Computed) -> None:
             )
         joined = network.joined_pairs(zip(a[known], b[known], strict=True))
         possible = network.department_pairs(len(sizes))
-        rows.append(proportion_row(track, "all", "All", "dept_pairs_joined", joined, possible))
+        if cross == 0 and possible:
+            rows.append(Row(track, "all", "All", "dept_pairs_joined", note=NONE_CROSSED))
+        else:
+            rows.append(proportion_row(track, "all", "All", "dept_pairs_joined", joined, possible))
         fresh = network.novel(zip(ties["a"], ties["b"], strict=True), earlier, cohort)
         rows.append(proportion_row(track, "all", "All", "novel_ties", fresh, len(ties)))
         _reach(frames, track, of_track, tmet, taking, departments_of, out)

@@ -30,7 +30,15 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from reports.build import Report, distribution_cell, written, written_difference
+from reports.build import (
+    SATISFACTION_HEADER,
+    Report,
+    cohorts_withheld,
+    distribution_cell,
+    satisfaction_lines,
+    written,
+    written_difference,
+)
 from reports.fonts import BOLD, REGULAR, markup, register
 from reports.html import BREAKDOWN_METRICS, HEADLINE, TRACK_NAMES
 from reports.metrics import (
@@ -384,6 +392,29 @@ def build_pdf(report: Report) -> bytes:
                     [1.3 * inch] + [column] * len(BREAKDOWN_METRICS),
                 )
             )
+    # Satisfaction by cohort, as accreditors' survey tables lay it out.
+    story.append(_p("Satisfaction by cohort", H2))
+    story.append(
+        _p(
+            "How useful people found their meetings, by cohort, laid out as the LCME "
+            "Independent Student Analysis lays out its items: the answers in three bands (not "
+            "useful, 1–2; neutral, 3; useful, 4–5), each with its count and share of the "
+            "ratings given, n, “no rating” as its own column (with its share of the check-ins "
+            "asked) and the response rate. Each "
+            "answer on its own is in the ratings table above."
+        )
+    )
+    for track in ("formal", "coffee"):
+        story += [
+            _p(f"Usefulness rating by cohort, {TRACK_NAMES[track].lower()}", BODY),
+            _table(
+                ["Cohort", *SATISFACTION_HEADER],
+                satisfaction_lines(report, track),
+                [1.0 * inch]
+                + [(width - 1.0 * inch) / len(SATISFACTION_HEADER)] * len(SATISFACTION_HEADER),
+            ),
+            *([_p(why, SMALL)] if (why := cohorts_withheld(report, track)) else []),
+        ]
     # Advising: coverage and load.
     story += [
         _p("Advising: coverage and load (formal mentoring)", H2),

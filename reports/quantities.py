@@ -73,6 +73,11 @@ ROW_COUNTS: dict[str, tuple[str | None, str | None]] = {
     "reach_people": (None, "taking"),
     "reach_departments": (None, "taking"),
     "reach_pace": (None, "taking"),
+    "rated_low": ("not_useful", "ratings"),
+    "rated_3": ("rating_3", "ratings"),
+    "rated_high": ("useful", "ratings"),
+    "no_rating": ("no_rating", "asked"),
+    "checkins_asked": ("asked", None),
 }
 RATINGS = tuple(f"rating_{k}" for k in range(1, 6))
 # What each count is, in words (the audit's report names them).
@@ -109,6 +114,8 @@ COUNT_NAMES = {
     "dept_pairs_joined": "pairs of departments joined by a tie that met",
     "met_ties": "ties that met",
     "novel_ties": "ties that met, new to both people",
+    "no_rating": "check-ins with no rating",
+    "not_useful": "ratings of 1 or 2",
 } | {f"rating_{k}": f"ratings of {k}" for k in range(1, 6)}
 # The base each count is a part of (a count never exceeds its base).
 BASE = {num: base for num, base in ROW_COUNTS.values() if num and base} | dict.fromkeys(
@@ -140,12 +147,24 @@ SENSITIVE = frozenset(
         "dept_pairs_joined",
         "met_ties",
         "novel_ties",
+        "no_rating",
+        "not_useful",
         *RATINGS,
     }
 )
 
 # Counts that add up across breakdown groups (a person is in exactly one group of each kind).
-GROUP_ADDITIVE = ("eligible", "taking", "answered", "asked")
+GROUP_ADDITIVE = (
+    "eligible",
+    "taking",
+    "answered",
+    "asked",
+    "ratings",
+    "no_rating",
+    "not_useful",
+    "rating_3",
+    "useful",
+)
 # Ties inside others: (part, whole), the part never larger.
 NESTED_TIES = (("ties_department", "met_ties"), ("dept_pairs_joined", "cross_department"))
 # Counts of ties per track that "both" tracks bound from both sides.
@@ -235,6 +254,15 @@ def relations(truth: dict[Key, float], all_scope: str | None) -> list[Relation]:
                 return (scope, track, kind, group, name)  # noqa: B023 (used in this loop only)
 
             out.append(_sum(key("asked"), [key("answered"), key("unanswered")]))
+            out.append(_sum(key("asked"), [key("ratings"), key("no_rating")]))
+            out.append(_sum(key("not_useful"), [key("rating_1"), key("rating_2")]))
+            # Each line of the satisfaction table adds up to its check-ins asked.
+            cohorts = sorted({k[3] for k in truth if k[:3] == (scope, track, "cohort")})
+            for group in ["All", *cohorts]:
+                at = ("all", group) if group == "All" else ("cohort", group)
+                bands = [key(r, *at) for r in ("not_useful", "rating_3", "useful")]
+                out.append(_sum(key("ratings", *at), bands))
+                out.append(_sum(key("asked", *at), [key("ratings", *at), key("no_rating", *at)]))
             out.append(_sum(key("ratings"), [key(r) for r in RATINGS]))
             out.append(_sum(key("useful"), [key("rating_4"), key("rating_5")]))
             for part, whole in (("met_30", "met_pairs"), ("sustained", "met_pairs")):

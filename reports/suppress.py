@@ -76,11 +76,19 @@ def own_reason(row: Row, threshold: int) -> str:
     # anyway), where "fewer than 5" of 3 pairs would narrow the count to 1 to 3.
     if _small(row.denominator, threshold):
         return SMALL_BASE
+    # Check-ins without a rating are the complement of the ratings given, which have their own
+    # label: said the same way ("all but fewer than 5"), the two labels agree, where "fewer
+    # than 5" on each would pin both (4 and 4 of 8).
+    if row.metric in COMPLEMENT_FIRST and _small(row.denominator - row.numerator, threshold):
+        return SMALL_COMPLEMENT
     if _small(row.numerator, threshold):
         return SMALL_COUNT
     if _small(row.denominator - row.numerator, threshold):
         return SMALL_COMPLEMENT
     return ""
+
+
+COMPLEMENT_FIRST = frozenset({"no_rating"})
 
 
 class Protection:
@@ -114,6 +122,12 @@ class Protection:
             for scope, row in each_row(tables)
             if row.denominator == 0
             for k in row_keys(scope, row)
+        }
+        # Nor is a group's count of something none of the whole did: every reader knows it is 0.
+        self.fixed |= {
+            k
+            for k, v in self.truth.items()
+            if v == 0 and k[2] != "all" and self.truth.get((*k[:2], "all", "All", k[4])) == 0
         }
         # Labels that would narrow another hidden value, read "hidden ‡" instead.
         self.unlabelled: set[tuple] = set()
@@ -196,7 +210,9 @@ class Protection:
             for relation in self.relations:
                 if relation.at_most:
                     continue
-                hidden = [k for k, _ in relation.terms if k in unknown]
+                # (A hidden count every reader knows anyway, a 0 of 0 or a group's 0 of a
+                # whole's 0, needs no partner.)
+                hidden = [k for k, _ in relation.terms if k in unknown and k not in self.fixed]
                 if len(hidden) == 1 and (partner := self._partner(relation, unknown)):
                     self.hidden.add(partner)
                     unknown.add(partner)

@@ -18,13 +18,13 @@ from program.people.models import Person
 from program.programs.models import Cohort, CohortMember, Term
 from program.programs.terms import record_term_roster
 from reports import network
-from reports.build import build_report, term_tables, written
+from reports.build import satisfaction_lines, term_tables, written
 from reports.data import find_scope, load
 from reports.html import build_html
 from reports.metrics import NETWORK_TABLE, compute
 from reports.pdf import build_pdf
 from tests.factories import PersonRef
-from tests.test_reports import AS_OF, term_data  # noqa: F401 (a fixture)
+from tests.test_reports import report_for, term_data  # noqa: F401 (a fixture)
 
 # --- the measures on graphs worked out by hand -------------------------------------------------
 
@@ -213,17 +213,7 @@ def test_the_network_is_protected_with_the_rest_and_its_audit_passes(app, two_te
 
 
 def test_the_network_section_is_in_every_output_with_its_trend(app, two_terms):
-    with app.app_context(), db.engine.connect() as conn:
-        scope = find_scope(conn, "fall", "med")
-        report = build_report(
-            conn,
-            scope,
-            institution="Riverside",
-            threshold=5,
-            as_of=AS_OF,
-            version="test",
-            program_slug="med",
-        )
+    report = report_for(app)
     html = build_html(report).decode()
     assert "The network each track builds" in html
     assert "Both tracks" in html and "Department modularity" in html
@@ -237,3 +227,47 @@ def test_the_network_section_is_in_every_output_with_its_trend(app, two_terms):
     assert "The network each track builds" in text and "The network across terms" in text
     for metric in NETWORK_TABLE:
         assert report.row("both", metric).note != "not computed", metric
+
+
+# --- satisfaction by cohort --------------------------------------------------------------------
+
+
+def test_satisfaction_by_cohort_by_hand(app, two_terms):
+    c = computed(app)
+
+    def line(track, group):
+        kind = "all" if group == "All" else "cohort"
+        out = []
+        for metric in ("rated_low", "rated_3", "rated_high", "no_rating"):
+            row = c.get(track, metric, kind, group)
+            out.append((row.numerator, row.denominator) if not row.note else row.note)
+        return [*out, c.get(track, "checkins_asked", kind, group).value]
+
+    # Formal. Class of 2028 is T1: Sep rated 5, Oct rated 4, Nov met without a rating. The
+    # rest (M1, M2, T2, T3): M1 rated 4, T3 rated 2, three check-ins without one.
+    assert line("formal", "Class of 2028") == [(0, 2), (0, 2), (2, 2), (1, 3), 3]
+    assert line("formal", "Not recorded") == [(1, 2), (0, 2), (1, 2), (3, 5), 5]
+    assert line("formal", "All") == [(1, 4), (0, 4), (3, 4), (4, 8), 8]
+    # Coffee: T4 rated 3 and T1 gave none; T5 and M2 gave no rating at all.
+    assert line("coffee", "Class of 2028") == [(0, 1), (1, 1), (0, 1), (1, 2), 2]
+    assert line("coffee", "Not recorded") == [*["no data"] * 3, "all: no rating was given", 2]
+
+
+def test_satisfaction_cohorts_with_few_ratings_give_only_the_whole_line(app, two_terms):
+    report = report_for(app)
+    with app.app_context(), db.engine.connect() as conn:
+        assert term_tables(conn, "fall", threshold=5).audit().passed
+
+    # Every cohort has fewer than 5 ratings: no cohort lines (they would show through the
+    # track's own), and the reader is told why.
+    lines = satisfaction_lines(report, "formal")
+    assert [line[0] for line in lines] == ["All"]
+    # 4 ratings of 8 check-ins: the bands rest on fewer than 5 ratings; "no rating" is all but
+    # those, said the same way; n and the check-ins asked are shown.
+    assert lines[0][1:5] == ["hidden: based on fewer than 5"] * 3 + [
+        "hidden: based on fewer than 5"
+    ]
+    assert lines[0][5] == "hidden: all but fewer than 5"
+    assert lines[0][6] == "8"
+    html = build_html(report).decode()
+    assert "Satisfaction by cohort" in html and "one has fewer" in html

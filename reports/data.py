@@ -299,15 +299,18 @@ def load(conn: Connection, scope: Scope) -> Frames:
         ),
         ["a", "b"],
     )
-    met_before, months_before = _before(conn, earlier_pairs, earlier_chats)
-    departments = _read(
-        conn,
-        sa.select(TermRosterEntry.person_id, TermRosterEntry.department)
-        .join(Term, Term.id == TermRosterEntry.term_id)
-        .where(Term.program_id.in_(program_ids), Term.starts_on <= starts)
-        .order_by(Term.starts_on),
-        ["person_id", "department"],
-    ).drop_duplicates("person_id", keep="last")
+    # (A first term has nothing before it: three scans of the check-ins spared.)
+    before: dict[str, pd.DataFrame] = {}
+    if len(earlier) or len(earlier_formal):
+        before["met_before"], before["months_before"] = _before(conn, earlier_pairs, earlier_chats)
+        before["departments"] = _read(
+            conn,
+            sa.select(TermRosterEntry.person_id, TermRosterEntry.department)
+            .join(Term, Term.id == TermRosterEntry.term_id)
+            .where(Term.program_id.in_(program_ids), Term.starts_on <= starts)
+            .order_by(Term.starts_on),
+            ["person_id", "department"],
+        ).drop_duplicates("person_id", keep="last")
     check_ins = _read(
         conn,
         sa.select(
@@ -490,9 +493,7 @@ def load(conn: Connection, scope: Scope) -> Frames:
         assessor_pairs=int(assessor_pairs or 0),
         asks=asks,
         earlier_ties=pd.DataFrame({"key": sorted(seen)}, dtype="int64"),
-        met_before=met_before,
-        months_before=months_before,
-        departments=departments,
+        **before,
     )
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from reports import network
-from reports.data import TRACKS, Frames
+from reports.data import TRACKS, Frames, tie_key
 from reports.stats import UNSTABLE_EVENTS, mann_whitney, median_iqr, newcombe, wilson
 
 
@@ -522,6 +522,7 @@ def count_row(track: str, kind: str, group: str, metric: str, value: int) -> Row
 def compute(frames: Frames, with_next_term: bool) -> Computed:
     out = Computed()
     samples: dict[str, dict[str, np.ndarray]] = {}
+    ties_of: dict[str, pd.DataFrame] = {}  # each track's ties that met
     people, pairs, members, checks = frames.people, frames.pairs, frames.members, frames.check_ins
     met = checks[checks["status"] == "met"]
     for track in TRACKS:
@@ -575,7 +576,7 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
             )
         )
         stages = _recorded(tp, "stage")
-        ties = met_ties(members, set(periods.index))
+        ties = ties_of[track] = met_ties(members, set(periods.index))
         a, b = ties["a"].map(stages), ties["b"].map(stages)
         known = a.notna() & b.notna()
         rows.append(
@@ -663,7 +664,8 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
 
     _by_origin(frames, out)
     _advising(frames, out)
-    _network(frames, out)
+    ties_of["both"] = pd.concat(list(ties_of.values())).drop_duplicates().reset_index(drop=True)
+    _network(frames, out, ties_of)
     for metric in METRICS:
         if metric.kind != "proportion":
             continue
@@ -802,30 +804,36 @@ def met_ties(members: pd.DataFrame, pairs: set[str]) -> pd.DataFrame:
     )
 
 
-def _network(frames: Frames, out: Computed) -> None:
+def _network(frames: Frames, out: Computed, ties_of: dict[str, pd.DataFrame]) -> None:
     """The network each track builds, and both together: cross-department ties against random
     pairing, the E-I index, department pairs joined, new ties, modularity, and each person's
     reach so far (reports.network defines each)."""
-    people, members, checks = frames.people, frames.members, frames.check_ins
+    people, checks = frames.people, frames.check_ins
     department = _recorded(people, "department")
-    cohort = _recorded(people, "cohort").to_dict()
+    cohort = _recorded(people, "cohort")
     # Departments of people met before this term who are not on this term's roster.
     everyone = frames.departments.set_index("person_id")["department"]
     everyone = everyone[everyone.notna() & (everyone != NOT_RECORDED)]
     departments_of = pd.concat([everyone[~everyone.index.isin(department.index)], department])
-    earlier = {divmod(int(k), 10**12) for k in frames.earlier_ties["key"]}
+    earlier = frames.earlier_ties["key"].to_numpy(dtype="int64")
     met = checks[checks["status"] == "met"]
+    # Whom each person met this term: the others in the pairs where they answered "we met".
+    own = met[["pair", "person_id", "track"]].drop_duplicates().merge(frames.members, on="pair")
+    own = own[own["person_id_x"] != own["person_id_y"]]
+    met_now = pd.DataFrame(
+        {"track": own["track"], "person_id": own["person_id_x"], "other_id": own["person_id_y"]}
+    )
     rows = out.rows
     for track in NETWORK_TRACKS:
 
         def of_track(frame: pd.DataFrame) -> pd.DataFrame:
             return frame if track == "both" else frame[frame["track"] == track]  # noqa: B023
 
-        tmet = of_track(met)
         taking = of_track(people).loc[lambda p: p["enrolled"], "person_id"].drop_duplicates()
-        ties = met_ties(members, set(tmet["pair"]))
+        ties = ties_of[track]
         a, b = ties["a"].map(department), ties["b"].map(department)
         known = a.notna() & b.notna()
+        a_known, b_known = a[known].tolist(), b[known].tolist()
         cross, recorded = int((a[known] != b[known]).sum()), int(known.sum())
         rows.append(proportion_row(track, "all", "All", "cross_department", cross, recorded))
         sizes = taking.map(department).value_counts()
@@ -842,12 +850,7 @@ def _network(frames: Frames, out: Computed) -> None:
         )
         for metric, value in (
             ("ei_index", network.ei_index(cross, recorded - cross)),
-            (
-                "modularity",
-                network.modularity(
-                    zip(ties["a"][known], ties["b"][known], strict=True), department.to_dict()
-                ),
-            ),
+            ("modularity", network.modularity(a_known, b_known)),
         ):
             rows.append(
                 Row(
@@ -862,31 +865,33 @@ def _network(frames: Frames, out: Computed) -> None:
                     note="" if value is not None else "no data",
                 )
             )
-        joined = network.joined_pairs(zip(a[known], b[known], strict=True))
+        joined = network.joined_pairs(a_known, b_known)
         possible = network.department_pairs(len(sizes))
         if cross == 0 and possible:
             rows.append(Row(track, "all", "All", "dept_pairs_joined", note=NONE_CROSSED))
         else:
             rows.append(proportion_row(track, "all", "All", "dept_pairs_joined", joined, possible))
-        fresh = network.novel(zip(ties["a"], ties["b"], strict=True), earlier, cohort)
+        fresh = network.novel(
+            tie_key(ties["a"], ties["b"]).to_numpy(),
+            earlier,
+            ties["a"].map(cohort).to_numpy(),
+            ties["b"].map(cohort).to_numpy(),
+        )
         rows.append(proportion_row(track, "all", "All", "novel_ties", fresh, len(ties)))
-        _reach(frames, track, of_track, tmet, taking, departments_of, out)
+        _reach(frames, track, of_track, met_now, taking, departments_of, out)
 
 
 def _reach(
     frames: Frames,
     track: str,
     of_track: Any,
-    tmet: pd.DataFrame,
+    met_now: pd.DataFrame,
     taking: pd.Series,
     departments_of: pd.Series,
     out: Computed,
 ) -> None:
     """People and departments each participant has met in the track so far, and per month."""
-    members = frames.members
-    own = tmet[["pair", "person_id"]].drop_duplicates().merge(members, on="pair")
-    own = own[own["person_id_x"] != own["person_id_y"]]
-    now = pd.DataFrame({"person_id": own["person_id_x"], "other_id": own["person_id_y"]})
+    now = of_track(met_now)[["person_id", "other_id"]]
     before = of_track(frames.met_before)[["person_id", "other_id"]]
     met = pd.concat([before, now], ignore_index=True).drop_duplicates()
     people_met = met.groupby("person_id")["other_id"].nunique()

@@ -8,9 +8,11 @@ department network joins departments through those ties. Only aggregates leave t
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Hashable, Iterable, Sequence
 
-import networkx as nx
+import numpy as np
+import pandas as pd
 
 
 def expected_cross_share(sizes: Iterable[int]) -> float | None:
@@ -35,40 +37,41 @@ def department_pairs(departments: int) -> int:
     return departments * (departments - 1) // 2
 
 
-def joined_pairs(ties: Iterable[tuple[Hashable, Hashable]]) -> int:
-    """Pairs of different departments joined by at least one tie (each tie given as its two
-    people's departments)."""
-    return len({frozenset(t) for t in ties if t[0] != t[1]})
+def joined_pairs(department_a: Sequence[Hashable], department_b: Sequence[Hashable]) -> int:
+    """Pairs of different departments joined by at least one tie (each tie given by its two
+    people's departments, in two lists)."""
+    return len(
+        {
+            (x, y) if str(x) < str(y) else (y, x)
+            for x, y in zip(department_a, department_b, strict=True)
+            if x != y
+        }
+    )
 
 
-def modularity(ties: Iterable[tuple[int, int]], department: Mapping[int, Hashable]) -> float | None:
-    """Newman's modularity of the departments in the network of ties between people (networkx):
-    Σ_d [L_d / m - (K_d / 2m)²], with L_d the ties inside department d, K_d the ties its people
-    have, m all ties. Near 0: ties ignore departments; higher: departments are silos."""
-    graph = nx.Graph()
-    graph.add_edges_from(ties)
-    if graph.number_of_edges() == 0:
+def modularity(department_a: Sequence[Hashable], department_b: Sequence[Hashable]) -> float | None:
+    """Newman's modularity of the departments in the network of ties between people:
+    Q = sum over departments d of [L_d / m - (K_d / 2m)^2], with L_d the ties inside d, K_d
+    the ends of ties in d (the sum of its people's degrees) and m all ties. Near 0: ties
+    ignore departments; higher: departments are silos. (networkx's
+    `community.modularity` of the partition by department gives the same, and is what the
+    tests check it against; counting the ties' departments takes milliseconds where building
+    the graph took a second at 20,000 people.)"""
+    m = len(department_a)
+    if m == 0:
         return None
-    groups: dict[Hashable, set[int]] = {}
-    for person in graph.nodes:
-        groups.setdefault(department[person], set()).add(person)
-    return float(nx.community.modularity(graph, groups.values()))
+    inside = Counter(x for x, y in zip(department_a, department_b, strict=True) if x == y)
+    ends = Counter(department_a) + Counter(department_b)
+    return sum(inside[d] / m - (k / (2 * m)) ** 2 for d, k in ends.items())
 
 
-def novel(
-    ties: Iterable[tuple[int, int]],
-    earlier: set[tuple[int, int]],
-    cohort: Mapping[int, Hashable],
-) -> int:
-    """Ties between people who had no earlier tie: never paired or in a chat together before,
-    and not in the same cohort (class year). `earlier` holds pairs with the smaller id first;
-    a cohort of None is none."""
-    count = 0
-    for a, b in ties:
-        key = (a, b) if a < b else (b, a)
-        same = cohort.get(a) is not None and cohort.get(a) == cohort.get(b)
-        count += key not in earlier and not same
-    return count
+def novel(keys: np.ndarray, earlier: np.ndarray, cohort_a: np.ndarray, cohort_b: np.ndarray) -> int:
+    """Ties between people who had no earlier tie: never paired or in a chat together before
+    (`earlier` holds the tie keys of those who were), and not in the same cohort (class year;
+    None or NaN is none)."""
+    known = pd.notna(cohort_a) & pd.notna(cohort_b)
+    same = known & (np.asarray(cohort_a, dtype=object) == np.asarray(cohort_b, dtype=object))
+    return int((~np.isin(keys, earlier) & ~same).sum())
 
 
 __all__ = [

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from io import BytesIO
 
 import networkx as nx
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
@@ -48,34 +49,41 @@ def test_ei_index_runs_from_all_inside_to_all_across():
 def test_department_pairs_joined_counts_each_pair_of_departments_once():
     assert network.department_pairs(4) == 6
     assert network.department_pairs(1) == 0
-    ties = [("A", "B"), ("B", "A"), ("A", "A"), ("C", "A")]
-    assert network.joined_pairs(ties) == 2  # A-B (twice) and A-C; A-A joins nothing
+    # A-B (twice) and A-C; A-A joins nothing.
+    assert network.joined_pairs(["A", "B", "A", "C"], ["B", "A", "A", "A"]) == 2
 
 
-def test_modularity_by_hand_and_as_networkx_defines_it():
+def test_modularity_by_hand_and_as_networkx_computes_it():
     # Two triangles joined by one edge, each triangle a department: m = 7, each department has
     # 3 ties inside and degree 7: Q = 2 * (3/7 - (7/14)^2) = 6/7 - 1/2.
     ties = [(1, 2), (2, 3), (1, 3), (4, 5), (5, 6), (4, 6), (3, 4)]
     department = {1: "A", 2: "A", 3: "A", 4: "B", 5: "B", 6: "B"}
-    assert network.modularity(ties, department) == pytest.approx(6 / 7 - 1 / 2)
+
+    def of(edges, labels):
+        return [labels[x] for x, _ in edges], [labels[y] for _, y in edges]
+
+    assert network.modularity(*of(ties, department)) == pytest.approx(6 / 7 - 1 / 2)
     # Every tie across: below zero; no ties: nothing to say.
-    assert network.modularity([(1, 4), (2, 5)], department) == pytest.approx(-0.5)
-    assert network.modularity([], department) is None
+    assert network.modularity(*of([(1, 4), (2, 5)], department)) == pytest.approx(-0.5)
+    assert network.modularity([], []) is None
+    # networkx's own, on Zachary's karate club split by club and on random graphs.
     graph = nx.karate_club_graph()
     clubs = {n: graph.nodes[n]["club"] for n in graph}
-    assert network.modularity(graph.edges, clubs) == pytest.approx(
-        nx.community.modularity(
-            graph, [{n for n in graph if clubs[n] == c} for c in set(clubs.values())], weight=None
-        )
-    )
+    for g, labels in [(graph, clubs)] + [
+        (nx.gnm_random_graph(40, 90, seed=s), {n: n % 4 for n in range(40)}) for s in range(5)
+    ]:
+        parts = [{n for n in g if labels[n] == c} for c in set(labels.values())]
+        reference = nx.community.modularity(g, parts, weight=None)  # ties are unweighted
+        assert network.modularity(*of(list(g.edges), labels)) == pytest.approx(reference)
 
 
 def test_a_tie_is_novel_without_an_earlier_tie_or_a_shared_cohort():
-    earlier = {(1, 2)}
-    cohort = {1: "2027", 3: "2027", 4: "2028"}
-    ties = [(2, 1), (1, 3), (1, 4), (4, 5)]
-    # (1, 2) met before; 1 and 3 are classmates; 1-4 and 4-5 are new (5 has no cohort).
-    assert network.novel(ties, earlier, cohort) == 2
+    keys = np.array([102, 103, 104, 405])  # ties 1-2, 1-3, 1-4, 4-5 as keys
+    earlier = np.array([102])
+    cohort_a = np.array(["2027", "2027", "2027", "2028"], dtype=object)
+    cohort_b = np.array(["2027", "2027", "2028", None], dtype=object)
+    # 1-2 met before; 1 and 3 are classmates; 1-4 and 4-5 are new (5 has no cohort).
+    assert network.novel(keys, earlier, cohort_a, cohort_b) == 2
 
 
 # --- on a hand-built institution ---------------------------------------------------------------

@@ -194,6 +194,17 @@ def test_dean_reads_the_report_and_downloads_the_pdf_and_csv(page, server):
     term = current_term_slug()
     page.goto(f"{server}/reports?program=all&term={term}")
     check_accessibility(page)
+    # The MD program's report: the network each track builds, with its trend, and its classes'
+    # satisfaction line by line.
+    page.goto(f"{server}/reports?program=md-program&term={term}")
+    for name in ("The network each track builds", "Satisfaction by cohort"):
+        heading = page.get_by_role("heading", name=name)
+        heading.scroll_into_view_if_needed()
+        assert heading.is_visible()
+    coffee = page.get_by_role("table", name="Usefulness rating by cohort, coffee chats")
+    assert coffee.get_by_role("rowheader", name="MS1").is_visible()
+    assert page.get_by_role("table", name=re.compile("The network across terms")).is_visible()
+    check_accessibility(page)
     page.goto(f"{server}/reports?program=im-residency&term={term}")
     page.get_by_role("heading", name="The two tracks side by side").scroll_into_view_if_needed()
     screenshot(page, "report-page", full_page=False)

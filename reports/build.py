@@ -215,7 +215,7 @@ def term_tables(conn: Connection, term_slug: str, threshold: int) -> TermTables 
         frames[key] = load(conn, scope)
         tables[key] = compute(frames[key], has_next_term(conn, scope))
     for key, computed in tables.items():
-        _cohort_lines(computed, threshold, every=key != ALL)
+        _cohort_lines(computed, threshold, all_programs=key == ALL)
     hidden, protection = protect(dict(tables), threshold, ALL if ALL in tables else None)
     if ALL not in scopes:
         # One program: all programs together is that program, published twice identically.
@@ -225,7 +225,7 @@ def term_tables(conn: Connection, term_slug: str, threshold: int) -> TermTables 
     return TermTables(scopes, tables, frames, hidden, protection, names)
 
 
-def _cohort_lines(computed: Computed, threshold: int, *, every: bool) -> None:
+def _cohort_lines(computed: Computed, threshold: int, *, all_programs: bool) -> None:
     """Keep a track's satisfaction lines per cohort only where every cohort has at least the
     threshold's ratings (or none), and never in the all-programs table, whose cohorts are each
     program's own classes. A line of one to four ratings would hide its bands and, through the
@@ -237,7 +237,7 @@ def _cohort_lines(computed: Computed, threshold: int, *, every: bool) -> None:
             for r in computed.rows
             if (r.track, r.group_kind, r.metric) == (track, "cohort", "rated_high")
         ]
-        if every and not any(n is not None and 0 < n < threshold for n in given):
+        if not all_programs and not any(n is not None and 0 < n < threshold for n in given):
             continue
         computed.by_cohort_withheld.add(track)
         computed.rows = [

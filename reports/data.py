@@ -4,6 +4,7 @@ frames, with a handful of aggregate queries: never one query per person."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -159,6 +160,13 @@ def tie_key(a: pd.Series, b: pd.Series) -> pd.Series:
     """One number per tie between two people, whichever comes first."""
     a, b = a.astype("int64"), b.astype("int64")
     return a.where(a < b, b) * 10**12 + b.where(a < b, a)
+
+
+def _each_value(column: pd.Series, convert: Callable[[Any], object]) -> pd.Series:
+    """`convert` applied once per distinct value (a round's date is on thousands of chats),
+    missing values left missing."""
+    values = column.dropna().unique()
+    return column.map(dict(zip(values, map(convert, values), strict=True)))
 
 
 def _as_date(value: object) -> date | None:
@@ -340,7 +348,7 @@ def load(conn: Connection, scope: Scope) -> Frames:
 
     # --- people per track -----------------------------------------------------------------
     base = base.merge(cohorts, on="person_id", how="left")
-    base["stage"] = base["stage"].map(_stage_label)
+    base["stage"] = _each_value(base["stage"], _stage_label)
     attributes = (
         base.sort_values(["person_id", "role"])
         .groupby("person_id")
@@ -385,7 +393,7 @@ def load(conn: Connection, scope: Scope) -> Frames:
         {
             "pair": "f" + assignments["id"].astype(str),
             "track": "formal",
-            "started": assignments["started_at"].map(_as_date),
+            "started": _each_value(assignments["started_at"], _as_date),
             "new_tie": ~tie_key(assignments["mentor_id"], assignments["trainee_id"]).isin(seen),
             "origin": "formal",
         }
@@ -397,7 +405,7 @@ def load(conn: Connection, scope: Scope) -> Frames:
         {
             "pair": "c" + firsts["chat_id"].astype(str),
             "track": "coffee",
-            "started": firsts["scheduled_for"].map(_as_date),
+            "started": _each_value(firsts["scheduled_for"], _as_date),
             "new_tie": ~firsts["chat_id"].isin(repeated),
             "origin": np.where(firsts["self_started"].astype(bool), "ask", "round"),
         }
@@ -462,7 +470,7 @@ def load(conn: Connection, scope: Scope) -> Frames:
     advising = formal_trainees.merge(
         assignments[["trainee_id", "mentor_id", "started_at"]], on="trainee_id", how="left"
     ).rename(columns={"started_at": "started"})
-    advising["started"] = advising["started"].map(_as_date)
+    advising["started"] = _each_value(advising["started"], _as_date)
     # Days each trainee waited, from the term's start to their first mentor of the term.
     advising["waited"] = [
         max(0, (day - starts).days) if isinstance(day, date) and not pd.isna(day) else None

@@ -525,6 +525,7 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
     ties_of: dict[str, pd.DataFrame] = {}  # each track's ties that met
     people, pairs, members, checks = frames.people, frames.pairs, frames.members, frames.check_ins
     met = checks[checks["status"] == "met"]
+    met_now = _whom_met(met, members)
     for track in TRACKS:
         tp = people[people["track"] == track]
         taking = tp[tp["enrolled"]]
@@ -562,10 +563,7 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
             proportion_row(track, "all", "All", "sustained", int((periods >= 3).sum()), n_pairs)
         )
         # People met: the other members of pairs in which the person said "we met".
-        own_met = tmet[["pair", "person_id"]].drop_duplicates()
-        ties = own_met.merge(members, on="pair", suffixes=("", "_other"))
-        ties = ties[ties["person_id"] != ties["person_id_other"]]
-        distinct = ties.groupby("person_id")["person_id_other"].nunique()
+        distinct = _in_track(met_now, track).groupby("person_id")["other_id"].nunique()
         rows.append(
             _median(
                 track,
@@ -665,7 +663,7 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
     _by_origin(frames, out)
     _advising(frames, out)
     ties_of["both"] = pd.concat(list(ties_of.values())).drop_duplicates().reset_index(drop=True)
-    _network(frames, out, ties_of)
+    _network(frames, out, ties_of, met_now)
     for metric in METRICS:
         if metric.kind != "proportion":
             continue
@@ -804,11 +802,28 @@ def met_ties(members: pd.DataFrame, pairs: set[str]) -> pd.DataFrame:
     )
 
 
-def _network(frames: Frames, out: Computed, ties_of: dict[str, pd.DataFrame]) -> None:
+def _whom_met(met: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """Whom each person met: the others in the pairs where they answered "we met" (track,
+    person_id, other_id)."""
+    own = met[["pair", "person_id", "track"]].drop_duplicates().merge(members, on="pair")
+    own = own[own["person_id_x"] != own["person_id_y"]]
+    return pd.DataFrame(
+        {"track": own["track"], "person_id": own["person_id_x"], "other_id": own["person_id_y"]}
+    )
+
+
+def _in_track(frame: pd.DataFrame, track: str) -> pd.DataFrame:
+    """A frame's rows of one track, or all of them for both tracks."""
+    return frame if track == "both" else frame[frame["track"] == track]
+
+
+def _network(
+    frames: Frames, out: Computed, ties_of: dict[str, pd.DataFrame], met_now: pd.DataFrame
+) -> None:
     """The network each track builds, and both together: cross-department ties against random
     pairing, the E-I index, department pairs joined, new ties, modularity, and each person's
     reach so far (reports.network defines each)."""
-    people, checks = frames.people, frames.check_ins
+    people = frames.people
     department = _recorded(people, "department")
     cohort = _recorded(people, "cohort")
     # Departments of people met before this term who are not on this term's roster.
@@ -816,20 +831,11 @@ def _network(frames: Frames, out: Computed, ties_of: dict[str, pd.DataFrame]) ->
     everyone = everyone[everyone.notna() & (everyone != NOT_RECORDED)]
     departments_of = pd.concat([everyone[~everyone.index.isin(department.index)], department])
     earlier = frames.earlier_ties["key"].to_numpy(dtype="int64")
-    met = checks[checks["status"] == "met"]
-    # Whom each person met this term: the others in the pairs where they answered "we met".
-    own = met[["pair", "person_id", "track"]].drop_duplicates().merge(frames.members, on="pair")
-    own = own[own["person_id_x"] != own["person_id_y"]]
-    met_now = pd.DataFrame(
-        {"track": own["track"], "person_id": own["person_id_x"], "other_id": own["person_id_y"]}
-    )
     rows = out.rows
     for track in NETWORK_TRACKS:
-
-        def of_track(frame: pd.DataFrame) -> pd.DataFrame:
-            return frame if track == "both" else frame[frame["track"] == track]  # noqa: B023
-
-        taking = of_track(people).loc[lambda p: p["enrolled"], "person_id"].drop_duplicates()
+        taking = (
+            _in_track(people, track).loc[lambda p: p["enrolled"], "person_id"].drop_duplicates()
+        )
         ties = ties_of[track]
         a, b = ties["a"].map(department), ties["b"].map(department)
         known = a.notna() & b.notna()
@@ -878,26 +884,25 @@ def _network(frames: Frames, out: Computed, ties_of: dict[str, pd.DataFrame]) ->
             ties["b"].map(cohort).to_numpy(),
         )
         rows.append(proportion_row(track, "all", "All", "novel_ties", fresh, len(ties)))
-        _reach(frames, track, of_track, met_now, taking, departments_of, out)
+        _reach(frames, track, met_now, taking, departments_of, out)
 
 
 def _reach(
     frames: Frames,
     track: str,
-    of_track: Any,
     met_now: pd.DataFrame,
     taking: pd.Series,
     departments_of: pd.Series,
     out: Computed,
 ) -> None:
     """People and departments each participant has met in the track so far, and per month."""
-    now = of_track(met_now)[["person_id", "other_id"]]
-    before = of_track(frames.met_before)[["person_id", "other_id"]]
+    now = _in_track(met_now, track)[["person_id", "other_id"]]
+    before = _in_track(frames.met_before, track)[["person_id", "other_id"]]
     met = pd.concat([before, now], ignore_index=True).drop_duplicates()
     people_met = met.groupby("person_id")["other_id"].nunique()
     met["department"] = met["other_id"].map(departments_of)
     departments_met = met.dropna(subset=["department"]).groupby("person_id")["department"].nunique()
-    months_now = of_track(frames.check_ins).groupby("person_id")["period"].nunique()
+    months_now = _in_track(frames.check_ins, track).groupby("person_id")["period"].nunique()
     months_before = frames.months_before[frames.months_before["track"] == track]
     months = months_now.add(months_before.set_index("person_id")["months"], fill_value=0)
     reached = taking.map(people_met).fillna(0).to_numpy(dtype=float)

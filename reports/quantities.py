@@ -254,9 +254,9 @@ def relations(truth: dict[Key, float], all_scope: str | None) -> list[Relation]:
                 return (scope, track, kind, group, name)  # noqa: B023 (used in this loop only)
 
             out.append(_sum(key("asked"), [key("answered"), key("unanswered")]))
-            out.append(_sum(key("asked"), [key("ratings"), key("no_rating")]))
             out.append(_sum(key("not_useful"), [key("rating_1"), key("rating_2")]))
-            # Each line of the satisfaction table adds up to its check-ins asked.
+            # Each line of the satisfaction table: its bands add up to its ratings, and with
+            # those without one to its check-ins asked.
             cohorts = sorted({k[3] for k in truth if k[:3] == (scope, track, "cohort")})
             for group in ["All", *cohorts]:
                 at = ("all", group) if group == "All" else ("cohort", group)

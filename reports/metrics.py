@@ -662,7 +662,9 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
 
     _by_origin(frames, out)
     _advising(frames, out)
-    ties_of["both"] = pd.concat(list(ties_of.values())).drop_duplicates().reset_index(drop=True)
+    # Both tracks together: every tie of each (two people who met in both tracks are a tie in
+    # each), so that the two tracks' counts add up to theirs.
+    ties_of["both"] = pd.concat(list(ties_of.values()), ignore_index=True)
     _network(frames, out, ties_of, met_now)
     for metric in METRICS:
         if metric.kind != "proportion":

@@ -325,7 +325,8 @@ def build_pdf(report: Report) -> bytes:
         _p(
             "Whom people met, by department: each track's ties that met against random "
             "pairing, the departments they join, how many are new, how siloed the departments "
-            "stay, and each person's reach so far. Departments only; no person appears."
+            "stay, and each person's reach so far. Departments only; no person appears. “Both "
+            "tracks” takes every tie of each: two people who met in both are a tie in each."
         ),
         _table(
             ["Measure", *[TRACK_NAMES[t] for t in NETWORK_TRACKS]],

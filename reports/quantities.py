@@ -167,14 +167,8 @@ GROUP_ADDITIVE = (
 )
 # Ties inside others: (part, whole), the part never larger.
 NESTED_TIES = (("ties_department", "met_ties"), ("dept_pairs_joined", "cross_department"))
-# Counts of ties per track that "both" tracks bound from both sides.
-BOTH_TRACKS_TIES = (
-    "met_ties",
-    "novel_ties",
-    "ties_department",
-    "cross_department",
-    "dept_pairs_joined",
-)
+# Counts of ties per track that add up to both tracks'.
+BOTH_TRACKS_TIES = ("met_ties", "novel_ties", "ties_department", "cross_department")
 # Counts that add up across the coffee chats' origins (a chat began one way only).
 ORIGIN_ADDITIVE = ("pairs", "met_pairs", "ratings", "useful", "met_answers", "led_to")
 
@@ -276,13 +270,16 @@ def relations(truth: dict[Key, float], all_scope: str | None) -> list[Relation]:
                 out.append(_sum(key(name), [key(name, "origin", g) for g in origins]))
             for part, whole in NESTED_TIES:
                 out.append(Relation(((key(part), 1.0), (key(whole), -1.0)), at_most=True))
-        # Both tracks' ties together: at least each track's, at most the two added (a tie can
-        # be in both).
-        for name in BOTH_TRACKS_TIES:
+        # Both tracks' ties together are the two tracks' added; the department pairs they join
+        # are at least each track's and at most the two added (a pair can be joined in both).
+        for name in (*BOTH_TRACKS_TIES, "dept_pairs_joined"):
             both, tracks = (
                 (scope, "both", "all", "All", name),
                 [(scope, t, "all", "All", name) for t in ("formal", "coffee")],
             )
+            if name in BOTH_TRACKS_TIES:
+                out.append(_sum(both, tracks))
+                continue
             out.append(Relation(((both, 1.0), *((t, -1.0) for t in tracks)), at_most=True))
             out += [Relation(((t, 1.0), (both, -1.0)), at_most=True) for t in tracks]
     for k in truth:

@@ -104,6 +104,11 @@ class Protection:
         self.own = {
             id(row): reason for _, row in each_row(tables) if (reason := own_reason(row, t))
         }
+        self.own_at = {
+            (scope, id(row)): self.own[id(row)]
+            for scope, row in each_row(tables)
+            if id(row) in self.own
+        }
         # Primary: every protected count from 1 to t - 1, and the count of a rate hidden for
         # its own numbers; a handful of ratings hides the whole distribution.
         self.hidden = {k for k, v in self.truth.items() if k[4] in SENSITIVE and 0 < v < t}
@@ -131,6 +136,10 @@ class Protection:
         }
         # Labels that would narrow another hidden value, read "hidden ‡" instead.
         self.unlabelled: set[tuple] = set()
+        # Both tracks' network figures are the two tracks' added: a label of theirs ("based on
+        # fewer than 5" ties in all) with the tracks' own would pin the tracks', so a hidden one
+        # reads "hidden ‡" from the start.
+        self.unlabelled |= {at for at in self.own_at if at[1] in _both_rows(tables)}
         self.cache: dict = {}
 
     # --- what the current choice publishes ------------------------------------------------
@@ -192,11 +201,12 @@ class Protection:
         ]
 
     def _cost(self, key: Key) -> tuple:
-        """How much hiding a count costs the reader: a headline figure most, then a small one
-        (it may not cover the whole "fewer than t" range), then the larger, then the order."""
+        """How much hiding a count costs the reader: a track's headline figure most, then a
+        small one (it may not cover the whole "fewer than t" range), then the larger, then the
+        order."""
         value = self.truth[key]
         enough = value >= self.threshold - 1
-        return (key[2] == "all", not enough, value if enough else -value, key)
+        return (_headline(key), not enough, value if enough else -value, key)
 
     def _partner(self, relation: Relation, unknown: set[Key]) -> Key | None:
         """The shown protected count of a sum best hidden with its hidden part."""
@@ -247,13 +257,17 @@ class Protection:
 
     def _nearest_partner(self, keys: set[Key], unknown: set[Key]) -> Key | None:
         """A shown count to hide in a sum with these, or with the hidden counts they are
-        tied to, nearest first (what pins a count may be a sum or two away)."""
+        tied to, nearest first (what pins a count may be a sum or two away); through the
+        bounds too (both tracks' ties bound each track's) when no sum reaches one."""
+        return self._search(keys, unknown, bounds=False) or self._search(keys, unknown, bounds=True)
+
+    def _search(self, keys: set[Key], unknown: set[Key], *, bounds: bool) -> Key | None:
         seen: set[Key] = set()
         frontier = set(keys)
         headline: Key | None = None  # kept only if nothing but headline figures is near
         while frontier:
             seen |= frontier
-            near = [r for r in self.relations if not r.at_most and frontier & _keys(r)]
+            near = [r for r in self.relations if (bounds or not r.at_most) and frontier & _keys(r)]
             found = [k for r in near for k in self._candidates(r, unknown)]
             if found:
                 # In the same table and breakdown as what is pinned first: that is where the
@@ -261,13 +275,13 @@ class Protection:
                 best = min(
                     found,
                     key=lambda k: (
-                        k[2] == "all",
+                        _headline(k),
                         not any(k[0] == t[0] for t in keys),
                         not any(k[2] == t[2] for t in keys),
                         self._cost(k),
                     ),
                 )
-                if best[2] != "all":
+                if not _headline(best):
                     return best
                 headline = headline or best
             frontier = {k for r in near for k in _keys(r) if k in unknown} - seen
@@ -286,7 +300,21 @@ class Protection:
                 candidates.append((key[0] != self.all_scope, *key, key))
         if not candidates:
             return False
-        self.unlabelled.add(min(candidates, key=lambda c: c[:-1])[-1])
+        chosen = min(candidates, key=lambda c: c[:-1])[-1]
+        self.unlabelled.add(chosen)
+        # The rows that say the same of the same counts (the E-I index and modularity restate
+        # the cross-department ties) lose the label with it: one of them left would say it all.
+        rows = {(scope, id(row)): (scope, row) for scope, row in each_row(self.tables)}
+        if chosen in rows:
+            scope, row = rows[chosen]
+            same = set(row_keys(scope, row))
+            self.unlabelled |= {
+                at
+                for at, (other_scope, other) in rows.items()
+                if at in self.own_at
+                and set(row_keys(other_scope, other)) == same
+                and self.own_at[at] == self.own[id(row)]
+            }
         return True
 
     # --- writing it into the tables ---------------------------------------------------------
@@ -325,6 +353,16 @@ class Protection:
 
 
 RATINGS_RANGE = range(1, len(RATINGS) + 1)
+
+
+def _both_rows(tables: dict[str, Computed]) -> set[int]:
+    return {id(row) for _, row in each_row(tables) if row.track == "both"}
+
+
+def _headline(key: Key) -> bool:
+    """A track's own figure for all (both tracks' network figures are the two tracks' added,
+    so they give way before it)."""
+    return key[2] == "all" and key[1] != "both"
 
 
 def _keys(relation: Relation) -> set[Key]:

@@ -104,11 +104,6 @@ class Protection:
         self.own = {
             id(row): reason for _, row in each_row(tables) if (reason := own_reason(row, t))
         }
-        self.own_at = {
-            (scope, id(row)): self.own[id(row)]
-            for scope, row in each_row(tables)
-            if id(row) in self.own
-        }
         # Primary: every protected count from 1 to t - 1, and the count of a rate hidden for
         # its own numbers; a handful of ratings hides the whole distribution.
         self.hidden = {k for k, v in self.truth.items() if k[4] in SENSITIVE and 0 < v < t}
@@ -139,7 +134,11 @@ class Protection:
         # Both tracks' network figures are the two tracks' added: a label of theirs ("based on
         # fewer than 5" ties in all) with the tracks' own would pin the tracks', so a hidden one
         # reads "hidden ‡" from the start.
-        self.unlabelled |= {at for at in self.own_at if at[1] in _both_rows(tables)}
+        self.unlabelled |= {
+            (scope, id(row))
+            for scope, row in each_row(tables)
+            if row.track == "both" and id(row) in self.own
+        }
         self.cache: dict = {}
 
     # --- what the current choice publishes ------------------------------------------------
@@ -311,9 +310,8 @@ class Protection:
             self.unlabelled |= {
                 at
                 for at, (other_scope, other) in rows.items()
-                if at in self.own_at
+                if self.own.get(id(other)) == self.own[id(row)]
                 and set(row_keys(other_scope, other)) == same
-                and self.own_at[at] == self.own[id(row)]
             }
         return True
 
@@ -353,10 +351,6 @@ class Protection:
 
 
 RATINGS_RANGE = range(1, len(RATINGS) + 1)
-
-
-def _both_rows(tables: dict[str, Computed]) -> set[int]:
-    return {id(row) for _, row in each_row(tables) if row.track == "both"}
 
 
 def _headline(key: Key) -> bool:

@@ -130,3 +130,28 @@ def test_only_the_programs_coordinators_record_and_follow_up(app, client, plans)
     with app.app_context():
         assert db.session.get(ActionItem, item_id).status is ActionStatus.PLANNED
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ActionItem)) == 1
+
+
+def test_a_missing_or_overlong_entry_is_refused_with_nothing_written(app, plans):
+    from program.db import DomainError
+    from program.people.models import Person
+    from program.programs.models import Program, Term
+    from program.reporting.services import add_action
+
+    with app.test_request_context():
+        program = db.session.scalar(sa.select(Program).where(Program.slug == "med"))
+        term = db.session.scalar(
+            sa.select(Term).where(Term.program_id == program.id, Term.slug == "fall-2026")
+        )
+        actor = db.session.get(Person, plans["coordinator"].id)
+        for kwargs, field in (
+            ({"finding": "  ", "action": ACTION}, "finding"),
+            ({"finding": FINDING, "action": "x" * 1001}, "action"),
+            # The owner is refused past its 200 characters, never cut short in silence.
+            ({"finding": FINDING, "action": ACTION, "owner": "y" * 201}, "owner"),
+        ):
+            with pytest.raises(DomainError) as refused:
+                add_action(actor, program, term, **kwargs)
+            assert refused.value.field == field
+            db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ActionItem)) == 0

@@ -223,14 +223,18 @@ def mentoring_record_file(
 # --- action plans ---------------------------------------------------------------------------
 
 ACTION_TEXT_MAX = 1000
+OWNER_MAX = ActionItem.owner.type.length  # the column's own limit
 
 
-def _clean(text: str | None, name: str, field: str, required: bool = True) -> str:
+def _clean(
+    text: str | None, field: str, *, required: bool = True, most: int = ACTION_TEXT_MAX
+) -> str:
+    """The field's text with its spaces folded, refused when missing or too long (never cut)."""
     cleaned = " ".join((text or "").split())
     if required and not cleaned:
-        raise DomainError(f"Say what the {name} is.", field=field)
-    if len(cleaned) > ACTION_TEXT_MAX:
-        raise DomainError(f"Keep the {name} under {ACTION_TEXT_MAX} characters.", field=field)
+        raise DomainError(f"Say what the {field} is.", field=field)
+    if len(cleaned) > most:
+        raise DomainError(f"Keep the {field} under {most} characters.", field=field)
     return cleaned
 
 
@@ -266,9 +270,9 @@ def add_action(
     item = ActionItem(
         program_id=program.id,
         term_id=term.id,
-        finding=_clean(finding, "finding", "finding"),
-        action=_clean(action, "action", "action"),
-        owner=_clean(owner, "owner", "owner", required=False)[:200],
+        finding=_clean(finding, "finding"),
+        action=_clean(action, "action"),
+        owner=_clean(owner, "owner", required=False, most=OWNER_MAX),
         due_on=due_on,
         created_by_id=actor.id,
     )
@@ -293,7 +297,7 @@ def update_action(
         raise DomainError("No such action in this program.")
     before = item.status
     item.status = status
-    item.outcome = _clean(outcome, "outcome", "outcome", required=False)
+    item.outcome = _clean(outcome, "outcome", required=False)
     item.updated_at = utc_now()
     record(
         actor,

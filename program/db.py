@@ -118,6 +118,26 @@ def insert_rows(
     return new_ids
 
 
+def insert_new(
+    session: Any, model: Any, rows: list[dict[str, Any]], key: str, returning: Any
+) -> list[Any]:
+    """Insert the rows whose unique `key` no row holds yet, in one statement, and return the
+    `returning` column of those inserted: the rest are skipped (a concurrent request's too)
+    rather than refusing the transaction. For the few rows of a hot path, where a SELECT of
+    the keys, then an INSERT, costs a round trip more."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover  (Hallway runs on these two)
+        raise NotImplementedError(dialect)
+    stmt = insert(model).on_conflict_do_nothing(index_elements=[key]).returning(returning)
+    return list(session.scalars(stmt, rows))
+
+
 def name_key(name: str) -> str:
     """What makes two names the same name: case and spacing aside, in every alphabet.
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.checkins.schedule import schedule_due
-from program.checkins.services import record_check_in, with_its_pairing
+from program.checkins.services import abouts, record_check_in, with_its_person
 from program.coffee.models import Chat, Enrollment, Round
 from program.coffee.services import bulk_enroll, publish_round
 from program.db import utc_now
@@ -336,8 +336,9 @@ def _answer(
             sa.or_(Assignment.term_id == term.id, Round.program_id == program.id),
         )
         .order_by(CheckIn.id)
-        .options(*with_its_pairing())  # what answering reads, loaded up front
+        .options(*with_its_person())
     ).all()
+    abouts(open_ones)  # what answering reads, worked out up front
     for check_in in open_ones:
         person = check_in.person
         if rng.random() > answers.get(person.id, 0.5):

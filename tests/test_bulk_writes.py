@@ -123,3 +123,45 @@ def test_what_the_session_holds_is_written_first(app):
         insert_rows(db.session, Message, [row])
         db.session.commit()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 1
+
+
+def test_new_messages_skip_the_keys_already_queued_in_one_statement(app):
+    """`queue_new_messages`: the rows whose dedupe key is new are written (with the columns'
+    defaults), those whose key a row holds are skipped without refusing the transaction, and
+    a rehearsal counts only the recipients of what was written."""
+    from program.messages.services import counting_recipients, queue_new_messages
+    from tests.conftest import QueryCounter
+
+    with app.app_context():
+        a = Person(email="a@example.edu", name="Ann Doe", security_stamp="0" * 32)
+        b = Person(email="b@example.edu", name="Bob Doe", security_stamp="1" * 32)
+        db.session.add_all([a, b])
+        db.session.flush()
+
+        def row(person: Person, key: str) -> dict:
+            return {
+                "recipient_id": person.id,
+                "to_address": person.email,
+                "kind": "thank_you_nudge",
+                "template": "thank_you_nudge",
+                "dedupe_key": key,
+            }
+
+        first, again = [row(a, "once:a")], [row(a, "once:a"), row(b, "once:b")]
+        a_id, b_id = a.id, b.id
+        queue_new_messages(first)
+        db.session.commit()
+        with counting_recipients() as counted, QueryCounter(app) as counter:
+            queue_new_messages(again)
+        db.session.commit()
+        assert counter.count == 1
+        assert counted == [b_id]
+        stored = db.session.execute(
+            sa.select(Message.dedupe_key, Message.recipient_id, Message.status).order_by(
+                Message.dedupe_key
+            )
+        ).all()
+        assert stored == [
+            ("once:a", a_id, MessageStatus.QUEUED),
+            ("once:b", b_id, MessageStatus.QUEUED),
+        ]

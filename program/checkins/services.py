@@ -11,24 +11,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.utils import parseaddr
+from itertools import groupby
 from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import joinedload, raiseload, selectinload
+from sqlalchemy.orm import aliased, joinedload, raiseload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from program import links
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
-from program.coffee.models import Chat, ChatMember
-from program.db import DomainError, by_id, escape_like, utc_now
+from program.coffee.models import Chat, ChatMember, Round
+from program.db import DomainError, by_id, chunks, escape_like, utc_now
 from program.extensions import db
 from program.formal.models import Assignment
 from program.links import LinkRefused
 from program.messages.composing import composer
 from program.messages.models import Message
-from program.messages.services import already_queued, queue_messages, unwritten_message
+from program.messages.services import queue_new_messages, unwritten_message
 from program.people.models import Department, MailPreference, Person
 from program.people.names import fold
 from program.programs.models import Membership, Term
@@ -43,6 +44,8 @@ ANSWER_LABELS = {
 }
 # The playbook's follow-ups after a first meeting: a thank-you now, an update in two months.
 FOLLOW_UPS = ("thank_you_nudge", "update_nudge")
+Mentor = aliased(Person, name="mentor")
+Trainee = aliased(Person, name="trainee")
 LED_TO_LABELS = {
     LedTo.COLLABORATION: "A collaboration",
     LedTo.REFERRAL: "A referral or introduction",
@@ -56,36 +59,89 @@ LED_TO_LABELS = {
 
 @dataclass(frozen=True)
 class About:
-    """The pairing a check-in asks about, as its author may see it."""
+    """The pairing a check-in asks about, as its author may see it: the partners' names only."""
 
     track: str  # "formal" or "coffee"
-    partners: list[Person]
+    partners: list[str]
     period_label: str
     program_id: int
 
     @property
     def partner_names(self) -> str:
-        names = [p.name for p in self.partners]
+        names = self.partners
         return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
 
 
+def abouts(check_ins: Sequence[CheckIn]) -> dict[int, About]:
+    """What each check-in is about, in at most two queries for any number (one per track),
+    read as names and numbers: loading the pairings' rows as objects cost the one-click answer
+    more than the rest of its work. Each check-in keeps its answer for as long as it is loaded
+    (a pairing's people do not change under an answer), so pages, services and e-mails that
+    ask again ask no more queries."""
+    found: dict[int, About] = {}
+    formal: dict[int, list[CheckIn]] = {}
+    coffee: dict[int, list[CheckIn]] = {}
+    for check_in in check_ins:
+        kept_about = sa.inspect(check_in).info.get("about")
+        if kept_about is not None:
+            found[check_in.id] = kept_about
+        elif check_in.assignment_id is not None:
+            formal.setdefault(check_in.assignment_id, []).append(check_in)
+        else:
+            coffee.setdefault(check_in.chat_id, []).append(check_in)  # type: ignore[arg-type]
+    for chunk in chunks(list(formal)):
+        for row in db.session.execute(
+            sa.select(
+                Assignment.id,
+                Assignment.mentor_id,
+                Term.program_id,
+                Mentor.name.label("mentor"),
+                Trainee.name.label("trainee"),
+            )
+            .join(Term, Term.id == Assignment.term_id)
+            .join(Mentor, Mentor.id == Assignment.mentor_id)
+            .join(Trainee, Trainee.id == Assignment.trainee_id)
+            .where(Assignment.id.in_(chunk))
+        ):
+            for check_in in formal[row.id]:
+                other = row.trainee if row.mentor_id == check_in.person_id else row.mentor
+                found[check_in.id] = About(
+                    "formal", [other], check_in.period_start.strftime("%B %Y"), row.program_id
+                )
+    for chunk in chunks(list(coffee)):
+        rows = db.session.execute(
+            sa.select(
+                Chat.id,
+                Chat.program_id,
+                Chat.created_at,
+                Round.number,
+                ChatMember.person_id,
+                Person.name,
+            )
+            .outerjoin(Round, Round.id == Chat.round_id)
+            .join(ChatMember, ChatMember.chat_id == Chat.id)
+            .join(Person, Person.id == ChatMember.person_id)
+            .where(Chat.id.in_(chunk))
+            .order_by(Chat.id, ChatMember.position, ChatMember.id)
+        ).all()
+        for chat_id, members in groupby(rows, key=lambda row: row.id):
+            members = list(members)
+            first = members[0]
+            label = (
+                f"coffee-chat round {first.number}"
+                if first.number is not None
+                else f"coffee chat of {first.created_at:%B %Y}"
+            )
+            for check_in in coffee[chat_id]:
+                others = [m.name for m in members if m.person_id != check_in.person_id]
+                found[check_in.id] = About("coffee", others, label, first.program_id)
+    for check_in in check_ins:
+        sa.inspect(check_in).info["about"] = found[check_in.id]
+    return found
+
+
 def about(check_in: CheckIn) -> About:
-    if check_in.assignment_id is not None:
-        assignment = check_in.assignment
-        other = (
-            assignment.trainee if assignment.mentor_id == check_in.person_id else assignment.mentor
-        )
-        return About(
-            "formal", [other], check_in.period_start.strftime("%B %Y"), assignment.term.program_id
-        )
-    chat = check_in.chat
-    others = [m.person for m in chat.members if m.person_id != check_in.person_id]
-    label = (
-        f"coffee-chat round {chat.round.number}"
-        if chat.round is not None
-        else f"coffee chat of {chat.created_at:%B %Y}"
-    )
-    return About("coffee", others, label, chat.program_id)
+    return abouts([check_in])[check_in.id]
 
 
 # --- asking -------------------------------------------------------------------------------
@@ -122,21 +178,9 @@ def ensure_check_in(
     return check_in, True
 
 
-def with_its_pairing() -> tuple[Any, ...]:
-    """Loader options: a check-in's person and pairing (its people, term or round), all that
-    `about` and its e-mails read, in one or two queries."""
-    return (
-        joinedload(CheckIn.person),
-        selectinload(CheckIn.assignment).options(
-            joinedload(Assignment.mentor),
-            joinedload(Assignment.trainee),
-            joinedload(Assignment.term),
-        ),
-        selectinload(CheckIn.chat).options(
-            joinedload(Chat.round),
-            selectinload(Chat.members).joinedload(ChatMember.person),
-        ),
-    )
+def with_its_person() -> tuple[Any, ...]:
+    """Loader options: a check-in's person, in the same query (its pairing is `abouts`')."""
+    return (joinedload(CheckIn.person),)
 
 
 def _mail_context(check_in: CheckIn, template: str) -> dict[str, Any]:
@@ -161,11 +205,12 @@ def _compose(messages: Sequence[Message]) -> dict[int, dict[str, Any]]:
         db.session,
         CheckIn,
         (m.check_in_id for m in messages if m.check_in_id is not None),
-        *with_its_pairing(),
+        *with_its_person(),
         # Any other load refused: a new lazy load in the loop fails in the tests instead of
         # costing a query per message in production.
         raiseload("*"),
     )
+    abouts(list(check_ins.values()))
     return {
         m.id: _mail_context(check_ins[m.check_in_id], m.template or m.kind)
         for m in messages
@@ -335,7 +380,7 @@ def _suggested_person(check_in: CheckIn, who: str) -> int | None:
         if not found:
             from program.asks.services import keep_outside_referral
 
-            keep_outside_referral(check_in, who, [p.name for p in about(check_in).partners])
+            keep_outside_referral(check_in, who, about(check_in).partners)
             return None
     else:
         words = [w for w in fold(who).replace(",", " ").replace(".", " ").split() if w]
@@ -376,7 +421,6 @@ def _queue_follow_ups(check_in: CheckIn, now: datetime) -> None:
         f"{kind}:{pairing}:{check_in.person_id}": (kind, when)
         for kind, when in (("thank_you_nudge", now), ("update_nudge", later))
     }
-    queued = already_queued(list(due))
     # Its person and pairing are loaded already (the answer page read them).
     row = SimpleNamespace(
         id=check_in.id,
@@ -384,11 +428,10 @@ def _queue_follow_ups(check_in: CheckIn, now: datetime) -> None:
         email=check_in.person.email,
         program_id=about(check_in).program_id,
     )
-    queue_messages(
+    queue_new_messages(
         [
             check_in_message(row, kind, dedupe_key=key, next_attempt_at=when)
             for key, (kind, when) in due.items()
-            if key not in queued
         ]
     )
 
@@ -431,9 +474,12 @@ def make_answer_token(check_in: CheckIn, status: CheckInStatus) -> str:
 def read_answer_token(token: str) -> tuple[CheckIn, CheckInStatus]:
     """The check-in and answer a link stands for, if it is genuine, fresh and unused."""
     data = links.read("checkin-answer", token, link_max_age())
-    # One check-in is read by its key and its pairing as the page needs it: cheaper on
-    # PostgreSQL than one query joining them all (planning those joins costs more).
-    check_in = db.session.get(CheckIn, data.get("c")) if isinstance(data.get("c"), int) else None
+    # The check-in with its person in one query (what it is about is one more, by `about`).
+    check_in = (
+        db.session.get(CheckIn, data["c"], options=with_its_person())
+        if isinstance(data.get("c"), int)
+        else None
+    )
     try:
         status = CheckInStatus(data.get("a"))
     except ValueError as exc:
@@ -448,38 +494,28 @@ def read_answer_token(token: str) -> tuple[CheckIn, CheckInStatus]:
 # --- reading a person's own check-ins ----------------------------------------------------
 
 
-def _with_pairings(stmt: sa.Select[Any]) -> sa.Select[Any]:
-    return stmt.options(
-        selectinload(CheckIn.assignment).selectinload(Assignment.mentor),
-        selectinload(CheckIn.assignment).selectinload(Assignment.trainee),
-        selectinload(CheckIn.assignment).selectinload(Assignment.term),
-        selectinload(CheckIn.chat).selectinload(Chat.members).selectinload(ChatMember.person),
-        selectinload(CheckIn.chat).selectinload(Chat.round),
-    )
+def _with_pairings(stmt: sa.Select[Any]) -> list[CheckIn]:
+    """The check-ins `stmt` selects, with what each is about worked out together (any other
+    load refused: the page reads nothing else of them)."""
+    found = list(db.session.scalars(stmt.options(raiseload("*"))))
+    abouts(found)
+    return found
 
 
 def open_check_ins(person: Person) -> list[CheckIn]:
-    """The person's unanswered check-ins, oldest first, with their pairings loaded."""
-    return list(
-        db.session.scalars(
-            _with_pairings(
-                sa.select(CheckIn)
-                .where(CheckIn.person_id == person.id, CheckIn.answered_at.is_(None))
-                .order_by(CheckIn.period_start, CheckIn.id)
-            )
-        )
+    """The person's unanswered check-ins, oldest first, with what each is about."""
+    return _with_pairings(
+        sa.select(CheckIn)
+        .where(CheckIn.person_id == person.id, CheckIn.answered_at.is_(None))
+        .order_by(CheckIn.period_start, CheckIn.id)
     )
 
 
 def recent_answers(person: Person, limit: int = 10) -> list[CheckIn]:
     """The person's own latest answers (with their own ratings and notes)."""
-    return list(
-        db.session.scalars(
-            _with_pairings(
-                sa.select(CheckIn)
-                .where(CheckIn.person_id == person.id, CheckIn.answered_at.is_not(None))
-                .order_by(CheckIn.answered_at.desc(), CheckIn.id.desc())
-                .limit(limit)
-            )
-        )
+    return _with_pairings(
+        sa.select(CheckIn)
+        .where(CheckIn.person_id == person.id, CheckIn.answered_at.is_not(None))
+        .order_by(CheckIn.answered_at.desc(), CheckIn.id.desc())
+        .limit(limit)
     )

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from program.db import DomainError, chunks, insert_rows
+from program.db import DomainError, chunks, insert_new, insert_rows
 from program.extensions import db
 from program.messages.models import Message
 from program.people.models import Person
@@ -127,7 +127,7 @@ def unwritten_message(
 
 
 # While an action is rehearsed (see `counting_recipients`), the recipients of every message it
-# queues. Every message enters the outbox through the two functions below, so counting here
+# queues. Every message enters the outbox through the three functions below, so counting here
 # counts every e-mail any action sends.
 _recipients: ContextVar[list[int] | None] = ContextVar("recipients", default=None)
 
@@ -166,6 +166,13 @@ def already_queued(dedupe_keys: list[str]) -> set[str]:
             db.session.scalars(sa.select(Message.dedupe_key).where(Message.dedupe_key.in_(chunk)))
         )
     return found
+
+
+def queue_new_messages(rows: list[dict[str, Any]]) -> None:
+    """Add the messages whose dedupe key is new (each is written once only), in one statement:
+    the few a request queues, such as a first meeting's follow-ups."""
+    added = insert_new(db.session, Message, rows, "dedupe_key", Message.recipient_id)
+    _count([{"recipient_id": recipient} for recipient in added])
 
 
 def queue_messages(rows: list[dict[str, Any]]) -> None:

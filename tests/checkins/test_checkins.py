@@ -328,3 +328,44 @@ def test_two_answers_at_once_keep_the_first_and_tell_the_other(app, pair):
         assert db.session.scalar(
             sa.select(sa.func.count()).where(Message.kind == "thank_you_nudge")
         ) == (1 if kept[0] == "met" else 0)
+
+
+def test_a_one_click_answer_takes_the_same_few_queries_for_a_pair_and_a_chat(app, make, pair):
+    """Confirming from the e-mail: the check-in with its person, what it is about (names, by
+    one query), the claim, the follow-ups (one insert that skips any already queued) and the
+    page's settings. A pairing's rows loaded one by one, or a lazy load added, fails here."""
+    from datetime import UTC, datetime
+
+    from tests.conftest import QueryCounter
+
+    mentor, trainee = pair["mentor"], pair["trainee"]
+    guest = make.trainee(pair["program"], name="Ada Okafor")
+    round_id = make.coffee_round(pair["program"], datetime(2026, 10, 5, tzinfo=UTC), number=3)
+    chat_id = make.chat(round_id, trainee, mentor, guest)
+    with app.app_context():
+        coffee = CheckIn(person_id=trainee.id, chat_id=chat_id, period_start=date(2026, 10, 5))
+        db.session.add(coffee)
+        db.session.commit()
+        coffee_id = coffee.id
+    found = {}
+    for name, check_in_id, says in (
+        ("formal", pair["check_in"], "Your answer about Dr. Miguel Santos (October 2026)"),
+        (
+            "coffee",
+            coffee_id,
+            "Your answer about Dr. Miguel Santos and Ada Okafor (coffee-chat round 3)",
+        ),
+    ):
+        url = link(app, check_in_id, CheckInStatus.MET)
+        client = app.test_client()
+        with QueryCounter(app) as counter:
+            response = client.post(url, data={"status": "met"})
+        assert response.status_code == 200 and says in text_of(response)
+        found[name] = counter.count
+    assert found["formal"] == found["coffee"] <= 5, found
+    with app.app_context():
+        kinds = db.session.scalars(
+            sa.select(Message.kind).where(Message.recipient_id == trainee.id)
+        ).all()
+    # Both first meetings queued their follow-ups, each pairing's once.
+    assert sorted(kinds) == ["thank_you_nudge"] * 2 + ["update_nudge"] * 2

@@ -1,34 +1,110 @@
-"""Results kept by this process for as long as what decides them is unchanged: a report under
-the state of its data, a coffee round's preview under the state of its pool. Each app has its
-own store (a test's app never sees another's), and each store keeps its latest few."""
+"""Results kept for as long as what decides them is unchanged: a report under the state of its
+data, a coffee round's preview under the state of its pool.
+
+Two levels. Each process keeps its latest few in memory (each app has its own: a test's app
+never sees another's); behind them, every process serving the same database shares the
+`kept_result` table, so a result one worker built is read, not built again, by the others,
+and one the worker built ahead (`hallway worker` after each tick) by all of them.
+
+What is shared is pickled, compressed and signed with the app's secret key (HMAC-SHA256): a
+row that does not carry its signature (written by anyone without the key) is never unpickled,
+only built again.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import pickle
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Hashable
+from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import Mapped, mapped_column
+
+from program.db import UTCDateTime, insert_new, utc_now
+from program.extensions import db
+
+SHARED_SIZE = 24  # rows kept of each kind in the shared table: the latest
+_SIGNATURE = hashlib.sha256().digest_size
+
+
+class KeptResult(db.Model):
+    """One shared result: `digest` names its kind and key; `payload` is its signed pickle."""
+
+    __tablename__ = "kept_result"
+
+    digest: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40), index=True)
+    payload: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+def _signed(data: bytes) -> bytes:
+    key = current_app.config["SECRET_KEY"]
+    key = key if isinstance(key, bytes) else key.encode()
+    return hmac.new(key, data, hashlib.sha256).digest() + data
+
+
+def _verified(payload: bytes) -> bytes | None:
+    signature, data = payload[:_SIGNATURE], payload[_SIGNATURE:]
+    return data if hmac.compare_digest(_signed(data)[:_SIGNATURE], signature) else None
 
 
 class Kept:
-    """The latest SIZE results, each under a key that holds everything that decides it."""
+    """The latest SIZE results of one kind in this process, each under a key that holds
+    everything that decides it (its repr is the same in every process), and the shared ones
+    behind them."""
 
     SIZE = 8
 
-    def __init__(self) -> None:
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
+    def _digest(self, key: Hashable) -> str:
+        return hashlib.sha256(f"{self.kind}\n{key!r}".encode()).hexdigest()
+
     def get(self, key: Hashable) -> Any | None:
         with self._lock:
-            if key not in self._entries:
-                return None
-            self._entries.move_to_end(key)
-            return self._entries[key]
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        payload = db.session.scalar(
+            sa.select(KeptResult.payload).where(KeptResult.digest == self._digest(key))
+        )
+        data = _verified(payload) if payload is not None else None
+        if data is None:
+            return None
+        value = pickle.loads(zlib.decompress(data))  # noqa: S301  (signed by this app: verified)
+        self._remember(key, value)
+        return value
 
     def put(self, key: Hashable, value: Any) -> None:
+        self._remember(key, value)
+        data = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        row = {"digest": self._digest(key), "kind": self.kind, "payload": _signed(data)}
+        # Two workers building the same result at once both offer it: the first one stays.
+        insert_new(db.session, KeptResult, [row], "digest", KeptResult.digest)
+        newest = (
+            sa.select(KeptResult.digest)
+            .where(KeptResult.kind == self.kind)
+            .order_by(KeptResult.created_at.desc(), KeptResult.digest)
+            .limit(SHARED_SIZE)
+        )
+        db.session.execute(
+            sa.delete(KeptResult).where(
+                KeptResult.kind == self.kind, KeptResult.digest.not_in(newest)
+            )
+        )
+
+    def _remember(self, key: Hashable, value: Any) -> None:
         with self._lock:
             self._entries[key] = value
             self._entries.move_to_end(key)
@@ -36,6 +112,6 @@ class Kept:
                 self._entries.popitem(last=False)
 
 
-def kept(name: str) -> Kept:
-    """This app's store of `name`."""
-    return current_app.extensions.setdefault(f"hallway.kept_{name}", Kept())
+def kept(kind: str) -> Kept:
+    """This app's store of `kind`."""
+    return current_app.extensions.setdefault(f"hallway.kept_{kind}", Kept(kind))

@@ -7,6 +7,7 @@ from program.audit.models import AuditEvent
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
 from program.formal.models import Assessor, Assignment, AssignmentStatus, Availability, EndReason
+from program.kept import KeptResult
 from program.meetings.models import Meeting, MeetingStatus
 from program.messages.models import Message, MessageStatus
 from program.people.models import CareerStage, Department, PairingBlock, Person
@@ -44,6 +45,7 @@ __all__ = [
     "EndReason",
     "Enrollment",
     "InstitutionSettings",
+    "KeptResult",
     "LedTo",
     "Listing",
     "Meeting",

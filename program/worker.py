@@ -1,4 +1,5 @@
-"""The long-running worker: what is due (tick) and the outbox (send), in one process.
+"""The long-running worker: what is due (tick), the outbox (send), and the reports and round
+previews built ahead after each tick (`warm_kept`), in one process.
 
 Run `hallway worker` on as many machines as you like against one PostgreSQL:
 
@@ -81,6 +82,23 @@ def locked_tick(now: datetime) -> dict[str, int] | None:
     return counts
 
 
+def warm_kept() -> None:
+    """Build ahead what the heaviest pages read, for every process serving the database (see
+    `program.kept`): each program's current-term report and its next coffee round's preview.
+    Each is built only if its data moved since it was last built; else it is found kept."""
+    from program.coffee.services import preview_round
+    from program.programs.models import Program
+    from program.programs.terms import current_term
+    from program.reporting.services import make_report
+
+    for program in db.session.scalars(sa.select(Program).order_by(Program.id)):
+        term = current_term(program)
+        if term is not None:
+            make_report(program, term.slug)
+        preview_round(program, keep=True)
+        db.session.commit()
+
+
 def run_worker(
     app: Flask,
     stop: threading.Event,
@@ -105,6 +123,9 @@ def run_worker(
                 if time.monotonic() >= next_tick:
                     counts = locked_tick(utc_now())
                     totals["ticks" if counts is not None else "ticks_skipped"] += 1
+                    if counts is not None:
+                        # The one ticking builds ahead (the others would build the same).
+                        warm_kept()
                     next_tick = time.monotonic() + tick_every
                 report = send_due(should_stop=stop.is_set)
                 totals["sent"] += report.sent

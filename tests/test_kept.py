@@ -1,0 +1,132 @@
+"""Results kept for every process: a report or a round's preview one process built is read by the
+others from the database, not built again; a row not signed with the app's key is never
+unpickled; the worker builds them ahead after its tick."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from program.extensions import db
+from program.kept import SHARED_SIZE, KeptResult, kept
+from program.programs.models import Program
+from tests.conftest import login, new_app
+from tests.test_reports import term_data  # noqa: F401  (the fixture)
+
+
+@pytest.fixture
+def other(database_url, tmp_path):
+    """A second process's app: its own memory, the same database."""
+    return new_app(database_url, tmp_path / "other")
+
+
+def never(*args, **kwargs):
+    raise AssertionError("built again: the kept result was not read")
+
+
+def test_a_report_one_process_built_is_read_by_another(app, other, monkeypatch, term_data):  # noqa: F811
+    from program.reporting import services
+
+    with app.app_context():
+        built = services.make_report(db.session.get(Program, term_data["program"].id), "fall")
+        db.session.commit()
+    monkeypatch.setattr(services, "build_report", never)
+    with other.app_context():
+        found = services.make_report(db.session.get(Program, term_data["program"].id), "fall")
+    assert found is not built and found.digest == built.digest
+    assert found.metrics == built.metrics and found.hidden_cells == built.hidden_cells
+
+
+def test_a_row_not_signed_with_the_apps_key_is_built_again(
+    app,
+    other,
+    database_url,
+    tmp_path,
+    monkeypatch,
+    term_data,  # noqa: F811
+):
+    from program.reporting import services
+
+    with app.app_context():
+        program = db.session.get(Program, term_data["program"].id)
+        built = services.make_report(program, "fall")
+        db.session.commit()
+        row = db.session.scalar(sa.select(KeptResult).where(KeptResult.kind == "reports"))
+        # Someone with the database but not the key swaps the payload for their own pickle.
+        flipped = bytes([row.payload[40] ^ 0xFF])
+        row.payload = row.payload[:40] + flipped + row.payload[41:]
+        db.session.commit()
+    calls = []
+    real = services.build_report
+    monkeypatch.setattr(services, "build_report", lambda *a, **k: calls.append(1) or real(*a, **k))
+    with other.app_context():
+        again = services.make_report(db.session.get(Program, term_data["program"].id), "fall")
+    assert calls == [1] and again.digest == built.digest
+    # A process with another key reads nothing the first one wrote.
+    stranger = new_app(database_url, tmp_path / "stranger", SECRET_KEY="another-key")
+    with stranger.app_context():
+        services.make_report(db.session.get(Program, term_data["program"].id), "fall")
+    assert calls == [1, 1]
+
+
+def test_the_shared_table_keeps_the_latest_of_each_kind(app):
+    with app.app_context():
+        store = kept("numbers")
+        for n in range(SHARED_SIZE + 5):
+            store.put(("n", n), n)
+        kept("words").put("w", "a word")
+        db.session.commit()
+        count = sa.select(sa.func.count()).select_from(KeptResult)
+        assert db.session.scalar(count.where(KeptResult.kind == "numbers")) == SHARED_SIZE
+        assert db.session.scalar(count.where(KeptResult.kind == "words")) == 1
+
+
+def test_two_processes_offering_the_same_result_at_once_both_succeed(app, other):
+    """Two workers that built the same report at the same moment: the first row stays, the
+    second offer is skipped, neither request fails."""
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def offer(application) -> None:
+        try:
+            with application.app_context():
+                barrier.wait()
+                kept("reports").put(("same", 1), {"a": 1})
+                db.session.commit()
+        except BaseException as exc:  # reported below, from the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=offer, args=(a,)) for a in (app, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(KeptResult)) == 1
+
+
+def test_the_worker_builds_the_report_and_preview_ahead_for_every_process(
+    app,
+    other,
+    make,
+    monkeypatch,
+    term_data,  # noqa: F811
+):
+    from program import worker
+    from program.matching import coffee as pairing
+    from program.reporting import services
+
+    stop = threading.Event()
+    totals = worker.run_worker(app, stop, once=True)
+    assert totals["ticks"] == 1
+    monkeypatch.setattr(services, "build_report", never)
+    monkeypatch.setattr(pairing, "plan_round", never)
+    coordinator = make.coordinator(term_data["program"])
+    client = other.test_client()
+    login(client, coordinator.email)
+    page = client.get("/reports?program=med&term=fall")
+    assert page.status_code == 200 and "Medicine" in page.get_data(as_text=True)
+    assert client.get("/programs/med/coffee").status_code == 200

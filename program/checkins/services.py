@@ -44,8 +44,6 @@ ANSWER_LABELS = {
 }
 # The playbook's follow-ups after a first meeting: a thank-you now, an update in two months.
 FOLLOW_UPS = ("thank_you_nudge", "update_nudge")
-Mentor = aliased(Person, name="mentor")
-Trainee = aliased(Person, name="trainee")
 LED_TO_LABELS = {
     LedTo.COLLABORATION: "A collaboration",
     LedTo.REFERRAL: "A referral or introduction",
@@ -70,6 +68,10 @@ class About:
     def partner_names(self) -> str:
         names = self.partners
         return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
+
+
+Mentor = aliased(Person, name="mentor")
+Trainee = aliased(Person, name="trainee")
 
 
 def abouts(check_ins: Sequence[CheckIn]) -> dict[int, About]:

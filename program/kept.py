@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
+from program import __version__
 from program.db import UTCDateTime, insert_new, utc_now
 from program.extensions import db
 
@@ -69,7 +70,8 @@ class Kept:
         self._lock = threading.Lock()
 
     def _digest(self, key: Hashable) -> str:
-        return hashlib.sha256(f"{self.kind}\n{key!r}".encode()).hexdigest()
+        # The version too: another release's objects may not unpickle as this one's.
+        return hashlib.sha256(f"{__version__}\n{self.kind}\n{key!r}".encode()).hexdigest()
 
     def get(self, key: Hashable) -> Any | None:
         with self._lock:
@@ -82,7 +84,11 @@ class Kept:
         data = _verified(payload) if payload is not None else None
         if data is None:
             return None
-        value = pickle.loads(zlib.decompress(data))  # noqa: S301  (signed by this app: verified)
+        try:
+            value = pickle.loads(zlib.decompress(data))  # noqa: S301  (signed by this app)
+        except Exception:  # what cannot be read (another release's class) is built again
+            current_app.logger.warning("a kept %s could not be read; building it again", self.kind)
+            return None
         self._remember(key, value)
         return value
 

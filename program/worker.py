@@ -91,12 +91,18 @@ def warm_kept() -> None:
     from program.programs.terms import current_term
     from program.reporting.services import make_report
 
-    for program in db.session.scalars(sa.select(Program).order_by(Program.id)):
-        term = current_term(program)
-        if term is not None:
-            make_report(program, term.slug)
-        preview_round(program, keep=True)
-        db.session.commit()
+    for program in list(db.session.scalars(sa.select(Program).order_by(Program.id))):
+        slug = program.slug
+        try:
+            term = current_term(program)
+            if term is not None:
+                make_report(program, term.slug)
+            preview_round(program, keep=True)
+            db.session.commit()
+        except Exception:
+            # One program's failure leaves the others built ahead; its pages build on demand.
+            current_app.logger.exception("building ahead failed for program %s", slug)
+            db.session.rollback()
 
 
 def run_worker(

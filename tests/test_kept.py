@@ -130,3 +130,39 @@ def test_the_worker_builds_the_report_and_preview_ahead_for_every_process(
     page = client.get("/reports?program=med&term=fall")
     assert page.status_code == 200 and "Medicine" in page.get_data(as_text=True)
     assert client.get("/programs/med/coffee").status_code == 200
+
+
+def test_a_signed_row_that_cannot_be_read_is_built_again(app):
+    """Another release's objects, say: signed by this key, but not readable as this code's."""
+    from program.kept import _signed
+
+    with app.app_context():
+        store = kept("previews")
+        db.session.add(
+            KeptResult(digest=store._digest("k"), kind="previews", payload=_signed(b"not zlib"))
+        )
+        db.session.commit()
+        assert store.get("k") is None
+
+
+def test_one_programs_failure_leaves_the_others_built_ahead(app, make, monkeypatch, term_data):  # noqa: F811
+    from program import worker
+    from program.reporting import services
+
+    other = make.program("Surgery", slug="surgery")
+    make.term(other, slug="fall")
+    real, asked = services.make_report, []
+
+    def fails_for_medicine(program, term_slug):
+        asked.append(program.slug)
+        if program.slug == "med":  # the first program built
+            raise RuntimeError("a broken program")
+        return real(program, term_slug)
+
+    monkeypatch.setattr(services, "make_report", fails_for_medicine)
+    with app.app_context():
+        worker.warm_kept()
+        kinds = db.session.scalars(sa.select(KeptResult.kind)).all()
+    # Medicine failed first; Surgery's report and preview were built after it all the same.
+    assert asked == ["med", "surgery"]
+    assert sorted(kinds) == ["coffee_previews", "reports"]

@@ -378,7 +378,9 @@ def load(conn: Connection, scope: Scope) -> Frames:
     people = people.astype({"person_id": "int64", "enrolled": bool})
     people = people.join(attributes, on="person_id")
     for column in ("department", "stage", "cohort"):
-        people[column] = people[column].fillna("Not recorded")
+        # A column nobody has a value in (no cohorts yet) comes back as float NaN, which a
+        # coming pandas refuses to fill with text: filled as objects, then typed as text.
+        people[column] = people[column].astype(object).fillna("Not recorded").astype("str")
 
     # --- pairs, members, new ties ---------------------------------------------------------
     def chat_ties(rows: pd.DataFrame) -> pd.DataFrame:

@@ -6,15 +6,14 @@ never sees another's); behind them, every process serving the same database shar
 `kept_result` table, so a result one worker built is read, not built again, by the others,
 and one the worker built ahead (`hallway worker` after each tick) by all of them.
 
-What is shared is pickled, compressed and signed with the app's secret key (HMAC-SHA256): a
-row that does not carry its signature (written by anyone without the key) is never unpickled,
-only built again.
+What is shared is pickled, compressed and signed with the app's secret key (itsdangerous, as
+the links are, HMAC-SHA256 under a purpose of its own): a row that does not carry its signature
+(written by anyone without the key) is never unpickled, only built again.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import pickle
 import threading
 import zlib
@@ -25,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from itsdangerous import BadSignature, Signer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from program import __version__
@@ -32,7 +32,6 @@ from program.db import UTCDateTime, insert_new, utc_now
 from program.extensions import db
 
 SHARED_SIZE = 24  # rows kept of each kind in the shared table: the latest
-_SIGNATURE = hashlib.sha256().digest_size
 
 
 class KeptResult(db.Model):
@@ -46,15 +45,11 @@ class KeptResult(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
-def _signed(data: bytes) -> bytes:
-    key = current_app.config["SECRET_KEY"]
-    key = key if isinstance(key, bytes) else key.encode()
-    return hmac.new(key, data, hashlib.sha256).digest() + data
-
-
-def _verified(payload: bytes) -> bytes | None:
-    signature, data = payload[:_SIGNATURE], payload[_SIGNATURE:]
-    return data if hmac.compare_digest(_signed(data)[:_SIGNATURE], signature) else None
+def _signer() -> Signer:
+    """The app's secret, kept apart from its other uses (links) by a purpose of its own."""
+    return Signer(
+        current_app.config["SECRET_KEY"], salt="hallway-kept", digest_method=hashlib.sha256
+    )
 
 
 class Kept:
@@ -81,8 +76,11 @@ class Kept:
         payload = db.session.scalar(
             sa.select(KeptResult.payload).where(KeptResult.digest == self._digest(key))
         )
-        data = _verified(payload) if payload is not None else None
-        if data is None:
+        if payload is None:
+            return None
+        try:
+            data = _signer().unsign(payload)
+        except BadSignature:
             return None
         try:
             value = pickle.loads(zlib.decompress(data))  # noqa: S301  (signed by this app)
@@ -95,7 +93,7 @@ class Kept:
     def put(self, key: Hashable, value: Any) -> None:
         self._remember(key, value)
         data = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
-        row = {"digest": self._digest(key), "kind": self.kind, "payload": _signed(data)}
+        row = {"digest": self._digest(key), "kind": self.kind, "payload": _signer().sign(data)}
         # Two workers building the same result at once both offer it: the first one stays.
         insert_new(db.session, KeptResult, [row], "digest", KeptResult.digest)
         newest = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -143,16 +143,16 @@ def counting_recipients() -> Iterator[list[int]]:
         _recipients.reset(token)
 
 
-def _count(rows: list[dict[str, Any]]) -> None:
+def _count(recipient_ids: Iterable[int]) -> None:
     found = _recipients.get()
     if found is not None:
-        found.extend(row["recipient_id"] for row in rows)
+        found.extend(recipient_ids)
 
 
 def queue_message(recipient: Person, kind: str, **options: Any) -> Message:
     """Add one rendered message to the outbox (the caller's next flush writes it)."""
     row = render_message(recipient, kind, **options)
-    _count([row])
+    _count([row["recipient_id"]])
     message = Message(**row)
     db.session.add(message)
     return message
@@ -172,10 +172,10 @@ def queue_new_messages(rows: list[dict[str, Any]]) -> None:
     """Add the messages whose dedupe key is new (each is written once only), in one statement:
     the few a request queues, such as a first meeting's follow-ups."""
     added = insert_new(db.session, Message, rows, "dedupe_key", Message.recipient_id)
-    _count([{"recipient_id": recipient} for recipient in added])
+    _count(added)
 
 
 def queue_messages(rows: list[dict[str, Any]]) -> None:
     """Add many messages (from `render_message` or `unwritten_message`) in one bulk insert."""
-    _count(rows)
+    _count(row["recipient_id"] for row in rows)
     insert_rows(db.session, Message, rows)

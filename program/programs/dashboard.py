@@ -4,7 +4,7 @@ suppressed: coordinators see their own program's people), in a fixed number of q
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,13 +91,12 @@ def dashboard(program: Program, term: Term) -> Dashboard:
     # at 10,000 people), and neither needs the other: the figures run on a connection of their
     # own in a thread while this one judges the pairs, so the page waits for the longer only.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        figures_soon = pool.submit(_glance, db.engine, term.slug, program.slug)
-        board = _lists(program, term)
-        board.figures = figures_soon.result()
-    return board
+        figures = pool.submit(_glance, db.engine, term.slug, program.slug)
+        return _with_lists(program, term, figures)
 
 
-def _lists(program: Program, term: Term) -> Dashboard:
+def _with_lists(program: Program, term: Term, figures: Future[Computed]) -> Dashboard:
+    """The dashboard: its lists worked out here, its figures when `figures` has them."""
     attention = pairs_needing_attention(term, NAMED)
     waiting = _first_few(
         sa.select(Person.name)
@@ -124,7 +123,7 @@ def _lists(program: Program, term: Term) -> Dashboard:
     )
     return Dashboard(
         term=term,
-        figures=Computed(),
+        figures=figures.result(),
         waiting_mentors=waiting,
         silent=attention.quiet,
         quiet_count=attention.quiet_count,

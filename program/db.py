@@ -134,7 +134,13 @@ def insert_new(
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover  (Hallway runs on these two)
         raise NotImplementedError(dialect)
-    stmt = insert(model).on_conflict_do_nothing(index_elements=[key]).returning(returning)
+    # On the table, not the mapped class: a Core statement skips the ORM's bulk-insert
+    # machinery, most of the cost of so small a write.
+    stmt = (
+        insert(model.__table__)
+        .on_conflict_do_nothing(index_elements=[key])
+        .returning(model.__table__.c[returning.key])
+    )
     return list(session.scalars(stmt, rows))
 
 

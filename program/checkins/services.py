@@ -337,14 +337,16 @@ def _claim(check_in: CheckIn, answer: dict[str, Any]) -> None:
     """Write the answer only if nobody answered since this request read the row: one UPDATE
     that compares the row's version (`updated_at`) and sets the answer together."""
     seen = check_in.updated_at
+    # On the table, not the mapped class: the object is brought up to date below, so the ORM's
+    # bulk-update machinery (most of this call's cost) has nothing to do.
+    table = CheckIn.__table__
     claimed = db.session.execute(
-        sa.update(CheckIn)
+        sa.update(table)
         .where(
-            CheckIn.id == check_in.id,
-            CheckIn.updated_at.is_(None) if seen is None else CheckIn.updated_at == seen,
+            table.c.id == check_in.id,
+            table.c.updated_at.is_(None) if seen is None else table.c.updated_at == seen,
         )
         .values(answer)
-        .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
         raise DomainError(

@@ -7,6 +7,7 @@ SQLite and PostgreSQL, and so that a later migration can drop a constraint by na
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -201,6 +202,38 @@ def _utc_date_sqlite(element: utc_date, compiler: Any, **kw: Any) -> str:
     return f"date({compiler.process(element.clauses, **kw)})"
 
 
+TEXT_DIGEST_BITS = 28
+
+
+class text_digest(sa.sql.functions.GenericFunction[int]):
+    """A number from every character of a text (the first 28 bits of its MD5), in SQL, for
+    checksums that must change when a text does and not only when its length does. Summed
+    over many rows it stays far inside 64 bits."""
+
+    type = sa.Integer()
+    inherit_cache = True
+
+
+@compiles(text_digest, "postgresql")
+def _text_digest_postgresql(element: text_digest, compiler: Any, **kw: Any) -> str:
+    text = compiler.process(element.clauses, **kw)
+    hex_digits = TEXT_DIGEST_BITS // 4
+    return f"('x' || substr(md5({text}), 1, {hex_digits}))::bit({TEXT_DIGEST_BITS})::integer"
+
+
+@compiles(text_digest, "sqlite")
+def _text_digest_sqlite(element: text_digest, compiler: Any, **kw: Any) -> str:
+    # SQLite has no hash function: Hallway gives each connection this one (below).
+    return f"hallway_text_digest({compiler.process(element.clauses, **kw)})"
+
+
+def _text_digest(text: str | None) -> int | None:
+    if text is None:
+        return None
+    digest = hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+    return int(digest[: TEXT_DIGEST_BITS // 4], 16)
+
+
 def str_enum(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
     """A portable enum column: stored as its string values, guarded by a CHECK constraint."""
     return sa.Enum(
@@ -249,6 +282,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        dbapi_connection.create_function("hallway_text_digest", 1, _text_digest, deterministic=True)
 
 
 def partial_unique_index(name: str, *columns: str, where: str) -> sa.Index:

@@ -552,6 +552,13 @@ def test_the_coordinators_preview_is_kept_until_anything_it_is_made_from_changes
         anew()
         person(5).name = "Person 5 Renamed"
         anew()
+        person(5).name = "Person 5 Renamer"  # a corrected letter: the length stays
+        anew()
+        assert preview_round(program, keep=True).people[people[5].id].name == "Person 5 Renamer"
+        person(5).name, person(3).name = person(3).name, person(5).name  # swapped
+        anew()
+        person(3).email = "a-new-address@example.edu"
+        anew()
         block = PairingBlock(person_id=people[2].id, blocked_id=people[3].id)
         db.session.add(block)
         anew()

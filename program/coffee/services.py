@@ -18,7 +18,7 @@ from program import links
 from program.audit.services import record
 from program.checkins.models import CheckIn, CheckInStatus
 from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
-from program.db import DomainError, by_id, insert_rows, utc_now
+from program.db import DomainError, by_id, insert_rows, text_digest, utc_now
 from program.extensions import db
 from program.formal.models import Assessor, Assignment, AssignmentStatus
 from program.kept import kept
@@ -325,10 +325,11 @@ def eligible(program: Program, on: date) -> list[Taking]:
 
 def _pool_state(program: Program, on: date) -> tuple[Any, ...]:
     """Checksums of everything a round's preview is made from, in one query: who takes part
-    (and their names, departments and stages), who has met whom, who suggested whom, the live
-    formal pairs, the private blocks and the assessors. Any change to these changes a sum or
-    a count (two sums of ids, plain and squared, so that people swapping in and out cannot
-    cancel out), and so the preview is worked out again; unchanged, it is served as kept."""
+    (and their names, addresses, departments and stages), who has met whom, who suggested
+    whom, the live formal pairs, the private blocks and the assessors. Any change to these
+    changes a sum or a count (two sums of ids, plain and squared, so that people swapping in
+    and out cannot cancel out), and so the preview is worked out again; unchanged, it is
+    served as kept."""
     stage = sa.case(
         *((Person.stage == member, rank) for rank, member in enumerate(CareerStage, start=1)),
         else_=0,
@@ -341,7 +342,12 @@ def _pool_state(program: Program, on: date) -> tuple[Any, ...]:
         sa.func.sum(Person.id * Person.id),
         sa.func.sum(sa.func.coalesce(Person.department_id, 0) * Person.id),
         sa.func.sum(stage * Person.id),
-        sa.func.sum(sa.func.length(Person.name) * Person.id),
+        # Each person's name and address as a digest of every character, with their id: a
+        # corrected letter or two people's names swapped changes the sum (a sum of lengths
+        # missed both, and the preview kept showing the old name).
+        sa.func.sum(
+            text_digest(sa.cast(Person.id, sa.String) + ":" + Person.name + ":" + Person.email)
+        ),
     ).subquery()
     published = sa.and_(Round.program_id == program.id, Round.status == RoundStatus.PUBLISHED)
     met = (

@@ -19,7 +19,7 @@ import fcntl
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -82,16 +82,19 @@ def locked_tick(now: datetime) -> dict[str, int] | None:
     return counts
 
 
-def warm_kept() -> None:
+def warm_kept(should_stop: Callable[[], bool] = lambda: False) -> None:
     """Build ahead what the heaviest pages read, for every process serving the database (see
     `program.kept`): each program's current-term report and its next coffee round's preview.
-    Each is built only if its data moved since it was last built; else it is found kept."""
+    Each is built only if its data moved since it was last built; else it is found kept.
+    `should_stop` is asked before each program (a stopping worker does not finish them all)."""
     from program.coffee.services import preview_round
     from program.programs.models import Program
     from program.programs.terms import current_term
     from program.reporting.services import make_report
 
     for program in list(db.session.scalars(sa.select(Program).order_by(Program.id))):
+        if should_stop():
+            return
         slug = program.slug
         try:
             term = current_term(program)
@@ -126,17 +129,20 @@ def run_worker(
     while not stop.is_set():
         with app.app_context():
             try:
+                ticked = False
                 if time.monotonic() >= next_tick:
                     counts = locked_tick(utc_now())
                     totals["ticks" if counts is not None else "ticks_skipped"] += 1
-                    if counts is not None:
-                        # The one ticking builds ahead (the others would build the same).
-                        warm_kept()
+                    ticked = counts is not None
                     next_tick = time.monotonic() + tick_every
                 report = send_due(should_stop=stop.is_set)
                 totals["sent"] += report.sent
                 totals["retried"] += report.retried
                 totals["failed"] += report.failed
+                if ticked:
+                    # The one ticking builds ahead (the others would build the same), after
+                    # sending: the prompts its tick queued do not wait for seconds of reports.
+                    warm_kept(should_stop=stop.is_set)
             except Exception:
                 app.logger.exception("worker cycle failed; trying again")
                 db.session.rollback()

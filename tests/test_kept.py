@@ -165,3 +165,40 @@ def test_one_programs_failure_leaves_the_others_built_ahead(app, make, monkeypat
     # Medicine failed first; Surgery's report and preview were built after it all the same.
     assert asked == ["med", "surgery"]
     assert sorted(kinds) == ["coffee_previews", "reports"]
+
+
+def test_the_worker_sends_what_its_tick_queued_before_building_ahead(app, monkeypatch):
+    """Building ahead takes seconds at scale: the tick's prompts go out first."""
+    from program import worker
+    from program.messages import sending
+
+    done: list[str] = []
+    real_send = sending.send_due
+
+    def tick(now):
+        done.append("tick")
+        return {}
+
+    def send_due(**kwargs):
+        done.append("send")
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(worker, "locked_tick", tick)
+    monkeypatch.setattr(sending, "send_due", send_due)
+    monkeypatch.setattr(worker, "warm_kept", lambda should_stop: done.append("build ahead"))
+    worker.run_worker(app, threading.Event(), once=True)
+    assert done == ["tick", "send", "build ahead"]
+
+
+def test_a_stopping_worker_builds_no_further_program_ahead(app, make, monkeypatch, term_data):  # noqa: F811
+    from program import worker
+    from program.reporting import services
+
+    asked: list[str] = []
+    monkeypatch.setattr(services, "make_report", lambda program, slug: asked.append(slug))
+    stop = threading.Event()
+    stop.set()
+    with app.app_context():
+        worker.warm_kept(should_stop=stop.is_set)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(KeptResult)) == 0
+    assert asked == []

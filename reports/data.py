@@ -264,7 +264,7 @@ def load(conn: Connection, scope: Scope) -> Frames:
             # distinct day below (a timestamp per row was a tenth of a large report on SQLite).
             sa.type_coerce(utc_date(Assignment.started_at), sa.String),
         ).where(the_pairs),
-        ["id", "mentor_id", "trainee_id", "started_at"],
+        ["id", "mentor_id", "trainee_id", "started"],
     )
     offered = _read(
         conn,
@@ -400,7 +400,7 @@ def load(conn: Connection, scope: Scope) -> Frames:
         {
             "pair": "f" + assignments["id"].astype(str),
             "track": "formal",
-            "started": _each_value(assignments["started_at"], _as_date),
+            "started": _each_value(assignments["started"], _as_date),
             "new_tie": ~tie_key(assignments["mentor_id"], assignments["trainee_id"]).isin(seen),
             "origin": "formal",
         }
@@ -475,8 +475,8 @@ def load(conn: Connection, scope: Scope) -> Frames:
         dtype="int64",
     )
     advising = formal_trainees.merge(
-        assignments[["trainee_id", "mentor_id", "started_at"]], on="trainee_id", how="left"
-    ).rename(columns={"started_at": "started"})
+        assignments[["trainee_id", "mentor_id", "started"]], on="trainee_id", how="left"
+    )
     advising["started"] = _each_value(advising["started"], _as_date)
     # Days each trainee waited, from the term's start to their first mentor of the term.
     advising["waited"] = [

@@ -5,6 +5,7 @@ report lists every program's; audited; others refused."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 import pytest
@@ -64,6 +65,14 @@ def test_an_action_recorded_on_a_term_opens_the_next_terms_report(app, client, p
     assert "Action recorded" in text_of(response) and FINDING in text_of(response)
     with app.app_context():
         item_id = db.session.scalar(sa.select(ActionItem.id))
+    # The follow-up's list offers every status, the stored one chosen.
+    html = client.get("/reports?program=med&term=spring-2026").get_data(as_text=True)
+    options = re.search(rf'<select[^>]*id="status-{item_id}".*?</select>', html, flags=re.S)
+    assert options is not None
+    assert re.findall(r'<option value="([a-z_]+)"', options.group(0)) == [
+        s.value for s in ActionStatus
+    ]
+    assert '<option value="planned" selected>' in options.group(0)
     client.post(
         f"/programs/med/actions/{item_id}",
         data={"status": "done", "outcome": "Chats that met rose to 71%."},

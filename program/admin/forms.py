@@ -11,6 +11,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from program.admin.models import MIN_SUPPRESSION_THRESHOLD
@@ -51,8 +52,8 @@ class SignInForm(FlaskForm):
     mode = RadioField(
         "How people sign in",
         choices=[
-            ("both", "With their institution's account, or a Hallway password"),
-            ("sso_only", "With their institution's account only"),
+            SelectChoice("both", "With their institution's account, or a Hallway password"),
+            SelectChoice("sso_only", "With their institution's account only"),
         ],
         default="both",
     )

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from program.accounts.services import institution_sign_in_configured, send_invitation
 from program.accounts.sso import set_sign_in_mode, sign_in_methods
@@ -228,8 +229,8 @@ def _sign_in_form(current: InstitutionSettings) -> SignInForm:
         break_glass_id=current.break_glass_id,
         self_registration=current.sso_self_registration,
     )
-    form.break_glass_id.choices = [(0, "Choose an administrator")] + [
-        (p.id, f"{p.name} ({p.email})") for p in active_admins()
+    form.break_glass_id.choices = [SelectChoice(0, "Choose an administrator")] + [
+        SelectChoice(p.id, f"{p.name} ({p.email})") for p in active_admins()
     ]
     return form
 

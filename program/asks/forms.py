@@ -11,11 +11,12 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange
 
 from program.asks.models import Meets
 
-MEETS = [(m.value, m.label) for m in Meets]
+MEETS = [SelectChoice(m.value, m.label) for m in Meets]
 
 
 class ListingForm(FlaskForm):

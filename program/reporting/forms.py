@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from program.reporting.models import ActionStatus
@@ -25,7 +26,7 @@ class ActionForm(FlaskForm):
 
 
 class FollowUpForm(FlaskForm):
-    status = SelectField("Status", choices=[(s.value, s.label) for s in ActionStatus])
+    status = SelectField("Status", choices=[SelectChoice(s.value, s.label) for s in ActionStatus])
     outcome = TextAreaField("What came of it", validators=[Optional(), Length(max=1000)])
 
 
@@ -37,4 +38,6 @@ class RecordForm(FlaskForm):
 
     starts = DateField("From", validators=[Optional()])
     ends = DateField("To", validators=[Optional()])
-    fmt = SelectField("Format", choices=[("pdf", "PDF"), ("csv", "CSV")], default="pdf")
+    fmt = SelectField(
+        "Format", choices=[SelectChoice("pdf", "PDF"), SelectChoice("csv", "CSV")], default="pdf"
+    )

@@ -206,9 +206,10 @@ TEXT_DIGEST_BITS = 28
 
 
 class text_digest(sa.sql.functions.GenericFunction[int]):
-    """A number from every character of a text (the first 28 bits of its MD5), in SQL, for
+    """A number from every character of a text (the first 28 bits of its SHA-256), in SQL, for
     checksums that must change when a text does and not only when its length does. Summed
-    over many rows it stays far inside 64 bits."""
+    over many rows it stays far inside 64 bits. (SHA-256 rather than MD5: PostgreSQL refuses
+    md5() on a server in FIPS mode, as hospitals' servers may be.)"""
 
     type = sa.Integer()
     inherit_cache = True
@@ -218,7 +219,8 @@ class text_digest(sa.sql.functions.GenericFunction[int]):
 def _text_digest_postgresql(element: text_digest, compiler: Any, **kw: Any) -> str:
     text = compiler.process(element.clauses, **kw)
     hex_digits = TEXT_DIGEST_BITS // 4
-    return f"('x' || substr(md5({text}), 1, {hex_digits}))::bit({TEXT_DIGEST_BITS})::integer"
+    digest = f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
+    return f"('x' || substr({digest}, 1, {hex_digits}))::bit({TEXT_DIGEST_BITS})::integer"
 
 
 @compiles(text_digest, "sqlite")
@@ -230,7 +232,7 @@ def _text_digest_sqlite(element: text_digest, compiler: Any, **kw: Any) -> str:
 def _text_digest(text: str | None) -> int | None:
     if text is None:
         return None
-    digest = hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return int(digest[: TEXT_DIGEST_BITS // 4], 16)
 
 

@@ -276,3 +276,15 @@ def test_career_stages_are_an_ordered_scale():
     )
     assert CareerStage.PGY1.gap(CareerStage.PGY3) == 2 == CareerStage.PGY3.gap(CareerStage.PGY1)
     assert CareerStage.PGY7.gap(CareerStage.FELLOW) == 1
+
+
+def test_a_texts_digest_in_sql_is_the_same_number_on_every_database(ctx):
+    """Every character counts (not only the length), in any alphabet; NULL stays NULL."""
+    from program.db import TEXT_DIGEST_BITS, _text_digest, text_digest
+
+    texts = ["Zoë Nguyễn", "Zoe Nguyen", "Ana", "Ann", "陈明", ""]
+    found = [db.session.scalar(sa.select(text_digest(sa.literal(t)))) for t in texts]
+    assert found == [_text_digest(t) for t in texts]
+    assert len(set(found)) == len(texts)
+    assert all(0 <= n < 2**TEXT_DIGEST_BITS for n in found)
+    assert db.session.scalar(sa.select(text_digest(sa.null()))) is None

@@ -140,7 +140,7 @@ def insert_new(
     stmt = (
         insert(model.__table__)
         .on_conflict_do_nothing(index_elements=[key])
-        .returning(model.__table__.c[returning.key])
+        .returning(returning.property.columns[0])
     )
     return list(session.scalars(stmt, rows))
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import aliased, joinedload, raiseload
+from sqlalchemy.orm import joinedload, raiseload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from program import links
@@ -25,7 +25,7 @@ from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.coffee.models import Chat, ChatMember, Round
 from program.db import DomainError, by_id, chunks, escape_like, utc_now
 from program.extensions import db
-from program.formal.models import Assignment
+from program.formal.models import Assignment, pairs_with_people
 from program.links import LinkRefused
 from program.messages.composing import composer
 from program.messages.models import Message
@@ -70,10 +70,6 @@ class About:
         return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
 
 
-Mentor = aliased(Person, name="mentor")
-Trainee = aliased(Person, name="trainee")
-
-
 def abouts(check_ins: Sequence[CheckIn]) -> dict[int, About]:
     """What each check-in is about, in at most two queries for any number (one per track),
     read as names and numbers: loading the pairings' rows as objects cost the one-click answer
@@ -91,25 +87,12 @@ def abouts(check_ins: Sequence[CheckIn]) -> dict[int, About]:
             formal.setdefault(check_in.assignment_id, []).append(check_in)
         else:
             coffee.setdefault(check_in.chat_id, []).append(check_in)  # type: ignore[arg-type]
-    for chunk in chunks(list(formal)):
-        for row in db.session.execute(
-            sa.select(
-                Assignment.id,
-                Assignment.mentor_id,
-                Term.program_id,
-                Mentor.name.label("mentor"),
-                Trainee.name.label("trainee"),
+    for row in pairs_with_people(formal):
+        for check_in in formal[row.id]:
+            other = row.trainee_name if row.mentor_id == check_in.person_id else row.mentor_name
+            found[check_in.id] = About(
+                "formal", [other], check_in.period_start.strftime("%B %Y"), row.program_id
             )
-            .join(Term, Term.id == Assignment.term_id)
-            .join(Mentor, Mentor.id == Assignment.mentor_id)
-            .join(Trainee, Trainee.id == Assignment.trainee_id)
-            .where(Assignment.id.in_(chunk))
-        ):
-            for check_in in formal[row.id]:
-                other = row.trainee if row.mentor_id == check_in.person_id else row.mentor
-                found[check_in.id] = About(
-                    "formal", [other], check_in.period_start.strftime("%B %Y"), row.program_id
-                )
     for chunk in chunks(list(coffee)):
         rows = db.session.execute(
             sa.select(

@@ -17,10 +17,16 @@ from program import links
 from program.audit.services import record
 from program.checkins.models import CheckIn, CheckInStatus
 from program.checkins.services import link_max_age
-from program.db import DomainError, by_id, chunks, utc_date, utc_now
+from program.db import DomainError, by_id, utc_date, utc_now
 from program.extensions import db
 from program.formal.health import UNANSWERED_AFTER_DAYS, Health, judge
-from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
+from program.formal.models import (
+    Assignment,
+    AssignmentStatus,
+    Availability,
+    EndReason,
+    pairs_with_people,
+)
 from program.matching import formal as matching
 from program.meetings.services import propose_link
 from program.messages.composing import composer
@@ -103,40 +109,24 @@ def publish_pair(
 def _introduce(assignments: list[Assignment]) -> None:
     """One intro e-mail to each side of each newly active pair (never twice: dedupe keys),
     written when it is sent (see `_compose_intros`)."""
-    mentor, trainee = aliased(Person), aliased(Person)
     rows = []
-    for chunk in chunks([a.id for a in assignments]):
-        for pair in db.session.execute(
-            sa.select(
-                Assignment.id,
-                Term.program_id,
-                mentor.id.label("mentor_id"),
-                mentor.email.label("mentor_email"),
-                trainee.id.label("trainee_id"),
-                trainee.email.label("trainee_email"),
+    for pair in pairs_with_people(a.id for a in assignments):
+        sides = (
+            (pair.trainee_id, pair.trainee_email, pair.mentor_email),
+            (pair.mentor_id, pair.mentor_email, pair.trainee_email),
+        )
+        rows += [
+            unwritten_message(
+                SimpleNamespace(id=person_id, email=email),
+                "intro",
+                template="intro",
+                program_id=pair.program_id,
+                dedupe_key=f"intro:assignment:{pair.id}:{person_id}",
+                reply_to=[other_email],
+                assignment_id=pair.id,
             )
-            .join(Term, Term.id == Assignment.term_id)
-            .join(mentor, mentor.id == Assignment.mentor_id)
-            .join(trainee, trainee.id == Assignment.trainee_id)
-            .where(Assignment.id.in_(chunk))
-            .order_by(Assignment.id)
-        ):
-            sides = (
-                (pair.trainee_id, pair.trainee_email, pair.mentor_email),
-                (pair.mentor_id, pair.mentor_email, pair.trainee_email),
-            )
-            rows += [
-                unwritten_message(
-                    SimpleNamespace(id=person_id, email=email),
-                    "intro",
-                    template="intro",
-                    program_id=pair.program_id,
-                    dedupe_key=f"intro:assignment:{pair.id}:{person_id}",
-                    reply_to=[other_email],
-                    assignment_id=pair.id,
-                )
-                for person_id, email, other_email in sides
-            ]
+            for person_id, email, other_email in sides
+        ]
     queue_messages(rows)
 
 

@@ -266,6 +266,7 @@ def load(conn: Connection, scope: Scope) -> Frames:
         ).where(the_pairs),
         ["id", "mentor_id", "trainee_id", "started"],
     )
+    assignments["started"] = _each_value(assignments["started"], _as_date)
     offered = _read(
         conn,
         sa.select(Availability.person_id, Availability.capacity).where(
@@ -400,7 +401,7 @@ def load(conn: Connection, scope: Scope) -> Frames:
         {
             "pair": "f" + assignments["id"].astype(str),
             "track": "formal",
-            "started": _each_value(assignments["started"], _as_date),
+            "started": assignments["started"],
             "new_tie": ~tie_key(assignments["mentor_id"], assignments["trainee_id"]).isin(seen),
             "origin": "formal",
         }
@@ -477,7 +478,6 @@ def load(conn: Connection, scope: Scope) -> Frames:
     advising = formal_trainees.merge(
         assignments[["trainee_id", "mentor_id", "started"]], on="trainee_id", how="left"
     )
-    advising["started"] = _each_value(advising["started"], _as_date)
     # Days each trainee waited, from the term's start to their first mentor of the term.
     advising["waited"] = [
         max(0, (day - starts).days) if isinstance(day, date) and not pd.isna(day) else None

@@ -11,12 +11,14 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings
@@ -35,6 +37,23 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if IN_CI:
     settings.load_profile("ci")
+
+
+# The suite must pass next month and next year as it does today: CI runs the fast tests again
+# with the clock moved this many days ahead (HALLWAY_TEST_DAYS_AHEAD=30, 180, 400). A test that
+# needs a particular day sets it with the `time_machine` fixture, which travels from there.
+DAYS_AHEAD = int(os.environ.get("HALLWAY_TEST_DAYS_AHEAD") or 0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def days_ahead() -> Iterator[int]:
+    """Moves this process's clock (datetime, date, time) DAYS_AHEAD days into the future for
+    the whole run, ticking on from there."""
+    if not DAYS_AHEAD:
+        yield 0
+        return
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=DAYS_AHEAD), tick=True):
+        yield DAYS_AHEAD
 
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:

@@ -3,6 +3,7 @@ no-fault rematch requests, ending a pair with its reason, rematching, homes, and
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from program.formal.services import (
     pair_health,
     pair_page,
     pairs_needing_attention,
+    propose_matches,
 )
 from program.messages.models import Message
 from program.people.models import CareerStage
@@ -74,9 +76,11 @@ def test_flags_come_in_order_of_urgency():
 
 
 @pytest.fixture
-def pairs(app, make):
+def pairs(app, make, time_machine):
     """Three active pairs started on 1 September: one met recently, one never answered, one
-    silent but answering "not yet"; the program flags silence after 30 days."""
+    silent but answering "not yet"; the program flags silence after 30 days. The pages judge
+    them as of NOW (20 November), whatever day the tests run."""
+    time_machine.move_to(NOW)
     program = make.program("Internal Medicine Residency", slug="im")
     term = make.term(program, slug="fall")
     coordinator = make.coordinator(program)
@@ -342,6 +346,106 @@ def test_ending_for_a_rematch_proposes_a_different_mentor(app, client, make, pai
     # Ending again is refused, and the old pair never comes back.
     response = client.post(url, data={"reason": "term_over"}, follow_redirects=True)
     assert "This pair is not active" in text_of(response)
+
+
+def test_a_no_fault_rematch_is_final_for_the_matching_the_hand_edit_and_publishing(
+    app, client, make, pairs
+):
+    term, trainee, mentor = pairs["term"], pairs["trainees"][1], pairs["mentors"][1]
+    make.availability(term, mentor, capacity=3)  # room, but never this pair again
+    login(client, pairs["coordinator"].email)
+    client.post(
+        f"/programs/im/terms/fall/pairs/{pairs['ids'][1]}/end", data={"reason": "no_fault_rematch"}
+    )
+    never = "ended their pair in a no-fault rematch on 20 November 2026"
+    # The hand edit refuses, with the reason in words, and the list does not offer them.
+    edit = client.post(
+        f"/programs/im/terms/fall/matches/{trainee.id}",
+        data={"mentor": str(mentor.id)},
+        follow_redirects=True,
+    )
+    assert never in text_of(edit)
+    page = client.get("/programs/im/terms/fall/matches").get_data(as_text=True)
+    option = re.search(
+        rf'id="mentor-{trainee.id}".*?<option value="{mentor.id}"([^>]*)>([^<]*)', page, re.S
+    )
+    assert "disabled" in option.group(1) and "ruled out for this trainee" in option.group(2)
+    # The matching never proposes them; a draft made some other way is refused at publishing.
+    with app.app_context():
+        proposal = propose_matches(None, db.session.get(Term, term.id))
+        assert all(p.trainee_id != trainee.id for p in proposal.pairs)
+        db.session.add(
+            Assignment(
+                term_id=term.id,
+                mentor_id=mentor.id,
+                trainee_id=trainee.id,
+                status=AssignmentStatus.PROPOSED,
+            )
+        )
+        db.session.commit()
+    refused = text_of(
+        client.post(
+            "/programs/im/terms/fall/matches/publish",
+            data={"confirmed": "yes"},
+            follow_redirects=True,
+        )
+    )
+    assert "Nothing was published:" in refused and never in refused
+    with app.app_context():
+        assert not db.session.scalar(
+            sa.select(sa.func.count()).where(
+                Assignment.status == AssignmentStatus.ACTIVE, Assignment.trainee_id == trainee.id
+            )
+        )
+        db.session.execute(sa.delete(Assignment).where(Assignment.status == "proposed"))
+        db.session.commit()
+    # Every term that follows keeps the promise.
+    spring = make.term(
+        pairs["program"],
+        "Spring 2027",
+        slug="spring",
+        starts_on=date(2026, 11, 1),
+        ends_on=date(2027, 4, 30),
+    )
+    make.availability(spring, mentor, capacity=3)
+    later = client.post(
+        f"/programs/im/terms/spring/matches/{trainee.id}",
+        data={"mentor": str(mentor.id)},
+        follow_redirects=True,
+    )
+    assert never in text_of(later)
+
+
+def test_an_assessor_recorded_on_a_live_pair_flags_it_to_be_rematched(app, client, make, pairs):
+    trainee, mentor = pairs["trainees"][0], pairs["mentors"][0]  # on track until now
+    login(client, pairs["coordinator"].email)
+    page = text_of(client.get("/programs/im/terms/fall/pairs"))
+    assert "Must be rematched" not in page
+    client.post(f"/programs/im/people/{mentor.id}/assesses", data={"trainee_email": trainee.email})
+    page = text_of(client.get("/programs/im/terms/fall/pairs"))
+    assert "3 active pairs; 3 need a look" in page
+    assert "Must be rematched: the mentor assesses the trainee" in page
+    html = client.get("/programs/im/terms/fall/pairs").get_data(as_text=True)
+    assert f'pairs/{pairs["ids"][0]}/end">Rematch' in html
+    overview = text_of(client.get("/programs/im/"))
+    assert (
+        "1 formal pair must be rematched: the mentor assesses the trainee: "
+        "Resident 0 ↔ Dr. Mentor 0" in overview
+    )
+    end_page = client.get(f"/programs/im/terms/fall/pairs/{pairs['ids'][0]}/end")
+    assert "is recorded as assessing Resident 0" in text_of(end_page)
+    chosen = re.search(r'<input[^>]*value="no_fault_rematch"[^>]*>', end_page.get_data(True))
+    assert "checked" in chosen.group(0)
+    client.post(
+        f"/programs/im/terms/fall/pairs/{pairs['ids'][0]}/end",
+        data={"reason": "no_fault_rematch"},
+    )
+    with app.app_context():
+        told = db.session.scalar(sa.select(Message).where(Message.kind == "pair_ended"))
+        assert told.to_address == trainee.email
+        assert "assess" not in told.body_text
+        assert "Your coordinator is looking for a new mentor for you" in told.body_text
+    assert "must be rematched" not in text_of(client.get("/programs/im/"))
 
 
 def test_ending_without_a_rematch_proposes_nothing(app, client, pairs):

@@ -18,6 +18,9 @@ UNANSWERED_AFTER_DAYS = 14
 class Flag(enum.Enum):
     """Ordered by how soon a coordinator should act."""
 
+    # The mentor assesses or grades the trainee (recorded after the pair began): an advisor
+    # may have no part in assessing (LCME 11.1), so the pair must end.
+    ASSESSOR = "assessor"
     REMATCH_REQUESTED = "rematch_requested"
     SILENT = "silent"
     NO_ANSWERS = "no_answers"
@@ -25,6 +28,7 @@ class Flag(enum.Enum):
     @property
     def label(self) -> str:
         return {
+            Flag.ASSESSOR: "Must be rematched: the mentor assesses the trainee",
             Flag.REMATCH_REQUESTED: "Rematch asked",
             Flag.SILENT: "Silent",
             Flag.NO_ANSWERS: "No answers",
@@ -54,6 +58,11 @@ class Health:
         return self.flags[0] if self.flags else None
 
     @property
+    def must_end(self) -> bool:
+        """The pair must be rematched whatever the two want (the mentor assesses the trainee)."""
+        return Flag.ASSESSOR in self.flags
+
+    @property
     def quiet(self) -> bool:
         """Silent or not answering: the pair a gentle nudge is for."""
         return Flag.SILENT in self.flags or Flag.NO_ANSWERS in self.flags
@@ -65,6 +74,7 @@ def assess(
     now: datetime,
     silent_after_days: int,
     rematch_requested: bool = False,
+    assessed: bool = False,
 ) -> Health:
     """The pair's last meeting, days without one, and its flags in order of urgency."""
     met = [c.met_on for c in check_ins if c.met_on is not None]
@@ -80,6 +90,7 @@ def assess(
         now,
         silent_after_days,
         rematch_requested,
+        assessed,
     )
 
 
@@ -90,6 +101,7 @@ def judge(
     now: datetime,
     silent_after_days: int,
     rematch_requested: bool = False,
+    assessed: bool = False,
 ) -> Health:
     """`assess` from what it needs of the check-ins: the last meeting, and whether the latest
     period asked about at least UNANSWERED_AFTER_DAYS ago was answered (None: none is that old).
@@ -97,6 +109,8 @@ def judge(
     quiet_since = max(last_meeting, started_at.date()) if last_meeting else started_at.date()
     days_quiet = max(0, (now.date() - quiet_since).days)
     flags = []
+    if assessed:
+        flags.append(Flag.ASSESSOR)
     if rematch_requested:
         flags.append(Flag.REMATCH_REQUESTED)
     if days_quiet >= silent_after_days:

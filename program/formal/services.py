@@ -21,6 +21,7 @@ from program.db import DomainError, by_id, utc_date, utc_now
 from program.extensions import db
 from program.formal.health import UNANSWERED_AFTER_DAYS, Health, judge
 from program.formal.models import (
+    Assessor,
     Assignment,
     AssignmentStatus,
     Availability,
@@ -606,20 +607,10 @@ def propose_matches(
 
 
 def _never_paired(person_ids: list[int], program_id: int) -> frozenset[tuple[int, int]]:
-    """(trainee id, mentor id) pairs the matching must never make: a pair that ended in a
-    no-fault rematch, a private "don't pair me with" (either side) or a faculty member who
-    assesses the trainee."""
-    forbidden = {
-        (trainee_id, mentor_id)
-        for trainee_id, mentor_id in db.session.execute(
-            sa.select(Assignment.trainee_id, Assignment.mentor_id).where(
-                Assignment.end_reason == EndReason.NO_FAULT_REMATCH
-            )
-        )
-    }
+    """(trainee id, mentor id) pairs the matching must never make (`ruled_out`'s pairs, which
+    are unordered, taken both ways)."""
     never = ruled_out(person_ids, program_id)
-    forbidden |= {(a, b) for a, b in never} | {(b, a) for a, b in never}
-    return frozenset(forbidden)
+    return frozenset(never | {(b, a) for a, b in never})
 
 
 class WhyUnmatched(enum.Enum):
@@ -772,6 +763,21 @@ def publish_matches(actor: Person | None, term: Term, started_at: datetime | Non
             )
         )
     )
+    # A draft made before a rematch, an assessor record or a private block is checked again:
+    # publishing is the promise's last gate.
+    never = _never_paired(
+        list({p for a in proposed for p in (a.trainee_id, a.mentor_id)}), term.program_id
+    )
+    refused = [a for a in proposed if (a.trainee_id, a.mentor_id) in never]
+    if refused:
+        problems = [pair_problem(a.mentor, a.trainee, term.program_id) for a in refused[:3]]
+        more = f" And {len(refused) - 3} more such pairs." if len(refused) > 3 else ""
+        raise DomainError(
+            "Nothing was published: "
+            + " ".join(p or "" for p in problems)
+            + more
+            + " Choose another mentor for them, then publish."
+        )
     now = started_at or utc_now()
     for assignment in proposed:
         assignment.status = AssignmentStatus.ACTIVE
@@ -812,6 +818,8 @@ class Review:
     unmatched: list[Unmatched]
     capacity_left: dict[int, int]
     mentors: list[Named]
+    # (trainee id, mentor id) pairs the mentor lists must not offer (never paired: see blocks).
+    ruled_out: frozenset[tuple[int, int]] = frozenset()
 
 
 PUBLISHED_PER_PAGE = 100
@@ -849,19 +857,26 @@ def review(term: Term, page: int = 1) -> Review:
         for u in unmatched_trainees(term, capacity)
         if u.why is not WhyUnmatched.NOT_PUBLISHED
     ]
+    # Only a draft or a trainee without a mentor has a choice of mentor to make.
+    mentors = (
+        [
+            Named(*row)
+            for row in db.session.execute(_formal_members_query(term, Role.MENTOR, Person.name))
+        ]
+        if proposed or unmatched
+        else []
+    )
+    choosing = [a.trainee_id for a in proposed] + [u.trainee.id for u in unmatched]
     return Review(
         proposed=list(proposed),
         published=published,
         published_total=total,
         unmatched=unmatched,
         capacity_left=capacity,
-        # Only a draft or a trainee without a mentor has a choice of mentor to make.
-        mentors=[
-            Named(*row)
-            for row in db.session.execute(_formal_members_query(term, Role.MENTOR, Person.name))
-        ]
-        if proposed or unmatched
-        else [],
+        mentors=mentors,
+        ruled_out=_never_paired(choosing + [m.id for m in mentors], term.program_id)
+        if mentors
+        else frozenset(),
     )
 
 
@@ -1007,14 +1022,26 @@ def _judged(term: Term, now: datetime, assignment_id: int | None = None) -> sa.S
     silent = quiet_since <= today - timedelta(days=term.program.silent_after_days)
     no_answers = sa.and_(p.due, p.answers == 0)
     rematch = p.rematch_requested_at.is_not(None)
+    assessed = (
+        sa.select(Assessor.id)
+        .where(
+            Assessor.program_id == term.program_id,
+            Assessor.assessor_id == p.mentor_id,
+            Assessor.trainee_id == p.trainee_id,
+        )
+        .exists()
+    )
     return (
         sa.select(
             *(c for c in p if c.key != "n"),
+            assessed.label("assessed"),
             trainee.name.label("trainee_name"),
             trainee.sort_name.label("sort_key"),
             mentor.name.label("mentor_name"),
             sa.or_(silent, no_answers).label("quiet"),
-            sa.case((rematch, 0), (silent, 1), (no_answers, 2), else_=3).label("urgency"),
+            sa.case((assessed, -1), (rematch, 0), (silent, 1), (no_answers, 2), else_=3).label(
+                "urgency"
+            ),
             # Longest quiet first (days quiet stop at 0: a meeting dated ahead is today's).
             sa.case((quiet_since > today, today), else_=quiet_since).label("quiet_order"),
         )
@@ -1075,6 +1102,7 @@ def _health_of(rows: list[Any], term: Term, now: datetime) -> list[PairRow]:
             now,
             silent_after,
             rematch_requested=row.rematch_requested_at is not None,
+            assessed=bool(row.assessed),
         )
         found.append(PairRow(summary, health))
     _nudged(found, term.program_id)
@@ -1116,11 +1144,12 @@ class Attention:
     quiet: list[PairRow]  # the most urgent few silent or unanswering pairs
     quiet_count: int  # all of them
     rematch: list[PairRow]  # every pair with a rematch asked
+    must_end: list[PairRow]  # every pair whose mentor assesses the trainee
 
 
 def pairs_needing_attention(term: Term, named: int, now: datetime | None = None) -> Attention:
-    """The `named` most urgent quiet pairs, how many are quiet, and every rematch asked: one
-    query, whatever the number of pairs."""
+    """The `named` most urgent quiet pairs, how many are quiet, every rematch asked and every
+    pair that must end: one query, whatever the number of pairs."""
     now = now or utc_now()
     j = _judged(term, now)
     ranked = (
@@ -1131,13 +1160,15 @@ def pairs_needing_attention(term: Term, named: int, now: datetime | None = None)
             .over(partition_by=j.c.quiet, order_by=_urgency_order(j.c))
             .label("rank"),
         )
-        .where(sa.or_(j.c.quiet, j.c.rematch_requested_at.is_not(None)))
+        .where(sa.or_(j.c.quiet, j.c.rematch_requested_at.is_not(None), j.c.assessed))
         .subquery()
     )
     r = ranked.c
     rows = _pair_rows(
         sa.select(ranked).where(
-            sa.or_(r.rematch_requested_at.is_not(None), sa.and_(r.quiet, r.rank <= named))
+            sa.or_(
+                r.rematch_requested_at.is_not(None), r.assessed, sa.and_(r.quiet, r.rank <= named)
+            )
         ),
         r,
     )
@@ -1146,6 +1177,7 @@ def pairs_needing_attention(term: Term, named: int, now: datetime | None = None)
         quiet=[found[row.id] for row in rows if row.quiet and row.rank <= named],
         quiet_count=rows[0].all_quiet if rows else 0,
         rematch=[found[row.id] for row in rows if row.rematch_requested_at is not None],
+        must_end=[found[row.id] for row in rows if row.assessed],
     )
 
 

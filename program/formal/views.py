@@ -30,6 +30,7 @@ from program.formal.services import (
     set_proposed_mentor,
 )
 from program.forms import ConfirmForm
+from program.people.blocks import assesses
 from program.permissions import Action, public, requires, signed_in
 from program.programs.models import Program
 from program.programs.views import member_or_404, term_or_404
@@ -334,7 +335,8 @@ def end_pair(program: Program, term_slug: str, assignment_id: int) -> str | Resp
     term = term_or_404(program, term_slug)
     assignment = _pair_or_404(term.id, assignment_id)
     form = EndPairForm()
-    if not form.is_submitted() and assignment.rematch_requested_at is not None:
+    must_end = assesses(assignment.mentor, assignment.trainee, program.id)
+    if not form.is_submitted() and (assignment.rematch_requested_at is not None or must_end):
         form.reason.data = EndReason.NO_FAULT_REMATCH.value
     if form.validate_on_submit():
         reason = EndReason(form.reason.data)
@@ -360,7 +362,12 @@ def end_pair(program: Program, term_slug: str, assignment_id: int) -> str | Resp
             flash(message, "success")
             return redirect(url_for("formal.pairs", slug=program.slug, term_slug=term.slug))
     return render_template(
-        "formal/end_pair.html", program=program, term=term, assignment=assignment, form=form
+        "formal/end_pair.html",
+        program=program,
+        term=term,
+        assignment=assignment,
+        form=form,
+        must_end=must_end,
     )
 
 

@@ -1,6 +1,7 @@
-"""Pairs that must never happen: each person's private "please don't pair me with" list, and
-faculty who assess a trainee (never that trainee's mentor). Both matchings read `ruled_out`;
-hand-made pairs ask `pair_problem`.
+"""Pairs that must never happen: each person's private "please don't pair me with" list,
+faculty who assess a trainee (never that trainee's mentor), and a formal pair that ended in a
+no-fault rematch (both were promised they are never paired again, in any term or program). Both
+matchings and publishing read `ruled_out`; hand-made pairs ask `pair_problem`.
 
 Privacy: a person's list is theirs alone. Nobody else, coordinators included, is told who is on
 it; a coordinator learns only that a pair was ruled out by a private preference.
@@ -9,13 +10,14 @@ it; a coordinator learns only that a pair was ruled out by a private preference.
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from program.audit.services import record
 from program.db import DomainError, name_key
 from program.extensions import db
-from program.formal.models import Assessor
+from program.formal.models import Assessor, Assignment, EndReason
 from program.people.models import PairingBlock, Person
 from program.programs.models import Membership, Program, Role
 
@@ -45,23 +47,52 @@ def ruled_out(person_ids: Collection[int], program_id: int) -> frozenset[tuple[i
             Assessor.program_id == program_id
         )
     ).all()
+    # Rematches are few, so all of them are read; across programs, as the promise was made.
+    pairs += db.session.execute(
+        sa.select(Assignment.mentor_id, Assignment.trainee_id).where(
+            Assignment.end_reason == EndReason.NO_FAULT_REMATCH
+        )
+    ).all()
     return frozenset(_pair(a, b) for a, b in pairs if a in members and b in members)
+
+
+def rematched_on(mentor: Person, trainee: Person) -> datetime | None:
+    """When this mentor and trainee's pair ended in a no-fault rematch, if it ever did."""
+    return db.session.scalar(
+        sa.select(sa.func.min(Assignment.ended_at)).where(
+            Assignment.mentor_id == mentor.id,
+            Assignment.trainee_id == trainee.id,
+            Assignment.end_reason == EndReason.NO_FAULT_REMATCH,
+        )
+    )
+
+
+def assesses(mentor: Person, trainee: Person, program_id: int) -> bool:
+    """Whether the coordinator recorded that this faculty member assesses the trainee here."""
+    return (
+        db.session.scalar(
+            sa.select(Assessor.id).where(
+                Assessor.program_id == program_id,
+                Assessor.assessor_id == mentor.id,
+                Assessor.trainee_id == trainee.id,
+            )
+        )
+        is not None
+    )
 
 
 def pair_problem(mentor: Person, trainee: Person, program_id: int) -> str | None:
     """Why a hand-made pair may not be made, or None. The assessor rule is said plainly (the
     coordinator recorded it); a private block only as such."""
-    assesses = db.session.scalar(
-        sa.select(Assessor.id).where(
-            Assessor.program_id == program_id,
-            Assessor.assessor_id == mentor.id,
-            Assessor.trainee_id == trainee.id,
-        )
-    )
-    if assesses is not None:
+    if assesses(mentor, trainee, program_id):
         return (
             f"{mentor.name} assesses {trainee.name}'s work, so cannot be their mentor (an "
             "advisor has no role in assessing the student: LCME element 11.1)."
+        )
+    if (ended := rematched_on(mentor, trainee)) is not None:
+        return (
+            f"{trainee.name} and {mentor.name} ended their pair in a no-fault rematch on "
+            f"{ended:%d %B %Y}; both were promised they would never be paired again."
         )
     if _pair(mentor.id, trainee.id) in ruled_out([mentor.id, trainee.id], program_id):
         return PRIVATE

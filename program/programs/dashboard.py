@@ -67,6 +67,7 @@ class Dashboard:
     silent: list[PairRow] = field(default_factory=list)  # the first few, most urgent first
     quiet_count: int = 0  # all silent or unanswering pairs
     rematch: list[PairRow] = field(default_factory=list)
+    must_end: list[PairRow] = field(default_factory=list)  # the mentor assesses the trainee
     ghosts: Few = field(default_factory=Few)
     last_round: Round | None = None
     unmatched: list[Unmatched] = field(default_factory=list)
@@ -128,6 +129,7 @@ def _with_lists(program: Program, term: Term, figures: Future[Computed]) -> Dash
         silent=attention.quiet,
         quiet_count=attention.quiet_count,
         rematch=attention.rematch,
+        must_end=attention.must_end,
         ghosts=ghosts,
         last_round=last_round,
         unmatched=unmatched_trainees(term),

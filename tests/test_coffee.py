@@ -599,3 +599,72 @@ def test_the_coordinators_preview_is_kept_until_anything_it_is_made_from_changes
             )
         )
         anew()
+
+
+def test_a_round_counts_every_earlier_meeting_a_directory_chat_and_a_formal_pair(app, make, coffee):
+    """Two who met through a directory ask, and a former formal pair, are earlier meetings:
+    the round pairs neither again while a new partner exists, and its preview counts a repeat
+    only when it must make one."""
+    from program.formal.models import Assignment, AssignmentStatus, EndReason
+
+    a, b, c, d = coffee["people"][:4]
+    enroll_all(app, coffee["program"], [a, b, c, d])
+    term = make.term(coffee["program"], slug="fall")
+    with app.app_context():
+        asked = Chat(program_id=coffee["program"].id, round_id=None)
+        db.session.add(asked)
+        db.session.flush()
+        db.session.add_all(
+            ChatMember(chat_id=asked.id, person_id=p.id, position=k) for k, p in enumerate((a, b))
+        )
+        db.session.add(
+            Assignment(
+                term_id=term.id,
+                mentor_id=c.id,
+                trainee_id=d.id,
+                status=AssignmentStatus.ENDED,
+                end_reason=EndReason.TERM_OVER,
+                started_at=utc_now() - timedelta(days=90),
+                ended_at=utc_now() - timedelta(days=10),
+            )
+        )
+        db.session.commit()
+    met_before = {frozenset((a.id, b.id)), frozenset((c.id, d.id))}
+    with app.test_request_context():
+        program = db.session.get(Program, coffee["program"].id)
+        for seed in range(12):
+            plan = preview_round(program, seed=seed).plan
+            assert not met_before & {frozenset(chat) for chat in plan.chats}, seed
+            assert plan.quality.repeats == 0
+        # With only the two who met in the directory, they are paired again and it is said.
+        db.session.execute(sa.delete(Enrollment).where(Enrollment.person_id.in_([c.id, d.id])))
+        db.session.commit()
+        plan = preview_round(program).plan
+        assert [frozenset(chat) for chat in plan.chats] == [frozenset((a.id, b.id))]
+        assert plan.quality.repeats == 1
+
+
+def test_the_coffee_page_and_its_preview_work_when_ids_pass_32_bits_of_squares(
+    app, client, make, coffee
+):
+    """The pool's checksum multiplies ids: done in 32 bits, PostgreSQL fails with "integer out
+    of range" once ids pass 46,340, as a large institution's do over the years."""
+    people = [
+        make.trainee(
+            coffee["program"],
+            name=f"Late Joiner {n}",
+            department=f"Department {n}",
+            stage=STAGES[n],
+            id=3_000_001 + n,
+        )
+        for n in range(4)
+    ]
+    enroll_all(app, coffee["program"], people)
+    with app.test_request_context():
+        program = db.session.get(Program, coffee["program"].id)
+        plan = preview_round(program, keep=True).plan
+    assert sorted(p for chat in plan.chats for p in chat) == sorted(p.id for p in people)
+    login(client, coffee["coordinator"].email)
+    page = client.get("/programs/im/coffee")
+    assert page.status_code == 200
+    assert "Late Joiner 3" in text_of(page)

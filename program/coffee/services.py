@@ -4,6 +4,7 @@ rounds (preview, publish, schedule) with playbook intros, ghosts, and what a par
 from __future__ import annotations
 
 import zlib
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -334,14 +335,17 @@ def _pool_state(program: Program, on: date) -> tuple[Any, ...]:
         *((Person.stage == member, rank) for rank, member in enumerate(CareerStage, start=1)),
         else_=0,
     )
+    # Products in 64 bits: PostgreSQL multiplies integer columns in 32, which overflows once
+    # ids pass 46,340 (a large institution's people, over the years).
+    person_id = sa.cast(Person.id, sa.BigInteger)
     people = _taking_part(
         program,
         on,
         sa.func.count(),
         sa.func.sum(Person.id),
-        sa.func.sum(Person.id * Person.id),
-        sa.func.sum(sa.func.coalesce(Person.department_id, 0) * Person.id),
-        sa.func.sum(stage * Person.id),
+        sa.func.sum(person_id * person_id),
+        sa.func.sum(sa.func.coalesce(Person.department_id, 0) * person_id),
+        sa.func.sum(stage * person_id),
         # Each person's name and address as a digest of every character, with their id: a
         # corrected letter or two people's names swapped changes the sum (a sum of lengths
         # missed both, and the preview kept showing the old name).
@@ -349,27 +353,37 @@ def _pool_state(program: Program, on: date) -> tuple[Any, ...]:
             text_digest(sa.cast(Person.id, sa.String) + ":" + Person.name + ":" + Person.email)
         ),
     ).subquery()
-    published = sa.and_(Round.program_id == program.id, Round.status == RoundStatus.PUBLISHED)
+    # Every earlier meeting counts: a round's chats, and chats begun in the directory.
     met = (
         sa.select(sa.func.count(), sa.func.max(ChatMember.id))
-        .join(Round, Round.id == ChatMember.round_id)
-        .where(published)
+        .join(Chat, Chat.id == ChatMember.chat_id)
+        .outerjoin(Round, Round.id == ChatMember.round_id)
+        .where(
+            Chat.program_id == program.id,
+            sa.or_(Chat.round_id.is_(None), Round.status == RoundStatus.PUBLISHED),
+        )
         .subquery()
     )
     suggested = (
         sa.select(
             sa.func.count(),
-            sa.func.sum(CheckIn.suggested_person_id * CheckIn.id),
+            sa.func.sum(sa.cast(CheckIn.suggested_person_id, sa.BigInteger) * CheckIn.id),
             sa.func.max(CheckIn.updated_at),
         )
         .join(Chat, Chat.id == CheckIn.chat_id)
         .where(Chat.program_id == program.id, CheckIn.suggested_person_id.is_not(None))
         .subquery()
     )
+    # Live formal pairs are never paired; ended ones count as earlier meetings.
     pairs = (
-        sa.select(sa.func.count(), sa.func.sum(Assignment.id))
+        sa.select(
+            sa.func.count(),
+            sa.func.sum(Assignment.id),
+            sa.func.count().filter(Assignment.status == AssignmentStatus.ENDED),
+            sa.func.count().filter(Assignment.started_at.is_not(None)),
+        )
         .join(Term, Term.id == Assignment.term_id)
-        .where(Term.program_id == program.id, Assignment.status != AssignmentStatus.ENDED)
+        .where(Term.program_id == program.id)
         .subquery()
     )
     blocks = sa.select(sa.func.count(), sa.func.sum(PairingBlock.id)).subquery()
@@ -407,6 +421,46 @@ def default_seed(program: Program, number: int) -> int:
     return zlib.crc32(f"{program.slug}:{number}".encode())
 
 
+def _met_outside_rounds(program: Program, number: int) -> dict[tuple[int, int], int]:
+    """Pairs of the program who met other than in a round, with how many rounds ago (their
+    meeting counted with the last round published before it): a chat begun in the directory,
+    and a formal pair (live or ended). A round must not pair them as if they had never met."""
+    rounds = db.session.execute(
+        sa.select(Round.published_at, Round.number)
+        .where(
+            Round.program_id == program.id,
+            Round.status == RoundStatus.PUBLISHED,
+            Round.published_at.is_not(None),
+        )
+        .order_by(Round.published_at)
+    ).all()
+    published_at = [r.published_at for r in rounds]
+
+    def rounds_ago(when: datetime | None) -> int:
+        before = bisect_right(published_at, when) if when is not None else len(rounds)
+        return number - (rounds[before - 1].number if before else 0)
+
+    one, other = aliased(ChatMember), aliased(ChatMember)
+    met = db.session.execute(
+        sa.select(one.person_id, other.person_id, sa.func.max(Chat.created_at))
+        .join(other, sa.and_(other.chat_id == one.chat_id, other.person_id > one.person_id))
+        .join(Chat, Chat.id == one.chat_id)
+        .where(Chat.program_id == program.id, Chat.round_id.is_(None))
+        .group_by(one.person_id, other.person_id)
+    ).all()
+    met += db.session.execute(
+        sa.select(Assignment.mentor_id, Assignment.trainee_id, sa.func.max(Assignment.started_at))
+        .join(Term, Term.id == Assignment.term_id)
+        .where(Term.program_id == program.id, Assignment.started_at.is_not(None))
+        .group_by(Assignment.mentor_id, Assignment.trainee_id)
+    ).all()
+    found: dict[tuple[int, int], int] = {}
+    for a, b, when in met:
+        key, ago = pairing.pair_key(a, b), rounds_ago(when)
+        found[key] = min(ago, found.get(key, ago))
+    return found
+
+
 def _inputs(
     program: Program, number: int, people: list[Taking]
 ) -> tuple[list[pairing.Participant], dict[tuple[int, int], int], frozenset[tuple[int, int]]]:
@@ -424,6 +478,8 @@ def _inputs(
             .group_by(one.person_id, other.person_id)
         ).all()
     }
+    for key, ago in _met_outside_rounds(program, number).items():
+        history[key] = min(ago, history.get(key, ago))
     trio_chats = (
         sa.select(ChatMember.chat_id)
         .join(Round, Round.id == ChatMember.round_id)

@@ -963,3 +963,32 @@ def test_advising_coverage_and_load_by_hand(app, term_data):
         " ".join(p.extract_text() for p in PdfReader(io.BytesIO(build_pdf(report))).pages).split()
     )
     assert "Advising: coverage and load" in text and "Mentors above their stated places" in text
+
+
+def test_the_reports_page_opens_on_the_current_term_and_a_future_one_says_when_it_starts(
+    app, client, make, term_data, time_machine
+):
+    time_machine.move_to(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    make.term(
+        term_data["program"],
+        "AY 2027/28",
+        slug="ay-2027",
+        starts_on=date(2027, 7, 1),
+        ends_on=date(2028, 6, 30),
+    )
+    coordinator = make.coordinator(term_data["program"])
+    login(client, coordinator.email)
+    opened = client.get("/reports")
+    html = opened.get_data(as_text=True)
+    assert '<option value="med/fall" selected>' in html
+    assert "Medicine, AY 2027/28 (starts 01 Jul 2027)" in text_of(opened)
+    assert "The two tracks side by side" in text_of(opened)
+    future = text_of(client.get("/reports?program=med&term=ay-2027"))
+    assert "This term starts on 01 July 2027: nothing to report yet." in future
+    assert "The two tracks side by side" not in future and "0%" not in future
+    assert client.get("/reports/med/ay-2027.pdf").status_code == 404
+    # A dean's page opens on all programs' current term, not the future one either.
+    dean = make.dean()
+    client.post("/logout")
+    login(client, dean.email)
+    assert '<option value="all/fall" selected>' in client.get("/reports").get_data(as_text=True)

@@ -45,10 +45,14 @@ class Choices:
     terms: list[tuple[str, str]]  # (slug, name), newest first, of the programs one may see
     # The reports that exist, to choose from: (label, [(scope/term value, term name), ...]).
     reports: list[tuple[str, list[tuple[str, str]]]]
+    # The report the page opens on: the first choice's current term, or its latest started
+    # one; never a term that has not started (there is nothing to report in it yet).
+    default: str | None = None
 
 
-def choices(person: Person) -> Choices:
+def choices(person: Person, today: date | None = None) -> Choices:
     """What a person may choose: only program-and-term pairs that exist, so no choice is a 404."""
+    today = today or utc_now().date()
     programs = [
         p
         for p in db.session.scalars(sa.select(Program).order_by(Program.name))
@@ -56,13 +60,21 @@ def choices(person: Person) -> Choices:
     ]
     may_see_all = may_report_on_all(person)
     terms: list[tuple[str, str]] = []
+    started: list[str] = []  # slugs of terms that have begun, newest first
     by_program: dict[int, list[tuple[str, str]]] = {p.id: [] for p in programs}
+    begun: dict[int, list[str]] = {p.id: [] for p in programs}
     if programs:
-        for program_id, slug, name in db.session.execute(
-            sa.select(Term.program_id, Term.slug, Term.name)
+        for program_id, slug, name, starts_on in db.session.execute(
+            sa.select(Term.program_id, Term.slug, Term.name, Term.starts_on)
             .where(Term.program_id.in_([p.id for p in programs]))
             .order_by(Term.starts_on.desc(), Term.id)
         ):
+            if starts_on > today:
+                name = f"{name} (starts {starts_on:%d %b %Y})"
+            else:
+                begun[program_id].append(slug)
+                if slug not in started:
+                    started.append(slug)
             by_program[program_id].append((slug, name))
             if (slug, name) not in terms:
                 terms.append((slug, name))
@@ -71,9 +83,22 @@ def choices(person: Person) -> Choices:
         for p in programs
         if by_program[p.id]
     ]
+    default = next((f"{p.slug}/{begun[p.id][0]}" for p in programs if begun[p.id]), None)
     if may_see_all and terms:
         reports.insert(0, ("All programs", [(f"{ALL}/{slug}", name) for slug, name in terms]))
-    return Choices(programs, may_see_all, terms, reports)
+        default = f"{ALL}/{started[0]}" if started else None
+    return Choices(programs, may_see_all, terms, reports, default)
+
+
+def starts_later(program: Program | None, term_slug: str, today: date | None = None) -> date | None:
+    """The day a term (a program's, or for all programs the earliest of that name) starts, if
+    that is after today: its report has nothing to say yet."""
+    today = today or utc_now().date()
+    query = sa.select(sa.func.min(Term.starts_on)).where(Term.slug == term_slug)
+    if program is not None:
+        query = query.where(Term.program_id == program.id)
+    starts_on = db.session.scalar(query)
+    return starts_on if starts_on is not None and starts_on > today else None
 
 
 def may_report_on_all(person: Person) -> bool:

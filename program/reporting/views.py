@@ -26,6 +26,7 @@ from program.reporting.services import (
     make_report,
     mentoring_record_file,
     record_period,
+    starts_later,
     term_of,
     update_action,
 )
@@ -50,12 +51,17 @@ def index() -> str | Response:
         return redirect(url_for("reporting.index", program=scope, term=term))
     scope = request.args.get("program", "")
     term = request.args.get("term", "")
+    if not (scope and term) and options.default:
+        scope, _, term = options.default.partition("/")
     report = None
+    not_started = None
     plans: dict[str, object] = {}
     if scope and term:
         program = allowed(current_user, scope)
         if program is False:
             abort(403)
+        not_started = starts_later(program, term)
+    if scope and term and not_started is None:
         report = make_report(program, term)
         if report is None:
             abort(404)
@@ -65,6 +71,7 @@ def index() -> str | Response:
         options=options,
         scope=scope,
         term=term,
+        not_started=not_started,
         **plans,
         **(context(report) if report else {"report": None}),
     )
@@ -144,6 +151,8 @@ def file(scope: str, term: str, fmt: str) -> Response:
     program = allowed(current_user, scope)
     if program is False:
         abort(403)
+    if (starts_on := starts_later(program, term)) is not None:
+        abort(404, description=f"This term starts on {starts_on:%d %B %Y}: nothing to report yet.")
     report = make_report(program, term)
     if report is None:
         abort(404)

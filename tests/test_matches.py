@@ -164,3 +164,86 @@ def test_published_pairs_come_a_page_at_a_time_in_family_name_order(app, client,
     assert f"Ann Trainee{PUBLISHED_PER_PAGE:03d} ↔ Dr. Mentor" in second
     assert "Ann Trainee000" not in second
     assert client.get("/programs/im/terms/fall/matches?page=3").status_code == 404
+
+
+def test_next_terms_matches_are_scheduled_for_its_first_day_not_live_today(
+    app, client, make, time_machine
+):
+    """Publishing a future term's matches schedules them: the trainee sees "From 1 July", the
+    intros wait for that day and go once, check-ins start then, and the dashboard's Next term
+    section shows what is pending there, a rematch request included."""
+    from datetime import UTC, date, datetime
+
+    from program.checkins.schedule import tick
+    from program.messages.sending import send_due
+    from tests.smtp import SmtpServer
+
+    time_machine.move_to(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    program = make.program("Internal Medicine Residency", slug="im")
+    fall = make.term(program, slug="fall")
+    coordinator = make.coordinator(program)
+    now_mentor = make.mentor(program, name="Dr. Now", stage=CareerStage.SENIOR_FACULTY)
+    next_mentor = make.mentor(program, name="Dr. Next", stage=CareerStage.SENIOR_FACULTY)
+    trainee = make.trainee(program, name="Resident One")
+    make.assignment(fall, now_mentor, trainee, started_at=datetime(2026, 9, 1, tzinfo=UTC))
+    ay = make.term(
+        program, "AY 2027/28", slug="ay-2027", starts_on=date(2027, 7, 1), ends_on=date(2028, 6, 30)
+    )
+    make.availability(ay, next_mentor, capacity=1)
+    with app.app_context():
+        db.session.execute(
+            sa.update(Availability)
+            .where(Availability.person_id == now_mentor.id)
+            .values(accepting=False, capacity=0, answered_at=utc_now())
+        )
+        db.session.commit()
+    login(client, coordinator.email)
+    client.post("/programs/im/terms/ay-2027/matches/propose")
+    client.post("/programs/im/terms/ay-2027/matches/publish", data=CONFIRMED)
+    with app.app_context():
+        pair = db.session.scalar(sa.select(Assignment).where(Assignment.term_id == ay.id))
+        assert pair.mentor_id == next_mentor.id and pair.status is AssignmentStatus.ACTIVE
+        assert pair.started_at == datetime(2027, 7, 1, tzinfo=UTC)
+        intros = db.session.scalars(
+            sa.select(Message).where(Message.kind == "intro", Message.assignment_id == pair.id)
+        ).all()
+        assert len(intros) == 2
+        assert {m.next_attempt_at for m in intros} == {datetime(2027, 7, 1, tzinfo=UTC)}
+        pair_id = pair.id
+    overview = text_of(client.get("/programs/im/"))
+    assert "Next term: AY 2027/28 starts 1 July 2027" in overview
+    assert "1 match scheduled to begin on 1 July (introductions go out that day)" in overview
+    assert "Fall 2026 at a glance" in overview
+
+    client.post("/logout")
+    login(client, trainee.email)
+    home = text_of(client.get("/"))
+    assert "Mentor: Dr. Now" in home
+    assert "From 1 July 2027: your mentor Dr. Next" in home
+    assert home.index("Mentor: Dr. Now") < home.index("From 1 July 2027")
+    # The trainee may still ask privately for a different pairing: the coordinator sees it.
+    client.post(f"/mentoring/{pair_id}/rematch")
+    client.post("/logout")
+    login(client, coordinator.email)
+    assert "1 no-fault rematch request: Resident One ↔ Dr. Next" in text_of(
+        client.get("/programs/im/")
+    )
+
+    with SmtpServer() as smtp:
+        app.config.update(smtp.config())
+        with app.app_context():
+            tick(utc_now())
+            send_due()
+            from program.checkins.models import CheckIn
+
+            assert not db.session.scalar(
+                sa.select(sa.func.count()).where(CheckIn.assignment_id == pair_id)
+            )
+        assert not [m for m in smtp.messages if "Dr. Next" in m["Subject"]]
+        time_machine.move_to(datetime(2027, 7, 1, 9, tzinfo=UTC))
+        with app.app_context():
+            tick(utc_now())
+            send_due()
+            send_due()
+        intros = [m for m in smtp.messages if m["Subject"].endswith("meet Dr. Next")]
+        assert [m["To"] for m in intros] == [trainee.email]

@@ -61,6 +61,21 @@ def _holds(person: Person, term: Term, role: Role) -> bool:
     )
 
 
+def first_moment(term: Term) -> datetime:
+    """When a term's pairs begin: the start of its first day (UTC)."""
+    return datetime.combine(term.starts_on, time(0), tzinfo=UTC)
+
+
+def _starts(term: Term, started_at: datetime | None) -> datetime:
+    """When pairs published now begin: `started_at` when given (a history, a late import),
+    else now, or the term's first day for a term that has not begun. Such *scheduled* pairs
+    are live from then: their intros leave that day (the worker's sender sends nothing before
+    a message's time), check-ins and follow-ups count from it, and the two see "From ..."."""
+    if started_at is not None:
+        return started_at
+    return max(utc_now(), first_moment(term))
+
+
 def publish_pair(
     actor: Person | None,
     term: Term,
@@ -92,11 +107,11 @@ def publish_pair(
         mentor_id=mentor.id,
         trainee_id=trainee.id,
         status=AssignmentStatus.ACTIVE,
-        started_at=started_at or utc_now(),
+        started_at=_starts(term, started_at),
     )
     db.session.add(assignment)
     db.session.flush()
-    _introduce([assignment])
+    _introduce([assignment], send_at=assignment.started_at)
     record(
         actor,
         "assignment.published",
@@ -107,9 +122,10 @@ def publish_pair(
     return assignment
 
 
-def _introduce(assignments: list[Assignment]) -> None:
+def _introduce(assignments: list[Assignment], send_at: datetime) -> None:
     """One intro e-mail to each side of each newly active pair (never twice: dedupe keys),
-    written when it is sent (see `_compose_intros`)."""
+    written when it is sent (see `_compose_intros`), not before `send_at` (a scheduled pair's
+    first day)."""
     rows = []
     for pair in pairs_with_people(a.id for a in assignments):
         sides = (
@@ -126,6 +142,7 @@ def _introduce(assignments: list[Assignment]) -> None:
                 reply_to=[other_email],
                 assignment_id=pair.id,
             )
+            | {"next_attempt_at": send_at}
             for person_id, email, other_email in sides
         ]
     queue_messages(rows)
@@ -147,9 +164,11 @@ def _compose_intros(messages: Sequence[Message]) -> dict[int, dict[str, Any]]:
     contexts = {}
     for message in messages:
         assignment = assignments.get(message.assignment_id or 0)
-        if assignment is None or message.recipient_id not in (
-            assignment.mentor_id,
-            assignment.trainee_id,
+        # A scheduled pair ended before its first day is introduced to nobody.
+        if (
+            assignment is None
+            or assignment.status is AssignmentStatus.ENDED
+            or message.recipient_id not in (assignment.mentor_id, assignment.trainee_id)
         ):
             continue
         mentor, trainee = assignment.mentor, assignment.trainee
@@ -751,7 +770,8 @@ def set_proposed_mentor(
 
 
 def publish_matches(actor: Person | None, term: Term, started_at: datetime | None = None) -> int:
-    """Make every proposed pair active and introduce both sides; returns how many.
+    """Make every proposed pair active and introduce both sides; returns how many. A term that
+    has not begun gets them *scheduled* for its first day (see `_starts`).
 
     `started_at` records pairs that in fact began earlier (the demo's history, a late import)."""
     if term.closed_at is not None:
@@ -778,12 +798,12 @@ def publish_matches(actor: Person | None, term: Term, started_at: datetime | Non
             + more
             + " Choose another mentor for them, then publish."
         )
-    now = started_at or utc_now()
+    begins = _starts(term, started_at)
     for assignment in proposed:
         assignment.status = AssignmentStatus.ACTIVE
-        assignment.started_at = now
+        assignment.started_at = begins
     db.session.flush()
-    _introduce(proposed)
+    _introduce(proposed, send_at=begins)
     record(
         actor,
         "matches.published",
@@ -1351,6 +1371,7 @@ class MyPair:
     this_month: CheckIn | None  # the person's own check-in for the current month, if asked
     # Opens a note to the other (the mentee's with the ready first approach: they write first).
     write_link: str = ""
+    starts_on: date | None = None  # a scheduled pair's first day (its term has not begun)
 
 
 def my_pairs(person: Person, now: datetime | None = None) -> list[MyPair]:
@@ -1384,5 +1405,9 @@ def my_pairs(person: Person, now: datetime | None = None) -> list[MyPair]:
     for a in active:
         other = a.trainee if a.mentor_id == person.id else a.mentor
         ask = formal_ask(person, other, a.term.program.name) if a.trainee_id == person.id else None
-        out.append(MyPair(a, other, last.get(a.id), mine.get(a.id), mailto([other.email], ask)))
-    return out
+        starts_on = a.started_at.date() if a.started_at > now else None
+        out.append(
+            MyPair(a, other, last.get(a.id), mine.get(a.id), mailto([other.email], ask), starts_on)
+        )
+    # Today's pairs first, then those still to begin.
+    return sorted(out, key=lambda p: p.starts_on is not None)

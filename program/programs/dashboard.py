@@ -16,9 +16,12 @@ from program.db import utc_now
 from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus, Availability
 from program.formal.services import (
+    Attention,
+    AvailabilityCounts,
     PairRow,
     TraineeRef,
     Unmatched,
+    availability_counts,
     pairs_needing_attention,
     unmatched_trainees,
 )
@@ -85,6 +88,38 @@ def _glance(engine: sa.Engine, term_slug: str, program_slug: str) -> Computed:
     with engine.connect() as conn:
         scope = find_scope(conn, term_slug, program_slug)
         return glance(conn, scope)
+
+
+@dataclass
+class NextTerm:
+    """What is pending for the program's next term while the current one runs."""
+
+    term: Term
+    availability: AvailabilityCounts
+    proposed: int  # drafts not yet published
+    scheduled: int  # published, starting on the term's first day
+    attention: Attention  # rematch requests and pairs that must end, before they begin
+
+
+def next_term(program: Program, current: Term | None) -> NextTerm | None:
+    """The next term to begin after today, unless it is the one the dashboard already shows."""
+    term = db.session.scalar(
+        sa.select(Term)
+        .where(Term.program_id == program.id, Term.starts_on > utc_now().date())
+        .order_by(Term.starts_on, Term.id)
+        .limit(1)
+    )
+    if term is None or (current is not None and term.id == current.id):
+        return None
+    proposed, scheduled = db.session.execute(
+        sa.select(
+            sa.func.count().filter(Assignment.status == AssignmentStatus.PROPOSED),
+            sa.func.count().filter(Assignment.status == AssignmentStatus.ACTIVE),
+        ).where(Assignment.term_id == term.id)
+    ).one()
+    return NextTerm(
+        term, availability_counts(term), proposed, scheduled, pairs_needing_attention(term, 0)
+    )
 
 
 def dashboard(program: Program, term: Term) -> Dashboard:

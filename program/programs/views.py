@@ -16,7 +16,7 @@ from program.forms import ConfirmForm
 from program.people.blocks import assessors_of, record_assessor, remove_assessor
 from program.people.models import CareerStage, Person
 from program.permissions import Action, requires
-from program.programs.dashboard import FIGURES, dashboard, first_run
+from program.programs.dashboard import FIGURES, dashboard, first_run, next_term
 from program.programs.forms import (
     AssessesForm,
     CohortForm,
@@ -82,6 +82,7 @@ def overview(program: Program) -> str:
         counts=role_counts(program),
         current=current,
         board=dashboard(program, current) if current else None,
+        upcoming=next_term(program, current),
         steps=first_run(program),
         setup_term=current or (program.terms[-1] if program.terms else None),
         figures=FIGURES,

@@ -100,6 +100,15 @@ def test_an_email_link_only_shows_the_choice_until_confirmed(app, client, coffee
     with app.app_context():
         assert db.session.scalar(sa.select(Enrollment.withdrawn_at)) is not None
     assert client.get(f"/coffee/{token}x").status_code == 400
+    # The same link opened again after leaving says so and offers to rejoin, not to leave.
+    again = text_of(client.get(f"/coffee/{token}?do=leave"))
+    assert (
+        f"You left the coffee chats of Internal Medicine Residency on {utc_now():%-d %B %Y}"
+        in again
+    )
+    assert "Rejoin the coffee chats" in again and "Leave the coffee chats" not in again
+    rejoined = client.post(f"/coffee/{token}", data={"action": "join"})
+    assert "You are in" in text_of(rejoined)
 
 
 def test_bulk_opt_in_needs_a_reason_and_tells_each_person(app, client, coffee):

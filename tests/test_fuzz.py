@@ -214,6 +214,27 @@ def test_every_get_route_with_hostile_query_values(app, world, routes, values): 
         check(app, client, "GET", url, query_string=query)
 
 
+@pytest.mark.parametrize("value", [" ", "\t \n", "9" * 309, "-" + "9" * 400])
+def test_every_field_and_query_value_of_every_route_takes_blanks_and_huge_numbers(
+    app,
+    world,  # noqa: F811
+    routes,
+    value,
+):
+    """Not left to chance: every form field and query value of every route at once, as spaces
+    alone (a stage filter of one space was a server error) and as a number too long for any
+    field (309 digits overflowed a float in a range check)."""
+    fields = form_field_names()
+    clients: dict = {}
+    for _endpoint, method, url, _data, role in routes:
+        client = clients.get(role) or clients.setdefault(role, signed_in(app, world, role))
+        values = dict.fromkeys([*fields, *QUERY_KEYS, "stage", "role", "track", "cohort"], value)
+        if method == "POST":
+            check(app, client, "POST", url, data=values)
+        else:
+            check(app, client, "GET", url, query_string=values)
+
+
 @SETTINGS
 @given(value=HOSTILE)
 def test_every_route_with_hostile_path_values(app, world, value):  # noqa: F811
@@ -245,3 +266,23 @@ def test_the_check_finds_a_refused_request_that_wrote(app, client, how):
     app.add_url_rule("/oracle", "oracle", writes_then_refuses)
     with pytest.raises(AssertionError, match="wrote something"):
         check(app, client, "GET", "/oracle")
+
+
+def test_every_form_refuses_a_number_too_long_in_words_and_strips_all_but_passwords(app):
+    from program.accounts.forms import LoginForm
+    from program.coffee.forms import RoundForm
+
+    with app.test_request_context(method="POST", data={"seed": "9" * 309}):
+        form = RoundForm(meta={"csrf": False})
+        assert not form.validate()
+        assert form.seed.errors == ["Enter a whole number of at most 15 digits."]
+    with app.test_request_context(method="POST", data={"seed": " 42 "}):
+        form = RoundForm(meta={"csrf": False})
+        form.validate()
+        assert form.seed.data == 42 and not form.seed.errors
+    with app.test_request_context(
+        method="POST", data={"email": "  ada@example.edu ", "password": " pass phrase "}
+    ):
+        form = LoginForm(meta={"csrf": False})
+        assert form.email.data == "ada@example.edu"
+        assert form.password.data == " pass phrase "  # a password is taken as typed

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from program.forms import Form
 
 MIN_PASSWORD_LENGTH = 10
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
     submit = SubmitField("Sign in")
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(
         "E-mail", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
     )
     submit = SubmitField("Send me a link")
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField(
         "New password",
         description=f"At least {MIN_PASSWORD_LENGTH} characters. A short sentence works well.",

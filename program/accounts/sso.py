@@ -28,7 +28,7 @@ from flask import current_app
 from program.accounts.models import SignInIdentity
 from program.accounts.services import find_person_by_email, institution_sign_in_configured
 from program.admin.services import get_settings, stored_settings
-from program.audit.services import record
+from program.audit.services import record, record_changes
 from program.db import DomainError, utc_now
 from program.extensions import db
 from program.people.models import Person
@@ -204,18 +204,32 @@ def set_sign_in_mode(
                 field="break_glass_id",
             )
     settings = stored_settings()
+
+    def state() -> dict[str, Any]:
+        keeper = (
+            db.session.get(Person, settings.break_glass_id) if settings.break_glass_id else None
+        )
+        return {
+            "sso_only": bool(settings.sso_only),
+            "break_glass": keeper.email if keeper else None,
+            "self_registration": bool(settings.sso_self_registration),
+        }
+
+    before = state()
     settings.sso_only = sso_only
     settings.break_glass_id = break_glass_id if sso_only else None
     settings.sso_self_registration = self_registration
-    record(
+    record_changes(
         actor,
         "settings.sign_in_changed",
         settings,
-        summary="Institution sign-in only" if sso_only else "Institution sign-in and passwords",
-        details={
-            "sso_only": sso_only,
-            "break_glass_id": settings.break_glass_id,
-            "self_registration": self_registration,
+        "Sign-in",
+        before,
+        state(),
+        {
+            "sso_only": "institution sign-in only",
+            "break_glass": "break-glass administrator",
+            "self_registration": "accounts made at first sign-in",
         },
     )
     return settings

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -15,9 +14,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from program.admin.models import MIN_SUPPRESSION_THRESHOLD
+from program.forms import Form
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     name = StringField("Institution name", validators=[DataRequired(), Length(max=200)])
     suppression_threshold = IntegerField(
         "Suppression threshold",
@@ -48,7 +48,7 @@ class SettingsForm(FlaskForm):
     submit = SubmitField("Save settings")
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     mode = RadioField(
         "How people sign in",
         choices=[
@@ -77,13 +77,13 @@ class SignInForm(FlaskForm):
     submit = SubmitField("Save sign-in")
 
 
-class InstitutionRolesForm(FlaskForm):
+class InstitutionRolesForm(Form):
     is_admin = BooleanField("Administrator (manages programs, people and settings)")
     is_dean = BooleanField("Dean (reads every program's reports)")
     submit = SubmitField("Save roles")
 
 
-class EmailAddressForm(FlaskForm):
+class EmailAddressForm(Form):
     email = StringField(
         "E-mail address",
         description="A new address, or the same one to say it works again after a bounce.",

@@ -15,7 +15,7 @@ from program.admin.models import (
     InstitutionSettings,
 )
 from program.audit.models import AuditEvent
-from program.audit.services import record
+from program.audit.services import record_changes
 from program.db import DomainError, escape_like
 from program.extensions import db
 from program.people.models import Person
@@ -113,15 +113,20 @@ def update_settings(
     for key, value in after.items():
         setattr(settings, key, value)
     db.session.flush()
-    changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
-    if changes:
-        record(
-            actor,
-            "settings.updated",
-            settings,
-            details=changes,
-            summary="Institution settings changed",
-        )
+    record_changes(
+        actor,
+        "settings.updated",
+        settings,
+        "Institution settings",
+        before,
+        after,
+        {
+            "name": "name",
+            "suppression_threshold": "suppression threshold",
+            "mail_sender": "mail sender",
+            "time_zone": "time zone",
+        },
+    )
     return settings
 
 

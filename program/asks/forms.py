@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     IntegerField,
@@ -15,11 +14,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange
 
 from program.asks.models import Meets
+from program.forms import Form
 
 MEETS = [SelectChoice(m.value, m.label) for m in Meets]
 
 
-class ListingForm(FlaskForm):
+class ListingForm(Form):
     note = TextAreaField(
         "What you are glad to talk about",
         description="One or two sentences, shown as you write them: your path, your work, what "
@@ -40,22 +40,22 @@ class ListingForm(FlaskForm):
     submit = SubmitField("Save and be open to asks")
 
 
-class StateForm(FlaskForm):
+class StateForm(Form):
     action = HiddenField(validators=[AnyOf(["pause", "resume", "stop"])])
 
 
-class AskForm(FlaskForm):
+class AskForm(Form):
     subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
     body = TextAreaField("Your note", validators=[DataRequired(), Length(max=5000)])
     referred_by = HiddenField()
     submit = SubmitField("Send my ask")
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     answer = HiddenField(validators=[AnyOf(["yes", "no"])])
 
 
-class GuestForm(FlaskForm):
+class GuestForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     email = StringField("E-mail", validators=[DataRequired(), Length(max=254)])
     note = TextAreaField(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
@@ -16,9 +15,10 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from program.checkins.models import CheckInStatus
 from program.checkins.services import ANSWER_LABELS, LED_TO_LABELS, MAX_NOTE_LENGTH
+from program.forms import Form
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(Form):
     status = RadioField(
         "Did you meet?",
         choices=[SelectChoice(s.value, label) for s, label in ANSWER_LABELS.items()],
@@ -57,7 +57,7 @@ class CheckInForm(FlaskForm):
         return CheckInStatus(self.status.data)
 
 
-class QuickAnswerForm(FlaskForm):
+class QuickAnswerForm(Form):
     """The one-click buttons on the home page: the answer is the button pressed."""
 
     status = RadioField(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField, SubmitField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
-from program.forms import MailingForm
+from program.forms import Form, MailingForm
 
 
-class EnrollmentForm(FlaskForm):
+class EnrollmentForm(Form):
     action = HiddenField(validators=[AnyOf(["join", "snooze", "leave"])])
     until = DateField("Snooze until", validators=[Optional()])
     submit = SubmitField("Confirm")

@@ -118,6 +118,19 @@ def snooze(person: Person, program: Program, until: date, today: date | None = N
     return enrollment
 
 
+def left_on(person_id: int, program_id: int) -> date | None:
+    """The day the person last left the program's coffee chats, when they are not in them now
+    (None while they take part, or if they never joined)."""
+    if open_enrollment(person_id, program_id) is not None:
+        return None
+    last = db.session.scalar(
+        sa.select(sa.func.max(Enrollment.withdrawn_at)).where(
+            Enrollment.person_id == person_id, Enrollment.program_id == program_id
+        )
+    )
+    return last.date() if last is not None else None
+
+
 def withdraw(person: Person, program: Program) -> None:
     """Leave the coffee chats; the closed enrollment stays as history."""
     enrollment = open_enrollment(person.id, program.id)

@@ -18,6 +18,7 @@ from program.coffee.services import (
     bulk_enroll,
     enroll,
     enrollment_counts,
+    left_on,
     open_enrollment,
     preview_round,
     publish_as_planned,
@@ -80,16 +81,25 @@ def enrollment_link(token: str) -> str | Response | tuple[str, int]:
         return problem
     person, program = link
     form = EnrollmentForm()
+    left = left_on(person.id, program.id)
     if not form.is_submitted():
         action = request.args.get("do", "join")
         form.action.data = action if action in ENROLLMENT_ACTIONS else "join"
+        if left is not None:
+            # An old "leave" or "snooze" link opened after leaving: say so, offer to rejoin.
+            form.action.data = "join"
         form.until.data = utc_now().date() + timedelta(days=30)
     if form.validate_on_submit():
         message = _apply(form, person, program)
         if message is not None:
             return render_template("coffee/done.html", message=message, program=program)
     return render_template(
-        "coffee/confirm.html", form=form, program=program, person=person, action=form.action.data
+        "coffee/confirm.html",
+        form=form,
+        program=program,
+        person=person,
+        action=form.action.data,
+        left_on=left,
     )
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from program.formal.services import END_REASON_LABELS, MAX_CAPACITY
+from program.forms import Form
 
 
-class AvailabilityForm(FlaskForm):
+class AvailabilityForm(Form):
     accepting = RadioField(
         "Can you mentor this term?",
         choices=[SelectChoice("yes", "Yes, I can mentor"), SelectChoice("no", "Not this term")],
@@ -28,7 +28,7 @@ class AvailabilityForm(FlaskForm):
     submit = SubmitField("Send my answer")
 
 
-class EndPairForm(FlaskForm):
+class EndPairForm(Form):
     reason = RadioField(
         "Why does this pair end?",
         choices=[SelectChoice(r.value, label) for r, label in END_REASON_LABELS.items()],
@@ -40,7 +40,7 @@ class EndPairForm(FlaskForm):
     submit = SubmitField("End the pair")
 
 
-class CapacityForm(FlaskForm):
+class CapacityForm(Form):
     capacity = IntegerField(
         "Mentees this term",
         description="0: not mentoring this term.",

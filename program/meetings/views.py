@@ -6,13 +6,12 @@ from datetime import datetime
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional
 
 from program.db import utc_now
 from program.extensions import db
-from program.forms import ConfirmForm
+from program.forms import ConfirmForm, Form
 from program.meetings.models import Meeting, MeetingStatus
 from program.meetings.services import (
     Pairing,
@@ -35,7 +34,7 @@ from program.web import flash_errors, open_link, run_service
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
 
-class ProposeForm(FlaskForm):
+class ProposeForm(Form):
     first = DateTimeLocalField("A time", format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
     second = DateTimeLocalField(
         "Another time (recommended)", format="%Y-%m-%dT%H:%M", validators=[Optional()]

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import IntegerField, RadioField, SubmitField
 from wtforms.fields.choices import SelectChoice
@@ -24,6 +23,7 @@ from program.coffee.services import SNOOZE_REASONS, my_coffee
 from program.db import utc_now
 from program.extensions import csrf, db
 from program.formal.services import my_pairs, pending_availability
+from program.forms import Form
 from program.meetings.services import meetings_of, when
 from program.people.blocks import block, my_blocks, people_to_block, unblock
 from program.people.models import MailPreference, Person
@@ -84,7 +84,7 @@ def how() -> str:
     return render_template("people/how.html")
 
 
-class NotificationsForm(FlaskForm):
+class NotificationsForm(Form):
     preference = RadioField(
         "Which e-mails do you want?",
         choices=[
@@ -134,7 +134,7 @@ def unsubscribe(token: str) -> tuple[str, int] | str:
     return render_template("people/unsubscribe.html", person=person, done=done)
 
 
-class PairingListForm(FlaskForm):
+class PairingListForm(Form):
     """Add (person) or take off (entry) one name; the button says which."""
 
     person = IntegerField(validators=[Optional()])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -24,11 +23,12 @@ from wtforms.validators import (
     Regexp,
 )
 
+from program.forms import Form
 from program.people.stages import CareerStage
 from program.programs.models import DepartmentPreference
 
 
-class ProgramForm(FlaskForm):
+class ProgramForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     slug = StringField(
         "Short name for links",
@@ -80,7 +80,7 @@ class ProgramForm(FlaskForm):
     submit = SubmitField("Save program")
 
 
-class AddCoordinatorForm(FlaskForm):
+class AddCoordinatorForm(Form):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     name = StringField(
         "Name",
@@ -90,7 +90,7 @@ class AddCoordinatorForm(FlaskForm):
     submit = SubmitField("Make coordinator")
 
 
-class TermForm(FlaskForm):
+class TermForm(Form):
     name = StringField(
         "Name", description="For example “Fall 2026”.", validators=[DataRequired(), Length(max=120)]
     )
@@ -99,7 +99,7 @@ class TermForm(FlaskForm):
     submit = SubmitField("Save term")
 
 
-class CohortForm(FlaskForm):
+class CohortForm(Form):
     name = StringField(
         "New cohort",
         description="For example “PGY-1”.",
@@ -108,12 +108,12 @@ class CohortForm(FlaskForm):
     submit = SubmitField("Add cohort")
 
 
-class MoveCohortForm(FlaskForm):
+class MoveCohortForm(Form):
     cohort = SelectField("Cohort", coerce=str)
     submit = SubmitField("Move")
 
 
-class EndMembershipForm(FlaskForm):
+class EndMembershipForm(Form):
     reason = StringField(
         "Why",
         description="For example “Left the program”.",
@@ -122,7 +122,7 @@ class EndMembershipForm(FlaskForm):
     submit = SubmitField("End membership")
 
 
-class PeopleFilterForm(FlaskForm):
+class PeopleFilterForm(Form):
     """The people list's filters, read from the query string (a GET form has no CSRF token)."""
 
     FILTERS = ("q", "role", "cohort", "department", "stage", "track")
@@ -147,7 +147,7 @@ class PeopleFilterForm(FlaskForm):
     submit = SubmitField("Filter")
 
 
-class AssessesForm(FlaskForm):
+class AssessesForm(Form):
     trainee_email = EmailField(
         "Trainee's e-mail address",
         validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
@@ -155,7 +155,7 @@ class AssessesForm(FlaskForm):
     submit = SubmitField("Record")
 
 
-class PersonDetailsForm(FlaskForm):
+class PersonDetailsForm(Form):
     """A coordinator corrects a member's details (the roster's own columns)."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from program.forms import Form
 from program.reporting.models import ActionStatus
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     finding = TextAreaField(
         "Finding",
         description="What the report showed, such as “a third of coffee chats never met”.",
@@ -25,12 +25,12 @@ class ActionForm(FlaskForm):
     due_on = DateField("Due", validators=[Optional()])
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(Form):
     status = SelectField("Status", choices=[SelectChoice(s.value, s.label) for s in ActionStatus])
     outcome = TextAreaField("What came of it", validators=[Optional(), Length(max=1000)])
 
 
-class RecordForm(FlaskForm):
+class RecordForm(Form):
     """The period of a mentoring record (a GET form: downloading changes nothing)."""
 
     class Meta:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SubmitField
+
+from program.forms import Form
 
 ALLOWED_EXTENSIONS = ["csv", "xlsx", "txt", "tsv"]
 
 
-class RosterUploadForm(FlaskForm):
+class RosterUploadForm(Form):
     file = FileField(
         "Roster file",
         description="CSV or Excel (.xlsx), up to {limit}. The first row names the columns.",

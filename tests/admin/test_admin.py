@@ -284,6 +284,32 @@ class TestSettings:
         assert "Riverside School of Medicine" in text_of(client.get("/"))
         assert "settings.updated" in audit_actions(app)
 
+    def test_each_settings_change_says_what_changed_old_to_new(self, app, client, admin):
+        data = {
+            "name": "Riverside",
+            "suppression_threshold": "10",
+            "mail_sender": "mentoring@riverside.example.edu",
+            "time_zone": "UTC",
+        }
+        client.post("/admin/settings", data=data)
+        client.post("/admin/settings", data={**data, "suppression_threshold": "11"})
+        client.post("/admin/settings", data=data)  # and back
+        client.post("/admin/settings", data=data)  # no change: no entry
+        with app.app_context():
+            events = db.session.scalars(
+                sa.select(AuditEvent)
+                .where(AuditEvent.action == "settings.updated")
+                .order_by(AuditEvent.id)
+            ).all()
+            summaries = [e.summary for e in events]
+            assert summaries[1:] == [
+                "Institution settings: suppression threshold 10 → 11",
+                "Institution settings: suppression threshold 11 → 10",
+            ]
+            assert events[1].details == {"suppression_threshold": [10, 11]}
+        log = text_of(client.get("/admin/audit"))
+        assert "suppression threshold 10 → 11" in log and "suppression threshold 11 → 10" in log
+
     @pytest.mark.parametrize("threshold", ["4", "0", "-3", "ten"])
     def test_threshold_below_five_is_refused(self, app, client, admin, threshold):
         response = client.post(

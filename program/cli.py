@@ -72,7 +72,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     Refuses any database that holds more than a demo, and serves only on this machine: the demo
     has published passwords and an inbox that shows every e-mail.
     """
-    from seed.demo import DEMO_PASSWORD, demo_logins, foreign_people, seed_demo
+    from seed.demo import DEMO_PASSWORD, demo_logins, foreign_people, point_links_at, seed_demo
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not is_loopback(host):
@@ -93,6 +93,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
             )
     upgrade()
     created = one_transaction(seed_demo)()
+    one_transaction(point_links_at)(app.config["BASE_URL"])
     click.echo("Demo institution " + ("created." if created else "already there; kept as it is."))
     click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
     for role, email in demo_logins():

@@ -10,6 +10,7 @@ uses. Idempotent: if the demo admin exists, nothing is added, so re-running keep
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -32,6 +33,7 @@ from program.formal.services import (
     request_availability,
 )
 from program.meetings.services import accept, pairing, propose
+from program.messages.models import Message
 from program.people.models import CareerStage, Person, password_hash
 from program.people.services import create_person
 from program.programs.models import Program, Role, Term
@@ -268,6 +270,27 @@ def foreign_people() -> int:
     return db.session.scalar(
         sa.select(sa.func.count(Person.id)).where(~Person.email.like(f"%@{DEMO_DOMAIN}"))
     )
+
+
+# Where a demo served before: its own machine, on whatever port it was given then.
+_DEMO_BASE = re.compile(r"http://(?:127\.0\.0\.1|localhost|\[::1\]):\d+")
+
+
+def point_links_at(base_url: str) -> int:
+    """Make the demo's written e-mails link to `base_url`: a demo seeded on one port and served
+    again on another (`--port`) must not send people to the old one. Demo databases only (the
+    demo refuses any other). Returns how many messages changed."""
+    changed = 0
+    for message in db.session.scalars(sa.select(Message).where(Message.body_text.is_not(None))):
+        parts = {
+            attr: _DEMO_BASE.sub(base_url, getattr(message, attr) or "")
+            for attr in ("body_text", "body_html")
+        }
+        if any(parts[a] != (getattr(message, a) or "") for a in parts):
+            message.body_text, message.body_html = parts["body_text"], parts["body_html"] or None
+            changed += 1
+    db.session.flush()
+    return changed
 
 
 def demo_logins() -> list[tuple[str, str]]:

@@ -239,3 +239,31 @@ def test_demo_inbox_answers_only_this_machine(app, client):
     assert client.get("/demo/inbox").status_code == 200
     remote = client.get("/demo/inbox", environ_base={"REMOTE_ADDR": "203.0.113.9"})
     assert remote.status_code == 404
+
+
+def test_a_demo_served_again_on_another_port_links_its_mail_there(app, make):
+    from seed.demo import point_links_at
+
+    person = make.person("Demo Person", email="trainee1@demo.example.edu")
+    with app.app_context():
+        db.session.add(
+            Message(
+                recipient_id=person.id,
+                to_address=person.email,
+                kind="invitation",
+                subject="Welcome",
+                body_text="Set a password: http://127.0.0.1:5000/accounts/set/abc and "
+                "https://mentoring.example.edu/keep",
+                body_html='<a href="http://localhost:5000/checkin/x">We met</a>',
+            )
+        )
+        db.session.commit()
+        assert point_links_at("http://127.0.0.1:5101") == 1
+        db.session.commit()
+        message = db.session.scalar(sa.select(Message))
+        assert message.body_text == (
+            "Set a password: http://127.0.0.1:5101/accounts/set/abc and "
+            "https://mentoring.example.edu/keep"
+        )
+        assert message.body_html == '<a href="http://127.0.0.1:5101/checkin/x">We met</a>'
+        assert point_links_at("http://127.0.0.1:5101") == 0

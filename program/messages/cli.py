@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from program.messages.sending import send_due
@@ -19,3 +20,16 @@ def send_command(limit: int | None) -> None:
     """
     report = send_due(limit=limit)
     click.echo(f"{report.sent} sent, {report.retried} to retry later, {report.failed} failed.")
+    if report.retried and not report.sent:
+        config = current_app.config
+        where = (
+            f"the mail server at {config['SMTP_HOST']}:{config['SMTP_PORT']}"
+            if config.get("MAIL_TRANSPORT") == "smtp"
+            else f"the {config.get('MAIL_TRANSPORT')} transport"
+        )
+        click.echo(
+            f"Nothing could be sent through {where}: {report.last_error}\n"
+            "Set HALLWAY_SMTP_HOST and HALLWAY_SMTP_PORT (see the README's production section) "
+            "to your institution's mail server. The demo sends nothing out: while `flask demo` "
+            "runs, its mail is shown at /demo/inbox."
+        )

@@ -354,6 +354,7 @@ class SendReport:
     retried: int = 0
     failed: int = 0
     slowed: bool = False
+    last_error: str | None = None  # why the latest message to be retried was not sent
 
 
 @dataclass
@@ -525,6 +526,7 @@ def _send_one(batch: _Batch, message: Message) -> None:
             pause = max(backoff(attempts), SLOW_DOWN_PAUSE if report.slowed else timedelta())
             values.update(status=MessageStatus.QUEUED, next_attempt_at=batch.now() + pause)
             report.retried += 1
+            report.last_error = values["last_error"]
     else:
         values.update(status=MessageStatus.SENT, sent_at=batch.now(), last_error=None)
         report.sent += 1

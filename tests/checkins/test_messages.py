@@ -113,6 +113,22 @@ class TestTick:
 
 
 class TestSending:
+    def test_send_with_no_mail_server_says_why_and_where_the_demos_mail_is(self, app, pair):
+        import socket
+
+        run_tick_prompts(app)
+        with socket.socket() as free:  # a port nothing listens on
+            free.bind(("127.0.0.1", 0))
+            port = free.getsockname()[1]
+        app.config.update(MAIL_TRANSPORT="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+        result = app.test_cli_runner().invoke(args=["messages", "send"])
+        assert "0 sent, 2 to retry later, 0 failed." in result.output
+        assert f"Nothing could be sent through the mail server at 127.0.0.1:{port}: " in (
+            result.output
+        )
+        assert "ConnectionRefusedError" in result.output and "/demo/inbox" in result.output
+        assert statuses(app) == {"queued": 2}
+
     def test_send_delivers_both_parts_with_working_links(self, app, pair):
         run_tick_prompts(app)
         with SmtpServer() as smtp:

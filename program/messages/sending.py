@@ -39,6 +39,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 
+import idna
 import sqlalchemy as sa
 from flask import current_app
 
@@ -98,6 +99,21 @@ def _refusal(code: int, text: Any, what: str) -> Exception:
     return PermanentFailure(reason, bounce=what == "recipient refused")
 
 
+def ascii_address(address: str) -> str | None:
+    """The address as plain ASCII, its domain in IDNA ("punycode"), when its local part is
+    ASCII already (`anh@trường.vn` → `anh@xn--trng-rib8295b.vn`); None when only SMTPUTF8 can
+    carry it (a local part in another alphabet) or the domain is not a valid IDNA name."""
+    if address.isascii():
+        return address
+    local, at, domain = address.rpartition("@")
+    if not at or not local.isascii():
+        return None
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError:
+        return None
+
+
 class SmtpTransport:
     """One SMTP connection, opened on first use and reused for the whole batch."""
 
@@ -129,14 +145,21 @@ class SmtpTransport:
         options: list[str] = []
         policy = SMTP_POLICY
         if not (sender + recipient).isascii():
-            if not self.connection.has_extn("smtputf8"):
-                raise PermanentFailure(
-                    "The mail server does not accept internationalised addresses (it does not "
-                    "offer SMTPUTF8); ask its administrators to enable it, or give this person "
-                    "an address in plain ASCII letters."
-                )
-            options = ["SMTPUTF8", "BODY=8BITMIME"]
-            policy = UTF8_POLICY
+            if self.connection.has_extn("smtputf8"):
+                options = ["SMTPUTF8", "BODY=8BITMIME"]
+                policy = UTF8_POLICY
+            else:
+                # Only a local part in another alphabet needs SMTPUTF8; a domain goes as IDNA.
+                plain_sender, plain_recipient = ascii_address(sender), ascii_address(recipient)
+                if plain_sender is None or plain_recipient is None:
+                    raise PermanentFailure(
+                        "The mail server does not accept addresses whose part before the @ is "
+                        "not in plain ASCII letters (it does not offer SMTPUTF8); ask its "
+                        "administrators to enable it, or give this person such an address."
+                    )
+                sender, recipient = plain_sender, plain_recipient
+                del message["To"]
+                message["To"] = recipient
         try:
             self.connection.sendmail(sender, [recipient], message.as_bytes(policy=policy), options)
         except smtplib.SMTPRecipientsRefused as exc:

@@ -106,7 +106,7 @@ class TestInternationalisedAddresses:
         assert statuses(app) == {"sent": 299, "failed": 1}
         failed = next(m for m in rows(app) if m.status is MessageStatus.FAILED)
         assert failed.to_address == "josé@exämple.edu"
-        assert "SMTPUTF8" in failed.last_error
+        assert "SMTPUTF8" in failed.last_error and "before the @" in failed.last_error
         with app.app_context():
             # Not the address's fault: it is not marked as bouncing.
             assert (
@@ -115,6 +115,20 @@ class TestInternationalisedAddresses:
                 )
                 is None
             )
+
+    def test_an_internationalised_domain_goes_as_idna_without_smtputf8(self, app, make):
+        ids = [make.person("Nguyễn Thị Anh", email="anh@trường.vn").id]
+        ids.append(make.person(email="plain@example.edu").id)
+        queue(app, ids)
+        with SmtpServer(smtputf8=False) as smtp:
+            report = send(app, smtp)
+            envelopes = list(smtp.recorder.envelopes)
+            received = list(smtp.messages)
+        assert (report.sent, report.failed) == (2, 0)
+        assert [to for _, to in envelopes if "anh@" in to[0]] == [["anh@xn--trng-rib8295b.vn"]]
+        anh = next(m for m in received if "anh@" in str(m["To"]))
+        assert str(anh["To"]) == "anh@xn--trng-rib8295b.vn"
+        assert statuses(app) == {"sent": 2}
 
 
 def test_any_error_in_one_message_is_that_message_alone(app, make, monkeypatch):

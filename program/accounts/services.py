@@ -90,6 +90,15 @@ def authenticate(email: str, password: str) -> Person:
     return person
 
 
+def end_sessions(person: Person) -> None:
+    """Sign the person out everywhere, server-side: every session cookie carries their security
+    stamp (see Person.get_id), so a new stamp makes any copy of an old cookie worthless, for the
+    rest of its 12 hours as for ever. Used by sign-out; deactivation and an institution's single
+    logout rotate the stamp too."""
+    person.rotate_security_stamp()
+    db.session.flush()
+
+
 def _stamp_digest(person: Any) -> str:
     return hashlib.sha256(person.security_stamp.encode()).hexdigest()[:20]
 

@@ -21,6 +21,7 @@ from program.accounts.forms import ForgotPasswordForm, LoginForm, SetPasswordFor
 from program.accounts.services import (
     LinkPurpose,
     authenticate,
+    end_sessions,
     passwords_allowed_for,
     passwords_off,
     person_for_token,
@@ -184,6 +185,7 @@ def saml_sls() -> str | Response | tuple[str, int]:
 def logout() -> Response:
     facts = session.get("saml_logout")
     openid = session.get("oidc_provider")
+    end_sessions(current_user)
     logout_user()
     session.clear()
     # Signed in through the institution: sign out there too, where it offers it.

@@ -90,6 +90,20 @@ class TestSignIn:
         assert client.post("/logout").status_code == 302
         assert client.get("/").status_code == 302
 
+    def test_a_copy_of_the_session_cookie_is_worthless_after_sign_out(self, app, client, make):
+        person = make.person()
+        login(client, person.email)
+        copied = client.get_cookie("session").value
+        other = app.test_client()  # another browser, holding the copy
+        other.set_cookie("session", copied)
+        assert other.get("/").status_code == 200
+        client.post("/logout")
+        refused = other.get("/")
+        assert refused.status_code == 302 and "/login" in refused.headers["Location"]
+        # Signing in again works, with a new session.
+        assert login(client, person.email).status_code == 302
+        assert client.get("/").status_code == 200
+
     def test_deactivating_ends_existing_sessions(self, app, client, make):
         person = make.person()
         login(client, person.email)

@@ -328,6 +328,13 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
         ("admin.audit", "GET", "/admin/audit", {}, {"anonymous": LOGIN, **ADMIN_ONLY}),
         ("admin.mail", "GET", "/admin/mail", {}, {"anonymous": LOGIN, **ADMIN_ONLY}),
         (
+            "admin.send_message_again",
+            "POST",
+            "/admin/mail/1/again",
+            {},
+            {"anonymous": LOGIN, **ADMIN_ONLY_POST},
+        ),
+        (
             "admin.change_person_email",
             "POST",
             f"/admin/people/{person_id}/email",
@@ -519,9 +526,12 @@ def test_each_role_gets_the_expected_answer(app, world, role):
     shared = signed_in_client()
     failures = []
     for endpoint, method, url, data, expected_by_role in matrix(world):
-        # Signing out ends the session, so that route gets a client of its own.
+        # Signing out ends the session, so that route gets a client of its own; and it ends
+        # every session of that person, so the shared client signs in again after it.
         client = signed_in_client() if endpoint == "accounts.logout" else shared
         response = client.get(url) if method == "GET" else client.post(url, data=data)
+        if endpoint == "accounts.logout":
+            shared = signed_in_client()
         expected = expected_by_role[role]
         if expected == LOGIN:
             ok = response.status_code == 302 and "/login" in response.headers["Location"]

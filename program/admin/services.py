@@ -15,8 +15,8 @@ from program.admin.models import (
     InstitutionSettings,
 )
 from program.audit.models import AuditEvent
-from program.audit.services import record_changes
-from program.db import DomainError, escape_like
+from program.audit.services import record, record_changes
+from program.db import DomainError, escape_like, utc_now
 from program.extensions import db
 from program.people.models import Person
 from program.people.services import matches_name_or_email
@@ -128,6 +128,29 @@ def update_settings(
         },
     )
     return settings
+
+
+def send_again(actor: Person, message_id: int) -> Any:
+    """Put a failed message back in the outbox, at once (the admin decided: for "may have been
+    delivered", after checking with the person, or once a mail server is fixed). Audited."""
+    from program.messages.models import Message, MessageStatus
+
+    message = db.session.get(Message, message_id)
+    if message is None or message.status is not MessageStatus.FAILED:
+        raise DomainError("That message is not among the failed ones.")
+    message.status = MessageStatus.QUEUED
+    message.attempts = 0
+    message.next_attempt_at = utc_now()
+    message.claimed_at = message.attempt_started_at = None
+    message.last_error = None
+    db.session.flush()
+    record(
+        actor,
+        "message.sent_again",
+        message,
+        summary=f"Failed message to {message.to_address} put back in the outbox",
+    )
+    return message
 
 
 def search_people(query: str, page: int, per_page: int = 25) -> Pagination:

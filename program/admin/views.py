@@ -19,6 +19,7 @@ from program.admin.services import (
     get_settings,
     mail_problems,
     search_people,
+    send_again,
     update_settings,
 )
 from program.extensions import db
@@ -193,7 +194,20 @@ def change_person_email(person_id: int) -> Response:
 @requires(Action.ADMINISTER)
 def mail() -> str:
     """What did not reach people: addresses that bounce, and messages that failed, with why."""
-    return render_template("admin/mail.html", **mail_problems())
+    return render_template("admin/mail.html", form=ConfirmForm(), **mail_problems())
+
+
+@bp.route("/mail/<int:message_id>/again", methods=["POST"])
+@requires(Action.ADMINISTER)
+def send_message_again(message_id: int) -> Response:
+    """Put one failed message back in the outbox."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        message = run_service(form, send_again, current_user, message_id)
+        if message is not None:
+            flash(f"The message to {message.to_address} is back in the outbox.", "success")
+    flash_errors(form)
+    return redirect(url_for("admin.mail"))
 
 
 @bp.route("/people/<int:person_id>/active", methods=["POST"])

@@ -10,8 +10,12 @@ the server accepts it, the worker records it as sent, before anything else can f
 killed between those two moments — while the server reads the message, or in the instant
 between the server's "250 OK" and the commit — leaves a message whose fate Hallway cannot know:
 it is never sent again on its own but marked failed, "may have been delivered", for the admin to
-see. Messages claimed but not yet started are safe to send: a stopped worker (SIGTERM) gives
-them back at once, and a killed one's are taken again after SENDING_TIMEOUT.
+see and send again in one click. "Started" is marked as late as the protocol allows: after the
+server has accepted the sender and the recipient, just before DATA; a worker killed before that
+leaves a transaction that provably delivered nothing, and the message is simply sent again.
+Messages claimed but not yet started are safe to send: a stopped worker (SIGTERM) gives them
+back at once, and a killed one's are taken again within a minute (CLAIM_LEASE: a live worker
+renews the lease on what it still holds as it goes).
 
 Each message is sent or fails on its own: any error in one (an address the server cannot take, a
 template, a dropped connection) is recorded on that message, and the batch goes on.
@@ -48,6 +52,11 @@ from program.extensions import db
 from program.messages.models import Message, MessageStatus
 from program.people.models import Person
 
+# A claim not renewed for this long belongs to a worker that is gone: its messages not yet
+# started go back to the queue. A live worker renews its claim well within it.
+CLAIM_LEASE = timedelta(minutes=1)
+# A message started by a worker that is gone is settled as "may have been delivered" after this
+# (long enough that no live worker can still be talking to the server about it).
 SENDING_TIMEOUT = timedelta(minutes=15)
 # SMTP wants CRLF line ends; the classic policy writes them without re-parsing every header.
 SMTP_POLICY = compat32.clone(linesep="\r\n")
@@ -85,8 +94,22 @@ class SlowDown(Exception):
     """A 4xx answer: the server wants less mail now. Retry later; stop this batch."""
 
 
+class ClaimLost(Exception):
+    """Another worker took this message over before it was started: it is theirs to send."""
+
+
 class Transport(Protocol):
-    def send(self, message: MIMEMultipart, sender: str, recipient: str) -> None: ...
+    def send(
+        self,
+        message: MIMEMultipart,
+        sender: str,
+        recipient: str,
+        starting: Callable[[], bool] = lambda: True,
+    ) -> None:
+        """Send one message. `starting()` is called at the last moment before the message can
+        be delivered (it records that); when it returns False, nothing is delivered and
+        ClaimLost is raised."""
+        ...
 
     def close(self) -> None: ...
 
@@ -114,6 +137,33 @@ def ascii_address(address: str) -> str | None:
         return None
 
 
+def _transaction(
+    connection: smtplib.SMTP,
+    data: bytes,
+    sender: str,
+    recipient: str,
+    options: list[str],
+    starting: Callable[[], bool],
+) -> None:
+    """smtplib's sendmail, step by step, so that `starting()` runs after the server has
+    accepted the envelope and before DATA: nothing can be delivered before it."""
+    connection.ehlo_or_helo_if_needed()
+    mail_options = list(options)
+    if connection.does_esmtp and connection.has_extn("size"):
+        mail_options.append(f"size={len(data)}")
+    code, answer = connection.mail(sender, mail_options)
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, answer, sender)
+    code, answer = connection.rcpt(recipient)
+    if code not in (250, 251):
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, answer)})
+    if not starting():
+        raise ClaimLost()
+    code, answer = connection.data(data)
+    if code != 250:
+        raise smtplib.SMTPDataError(code, answer)
+
+
 class SmtpTransport:
     """One SMTP connection, opened on first use and reused for the whole batch."""
 
@@ -139,13 +189,20 @@ class SmtpTransport:
         connection.ehlo_or_helo_if_needed()
         return connection
 
-    def send(self, message: MIMEMultipart, sender: str, recipient: str) -> None:
+    def send(
+        self,
+        message: MIMEMultipart,
+        sender: str,
+        recipient: str,
+        starting: Callable[[], bool] = lambda: True,
+    ) -> None:
         if self.connection is None:
             self.connection = self._connect()
+        connection = self.connection
         options: list[str] = []
         policy = SMTP_POLICY
         if not (sender + recipient).isascii():
-            if self.connection.has_extn("smtputf8"):
+            if connection.has_extn("smtputf8"):
                 options = ["SMTPUTF8", "BODY=8BITMIME"]
                 policy = UTF8_POLICY
             else:
@@ -161,7 +218,9 @@ class SmtpTransport:
                 del message["To"]
                 message["To"] = recipient
         try:
-            self.connection.sendmail(sender, [recipient], message.as_bytes(policy=policy), options)
+            _transaction(
+                connection, message.as_bytes(policy=policy), sender, recipient, options, starting
+            )
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             self._reset()
@@ -172,15 +231,19 @@ class SmtpTransport:
         except smtplib.SMTPResponseException as exc:
             self.close()
             raise _refusal(exc.smtp_code, exc.smtp_error, "message refused") from exc
+        except ClaimLost:
+            self._reset()
+            raise
         except BaseException:
             self.close()
             raise
 
     def _reset(self) -> None:
-        # A refused envelope leaves the connection usable after RSET; smtplib sends one already.
+        # A refused envelope (or one given up before DATA) leaves the connection usable after
+        # RSET; a connection that cannot take one is closed.
         if self.connection is not None:
             try:
-                self.connection.noop()
+                self.connection.rset()
             except (smtplib.SMTPException, OSError):
                 self.close()
 
@@ -198,7 +261,15 @@ class FileTransport:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    def send(self, message: MIMEMultipart, sender: str, recipient: str) -> None:
+    def send(
+        self,
+        message: MIMEMultipart,
+        sender: str,
+        recipient: str,
+        starting: Callable[[], bool] = lambda: True,
+    ) -> None:
+        if not starting():
+            raise ClaimLost()
         name = message["Message-ID"].strip("<>").replace("@", "_").replace("/", "_")
         policy = SMTP_POLICY if recipient.isascii() else UTF8_POLICY
         (self.directory / f"{name}.eml").write_bytes(message.as_bytes(policy=policy))
@@ -298,20 +369,25 @@ def _allowance(now: datetime, config: dict[str, Any]) -> int | None:
 def claim_due(now: datetime, limit: int) -> list[int]:
     """Mark up to `limit` due messages as this worker's ("sending") and return their ids.
 
-    Also settles stale claims of workers that died: not yet started, they are claimed again;
-    started, their outcome is unknown and they are marked failed, never sent twice.
+    Also settles the claims of workers that are gone: not yet started, they are claimed again
+    once their lease lapses (CLAIM_LEASE); started, their outcome is unknown and they are marked
+    failed after SENDING_TIMEOUT, never sent twice.
     """
     config = current_app.config
     postgres = db.engine.dialect.name == "postgresql"
-    stale = now - SENDING_TIMEOUT
     db.session.execute(
         sa.update(Message)
         .where(
             Message.status == MessageStatus.SENDING,
-            Message.claimed_at < stale,
+            Message.claimed_at < now - SENDING_TIMEOUT,
             Message.attempt_started_at.is_not(None),
         )
         .values(status=MessageStatus.FAILED, last_error=UNKNOWN_OUTCOME)
+    )
+    lapsed = sa.and_(
+        Message.status == MessageStatus.SENDING,
+        Message.claimed_at < now - CLAIM_LEASE,
+        Message.attempt_started_at.is_(None),
     )
     if postgres and (config["MAIL_RATE_PER_MINUTE"] or config["MAIL_RATE_PER_DAY"]):
         # Count and claim as one step across workers, or two could each take the last places.
@@ -327,7 +403,7 @@ def claim_due(now: datetime, limit: int) -> list[int]:
         .where(
             sa.or_(
                 sa.and_(Message.status == MessageStatus.QUEUED, Message.next_attempt_at <= now),
-                sa.and_(Message.status == MessageStatus.SENDING, Message.claimed_at < stale),
+                lapsed,
             )
         )
         .order_by(Message.next_attempt_at, Message.id)
@@ -446,6 +522,7 @@ def send_due(
                     if report.slowed or stopping():
                         _release(messages[position:], batch)
                         return report
+                    _renew(messages[position:], batch)
                     _send_one(batch, message)
                 handled += len(ids)
         finally:
@@ -499,6 +576,25 @@ def _release(messages: list[Message], batch: _Batch) -> None:
     db.session.commit()
 
 
+def _renew(messages: list[Message], batch: _Batch) -> None:
+    """Renew this worker's claim on what it still holds, once a third of the lease has gone,
+    so that a long batch (a slow server, a rate limit) is never taken for a dead worker's."""
+    now = batch.now()
+    if now - batch.claimed_at < CLAIM_LEASE / 3:
+        return
+    db.session.execute(
+        sa.update(Message)
+        .where(
+            Message.id.in_([m.id for m in messages]),
+            Message.status == MessageStatus.SENDING,
+            Message.claimed_at == batch.claimed_at,
+        )
+        .values(claimed_at=now)
+    )
+    db.session.commit()
+    batch.claimed_at = now
+
+
 def _still_mine(message: Message, batch: _Batch, values: dict[str, Any]) -> bool:
     """Update the message only while this worker's claim holds; commit; True if it did."""
     result = db.session.execute(
@@ -529,9 +625,14 @@ def _send_one(batch: _Batch, message: Message) -> None:
         return
     try:
         email = build_email(message, batch.sender)
-        if not _still_mine(message, batch, {"attempt_started_at": batch.now()}):
-            return  # another worker took it over (a stale claim): it is theirs now
-        batch.transport.send(email, batch.envelope_sender, message.to_address)
+        batch.transport.send(
+            email,
+            batch.envelope_sender,
+            message.to_address,
+            starting=lambda: _still_mine(message, batch, {"attempt_started_at": batch.now()}),
+        )
+    except ClaimLost:
+        return  # another worker took it over (a lapsed claim): it is theirs now
     except PermanentFailure as exc:
         values.update(status=MessageStatus.FAILED, last_error=str(exc)[:2000])
         report.failed += 1

@@ -288,6 +288,83 @@ class TestNeverTwice:
         first = rows(app)[0]
         assert first.status is MessageStatus.FAILED and first.last_error == UNKNOWN_OUTCOME
 
+    def test_a_gone_workers_unstarted_claims_return_within_a_minute(self, app, make):
+        queue(app, [make.person().id], copies=3)
+        now = utc_now()
+        with app.app_context():
+            ids = db.session.scalars(sa.select(Message.id).order_by(Message.id)).all()
+            db.session.execute(
+                sa.update(Message)
+                .where(Message.id.in_(ids))
+                .values(status=MessageStatus.SENDING, claimed_at=now - timedelta(seconds=70))
+            )
+            # The one it had handed to the server (after RCPT, before DATA's end): held.
+            db.session.execute(
+                sa.update(Message)
+                .where(Message.id == ids[0])
+                .values(attempt_started_at=now - timedelta(seconds=65))
+            )
+            db.session.commit()
+        with SmtpServer() as smtp:
+            assert send(app, smtp, now=now).sent == 2
+            assert statuses(app) == {"sent": 2, "sending": 1}
+            assert send(app, smtp, now=now + timedelta(minutes=16)).sent == 0
+            assert len(smtp.messages) == 2
+        first = rows(app)[0]
+        assert first.status is MessageStatus.FAILED and first.last_error == UNKNOWN_OUTCOME
+
+    def test_a_sender_killed_before_data_left_nothing_delivered_and_it_is_sent_again(
+        self, app, make, monkeypatch
+    ):
+        """Killed while the server checks the envelope: the transaction provably delivered
+        nothing, so the message is not held as "may have been delivered" but sent again."""
+        import smtplib
+
+        queue(app, [make.person().id], copies=2)
+
+        class Killed(BaseException):
+            pass
+
+        real_rcpt = smtplib.SMTP.rcpt
+
+        def rcpt_then_die(self, *args, **kwargs):
+            real_rcpt(self, *args, **kwargs)
+            raise Killed()
+
+        with SmtpServer() as smtp:
+            monkeypatch.setattr(smtplib.SMTP, "rcpt", rcpt_then_die)
+            with pytest.raises(Killed):
+                send(app, smtp)
+            monkeypatch.setattr(smtplib.SMTP, "rcpt", real_rcpt)
+            first = rows(app)[0]
+            assert first.status is MessageStatus.SENDING and first.attempt_started_at is None
+            later = utc_now() + timedelta(minutes=2)
+            assert send(app, smtp, now=later).sent == 2
+            assert len(smtp.messages) == 2
+        assert statuses(app) == {"sent": 2}
+
+    def test_a_long_batch_renews_its_claim_so_nobody_takes_it_over(
+        self, app, make, monkeypatch, time_machine
+    ):
+        from program.messages.sending import claim_due
+
+        time_machine.move_to(utc_now())
+        queue(app, [make.person().id], copies=6)
+        taken: list[list[int]] = []
+        real = sending._send_one
+
+        def slow_send(batch, message):
+            real(batch, message)
+            time_machine.shift(timedelta(seconds=30))  # a slow server
+            if message.id == max(m.id for m in rows(app)) - 2:
+                taken.append(claim_due(utc_now(), 100))  # another worker looks
+
+        monkeypatch.setattr(sending, "_send_one", slow_send)
+        with SmtpServer() as smtp:
+            assert send(app, smtp).sent == 6
+            assert len(smtp.messages) == 6
+        assert taken == [[]]
+
     def test_a_stopping_worker_gives_back_what_it_did_not_start(self, app, make):
         queue(app, [make.person().id], copies=10)
         handled = []

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-CASES = ("last_cell", "millions_of_rows", "200k_rows", "late_row")
+CASES = ("last_cell", "millions_of_rows", "200k_rows", "late_row", "wide_rows", "at_cell_budget")
 
 
 def one(case: str) -> dict[str, object]:
@@ -26,6 +26,10 @@ def one(case: str) -> dict[str, object]:
         # Under the unpacked-size limit: refused by the row count, while reading.
         "200k_rows": lambda: hostile.millions_of_rows_workbook(200_000),
         "late_row": hostile.last_cell_within_size_workbook,
+        # 49,000 rows of 100 cells: within the rows, columns and bytes, refused by the cells.
+        "wide_rows": hostile.wide_rows_workbook,
+        # A legitimate workbook just under the cell budget: read, not refused.
+        "at_cell_budget": lambda: hostile.wide_rows_workbook(rows=49_999, columns=8),
     }[case]()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()

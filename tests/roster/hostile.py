@@ -121,3 +121,18 @@ def last_cell_within_size_workbook() -> bytes:
         yield "</sheetData></worksheet>"
 
     return workbook(parts())
+
+
+def wide_rows_workbook(rows: int = 49_000, columns: int = 100) -> bytes:
+    """Within the row, column and size limits (about 74 MB unpacked, a few hundred KB packed),
+    but 4.9 million cells with a value: minutes of reading, refused by counting them first."""
+    row = "<row>" + "<c><v>1</v></c>" * columns + "</row>"
+
+    def parts() -> Iterator[str]:
+        yield SHEET_HEAD + "<sheetData>"
+        yield header_row()
+        for start in range(0, rows, 1000):
+            yield row * min(1000, rows - start)
+        yield "</sheetData></worksheet>"
+
+    return workbook(parts())

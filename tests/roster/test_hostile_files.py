@@ -17,6 +17,7 @@ from tests.roster.test_import import data_snapshot, setup, upload  # noqa: F401 
 CASES = [
     (hostile.last_cell_workbook, "values beyond column 200"),
     (hostile.millions_of_rows_workbook, "unpacks to 435 MB"),
+    (hostile.wide_rows_workbook, "has 4,900,003 cells with values, more than a roster's 400,000"),
     (lambda: hostile.millions_of_rows_workbook(200_000), "a sheet of more than 50,000 rows"),
     (hostile.last_cell_within_size_workbook, "more than 50,000 rows"),
 ]
@@ -37,13 +38,23 @@ def test_refused_while_reading(make_file, message):
     assert seconds < 20 and peak < 64 * 1024 * 1024
 
 
-@pytest.mark.parametrize(("make_file", "message"), CASES[:2])
+@pytest.mark.parametrize(("make_file", "message"), CASES[:3])
 def test_the_upload_page_says_why_and_writes_nothing(app, client, setup, make_file, message):  # noqa: F811
     before = data_snapshot(app)
     response = upload(client, "x", make_file(), filename="roster.xlsx")
     assert response.status_code == 200 and message in text_of(response)
     assert data_snapshot(app) == before
     assert count(app, RosterUpload) == 0
+
+
+def test_the_cell_budget_holds_while_reading_too(monkeypatch):
+    """Cells the byte count cannot see (a notation it does not know) are counted as they are
+    read, and the budget holds there too."""
+    from program.roster import parsing
+
+    monkeypatch.setattr(parsing, "_CELL_END", b"</nothing-like-a-cell>")
+    with pytest.raises(RosterFileError, match="cells with values"):
+        parse_roster(hostile.wide_rows_workbook(rows=5_000, columns=100), "roster.xlsx")
 
 
 def test_a_workbook_with_a_gap_and_formatting_below_still_reads():

@@ -22,7 +22,7 @@ from typing import Any
 
 import openpyxl
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
-from openpyxl.worksheet._reader import WorkSheetParser
+from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 
 from program.db import CONTROL_CHARACTERS
 from program.people.stages import CareerStage, parse_stage
@@ -223,8 +223,20 @@ def _looks_binary(text: str) -> bool:
     return "\x00" in sample or controls > max(3, len(sample) // 50)
 
 
-def read_table(data: bytes, filename: str) -> list[list[str]]:
-    """The file's cells as text, header row first, whatever the format."""
+@dataclass(frozen=True)
+class UnsavedFormula:
+    """A workbook cell holding a formula whose value was never saved in the file (made by a
+    program other than Excel, or never recalculated): its value cannot be known."""
+
+    formula: str
+
+
+Formulas = dict[tuple[int, int], str]  # (row number, column index) -> the formula's text
+
+
+def read_table(data: bytes, filename: str) -> tuple[list[list[str]], Formulas]:
+    """The file's cells as text, header row first, whatever the format; and the workbook's
+    cells that hold a formula with no saved value (read as empty)."""
     name = filename.lower()
     is_zip = data[:4] == b"PK\x03\x04"
     if name.endswith((".xlsx", ".xlsm")):
@@ -236,7 +248,7 @@ def read_table(data: bytes, filename: str) -> list[list[str]]:
             raise RosterFileError(
                 "This file is an Excel workbook named .csv: upload it with its .xlsx name."
             )
-        return _read_csv(data)
+        return _read_csv(data), {}
     if name.endswith(".xls"):
         raise RosterFileError("Old .xls workbooks are not read: save it as .xlsx or as CSV.")
     raise RosterFileError("Upload a .csv or .xlsx file.")
@@ -261,7 +273,7 @@ def _read_csv(data: bytes) -> list[list[str]]:
         raise RosterFileError(f"This CSV file cannot be read: {exc}.") from exc
 
 
-def _read_xlsx(data: bytes) -> list[list[str]]:
+def _read_xlsx(data: bytes) -> tuple[list[list[str]], Formulas]:
     """The first sheet's cells, read as a stream (openpyxl's read-only mode), with the size,
     row and column limits checked while reading, so a hostile workbook is refused within a
     second or two and a few tens of MB."""
@@ -296,6 +308,7 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         raise RosterFileError(damaged) from exc
+    formulas: Formulas = {}
     try:
         table: list[list[str]] = []
         cells = 0
@@ -315,7 +328,10 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
             table.extend([] for _ in range(number - 1 - len(table)))
             row = [""] * max(values)
             for column, value in values.items():
-                row[column - 1] = str(value)
+                if isinstance(value, UnsavedFormula):
+                    formulas[(number, column - 1)] = value.formula
+                else:
+                    row[column - 1] = str(value)
             table.append(row)
     except RosterFileError:
         raise
@@ -323,9 +339,9 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         raise RosterFileError(damaged) from exc
     finally:
         workbook.close()
-    while table and not any(table[-1]):
+    while table and not any(table[-1]) and (len(table), 0) not in formulas:
         table.pop()  # formatting left below the data is not rows
-    return table
+    return table, formulas
 
 
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
@@ -367,6 +383,17 @@ def _count_tags(archive: zipfile.ZipFile, path: str) -> tuple[int, int]:
     return rows, cells
 
 
+class _ValuesParser(WorkSheetParser):
+    """openpyxl's reader of saved values, which tells a formula with no saved value (an
+    UnsavedFormula) from an empty cell."""
+
+    def parse_cell(self, element: Any) -> dict[str, Any]:
+        cell = super().parse_cell(element)
+        if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+            cell["value"] = UnsavedFormula("=" + (element.findtext(FORMULA_TAG) or ""))
+        return cell
+
+
 def _sheet_rows(workbook: Any) -> Iterator[tuple[int, dict[int, object]]]:
     """(row number, {column number: value}) for each row the first sheet's XML holds.
 
@@ -377,7 +404,7 @@ def _sheet_rows(workbook: Any) -> Iterator[tuple[int, dict[int, object]]]:
     """
     sheet = workbook.worksheets[0]
     with workbook._archive.open(sheet._worksheet_path) as source:
-        parser = WorkSheetParser(
+        parser = _ValuesParser(
             source,
             sheet._shared_strings,
             data_only=True,
@@ -429,7 +456,7 @@ def map_columns(header: list[str]) -> tuple[dict[str, int], dict[str, str], list
 
 def parse_roster(data: bytes, filename: str) -> ParsedRoster:
     """Read and check a whole roster file. See the module docstring."""
-    table = read_table(data, filename)
+    table, formulas = read_table(data, filename)
     if not table or not any(_clean_cell(c) for c in table[0]):
         raise RosterFileError("The file is empty: the first row must name the columns.")
     header = [_clean_cell(c) for c in table[0]]
@@ -454,7 +481,10 @@ def parse_roster(data: bytes, filename: str) -> ParsedRoster:
     for offset, raw_row in enumerate(table[1:]):
         row_number = offset + 2
         cells = [_clean_cell(c) for c in raw_row]
-        if not any(cells):
+        unsaved = {
+            column: formula for (row, column), formula in formulas.items() if row == row_number
+        }
+        if not any(cells) and not unsaved:
             result.blank_rows += 1
             continue
 
@@ -466,6 +496,8 @@ def parse_roster(data: bytes, filename: str) -> ParsedRoster:
         if "name" not in positions and len(first_last) == 2:
             values["name"] = " ".join(cells[i] for i in first_last if i < len(cells) and cells[i])
         row, problems = _check_row(row_number, values)
+        if unsaved:
+            problems = _unsaved_formulas(row_number, unsaved, positions, problems)
         result.problems.extend(problems)
         if row is None:
             continue
@@ -483,6 +515,27 @@ def parse_roster(data: bytes, filename: str) -> ParsedRoster:
     return result
 
 
+def _unsaved_formulas(
+    row_number: int, unsaved: dict[int, str], positions: dict[str, int], problems: list[Problem]
+) -> list[Problem]:
+    """A row's problems with each formula that has no saved value said as such, in place of
+    "is empty" (which is what a reader of values sees)."""
+    names = {index: name for name, index in positions.items()}
+    found = [
+        Problem(
+            row_number,
+            names.get(column, f"column {column + 1}"),
+            f"holds a formula ({formula[:60]}) whose value is not saved in the file; Hallway "
+            "reads values, not formulas. In Excel, copy the column and paste it as values, "
+            "then save and upload again.",
+        )
+        for column, formula in sorted(unsaved.items())
+        if column in names
+    ]
+    said = {p.column for p in found}
+    return [p for p in problems if p.column not in said] + found
+
+
 def _check_row(row_number: int, values: dict[str, str]) -> tuple[RosterRow | None, list[Problem]]:
     problems: list[Problem] = []
 
@@ -496,6 +549,17 @@ def _check_row(row_number: int, values: dict[str, str]) -> tuple[RosterRow | Non
         elif CONTROL_CHARACTERS.search(value):
             error(name, "contains control characters; retype it as plain text.")
             values[name] = ""
+        elif value.startswith(FORMULA_TRIGGERS):
+            # Not refused (a name may begin so), but never silent: a spreadsheet would run it.
+            problems.append(
+                Problem(
+                    row_number,
+                    name,
+                    f"“{value[:60]}” starts like a spreadsheet formula; it will be stored as "
+                    "text (and exported with a leading apostrophe, so no spreadsheet runs it).",
+                    blocking=False,
+                )
+            )
 
     email = ""
     if not values["email"]:
@@ -549,7 +613,7 @@ def _check_row(row_number: int, values: dict[str, str]) -> tuple[RosterRow | Non
     if problem:
         error("interests", problem)
 
-    if problems:
+    if any(p.blocking for p in problems):
         return None, problems
     return (
         RosterRow(

@@ -166,7 +166,8 @@ class TestChanges:
             "case-only department differences are not changes"
         )
         assert "Amara Okafor" in page.split("Not in this file")[1]
-        client.post(url)
+        imported = client.post(url)
+        assert imported.status_code == 302, text_of(imported)[-600:]
         with app.app_context():
             jonah = db.session.scalar(
                 sa.select(Person).where(Person.email == "jonah.whitfield@example.edu")
@@ -187,7 +188,8 @@ class TestChanges:
         page = text_of(client.get(url))
         assert "1 joining from other programs" in page
         assert "Secret Name" not in page
-        client.post(url)
+        imported = client.post(url)
+        assert imported.status_code == 302, text_of(imported)[-600:]
         with app.app_context():
             priya = db.session.scalar(
                 sa.select(Person).where(Person.email == "priya.natarajan@example.edu")
@@ -214,7 +216,8 @@ class TestChanges:
         page = text_of(client.get(url))
         assert "Nothing to change" in page or "0 to change" in page, page
         assert "Dr. Priya Natarajan →" not in page
-        client.post(url)
+        imported = client.post(url)
+        assert imported.status_code == 302, text_of(imported)[-600:]
         assert data_snapshot(app) == before
         with app.app_context():
             priya = db.session.scalar(
@@ -228,7 +231,8 @@ class TestChanges:
         url = preview_url(upload(client, "clean.csv", edited.encode()))
         page = text_of(client.get(url))
         assert "Priya Natarajan Priya N. Rao" in page
-        client.post(url)
+        imported = client.post(url)
+        assert imported.status_code == 302, text_of(imported)[-600:]
         with app.app_context():
             assert (
                 db.session.scalar(
@@ -292,7 +296,18 @@ class TestMessyAndHostileFiles:
     def test_formula_cells_are_stored_as_text_and_exported_inert(self, app, client, setup):
         content = (FIXTURES / "hostile.csv").read_text().splitlines()
         safe = "\n".join(line for line in content if not line.startswith("long@")).encode()
-        client.post(preview_url(upload(client, "hostile.csv", safe)))
+        url = preview_url(upload(client, "hostile.csv", safe))
+        # The preview flags each formula-like cell with its row and column before anything is
+        # written; the coordinator confirms knowing it.
+        preview = text_of(client.get(url))
+        assert "Worth a look" in preview
+        assert (
+            'Name: “=HYPERLINK("http://evil.example";"click")” starts like a spreadsheet '
+            "formula; it will be stored as text" in preview
+        )
+        assert "Department: “+cmd” starts like" in preview and "Cohort: “@SUM(A1)”" in preview
+        imported = client.post(url)
+        assert imported.status_code == 302, text_of(imported)[-600:]
         with app.app_context():
             formula = db.session.scalar(
                 sa.select(Person).where(Person.email == "formula@example.edu")
@@ -308,6 +323,31 @@ class TestMessyAndHostileFiles:
         )
         values = {cell.value: cell.data_type for row in workbook.active.iter_rows() for cell in row}
         assert values['=HYPERLINK("http://evil.example";"click")'] == "s"
+
+    def test_an_xlsx_formula_with_no_saved_value_says_so(self, app, client, setup):
+        from tests.roster import hostile
+
+        sheet = iter(
+            [
+                hostile.SHEET_HEAD + "<sheetData>",
+                hostile.header_row(),
+                '<row r="2">'
+                + hostile._cell("A2", "ada@example.edu")
+                + '<c r="B2" t="str"><f>CONCAT(D2," ",E2)</f></c>'
+                + hostile._cell("C2", "trainee")
+                + "</row>",
+                "</sheetData></worksheet>",
+            ]
+        )
+        before = data_snapshot(app)
+        preview = text_of(
+            client.get(preview_url(upload(client, "x", hostile.workbook(sheet), "r.xlsx")))
+        )
+        assert (
+            'holds a formula (=CONCAT(D2," ",E2)) whose value is not saved in the file' in preview
+        )
+        assert "is empty; every person needs a name" not in preview
+        assert data_snapshot(app) == before
 
     @pytest.mark.parametrize(
         ("name", "content", "message"),

@@ -54,7 +54,7 @@ class Form(FlaskForm):
                 field_class, WholeNumberField
             ):
                 field_class = WholeNumberField
-            return field_class(
+            field = field_class(
                 *unbound_field.args,
                 **kwargs,
                 name=options.pop("name"),
@@ -63,6 +63,14 @@ class Form(FlaskForm):
                 _translations=options.pop("translations", None),
                 **options,
             )
+            # A browser cuts text at `maxlength` without a word (a pasted note loses its end):
+            # the limit is told and counted instead (hallway.js), and the server refuses longer
+            # text with the limit in its message.
+            limit = field.flags.maxlength
+            if limit:
+                delattr(field.flags, "maxlength")
+                field.render_kw = {**(field.render_kw or {}), "data-max-length": limit}
+            return field
 
 
 class MailingForm(Form):

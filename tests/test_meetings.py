@@ -233,3 +233,48 @@ def test_answering_its_scheduled_with_a_time_sends_the_same_invitation(app, clie
     assert "goes with “It's scheduled” only" in text_of(refused)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Meeting)) == 1
+
+
+def test_the_same_time_twice_is_refused_and_a_new_proposal_replaces_the_waiting_one(
+    app, client, make
+):
+    mentor, trainee, assignment = pair(app, make)
+    login(client, trainee.email)
+    url = f"/meetings/new/assignment/{assignment}"
+    twice = text_of(client.post(url, data={"first": future(3, 15), "second": future(3, 15)}))
+    assert "more than once; propose different times" in twice
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Meeting)) == 0
+    # Two proposals before the first e-mail went: the mentor gets one, with the times that stand.
+    client.post(url, data={"first": future(3, 15)})
+    client.post(url, data={"first": future(4, 16), "place": "Café on 2"})
+    with app.app_context():
+        waiting = outbox(Message.kind == "meeting_proposal", Message.to_address == mentor.email)
+        assert len(waiting) == 1 and "Café on 2" in waiting[0].body_text
+        assert "The times changed" not in waiting[0].body_text
+    with SmtpServer() as smtp:
+        app.config.update(smtp.config())
+        with app.app_context():
+            send_due()
+        assert len(smtp.messages) == 1
+    # Once one was sent, a new proposal says it replaces those times.
+    client.post(url, data={"first": future(5, 10)})
+    with app.app_context():
+        newest = outbox(Message.kind == "meeting_proposal", Message.to_address == mentor.email)[-1]
+        assert "The times changed: these replace the times Priya Natarajan suggested" in (
+            newest.body_text
+        )
+
+
+def test_no_field_is_cut_in_silence_its_limit_is_told_and_longer_text_refused(app, client, make):
+    """No form field carries a browser maxlength (which cuts pasted text without a word):
+    it carries its limit for the page's counter, and the server refuses longer text."""
+    mentor, trainee, assignment = pair(app, make)
+    login(client, trainee.email)
+    url = f"/meetings/new/assignment/{assignment}"
+    page = client.get(url).get_data(as_text=True)
+    assert "maxlength" not in page and 'data-max-length="200"' in page
+    refused = text_of(client.post(url, data={"first": future(3, 15), "place": "x" * 201}))
+    assert "200" in refused and "longer than" in refused
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Meeting)) == 0

@@ -25,6 +25,7 @@ from program.extensions import db
 from program.formal.models import Assignment, AssignmentStatus
 from program.meetings import ics
 from program.meetings.models import Meeting, MeetingStatus
+from program.messages.models import Message, MessageStatus
 from program.messages.services import queue_messages, render_message
 from program.people.models import Person
 from program.programs.models import Program
@@ -112,7 +113,14 @@ def propose(
     for the same pairing; a meeting already agreed stays on calendars until a new time is."""
     _member(person, found)
     now = now or utc_now()
-    chosen = sorted({o.astimezone(UTC) for o in options if o is not None})
+    given = [o.astimezone(UTC) for o in options if o is not None]
+    chosen = sorted(set(given))
+    if len(chosen) < len(given):
+        twice = next(o for o in chosen if given.count(o) > 1)
+        raise DomainError(
+            f"You chose {when(twice)} more than once; propose different times.",
+            field="first",
+        )
     if not chosen:
         raise DomainError("Propose at least one time.", field="first")
     if len(chosen) > MAX_OPTIONS:
@@ -121,7 +129,7 @@ def propose(
     place = " ".join(place.split())
     if len(place) > 200:
         raise DomainError("Keep the place under 200 characters.", field="place")
-    _close_open(found, now)
+    replacing = _close_open(found, now)
     agreed = _agreed(found, now)
     meeting = Meeting(
         assignment_id=found.id if found.kind == "assignment" else None,
@@ -150,6 +158,8 @@ def propose(
                     "pairing": found,
                     "place": place,
                     "rescheduling": agreed is not None,
+                    # Earlier times they were already sent, which these replace.
+                    "replacing": replacing,
                     "choices": [
                         (
                             when(o),
@@ -175,13 +185,28 @@ def _check_times(times: list[datetime], now: datetime, field: str) -> None:
         raise DomainError(f"Choose times within the next {AHEAD_DAYS} days.", field=field)
 
 
-def _close_open(found: Pairing, now: datetime) -> None:
-    """Proposals still waiting for an answer give way to a newer one (their links stop)."""
-    for open_one in db.session.scalars(
-        sa.select(Meeting).where(found.where(), Meeting.status.in_(OPEN))
-    ):
+def _close_open(found: Pairing, now: datetime) -> bool:
+    """Proposals still waiting for an answer give way to a newer one (their links stop). Their
+    e-mails not sent yet are taken back, so the partner gets one e-mail with the times that
+    stand; returns whether any was already sent (the new one then says it replaces them)."""
+    waiting = list(
+        db.session.scalars(sa.select(Meeting).where(found.where(), Meeting.status.in_(OPEN)))
+    )
+    if not waiting:
+        return False
+    for open_one in waiting:
         open_one.status = MeetingStatus.CANCELLED
         open_one.updated_at = now
+    keys = sa.or_(*(Message.dedupe_key.like(f"meeting_proposal:{m.id}:%") for m in waiting))
+    db.session.execute(
+        sa.delete(Message).where(
+            Message.kind == "meeting_proposal", keys, Message.status == MessageStatus.QUEUED
+        )
+    )
+    return (
+        db.session.scalar(sa.select(Message.id).where(Message.kind == "meeting_proposal", keys))
+        is not None
+    )
 
 
 def _agreed(found: Pairing, now: datetime) -> Meeting | None:

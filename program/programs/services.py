@@ -220,8 +220,11 @@ def end_membership(actor: Person, membership: Membership, reason: str) -> None:
     """End a role; the row stays, so history (and past reports) still know who held it."""
     if membership.ended_at is not None:
         return
+    reason = " ".join(reason.split())
+    if len(reason) > 200:
+        raise DomainError(f"Keep the reason to 200 characters (it has {len(reason):,}).")
     membership.ended_at = utc_now()
-    membership.end_reason = reason[:200]
+    membership.end_reason = reason
     db.session.flush()
     record(
         actor,

@@ -269,7 +269,7 @@ def test_the_same_time_twice_is_refused_and_a_new_proposal_replaces_the_waiting_
 def test_no_field_is_cut_in_silence_its_limit_is_told_and_longer_text_refused(app, client, make):
     """No form field carries a browser maxlength (which cuts pasted text without a word):
     it carries its limit for the page's counter, and the server refuses longer text."""
-    mentor, trainee, assignment = pair(app, make)
+    _mentor, trainee, assignment = pair(app, make)
     login(client, trainee.email)
     url = f"/meetings/new/assignment/{assignment}"
     page = client.get(url).get_data(as_text=True)

@@ -339,3 +339,46 @@ def test_trainee_on_a_phone_asks_a_mentor_two_stages_ahead_who_says_yes_from_the
         assert intro.get_by_role("link", name="Propose times").is_visible()
     finally:
         phone.close()
+
+
+def test_a_trainee_with_a_long_url_in_a_note_and_the_pairs_page_fit_a_phone(browser, server):
+    """Whatever people type, every page fits a 390-pixel phone: a private note holding a long
+    URL on the trainee's home, and the coordinator's Pairs table (status and buttons on
+    screen, not beyond the edge)."""
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = phone.new_page()
+    width = "document.documentElement.scrollWidth"
+    try:
+        sign_in(page, server, "trainee2")
+        with page.expect_navigation():
+            page.get_by_role("link", name=re.compile("^Change")).first.click()
+        details = page.locator("details:has(textarea[name=note])")
+        if details.get_attribute("open") is None:
+            details.locator("summary").click()
+        page.fill(
+            "textarea[name=note]",
+            "Read https://www.example.org/" + "a-very-long-path-segment/" * 12 + "?and=more",
+        )
+        with page.expect_navigation():
+            page.get_by_role("button", name="Confirm with these details").click()
+        assert page.get_by_text("a-very-long-path-segment", exact=False).first.is_visible()
+        assert page.evaluate(width) <= 390, page.evaluate(width)
+        check_accessibility(page)
+        page.close()
+
+        page = phone.new_page()
+        page.context.clear_cookies()
+        sign_in(page, server, "coordinator")
+        page.goto(f"{server}/programs/im-residency/")
+        with page.expect_navigation():
+            page.get_by_role("link", name="pairs").first.click()
+        assert page.evaluate(width) <= 390, page.evaluate(width)
+        status = page.locator("td[data-label=Status]").first
+        end = page.get_by_role("link", name=re.compile("^(End|Rematch)")).first
+        for seen in (status, end):
+            box = seen.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        screenshot(page, "pairs-phone")
+        check_accessibility(page)
+    finally:
+        phone.close()

@@ -188,6 +188,15 @@ def outbox(*where: Any) -> list[Any]:
     return list(db.session.scalars(sa.select(Message).where(*where).order_by(Message.id)))
 
 
+def leaves_for(response: Any) -> str:
+    """Where a page that leaves by itself (signing out at the institution) sends the browser."""
+    found = re.search(
+        r'<meta http-equiv="refresh" content="0; url=([^"]+)">', response.get_data(as_text=True)
+    )
+    assert response.status_code == 200 and found, response.status_code
+    return unescape(found.group(1))
+
+
 def text_of(response: Any) -> str:
     """The visible text of an HTML response, tags stripped and spaces folded, for assertions."""
     html = response.get_data(as_text=True)

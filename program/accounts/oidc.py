@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client.errors import MismatchingStateError
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, current_app, session
+from flask import Flask, current_app, g, session
 from joserfc.errors import JoseError
 from requests import RequestException
 
@@ -83,9 +83,14 @@ def asserted(p: Provider, token: dict[str, Any]) -> Asserted:
     claims = token.get("userinfo")
     if not claims:
         raise _did_not_work(p, "no ID token in the token response")
-    issuer = client(p).load_server_metadata().get("issuer", "")
+    metadata = client(p).load_server_metadata()
+    issuer = metadata.get("issuer", "")
     if issuer.rstrip("/") != p.issuer.rstrip("/"):
         raise _did_not_work(p, f"discovery names issuer {issuer!r}, not {p.issuer!r}")
+    if not claims.get("email") and metadata.get("userinfo_endpoint"):
+        # Many providers (LemonLDAP::NG by default) give the address at the userinfo endpoint
+        # only; a standard client asks there when the ID token lacks it.
+        claims = {**claims, **_from_userinfo(p, token, claims)}
     email = claims.get("email")
     return Asserted(
         provider=p.key,
@@ -94,6 +99,20 @@ def asserted(p: Provider, token: dict[str, Any]) -> Asserted:
         email_verified=claims.get("email_verified") is True or p.trust_email,
         name=claims.get("name"),
     )
+
+
+def _from_userinfo(p: Provider, token: dict[str, Any], claims: dict[str, Any]) -> dict[str, Any]:
+    """The address claims from the provider's userinfo endpoint (read with the access token),
+    which must be about the ID token's subject (OpenID Connect Core 5.3.2): else nothing."""
+    try:
+        info = dict(client(p).userinfo(token=token))
+    except (AuthlibBaseError, JoseError, RequestException, ValueError) as exc:
+        log.warning("OpenID userinfo from %s not read: %r", p.name, exc)
+        return {}
+    if str(info.get("sub") or "") != str(claims.get("sub") or ""):
+        log.warning("OpenID userinfo from %s is about another subject: ignored", p.name)
+        return {}
+    return {k: info[k] for k in ("email", "email_verified", "name") if k in info}
 
 
 def begin(p: Provider, next_url: str | None) -> Any:
@@ -127,7 +146,15 @@ def finish(p: Provider) -> Person:
         ) from exc
     except (AuthlibBaseError, JoseError, RequestException, ValueError, KeyError) as exc:
         raise _did_not_work(p, repr(exc)) from exc
-    return sign_in_with(asserted(p, token))
+    person = sign_in_with(asserted(p, token))
+    g.oidc_id_token = token.get("id_token")
+    return person
+
+
+def last_id_token() -> str | None:
+    """The ID token of the sign-in this request finished, kept for the provider's sign-out
+    (`id_token_hint`: without it a provider asks "Do you want to log out?")."""
+    return g.get("oidc_id_token")
 
 
 def _did_not_work(p: Provider, why: str) -> DomainError:
@@ -138,7 +165,7 @@ def next_url() -> str | None:
     return session.pop("sso_next", None)
 
 
-def logout_url(name: str) -> str | None:
+def logout_url(name: str, id_token: str | None = None) -> str | None:
     """Where to send someone who signed in with this provider when they sign out of Hallway, so
     that they are signed out there too (OpenID Connect RP-Initiated Logout): on a shared
     workstation, the next person's "Sign in with …" must not find them still signed in. None
@@ -153,8 +180,8 @@ def logout_url(name: str) -> str | None:
         return None
     if not endpoint:
         return None
-    # client_id rather than id_token_hint: the ID token is not kept (the session is a cookie).
-    query = urlencode(
-        {"client_id": p.client_id, "post_logout_redirect_uri": external_url("accounts.login")}
-    )
+    values = {"client_id": p.client_id, "post_logout_redirect_uri": external_url("accounts.login")}
+    if id_token:
+        values["id_token_hint"] = id_token
+    query = urlencode(values)
     return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"

@@ -320,14 +320,14 @@ def idp_logout(query: dict[str, str]) -> tuple[str, list[int]]:
     # a forged one could sign anyone out. It must carry the IdP's signature.
     signed = {k: query[k] for k in ("SAMLRequest", "SigAlg", "Signature") if query.get(k)}
     if query.get("SigAlg") == SIG_RSA_SHA1:
-        raise _did_not_work(s, "logout request signed with RSA-SHA1")
+        raise _logout_refused(s, "logout request signed with RSA-SHA1")
     if query.get("RelayState") is not None:
         signed["RelayState"] = query["RelayState"]
     certs = c.metadata.certs(s.idp_entity_id, "idpsso", "signing")
     if len(signed) < 3 or not any(
         verify_redirect_signature(signed, c.sec.sec_backend, cert) for _, cert in certs
     ):
-        raise _did_not_work(s, "logout request without a valid signature")
+        raise _logout_refused(s, "logout request without a valid signature")
     try:
         request = c.parse_logout_request(
             query["SAMLRequest"],
@@ -340,7 +340,7 @@ def idp_logout(query: dict[str, str]) -> tuple[str, list[int]]:
         if message.issuer is None or message.issuer.text != s.idp_entity_id:
             raise ValueError("issued by another IdP")
     except Exception as exc:
-        raise _did_not_work(s, repr(exc)) from exc
+        raise _logout_refused(s, repr(exc)) from exc
     ended = []
     for identity in db.session.scalars(
         sa.select(SignInIdentity).where(
@@ -428,3 +428,15 @@ def _asserted(s: Settings, response: Any) -> Asserted:
 
 def _did_not_work(s: Settings, why: str) -> DomainError:
     return did_not_work(s.label, s.key, why)
+
+
+def _logout_refused(s: Settings, why: str) -> DomainError:
+    """A sign-out asked by the IdP that Hallway cannot trust (unsigned, SHA-1, another IdP's):
+    nothing changes. Said as a sign-out, with what the person can do; the reason is logged for
+    the IdP's administrators (an IdP must sign its logout requests: the README says how)."""
+    log.warning("Single logout from %s refused: %s", s.key, why)
+    return DomainError(
+        f"{s.label} asked Hallway to sign you out, but its request could not be verified (it "
+        "must be signed), so nothing changed here. If you meant to sign out, use Sign out in "
+        "Hallway; if this keeps happening, tell your institution's IT service desk."
+    )

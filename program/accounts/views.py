@@ -102,9 +102,12 @@ def sso_callback(name: str) -> str | Response | tuple[str, int]:
     except DomainError as exc:
         return _sign_in_page(LoginForm(), exc.message)
     destination = oidc.next_url()
+    id_token = oidc.last_id_token()
     session.clear()
     login_user(person)
     session["oidc_provider"] = provider.name
+    if id_token:
+        session["oidc_id_token"] = id_token  # for the provider's sign-out (id_token_hint)
     return redirect(destination or url_for("home.index"))
 
 
@@ -185,17 +188,19 @@ def saml_sls() -> str | Response | tuple[str, int]:
 def logout() -> Response:
     facts = session.get("saml_logout")
     openid = session.get("oidc_provider")
+    id_token = session.get("oidc_id_token")
     end_sessions(current_user)
     logout_user()
     session.clear()
-    # Signed in through the institution: sign out there too, where it offers it.
+    # Signed in through the institution: sign out there too, where it offers it. The page
+    # goes there by itself (see the template: not a redirect, which the browser would block).
     found = saml.logout_request(facts) if facts and saml.settings() else None
     if found is not None:
         session["saml_logout_request"], idp = found
-        return redirect(idp)
-    if openid and (elsewhere := oidc.logout_url(openid)):
-        flash("You are signed out of Hallway.", "info")
-        return redirect(elsewhere)
+        return render_template("accounts/signing_out.html", url=idp, label=saml.settings().label)
+    if openid and (elsewhere := oidc.logout_url(openid, id_token)):
+        label = oidc.provider(openid).label if oidc.provider(openid) else "your institution"
+        return render_template("accounts/signing_out.html", url=elsewhere, label=label)
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.login"))
 

@@ -24,7 +24,7 @@ from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
-from flask import Flask, jsonify, redirect, request
+from flask import Flask, jsonify, make_response, redirect, request
 from joserfc.jwk import KeySet, RSAKey
 from markupsafe import escape
 from werkzeug.serving import make_server
@@ -121,6 +121,12 @@ class Provider:
         self.claims: dict[str, Any] = {}  # changed in every ID token issued
         self.metadata_issuer: str | None = None  # the discovery document's, when not its own
         self.no_id_token = False
+        # As LemonLDAP::NG by default: the address at the userinfo endpoint only, not in the ID
+        # token; and a userinfo answer about someone else (it must be ignored).
+        self.address_in_userinfo_only = False
+        self.userinfo_sub: str | None = None
+        self.tokens: dict[str, Account] = {}  # access token -> whom it is for
+        self.last_logout: dict[str, str] = {}  # the last RP-initiated logout's parameters
         self.codes: dict[str, Code] = {}
         self.client = Client(redirect_uris)
         self.app = self._build()
@@ -190,12 +196,9 @@ class Provider:
                 return {"iss": provider.issuer, "aud": [client.client_id]}
 
             def generate_user_info(self, user: Account, scope: str) -> UserInfo:
-                info = UserInfo(
-                    sub=user.sub,
-                    name=user.name,
-                    email=user.email,
-                    email_verified=user.email_verified,
-                )
+                info = UserInfo(sub=user.sub, name=user.name)
+                if not provider.address_in_userinfo_only:
+                    info.update(email=user.email, email_verified=user.email_verified)
                 info.update(provider.claims)
                 return info
 
@@ -208,7 +211,9 @@ class Provider:
         server = AuthorizationServer(
             app,
             query_client=lambda cid: provider.client if cid == CLIENT_ID else None,
-            save_token=lambda token, req: None,
+            save_token=lambda token, req: provider.tokens.__setitem__(
+                token["access_token"], req.user
+            ),
         )
         server.register_grant(Grant, [IdTokens(require_nonce=True), CodeChallenge(required=True)])
 
@@ -220,6 +225,7 @@ class Provider:
                 token_endpoint=f"{provider.issuer}/token",
                 jwks_uri=f"{provider.issuer}/jwks",
                 end_session_endpoint=f"{provider.issuer}/logout",
+                userinfo_endpoint=f"{provider.issuer}/userinfo",
                 response_types_supported=["code"],
                 subject_types_supported=["public"],
                 id_token_signing_alg_values_supported=["RS256"],
@@ -235,26 +241,47 @@ class Provider:
         @app.route("/authorize", methods=["GET", "POST"])
         def authorize() -> Any:
             if request.method == "POST":
-                account = provider.accounts.get(request.form.get("username", ""))
+                username = request.form.get("username", "")
+                account = provider.accounts.get(username)
                 if account is None or request.form.get("password") != account.password:
                     return _sign_in_form(request.args, "Unknown user or wrong password."), 401
-                return server.create_authorization_response(grant_user=account)
-            if provider.signed_in:
-                return server.create_authorization_response(
-                    grant_user=provider.accounts[provider.signed_in]
-                )
+                answer = server.create_authorization_response(grant_user=account)
+                # The provider's own session in this browser, as a real one keeps.
+                answer.set_cookie("idp_session", username, httponly=True)
+                return answer
+            who = provider.signed_in or request.cookies.get("idp_session")
+            if who in provider.accounts:
+                return server.create_authorization_response(grant_user=provider.accounts[who])
             return _sign_in_form(request.args)
+
+        @app.get("/userinfo")
+        def userinfo() -> Any:
+            bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            user = provider.tokens.get(bearer)
+            if user is None:
+                return jsonify(error="invalid_token"), 401
+            return jsonify(
+                sub=provider.userinfo_sub or user.sub,
+                name=user.name,
+                email=user.email,
+                email_verified=user.email_verified,
+            )
 
         @app.get("/logout")
         def logout() -> Any:
             """RP-Initiated Logout: the provider's own session ends, then back to the client's
             registered address (its sign-in page)."""
             provider.signed_in = None
+            provider.last_logout = dict(request.args)
             back = request.args.get("post_logout_redirect_uri", "")
             known = {u.rsplit("/login/", 1)[0] + "/login" for u in provider.client.redirect_uris}
-            if request.args.get("client_id") == CLIENT_ID and back in known:
-                return redirect(back)
-            return "You are signed out of Example University."
+            answer = (
+                redirect(back)
+                if request.args.get("client_id") == CLIENT_ID and back in known
+                else make_response("You are signed out of Example University.")
+            )
+            answer.delete_cookie("idp_session")
+            return answer
 
         @app.post("/token")
         def token() -> Any:

@@ -30,7 +30,7 @@ from program.extensions import db
 from program.messages.models import Message
 from program.people.models import Person
 from tests.accounts.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
-from tests.conftest import empty_all_tables, login, new_app, outbox
+from tests.conftest import empty_all_tables, leaves_for, login, new_app, outbox
 from tests.factories import PASSWORD, Factory
 
 CALLBACK = "http://localhost/login/sso/uni/callback"
@@ -128,14 +128,38 @@ def test_signing_out_signs_out_at_the_provider_too(app, client, provider, ada):
     """A shared workstation: the next person's "Sign in with" must not find Ada signed in."""
     sign_in(client)
     out = client.post("/logout")
-    assert out.status_code == 302
-    assert out.headers["Location"].startswith(f"{provider.issuer}/logout?client_id=")
+    # A page that goes there by itself, not a redirect: the browser would hold a form's
+    # redirect to another site to the page's form-action 'self' and never leave.
+    there = leaves_for(out)
+    page = out.get_data(as_text=True)
+    assert there.startswith(f"{provider.issuer}/logout?client_id=")
+    assert "Continue to sign out of Example University" in page
     assert signed_in_as(client) is None
-    back = requests.get(out.headers["Location"], allow_redirects=False, timeout=10)
+    back = requests.get(there, allow_redirects=False, timeout=10)
+    # The ID token goes as the hint, so the provider need not ask "Do you want to log out?".
+    assert provider.last_logout["id_token_hint"].count(".") == 2
     assert back.headers["Location"] == "http://localhost/login"
     start = client.get("/login/sso/uni")
     at_provider = requests.get(start.headers["Location"], allow_redirects=False, timeout=10)
     assert at_provider.status_code == 200 and "Password" in at_provider.text  # asks again
+
+
+def test_an_address_given_at_the_userinfo_endpoint_only_is_read_there(app, client, provider, ada):
+    """LemonLDAP::NG's default: the ID token has no e-mail; the userinfo endpoint has it."""
+    provider.address_in_userinfo_only = True
+    provider.accounts["ada"].email_verified = True
+    assert sign_in(client).headers["Location"] == "/"
+    assert "Ada Lovelace" in signed_in_as(client)
+    assert identities(app) == [(ada.id, "oidc:uni", "idp-0001")]
+
+
+def test_a_userinfo_answer_about_someone_else_is_ignored(app, client, provider, ada):
+    provider.address_in_userinfo_only = True
+    provider.accounts["ada"].email_verified = True
+    provider.userinfo_sub = "idp-somebody-else"
+    refused = sign_in(client)
+    assert refused.status_code == 403
+    assert signed_in_as(client) is None and identities(app) == []
 
 
 def test_a_password_sign_out_stays_in_hallway(app, client, make):

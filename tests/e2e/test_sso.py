@@ -78,6 +78,30 @@ def test_a_person_signs_in_through_their_institution_by_keyboard(browser: Any, s
         screenshot(page, "sso-signed-in")
 
 
+def test_signing_out_on_a_shared_workstation_means_a_password_to_get_back_in(
+    browser: Any, sso_server: str
+):
+    """Signed in through the institution, signed out of Hallway: the browser leaves for the
+    provider's sign-out (Hallway's own form-action policy once blocked that redirect), so the
+    next "Sign in with ..." on this computer asks for the password again."""
+    with opened(browser, 1200, 900) as page:
+
+        def sign_in_with_institution() -> None:
+            page.goto(f"{sso_server}/login")
+            page.get_by_role("link", name="Sign in with Example University").click()
+            page.wait_for_url(lambda url: "/authorize" in url or url == f"{sso_server}/")
+
+        sign_in_with_institution()
+        page.fill("input[name=username]", "grace")
+        page.fill("input[name=password]", "idp-password")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{sso_server}/")
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(f"{sso_server}/login")  # back from the provider's own sign-out
+        sign_in_with_institution()
+        assert "/authorize" in page.url and page.locator("input[name=password]").is_visible()
+
+
 def test_an_admin_makes_the_institution_the_only_way_in_and_keeps_an_emergency_door(
     browser: Any, sso_server: str
 ):

@@ -54,12 +54,29 @@ class Asserted:
     name_id: str | None = None  # SAML's, for single logout
 
 
+def _refused(asserted: Asserted, why: str, message: str) -> DomainError:
+    """A refusal for the person, with its reason logged for IT: which provider, subject and
+    address (never a token or an assertion), so "Grace cannot get in" can be answered."""
+    log.warning(
+        "Sign-in with %s refused (subject %r, address %r): %s",
+        asserted.provider,
+        asserted.subject[:255],
+        (asserted.email or "")[:320],
+        why,
+    )
+    return DomainError(message)
+
+
 def sign_in_with(asserted: Asserted, now: datetime | None = None) -> Person:
     """The person this provider's answer signs in (linking them on their first sign-in), or a
     DomainError saying why not."""
     now = now or utc_now()
     if not asserted.subject or len(asserted.subject) > 255:
-        raise DomainError("The sign-in service did not say who you are. Try again.")
+        raise _refused(
+            asserted,
+            "no subject, or one over 255 characters",
+            "The sign-in service did not say who you are. Try again.",
+        )
     identity = db.session.scalar(
         sa.select(SignInIdentity).where(
             SignInIdentity.provider == asserted.provider,
@@ -70,7 +87,7 @@ def sign_in_with(asserted: Asserted, now: datetime | None = None) -> Person:
         identity = _link(asserted, now)
     person = identity.person
     if not person.active:
-        raise DomainError(DEACTIVATED)
+        raise _refused(asserted, "the account is deactivated", DEACTIVATED)
     identity.last_used_at = now
     # Kept only when they fit their columns (the identifier above is what matters).
     if asserted.email and len(asserted.email) <= 320:
@@ -83,21 +100,34 @@ def sign_in_with(asserted: Asserted, now: datetime | None = None) -> Person:
 
 
 def _link(asserted: Asserted, now: datetime) -> SignInIdentity:
-    if not asserted.email or not asserted.email_verified:
-        raise DomainError(
+    if not asserted.email:
+        # Most often the IdP's attribute release (its filter keeps what Hallway asks for).
+        raise _refused(
+            asserted,
+            "no e-mail address released (check the IdP's attribute release for Hallway)",
+            "Your institution's sign-in did not send Hallway your e-mail address, so Hallway "
+            "cannot tell which account is yours. Ask your institution's IT service desk to "
+            "release it to Hallway.",
+        )
+    if not asserted.email_verified:
+        raise _refused(
+            asserted,
+            "the address is not verified",
             "Your institution's sign-in did not confirm your e-mail address, so Hallway cannot "
-            "tell which account is yours. Ask your program coordinator."
+            "tell which account is yours. Ask your program coordinator.",
         )
     person = find_person_by_email(asserted.email)
     if person is None:
         person = _registered(asserted)
     if person.is_guest:
-        raise DomainError(
+        raise _refused(
+            asserted,
+            "the address is a directory guest's",
             "This address belongs to a guest of a program's directory, who has no account. "
-            "Ask your program coordinator."
+            "Ask your program coordinator.",
         )
     if not person.active:
-        raise DomainError(DEACTIVATED)
+        raise _refused(asserted, "the account is deactivated", DEACTIVATED)
     taken = db.session.scalar(
         sa.select(SignInIdentity.id).where(
             SignInIdentity.person_id == person.id, SignInIdentity.provider == asserted.provider
@@ -106,9 +136,11 @@ def _link(asserted: Asserted, now: datetime) -> SignInIdentity:
     if taken is not None:
         # Another account at the same provider claims this address: an address reused for a
         # new person, or someone's attempt. An administrator decides, not the first to arrive.
-        raise DomainError(
+        raise _refused(
+            asserted,
+            "the Hallway account is linked to another subject at this provider",
             "This Hallway account is already linked to a different account at your "
-            "institution. Ask an administrator to check it."
+            "institution. Ask an administrator to check it.",
         )
     identity = SignInIdentity(
         person_id=person.id,
@@ -131,11 +163,11 @@ def _link(asserted: Asserted, now: datetime) -> SignInIdentity:
 def _registered(asserted: Asserted) -> Person:
     """A new account for someone on no roster, if the institution lets its people in that way."""
     if not get_settings().sso_self_registration:
-        raise DomainError(NOT_ON_A_ROSTER)
+        raise _refused(asserted, "nobody in Hallway has this address", NOT_ON_A_ROSTER)
     email = asserted.email or ""
     local, _, domain = email.partition("@")
     if not local or not domain or len(email) > 254:
-        raise DomainError(NOT_ON_A_ROSTER)
+        raise _refused(asserted, "the address cannot make an account", NOT_ON_A_ROSTER)
     # Words from the IdP, kept to what a name field holds: printable, one line, 200 characters.
     name = " ".join("".join(c for c in asserted.name or "" if c.isprintable()).split())[:200]
     person = Person(name=name or local, email=email)

@@ -183,6 +183,24 @@ def test_someone_signed_in_already_goes_home(app, client, ada):
 # --- refused: who they are ----------------------------------------------------------------
 
 
+def test_each_refusal_logs_its_reason_for_it_never_a_token(app, client, provider, caplog):
+    """Someone on no roster, and an address the provider does not release: the person reads a
+    plain refusal, and IT finds which provider, subject and address, and why, in the log."""
+    caplog.set_level("WARNING", logger="program.accounts.sso")
+    assert sign_in(client).status_code == 403  # Ada is on no roster here
+    provider.accounts["ada"].email_verified = False
+    provider.signed_in = "ada"
+    other = app.test_client()
+    assert sign_in(other).status_code == 403
+    said = [r.getMessage() for r in caplog.records]
+    assert any(
+        "refused (subject 'idp-0001', address 'ada.lovelace@example.edu'): nobody in Hallway" in m
+        for m in said
+    ), said
+    assert any("the address is not verified" in m for m in said), said
+    assert not any("eyJ" in m for m in said)  # no JWT, of any kind
+
+
 def refused(app: Flask, client: FlaskClient, says: str) -> None:
     response = sign_in(client)
     assert response.status_code == 403

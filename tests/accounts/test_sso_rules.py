@@ -51,3 +51,14 @@ def test_a_self_registered_name_is_kept_to_what_a_name_field_holds(app):
             sign_in_with(asserted(subject="idp-2", email="no-at-sign"))
         db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Person)) == 0
+
+
+def test_an_address_not_released_is_said_apart_from_one_not_confirmed(app, make):
+    """An IdP whose attribute release drops the address (SimpleSAMLphp's default filter with
+    OID-named attributes) is told as such: the address was not sent, ask IT to release it."""
+    make.person("Grace Hopper", email="grace.hopper@example.edu")
+    with app.test_request_context():
+        with pytest.raises(DomainError, match="did not send Hallway your e-mail address"):
+            sign_in_with(asserted(email=None))
+        with pytest.raises(DomainError, match="did not confirm your e-mail address"):
+            sign_in_with(asserted(email_verified=False))

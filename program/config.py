@@ -122,6 +122,12 @@ def saml_settings(environ: Mapping[str, str]) -> dict[str, Any] | None:
         "name_attribute": environ.get("HALLWAY_SAML_NAME_ATTRIBUTE") or "displayName",
         "idp_initiated": environ.get("HALLWAY_SAML_IDP_INITIATED", "1").lower()
         in {"1", "true", "yes"},
+        # Who runs this service, for the metadata a federation registers (InCommon, eduGAIN).
+        "organization": environ.get("HALLWAY_SAML_ORGANIZATION", ""),
+        "organization_url": environ.get("HALLWAY_SAML_ORGANIZATION_URL", ""),
+        "technical_contact": environ.get("HALLWAY_SAML_TECHNICAL_CONTACT", ""),
+        "support_contact": environ.get("HALLWAY_SAML_SUPPORT_CONTACT", ""),
+        "privacy_url": environ.get("HALLWAY_SAML_PRIVACY_URL", ""),
     }
 
 

@@ -27,7 +27,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import Config, SPConfig
 from saml2.ident import code, decode
-from saml2.metadata import create_metadata_string
+from saml2.metadata import entity_descriptor, metadata_tostring_fix
 from saml2.saml import NAMEID_FORMAT_PERSISTENT
 from saml2.sigver import (
     SignatureError,
@@ -35,11 +35,13 @@ from saml2.sigver import (
     security_context,
     verify_redirect_signature,
 )
+from saml2.validate import valid_instance
 from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 from sqlalchemy.exc import IntegrityError
 
 from program.accounts.models import SamlRequest, SamlSeen, SignInIdentity
 from program.accounts.sso import Asserted, did_not_work, sign_in_with
+from program.admin.services import get_settings
 from program.audit.services import record
 from program.db import DomainError, utc_now
 from program.extensions import db
@@ -68,6 +70,11 @@ class Settings:
     email_attribute: str = "mail"
     name_attribute: str = "displayName"  # else givenName and sn
     idp_initiated: bool = True
+    organization: str = ""  # else the institution's name
+    organization_url: str = ""  # else Hallway's address
+    technical_contact: str = ""  # e-mail addresses
+    support_contact: str = ""
+    privacy_url: str = ""
 
     @property
     def key(self) -> str:
@@ -174,11 +181,69 @@ def client() -> Saml2Client:
     return cached
 
 
+# What Hallway accepts, and so all its metadata advertises (pysaml2 would list every algorithm
+# xmlsec knows, md5 and SHA-1 among them, which Hallway refuses).
+ACCEPTED_ALGORITHMS = frozenset(
+    {
+        "http://www.w3.org/2001/04/xmlenc#sha256",
+        "http://www.w3.org/2001/04/xmldsig-more#sha384",
+        "http://www.w3.org/2001/04/xmlenc#sha512",
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384",
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512",
+        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
+        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384",
+        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512",
+    }
+)
+
+
 def metadata() -> str:
-    """Hallway's SP metadata, for the IdP or the federation's registry: it does not depend on
-    the IdP's, which is not read for it (so it is served even while that cannot be)."""
-    config = _config(_required(), with_idp=False)
-    return create_metadata_string(None, config=config, valid=24 * 365).decode()
+    """Hallway's SP metadata, for the IdP or the federation's registry (InCommon and eduGAIN
+    ask for the organization, a technical and a support contact, and mdui display names): it
+    does not depend on the IdP's, which is not read for it (so it is served even while that
+    cannot be)."""
+    s = _required()
+    config = _config(s, with_idp=False)
+    institution = get_settings().name
+    config.organization = {
+        "name": [(s.organization or institution, "en")],
+        "display_name": [(s.organization or institution, "en")],
+        "url": [(s.organization_url or external_url("home.index"), "en")],
+    }
+    contacts = [
+        {
+            "contact_type": kind,
+            "given_name": f"{institution} {kind} contact",
+            "email_address": [address if address.startswith("mailto:") else f"mailto:{address}"],
+        }
+        for kind, address in (("technical", s.technical_contact), ("support", s.support_contact))
+        if address
+    ]
+    config.contact_person = contacts or None
+    service = f"Hallway mentoring at {institution}"
+    config.name = (service, "en")  # the attribute consuming service's ServiceName
+    config.description = ("Mentorship and coffee chats for trainees and faculty.", "en")
+    ui_info: dict[str, Any] = {
+        "display_name": [{"text": service, "lang": "en"}],
+        "description": [
+            {"text": "Formal mentoring and informal coffee chats, with check-ins.", "lang": "en"}
+        ],
+        "information_url": [{"text": external_url("home.how"), "lang": "en"}],
+    }
+    if s.privacy_url:
+        ui_info["privacy_statement_url"] = [{"text": s.privacy_url, "lang": "en"}]
+    config.setattr("sp", "ui_info", ui_info)
+    descriptor = entity_descriptor(config)
+    if descriptor.extensions is not None:
+        descriptor.extensions.extension_elements = [
+            e
+            for e in descriptor.extensions.extension_elements
+            if e.tag not in ("DigestMethod", "SigningMethod")
+            or e.attributes.get("Algorithm") in ACCEPTED_ALGORITHMS
+        ]
+    valid_instance(descriptor)
+    return metadata_tostring_fix(descriptor, {"xs": "http://www.w3.org/2001/XMLSchema"}).decode()
 
 
 def begin(next_url: str | None) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from defusedxml import ElementTree
 from flask import Flask
 from flask.testing import FlaskClient
 from saml2.xmldsig import DIGEST_SHA1, SIG_RSA_SHA1
@@ -117,6 +118,38 @@ def test_the_sp_metadata_names_its_acs_certificate_and_the_attributes_it_asks_fo
     assert 'AuthnRequestsSigned="true"' in xml and 'WantAssertionsSigned="true"' in xml
     assert "http://refeds.org/category/research-and-scholarship" in xml
     assert "urn:oid:1.3.6.1.4.1.5923.1.1.1.6" in xml  # eduPersonPrincipalName
+
+
+def test_the_sp_metadata_is_fit_for_a_federation_and_advertises_only_what_it_accepts(app, client):
+    """InCommon and eduGAIN registration: a ServiceName, the organization, contacts and mdui
+    display names; and only SHA-2 algorithms (Hallway refuses md5 and SHA-1)."""
+    app.config["SAML"] = {
+        **app.config["SAML"],
+        "organization": "Example University",
+        "organization_url": "https://www.example.edu/",
+        "technical_contact": "mailto:idm@example.edu",
+        "support_contact": "mailto:helpdesk@example.edu",
+        "privacy_url": "https://www.example.edu/privacy",
+    }
+    xml = client.get("/saml/metadata").get_data(as_text=True)
+    root = ElementTree.fromstring(xml)
+    md = "{urn:oasis:names:tc:SAML:2.0:metadata}"
+    names = [e.text for e in root.iter(f"{md}ServiceName")]
+    assert names and all(n and "Hallway" in n for n in names)
+    assert [e.text for e in root.iter(f"{md}OrganizationName")] == ["Example University"]
+    contacts = {e.get("contactType") for e in root.iter(f"{md}ContactPerson")}
+    assert contacts == {"technical", "support"}
+    ui = "{urn:oasis:names:tc:SAML:metadata:ui}"
+    assert [e.text for e in root.iter(f"{ui}DisplayName")]
+    assert [e.text for e in root.iter(f"{ui}PrivacyStatementURL")] == [
+        "https://www.example.edu/privacy"
+    ]
+    algorithms = [
+        e.get("Algorithm")
+        for e in root.iter()
+        if e.tag.endswith(("}DigestMethod", "}SigningMethod")) and e.get("Algorithm")
+    ]
+    assert algorithms and not [a for a in algorithms if "sha1" in a or "md5" in a], algorithms
 
 
 def test_a_person_on_a_roster_signs_in_and_goes_where_they_were_going(app, client, idp, grace):

@@ -1,0 +1,164 @@
+"""Sign-in and sign-out against an identity provider nobody here wrote: SimpleSAMLphp, from
+Debian's package, configured from the files beside this test (`simplesamlphp/`) as the README
+tells an IdP administrator to, served by PHP on loopback, driven through Chromium.
+
+The package is installed by .ci/run; without it (or PHP) the tests skip, saying so."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from program import create_app
+from program.extensions import db
+from program.people.models import Person
+from tests.accounts.saml_idp import key_pair
+from tests.conftest import make_config
+from tests.e2e.conftest import opened, served
+from tests.smtp import free_port
+
+HERE = Path(__file__).parent
+SSP_WWW = Path("/usr/share/simplesamlphp/www")
+
+pytestmark = pytest.mark.skipif(
+    not SSP_WWW.is_dir() or shutil.which("php") is None,
+    reason="SimpleSAMLphp is not installed (apt-get install simplesamlphp php-cli php-xml "
+    "php-mbstring; .ci/run does)",
+)
+
+
+@pytest.fixture(scope="module")
+def simplesamlphp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """SimpleSAMLphp on localhost and Hallway on 127.0.0.1 (two sites, as for real)."""
+    from flask_migrate import upgrade
+
+    folder = tmp_path_factory.mktemp("ssp")
+    port, idp_port = free_port(), free_port()
+    base, idp_base = f"http://127.0.0.1:{port}", f"http://localhost:{idp_port}"
+    state = folder / "state"
+    for sub in ("tmp", "sessions"):
+        (state / sub).mkdir(parents=True)
+    config_dir = folder / "config"
+    shutil.copytree(HERE / "simplesamlphp", config_dir)
+    key_pair(state, "idp")
+    sp_key, sp_cert = key_pair(folder, "sp")
+    shutil.copy(sp_cert, state / "hallway-sp.crt")
+    env = {
+        **os.environ,
+        "SIMPLESAMLPHP_CONFIG_DIR": str(config_dir),
+        "SSP_STATE_DIR": str(state),
+        "SSP_BASE_URL": idp_base,
+        "HALLWAY_BASE_URL": base,
+    }
+    php = subprocess.Popen(
+        ["php", "-S", f"127.0.0.1:{idp_port}", "-t", str(SSP_WWW)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        metadata = _wait_for(f"{idp_base}/saml2/idp/metadata.php")
+        (folder / "idp-metadata.xml").write_text(metadata)
+        app = create_app(
+            make_config(
+                f"sqlite:///{folder / 'hallway.db'}",
+                TESTING=False,
+                BASE_URL=base,
+                SAML={
+                    "idp_entity_id": f"{idp_base}/saml2/idp/metadata.php",
+                    "idp_metadata": str(folder / "idp-metadata.xml"),
+                    "sp_key": sp_key,
+                    "sp_cert": sp_cert,
+                    "label": "Example University",
+                },
+                SESSION_COOKIE_SECURE=False,
+                REMEMBER_COOKIE_SECURE=False,
+            )
+        )
+        with app.app_context():
+            upgrade()
+            db.session.add(Person(name="Grace Hopper", email="grace.hopper@example.edu"))
+            db.session.commit()
+        with served(port, app):
+            yield {"hallway": base, "idp": idp_base, "log": str(state / "simplesamlphp.log")}
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        php.terminate()
+        php.wait(timeout=10)
+
+
+def _wait_for(url: str, seconds: float = 30) -> str:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            answer = requests.get(url, timeout=5)
+            if answer.ok:
+                return answer.text
+        except requests.ConnectionError:
+            pass
+        assert time.monotonic() < deadline, f"SimpleSAMLphp did not answer at {url}"
+        time.sleep(0.2)
+
+
+def _at_the_idp_sign_in(page: Any, idp: str) -> None:
+    page.wait_for_url(lambda url: url.startswith(idp))
+    page.fill("input[name=username]", "grace")
+    page.fill("input[name=password]", "grace-idp-pass")
+    page.keyboard.press("Enter")
+
+
+def test_sign_in_and_out_through_simplesamlphp(browser: Any, simplesamlphp: dict) -> None:
+    hallway, idp = simplesamlphp["hallway"], simplesamlphp["idp"]
+    with opened(browser) as page:
+        page.goto(f"{hallway}/login?next=/account/notifications")
+        page.get_by_role("link", name="Sign in with Example University").click()
+        _at_the_idp_sign_in(page, idp)
+        page.wait_for_url(f"{hallway}/account/notifications")
+        assert "Grace Hopper" in page.content()
+        # Signing out of Hallway ends the IdP's session: the next sign-in asks the password.
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(f"{hallway}/login")
+        assert "signed out of Hallway and of Example University" in page.content()
+        page.get_by_role("link", name="Sign in with Example University").click()
+        page.wait_for_url(lambda url: url.startswith(idp))
+        assert page.locator("input[name=password]").is_visible()
+
+
+def test_idp_initiated_sign_in_a_replay_and_a_sign_out_started_at_simplesamlphp(
+    browser: Any, simplesamlphp: dict
+) -> None:
+    hallway, idp = simplesamlphp["hallway"], simplesamlphp["idp"]
+    with opened(browser) as page:
+        answers: list[str] = []
+        page.on(
+            "request",
+            lambda r: answers.append(r.post_data or "") if r.url.endswith("/saml/acs") else None,
+        )
+        # Started at the IdP (its own list of services), no request from Hallway.
+        page.goto(f"{idp}/saml2/idp/SSOService.php?spentityid={hallway}/saml/metadata&RelayState=/")
+        _at_the_idp_sign_in(page, idp)
+        page.wait_for_url(f"{hallway}/")
+        assert "Grace Hopper" in page.content()
+        # The IdP's answer, posted again by someone who captured it, signs nobody in.
+        replay = requests.post(
+            f"{hallway}/saml/acs",
+            data=answers[0],
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert replay.status_code == 403 and "did not work" in replay.text
+        # Signed out at the IdP: it asks Hallway (a signed LogoutRequest), which ends the session.
+        page.goto(f"{idp}/saml2/idp/SingleLogoutService.php?ReturnTo={idp}/logout.php")
+        page.wait_for_url(lambda url: url.startswith(f"{idp}/logout.php"))
+        page.goto(f"{hallway}/")
+        page.wait_for_url(lambda url: url.startswith(f"{hallway}/login"))

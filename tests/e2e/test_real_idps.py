@@ -1,8 +1,9 @@
-"""Sign-in and sign-out against an identity provider nobody here wrote: SimpleSAMLphp, from
-Debian's package, configured from the files beside this test (`simplesamlphp/`) as the README
-tells an IdP administrator to, served by PHP on loopback, driven through Chromium.
+"""Sign-in and sign-out against identity providers nobody here wrote, from Debian's packages,
+configured from the files beside this test as the README tells an IdP administrator to, on
+loopback, driven through Chromium: SimpleSAMLphp (SAML, served by PHP; `simplesamlphp/`) and
+LemonLDAP::NG (OpenID Connect, its portal served by plackup; `lemonldap/`).
 
-The package is installed by .ci/run; without it (or PHP) the tests skip, saying so."""
+.ci/run installs the packages; without them the tests skip, saying so."""
 
 from __future__ import annotations
 
@@ -162,3 +163,121 @@ def test_idp_initiated_sign_in_a_replay_and_a_sign_out_started_at_simplesamlphp(
         page.wait_for_url(lambda url: url.startswith(f"{idp}/logout.php"))
         page.goto(f"{hallway}/")
         page.wait_for_url(lambda url: url.startswith(f"{hallway}/login"))
+
+
+# --- LemonLDAP::NG, an OpenID provider ------------------------------------------------------
+
+LLNG_PSGI = Path("/usr/share/lemonldap-ng/portal/htdocs/index.psgi")
+LLNG_DEFAULTS = Path("/var/lib/lemonldap-ng/conf/lmConf-1.json")
+
+
+@pytest.fixture(scope="module")
+def lemonldap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """LemonLDAP::NG's portal (plackup, on localhost) and Hallway on 127.0.0.1."""
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from flask_migrate import upgrade
+
+    if not LLNG_PSGI.is_file() or shutil.which("plackup") is None:
+        pytest.skip(
+            "LemonLDAP::NG is not installed (apt-get install liblemonldap-ng-portal-perl "
+            "libplack-perl and its Perl modules; .ci/run does)"
+        )
+    state = tmp_path_factory.mktemp("llng")
+    for sub in ("conf", "sessions/lock", "psessions/lock", "notifications"):
+        (state / sub).mkdir(parents=True)
+    port, idp_port = free_port(), free_port()
+    base, portal = f"http://127.0.0.1:{port}", f"http://localhost:{idp_port}"
+    filled = (
+        (HERE / "lemonldap" / "lmConf-overrides.json")
+        .read_text()
+        .replace("{PORTAL}", portal)
+        .replace("{HALLWAY}", base)
+        .replace("{STATE}", str(state))
+    )
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    conf = {
+        **json.loads(LLNG_DEFAULTS.read_text()),
+        **{k: v for k, v in json.loads(filled).items() if not k.startswith("_")},
+        "oidcServicePrivateKeySig": key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        ).decode(),
+        "oidcServicePublicKeySig": key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode(),
+    }
+    conf["localSessionStorageOptions"] = {
+        **conf.get("localSessionStorageOptions", {}),
+        "cache_root": str(state / "cache"),
+    }
+    (state / "conf" / "lmConf-1.json").write_text(json.dumps(conf))
+    ini = state / "lemonldap-ng.ini"
+    ini.write_text((HERE / "lemonldap" / "llng.ini").read_text().replace("{STATE}", str(state)))
+    llng = subprocess.Popen(
+        ["plackup", "-o", "127.0.0.1", "-p", str(idp_port), str(LLNG_PSGI)],
+        env={**os.environ, "LLNG_DEFAULTCONFFILE": str(ini)},
+        cwd=state,
+        stdout=subprocess.DEVNULL,
+        stderr=open(state / "portal.log", "w"),  # noqa: SIM115 (closed with the process)
+    )
+    try:
+        _wait_for(f"{portal}/.well-known/openid-configuration")
+        app = create_app(
+            make_config(
+                f"sqlite:///{state / 'hallway.db'}",
+                TESTING=False,
+                BASE_URL=base,
+                OIDC_PROVIDERS=[
+                    {
+                        "name": "llng",
+                        "label": "Example University",
+                        "issuer": portal,
+                        "client_id": "hallway",
+                        "client_secret": "hallway-tests-secret",
+                        # The institution's own directory: its addresses are not chosen by people.
+                        "trust_email": True,
+                    }
+                ],
+                SESSION_COOKIE_SECURE=False,
+                REMEMBER_COOKIE_SECURE=False,
+            )
+        )
+        with app.app_context():
+            upgrade()
+            db.session.add(Person(name="Doctor Who", email="dwho@badwolf.org"))
+            db.session.commit()
+        with served(port, app):
+            yield {"hallway": base, "portal": portal}
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        llng.terminate()
+        llng.wait(timeout=10)
+
+
+def test_sign_in_and_out_through_lemonldap_ng(browser: Any, lemonldap: dict) -> None:
+    """Its address at the userinfo endpoint only (its default); signing out of Hallway signs
+    out at the provider without a "Do you want to log out?" (id_token_hint), so the next
+    sign-in asks for the password."""
+    hallway, portal = lemonldap["hallway"], lemonldap["portal"]
+    with opened(browser) as page:
+
+        def at_the_portal() -> None:
+            page.goto(f"{hallway}/login")
+            page.get_by_role("link", name="Sign in with Example University").click()
+            page.wait_for_url(lambda url: url.startswith(portal))
+
+        at_the_portal()
+        page.fill("input[name=user]", "dwho")
+        page.fill("input[name=password]", "dwho")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{hallway}/")
+        assert "Doctor Who" in page.content()
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(f"{hallway}/login")
+        at_the_portal()
+        assert page.locator("input[name=password]").is_visible()

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 from program import create_app
 from program.extensions import db
@@ -37,7 +38,7 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def simplesamlphp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def simplesamlphp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """SimpleSAMLphp on localhost and Hallway on 127.0.0.1 (two sites, as for real)."""
     from flask_migrate import upgrade
 
@@ -89,7 +90,7 @@ def simplesamlphp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             db.session.add(Person(name="Grace Hopper", email="grace.hopper@example.edu"))
             db.session.commit()
         with served(port, app):
-            yield {"hallway": base, "idp": idp_base, "log": str(state / "simplesamlphp.log")}
+            yield {"hallway": base, "idp": idp_base, "app": app}
         with app.app_context():
             db.engine.dispose()
     finally:
@@ -163,6 +164,41 @@ def test_idp_initiated_sign_in_a_replay_and_a_sign_out_started_at_simplesamlphp(
         page.wait_for_url(lambda url: url.startswith(f"{idp}/logout.php"))
         page.goto(f"{hallway}/")
         page.wait_for_url(lambda url: url.startswith(f"{hallway}/login"))
+
+
+def test_with_simplesamlphp_the_only_way_in_a_password_opens_nothing(
+    browser: Any, simplesamlphp: dict
+) -> None:
+    """Institution sign-in only (an administrator's setting): Grace's password, had she one,
+    is refused; the institution's button signs her in; a break-glass admin keeps a door."""
+    from program.admin.models import InstitutionSettings
+
+    hallway, idp, app = simplesamlphp["hallway"], simplesamlphp["idp"], simplesamlphp["app"]
+    with app.app_context():
+        grace = db.session.scalar(
+            sa.select(Person).where(Person.email == "grace.hopper@example.edu")
+        )
+        grace.set_password("grace-hallway-pass")
+        keeper = Person(name="Ada Admin", email="ada.admin@example.edu", is_admin=True)
+        keeper.set_password("break-glass-pass")
+        db.session.add(keeper)
+        db.session.flush()
+        settings = db.session.get(InstitutionSettings, 1) or InstitutionSettings(id=1)
+        settings.sso_only, settings.break_glass_id = True, keeper.id
+        db.session.add(settings)
+        db.session.commit()
+    with opened(browser) as page:
+        page.goto(f"{hallway}/login")
+        assert not page.locator("#password").is_visible()
+        page.get_by_text("Emergency sign-in").click()
+        page.fill("#email", "grace.hopper@example.edu")
+        page.fill("#password", "grace-hallway-pass")
+        page.click("input[type=submit]")
+        assert page.url.startswith(f"{hallway}/login")  # refused
+        page.get_by_role("link", name="Sign in with Example University").click()
+        _at_the_idp_sign_in(page, idp)
+        page.wait_for_url(f"{hallway}/")
+        assert "Grace Hopper" in page.content()
 
 
 # --- LemonLDAP::NG, an OpenID provider ------------------------------------------------------

@@ -79,6 +79,35 @@ def served(port: int, wsgi_app: Any) -> Iterator[None]:
 
 
 @contextmanager
+def hallway_served(folder: Path, port: int, people: list[Any], **settings: Any) -> Iterator[Any]:
+    """Hallway on 127.0.0.1:`port` as a browser meets it (plain http cookies, not TESTING), on
+    a SQLite database of its own in `folder`, with `settings` (an SSO provider) and `people`
+    (Person objects, added once migrated); yields the app, stopped and disposed afterwards."""
+    from flask_migrate import upgrade
+
+    app = create_app(
+        make_config(
+            f"sqlite:///{folder / 'hallway.db'}",
+            TESTING=False,
+            BASE_URL=f"http://127.0.0.1:{port}",
+            SESSION_COOKIE_SECURE=False,
+            REMEMBER_COOKIE_SECURE=False,
+            **settings,
+        )
+    )
+    with app.app_context():
+        upgrade()
+        db.session.add_all(people)
+        db.session.commit()
+    try:
+        with served(port, app):
+            yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@contextmanager
 def opened(browser: Any, width: int = 1200, height: int = 900) -> Iterator[Any]:
     """A page in a browser context of its own (its own cookies), closed afterwards."""
     context = browser.new_context(viewport={"width": width, "height": height})

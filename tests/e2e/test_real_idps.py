@@ -19,12 +19,10 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from program import create_app
 from program.extensions import db
 from program.people.models import Person
 from tests.accounts.saml_idp import key_pair
-from tests.conftest import make_config
-from tests.e2e.conftest import opened, served
+from tests.e2e.conftest import hallway_served, opened
 from tests.smtp import free_port
 
 HERE = Path(__file__).parent
@@ -40,8 +38,6 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def simplesamlphp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """SimpleSAMLphp on localhost and Hallway on 127.0.0.1 (two sites, as for real)."""
-    from flask_migrate import upgrade
-
     folder = tmp_path_factory.mktemp("ssp")
     port, idp_port = free_port(), free_port()
     base, idp_base = f"http://127.0.0.1:{port}", f"http://localhost:{idp_port}"
@@ -69,30 +65,16 @@ def simplesamlphp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     try:
         metadata = _wait_for(f"{idp_base}/saml2/idp/metadata.php")
         (folder / "idp-metadata.xml").write_text(metadata)
-        app = create_app(
-            make_config(
-                f"sqlite:///{folder / 'hallway.db'}",
-                TESTING=False,
-                BASE_URL=base,
-                SAML={
-                    "idp_entity_id": f"{idp_base}/saml2/idp/metadata.php",
-                    "idp_metadata": str(folder / "idp-metadata.xml"),
-                    "sp_key": sp_key,
-                    "sp_cert": sp_cert,
-                    "label": "Example University",
-                },
-                SESSION_COOKIE_SECURE=False,
-                REMEMBER_COOKIE_SECURE=False,
-            )
-        )
-        with app.app_context():
-            upgrade()
-            db.session.add(Person(name="Grace Hopper", email="grace.hopper@example.edu"))
-            db.session.commit()
-        with served(port, app):
+        saml = {
+            "idp_entity_id": f"{idp_base}/saml2/idp/metadata.php",
+            "idp_metadata": str(folder / "idp-metadata.xml"),
+            "sp_key": sp_key,
+            "sp_cert": sp_cert,
+            "label": "Example University",
+        }
+        grace = Person(name="Grace Hopper", email="grace.hopper@example.edu")
+        with hallway_served(folder, port, [grace], SAML=saml) as app:
             yield {"hallway": base, "idp": idp_base, "app": app}
-        with app.app_context():
-            db.engine.dispose()
     finally:
         php.terminate()
         php.wait(timeout=10)
@@ -214,7 +196,6 @@ def lemonldap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
 
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from flask_migrate import upgrade
 
     if not LLNG_PSGI.is_file() or shutil.which("plackup") is None:
         pytest.skip(
@@ -262,34 +243,18 @@ def lemonldap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
     )
     try:
         _wait_for(f"{portal}/.well-known/openid-configuration")
-        app = create_app(
-            make_config(
-                f"sqlite:///{state / 'hallway.db'}",
-                TESTING=False,
-                BASE_URL=base,
-                OIDC_PROVIDERS=[
-                    {
-                        "name": "llng",
-                        "label": "Example University",
-                        "issuer": portal,
-                        "client_id": "hallway",
-                        "client_secret": "hallway-tests-secret",
-                        # The institution's own directory: its addresses are not chosen by people.
-                        "trust_email": True,
-                    }
-                ],
-                SESSION_COOKIE_SECURE=False,
-                REMEMBER_COOKIE_SECURE=False,
-            )
-        )
-        with app.app_context():
-            upgrade()
-            db.session.add(Person(name="Doctor Who", email="dwho@badwolf.org"))
-            db.session.commit()
-        with served(port, app):
+        provider = {
+            "name": "llng",
+            "label": "Example University",
+            "issuer": portal,
+            "client_id": "hallway",
+            "client_secret": "hallway-tests-secret",
+            # The institution's own directory: its addresses are not chosen by people.
+            "trust_email": True,
+        }
+        who = Person(name="Doctor Who", email="dwho@badwolf.org")
+        with hallway_served(state, port, [who], OIDC_PROVIDERS=[provider]):
             yield {"hallway": base, "portal": portal}
-        with app.app_context():
-            db.engine.dispose()
     finally:
         llng.terminate()
         llng.wait(timeout=10)

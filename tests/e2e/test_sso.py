@@ -9,13 +9,10 @@ from typing import Any
 
 import pytest
 
-from program import create_app
-from program.extensions import db
 from program.people.models import Person
 from tests.accounts.oidc_provider import Provider
 from tests.accounts.saml_idp import IdP, key_pair, web_sign_in
-from tests.conftest import make_config
-from tests.e2e.conftest import check_accessibility, opened, screenshot, served
+from tests.e2e.conftest import check_accessibility, hallway_served, opened, screenshot, served
 from tests.smtp import free_port
 
 ADMIN_PASSWORD = "correct horse battery staple"
@@ -23,35 +20,17 @@ ADMIN_PASSWORD = "correct horse battery staple"
 
 @pytest.fixture(scope="module")
 def sso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from flask_migrate import upgrade
-
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     provider = Provider([f"{base}/login/sso/uni/callback"]).start()
     provider.add("grace", sub="idp-grace", email="grace.hopper@example.edu", name="Grace Hopper")
-    path = tmp_path_factory.mktemp("sso") / "sso.db"
-    app = create_app(
-        make_config(
-            f"sqlite:///{path}",
-            TESTING=False,
-            BASE_URL=base,
-            OIDC_PROVIDERS=[provider.settings()],
-            SESSION_COOKIE_SECURE=False,
-            REMEMBER_COOKIE_SECURE=False,
-        )
-    )
-    with app.app_context():
-        upgrade()
-        db.session.add(Person(name="Grace Hopper", email="grace.hopper@example.edu"))
-        admin = Person(name="Ada Admin", email="ada.admin@example.edu", is_admin=True)
-        admin.set_password(ADMIN_PASSWORD)
-        db.session.add(admin)
-        db.session.commit()
-    with served(port, app):
+    admin = Person(name="Ada Admin", email="ada.admin@example.edu", is_admin=True)
+    admin.set_password(ADMIN_PASSWORD)
+    people = [Person(name="Grace Hopper", email="grace.hopper@example.edu"), admin]
+    folder = tmp_path_factory.mktemp("sso")
+    with hallway_served(folder, port, people, OIDC_PROVIDERS=[provider.settings()]):
         yield base
     provider.stop()
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_a_person_signs_in_through_their_institution_by_keyboard(browser: Any, sso_server: str):
@@ -138,39 +117,24 @@ def test_an_admin_makes_the_institution_the_only_way_in_and_keeps_an_emergency_d
 def saml_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Hallway on 127.0.0.1 and the IdP on localhost: two sites, so the IdP's POST to the ACS
     is cross-site for the browser, as it is for real (no session cookie comes with it)."""
-    from flask_migrate import upgrade
-
     folder = tmp_path_factory.mktemp("saml")
     port, idp_port = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
     idp = IdP(folder, sso_url=f"http://localhost:{idp_port}/sso")
     sp_key, sp_cert = key_pair(folder, "sp")
-    app = create_app(
-        make_config(
-            f"sqlite:///{folder / 'saml.db'}",
-            TESTING=False,
-            BASE_URL=base,
-            SAML={
-                "idp_entity_id": idp.entity_id,
-                "idp_metadata": idp.metadata_file,
-                "sp_key": sp_key,
-                "sp_cert": sp_cert,
-                "label": "Example University",
-            },
-            SESSION_COOKIE_SECURE=False,
-            REMEMBER_COOKIE_SECURE=False,
-        )
-    )
-    with app.app_context():
-        upgrade()
-        db.session.add(Person(name="Katherine Johnson", email="kjohnson@example.edu"))
-        db.session.commit()
-    idp.trust(app.test_client().get("/saml/metadata").get_data(as_text=True))
+    saml = {
+        "idp_entity_id": idp.entity_id,
+        "idp_metadata": idp.metadata_file,
+        "sp_key": sp_key,
+        "sp_cert": sp_cert,
+        "label": "Example University",
+    }
+    katherine = Person(name="Katherine Johnson", email="kjohnson@example.edu")
     person = {"eduPersonPrincipalName": "kj@example.edu", "mail": "kjohnson@example.edu"}
-    with served(idp_port, web_sign_in(idp, {"kj": person}, "idp-pass")), served(port, app):
-        yield base
-    with app.app_context():
-        db.engine.dispose()
+    with hallway_served(folder, port, [katherine], SAML=saml) as app:
+        idp.trust(app.test_client().get("/saml/metadata").get_data(as_text=True))
+        with served(idp_port, web_sign_in(idp, {"kj": person}, "idp-pass")):
+            yield base
 
 
 def test_a_person_signs_in_through_a_saml_idp_on_another_site(browser: Any, saml_server: str):

@@ -1,7 +1,7 @@
 """Sign-in and sign-out against identity providers nobody here wrote, from Debian's packages,
 configured from the files beside this test as the README tells an IdP administrator to, on
 loopback, driven through Chromium: SimpleSAMLphp (SAML, served by PHP; `simplesamlphp/`) and
-LemonLDAP::NG (OpenID Connect, its portal served by plackup; `lemonldap/`).
+LemonLDAP::NG (OpenID Connect, its portal served by Starman; `lemonldap/`).
 
 .ci/run installs the packages; without them the tests skip, saying so."""
 
@@ -26,6 +26,9 @@ from tests.e2e.conftest import hallway_served, opened
 from tests.smtp import free_port
 
 HERE = Path(__file__).parent
+# Another server's pages, on a machine that runs two test suites at once: more than the 15 s
+# the other browser tests give a page.
+IDP_TIMEOUT_MS = 45_000
 SSP_WWW = Path("/usr/share/simplesamlphp/www")
 
 pytestmark = pytest.mark.skipif(
@@ -58,7 +61,8 @@ def simplesamlphp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     }
     php = subprocess.Popen(
         ["php", "-S", f"127.0.0.1:{idp_port}", "-t", str(SSP_WWW)],
-        env=env,
+        # Several workers, for the same reason as LemonLDAP::NG's Starman below.
+        env={**env, "PHP_CLI_SERVER_WORKERS": "4"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -103,6 +107,7 @@ def _at_the_idp_sign_in(page: Any, idp: str) -> None:
 def test_sign_in_and_out_through_simplesamlphp(browser: Any, simplesamlphp: dict) -> None:
     hallway, idp = simplesamlphp["hallway"], simplesamlphp["idp"]
     with opened(browser) as page:
+        page.set_default_timeout(IDP_TIMEOUT_MS)
         page.goto(f"{hallway}/login?next=/account/notifications")
         page.get_by_role("link", name="Sign in with Example University").click()
         _at_the_idp_sign_in(page, idp)
@@ -122,6 +127,7 @@ def test_idp_initiated_sign_in_a_replay_and_a_sign_out_started_at_simplesamlphp(
 ) -> None:
     hallway, idp = simplesamlphp["hallway"], simplesamlphp["idp"]
     with opened(browser) as page:
+        page.set_default_timeout(IDP_TIMEOUT_MS)
         answers: list[str] = []
         page.on(
             "request",
@@ -170,6 +176,7 @@ def test_with_simplesamlphp_the_only_way_in_a_password_opens_nothing(
         db.session.add(settings)
         db.session.commit()
     with opened(browser) as page:
+        page.set_default_timeout(IDP_TIMEOUT_MS)
         page.goto(f"{hallway}/login")
         assert not page.locator("#password").is_visible()
         page.get_by_text("Emergency sign-in").click()
@@ -191,16 +198,16 @@ LLNG_DEFAULTS = Path("/var/lib/lemonldap-ng/conf/lmConf-1.json")
 
 @pytest.fixture(scope="module")
 def lemonldap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """LemonLDAP::NG's portal (plackup, on localhost) and Hallway on 127.0.0.1."""
+    """LemonLDAP::NG's portal (Starman, on localhost) and Hallway on 127.0.0.1."""
     import json
 
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    if not LLNG_PSGI.is_file() or shutil.which("plackup") is None:
+    if not LLNG_PSGI.is_file() or shutil.which("starman") is None:
         pytest.skip(
             "LemonLDAP::NG is not installed (apt-get install liblemonldap-ng-portal-perl "
-            "libplack-perl and its Perl modules; .ci/run does)"
+            "starman and its Perl modules; .ci/run does)"
         )
     state = tmp_path_factory.mktemp("llng")
     for sub in ("conf", "sessions/lock", "psessions/lock", "notifications"):
@@ -234,8 +241,18 @@ def lemonldap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
     (state / "conf" / "lmConf-1.json").write_text(json.dumps(conf))
     ini = state / "lemonldap-ng.ini"
     ini.write_text((HERE / "lemonldap" / "llng.ini").read_text().replace("{STATE}", str(state)))
+    # Starman, preforking: a single-process server stalls behind a connection the browser
+    # opens ahead and leaves idle, and a sign-out then never comes back (seen under load).
     llng = subprocess.Popen(
-        ["plackup", "-o", "127.0.0.1", "-p", str(idp_port), str(LLNG_PSGI)],
+        [
+            "starman",
+            "--listen",
+            f"127.0.0.1:{idp_port}",
+            "--workers",
+            "4",
+            "--preload-app",  # the portal starts once, not in each worker's first request
+            str(LLNG_PSGI),
+        ],
         env={**os.environ, "LLNG_DEFAULTCONFFILE": str(ini)},
         cwd=state,
         stdout=subprocess.DEVNULL,
@@ -266,6 +283,7 @@ def test_sign_in_and_out_through_lemonldap_ng(browser: Any, lemonldap: dict) -> 
     sign-in asks for the password."""
     hallway, portal = lemonldap["hallway"], lemonldap["portal"]
     with opened(browser) as page:
+        page.set_default_timeout(IDP_TIMEOUT_MS)
 
         def at_the_portal() -> None:
             page.goto(f"{hallway}/login")

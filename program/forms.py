@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, IntegerField, PasswordField, SubmitField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import StopValidation
 
 # Whole numbers people type: no setting needs more digits, and a longer one (309 digits make a
@@ -54,14 +55,8 @@ class Form(FlaskForm):
                 field_class, WholeNumberField
             ):
                 field_class = WholeNumberField
-            field = field_class(
-                *unbound_field.args,
-                **kwargs,
-                name=options.pop("name"),
-                _form=form,
-                _prefix=options.pop("prefix", ""),
-                _translations=options.pop("translations", None),
-                **options,
+            field = UnboundField(field_class, *unbound_field.args, **kwargs).bind(
+                form=form, **options
             )
             # A browser cuts text at `maxlength` without a word (a pasted note loses its end):
             # the limit is told and counted instead (hallway.js), and the server refuses longer

@@ -199,7 +199,8 @@ def logout() -> Response:
         session["saml_logout_request"], idp = found
         return render_template("accounts/signing_out.html", url=idp, label=saml.settings().label)
     if openid and (elsewhere := oidc.logout_url(openid, id_token)):
-        label = oidc.provider(openid).label if oidc.provider(openid) else "your institution"
+        # (logout_url found the provider: it is configured.)
+        label = oidc.provider(openid).label
         return render_template("accounts/signing_out.html", url=elsewhere, label=label)
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.login"))

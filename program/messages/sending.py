@@ -94,6 +94,11 @@ class SlowDown(Exception):
     """A 4xx answer: the server wants less mail now. Retry later; stop this batch."""
 
 
+# Called by a transport at the last moment before a message can be delivered; it records that
+# the attempt started, and says whether this worker still holds the message.
+Starting = Callable[[], bool]
+
+
 class ClaimLost(Exception):
     """Another worker took this message over before it was started: it is theirs to send."""
 
@@ -104,7 +109,7 @@ class Transport(Protocol):
         message: MIMEMultipart,
         sender: str,
         recipient: str,
-        starting: Callable[[], bool] = lambda: True,
+        starting: Starting = lambda: True,
     ) -> None:
         """Send one message. `starting()` is called at the last moment before the message can
         be delivered (it records that); when it returns False, nothing is delivered and
@@ -143,7 +148,7 @@ def _transaction(
     sender: str,
     recipient: str,
     options: list[str],
-    starting: Callable[[], bool],
+    starting: Starting,
 ) -> None:
     """smtplib's sendmail, step by step, so that `starting()` runs after the server has
     accepted the envelope and before DATA: nothing can be delivered before it."""
@@ -194,7 +199,7 @@ class SmtpTransport:
         message: MIMEMultipart,
         sender: str,
         recipient: str,
-        starting: Callable[[], bool] = lambda: True,
+        starting: Starting = lambda: True,
     ) -> None:
         if self.connection is None:
             self.connection = self._connect()
@@ -266,7 +271,7 @@ class FileTransport:
         message: MIMEMultipart,
         sender: str,
         recipient: str,
-        starting: Callable[[], bool] = lambda: True,
+        starting: Starting = lambda: True,
     ) -> None:
         if not starting():
             raise ClaimLost()

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from program.config import build_config
 from program.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+from program.version import __version__
 
-__version__ = "0.1.0"
+__all__ = ["__version__", "create_app", "resource_dir"]
 
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
@@ -76,6 +76,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.url_map.converters["int"] = IdConverter
     _init_extensions(app)
+    from program.notifications import register_notifications
+
+    register_notifications()
     refuse_control_characters(app)
     _register_blueprints(app)
     _register_error_handlers(app)
@@ -208,7 +211,7 @@ def _register_security_headers(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_login import current_user
 
-    from program.admin.services import get_settings
+    from program.institution import get_settings
     from program.permissions import Action, coordinated_programs, may
 
     @app.context_processor
@@ -234,8 +237,3 @@ def _register_commands(app: Flask) -> None:
     from program.cli import register_commands
 
     register_commands(app)
-
-
-def database_is_empty() -> bool:
-    """True when no Hallway table exists yet (a fresh install)."""
-    return not sa.inspect(db.engine).has_table("person")

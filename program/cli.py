@@ -9,56 +9,16 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 import click
-import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from program import database_is_empty
-from program.extensions import db
-from program.programs.models import Program, Term
+from program.commands import one_transaction
+from program.extensions import database_is_empty, db
 from program.web import is_loopback
-
-
-def one_transaction(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Commit once when the command succeeds; roll everything back if it fails."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            result = command(*args, **kwargs)
-        except BaseException:
-            db.session.rollback()
-            raise
-        db.session.commit()
-        return result
-
-    return wrapper
-
-
-def program_named(program_slug: str) -> Program:
-    """The program named on the command line, or a clear error."""
-    program = db.session.scalar(sa.select(Program).where(Program.slug == program_slug))
-    if program is None:
-        raise click.ClickException(f"No program “{program_slug}”.")
-    return program
-
-
-def program_and_term(program_slug: str, term_slug: str) -> tuple[Program, Term]:
-    """The program and term named on the command line, or a clear error."""
-    program = program_named(program_slug)
-    term = db.session.scalar(
-        sa.select(Term).where(Term.program_id == program.id, Term.slug == term_slug)
-    )
-    if term is None:
-        raise click.ClickException(f"{program.name} has no term “{term_slug}”.")
-    return program, term
 
 
 @click.command("demo")
@@ -135,14 +95,10 @@ def start_demo_worker(app: Flask, every_seconds: float = 10.0) -> threading.Thre
 def create_admin_command(email: str, name: str) -> None:
     """Create the first administrator and print their invitation link."""
     from program.accounts.services import LinkPurpose, make_link_token
-    from program.db import DomainError
+    from program.links import external_url
     from program.people.services import create_person
-    from program.web import external_url
 
-    try:
-        person = create_person(None, email=email, name=name)
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
+    person = create_person(None, email=email, name=name)
     person.is_admin = True
     db.session.flush()
     link = external_url(
@@ -196,17 +152,6 @@ def worker_command(tick_every: float, send_every: float, once: bool) -> None:
         f"Worker stopped: {totals['ticks']} ticks ({totals['ticks_skipped']} skipped while "
         f"another ran), {totals['sent']} sent, {totals['retried']} to retry, "
         f"{totals['failed']} failed."
-    )
-
-
-def main() -> None:
-    """The `hallway` command: the Flask CLI with Hallway's app, from any folder."""
-    from flask.cli import FlaskGroup
-
-    from program import create_app
-
-    FlaskGroup(create_app=create_app, help="Hallway: mentoring and coffee chats.").main(
-        prog_name="hallway"
     )
 
 

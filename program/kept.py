@@ -27,9 +27,9 @@ from flask import current_app
 from itsdangerous import BadSignature, Signer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from program import __version__
 from program.db import UTCDateTime, insert_new, utc_now
 from program.extensions import db
+from program.version import __version__
 
 SHARED_SIZE = 24  # rows kept of each kind in the shared table: the latest
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, flash, render_template, request
+from flask import Flask, abort, flash, render_template, request
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
 
@@ -269,15 +269,6 @@ def safe_next_url(target: str | None) -> str | None:
     if "\\" in target:
         return None
     return target
-
-
-def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute URL under BASE_URL, for e-mails, which are written outside any request."""
-    base = urlsplit(current_app.config["BASE_URL"])
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
-    )
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def plural(count: int, noun: str) -> str:

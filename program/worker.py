@@ -27,7 +27,16 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from program.asks.services import follow_up_asks
+from program.checkins.schedule import follow_up_intros, schedule_due
+from program.coffee.services import preview_round, publish_due_rounds, snooze_ghosts
+from program.db import utc_now
 from program.extensions import db
+from program.messages.sending import send_due
+from program.notifications import register_notifications
+from program.programs.models import Program
+from program.programs.terms import current_term
+from program.reporting.services import make_report
 
 # Any fixed 64-bit number, unique to Hallway's tick among the advisory locks of the database.
 TICK_LOCK_KEY = 0x4A11_7A1C
@@ -65,13 +74,26 @@ def _tick_lock() -> Iterator[bool]:
             yield got
 
 
+def tick(now: datetime) -> dict[str, int]:
+    """Everything `flask tick` does at `now`: publish scheduled coffee rounds, ask what is due,
+    follow up quiet introductions once, and pause the coffee chats of people who left three
+    intros unanswered."""
+    rounds = publish_due_rounds(now)
+    counts = schedule_due(now)
+    return {
+        **counts,
+        "rounds": rounds,
+        "intro_follow_ups": follow_up_intros(now),
+        "paused": snooze_ghosts(now),
+        **follow_up_asks(now),
+    }
+
+
 def locked_tick(now: datetime) -> dict[str, int] | None:
     """Run `tick` in one transaction if no other tick holds the lock; None when one does.
 
     Commits on success, rolls back on any error.
     """
-    from program.checkins.schedule import tick
-
     try:
         with _tick_lock() as got:
             counts = tick(now) if got else None
@@ -87,11 +109,6 @@ def warm_kept(should_stop: Callable[[], bool] = lambda: False) -> None:
     `program.kept`): each program's current-term report and its next coffee round's preview.
     Each is built only if its data moved since it was last built; else it is found kept.
     `should_stop` is asked before each program (a stopping worker does not finish them all)."""
-    from program.coffee.services import preview_round
-    from program.programs.models import Program
-    from program.programs.terms import current_term
-    from program.reporting.services import make_report
-
     for program in list(db.session.scalars(sa.select(Program).order_by(Program.id))):
         if should_stop():
             return
@@ -121,9 +138,7 @@ def run_worker(
     An error in one cycle is logged and the loop goes on: a worker must outlive a bad message or
     a database restart. Returns what it did, for the command's last line.
     """
-    from program.db import utc_now
-    from program.messages.sending import send_due
-
+    register_notifications()
     totals = {"ticks": 0, "ticks_skipped": 0, "sent": 0, "retried": 0, "failed": 0}
     next_tick = time.monotonic()
     while not stop.is_set():

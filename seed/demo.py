@@ -24,14 +24,9 @@ from program.coffee.models import ChatMember, Enrollment
 from program.coffee.services import bulk_enroll, publish_round, snooze_ghosts, withdraw
 from program.db import utc_now
 from program.extensions import db
+from program.formal.availability import answer_availability, request_availability
+from program.formal.matches import propose_matches, publish_matches, publish_pair
 from program.formal.models import Assignment, Availability
-from program.formal.services import (
-    answer_availability,
-    propose_matches,
-    publish_matches,
-    publish_pair,
-    request_availability,
-)
 from program.meetings.services import accept, pairing, propose
 from program.messages.models import Message
 from program.people.models import CareerStage, Person, password_hash

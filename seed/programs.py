@@ -24,14 +24,10 @@ from program.coffee.models import Chat, Enrollment, Round
 from program.coffee.services import bulk_enroll, publish_round
 from program.db import utc_now
 from program.extensions import db
+from program.formal.availability import answer_availability, request_availability
+from program.formal.matches import propose_matches, publish_matches
 from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
-from program.formal.services import (
-    answer_availability,
-    end_assignment,
-    propose_matches,
-    publish_matches,
-    request_availability,
-)
+from program.formal.pairs import end_assignment
 from program.messages.models import Message, MessageStatus
 from program.people.models import Person
 from program.people.services import create_person

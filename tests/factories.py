@@ -217,7 +217,7 @@ class Factory:
     ) -> int:
         """A pair published through the service, as a coordinator does: its introductions
         are in the outbox (unlike `assignment`, which writes the row alone)."""
-        from program.formal.services import publish_pair
+        from program.formal.matches import publish_pair
 
         with self.app.test_request_context():
             assignment = publish_pair(

@@ -13,13 +13,13 @@ import sqlalchemy as sa
 from program.asks.models import Ask, AskStatus, Listing, Meets, OutsideReferral
 from program.asks.services import answer_link, follow_up_asks
 from program.checkins.models import CheckIn
-from program.checkins.schedule import tick
 from program.coffee.models import Chat
 from program.db import insert_rows, utc_now
 from program.extensions import db
 from program.messages.models import Message
 from program.people.models import CareerStage, PairingBlock, Person
 from program.programs.models import Membership, Role
+from program.worker import tick
 from tests.conftest import login, outbox, queries_for, text_of
 
 

@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy as sa
 
 from program.checkins.models import CheckIn, CheckInStatus
-from program.checkins.schedule import tick
 from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
 from program.coffee.services import (
     enrollment_token,
@@ -22,6 +21,7 @@ from program.extensions import db
 from program.messages.models import Message
 from program.people.models import CareerStage, Person
 from program.programs.models import Program
+from program.worker import tick
 from tests.conftest import login, outbox, text_of
 
 STAGES = [CareerStage.MS3, CareerStage.PGY1, CareerStage.PGY2, CareerStage.PGY3]

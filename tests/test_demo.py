@@ -5,14 +5,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from program import create_app
-from program.admin.services import get_settings
 from program.audit.models import AuditEvent
 from program.checkins.models import CheckIn, CheckInStatus
 from program.coffee.models import Enrollment, Round, RoundStatus
 from program.db import utc_now
 from program.extensions import db
 from program.formal.health import Flag
-from program.formal.services import pair_health
+from program.formal.pairs import pair_health
+from program.institution import get_settings
 from program.meetings.models import Meeting
 from program.messages.models import Message
 from program.people.models import Person

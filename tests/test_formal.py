@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from program.db import DomainError
 from program.extensions import db
+from program.formal.matches import publish_pair
 from program.formal.models import Assignment, AssignmentStatus
-from program.formal.services import publish_pair
 from program.people.models import Person
 from program.programs.models import Term
 from tests.conftest import outbox

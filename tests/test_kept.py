@@ -158,7 +158,7 @@ def test_one_programs_failure_leaves_the_others_built_ahead(app, make, monkeypat
             raise RuntimeError("a broken program")
         return real(program, term_slug)
 
-    monkeypatch.setattr(services, "make_report", fails_for_medicine)
+    monkeypatch.setattr(worker, "make_report", fails_for_medicine)
     with app.app_context():
         worker.warm_kept()
         kinds = db.session.scalars(sa.select(KeptResult.kind)).all()
@@ -184,7 +184,7 @@ def test_the_worker_sends_what_its_tick_queued_before_building_ahead(app, monkey
         return real_send(**kwargs)
 
     monkeypatch.setattr(worker, "locked_tick", tick)
-    monkeypatch.setattr(sending, "send_due", send_due)
+    monkeypatch.setattr(worker, "send_due", send_due)
     monkeypatch.setattr(worker, "warm_kept", lambda should_stop: done.append("build ahead"))
     worker.run_worker(app, threading.Event(), once=True)
     assert done == ["tick", "send", "build ahead"]
@@ -192,10 +192,9 @@ def test_the_worker_sends_what_its_tick_queued_before_building_ahead(app, monkey
 
 def test_a_stopping_worker_builds_no_further_program_ahead(app, make, monkeypatch, term_data):  # noqa: F811
     from program import worker
-    from program.reporting import services
 
     asked: list[str] = []
-    monkeypatch.setattr(services, "make_report", lambda program, slug: asked.append(slug))
+    monkeypatch.setattr(worker, "make_report", lambda program, slug: asked.append(slug))
     stop = threading.Event()
     stop.set()
     with app.app_context():

@@ -147,7 +147,7 @@ def test_a_new_programs_overview_has_a_checklist_that_ticks_itself(app, client, 
 
 
 def test_published_pairs_come_a_page_at_a_time_in_family_name_order(app, client, make):
-    from program.formal.services import PUBLISHED_PER_PAGE
+    from program.formal.matches import PUBLISHED_PER_PAGE
 
     program = make.program("Internal Medicine Residency", slug="im")
     term = make.term(program, slug="fall")
@@ -174,8 +174,8 @@ def test_next_terms_matches_are_scheduled_for_its_first_day_not_live_today(
     section shows what is pending there, a rematch request included."""
     from datetime import UTC, date, datetime
 
-    from program.checkins.schedule import tick
     from program.messages.sending import send_due
+    from program.worker import tick
     from tests.smtp import SmtpServer
 
     time_machine.move_to(datetime(2026, 11, 20, 12, tzinfo=UTC))

@@ -13,7 +13,7 @@ from program.audit.models import AuditEvent
 from program.coffee.services import preview_round
 from program.db import DomainError
 from program.extensions import db
-from program.formal.services import propose_matches, publish_pair, set_proposed_mentor
+from program.formal.matches import propose_matches, publish_pair, set_proposed_mentor
 from program.matching import coffee as pairing
 from program.matching import formal as matching
 from program.people.blocks import PRIVATE, block, record_assessor, ruled_out

@@ -13,14 +13,9 @@ from program.audit.models import AuditEvent
 from program.checkins.models import CheckIn, CheckInStatus
 from program.extensions import db
 from program.formal.health import Asked, Flag, assess
+from program.formal.matches import propose_matches
 from program.formal.models import Assignment, AssignmentStatus, EndReason
-from program.formal.services import (
-    PairCounts,
-    pair_health,
-    pair_page,
-    pairs_needing_attention,
-    propose_matches,
-)
+from program.formal.pairs import PairCounts, pair_health, pair_page, pairs_needing_attention
 from program.messages.models import Message
 from program.people.models import CareerStage
 from program.programs.models import Program, Term

@@ -22,8 +22,8 @@ from requests import RequestException
 
 from program.accounts.sso import Asserted, did_not_work, sign_in_with
 from program.db import DomainError
+from program.links import external_url
 from program.people.models import Person
-from program.web import external_url
 
 log = logging.getLogger(__name__)
 

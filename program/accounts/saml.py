@@ -41,12 +41,12 @@ from sqlalchemy.exc import IntegrityError
 
 from program.accounts.models import SamlRequest, SamlSeen, SignInIdentity
 from program.accounts.sso import Asserted, did_not_work, sign_in_with
-from program.admin.services import get_settings
 from program.audit.services import record
 from program.db import DomainError, utc_now
 from program.extensions import db
+from program.institution import get_settings
+from program.links import external_url
 from program.people.models import Person
-from program.web import external_url
 
 log = logging.getLogger(__name__)
 

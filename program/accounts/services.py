@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -18,16 +18,15 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from program import links
-from program.admin.services import get_settings
 from program.audit.services import record
-from program.db import DomainError, by_id, utc_now
+from program.db import DomainError, utc_now
 from program.extensions import db
-from program.messages.composing import composer
+from program.institution import get_settings
+from program.links import external_url
 from program.messages.models import Message
 from program.messages.services import queue_message, queue_messages, unwritten_message
 from program.people.models import Person
 from program.programs.models import Membership
-from program.web import external_url
 
 
 class LinkPurpose(enum.Enum):
@@ -115,12 +114,16 @@ def make_link_token(person: Any, purpose: LinkPurpose) -> str:
 
 def person_for_token(token: str, purpose: LinkPurpose) -> Person:
     """The person a link was made for, if it is genuine, fresh and unused; else LinkRefused."""
-    data = links.read(purpose.value, token, _max_age(purpose))
-    person = db.session.get(Person, data["p"]) if isinstance(data.get("p"), int) else None
-    if person is None or not person.active:
-        raise links.LinkRefused("invalid")
-    if data.get("s") != _stamp_digest(person):
-        raise links.LinkRefused("used")
+    person, _ = links.read_record(
+        purpose.value,
+        token,
+        _max_age(purpose),
+        Person,
+        "p",
+        valid=lambda person, _: person.active,
+        version=_stamp_digest,
+        version_key="s",
+    )
     return person
 
 
@@ -200,40 +203,6 @@ def invitation(
             "doing": doing or what_you_will_do((), (), program_name),
         },
     )
-
-
-@composer("invitation")
-def _compose_invitations(messages: Sequence[Message]) -> dict[int, dict[str, Any]]:
-    details = {m.id: m.details or {} for m in messages}
-    wanted = {m.recipient_id for m in messages} | {
-        d["invited_by"] for d in details.values() if d.get("invited_by")
-    }
-    people = by_id(db.session, Person, wanted)
-    contexts = {}
-    for message in messages:
-        person, said = people.get(message.recipient_id), details[message.id]
-        if person is None:
-            continue
-        # With institution sign-in only, no password to choose: the way in that works.
-        with_password = passwords_allowed_for(person)
-        link = (
-            external_url(
-                "accounts.accept_invitation",
-                token=make_link_token(person, LinkPurpose.INVITATION),
-            )
-            if with_password
-            else external_url("accounts.login")
-        )
-        contexts[message.id] = {
-            "person": person,
-            "invited_by": people.get(said.get("invited_by") or 0),
-            "program_name": said.get("program_name", ""),
-            "doing": said.get("doing") or [],
-            "link": link,
-            "with_password": with_password,
-            "valid_days": current_app.config["INVITATION_MAX_AGE_DAYS"],
-        }
-    return contexts
 
 
 def send_invitation(person: Person, invited_by: Person | None, program_name: str = "") -> None:

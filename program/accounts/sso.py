@@ -27,10 +27,10 @@ from flask import current_app
 
 from program.accounts.models import SignInIdentity
 from program.accounts.services import find_person_by_email, institution_sign_in_configured
-from program.admin.services import get_settings, stored_settings
 from program.audit.services import record, record_changes
 from program.db import DomainError, utc_now
 from program.extensions import db
+from program.institution import get_settings, stored_settings
 from program.people.models import Person
 
 log = logging.getLogger(__name__)

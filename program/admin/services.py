@@ -6,11 +6,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from flask import g
 from flask_sqlalchemy.pagination import Pagination
 
 from program.admin.models import (
-    DEFAULT_SUPPRESSION_THRESHOLD,
     MIN_SUPPRESSION_THRESHOLD,
     InstitutionSettings,
 )
@@ -18,42 +16,9 @@ from program.audit.models import AuditEvent
 from program.audit.services import record, record_changes
 from program.db import DomainError, escape_like, utc_now
 from program.extensions import db
+from program.institution import stored_settings
 from program.people.models import Person
 from program.people.services import matches_name_or_email
-
-
-def get_settings() -> InstitutionSettings:
-    """The institution's settings; the defaults (unsaved) until an admin first saves them.
-
-    Read once per request or command (every page and e-mail asks), and never written by reading,
-    so a GET stays free of side effects.
-    """
-    cached = g.get("institution_settings")
-    if cached is not None:
-        return cached
-    settings = db.session.get(InstitutionSettings, 1)
-    if settings is None:
-        settings = InstitutionSettings(
-            id=1,
-            name="Hallway",
-            suppression_threshold=DEFAULT_SUPPRESSION_THRESHOLD,
-            mail_sender="",
-            time_zone="UTC",
-            sso_only=False,
-            sso_self_registration=False,
-        )
-    g.institution_settings = settings
-    return settings
-
-
-def stored_settings() -> InstitutionSettings:
-    """The settings row, to change: until an admin first saves, the defaults become the row."""
-    settings = db.session.get(InstitutionSettings, 1)
-    if settings is None:
-        settings = get_settings()
-        db.session.add(settings)
-    g.institution_settings = settings
-    return settings
 
 
 def active_admins() -> list[Person]:

@@ -16,7 +16,6 @@ from program.admin.models import InstitutionSettings
 from program.admin.services import (
     active_admins,
     audit_log,
-    get_settings,
     mail_problems,
     search_people,
     send_again,
@@ -24,6 +23,7 @@ from program.admin.services import (
 )
 from program.extensions import db
 from program.forms import ConfirmForm
+from program.institution import get_settings
 from program.people.models import Person
 from program.people.services import change_email, set_active, set_institution_roles
 from program.permissions import Action, requires

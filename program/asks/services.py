@@ -25,6 +25,7 @@ from program.coffee.models import Chat, ChatMember
 from program.coffee.services import introduce_chats, may_join
 from program.db import DomainError, by_id, escape_like, utc_now
 from program.extensions import db
+from program.links import external_url
 from program.messages.intros import follow_up_ask, mailto, shared_interests
 from program.messages.services import queue_message, queue_messages, render_message
 from program.people.models import MailPreference, PairingBlock, Person
@@ -32,7 +33,6 @@ from program.people.names import fold
 from program.people.services import validate_email_address
 from program.people.stages import CareerStage
 from program.programs.models import Membership, Program, Role
-from program.web import external_url
 
 MAX_OPEN_ASKS = 3  # waiting asks a person may have at once
 CAPACITY_DAYS = 30  # "asks a month" counts the asks received in the last 30 days
@@ -652,12 +652,15 @@ def answer_link(ask: Ask, answer: str) -> str:
 def read_answer_token(token: str) -> tuple[Ask, str]:
     """The ask and answer a link stands for, if it is genuine, unexpired and still waiting."""
     # Good until a week after the ask closes, so a late click is told it closed.
-    data = links.read("ask", token, timedelta(days=CLOSE_AFTER_DAYS + 7))
-    ask = db.session.get(Ask, data.get("ask")) if isinstance(data.get("ask"), int) else None
-    if ask is None or data.get("answer") not in ANSWERS:
-        raise links.LinkRefused("invalid")
-    if data.get("v") != links.version(ask.id, ask.answered_at):
-        raise links.LinkRefused("used")
+    ask, data = links.read_record(
+        "ask",
+        token,
+        timedelta(days=CLOSE_AFTER_DAYS + 7),
+        Ask,
+        "ask",
+        valid=lambda _, data: data.get("answer") in ANSWERS,
+        version=lambda ask: links.version(ask.id, ask.answered_at),
+    )
     return ask, data["answer"]
 
 

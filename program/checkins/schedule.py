@@ -270,21 +270,3 @@ def follow_up_intros(now: datetime) -> int:
         )
     queue_messages(rows)
     return len(rows)
-
-
-def tick(now: datetime) -> dict[str, int]:
-    """Everything `flask tick` does at `now`: publish scheduled coffee rounds, ask what is due,
-    follow up quiet introductions once, and pause the coffee chats of people who left three
-    intros unanswered."""
-    from program.asks.services import follow_up_asks
-    from program.coffee.services import publish_due_rounds, snooze_ghosts
-
-    rounds = publish_due_rounds(now)
-    counts = schedule_due(now)
-    return {
-        **counts,
-        "rounds": rounds,
-        "intro_follow_ups": follow_up_intros(now),
-        "paused": snooze_ghosts(now),
-        **follow_up_asks(now),
-    }

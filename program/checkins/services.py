@@ -23,17 +23,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from program import links
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.coffee.models import Chat, ChatMember, Round
-from program.db import DomainError, by_id, chunks, escape_like, utc_now
+from program.db import DomainError, chunks, escape_like, utc_now
 from program.extensions import db
 from program.formal.models import Assignment, pairs_with_people
-from program.links import LinkRefused
-from program.messages.composing import composer
-from program.messages.models import Message
 from program.messages.services import queue_new_messages, unwritten_message
 from program.people.models import Department, MailPreference, Person
 from program.people.names import fold
 from program.programs.models import Membership, Term
-from program.web import external_url
 
 MAX_NOTE_LENGTH = 2000
 ANSWER_LABELS = {
@@ -166,41 +162,6 @@ def ensure_check_in(
 def with_its_person() -> tuple[Any, ...]:
     """Loader options: a check-in's person, in the same query (its pairing is `abouts`')."""
     return (joinedload(CheckIn.person),)
-
-
-def _mail_context(check_in: CheckIn, template: str) -> dict[str, Any]:
-    """What a check-in's e-mail says: the prompt and its reminder carry a one-click link per
-    answer; the follow-ups after a first meeting only who it was with."""
-    context: dict[str, Any] = {"person": check_in.person, "about": about(check_in)}
-    if template in ("checkin_prompt", "reminder"):
-        context["links"] = [
-            (
-                label,
-                external_url("checkins.answer_link", token=make_answer_token(check_in, status)),
-            )
-            for status, label in ANSWER_LABELS.items()
-        ]
-        context["valid_days"] = current_app.config["CHECKIN_LINK_MAX_AGE_DAYS"]
-    return context
-
-
-@composer("checkin_prompt", "reminder", *FOLLOW_UPS)
-def _compose(messages: Sequence[Message]) -> dict[int, dict[str, Any]]:
-    check_ins = by_id(
-        db.session,
-        CheckIn,
-        (m.check_in_id for m in messages if m.check_in_id is not None),
-        *with_its_person(),
-        # Any other load refused: a new lazy load in the loop fails in the tests instead of
-        # costing a query per message in production.
-        raiseload("*"),
-    )
-    abouts(list(check_ins.values()))
-    return {
-        m.id: _mail_context(check_ins[m.check_in_id], m.template or m.kind)
-        for m in messages
-        if m.check_in_id in check_ins
-    }
 
 
 def check_in_message(check_in: Any, kind: str, **columns: Any) -> dict[str, Any]:
@@ -446,6 +407,9 @@ def link_max_age() -> timedelta:
     return timedelta(days=current_app.config["CHECKIN_LINK_MAX_AGE_DAYS"])
 
 
+_ANSWER_VALUES = frozenset(status.value for status in CheckInStatus)
+
+
 def make_answer_token(check_in: CheckIn, status: CheckInStatus) -> str:
     return links.sign(
         "checkin-answer",
@@ -460,22 +424,19 @@ def make_answer_token(check_in: CheckIn, status: CheckInStatus) -> str:
 
 def read_answer_token(token: str) -> tuple[CheckIn, CheckInStatus]:
     """The check-in and answer a link stands for, if it is genuine, fresh and unused."""
-    data = links.read("checkin-answer", token, link_max_age())
     # The check-in with its person in one query (what it is about is one more, by `about`).
-    check_in = (
-        db.session.get(CheckIn, data["c"], options=with_its_person())
-        if isinstance(data.get("c"), int)
-        else None
+    check_in, data = links.read_record(
+        "checkin-answer",
+        token,
+        link_max_age(),
+        CheckIn,
+        "c",
+        owner="person_id",
+        valid=lambda check_in, data: data.get("a") in _ANSWER_VALUES and check_in.person.active,
+        version=lambda check_in: links.version(check_in.id, check_in.updated_at),
+        options=with_its_person(),
     )
-    try:
-        status = CheckInStatus(data.get("a"))
-    except ValueError as exc:
-        raise LinkRefused("invalid") from exc
-    if check_in is None or check_in.person_id != data.get("p") or not check_in.person.active:
-        raise LinkRefused("invalid")
-    if data.get("v") != links.version(check_in.id, check_in.updated_at):
-        raise LinkRefused("used")
-    return check_in, status
+    return check_in, CheckInStatus(data["a"])
 
 
 # --- reading a person's own check-ins ----------------------------------------------------

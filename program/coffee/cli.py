@@ -5,9 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from program.cli import one_transaction, program_named
 from program.coffee.services import preview_round, publish_round
-from program.db import DomainError
+from program.commands import one_transaction, program_named
 
 coffee_cli = AppGroup("coffee", help="Coffee-chat rounds.")
 
@@ -39,8 +38,5 @@ def round_command(program_slug: str, publish: bool, seed: int | None) -> None:
     if not publish:
         click.echo("Preview only; add --publish to publish it.")
         return
-    try:
-        round_ = publish_round(None, program, preview.seed)
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
+    round_ = publish_round(None, program, preview.seed)
     click.echo(f"Published round {round_.number}; introductions queued in the outbox.")

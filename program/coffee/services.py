@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import zlib
 from bisect import bisect_right
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
@@ -13,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import aliased, joinedload, raiseload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from program import links
 from program.audit.services import record
@@ -23,24 +22,18 @@ from program.db import DomainError, by_id, insert_rows, text_digest, utc_now
 from program.extensions import db
 from program.formal.models import Assessor, Assignment, AssignmentStatus
 from program.kept import kept
+from program.links import external_url
 from program.matching import coffee as pairing
 from program.matching.formal import DepartmentPreference
-from program.meetings.services import propose_link
-from program.messages.composing import composer
 from program.messages.intros import (
-    chat_first_mover,
     coffee_ask,
     first_mover,
-    intro_context,
     mailto,
-    yes_ask,
 )
-from program.messages.models import Message
 from program.messages.services import queue_messages, render_message, unwritten_message
 from program.people.blocks import ruled_out
 from program.people.models import CareerStage, Department, PairingBlock, Person
 from program.programs.models import Membership, Program, Role, Term
-from program.web import external_url
 
 GHOST_AFTER = 3  # intros in a row left without any answer
 GHOST_SNOOZE_DAYS = 90
@@ -151,15 +144,13 @@ def enrollment_token(person_id: int, program_id: int) -> str:
 
 
 def read_enrollment_token(token: str) -> tuple[Person, Program]:
-    data = links.read("coffee", token, timedelta(days=LINK_DAYS))
-    person = db.session.get(Person, data["u"]) if isinstance(data.get("u"), int) else None
-    program = db.session.get(Program, data["p"]) if isinstance(data.get("p"), int) else None
-    if person is None or program is None or not person.active:
-        raise links.LinkRefused("invalid")
-    return person, program
+    person, data = links.read_record(
+        "coffee", token, timedelta(days=LINK_DAYS), Person, "u", valid=lambda p, _: p.active
+    )
+    return person, links.record(Program, data, "p")
 
 
-def _enrollment_links(person_id: int, program_id: int) -> dict[str, str]:
+def enrollment_links(person_id: int, program_id: int) -> dict[str, str]:
     url = external_url("coffee.enrollment_link", token=enrollment_token(person_id, program_id))
     return {action: f"{url}?do={action}" for action in ENROLLMENT_ACTIONS}
 
@@ -253,7 +244,7 @@ def bulk_enroll(actor: Person, program: Program, reason: str) -> BulkEnrollment:
                     "program_name": program.name,
                     "reason": reason,
                     "cadence_days": program.coffee_cadence_days,
-                    "links": _enrollment_links(person.id, program.id),
+                    "links": enrollment_links(person.id, program.id),
                 },
                 program_id=program.id,
                 dedupe_key=f"coffee_enrolled:{program.id}:{person.id}:{now.date()}",
@@ -653,47 +644,6 @@ def introduce_chats(
     )
 
 
-@composer("intro")
-def _compose_intros(messages: Sequence[Message]) -> dict[int, dict[str, Any]]:
-    """A coffee chat's introductions: the partners and how to reach them; the one at the
-    earliest stage writes first, with a ready ask and the link to propose times."""
-    chats = by_id(
-        db.session,
-        Chat,
-        (m.chat_id for m in messages if m.chat_id is not None),
-        joinedload(Chat.program),
-        selectinload(Chat.members).joinedload(ChatMember.person).joinedload(Person.department),
-        raiseload("*"),
-    )
-    contexts = {}
-    for message in messages:
-        chat = chats.get(message.chat_id) if message.chat_id is not None else None
-        members = [m.person for m in chat.members] if chat else []
-        person = next((p for p in members if p.id == message.recipient_id), None)
-        if chat is None or person is None:
-            continue
-        program = chat.program
-        first = chat_first_mover(members, chat.id, chat.self_started)
-        partners = [p for p in members if p is not person]
-        to = [p for p in members if p is not first]
-        context = intro_context(
-            person,
-            partners,
-            first=first,
-            ask=(yes_ask if chat.self_started else coffee_ask)(first, to, program.name),
-            program=program.name,
-            track="coffee",
-            today=message.created_at.date(),
-        )
-        context["self_started"] = chat.self_started
-        if not chat.self_started:  # snoozing and leaving are about rounds
-            context["coffee_links"] = _enrollment_links(person.id, program.id)
-        if person is first:
-            context["propose_link"] = propose_link("chat", chat.id, person)
-        contexts[message.id] = context
-    return contexts
-
-
 def schedule_round(actor: Person, program: Program, on: date, seed: int | None = None) -> Round:
     """Plan the next round for a date: `flask tick` publishes it then, with whoever takes part."""
     if on < utc_now().date():
@@ -898,7 +848,7 @@ def snooze_ghosts(now: datetime) -> int:
                     "person": enrollment.person,
                     "program_name": enrollment.program.name,
                     "until": until,
-                    "links": _enrollment_links(enrollment.person_id, enrollment.program_id),
+                    "links": enrollment_links(enrollment.person_id, enrollment.program_id),
                 },
                 program_id=enrollment.program_id,
                 dedupe_key=f"coffee_paused:{enrollment.id}:{until}",

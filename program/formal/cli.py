@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 from flask.cli import AppGroup
 
-from program.cli import one_transaction, program_and_term
-from program.db import DomainError
+from program.commands import one_transaction, program_and_term
 from program.extensions import db
-from program.formal.services import (
-    availability_counts,
-    propose_matches,
-    publish_matches,
-    request_availability,
-)
+from program.formal.availability import availability_counts, request_availability
+from program.formal.matches import propose_matches, publish_matches
 from program.people.models import Person
 from program.web import plural
 
@@ -30,14 +24,6 @@ program_option = click.option(
 term_option = click.option("--term", "term_slug", required=True, help="The term's short name.")
 
 
-def _run(service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Call a service; a refusal is printed as the command's error (and nothing is written)."""
-    try:
-        return service(*args, **kwargs)
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
-
-
 @formal_cli.command("request-availability")
 @program_option
 @term_option
@@ -45,7 +31,7 @@ def _run(service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 def request_availability_command(program_slug: str, term_slug: str) -> None:
     """Ask the program's mentors how many mentees they can take this term (once each)."""
     _, term = program_and_term(program_slug, term_slug)
-    counts = _run(request_availability, None, term)
+    counts = request_availability(None, term)
     click.echo(
         f"Asked {plural(counts['asked'], 'mentor')} for {term.name}; "
         f"{counts['already_asked']} had been asked before. The requests are in the outbox."
@@ -60,7 +46,7 @@ def request_availability_command(program_slug: str, term_slug: str) -> None:
 def propose_command(program_slug: str, term_slug: str, seed: int) -> None:
     """Propose mentors for every trainee without one (replaces the draft; sends nothing)."""
     _, term = program_and_term(program_slug, term_slug)
-    proposal = _run(propose_matches, None, term, seed=seed)
+    proposal = propose_matches(None, term, seed=seed)
     counts = availability_counts(term)
     click.echo(
         f"Proposed {plural(len(proposal.pairs), 'pair')} for {term.name} "
@@ -80,7 +66,7 @@ def propose_command(program_slug: str, term_slug: str, seed: int) -> None:
 def publish_command(program_slug: str, term_slug: str) -> None:
     """Publish the term's proposed pairs and queue both sides' introductions."""
     _, term = program_and_term(program_slug, term_slug)
-    count = _run(publish_matches, None, term)
+    count = publish_matches(None, term)
     click.echo(
         f"Published {plural(count, 'pair')} for {term.name}; "
         f"{plural(2 * count, 'introduction')} queued in the outbox."

@@ -6,7 +6,8 @@ from wtforms import BooleanField, IntegerField, RadioField, SubmitField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from program.formal.services import END_REASON_LABELS, MAX_CAPACITY
+from program.formal.availability import MAX_CAPACITY
+from program.formal.pairs import END_REASON_LABELS
 from program.forms import Form
 
 

@@ -7,27 +7,31 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from program.extensions import db
-from program.formal.forms import AvailabilityForm, CapacityForm, EndPairForm
-from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
-from program.formal.services import (
-    END_REASON_LABELS,
-    PUBLISHED_PER_PAGE,
+from program.formal.availability import (
     answer_availability,
     availability_counts,
     availability_rows,
-    end_assignment,
-    nudge_pair,
-    pair_page,
-    pair_reasons,
-    propose_matches,
-    publish_matches,
     read_availability_token,
     remind_availability,
     request_availability,
-    request_rematch,
-    review,
     set_capacity,
+)
+from program.formal.forms import AvailabilityForm, CapacityForm, EndPairForm
+from program.formal.matches import (
+    PUBLISHED_PER_PAGE,
+    pair_reasons,
+    propose_matches,
+    publish_matches,
+    review,
     set_proposed_mentor,
+)
+from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
+from program.formal.pairs import (
+    END_REASON_LABELS,
+    end_assignment,
+    nudge_pair,
+    pair_page,
+    request_rematch,
 )
 from program.forms import ConfirmForm
 from program.people.blocks import assesses

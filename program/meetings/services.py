@@ -79,7 +79,7 @@ def pairing_of(meeting: Meeting) -> Pairing:
 
 
 def time_zone() -> ZoneInfo:
-    from program.admin.services import get_settings
+    from program.institution import get_settings
 
     try:
         return ZoneInfo(get_settings().time_zone or "UTC")
@@ -219,7 +219,7 @@ def _agreed(found: Pairing, now: datetime) -> Meeting | None:
 
 
 def _link(endpoint: str, purpose: str, meeting: Meeting, person: Person, option: int = -1) -> str:
-    from program.web import external_url
+    from program.links import external_url
 
     token = links.sign(
         purpose,
@@ -236,14 +236,16 @@ def _link(endpoint: str, purpose: str, meeting: Meeting, person: Person, option:
 def read_link(purpose: str, token: str) -> tuple[Meeting, Person, int]:
     """The meeting, person and option a genuine link stands for; "used" once it was answered
     (or replaced by a newer proposal)."""
-    data = links.read(purpose, token, timedelta(days=LINK_DAYS))
-    meeting = db.session.get(Meeting, data.get("m"))
-    person = db.session.get(Person, data.get("p"))
-    if meeting is None or person is None:
-        raise links.LinkRefused("invalid")
-    if data.get("v") != links.version(meeting.id, meeting.updated_at):
-        raise links.LinkRefused("used")
-    return meeting, person, int(data.get("o", -1))
+    meeting, data = links.read_record(
+        purpose,
+        token,
+        timedelta(days=LINK_DAYS),
+        Meeting,
+        "m",
+        valid=lambda _, data: isinstance(data.get("p"), int),
+        version=lambda meeting: links.version(meeting.id, meeting.updated_at),
+    )
+    return meeting, links.record(Person, data, "p"), int(data.get("o", -1))
 
 
 # --- answering ----------------------------------------------------------------------------
@@ -461,7 +463,7 @@ def may_see(person: Person, meeting: Meeting) -> bool:
 def propose_link(kind: str, pairing_id: int, person: Person) -> str:
     """The intro's signed link to the page where the first mover proposes times (opening it
     changes nothing; the page's button sends them)."""
-    from program.web import external_url
+    from program.links import external_url
 
     token = links.sign("meeting-propose", {"k": kind, "i": pairing_id, "p": person.id})
     return external_url("meetings.propose_from_link", token=token)
@@ -470,7 +472,7 @@ def propose_link(kind: str, pairing_id: int, person: Person) -> str:
 def read_propose_link(token: str) -> tuple[Pairing, Person]:
     data = links.read("meeting-propose", token, timedelta(days=LINK_DAYS))
     found = pairing(str(data.get("k")), int(data.get("i", 0)))
-    person = db.session.get(Person, data.get("p"))
-    if found is None or person is None or person.id not in {p.id for p in found.members}:
+    person = links.record(Person, data, "p")
+    if found is None or person.id not in {p.id for p in found.members}:
         raise links.LinkRefused("invalid")
     return found, person

@@ -4,7 +4,8 @@ Bulk mail (a round's introductions, a tick's check-in prompts, an import's invit
 follow-ups after a first meeting) is queued as what to write: the recipient, the kind, the
 template and what it is about (a check-in, a chat, a pair, a few ids in `details`). The sender
 writes each one just before it goes, from the data as it then is, with a composer registered
-here by the domain that owns the template. So queueing ten thousand introductions writes ten
+registered (see registry.py) by the
+domain that owns the template. So queueing ten thousand introductions writes ten
 thousand short rows, an e-mail carries names and links as they are when it leaves (a name
 corrected in between is the corrected one; a link's validity counts from its sending), and a
 follow-up queued for two months later says what is true then.
@@ -18,41 +19,15 @@ deleted since) gets no context: it is not sent, and says why.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from program.extensions import db
 from program.messages.models import Message
+from program.messages.registry import Composer, composers_of
 from program.messages.services import write
 
-Composer = Callable[[Sequence[Message]], dict[int, dict[str, Any]]]
-_composers: dict[str, list[Composer]] = {}
-
 GONE = "Not sent: what this message was about no longer exists."
-
-
-def composer(*templates: str) -> Callable[[Composer], Composer]:
-    """Register a function as the composer of these templates' messages."""
-
-    def register(function: Composer) -> Composer:
-        for template in templates:
-            _composers.setdefault(template, []).append(function)
-        return function
-
-    return register
-
-
-def composes(template: str) -> bool:
-    _load_composers()
-    return template in _composers
-
-
-def _load_composers() -> None:
-    # The domains register their composers when their services are imported; a sender started
-    # on its own (a worker, a test) imports them here rather than relying on the web app's.
-    import program.accounts.services
-    import program.checkins.services
-    import program.coffee.services
-    import program.formal.services  # noqa: F401
 
 
 def write_out(messages: Sequence[Message]) -> dict[int, str]:
@@ -60,12 +35,11 @@ def write_out(messages: Sequence[Message]) -> dict[int, str]:
     objects; the caller commits). Returns the messages that could not be written, with why.
 
     Each composer is called once for all the messages it writes, whatever their templates."""
-    _load_composers()
     unwritten = [m for m in messages if not m.written]
     refused: dict[int, str] = {}
     work: dict[Composer, list[Message]] = {}
     for message in unwritten:
-        found = _composers.get(message.template or "")
+        found = composers_of(message.template or "")
         if not found:
             refused[message.id] = f"Not sent: no composer writes {message.template!r}."
         for compose in found or ():
@@ -103,8 +77,6 @@ def write_now(messages: Sequence[Message]) -> dict[int, str] | None:
     the demo's inbox, to show them) and keep what they say. Returns those that could not be
     written, with why; None when there was nothing to write (and so no commit: the objects
     were not expired)."""
-    from program.extensions import db
-
     if all(m.written for m in messages):
         return None
     refused = write_out(messages)

@@ -49,7 +49,12 @@ from flask import current_app
 
 from program.db import utc_now
 from program.extensions import db
+from program.institution import get_settings
+from program.links import external_url
+from program.messages.composing import write_now
 from program.messages.models import Message, MessageStatus
+from program.messages.registry import is_optional
+from program.messages.services import unsubscribe_token
 from program.people.models import Person
 
 # A claim not renewed for this long belongs to a worker that is gone: its messages not yet
@@ -71,11 +76,6 @@ CONNECTION_LOCK_BASE = 0x4A11_C000
 UNKNOWN_OUTCOME = (
     "The sender stopped while handing this message to the mail server, so it may have been "
     "delivered; it is not sent again on its own, so that nobody gets it twice."
-)
-# Messages a person may turn off (the e-mail setting "only what I must act on"): they carry
-# RFC 8058 one-click unsubscribe headers. Invitations, resets, intros and check-ins do not.
-OPTIONAL_KINDS = frozenset(
-    {"reminder", "thank_you_nudge", "update_nudge", "intro_follow_up", "pair_nudge"}
 )
 
 
@@ -291,9 +291,6 @@ def transport_for(config: dict[str, Any]) -> Transport:
 
 def unsubscribe_url(recipient_id: int) -> str:
     """The one-click link that turns a person's optional e-mail off (no sign-in needed)."""
-    from program.people.services import unsubscribe_token
-    from program.web import external_url
-
     return external_url("home.unsubscribe", token=unsubscribe_token(recipient_id))
 
 
@@ -322,7 +319,7 @@ def build_email(message: Message, sender: str) -> MIMEMultipart:
     email["Message-ID"] = f"<hallway.message.{message.id}@{domain}>"
     email["Auto-Submitted"] = "auto-generated"
     email["X-Hallway-Kind"] = message.kind
-    if message.kind in OPTIONAL_KINDS:
+    if is_optional(message.kind):
         email["List-Unsubscribe"] = f"<{unsubscribe_url(message.recipient_id)}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.attach(MIMEText(message.body_text, "plain", "utf-8"))
@@ -488,8 +485,6 @@ def send_due(
 ) -> SendReport:
     """Send what is due, in batches, until nothing is due, `limit` messages were handled, the
     rate limit is reached, the server asks to slow down, or `should_stop()` says so."""
-    from program.admin.services import get_settings
-
     config = current_app.config
     settings = get_settings()
     sender = settings.mail_sender or config["MAIL_DEFAULT_SENDER"]
@@ -538,7 +533,6 @@ def send_due(
 def _written(ids: list[int]) -> tuple[Sequence[Message], dict[int, str]]:
     """The claimed batch, its unwritten messages written now, just before they go, and kept
     (the outbox records what was sent); and those that cannot be written, with why."""
-    from program.messages.composing import write_now
 
     def load() -> Sequence[Message]:
         stmt = sa.select(Message).where(Message.id.in_(ids)).order_by(Message.id)

@@ -5,42 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
+from program import links
 from program.db import DomainError, chunks, insert_new, insert_rows
 from program.extensions import db
+from program.institution import get_settings
+from program.links import external_url
 from program.messages.models import Message
+from program.messages.registry import composers_of, is_kind
 from program.people.models import Person
-
-# Every kind of e-mail Hallway writes; the outbox refuses any other, so a typo cannot create a
-# kind that no preference, report or template knows about.
-MESSAGE_KINDS = frozenset(
-    {
-        "invitation",
-        "password_reset",
-        "checkin_prompt",
-        "reminder",
-        "availability_request",
-        "intro",
-        "thank_you_nudge",
-        "intro_follow_up",
-        "update_nudge",
-        "rematch_request",
-        "pair_nudge",
-        "pair_ended",
-        "meeting_proposal",
-        "meeting_invitation",
-        "meeting_update",
-        "coffee_enrolled",
-        "coffee_paused",
-        "ask",
-        "ask_answer",
-        "ask_follow_up",
-    }
-)
 
 
 def write(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
@@ -50,9 +28,6 @@ def write(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
     and notes from users can never inject markup into an e-mail. E-mail templates see only the
     context given here (not the web pages' globals), which also keeps bulk sending fast.
     """
-    from program.admin.services import get_settings
-    from program.web import external_url
-
     context = {
         "institution_name": get_settings().name,
         "settings_link": external_url("home.notifications"),
@@ -73,7 +48,7 @@ def _row(
     dedupe_key: str | None,
     reply_to: list[str] | None,
 ) -> dict[str, Any]:
-    if kind not in MESSAGE_KINDS:
+    if not is_kind(kind):
         raise DomainError(f"Unknown message kind: {kind}")
     return {
         "recipient_id": recipient.id,
@@ -118,9 +93,7 @@ def unwritten_message(
     """An outbox row that says what to write, written by `template`'s composer when it is sent
     (see composing.py). `about` are the row's references (check_in_id, chat_id, assignment_id);
     `details` anything else the composer needs, as ids."""
-    from program.messages.composing import composes
-
-    if not composes(template):
+    if not composers_of(template):
         raise DomainError(f"No composer writes {template} messages.")
     row = _row(recipient, kind, program_id, dedupe_key, reply_to)
     return {**row, "template": template, "details": details, **about}
@@ -179,3 +152,18 @@ def queue_messages(rows: list[dict[str, Any]]) -> None:
     """Add many messages (from `render_message` or `unwritten_message`) in one bulk insert."""
     _count(row["recipient_id"] for row in rows)
     insert_rows(db.session, Message, rows)
+
+
+# An unsubscribe link keeps working as long as someone may keep the e-mail that carries it.
+UNSUBSCRIBE_LINK_MAX_AGE = timedelta(days=730)
+
+
+def unsubscribe_token(person_id: int) -> str:
+    """The signed token of a person's one-click unsubscribe link (RFC 8058)."""
+    return links.sign("unsubscribe", {"p": person_id})
+
+
+def person_for_unsubscribe_token(token: str) -> Person:
+    """The person an unsubscribe link is for; LinkRefused when forged, expired or stale."""
+    person, _ = links.read_record("unsubscribe", token, UNSUBSCRIBE_LINK_MAX_AGE, Person, "p")
+    return person

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import sqlalchemy as sa
 
-from program import links
 from program.audit.services import record
 from program.db import DomainError, escape_like
 from program.extensions import db
@@ -175,24 +173,6 @@ def matches_name_or_email(query: str) -> list[sa.ColumnElement[bool]]:
             )
         )
     return conditions
-
-
-# An unsubscribe link keeps working as long as someone may keep the e-mail that carries it.
-UNSUBSCRIBE_LINK_MAX_AGE = timedelta(days=730)
-
-
-def unsubscribe_token(person_id: int) -> str:
-    """The signed token of a person's one-click unsubscribe link (RFC 8058)."""
-    return links.sign("unsubscribe", {"p": person_id})
-
-
-def person_for_unsubscribe_token(token: str) -> Person:
-    """The person an unsubscribe link is for; LinkRefused when forged, expired or stale."""
-    person_id = links.read("unsubscribe", token, UNSUBSCRIBE_LINK_MAX_AGE).get("p")
-    person = db.session.get(Person, person_id) if isinstance(person_id, int) else None
-    if person is None:
-        raise links.LinkRefused("invalid")
-    return person
 
 
 def set_mail_preference(person: Person, preference: MailPreference) -> Person:

@@ -22,16 +22,14 @@ from program.checkins.services import (
 from program.coffee.services import SNOOZE_REASONS, my_coffee
 from program.db import utc_now
 from program.extensions import csrf, db
-from program.formal.services import my_pairs, pending_availability
+from program.formal.availability import pending_availability
+from program.formal.pairs import my_pairs
 from program.forms import Form
 from program.meetings.services import meetings_of, when
+from program.messages.services import person_for_unsubscribe_token
 from program.people.blocks import block, my_blocks, people_to_block, unblock
 from program.people.models import MailPreference, Person
-from program.people.services import (
-    person_for_unsubscribe_token,
-    programs_and_roles,
-    set_mail_preference,
-)
+from program.people.services import programs_and_roles, set_mail_preference
 from program.permissions import Action, may, public, signed_in
 from program.programs.models import Role
 from program.reporting.views import record_page

@@ -14,17 +14,10 @@ from program.audit.models import AuditEvent
 from program.coffee.models import Enrollment, Round, RoundStatus
 from program.db import utc_now
 from program.extensions import db
+from program.formal.availability import AvailabilityCounts, availability_counts
+from program.formal.matches import TraineeRef, Unmatched, unmatched_trainees
 from program.formal.models import Assignment, AssignmentStatus, Availability
-from program.formal.services import (
-    Attention,
-    AvailabilityCounts,
-    PairRow,
-    TraineeRef,
-    Unmatched,
-    availability_counts,
-    pairs_needing_attention,
-    unmatched_trainees,
-)
+from program.formal.pairs import Attention, PairRow, pairs_needing_attention
 from program.people.models import Person
 from program.programs.models import Membership, Program, Role, Term
 from reports.data import find_scope

@@ -10,8 +10,8 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from program.extensions import db
+from program.formal.availability import mentor_places
 from program.formal.forms import CapacityForm
-from program.formal.services import mentor_places
 from program.forms import ConfirmForm
 from program.people.blocks import assessors_of, record_assessor, remove_assessor
 from program.people.models import CareerStage, Person

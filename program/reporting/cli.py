@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from program.cli import one_transaction, program_named
+from program.commands import one_transaction, program_named
 from program.reporting.services import audit_term, download, make_report
 from reports.audit import Target
 from reports.build import ALL

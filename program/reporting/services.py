@@ -10,17 +10,17 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from program import __version__
-from program.admin.services import get_settings
 from program.audit.services import record
 from program.db import DomainError, utc_now
 from program.extensions import db
+from program.institution import get_settings
 from program.kept import kept
 from program.people.models import Person
 from program.people.names import fold
 from program.permissions import Action, may
 from program.programs.models import Program, Term
 from program.reporting.models import ActionItem, ActionStatus
+from program.version import __version__
 from reports.audit import Audit
 from reports.build import Report, TermTables, build_report, term_tables
 from reports.bundle import build_bundle

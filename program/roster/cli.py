@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from program.cli import one_transaction, program_and_term
-from program.db import DomainError
+from program.commands import one_transaction, program_and_term
 from program.roster.parsing import RosterFileError
 from program.roster.services import ImportPlan, apply_import, plan_import, read_roster
 
@@ -59,10 +58,7 @@ def import_command(file: Path, program_slug: str, term_slug: str, dry_run: bool)
         return
     work = len(plan.to_add) + len(plan.to_join) + len(plan.to_change)
     with click.progressbar(length=work, label="Importing", file=sys.stderr) as bar:
-        try:
-            result = apply_import(None, program, term, parsed, progress=bar.update)
-        except DomainError as exc:
-            raise click.ClickException(exc.message) from exc
+        result = apply_import(None, program, term, parsed, progress=bar.update)
     c = result.counts
     click.echo(
         f"Imported into {program.name}, {term.name}: {c['added']} added, {c['joined']} joined, "

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 import program.messages.composing as composing
+import program.messages.registry as registry
 from program.checkins.models import CheckIn, CheckInStatus
 from program.checkins.services import record_check_in
 from program.extensions import db
@@ -95,7 +96,7 @@ def test_a_composer_that_breaks_fails_its_messages_and_the_rest_go(app, make, mo
     def broken(messages):
         raise RuntimeError("the template store is unreachable")
 
-    monkeypatch.setitem(composing._composers, "intro", [broken])
+    monkeypatch.setitem(registry._composers, "intro", [broken])
     with SmtpServer() as smtp:
         report = send(app, smtp)
         kinds = sorted(m["X-Hallway-Kind"] for m in smtp.messages)

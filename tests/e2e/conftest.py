@@ -14,7 +14,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from program import create_app
-from program.cli import one_transaction
+from program.commands import one_transaction
 from program.extensions import db
 from seed.demo import seed_demo
 from tests.conftest import IN_CI, make_config

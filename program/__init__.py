@@ -76,7 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.url_map.converters["int"] = IdConverter
     _init_extensions(app)
-    from program.notifications import register_notifications
+    from program.wiring import register_notifications
 
     register_notifications()
     refuse_control_characters(app)
@@ -126,9 +126,9 @@ def _register_blueprints(app: Flask) -> None:
     from program.checkins.views import bp as checkins_bp
     from program.coffee.views import bp as coffee_bp
     from program.formal.views import bp as formal_bp
+    from program.home.views import bp as home_bp
     from program.meetings.views import bp as meetings_bp
     from program.messages.views import bp as demo_bp
-    from program.people.views import bp as home_bp
     from program.programs.views import bp as programs_bp
     from program.reporting.views import bp as reporting_bp
     from program.roster.views import bp as roster_bp

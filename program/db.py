@@ -9,12 +9,14 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
+import sqlite3
 import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -130,9 +132,9 @@ def insert_new(
         return []
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        insert = postgresql.insert
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+        insert = sqlite.insert
     else:  # pragma: no cover  (Hallway runs on these two)
         raise NotImplementedError(dialect)
     # On the table, not the mapped class: a Core statement skips the ORM's bulk-insert
@@ -273,8 +275,6 @@ class DomainError(Exception):
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """SQLite checks foreign keys only when asked to, per connection; Hallway always asks."""
     # journal_mode=WAL is a property of the file; in-memory databases simply keep "memory".
-    import sqlite3
-
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")

@@ -8,13 +8,19 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import Flask, abort, flash, render_template, request
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
 
 from program.db import CONTROL_CHARACTERS, DomainError
 from program.extensions import db
+from program.links import LinkRefused
 from program.messages.services import counting_recipients
+from program.people.models import Person
+from program.programs.models import Program, Term
+from program.programs.terms import is_member
 
 T = TypeVar("T")
 
@@ -287,11 +293,6 @@ def open_link(
 
     Refused when the token is forged, expired or used (400), or when someone other than its
     person is signed in on this browser (403)."""
-    from flask import render_template
-    from flask_login import current_user
-
-    from program.links import LinkRefused
-
     try:
         found = read(token)
     except LinkRefused as exc:
@@ -299,3 +300,21 @@ def open_link(
     if current_user.is_authenticated and current_user.id != person_id_of(found):
         return None, (render_template(problem_page, problem="someone_else"), 403)
     return found, None
+
+
+def term_or_404(program: Program, term_slug: str) -> Term:
+    """The program's term with this slug; 404 for any other, including another program's."""
+    term = db.session.scalar(
+        sa.select(Term).where(Term.program_id == program.id, Term.slug == term_slug)
+    )
+    if term is None:
+        abort(404)
+    return term
+
+
+def member_or_404(program: Program, person_id: int) -> Person:
+    """A person of this program; anyone else is 404 here, so ids reveal nothing."""
+    person = db.session.get(Person, person_id)
+    if person is None or not is_member(program, person_id):
+        abort(404)
+    return person

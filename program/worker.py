@@ -33,10 +33,10 @@ from program.coffee.services import preview_round, publish_due_rounds, snooze_gh
 from program.db import utc_now
 from program.extensions import db
 from program.messages.sending import send_due
-from program.notifications import register_notifications
 from program.programs.models import Program
 from program.programs.terms import current_term
 from program.reporting.services import make_report
+from program.wiring import register_notifications
 
 # Any fixed 64-bit number, unique to Hallway's tick among the advisory locks of the database.
 TICK_LOCK_KEY = 0x4A11_7A1C

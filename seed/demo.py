@@ -27,8 +27,9 @@ from program.extensions import db
 from program.formal.availability import answer_availability, request_availability
 from program.formal.matches import propose_matches, publish_matches, publish_pair
 from program.formal.models import Assignment, Availability
-from program.meetings.services import accept, pairing, propose
+from program.meetings.services import accept, propose
 from program.messages.models import Message
+from program.pairings import pairing
 from program.people.models import CareerStage, Person, password_hash
 from program.people.services import create_person
 from program.programs.models import Program, Role, Term

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.checkins.schedule import schedule_due
-from program.checkins.services import abouts, record_check_in, with_its_person
+from program.checkins.services import record_check_in, with_its_person
 from program.coffee.models import Chat, Enrollment, Round
 from program.coffee.services import bulk_enroll, publish_round
 from program.db import utc_now
@@ -29,6 +29,7 @@ from program.formal.matches import propose_matches, publish_matches
 from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
 from program.formal.pairs import end_assignment
 from program.messages.models import Message, MessageStatus
+from program.pairings import abouts
 from program.people.models import Person
 from program.people.services import create_person
 from program.programs.models import Program, Role, Term

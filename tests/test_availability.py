@@ -155,7 +155,7 @@ def test_the_overview_names_a_few_of_those_not_answering_and_counts_the_rest(
 
     from program.coffee.models import Enrollment
     from program.db import utc_now
-    from program.programs import dashboard
+    from program.home import dashboard
 
     program, term, mentors = setup(make, client)
     for mentor in mentors:

@@ -207,7 +207,8 @@ def test_no_follow_up_once_a_time_is_set_or_they_met(app, make):
 
 
 def test_no_follow_up_once_times_were_proposed_in_hallway(app, make):
-    from program.meetings.services import pairing, propose
+    from program.meetings.services import propose
+    from program.pairings import pairing
 
     _, _mentor, trainee = formal_pair(app, make)
     with app.test_request_context():

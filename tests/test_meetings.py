@@ -187,7 +187,8 @@ def test_the_intro_carries_a_scanner_safe_link_to_propose_times(app, client, mak
 def test_a_chat_with_an_agreed_time_is_asked_about_the_day_after_it(app, make):
     from program.checkins.models import CheckIn
     from program.checkins.schedule import schedule_due
-    from program.meetings.services import accept, pairing, propose
+    from program.meetings.services import accept, propose
+    from program.pairings import pairing
     from program.people.models import Person
 
     program = make.program("MD Program", slug="md")

@@ -144,7 +144,7 @@ def test_the_coordinator_sees_the_pairs_page_and_the_overview_count(client, pair
     assert "2 silent or unanswering formal pairs" in overview
     assert "Resident 1 ↔ Dr. Mentor 1" in overview
     # The overview names the most urgent few and counts the rest.
-    from program.programs import dashboard
+    from program.home import dashboard
 
     monkeypatch.setattr(dashboard, "NAMED", 1)
     overview = text_of(client.get("/programs/im/"))

@@ -17,6 +17,7 @@ from program.audit.services import record, record_changes
 from program.db import DomainError, escape_like, utc_now
 from program.extensions import db
 from program.institution import stored_settings
+from program.messages.models import Message, MessageStatus
 from program.people.models import Person
 from program.people.services import matches_name_or_email
 
@@ -98,8 +99,6 @@ def update_settings(
 def send_again(actor: Person, message_id: int) -> Any:
     """Put a failed message back in the outbox, at once (the admin decided: for "may have been
     delivered", after checking with the person, or once a mail server is fixed). Audited."""
-    from program.messages.models import Message, MessageStatus
-
     message = db.session.get(Message, message_id)
     if message is None or message.status is not MessageStatus.FAILED:
         raise DomainError("That message is not among the failed ones.")
@@ -139,8 +138,6 @@ def audit_log(page: int, action_prefix: str = "", per_page: int = 50) -> Paginat
 def mail_problems(limit: int = 200) -> dict[str, Any]:
     """The admin's view of mail that did not arrive: bouncing addresses, failed messages and
     how much is waiting, newest first."""
-    from program.messages.models import Message, MessageStatus
-
     bouncing = db.session.scalars(
         sa.select(Person)
         .where(Person.email_bouncing_at.is_not(None))

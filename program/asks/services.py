@@ -26,6 +26,7 @@ from program.coffee.services import introduce_chats, may_join
 from program.db import DomainError, by_id, escape_like, utc_now
 from program.extensions import db
 from program.links import external_url
+from program.messages.intros import Ask as Note
 from program.messages.intros import follow_up_ask, mailto, shared_interests
 from program.messages.services import queue_message, queue_messages, render_message
 from program.people.models import MailPreference, PairingBlock, Person
@@ -860,8 +861,6 @@ def keep_outside_referral(check_in: CheckIn, who: str, by: list[str]) -> Outside
 
 def outside_ask(person: Person, referral: OutsideReferral) -> str:
     """A mailto link with a short ask that names the referrer, for the person to send."""
-    from program.messages.intros import Ask as Note
-
     by = referral.suggested_by or "A colleague"
     body = (
         f"Dear {referral.name},\n\n"

@@ -10,19 +10,13 @@ from flask import current_app
 from sqlalchemy.orm import raiseload
 
 from program.checkins.models import CheckIn
-from program.checkins.services import (
-    ANSWER_LABELS,
-    FOLLOW_UPS,
-    about,
-    abouts,
-    make_answer_token,
-    with_its_person,
-)
+from program.checkins.services import ANSWER_LABELS, FOLLOW_UPS, make_answer_token, with_its_person
 from program.db import by_id
 from program.extensions import db
 from program.links import external_url
 from program.messages.models import Message
 from program.messages.registry import Notifications
+from program.pairings import about, abouts
 
 
 def _mail_context(check_in: CheckIn, template: str) -> dict[str, Any]:

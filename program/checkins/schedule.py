@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased, selectinload
 
+from program import pairings
 from program.checkins.models import CheckIn, CheckInStatus
 from program.checkins.services import check_in_message, mail_addressing
 from program.coffee.models import Chat, ChatMember, Round, RoundStatus
@@ -94,8 +95,7 @@ def _ensure_check_ins(wanted: list[Wanted], now: datetime) -> list[Any]:
                 {
                     "person_id": person_id,
                     # Both keys in every row: one bulk insert takes rows of one shape.
-                    "assignment_id": pairing if kind == "assignment" else None,
-                    "chat_id": pairing if kind == "chat" else None,
+                    **pairings.columns(kind, pairing),
                     "period_start": period,
                     "asked_at": now,
                 }

@@ -8,10 +8,8 @@ notes belong to their author: no function here returns them for anyone else.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.utils import parseaddr
-from itertools import groupby
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,13 +18,17 @@ from flask import current_app
 from sqlalchemy.orm import joinedload, raiseload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from program import links
+from program import links, pairings
+from program.asks.services import keep_outside_referral
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
-from program.coffee.models import Chat, ChatMember, Round
-from program.db import DomainError, chunks, escape_like, utc_now
+from program.coffee.models import Chat
+from program.db import DomainError, escape_like, utc_now
 from program.extensions import db
-from program.formal.models import Assignment, pairs_with_people
+from program.formal.models import Assignment
+from program.meetings.services import record_agreed
+from program.messages.models import Message, MessageStatus
 from program.messages.services import queue_new_messages, unwritten_message
+from program.pairings import about, abouts
 from program.people.models import Department, MailPreference, Person
 from program.people.names import fold
 from program.programs.models import Membership, Term
@@ -46,83 +48,6 @@ LED_TO_LABELS = {
     LedTo.OPPORTUNITY: "An opportunity",
     LedTo.ADVICE_ACTED_ON: "Advice I acted on",
 }
-
-
-# --- what a check-in is about -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class About:
-    """The pairing a check-in asks about, as its author may see it: the partners' names only."""
-
-    track: str  # "formal" or "coffee"
-    partners: list[str]
-    period_label: str
-    program_id: int
-
-    @property
-    def partner_names(self) -> str:
-        names = self.partners
-        return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
-
-
-def abouts(check_ins: Sequence[CheckIn]) -> dict[int, About]:
-    """What each check-in is about, in at most two queries for any number (one per track),
-    read as names and numbers: loading the pairings' rows as objects cost the one-click answer
-    more than the rest of its work. Each check-in keeps its answer for as long as it is loaded
-    (a pairing's people do not change under an answer), so pages, services and e-mails that
-    ask again ask no more queries."""
-    found: dict[int, About] = {}
-    formal: dict[int, list[CheckIn]] = {}
-    coffee: dict[int, list[CheckIn]] = {}
-    for check_in in check_ins:
-        kept_about = sa.inspect(check_in).info.get("about")
-        if kept_about is not None:
-            found[check_in.id] = kept_about
-        elif check_in.assignment_id is not None:
-            formal.setdefault(check_in.assignment_id, []).append(check_in)
-        else:
-            coffee.setdefault(check_in.chat_id, []).append(check_in)  # type: ignore[arg-type]
-    for row in pairs_with_people(formal):
-        for check_in in formal[row.id]:
-            other = row.trainee_name if row.mentor_id == check_in.person_id else row.mentor_name
-            found[check_in.id] = About(
-                "formal", [other], check_in.period_start.strftime("%B %Y"), row.program_id
-            )
-    for chunk in chunks(list(coffee)):
-        rows = db.session.execute(
-            sa.select(
-                Chat.id,
-                Chat.program_id,
-                Chat.created_at,
-                Round.number,
-                ChatMember.person_id,
-                Person.name,
-            )
-            .outerjoin(Round, Round.id == Chat.round_id)
-            .join(ChatMember, ChatMember.chat_id == Chat.id)
-            .join(Person, Person.id == ChatMember.person_id)
-            .where(Chat.id.in_(chunk))
-            .order_by(Chat.id, ChatMember.position, ChatMember.id)
-        ).all()
-        for chat_id, members in groupby(rows, key=lambda row: row.id):
-            members = list(members)
-            first = members[0]
-            label = (
-                f"coffee-chat round {first.number}"
-                if first.number is not None
-                else f"coffee chat of {first.created_at:%B %Y}"
-            )
-            for check_in in coffee[chat_id]:
-                others = [m.name for m in members if m.person_id != check_in.person_id]
-                found[check_in.id] = About("coffee", others, label, first.program_id)
-    for check_in in check_ins:
-        sa.inspect(check_in).info["about"] = found[check_in.id]
-    return found
-
-
-def about(check_in: CheckIn) -> About:
-    return abouts([check_in])[check_in.id]
 
 
 # --- asking -------------------------------------------------------------------------------
@@ -267,10 +192,7 @@ def record_check_in(
         _withdraw_follow_ups(check_in)
     if scheduled_for is not None:
         # The same invitation as a time agreed in Hallway: on both calendars.
-        from program.meetings.services import pairing, record_agreed
-
-        kind = "assignment" if check_in.assignment_id is not None else "chat"
-        found = pairing(kind, check_in.assignment_id or check_in.chat_id)  # type: ignore[arg-type]
+        found = pairings.pairing_of(check_in)
         if found is None:
             raise DomainError("This pairing has ended.", field="scheduled_for")
         record_agreed(person, found, scheduled_for, now)
@@ -326,8 +248,6 @@ def _suggested_person(check_in: CheckIn, who: str) -> int | None:
         address = parseaddr(who)[1] or who
         found = db.session.execute(members.where(Person.email == address.strip().lower())).all()
         if not found:
-            from program.asks.services import keep_outside_referral
-
             keep_outside_referral(check_in, who, about(check_in).partners)
             return None
     else:
@@ -360,11 +280,7 @@ def _queue_follow_ups(check_in: CheckIn, now: datetime) -> None:
     in a couple of months. Once per person and pairing (a formal pair meets every month; the
     thank-you is for the first), never again after that."""
     later = now + timedelta(days=current_app.config["UPDATE_NUDGE_AFTER_DAYS"])
-    pairing = (
-        f"assignment:{check_in.assignment_id}"
-        if check_in.assignment_id is not None
-        else f"chat:{check_in.chat_id}"
-    )
+    pairing = pairings.key(check_in)
     due = {
         f"{kind}:{pairing}:{check_in.person_id}": (kind, when)
         for kind, when in (("thank_you_nudge", now), ("update_nudge", later))
@@ -387,8 +303,6 @@ def _queue_follow_ups(check_in: CheckIn, now: datetime) -> None:
 def _withdraw_follow_ups(check_in: CheckIn) -> None:
     """An answer changed away from "we met": the follow-ups it queued go, unless already on
     their way (claimed by a sender); a later "we met" queues them again."""
-    from program.messages.models import Message, MessageStatus
-
     db.session.execute(
         sa.delete(Message).where(
             Message.check_in_id == check_in.id,

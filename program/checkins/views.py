@@ -11,14 +11,10 @@ from werkzeug.wrappers import Response
 
 from program.checkins.forms import CheckInForm, QuickAnswerForm
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
-from program.checkins.services import (
-    about,
-    is_editable,
-    read_answer_token,
-    record_check_in,
-)
+from program.checkins.services import is_editable, read_answer_token, record_check_in
 from program.extensions import db
 from program.meetings.services import time_zone
+from program.pairings import about
 from program.permissions import public, signed_in
 from program.web import flash_errors, open_link, run_service
 

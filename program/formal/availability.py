@@ -13,11 +13,7 @@ from program.audit.services import record
 from program.checkins.services import link_max_age
 from program.db import DomainError, utc_now
 from program.extensions import db
-from program.formal.models import (
-    Assignment,
-    AssignmentStatus,
-    Availability,
-)
+from program.formal.models import Assignment, AssignmentStatus, Availability
 from program.links import external_url
 from program.messages.services import (
     already_queued,

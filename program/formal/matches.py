@@ -20,17 +20,13 @@ from program.formal.availability import (
     formal_trainees,
     holds,
 )
-from program.formal.models import (
-    Assignment,
-    AssignmentStatus,
-    Availability,
-    pairs_with_people,
-)
+from program.formal.models import Assignment, AssignmentStatus, Availability
 from program.matching import formal as matching
 from program.messages.services import (
     queue_messages,
     unwritten_message,
 )
+from program.pairings import pairs_with_people
 from program.people.blocks import pair_problem, ruled_out
 from program.people.models import CareerStage, Person
 from program.programs.models import Role, Term

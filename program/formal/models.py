@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from program.db import (
     CreatedAtMixin,
     UTCDateTime,
-    chunks,
     partial_unique_index,
     str_enum,
     utc_now,
@@ -132,29 +129,3 @@ class Assessor(CreatedAtMixin, db.Model):
     )
     assessor: Mapped[Person] = relationship(foreign_keys=[assessor_id])
     trainee: Mapped[Person] = relationship(foreign_keys=[trainee_id])
-
-
-def pairs_with_people(assignment_ids: Iterable[int]) -> Iterator[Any]:
-    """Each of these pairs as a row of names and numbers: its id, its program's, and each
-    side's id, name and address (`mentor_id`, `mentor_name`, `mentor_email`, the same for
-    `trainee_`), a query per chunk of ids. What intros and check-ins say of a pair, without
-    loading its people as objects."""
-    mentor, trainee = aliased(Person, name="mentor"), aliased(Person, name="trainee")
-    for chunk in chunks(list(assignment_ids)):
-        yield from db.session.execute(
-            sa.select(
-                Assignment.id,
-                Term.program_id,
-                mentor.id.label("mentor_id"),
-                mentor.name.label("mentor_name"),
-                mentor.email.label("mentor_email"),
-                trainee.id.label("trainee_id"),
-                trainee.name.label("trainee_name"),
-                trainee.email.label("trainee_email"),
-            )
-            .join(Term, Term.id == Assignment.term_id)
-            .join(mentor, mentor.id == Assignment.mentor_id)
-            .join(trainee, trainee.id == Assignment.trainee_id)
-            .where(Assignment.id.in_(chunk))
-            .order_by(Assignment.id)
-        )

@@ -9,10 +9,7 @@ from sqlalchemy.orm import joinedload, raiseload
 
 from program.db import by_id
 from program.extensions import db
-from program.formal.models import (
-    Assignment,
-    AssignmentStatus,
-)
+from program.formal.models import Assignment, AssignmentStatus
 from program.meetings.services import propose_link
 from program.messages.intros import formal_ask, intro_context
 from program.messages.models import Message

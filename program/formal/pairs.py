@@ -17,12 +17,7 @@ from program.extensions import db
 from program.formal.availability import holds
 from program.formal.health import UNANSWERED_AFTER_DAYS, Health, judge
 from program.formal.matches import Named, propose_matches
-from program.formal.models import (
-    Assessor,
-    Assignment,
-    AssignmentStatus,
-    EndReason,
-)
+from program.formal.models import Assessor, Assignment, AssignmentStatus, EndReason
 from program.links import external_url
 from program.matching import formal as matching
 from program.meetings.services import propose_link

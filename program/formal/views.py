@@ -37,16 +37,17 @@ from program.forms import ConfirmForm
 from program.people.blocks import assesses
 from program.permissions import Action, public, requires, signed_in
 from program.programs.models import Program
-from program.programs.views import member_or_404, term_or_404
 from program.web import (
     flash_errors,
     mail_after_asking,
+    member_or_404,
     open_link,
     page_number,
     page_or_404,
     parse_id,
     plural,
     run_service,
+    term_or_404,
 )
 
 bp = Blueprint("formal", __name__)

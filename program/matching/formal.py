@@ -24,7 +24,7 @@ from enum import Enum
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bipartite_matching
 
 MAX_SHARED_INTERESTS = 3
 MAX_FIT = 1.0 + MAX_SHARED_INTERESTS + 1.0 + 1.0
@@ -351,8 +351,6 @@ def _solve_sparse(
 
 
 def _matchable_rows(graph: csr_matrix) -> int:
-    from scipy.sparse.csgraph import maximum_bipartite_matching
-
     return int((maximum_bipartite_matching(graph, perm_type="column") >= 0).sum())
 
 

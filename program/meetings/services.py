@@ -10,25 +10,25 @@ that rises each time; cancelling sends a CANCEL.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
-from program import links
+from program import links, pairings
 from program.audit.services import record
-from program.coffee.models import Chat
+from program.coffee.models import ChatMember
 from program.db import DomainError, utc_now
 from program.extensions import db
-from program.formal.models import Assignment, AssignmentStatus
+from program.formal.models import Assignment
+from program.institution import get_settings
+from program.links import external_url
 from program.meetings import ics
 from program.meetings.models import Meeting, MeetingStatus
 from program.messages.models import Message, MessageStatus
 from program.messages.services import queue_messages, render_message
+from program.pairings import Pairing, pairing
 from program.people.models import Person
-from program.programs.models import Program
 
 MAX_OPTIONS = 3
 AHEAD_DAYS = 90  # how far ahead a time may be proposed
@@ -36,51 +36,15 @@ LINK_DAYS = 30
 OPEN = (MeetingStatus.PROPOSED, MeetingStatus.OTHER_TIMES)
 
 
-@dataclass
-class Pairing:
-    """A formal pair or a coffee chat: whom a meeting is between, and in which program."""
-
-    kind: str  # "assignment" or "chat"
-    id: int
-    members: list[Person]
-    program: Program
-
-    @property
-    def label(self) -> str:
-        return "mentoring meeting" if self.kind == "assignment" else "coffee chat"
-
-    def where(self) -> Any:
-        column = Meeting.assignment_id if self.kind == "assignment" else Meeting.chat_id
-        return column == self.id
-
-
-def pairing(kind: str, pairing_id: int) -> Pairing | None:
-    if kind == "assignment":
-        a = db.session.get(Assignment, pairing_id)
-        if a is None or a.status is not AssignmentStatus.ACTIVE:
-            return None
-        return Pairing(kind, a.id, [a.trainee, a.mentor], a.term.program)
-    if kind == "chat":
-        chat = db.session.get(Chat, pairing_id)
-        if chat is None:
-            return None
-        return Pairing(kind, chat.id, [m.person for m in chat.members], chat.program)
-    return None
-
-
 def pairing_of(meeting: Meeting) -> Pairing:
-    if meeting.assignment_id is not None:
-        found = pairing("assignment", meeting.assignment_id)
-    else:
-        found = pairing("chat", meeting.chat_id)  # type: ignore[arg-type]
+    """The live pairing a meeting is between; refused once it has ended."""
+    found = pairings.pairing_of(meeting)
     if found is None:
         raise DomainError("This pairing has ended.")
     return found
 
 
 def time_zone() -> ZoneInfo:
-    from program.institution import get_settings
-
     try:
         return ZoneInfo(get_settings().time_zone or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
@@ -132,8 +96,7 @@ def propose(
     replacing = _close_open(found, now)
     agreed = _agreed(found, now)
     meeting = Meeting(
-        assignment_id=found.id if found.kind == "assignment" else None,
-        chat_id=found.id if found.kind == "chat" else None,
+        **found.columns(),
         proposed_by_id=person.id,
         options=[o.isoformat() for o in chosen],
         place=place,
@@ -190,7 +153,7 @@ def _close_open(found: Pairing, now: datetime) -> bool:
     e-mails not sent yet are taken back, so the partner gets one e-mail with the times that
     stand; returns whether any was already sent (the new one then says it replaces them)."""
     waiting = list(
-        db.session.scalars(sa.select(Meeting).where(found.where(), Meeting.status.in_(OPEN)))
+        db.session.scalars(sa.select(Meeting).where(found.where(Meeting), Meeting.status.in_(OPEN)))
     )
     if not waiting:
         return False
@@ -213,14 +176,14 @@ def _agreed(found: Pairing, now: datetime) -> Meeting | None:
     """The pairing's agreed meeting still to come, if any."""
     return db.session.scalar(
         sa.select(Meeting)
-        .where(found.where(), Meeting.status == MeetingStatus.AGREED, Meeting.starts_at > now)
+        .where(
+            found.where(Meeting), Meeting.status == MeetingStatus.AGREED, Meeting.starts_at > now
+        )
         .order_by(Meeting.starts_at)
     )
 
 
 def _link(endpoint: str, purpose: str, meeting: Meeting, person: Person, option: int = -1) -> str:
-    from program.links import external_url
-
     token = links.sign(
         purpose,
         {
@@ -300,8 +263,7 @@ def record_agreed(
         previous.status = MeetingStatus.CANCELLED
         previous.updated_at = now
     meeting = Meeting(
-        assignment_id=found.id if found.kind == "assignment" else None,
-        chat_id=found.id if found.kind == "chat" else None,
+        **found.columns(),
         proposed_by_id=person.id,
         options=[starts.isoformat()],
         status=MeetingStatus.AGREED,
@@ -426,8 +388,6 @@ def meetings_of(person: Person, now: datetime | None = None) -> dict[tuple[str, 
     assignments = sa.select(Assignment.id).where(
         sa.or_(Assignment.mentor_id == person.id, Assignment.trainee_id == person.id)
     )
-    from program.coffee.models import ChatMember
-
     chats = sa.select(ChatMember.chat_id).where(ChatMember.person_id == person.id)
     found: dict[tuple[str, int], Meeting] = {}
     for meeting in db.session.scalars(
@@ -441,12 +401,7 @@ def meetings_of(person: Person, now: datetime | None = None) -> dict[tuple[str, 
         )
         .order_by(Meeting.id)
     ):
-        key = (
-            ("assignment", meeting.assignment_id)
-            if meeting.assignment_id is not None
-            else ("chat", meeting.chat_id)
-        )
-        found[key] = meeting  # type: ignore[index]
+        found[pairings.ref(meeting)] = meeting
     return found
 
 
@@ -463,8 +418,6 @@ def may_see(person: Person, meeting: Meeting) -> bool:
 def propose_link(kind: str, pairing_id: int, person: Person) -> str:
     """The intro's signed link to the page where the first mover proposes times (opening it
     changes nothing; the page's button sends them)."""
-    from program.links import external_url
-
     token = links.sign("meeting-propose", {"k": kind, "i": pairing_id, "p": person.id})
     return external_url("meetings.propose_from_link", token=token)
 

@@ -14,19 +14,18 @@ from program.extensions import db
 from program.forms import ConfirmForm, Form
 from program.meetings.models import Meeting, MeetingStatus
 from program.meetings.services import (
-    Pairing,
     accept,
     ask_other_times,
     calendar_file,
     cancel,
     may_see,
-    pairing,
     propose,
     read_link,
     read_propose_link,
     time_zone,
     when,
 )
+from program.pairings import Pairing, pairing
 from program.people.models import Person
 from program.permissions import public, signed_in
 from program.web import flash_errors, open_link, run_service

@@ -14,6 +14,7 @@ from program.messages.composing import write_now
 from program.messages.models import Message
 from program.permissions import public
 from program.web import is_loopback
+from seed.demo import demo_logins
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 
@@ -40,8 +41,6 @@ class Mailbox:
 
 def _mailboxes() -> list[Mailbox]:
     """Each demo login's mail: how many, and the newest (two queries)."""
-    from seed.demo import demo_logins
-
     logins = demo_logins()
     addresses = [address for _, address in logins]
     counts = dict(

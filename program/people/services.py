@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 
 from program.audit.services import record
 from program.db import DomainError, escape_like
@@ -92,8 +93,6 @@ def set_institution_roles(
 
 def validate_email_address(email: str) -> str:
     """The normalised (lower-case) address, or a DomainError saying what is wrong with it."""
-    from email_validator import EmailNotValidError, validate_email
-
     try:
         result = validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as exc:

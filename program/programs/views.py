@@ -13,10 +13,10 @@ from program.extensions import db
 from program.formal.availability import mentor_places
 from program.formal.forms import CapacityForm
 from program.forms import ConfirmForm
+from program.home.dashboard import FIGURES, dashboard, first_run, next_term
 from program.people.blocks import assessors_of, record_assessor, remove_assessor
-from program.people.models import CareerStage, Person
+from program.people.models import CareerStage
 from program.permissions import Action, requires
-from program.programs.dashboard import FIGURES, dashboard, first_run, next_term
 from program.programs.forms import (
     AssessesForm,
     CohortForm,
@@ -42,33 +42,21 @@ from program.programs.terms import (
     create_cohort,
     create_term,
     current_term,
-    is_member,
     move_to_cohort,
     set_term_closed,
     update_term,
 )
-from program.reporting.views import record_page
-from program.web import flash_errors, page_number, parse_id, run_service
+from program.reporting.pages import record_page
+from program.web import (
+    flash_errors,
+    member_or_404,
+    page_number,
+    parse_id,
+    run_service,
+    term_or_404,
+)
 
 bp = Blueprint("programs", __name__, url_prefix="/programs")
-
-
-def term_or_404(program: Program, term_slug: str) -> Term:
-    """The program's term with this slug; 404 for any other, including another program's."""
-    term = db.session.scalar(
-        sa.select(Term).where(Term.program_id == program.id, Term.slug == term_slug)
-    )
-    if term is None:
-        abort(404)
-    return term
-
-
-def member_or_404(program: Program, person_id: int) -> Person:
-    """A person of this program; anyone else is 404 here, so ids reveal nothing."""
-    person = db.session.get(Person, person_id)
-    if person is None or not is_member(program, person_id):
-        abort(404)
-    return person
 
 
 @bp.route("/<slug>/")

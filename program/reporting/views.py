@@ -7,16 +7,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from program.db import DomainError, utc_now
 from program.extensions import db
-from program.people.models import Person
 from program.permissions import Action, may, requires, signed_in
 from program.programs.models import Program, Term
-from program.reporting.forms import ActionForm, FollowUpForm, RecordForm
+from program.reporting.forms import ActionForm, FollowUpForm
 from program.reporting.models import ActionItem, ActionStatus
 from program.reporting.services import (
     FORMATS,
-    RECORD_FORMATS,
     actions_of,
     add_action,
     allowed,
@@ -24,8 +21,6 @@ from program.reporting.services import (
     download,
     filename,
     make_report,
-    mentoring_record_file,
-    record_period,
     starts_later,
     term_of,
     update_action,
@@ -161,26 +156,3 @@ def file(scope: str, term: str, fmt: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{filename(report, fmt)}"'
     response.headers["X-Data-SHA256"] = report.digest
     return response
-
-
-def record_page(person: Person, program: Program | None, back: str) -> Response | tuple[str, int]:
-    """The page that downloads a mentor's record for a period; the file once asked for."""
-    form = RecordForm(request.args)
-    asked = "fmt" in request.args
-    if asked and form.validate():
-        try:
-            starts, ends = record_period(form.starts.data, form.ends.data, utc_now().date())
-        except DomainError as exc:
-            form.starts.errors = [*form.starts.errors, exc.message]
-        else:
-            data, name = mentoring_record_file(
-                current_user, person, starts, ends, form.fmt.data, program
-            )
-            response = Response(data, mimetype=RECORD_FORMATS[form.fmt.data])
-            response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-            return response
-    if not asked:
-        form.starts.data, form.ends.data = record_period(None, None, utc_now().date())
-    return render_template(
-        "reporting/record.html", form=form, person=person, program=program, back=back
-    ), (400 if asked else 200)

@@ -11,13 +11,12 @@ from program.extensions import db
 from program.forms import ConfirmForm
 from program.permissions import Action, requires
 from program.programs.models import Program, Term
-from program.programs.views import term_or_404
 from program.roster.export import roster_csv, roster_rows, roster_xlsx
 from program.roster.forms import RosterUploadForm
 from program.roster.models import RosterUpload
 from program.roster.parsing import RosterFileError
 from program.roster.services import apply_import, plan_import, read_roster, store_upload
-from program.web import plural, run_service
+from program.web import plural, run_service, term_or_404
 
 bp = Blueprint("roster", __name__, url_prefix="/programs/<slug>/terms/<term_slug>")
 

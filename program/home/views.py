@@ -12,13 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
 from program.asks.services import my_asks
-from program.checkins.services import (
-    ANSWER_LABELS,
-    about,
-    is_editable,
-    open_check_ins,
-    recent_answers,
-)
+from program.checkins.services import ANSWER_LABELS, is_editable, open_check_ins, recent_answers
 from program.coffee.services import SNOOZE_REASONS, my_coffee
 from program.db import utc_now
 from program.extensions import csrf, db
@@ -27,12 +21,13 @@ from program.formal.pairs import my_pairs
 from program.forms import Form
 from program.meetings.services import meetings_of, when
 from program.messages.services import person_for_unsubscribe_token
+from program.pairings import about
 from program.people.blocks import block, my_blocks, people_to_block, unblock
 from program.people.models import MailPreference, Person
 from program.people.services import programs_and_roles, set_mail_preference
 from program.permissions import Action, may, public, signed_in
 from program.programs.models import Role
-from program.reporting.views import record_page
+from program.reporting.pages import record_page
 from program.web import flash_errors, open_link, run_service
 
 bp = Blueprint("home", __name__)

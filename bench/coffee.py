@@ -153,7 +153,7 @@ def service_round(people: int) -> float:
     """Seconds for `publish_round` with `people` enrolled: the plan, the rows and the intros."""
     from program import create_app
     from program.coffee.models import Enrollment
-    from program.coffee.services import publish_round
+    from program.coffee.rounds import publish_round
     from program.extensions import db
     from program.people.models import CareerStage, Department, Person
     from program.programs.models import Membership, Role

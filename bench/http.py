@@ -604,7 +604,7 @@ def scheduled_work(app: Any) -> dict[str, Any]:
     """The program's scheduled and bulk work, timed in-process after the pages (it changes the
     data): a first `flask tick` (every check-in due, its prompt and reminder) and publishing a
     coffee round of everyone taking part."""
-    from program.coffee.services import publish_round
+    from program.coffee.rounds import publish_round
     from program.db import utc_now
     from program.extensions import db
     from program.programs.models import Program

@@ -36,7 +36,7 @@ def current_roles(user: Person, program: Program) -> set[Role]:
         sa.select(Membership.role).where(
             Membership.person_id == user.id,
             Membership.program_id == program.id,
-            Membership.ended_at.is_(None),
+            Membership.is_current,
         )
     )
     return set(rows)
@@ -55,7 +55,7 @@ def coordinated_programs(user: Any) -> list[Program]:
                 .where(
                     Membership.person_id == user.id,
                     Membership.role == Role.COORDINATOR,
-                    Membership.ended_at.is_(None),
+                    Membership.is_current,
                 )
                 .order_by(Program.name)
             )

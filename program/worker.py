@@ -27,9 +27,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from program.asks.services import follow_up_asks
+from program.asks.asks import follow_up_asks
 from program.checkins.schedule import follow_up_intros, schedule_due
-from program.coffee.services import preview_round, publish_due_rounds, snooze_ghosts
+from program.coffee.enrollment import snooze_ghosts
+from program.coffee.rounds import preview_round, publish_due_rounds
 from program.db import utc_now
 from program.extensions import db
 from program.messages.sending import send_due

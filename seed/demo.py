@@ -20,8 +20,9 @@ from program.admin.services import update_settings
 from program.checkins.models import CheckIn, CheckInStatus
 from program.checkins.schedule import schedule_due
 from program.checkins.services import ensure_check_in, record_check_in
+from program.coffee.enrollment import bulk_enroll, snooze_ghosts, withdraw
 from program.coffee.models import ChatMember, Enrollment
-from program.coffee.services import bulk_enroll, publish_round, snooze_ghosts, withdraw
+from program.coffee.rounds import publish_round
 from program.db import utc_now
 from program.extensions import db
 from program.formal.availability import answer_availability, request_availability

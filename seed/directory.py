@@ -9,17 +9,16 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from program.asks.models import Ask, Listing, Meets
-from program.asks.services import (
-    add_guest,
+from program.asks.asks import (
     answer_ask,
     follow_up_asks,
     keep_outside_referral,
-    open_to_asks,
     ready_ask,
     send_ask,
     withdraw_ask,
 )
+from program.asks.directory import add_guest, open_to_asks
+from program.asks.models import Ask, Listing, Meets
 from program.checkins.models import CheckIn, CheckInStatus
 from program.checkins.services import ensure_check_in, record_check_in
 from program.extensions import db
@@ -60,7 +59,7 @@ def _members(program: Program, role: Role) -> list[Person]:
             .where(
                 Membership.program_id == program.id,
                 Membership.role == role,
-                Membership.ended_at.is_(None),
+                Membership.is_current,
                 Membership.coffee_track.is_(True),
                 Person.active.is_(True),
             )

@@ -20,8 +20,9 @@ import sqlalchemy as sa
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.checkins.schedule import schedule_due
 from program.checkins.services import record_check_in, with_its_person
+from program.coffee.enrollment import bulk_enroll
 from program.coffee.models import Chat, Enrollment, Round
-from program.coffee.services import bulk_enroll, publish_round
+from program.coffee.rounds import publish_round
 from program.db import utc_now
 from program.extensions import db
 from program.formal.availability import answer_availability, request_availability

@@ -18,7 +18,8 @@ from program.checkins.models import CheckIn
 from program.coffee.models import Chat, ChatMember, Round, RoundStatus
 from program.db import utc_now
 from program.extensions import db
-from program.formal.models import Assignment, AssignmentStatus, Availability
+from program.formal.matches import make_pair, publish_pair
+from program.formal.models import Availability
 from program.people.models import CareerStage, Person
 from program.people.services import find_or_create_department
 from program.programs.models import Cohort, Membership, Program, Role, Term
@@ -195,32 +196,13 @@ class Factory:
         mentor: PersonRef,
         trainee: PersonRef,
         started_at: datetime | None = None,
+        *,
+        introduced: bool = False,
     ) -> int:
-        with self.app.app_context():
-            assignment = Assignment(
-                term_id=term.id,
-                mentor_id=mentor.id,
-                trainee_id=trainee.id,
-                status=AssignmentStatus.ACTIVE,
-                started_at=started_at or utc_now(),
-            )
-            db.session.add(assignment)
-            db.session.commit()
-            return assignment.id
-
-    def published_pair(
-        self,
-        term: TermRef,
-        mentor: PersonRef,
-        trainee: PersonRef,
-        started_at: datetime | None = None,
-    ) -> int:
-        """A pair published through the service, as a coordinator does: its introductions
-        are in the outbox (unlike `assignment`, which writes the row alone)."""
-        from program.formal.matches import publish_pair
-
+        """A formal pair, made by the service (its rules checked, audited); `introduced`
+        publishes it as a coordinator does, its introductions in the outbox."""
         with self.app.test_request_context():
-            assignment = publish_pair(
+            assignment = (publish_pair if introduced else make_pair)(
                 None,
                 db.session.get(Term, term.id),
                 db.session.get(Person, mentor.id),

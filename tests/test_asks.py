@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from program.asks.asks import answer_link, follow_up_asks
 from program.asks.models import Ask, AskStatus, Listing, Meets, OutsideReferral
-from program.asks.services import answer_link, follow_up_asks
 from program.checkins.models import CheckIn
 from program.coffee.models import Chat
 from program.db import insert_rows, utc_now
@@ -23,7 +23,7 @@ from program.worker import tick
 from tests.conftest import login, outbox, queries_for, text_of
 
 
-def listed(app, person, program, topics=(), note="", asks_per_month=2, paused=False):
+def listed_in(app, person, program, topics=(), note="", asks_per_month=2, paused=False):
     with app.app_context():
         db.session.add(
             Listing(
@@ -60,12 +60,12 @@ def world(app, make):
     eve = make.trainee(program, name="Eve Paused", stage=CareerStage.PGY3, department="Surgery")
     fay = make.trainee(other, name="Fay Elsewhere", stage=CareerStage.PGY3, department="Surgery")
     coordinator = make.coordinator(program, name="Cora Coordinator")
-    listed(app, ana, program, ["Global Health", "surgery"], note="Ask me about rural surgery.")
-    listed(app, ben, program, ["research"])
-    listed(app, cy, program, ["quality"])
-    listed(app, dee, program, ["global health"])
-    listed(app, eve, program, ["global health"], paused=True)
-    listed(app, fay, other, ["global health"])
+    listed_in(app, ana, program, ["Global Health", "surgery"], note="Ask me about rural surgery.")
+    listed_in(app, ben, program, ["research"])
+    listed_in(app, cy, program, ["quality"])
+    listed_in(app, dee, program, ["global health"])
+    listed_in(app, eve, program, ["global health"], paused=True)
+    listed_in(app, fay, other, ["global health"])
     with app.app_context():
         db.session.add(PairingBlock(person_id=dee.id, blocked_id=ida.id))
         db.session.commit()
@@ -273,7 +273,7 @@ def test_limits_open_asks_monthly_capacity_and_a_pause_after_not_now(app, client
     login(client, world["ida"].email)
     extra = [make.trainee(world["program"], name=f"Extra {n}") for n in range(2)]
     for person in extra:
-        listed(app, person, world["program"], ["x"])
+        listed_in(app, person, world["program"], ["x"])
     for person in (world["ana"], world["ben"], world["cy"]):
         assert send(client, person).status_code == 302
     # A fourth open ask waits for one of the three.
@@ -310,7 +310,7 @@ def ask_from(app, client, world, recipient):
 
 
 def test_yes_from_the_email_makes_a_chat_introduced_like_a_rounds(app, world, monkeypatch):
-    import program.asks.services as services
+    import program.asks.asks as services
 
     asker = app.test_client()
     ask_id, yes, _ = ask_from(app, asker, world, world["ana"])

@@ -9,13 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from program.checkins.models import CheckIn, CheckInStatus
+from program.coffee.enrollment import enrollment_token, snooze_ghosts
 from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
-from program.coffee.services import (
-    enrollment_token,
-    preview_round,
-    publish_round,
-    snooze_ghosts,
-)
+from program.coffee.rounds import preview_round, publish_round
 from program.db import utc_now
 from program.extensions import db
 from program.messages.models import Message
@@ -154,7 +150,7 @@ def test_bulk_opt_in_never_re_enrols_someone_who_opted_out(app, client, coffee):
         data={"reason": "orientation consent form", "confirmed": "yes"},
     )
     with app.test_request_context():
-        from program.coffee.services import withdraw
+        from program.coffee.enrollment import withdraw
 
         trainee = db.session.get(Person, coffee["people"][0].id)
         withdraw(trainee, db.session.get(Program, coffee["program"].id))
@@ -496,7 +492,7 @@ def test_each_round_knows_who_met_whom_and_who_was_in_a_trio(app, coffee):
     """The pairing's memory of past rounds (read as aggregates) is what the chats say: every
     pair's most recent round, and each person's trios; seven people meet someone new in
     each of three rounds."""
-    from program.coffee.services import _inputs, eligible
+    from program.coffee.pool import eligible, round_inputs
 
     enroll_all(app, coffee["program"], coffee["people"])
     with app.app_context():
@@ -514,7 +510,7 @@ def test_each_round_knows_who_met_whom_and_who_was_in_a_trio(app, coffee):
                     assert (a, b) not in met, "a pair met twice in three rounds"
                     met[(a, b)] = max(met.get((a, b), 0), chat.round.number)
         people = eligible(program, utc_now().date())
-        participants, history, _ = _inputs(program, 4, people)
+        participants, history, _ = round_inputs(program, 4, people)
     assert history == {pair: 4 - number for pair, number in met.items()}
     assert {p.id: p.trios for p in participants} == {p.id: trios.get(p.id, 0) for p in people}
     assert sum(trios.values()) == 9  # one trio a round

@@ -116,7 +116,9 @@ def formal_pair(app, make):
             mail_sender="mentoring@riverside.example.edu",
         )
         db.session.commit()
-    make.published_pair(term, mentor, trainee, started_at=datetime(2026, 9, 1, tzinfo=UTC))
+    make.assignment(
+        term, mentor, trainee, started_at=datetime(2026, 9, 1, tzinfo=UTC), introduced=True
+    )
     return program, mentor, trainee
 
 

@@ -171,7 +171,7 @@ def test_the_intro_carries_a_scanner_safe_link_to_propose_times(app, client, mak
     term = make.term(program, slug="fall")
     mentor = make.mentor(program, name="Dr. A", stage=CareerStage.SENIOR_FACULTY)
     trainee = make.trainee(program, name="B", stage=CareerStage.MS2)
-    make.published_pair(term, mentor, trainee)
+    make.assignment(term, mentor, trainee, introduced=True)
     (link,) = [u for u in links_in(app, "intro", trainee.email) if "/meetings/propose/" in u]
     assert not [u for u in links_in(app, "intro", mentor.email) if "/meetings/propose/" in u]
     path = link.replace("http://localhost", "")

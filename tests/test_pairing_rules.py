@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from program.audit.models import AuditEvent
-from program.coffee.services import preview_round
+from program.coffee.rounds import preview_round
 from program.db import DomainError
 from program.extensions import db
 from program.formal.matches import propose_matches, publish_pair, set_proposed_mentor

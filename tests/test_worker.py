@@ -83,7 +83,7 @@ def pair_for_tick(make):
     """A formal pair whose first check-in is due now."""
     program = make.program("Medicine")
     term = make.term(program)
-    mentor, trainee = make.person(), make.person()
+    mentor, trainee = make.mentor(program), make.trainee(program)
     make.assignment(term, mentor, trainee, started_at=utc_now() - timedelta(days=10))
 
 

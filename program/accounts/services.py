@@ -171,9 +171,7 @@ def current_doing(person: Person, program_name: str = "") -> list[str]:
     roles: set[str] = set()
     tracks: set[str] = set()
     for membership in db.session.scalars(
-        sa.select(Membership).where(
-            Membership.person_id == person.id, Membership.ended_at.is_(None)
-        )
+        sa.select(Membership).where(Membership.person_id == person.id, Membership.is_current)
     ):
         roles.add(membership.role.value)
         tracks |= membership.tracks

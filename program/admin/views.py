@@ -53,7 +53,7 @@ def programs() -> str:
     counts = dict(
         db.session.execute(
             sa.select(Membership.program_id, sa.func.count())
-            .where(Membership.ended_at.is_(None))
+            .where(Membership.is_current)
             .group_by(Membership.program_id)
         ).all()
     )

@@ -7,29 +7,31 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from program.asks.forms import AnswerForm, AskForm, GuestForm, ListingForm, StateForm
-from program.asks.models import Ask, Meets
-from program.asks.services import (
-    ASK_WORDS,
-    Filters,
-    add_guest,
+from program.asks.asks import (
     answer_ask,
     askable_listing,
-    directory,
-    guests,
-    listing_of,
-    open_to_asks,
     outside_ask,
     read_answer_token,
     ready_ask,
     referrer_for,
-    remove_guest,
     send_ask,
-    set_listing_state,
     withdraw_ask,
     word_guide,
 )
-from program.coffee.services import may_join
+from program.asks.directory import (
+    ASK_WORDS,
+    Filters,
+    add_guest,
+    directory,
+    guests,
+    listing_of,
+    open_to_asks,
+    remove_guest,
+    set_listing_state,
+)
+from program.asks.forms import AnswerForm, AskForm, GuestForm, ListingForm, StateForm
+from program.asks.models import Ask, Meets
+from program.coffee.enrollment import may_join
 from program.extensions import db
 from program.forms import ConfirmForm
 from program.people.stages import CareerStage

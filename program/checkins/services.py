@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload, raiseload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from program import links, pairings
-from program.asks.services import keep_outside_referral
+from program.asks.asks import keep_outside_referral
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.coffee.models import Chat
 from program.db import DomainError, escape_like, utc_now
@@ -238,7 +238,7 @@ def _suggested_person(check_in: CheckIn, who: str) -> int | None:
         .outerjoin(Department, Department.id == Person.department_id)
         .where(
             Membership.program_id == program_id,
-            Membership.ended_at.is_(None),
+            Membership.is_current,
             Person.id != check_in.person_id,
             Person.active.is_(True),
         )

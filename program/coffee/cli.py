@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from program.coffee.services import preview_round, publish_round
+from program.coffee.rounds import preview_round, publish_round
 from program.commands import one_transaction, program_named
 
 coffee_cli = AppGroup("coffee", help="Coffee-chat rounds.")

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
+from program.coffee.enrollment import enrollment_links
 from program.coffee.models import Chat, ChatMember
-from program.coffee.services import enrollment_links
 from program.db import by_id
 from program.extensions import db
 from program.meetings.services import propose_link

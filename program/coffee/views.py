@@ -9,10 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from program.coffee.forms import BulkEnrollForm, EnrollmentForm, RoundForm
-from program.coffee.models import RoundStatus
-from program.coffee.services import (
-    CHAT_OUTCOMES,
+from program.coffee.enrollment import (
     ENROLLMENT_ACTIONS,
     SNOOZE_REASONS,
     bulk_enroll,
@@ -20,15 +17,20 @@ from program.coffee.services import (
     enrollment_counts,
     left_on,
     open_enrollment,
+    read_enrollment_token,
+    snooze,
+    withdraw,
+)
+from program.coffee.forms import BulkEnrollForm, EnrollmentForm, RoundForm
+from program.coffee.models import RoundStatus
+from program.coffee.rounds import (
+    CHAT_OUTCOMES,
     preview_round,
     publish_as_planned,
     publish_or_schedule,
-    read_enrollment_token,
     round_detail,
     rounds,
-    snooze,
     too_soon,
-    withdraw,
 )
 from program.db import utc_now
 from program.people.models import Person

@@ -24,8 +24,6 @@ from program.people.models import Person
 from program.programs.models import Membership, Program, Role, Term
 from program.programs.terms import current_term
 
-# --- availability -------------------------------------------------------------------------
-
 
 def holds(person: Person, term: Term, role: Role) -> bool:
     """Whether `person` is a current member of the term's program in `role`."""
@@ -35,7 +33,7 @@ def holds(person: Person, term: Term, role: Role) -> bool:
                 Membership.person_id == person.id,
                 Membership.program_id == term.program_id,
                 Membership.role == role,
-                Membership.ended_at.is_(None),
+                Membership.is_current,
             )
         )
         is not None
@@ -54,7 +52,7 @@ def formal_members_query(term: Term, role: Role, *columns: Any) -> sa.Select:
         .where(
             Membership.program_id == term.program_id,
             Membership.role == role,
-            Membership.ended_at.is_(None),
+            Membership.is_current,
             Membership.formal_track.is_(True),
             Person.active.is_(True),
         )
@@ -81,7 +79,7 @@ def formal_trainee_count(term: Term) -> int:
         .where(
             Membership.program_id == term.program_id,
             Membership.role == Role.TRAINEE,
-            Membership.ended_at.is_(None),
+            Membership.is_current,
             Membership.formal_track.is_(True),
         )
     )

@@ -62,6 +62,22 @@ def publish_pair(
     started_at: datetime | None = None,
 ) -> Assignment:
     """Make `mentor` the formal mentor of `trainee` for `term`, and introduce them by e-mail."""
+    assignment = make_pair(actor, term, mentor, trainee, started_at=started_at)
+    _introduce([assignment], send_at=assignment.started_at)
+    return assignment
+
+
+def make_pair(
+    actor: Person | None,
+    term: Term,
+    mentor: Person,
+    trainee: Person,
+    *,
+    started_at: datetime | None = None,
+) -> Assignment:
+    """The pair itself, its rules checked (both hold their roles, no rule rules them out, one
+    mentor a trainee a term) and audited: `publish_pair` then introduces them. A pair whose
+    intros went out long ago (a history, a test's starting point) is made here alone."""
     if mentor.id == trainee.id:
         raise DomainError("A person cannot mentor themselves.")
     if not holds(mentor, term, Role.MENTOR):
@@ -88,7 +104,6 @@ def publish_pair(
     )
     db.session.add(assignment)
     db.session.flush()
-    _introduce([assignment], send_at=assignment.started_at)
     record(
         actor,
         "assignment.published",
@@ -123,9 +138,6 @@ def _introduce(assignments: list[Assignment], send_at: datetime) -> None:
             for person_id, email, other_email in sides
         ]
     queue_messages(rows)
-
-
-# --- proposing, reviewing and publishing a term's matches ---------------------------------
 
 
 def remaining_capacity(term: Term) -> dict[int, int]:

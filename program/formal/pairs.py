@@ -31,8 +31,6 @@ from program.people.models import MailPreference, Person
 from program.programs.models import Role, Term
 from program.programs.services import coordinators
 
-# --- how active pairs are doing, no-fault rematches, ending a pair --------------------------
-
 
 def _active_pairs(where: sa.ColumnElement[bool]) -> list[Assignment]:
     """Active pairs matching `where`, both people loaded, the newest first."""

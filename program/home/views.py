@@ -11,9 +11,10 @@ from wtforms import IntegerField, RadioField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
-from program.asks.services import my_asks
+from program.asks.asks import my_asks
 from program.checkins.services import ANSWER_LABELS, is_editable, open_check_ins, recent_answers
-from program.coffee.services import SNOOZE_REASONS, my_coffee
+from program.coffee.enrollment import SNOOZE_REASONS
+from program.coffee.rounds import my_coffee
 from program.db import utc_now
 from program.extensions import csrf, db
 from program.formal.availability import pending_availability

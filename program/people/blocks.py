@@ -119,11 +119,11 @@ def people_to_block(person: Person, query: str, limit: int = 20) -> list[Person]
     if not words:
         return []
     programs = sa.select(Membership.program_id).where(
-        Membership.person_id == person.id, Membership.ended_at.is_(None)
+        Membership.person_id == person.id, Membership.is_current
     )
     already = sa.select(PairingBlock.blocked_id).where(PairingBlock.person_id == person.id)
     members = sa.select(Membership.person_id).where(
-        Membership.program_id.in_(programs), Membership.ended_at.is_(None)
+        Membership.program_id.in_(programs), Membership.is_current
     )
     # (A subquery, not a join with DISTINCT: PostgreSQL cannot compare the JSON interests.)
     candidates = db.session.scalars(
@@ -143,13 +143,13 @@ def people_to_block(person: Person, query: str, limit: int = 20) -> list[Person]
 
 def shares_a_program(person: Person, other: Person) -> bool:
     mine = sa.select(Membership.program_id).where(
-        Membership.person_id == person.id, Membership.ended_at.is_(None)
+        Membership.person_id == person.id, Membership.is_current
     )
     return (
         db.session.scalar(
             sa.select(Membership.id).where(
                 Membership.person_id == other.id,
-                Membership.ended_at.is_(None),
+                Membership.is_current,
                 Membership.program_id.in_(mine),
             )
         )
@@ -210,7 +210,7 @@ def record_assessor(
             sa.select(Membership).where(
                 Membership.program_id == program.id,
                 Membership.person_id.in_([assessor.id, trainee.id]),
-                Membership.ended_at.is_(None),
+                Membership.is_current,
             )
         )
     }

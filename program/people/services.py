@@ -25,7 +25,7 @@ def programs_and_roles(person: Person) -> list[ProgramRoles]:
     rows = db.session.execute(
         sa.select(Program, Membership.role)
         .join(Membership, Membership.program_id == Program.id)
-        .where(Membership.person_id == person.id, Membership.ended_at.is_(None))
+        .where(Membership.person_id == person.id, Membership.is_current)
         .order_by(Program.name, Membership.role)
     ).all()
     grouped: dict[int, ProgramRoles] = {}

@@ -6,6 +6,7 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from program.db import CreatedAtMixin, UTCDateTime, name_key, str_enum
@@ -109,9 +110,16 @@ class Membership(CreatedAtMixin, db.Model):
         """The tracks this role takes part in, by name ("formal", "coffee")."""
         return {t for t, on in (("formal", self.formal_track), ("coffee", self.coffee_track)) if on}
 
-    @property
+    @hybrid_property
     def is_current(self) -> bool:
+        """Held now (not ended): on an object, a bool; on the class, the SQL condition, so
+        "current member" is written once (`Membership.is_current` in a query)."""
         return self.ended_at is None
+
+    @is_current.inplace.expression
+    @classmethod
+    def _is_current_expression(cls) -> sa.ColumnElement[bool]:
+        return cls.ended_at.is_(None)
 
 
 class Term(CreatedAtMixin, db.Model):

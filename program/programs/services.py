@@ -152,7 +152,7 @@ def in_other_programs(program_id: int, person_ids: list[int]) -> set[int]:
                 .where(
                     Membership.person_id.in_(chunk),
                     Membership.program_id != program_id,
-                    Membership.ended_at.is_(None),
+                    Membership.is_current,
                 )
                 .distinct()
             )
@@ -263,7 +263,7 @@ def coordinators(program: Program) -> list[Membership]:
             .where(
                 Membership.program_id == program.id,
                 Membership.role == Role.COORDINATOR,
-                Membership.ended_at.is_(None),
+                Membership.is_current,
             )
             .order_by(Person.sort_name)
         )
@@ -274,7 +274,7 @@ def role_counts(program: Program) -> dict[Role, int]:
     """How many people hold each role in the program now, in one aggregate query."""
     rows = db.session.execute(
         sa.select(Membership.role, sa.func.count())
-        .where(Membership.program_id == program.id, Membership.ended_at.is_(None))
+        .where(Membership.program_id == program.id, Membership.is_current)
         .group_by(Membership.role)
     ).all()
     counts = dict.fromkeys(Role, 0)
@@ -307,7 +307,7 @@ def people_in_program(
     """A page of the program's current people, filtered; three queries whatever the page size."""
     members = sa.select(Membership.person_id).where(
         Membership.program_id == program.id,
-        Membership.ended_at.is_(None),
+        Membership.is_current,
         Membership.role != Role.COORDINATOR,
     )
     if filters.role is not None:
@@ -335,7 +335,7 @@ def people_in_program(
         sa.select(Membership).where(
             Membership.program_id == program.id,
             Membership.person_id.in_(ids),
-            Membership.ended_at.is_(None),
+            Membership.is_current,
             Membership.role != Role.COORDINATOR,
         )
     ):
@@ -373,7 +373,7 @@ def program_departments(program: Program) -> list[Department]:
                 Department.id.in_(
                     sa.select(Person.department_id)
                     .join(Membership, Membership.person_id == Person.id)
-                    .where(Membership.program_id == program.id, Membership.ended_at.is_(None))
+                    .where(Membership.program_id == program.id, Membership.is_current)
                 )
             )
             .order_by(Department.name)

@@ -160,7 +160,7 @@ def record_term_roster(term: Term, person_ids: set[int] | None = None) -> int:
         .outerjoin(Cohort, Cohort.id == CohortMember.cohort_id)
         .where(
             Membership.program_id == term.program_id,
-            Membership.ended_at.is_(None),
+            Membership.is_current,
             Membership.role.in_([Role.TRAINEE, Role.MENTOR]),
         )
     )

@@ -29,7 +29,7 @@ def roster_rows(program: Program, term: Term) -> list[list[str]]:
                 Person.id.in_(
                     sa.select(Membership.person_id).where(
                         Membership.program_id == program.id,
-                        Membership.ended_at.is_(None),
+                        Membership.is_current,
                         Membership.role != Role.COORDINATOR,
                     )
                 )
@@ -40,7 +40,7 @@ def roster_rows(program: Program, term: Term) -> list[list[str]]:
     for m in db.session.scalars(
         sa.select(Membership).where(
             Membership.program_id == program.id,
-            Membership.ended_at.is_(None),
+            Membership.is_current,
             Membership.role != Role.COORDINATOR,
         )
     ):

@@ -28,7 +28,7 @@ def publish(app, make, slug: str = "im") -> tuple[int, int, int]:
     term = make.term(program, slug="fall")
     mentor = make.mentor(program, name="Dr. Miguel Santos")
     trainee = make.trainee(program, name=f"Priya Natarajan {slug}")
-    return mentor.id, trainee.id, make.published_pair(term, mentor, trainee)
+    return mentor.id, trainee.id, make.assignment(term, mentor, trainee, introduced=True)
 
 
 def test_queued_as_a_short_row_and_written_by_the_sender_as_it_goes(app, make):
@@ -126,7 +126,7 @@ def test_a_subject_arrives_without_a_leading_space_whatever_its_letters(app, mak
     term = make.term(program, slug="fall")
     mentor = make.mentor(program, name="Dr. José Núñez-Ortiz")
     trainee = make.trainee(program, name="Zoë Brontë")
-    make.published_pair(term, mentor, trainee)
+    make.assignment(term, mentor, trainee, introduced=True)
     with SmtpServer() as smtp:
         send(app, smtp)
         subjects = sorted(m["Subject"] for m in smtp.messages)

@@ -44,7 +44,7 @@ def test_demo_seeds_once_prints_logins_and_every_login_works(empty_database_url)
         # The dashboard's aggregates agree with the report's metrics on every program's every
         # term (withdrawals, several rounds, ended and proposed pairs, unanswered check-ins).
         from reports.data import find_scope
-        from tests.test_reports import assert_glance_agrees
+        from tests.reports.test_reports import assert_glance_agrees
 
         with db.engine.connect() as conn:
             for term_slug, program_slug in db.session.execute(

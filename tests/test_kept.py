@@ -13,7 +13,7 @@ from program.extensions import db
 from program.kept import SHARED_SIZE, KeptResult, kept
 from program.programs.models import Program
 from tests.conftest import login, new_app
-from tests.test_reports import term_data  # noqa: F401  (the fixture)
+from tests.reports.test_reports import term_data  # noqa: F401  (the fixture)
 
 
 @pytest.fixture

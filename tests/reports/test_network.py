@@ -25,7 +25,7 @@ from reports.html import build_html
 from reports.metrics import NETWORK_TABLE, compute
 from reports.pdf import build_pdf
 from tests.factories import PersonRef
-from tests.test_reports import report_for, term_data  # noqa: F401 (a fixture)
+from tests.reports.test_reports import report_for, term_data  # noqa: F401 (a fixture)
 
 # --- the measures on graphs worked out by hand -------------------------------------------------
 

@@ -39,6 +39,23 @@ if IN_CI:
     settings.load_profile("ci")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The fast lane, `pytest -m "not slow"`, runs on every core (pytest-xdist's `-n`), each
+    process on its own SQLite file; on PostgreSQL (one shared test database), with `-n` given,
+    or from a worker, the run is as asked."""
+    if (
+        config.option.markexpr == "not slow"
+        and config.pluginmanager.hasplugin("xdist")
+        and not config.option.numprocesses
+        and "-n" not in config.invocation_params.args
+        and not os.environ.get("TEST_DATABASE_URL")
+        and not os.environ.get("PYTEST_XDIST_WORKER")
+        and not config.option.collectonly
+    ):
+        config.option.numprocesses = os.cpu_count() or 1
+
+
 # The suite must pass next month and next year as it does today: CI runs the fast tests again
 # with the clock moved this many days ahead (HALLWAY_TEST_DAYS_AHEAD=30, 180, 400). A test that
 # needs a particular day sets it with the `time_machine` fixture, which travels from there.

@@ -27,6 +27,9 @@ from program.extensions import db
 from tests.conftest import login
 from tests.test_permissions import ROLES, STATIC_ENDPOINTS, matrix, world  # noqa: F401
 
+# Left out of the fast lane (`-m "not slow"`): hypothesis posts to every route.
+pytestmark = pytest.mark.slow
+
 HOSTILE_WORDS = [
     "\x00",
     "a\x00b",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 import sqlalchemy as sa
 
 from program.checkins.models import CheckIn
@@ -14,6 +15,9 @@ from program.formal.models import Assignment
 from program.people.models import CareerStage, Person
 from program.programs.models import Membership, Role, Term
 from tests.conftest import login, queries_for
+
+# Left out of the fast lane (`-m "not slow"`): it fills a program of 2,000 people.
+pytestmark = pytest.mark.slow
 
 START = datetime(2026, 9, 1, 9, tzinfo=UTC)
 

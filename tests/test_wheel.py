@@ -30,6 +30,9 @@ on_postgres = pytest.mark.skipif(
     not TEST_URL.startswith("postgresql"), reason="the production commands run on PostgreSQL"
 )
 
+# Left out of the fast lane (`-m "not slow"`): it builds and installs the wheel.
+pytestmark = pytest.mark.slow
+
 
 def readme_production_block() -> str:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

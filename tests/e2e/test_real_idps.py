@@ -35,7 +35,7 @@ pytestmark = pytest.mark.skipif(
     not SSP_WWW.is_dir() or shutil.which("php") is None,
     reason="SimpleSAMLphp is not installed (apt-get install simplesamlphp php-cli php-xml "
     "php-mbstring; .ci/run does)",
-)
+)  # and slow, as every browser test (tests/e2e/conftest.py)
 
 
 @pytest.fixture(scope="module")

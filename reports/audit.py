@@ -32,7 +32,9 @@ import numpy as np
 
 from reports.metrics import BY_ID, Computed, Row
 from reports.quantities import (
+    ABOUT_PEOPLE,
     BASE,
+    DISTRIBUTION_FEW_PEOPLE,
     DISTRIBUTION_FEW_RESPONDENTS,
     DISTRIBUTION_SMALL,
     ROW_COUNTS,
@@ -161,6 +163,9 @@ def audit(
     appears: set[Key] = set()
     labels: list[Label] = []
     rates: list[tuple[Key, Key]] = []  # hidden proportions of protected counts: (count, base)
+    # Counts hidden for whom they rest on (fewer than t people, or mostly one person's): their
+    # labels say nothing of them, and they must still be as free as a small count.
+    about_people: set[Key] = set()
     for scope, row in each_row(tables):
         keys = row_keys(scope, row)
         appears.update(keys)
@@ -171,6 +176,8 @@ def audit(
         if (label := _row_label(scope, row, reason, threshold)) is not None:
             labels.append(label)
         numerator, base = ROW_COUNTS[row.metric]
+        if reason in ABOUT_PEOPLE and numerator in SENSITIVE:
+            about_people.add((scope, row.track, row.group_kind, row.group, numerator))
         if numerator in SENSITIVE and base and BY_ID[row.metric].kind == "proportion":
             at = (scope, row.track, row.group_kind, row.group)
             rates.append(((*at, numerator), (*at, base)))
@@ -186,6 +193,8 @@ def audit(
                     labels.append((((key, 1.0),), *small))
                 elif code == DISTRIBUTION_FEW_RESPONDENTS:
                     labels.append(((((scope, track, "all", "All", "ratings"), 1.0),), *small))
+                elif code == DISTRIBUTION_FEW_PEOPLE:
+                    about_people.add(key)
     unknown = sorted(k for k in appears if k not in shown and k in truth)
 
     # The promises: a protected count from 1 to t - 1 (or all but 1 to t - 1 of its base) can
@@ -213,6 +222,10 @@ def audit(
             terms = ((count, 1.0),)
             need = min(width, truth[base])
             targets[(*terms, "base")] = Target(terms, need, "count on a small base")
+    for count in sorted(about_people):
+        if count in unknown:
+            terms = ((count, 1.0),)
+            targets.setdefault(terms, Target(terms, width, "count of few people"))
     # A label about a protected count that is shown elsewhere gives it away outright.
     leaks = [
         Finding(Target(terms, 1.0, "label of a shown count"), value, value)

@@ -30,9 +30,12 @@ from reports.metrics import (
 )
 from reports.stats import UNSTABLE_EVENTS
 from reports.suppress import (
+    DISTRIBUTION_FEW_PEOPLE,
     DISTRIBUTION_FEW_RESPONDENTS,
     DISTRIBUTION_PROTECTS,
     DISTRIBUTION_SMALL,
+    DOMINATED,
+    FEW_PEOPLE,
     MINIMUM_THRESHOLD,
     PROTECTS,
     SMALL_BASE,
@@ -148,7 +151,11 @@ class Report:
             f"see, and are shown as they are. Such a count from 1 to {t - 1} reads “fewer than "
             f"{t}”; a rate on fewer than {t} reads “hidden: based on fewer than {t}”; a rate "
             f"where all but 1 to {t - 1} did the same reads “hidden: all but fewer than {t}”; "
-            f"medians need {t} people or answers, rating summaries {t} ratings. Every report "
+            f"medians need {t} people or answers, rating summaries {t} ratings. A figure of "
+            f"check-ins, answers or ratings also needs {t} different people (“hidden: fewer "
+            f"than {t} people”: nine answers of one person are that person's), and one in which "
+            "a single person gave more than half of the count, or of the rest, is that "
+            "person's too (“hidden: mostly one person's”). Every report "
             "of this term (each program's, all programs', and the trend rows of later terms) "
             "is protected together, and a linear-programming audit of all of them checks that "
             "no hidden count can be worked out from the rest more closely than its label says: "
@@ -330,6 +337,8 @@ def hidden_label(threshold: int, reason: str) -> str:
         SMALL_BASE: f"hidden: based on fewer than {threshold}",
         SMALL_COMPLEMENT: f"hidden: all but fewer than {threshold}",
         PROTECTS: "hidden ‡",
+        FEW_PEOPLE: f"hidden: fewer than {threshold} people",
+        DOMINATED: "hidden: mostly one person's",
     }.get(reason, "hidden")
 
 
@@ -341,6 +350,8 @@ def distribution_cell(threshold: int, count: int) -> str:
         return "hidden ‡"
     if count == DISTRIBUTION_FEW_RESPONDENTS:
         return f"hidden: fewer than {threshold} respondents"
+    if count == DISTRIBUTION_FEW_PEOPLE:
+        return f"hidden: fewer than {threshold} people rated"
     return str(count)
 
 
@@ -448,4 +459,14 @@ def written_difference(report: Report, metric: str) -> str:
         return "hidden: one track's value is hidden"
     if d.low is None:
         return f"P(formal > coffee) = {d.estimate:.2f}; Mann–Whitney {p_value(d.p_value)}"
-    return f"{100 * d.estimate:+.0f} points (95% CI {100 * d.low:+.0f} to {100 * d.high:+.0f})"
+    return (
+        f"{signed_points(d.estimate)} points "
+        f"(95% CI {signed_points(d.low)} to {signed_points(d.high)})"
+    )
+
+
+def signed_points(share: float) -> str:
+    """A difference of shares in percentage points, signed ("+12", "-3"), and "0" for what
+    rounds to none: never "-0" or "+0"."""
+    points = round(100 * share)
+    return f"{points:+d}" if points else "0"

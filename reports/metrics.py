@@ -448,6 +448,13 @@ class Row:
     q1: float | None = None
     q3: float | None = None
     n: int = 0  # the events or people the value rests on
+    # Who a figure about what people did or answered rests on, where its events are several a
+    # person (check-ins, ratings): how many distinct people, and whether one of them gave more
+    # than half of its count or of its complement (the figure is then that person's own).
+    # None where each event is a different person's, or a pair's (a count of t pairs involves
+    # more than t people).
+    people: int | None = None
+    dominated: bool = False
     suppressed: bool = False
     note: str = ""
     # Why a suppressed value is hidden: one of reports.suppress.REASONS.
@@ -488,8 +495,22 @@ class Computed:
         return Row(track, group_kind, group, metric, note="not computed")
 
 
-def proportion_row(track: str, kind: str, group: str, metric: str, x: int, n: int) -> Row:
+def proportion_row(
+    track: str,
+    kind: str,
+    group: str,
+    metric: str,
+    x: int,
+    n: int,
+    by: pd.Series | None = None,
+    hits: pd.Series | None = None,
+) -> Row:
+    """x of n, with Wilson's interval. `by` (whose each of the n events is) and `hits` (whether
+    it counts in x) say who the figure rests on: see `Row.people`."""
     low, high = wilson(x, n)
+    people, dominated = (
+        contributors(by, hits) if by is not None and hits is not None else (None, False)
+    )
     return Row(
         track,
         kind,
@@ -501,17 +522,48 @@ def proportion_row(track: str, kind: str, group: str, metric: str, x: int, n: in
         None if math.isnan(low) else low,
         None if math.isnan(high) else high,
         n=n,
+        people=people,
+        dominated=dominated,
         note="" if n else "no data",
     )
 
 
-def _median(track: str, kind: str, group: str, metric: str, values: Any) -> Row:
+def contributors(by: pd.Series, hits: pd.Series) -> tuple[int, bool]:
+    """How many distinct people these events are, and whether one person gave more than half
+    of those that count (`hits`) or of those that do not: a share that large is that person's
+    own behaviour, whatever the group's size (the dominance rule)."""
+    if not len(by):
+        return 0, False
+    counted = hits.to_numpy(dtype=bool)
+    frame = pd.DataFrame({"person": by.to_numpy(), "hit": counted, "miss": ~counted})
+    per = frame.groupby("person")[["hit", "miss"]].sum()
+    x, rest = int(counted.sum()), int((~counted).sum())
+    dominated = bool(
+        (x and 2 * int(per["hit"].max()) > x) or (rest and 2 * int(per["miss"].max()) > rest)
+    )
+    return len(per), dominated
+
+
+def _median(
+    track: str, kind: str, group: str, metric: str, values: Any, people: int | None = None
+) -> Row:
+    """The median and quartiles of `values`; `people`, where several values may be one
+    person's (ratings), how many people gave them."""
     values = np.asarray(values, dtype=float)
     med, q1, q3 = median_iqr(values)
     if not len(values):
         return Row(track, kind, group, metric, note="no data")
     return Row(
-        track, kind, group, metric, value=med, q1=q1, q3=q3, n=len(values), denominator=len(values)
+        track,
+        kind,
+        group,
+        metric,
+        value=med,
+        q1=q1,
+        q3=q3,
+        n=len(values),
+        denominator=len(values),
+        people=people,
     )
 
 
@@ -590,23 +642,55 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
         rows.append(
             proportion_row(track, "all", "All", "new_ties", int(tpairs["new_tie"].sum()), n_pairs)
         )
-        answered = int(tchecks["status"].notna().sum())
-        rows.append(proportion_row(track, "all", "All", "response_rate", answered, len(tchecks)))
+        answered_mask = tchecks["status"].notna()
+        answered = int(answered_mask.sum())
+        by = tchecks["person_id"]
         rows.append(
             proportion_row(
-                track, "all", "All", "no_response", len(tchecks) - answered, len(tchecks)
+                track, "all", "All", "response_rate", answered, len(tchecks), by, answered_mask
             )
         )
-        ratings = tchecks["rating"].dropna().astype(int).to_numpy()
+        rows.append(
+            proportion_row(
+                track,
+                "all",
+                "All",
+                "no_response",
+                len(tchecks) - answered,
+                len(tchecks),
+                by,
+                ~answered_mask,
+            )
+        )
+        rated = tchecks[tchecks["rating"].notna()]
+        ratings = rated["rating"].astype(int).to_numpy()
         samples.setdefault("rating", {})[track] = ratings
         out.distributions[track] = {r: int((ratings == r).sum()) for r in range(1, 6)}
         rows.append(
-            proportion_row(track, "all", "All", "useful", int((ratings >= 4).sum()), len(ratings))
+            proportion_row(
+                track,
+                "all",
+                "All",
+                "useful",
+                int((ratings >= 4).sum()),
+                len(ratings),
+                rated["person_id"],
+                rated["rating"] >= 4,
+            )
         )
-        rows.append(_median(track, "all", "All", "rating", ratings))
+        rows.append(
+            _median(track, "all", "All", "rating", ratings, people=rated["person_id"].nunique())
+        )
         rows.append(
             proportion_row(
-                track, "all", "All", "led_to", int(tmet["led_to"].notna().sum()), len(tmet)
+                track,
+                "all",
+                "All",
+                "led_to",
+                int(tmet["led_to"].notna().sum()),
+                len(tmet),
+                tmet["person_id"],
+                tmet["led_to"].notna(),
             )
         )
         if with_next_term:
@@ -646,8 +730,8 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
                     )
                 )
                 ids = gp["person_id"]
+                own = tchecks[tchecks["person_id"].isin(set(ids))]
                 if kind == "cohort":
-                    own = tchecks[tchecks["person_id"].isin(set(ids))]
                     _satisfaction(track, kind, str(group), own, out)
                 rows.append(
                     proportion_row(
@@ -657,6 +741,8 @@ def compute(frames: Frames, with_next_term: bool) -> Computed:
                         "response_rate",
                         int(ids.map(answered_by).fillna(0).sum()),
                         int(ids.map(asked_by).fillna(0).sum()),
+                        own["person_id"],
+                        own["status"].notna(),
                     )
                 )
 
@@ -768,16 +854,30 @@ def _by_origin(frames: Frames, out: Computed) -> None:
 def _satisfaction(track: str, kind: str, group: str, checks: pd.DataFrame, out: Computed) -> None:
     """A line of the satisfaction table: each band of answers of the ratings given, the
     check-ins with no rating of those asked, and the check-ins asked."""
-    ratings = checks["rating"].dropna().astype(int)
+    rated = checks[checks["rating"].notna()]
+    ratings = rated["rating"].astype(int)
     asked = len(checks)
     for metric, answers in SATISFACTION_BANDS:
-        count = int(ratings.isin(answers).sum())
-        out.rows.append(proportion_row(track, kind, group, metric, count, len(ratings)))
+        band = ratings.isin(answers)
+        out.rows.append(
+            proportion_row(
+                track, kind, group, metric, int(band.sum()), len(ratings), rated["person_id"], band
+            )
+        )
     if asked and not len(ratings):
         out.rows.append(Row(track, kind, group, "no_rating", note=ALL_UNRATED))
     else:
         out.rows.append(
-            proportion_row(track, kind, group, "no_rating", asked - len(ratings), asked)
+            proportion_row(
+                track,
+                kind,
+                group,
+                "no_rating",
+                asked - len(ratings),
+                asked,
+                checks["person_id"],
+                checks["rating"].isna(),
+            )
         )
     out.rows.append(count_row(track, kind, group, "checkins_asked", asked))
 

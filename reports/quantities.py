@@ -24,12 +24,18 @@ SMALL_COUNT = "small count"  # its own count is 1 .. threshold - 1
 SMALL_BASE = "small base"  # a rate or median resting on fewer than the threshold
 SMALL_COMPLEMENT = "small complement"  # all but 1 .. threshold - 1 of its base
 PROTECTS = "protects another cell"  # hidden only so a hidden value cannot be worked out
-REASONS = (SMALL_COUNT, SMALL_BASE, SMALL_COMPLEMENT, PROTECTS)
+FEW_PEOPLE = "few people"  # what fewer than the threshold's people did, however many times
+DOMINATED = "one person's"  # more than half of its count (or of the rest) is one person's
+REASONS = (SMALL_COUNT, SMALL_BASE, SMALL_COMPLEMENT, PROTECTS, FEW_PEOPLE, DOMINATED)
+# Reasons about who a figure rests on, not about its numbers: their labels say nothing of the
+# hidden count, which must still be free to take as many values as a small count's.
+ABOUT_PEOPLE = (FEW_PEOPLE, DOMINATED)
 
 # Cells of a rating distribution that are hidden, and why (counts are never negative).
 DISTRIBUTION_SMALL = -1
 DISTRIBUTION_PROTECTS = -2
 DISTRIBUTION_FEW_RESPONDENTS = -3
+DISTRIBUTION_FEW_PEOPLE = -4  # the ratings, however many, were given by fewer than t people
 
 # (scope, track, group kind, group, count): scope is the report's label, a program's name or
 # "All programs".

@@ -22,9 +22,12 @@ from __future__ import annotations
 from reports.audit import Audit, audit
 from reports.metrics import BY_ID, Computed, Row
 from reports.quantities import (
+    DISTRIBUTION_FEW_PEOPLE,
     DISTRIBUTION_FEW_RESPONDENTS,
     DISTRIBUTION_PROTECTS,
     DISTRIBUTION_SMALL,
+    DOMINATED,
+    FEW_PEOPLE,
     PROTECTS,
     RATINGS,
     REASONS,
@@ -43,9 +46,12 @@ from reports.quantities import (
 )
 
 __all__ = [
+    "DISTRIBUTION_FEW_PEOPLE",
     "DISTRIBUTION_FEW_RESPONDENTS",
     "DISTRIBUTION_PROTECTS",
     "DISTRIBUTION_SMALL",
+    "DOMINATED",
+    "FEW_PEOPLE",
     "MINIMUM_THRESHOLD",
     "PROTECTS",
     "REASONS",
@@ -69,13 +75,19 @@ def own_reason(row: Row, threshold: int) -> str:
     kind = BY_ID[row.metric].kind
     numerator, _ = ROW_COUNTS[row.metric]
     if kind == "median":
-        return SMALL_BASE if 0 < row.n < threshold else ""
+        if 0 < row.n < threshold:
+            return SMALL_BASE
+        return FEW_PEOPLE if _small(row.people, threshold) else ""
     if kind not in ("proportion", "index") or numerator not in SENSITIVE or row.denominator is None:
         return ""
     # A small base first: "based on fewer than 5" says no more than the base (often shown
     # anyway), where "fewer than 5" of 3 pairs would narrow the count to 1 to 3.
     if _small(row.denominator, threshold):
         return SMALL_BASE
+    # Then who it rests on: nine answers of one person are that person's behaviour, which
+    # no count rule sees (minimum contributors).
+    if _small(row.people, threshold):
+        return FEW_PEOPLE
     # Check-ins without a rating are the complement of the ratings given, which have their own
     # label: said the same way ("all but fewer than 5"), the two labels agree, where "fewer
     # than 5" on each would pin both (4 and 4 of 8).
@@ -85,7 +97,8 @@ def own_reason(row: Row, threshold: int) -> str:
         return SMALL_COUNT
     if _small(row.denominator - row.numerator, threshold):
         return SMALL_COMPLEMENT
-    return ""
+    # One person gave more than half of it (or of the rest): it is theirs (dominance).
+    return DOMINATED if row.dominated else ""
 
 
 COMPLEMENT_FIRST = frozenset({"no_rating"})
@@ -111,9 +124,17 @@ class Protection:
             numerator, _ = ROW_COUNTS[row.metric]
             if id(row) in self.own and numerator in SENSITIVE and row.group_kind != "term":
                 self.hidden.add((scope, row.track, row.group_kind, row.group, numerator))
+        # So does a distribution whose ratings, however many, fewer than t people gave.
+        self.few_raters = {
+            (scope, row.track)
+            for scope, row in each_row(tables)
+            if row.metric == "useful" and row.group_kind == "all" and _small(row.people, t)
+        }
         for scope, computed in tables.items():
             for track in computed.distributions:
-                if _small(self.truth.get((scope, track, "all", "All", "ratings")), t):
+                if (scope, track) in self.few_raters or _small(
+                    self.truth.get((scope, track, "all", "All", "ratings")), t
+                ):
                     self.hidden.update(distribution_key(scope, track, r) for r in range(1, 6))
 
         # A rate of 0 of 0 has nothing to hide: never worth hiding to protect another.
@@ -160,6 +181,8 @@ class Protection:
             return DISTRIBUTION_PROTECTS
         if _small(self.truth.get((scope, track, "all", "All", "ratings")), self.threshold):
             return DISTRIBUTION_FEW_RESPONDENTS
+        if (scope, track) in self.few_raters:
+            return DISTRIBUTION_FEW_PEOPLE
         if _small(self.truth[key], self.threshold):
             return DISTRIBUTION_SMALL
         return DISTRIBUTION_PROTECTS

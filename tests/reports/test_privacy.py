@@ -7,6 +7,7 @@ import copy
 import itertools
 from datetime import UTC, date, datetime
 
+import pandas as pd
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,9 +18,17 @@ from program.people.models import CareerStage
 from reports.audit import audit
 from reports.build import ALL, build_report, term_tables
 from reports.data import find_scope
-from reports.metrics import Computed, Row
+from reports.metrics import Computed, Row, proportion_row
 from reports.quantities import SENSITIVE, relations, true_counts
-from reports.suppress import SMALL_COMPLEMENT, SMALL_COUNT, protect, suppress
+from reports.suppress import (
+    DOMINATED,
+    FEW_PEOPLE,
+    SMALL_BASE,
+    SMALL_COMPLEMENT,
+    SMALL_COUNT,
+    protect,
+    suppress,
+)
 
 THRESHOLD = 5
 
@@ -268,3 +277,102 @@ def test_the_audit_command_reports_its_figures_and_passes(app, make):
     assert missing.exit_code != 0 and "No term" in missing.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 3  # read only
+
+
+# --- who a figure rests on: minimum contributors and dominance ---------------------------------
+
+# One person's check-ins in a department: (answered, asked), up to a dozen each.
+one_person = st.tuples(st.integers(0, 12), st.integers(1, 12)).map(lambda p: (min(p), max(p)))
+
+
+def people_tables(answers: dict[str, dict[str, list[tuple[int, int]]]]) -> dict[str, Computed]:
+    """Each program's coffee response rates, all and by department, built from each person's
+    check-ins as the report builds them (so each row knows who it rests on); all programs'
+    from everyone's."""
+
+    def rate(kind: str, group: str, metric: str, people: list[tuple[str, int, int]]) -> Row:
+        by = [who for who, _, asked in people for _ in range(asked)]
+        hits = [k < a for _, a, asked in people for k in range(asked)]
+        if metric == "no_response":
+            hits = [not h for h in hits]
+        return proportion_row(
+            "coffee", kind, group, metric, sum(hits), len(hits), pd.Series(by), pd.Series(hits)
+        )
+
+    def table(groups: dict[str, list[tuple[str, int, int]]]) -> Computed:
+        c = Computed()
+        everyone = [p for people in groups.values() for p in people]
+        c.rows.append(rate("all", "All", "response_rate", everyone))
+        c.rows.append(rate("all", "All", "no_response", everyone))
+        for group, people in sorted(groups.items()):
+            c.rows.append(rate("department", group, "response_rate", people))
+        return c
+
+    named = {
+        program: {
+            group: [(f"{program}/{group}/{n}", a, k) for n, (a, k) in enumerate(people)]
+            for group, people in groups.items()
+        }
+        for program, groups in answers.items()
+    }
+    out = {program: table(groups) for program, groups in named.items()}
+    together: dict[str, list[tuple[str, int, int]]] = {}
+    for groups in named.values():
+        for group, people in groups.items():
+            together.setdefault(group, []).extend(people)
+    out[ALL] = table(together)
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["a", "b"]),
+        st.dictionaries(
+            st.sampled_from(["Cardiology", "Medicine", "Pediatrics"]),
+            # Groups of 1 to 4 people with many check-ins each, or a larger one.
+            st.one_of(
+                st.lists(one_person, min_size=1, max_size=4),
+                st.lists(one_person, min_size=5, max_size=9),
+            ),
+            min_size=1,
+        ),
+        min_size=1,
+    )
+)
+def test_what_fewer_than_five_people_did_is_never_published(answers):
+    tables = people_tables(answers)
+    truth = true_counts(tables)
+    original = copy.deepcopy(tables)
+    protect(tables, THRESHOLD, ALL)
+    # Across every download of the term together, each hidden count (a few people's answers
+    # among them) can still take at least 4 values: nothing pins it.
+    result = audit(tables, truth, relations(truth, ALL), THRESHOLD)
+    assert result.passed, [(f.target, f.low, f.high) for f in result.failures]
+    for scope, table in tables.items():
+        for before, after in zip(original[scope].rows, table.rows, strict=True):
+            if before.denominator and 0 < before.people < THRESHOLD:
+                # Nine answers of one person are that person's: hidden, and said so.
+                assert after.suppressed, (scope, before)
+                assert after.hidden_reason in (FEW_PEOPLE, SMALL_BASE), (scope, after)
+            elif before.dominated:
+                assert after.suppressed, (scope, before)
+
+
+def test_one_persons_nine_answers_read_as_theirs_not_as_a_department():
+    # The issue's Pediatrics: one faculty member, 9 of 9 answered, beside a larger department.
+    tables = people_tables(
+        {"md": {"Pediatrics": [(9, 9)], "Medicine": [(3, 4), (2, 4), (4, 4), (1, 4), (3, 4)]}}
+    )
+    protect(tables, THRESHOLD, ALL)
+    pediatrics = tables["md"].get("coffee", "response_rate", "department", "Pediatrics")
+    assert pediatrics.suppressed and pediatrics.hidden_reason == FEW_PEOPLE
+    # Nor can it be had back as the program's total minus Medicine's: one of them is hidden too.
+    medicine = tables["md"].get("coffee", "response_rate", "department", "Medicine")
+    whole = tables["md"].get("coffee", "response_rate")
+    assert medicine.suppressed or whole.suppressed
+    # Five people of whom one gave 10 of the 17 answers: that one person's figure.
+    dominated = people_tables({"md": {"Surgery": [(10, 10), (2, 3), (2, 3), (2, 3), (1, 3)]}})
+    protect(dominated, THRESHOLD, ALL)
+    surgery = dominated["md"].get("coffee", "response_rate", "department", "Surgery")
+    assert surgery.suppressed and surgery.hidden_reason == DOMINATED

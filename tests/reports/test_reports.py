@@ -28,6 +28,7 @@ from reports.build import (
     build_report,
     distribution_cell,
     p_value,
+    signed_points,
     written,
     written_difference,
 )
@@ -522,9 +523,35 @@ def test_labels_say_honestly_why_a_value_is_hidden(app, term_data):
     # The CSV's note names the reason; the HTML and PDF print the same labels.
     frame = pd.read_csv(io.BytesIO(metrics_csv(report)), encoding="utf-8-sig")
     notes = frame.loc[frame.suppressed, "note"]
-    assert set(notes) == {"small count", "small base", "small complement", "protects another cell"}
+    assert set(notes) == {
+        "small count",
+        "small base",
+        "small complement",
+        "protects another cell",
+        "few people",
+    }
+    # Answers and outcomes resting on 1 to 4 people, however many check-ins they are: the
+    # formal track's outcomes of a meeting (said by 3 people), and Medicine's and the PGY1s'
+    # answers.
+    few = frame[frame.note == "few people"]
+    assert sorted(zip(few.metric, few.group, strict=True)) == [
+        ("led_to", "All"),
+        ("response_rate", "department:Medicine"),
+        ("response_rate", "stage:PGY1"),
+    ]
     html = unescape(build_html(report).decode())
     assert "hidden: all but fewer than 5" in html and "<5" not in html
+    assert "hidden: fewer than 5 people" in html
+
+
+def test_a_difference_that_rounds_to_nothing_reads_0_points_never_minus_0():
+    assert [signed_points(x) for x in (-0.004, 0.004, -0.0, 0.12, -0.034)] == [
+        "0",
+        "0",
+        "0",
+        "+12",
+        "-3",
+    ]
 
 
 def test_the_threshold_is_never_below_five(app, term_data):

@@ -188,7 +188,7 @@ def test_a_trainee_uses_the_keyboard_alone(browser, server):
         context.close()
 
 
-def test_dean_reads_the_report_and_downloads_the_pdf_and_csv(page, server):
+def test_dean_reads_the_report_and_downloads_the_pdf_and_csv(page, server, tmp_path):
     sign_in(page, server, "dean")
     check_accessibility(page)
     term = current_term_slug()
@@ -218,6 +218,25 @@ def test_dean_reads_the_report_and_downloads_the_pdf_and_csv(page, server):
     archive = zipfile.ZipFile(zip_download.value.path())
     assert {"metrics.csv", "datapackage.json", "README.txt"} <= set(archive.namelist())
     assert archive.read("metrics.csv").startswith(b"\xef\xbb\xbf")
+    # The downloaded page, opened on a phone: it fits, its wide tables scroll in their own box.
+    with page.expect_download() as html_download:
+        page.get_by_role("link", name="Download HTML").click()
+    saved = tmp_path / html_download.value.suggested_filename
+    html_download.value.save_as(saved)
+    phone = page.context.browser.new_page(viewport={"width": 390, "height": 844})
+    phone.goto(saved.as_uri())
+    assert (
+        phone.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        <= 0
+    )
+    assert phone.evaluate(
+        """() => [...document.querySelectorAll('.table-responsive')]
+            .some(box => box.scrollWidth > box.clientWidth
+                 && getComputedStyle(box).overflowX === 'auto')"""
+    )
+    phone.close()
 
 
 def test_trainee_on_a_phone_proposes_times_from_the_intro_and_the_mentor_accepts(browser, server):

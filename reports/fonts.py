@@ -27,7 +27,7 @@ JAPANESE = "HeiseiMin-W3"
 KOREAN = "HYSMyeongJo-Medium"
 
 
-def _dejavu_folder() -> Path:
+def dejavu_folder() -> Path:
     # Located without importing matplotlib (which is slow to import and not needed here).
     spec = importlib.util.find_spec("matplotlib")
     if spec is None or not spec.submodule_search_locations:
@@ -38,7 +38,7 @@ def _dejavu_folder() -> Path:
 @functools.cache
 def register() -> frozenset[int]:
     """Register the fonts once per process; the code points DejaVu Sans has glyphs for."""
-    folder = _dejavu_folder()
+    folder = dejavu_folder()
     regular = TTFont(REGULAR, str(folder / "DejaVuSans.ttf"))
     pdfmetrics.registerFont(regular)
     pdfmetrics.registerFont(TTFont(BOLD, str(folder / "DejaVuSans-Bold.ttf")))

@@ -6,7 +6,11 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
 
+import pdfua
+import pikepdf
 import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
@@ -15,6 +19,7 @@ from program.audit.models import AuditEvent
 from program.checkins.models import CheckIn, CheckInStatus
 from program.extensions import db
 from program.formal.models import Availability
+from program.people.models import Person
 from tests.conftest import login, text_of
 
 SEP = datetime(2026, 9, 1, 9, tzinfo=UTC)
@@ -156,3 +161,87 @@ def test_a_bad_period_is_refused_with_a_message_and_no_file(app, client, record_
     assert response.status_code == 400 and response.mimetype == "text/html"
     response = client.get("/account/mentoring-record?starts=2000-01-01&ends=2026-01-01&fmt=csv")
     assert response.status_code == 400 and "at most 10 years" in text_of(response)
+
+
+def structure(pdf: pikepdf.Pdf) -> list[tuple[str, Any]]:
+    """The structure tree's elements in reading order: (type, the element)."""
+    found: list[tuple[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, pikepdf.Array):
+            for child in node:
+                walk(child)
+        elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+            found.append((str(node.S)[1:], node))
+            if "/K" in node:
+                walk(node.K)
+
+    walk(pdf.Root.StructTreeRoot.K)
+    return found
+
+
+def children(element: Any) -> list[str]:
+    """The types of an element's own child elements."""
+    kids = element.get("/K", [])
+    kids = kids if isinstance(kids, pikepdf.Array) else [kids]
+    return [str(k.S)[1:] for k in kids if isinstance(k, pikepdf.Dictionary) and "/S" in k]
+
+
+def test_the_record_is_a_tagged_archival_pdf_a_screen_reader_can_follow(app, client, record_world):
+    """PDF/UA-1 and PDF/A-2a: tagged in reading order, headings and a table with header cells,
+    its title shown and language set, every font embedded, a Chinese name printed as itself."""
+    with app.app_context():
+        mentor = db.session.get(Person, record_world["mentor"].id)
+        mentor.name = "Dr. 王秀英 Wang"
+        db.session.commit()
+    login(client, record_world["mentor"].email)
+    response = client.get(f"/account/mentoring-record?{PERIOD}&fmt=pdf")
+    assert response.status_code == 200
+    path = Path(app.instance_path) / "record.pdf"
+    path.write_bytes(response.data)
+    # The machine-checkable rules of PDF/UA-1 find nothing.
+    assert pdfua.validate(str(path)).findings == ()
+    with pikepdf.open(path) as pdf:
+        assert pdf.Root.MarkInfo.Marked is True and str(pdf.Root.Lang) == "en"
+        assert pdf.Root.ViewerPreferences.DisplayDocTitle is True
+        meta = pdf.open_metadata()
+        assert meta["dc:title"] == "Mentoring record: Dr. 王秀英 Wang"
+        assert meta["pdfuaid:part"] == "1"
+        assert (meta["pdfaid:part"], meta["pdfaid:conformance"]) == ("2", "A")
+        elements = structure(pdf)
+        headings = [kind for kind, _ in elements if kind in ("H1", "H2", "H3")]
+        assert headings == ["H1", "H2", "H2", "H2"]
+        rows = [element for kind, element in elements if kind == "TR"]
+        # The header row is header cells, each a column's header; the others are data cells.
+        assert children(rows[0]) == ["TH"] * 5
+        scopes = [
+            str(attributes.Scope)
+            for kind, cell in elements
+            if kind == "TH"
+            for attributes in cell.A
+            if str(attributes.O) == "/Table"
+        ]
+        assert scopes == ["/Column"] * 5
+        assert all(children(row) == ["TD"] * 5 for row in rows[1:]) and len(rows) == 4
+        fonts = {
+            str(font.BaseFont): font for page in pdf.pages for font in page.Resources.Font.values()
+        }
+        for name, font in fonts.items():
+            descendant = font.DescendantFonts[0] if "/DescendantFonts" in font else font
+            descriptor = descendant.FontDescriptor
+            assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor.keys()), name
+        if CJK_FONT:
+            assert not any("LastResort" in name for name in fonts)
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(path).pages)
+    assert "Formal mentees" in text and "Page 1 of 1" in text
+    if CJK_FONT:
+        assert "王秀英" in text
+
+
+# A font with Chinese characters, as .ci/run installs (fonts-droid-fallback); without one the
+# record is still tagged and valid, and says the name with the fallback font's boxes.
+CJK_FONT = any(
+    next(Path(folder).glob("**/DroidSansFallback*.ttf"), None)
+    for folder in ("/usr/share/fonts", "/usr/local/share/fonts")
+    if Path(folder).is_dir()
+)

@@ -48,7 +48,7 @@ BREAKDOWN_METRICS = (
 
 _environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
-    autoescape=select_autoescape(["html"]),
+    autoescape=select_autoescape(["html", "svg"]),
     trim_blocks=True,
     lstrip_blocks=True,
 )
@@ -105,6 +105,21 @@ def bars(report: Report) -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+def chart_svg(report: Report) -> str:
+    """The headline chart, as the page draws it: one source for the page and the PDF."""
+    return _environment.get_template("reports/_chart.svg").render(**context(report))
+
+
+def chart_alt(report: Report) -> str:
+    """What the chart shows, in words, with every value it draws (a screen reader's view of
+    it in the PDF); a hidden value is said to be hidden."""
+    by_metric: dict[str, list[str]] = {}
+    for bar in bars(report):
+        by_metric.setdefault(bar["metric"], []).append(f"{bar['track']} {bar['label']}")
+    parts = [f"{BY_ID[m].label}: {', '.join(values)}" for m, values in by_metric.items()]
+    return "Headline proportions by track. " + "; ".join(parts) + "."
 
 
 def build_html(report: Report) -> bytes:

@@ -1,34 +1,13 @@
-"""The PDF report (ReportLab platypus): cover, one-page summary, the tables (breaking across
-pages with repeated headers), a chart, methods, limitations, crosswalk and provenance, with
-"Page N of M", an outline (bookmarks) of its sections, and the document's title, author, subject
-and language in its metadata. Every name prints, in any alphabet (see `reports.fonts`), and the
-file's dates are the data's "as of" time, so the same data gives the same bytes."""
+"""The PDF report: cover, one-page summary, the tables (breaking across pages with repeated
+headers), the chart, methods, limitations, crosswalk and provenance, with "Page N of M" and an
+outline of its sections. A tagged PDF that declares PDF/UA-1 and PDF/A-2a, typeset by Typst
+(`reports.typeset`): what is written here is a list of blocks (headings, paragraphs, tables,
+the chart as a figure with its values in words), which `reports/typst/report.typ` lays out.
+The chart is the page's own SVG, drawn once (`reports.html.chart_svg`)."""
 
 from __future__ import annotations
 
-import io
-from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
-
-from reportlab.graphics.charts.barcharts import HorizontalBarChart
-from reportlab.graphics.shapes import Drawing, String
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_LEFT
-from reportlab.lib.pagesizes import LETTER
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-from reportlab.lib.units import inch
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import (
-    Flowable,
-    KeepTogether,
-    LongTable,
-    PageBreak,
-    Paragraph,
-    SimpleDocTemplate,
-    Spacer,
-    TableStyle,
-)
 
 from reports.build import (
     SATISFACTION_HEADER,
@@ -39,8 +18,7 @@ from reports.build import (
     written,
     written_difference,
 )
-from reports.fonts import BOLD, REGULAR, markup, register
-from reports.html import BREAKDOWN_METRICS, HEADLINE, TRACK_NAMES
+from reports.html import BREAKDOWN_METRICS, HEADLINE, TRACK_NAMES, chart_alt, chart_svg
 from reports.metrics import (
     ADVISING_TABLE,
     BREAKDOWNS,
@@ -52,184 +30,69 @@ from reports.metrics import (
     ORIGINS,
     TREND,
 )
+from reports.typeset import typeset
 
-PRIMARY = colors.HexColor("#1f4e5f")
-SECONDARY = colors.HexColor("#c96f2d")
-register()
-styles = getSampleStyleSheet()
-BODY = ParagraphStyle(
-    "body", parent=styles["BodyText"], fontName=REGULAR, fontSize=9.5, leading=12.5
-)
-SMALL = ParagraphStyle("small", parent=BODY, fontSize=8, leading=10)
-CELL = ParagraphStyle("cell", parent=BODY, fontSize=8, leading=9.5, alignment=TA_LEFT)
-H1 = ParagraphStyle("h1", parent=styles["Heading1"], fontName=BOLD, textColor=PRIMARY)
-H2 = ParagraphStyle(
-    "h2", parent=styles["Heading2"], fontName=BOLD, textColor=PRIMARY, spaceBefore=10
-)
-# The institution's name above the title on the cover: a heading to the eye, not a section.
-KICKER = ParagraphStyle("kicker", parent=H2, spaceBefore=0)
+# Block styles: what each paragraph is, for the template (headings become H1-H3).
+H1, H2, H3, BODY, SMALL, KICKER = "h1", "h2", "h3", "body", "small", "kicker"
+INCH = 72.0
+WIDTH = 8.5 * INCH - 1.5 * INCH  # letter, 0.75 inch margins: column widths are in points
+inch = INCH
+PAGE_BREAK = {"kind": "pagebreak"}
 
 
-def _p(text: str, style: ParagraphStyle = BODY) -> Paragraph:
-    """A paragraph of untrusted text: escaped, so nothing in it is read as markup, and set in
-    fonts that have its characters."""
-    paragraph = Paragraph(markup(text), style)
-    paragraph.outline_text = text  # the plain text, for the PDF's bookmarks
-    return paragraph
+def _p(text: str, style: str = BODY) -> dict[str, Any]:
+    """A paragraph (or a heading, by its style) of plain text: never read as markup."""
+    level = {H1: 1, H2: 2, H3: 3}.get(style)
+    if level:
+        return {"kind": "heading", "level": level, "text": text}
+    return {"kind": "para", "style": style, "text": text}
 
 
-class ReportDocument(SimpleDocTemplate):
-    """Adds each heading to the PDF's outline, so a reader can jump to a section."""
-
-    def afterFlowable(self, flowable: Flowable) -> None:
-        style = getattr(flowable, "style", None)
-        if style is None or style.name not in ("h1", "h2"):
-            return
-        text = getattr(flowable, "outline_text", "")
-        key = f"section-{id(flowable)}"
-        self.canv.bookmarkPage(key)
-        self.canv.addOutlineEntry(text, key, level=0 if style.name == "h1" else 1, closed=False)
+def _space(points: float) -> dict[str, Any]:
+    return {"kind": "space", "points": points}
 
 
-def _table(header: list[str], rows: list[list[str]], widths: list[float]) -> LongTable:
-    data = [[_p(h, CELL) for h in header]] + [[_p(c, CELL) for c in row] for row in rows]
-    table = LongTable(data, colWidths=widths, repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                # Cells hold paragraphs in our fonts; the cell's own font must not be Helvetica.
-                ("FONTNAME", (0, 0), (-1, -1), REGULAR),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef0")),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#bbbbbb")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-            ]
-        )
-    )
-    return table
+def _table(header: list[str], rows: list[list[str]], widths: list[float]) -> dict[str, Any]:
+    """A table whose first row is its column headers (repeated on each page it spans)."""
+    return {
+        "kind": "table",
+        "header": header,
+        "rows": [[str(cell) for cell in row] for row in rows],
+        "widths": [round(w / sum(widths), 4) for w in widths],
+    }
 
 
-class NumberedCanvas(Canvas):
-    """Two passes over the pages, so each can say "Page N of M"; dated by the data.
-
-    `as_of` becomes the file's creation and modification date: ReportLab's invariant mode would
-    write 2000-01-01, and the clock would make every file different.
-    """
-
-    as_of: datetime | None = None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._pages: list[dict[str, Any]] = []
-        if self.as_of is not None:
-            self._doc._timeStamp = SimpleNamespace(
-                YMDhms=self.as_of.timetuple()[:6], dhh=0, dmm=0, t=self.as_of.timestamp()
-            )
-
-    def showPage(self) -> None:
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._pages)
-        for state in self._pages:
-            self.__dict__.update(state)
-            self.setFont(REGULAR, 8)
-            self.setFillColor(colors.HexColor("#555555"))
-            self.drawRightString(
-                LETTER[0] - 0.75 * inch, 0.5 * inch, f"Page {self._pageNumber} of {total}"
-            )
-            super().showPage()
-        super().save()
-
-
-def _chart(report: Report) -> Drawing:
-    drawing = Drawing(6.5 * inch, 2.9 * inch, initialFontName=REGULAR)
-    chart = HorizontalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 175, 56, 270, 140
-    values: list[list[int | None]] = []
+def _chart(report: Report) -> dict[str, Any]:
+    """The headline chart: the page's SVG, with its values in words as alternative text; a
+    hidden value has no bar, and the caption names it."""
     hidden: dict[str, list[str]] = {}
-    for track in ("formal", "coffee"):
-        row_values: list[int | None] = []
-        for metric in HEADLINE:
+    for metric in HEADLINE:
+        for track in ("formal", "coffee"):
             row = report.row(track, metric)
             if row.suppressed or row.value is None:
-                # No bar at all: a bar of zero would read as "none", which is not what it is.
-                row_values.append(None)
                 hidden.setdefault(BY_ID[metric].label.lower(), []).append(track)
-            else:
-                row_values.append(round(100 * row.value))
-        values.append(row_values)
-    chart.data = values
-    chart.categoryAxis.categoryNames = [BY_ID[m].label for m in HEADLINE]
-    chart.categoryAxis.labels.fontSize = 7
-    chart.categoryAxis.labels.fontName = REGULAR
-    chart.valueAxis.labels.fontName = REGULAR
-    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
-    chart.valueAxis.labels.fontSize = 7
-    chart.bars[0].fillColor = PRIMARY
-    chart.bars[1].fillColor = SECONDARY
-    drawing.add(chart)
-    lines = ["Percent. Dark: formal mentoring; light: coffee chats."]
+    caption = "Percent. Dark: formal mentoring; light: coffee chats."
     if hidden:
-        lines.append(
-            "No bar (hidden to protect people; the table says why): "
+        caption += (
+            " No bar (hidden to protect people; the table says why): "
             + "; ".join(f"{label} ({' and '.join(tracks)})" for label, tracks in hidden.items())
             + "."
         )
-    for number, line in enumerate(_wrap(" ".join(lines), 125)):
-        drawing.add(String(0, 34 - 9 * number, line, fontSize=7, fontName=REGULAR))
-    return drawing
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        if current and len(current) + 1 + len(word) > width:
-            lines.append(current)
-            current = word
-        else:
-            current = f"{current} {word}".strip()
-    return [*lines, current]
-
-
-def document(
-    out: io.BytesIO, *, title: str, author: str, subject: str, creator: str = "Hallway"
-) -> ReportDocument:
-    """A letter-size document with the reports' margins, metadata and fonts."""
-    return ReportDocument(
-        out,
-        pagesize=LETTER,
-        leftMargin=0.75 * inch,
-        rightMargin=0.75 * inch,
-        topMargin=0.75 * inch,
-        bottomMargin=0.75 * inch,
-        title=title,
-        author=author,
-        subject=subject,
-        creator=creator,
-        lang="en-US",
-        initialFontName=REGULAR,
-        invariant=True,  # no random document id: the same data gives the same file
-    )
+    return {
+        "kind": "figure",
+        "svg": chart_svg(report),
+        "alt": chart_alt(report),
+        "caption": caption,
+    }
 
 
 def build_pdf(report: Report) -> bytes:
-    out = io.BytesIO()
-    doc = document(
-        out,
-        title=report.title,
-        author=f"{report.institution} (Hallway {report.version})",
-        subject=f"Semester report for {report.scope.label}, {report.scope.term_name}",
-        creator=f"Hallway {report.version}",
-    )
-    width = doc.width
+    """The report as a tagged PDF (PDF/UA-1, PDF/A-2a; see `reports.typeset`)."""
+    width = WIDTH
     story: list[Any] = []
     # Cover.
     story += [
-        Spacer(1, 1.2 * inch),
+        _space(1.2 * inch),
         _p(report.institution, KICKER),
         _p(report.title, H1),
         _p(
@@ -242,10 +105,10 @@ def build_pdf(report: Report) -> bytes:
             f"by Hallway {report.version}"
         ),
         _p("Filters: both tracks; every cohort, department and career stage."),
-        Spacer(1, 12),
+        _space(12),
         _p("Privacy: " + report.suppression_rule, SMALL),
         _p(f"Input data SHA-256: {report.digest}", SMALL),
-        PageBreak(),
+        PAGE_BREAK,
     ]
     if report.carried:
         story += [
@@ -265,7 +128,7 @@ def build_pdf(report: Report) -> bytes:
                 ],
                 [1.0 * inch, 1.4 * inch, 1.4 * inch, 0.9 * inch, 0.7 * inch, width - 5.4 * inch],
             ),
-            PageBreak(),
+            PAGE_BREAK,
         ]
     # One-page summary.
     summary = [
@@ -276,9 +139,9 @@ def build_pdf(report: Report) -> bytes:
             "coffee chats. The tracks overlap and the coffee chats are opt-in, so the comparisons "
             "describe; they do not show that either track causes a difference."
         ),
-        Spacer(1, 6),
+        _space(6),
         _chart(report),
-        Spacer(1, 6),
+        _space(6),
         _table(
             ["Headline", "Formal mentoring", "Coffee chats", "Formal vs coffee"],
             [
@@ -293,7 +156,7 @@ def build_pdf(report: Report) -> bytes:
             [1.5 * inch, 1.7 * inch, 1.7 * inch, width - 4.9 * inch],
         ),
     ]
-    story += [KeepTogether(summary), PageBreak()]
+    story += [*summary, PAGE_BREAK]
     # The full side-by-side table.
     story += [
         _p("The two tracks side by side", H2),
@@ -336,8 +199,8 @@ def build_pdf(report: Report) -> bytes:
             ],
             [1.5 * inch] + [(width - 1.5 * inch) / 3] * 3,
         ),
-        Spacer(1, 6),
-        _p("The network across terms", BODY),
+        _space(6),
+        _p("The network across terms", H3),
         _table(
             ["Term", "Track", *[BY_ID[m].label for m in NETWORK_TREND]],
             [
@@ -377,7 +240,7 @@ def build_pdf(report: Report) -> bytes:
     for kind, label in BREAKDOWNS:
         for track in ("formal", "coffee"):
             story.append(
-                _p(f"{label}, {'formal mentoring' if track == 'formal' else 'coffee chats'}", BODY)
+                _p(f"{label}, {'formal mentoring' if track == 'formal' else 'coffee chats'}", H3)
             )
             story.append(
                 _table(
@@ -407,7 +270,7 @@ def build_pdf(report: Report) -> bytes:
     )
     for track in ("formal", "coffee"):
         story += [
-            _p(f"Usefulness rating by cohort, {TRACK_NAMES[track].lower()}", BODY),
+            _p(f"Usefulness rating by cohort, {TRACK_NAMES[track].lower()}", H3),
             _table(
                 ["Cohort", *SATISFACTION_HEADER],
                 satisfaction_lines(report, track),
@@ -498,6 +361,14 @@ def build_pdf(report: Report) -> bytes:
             f"{report.as_of:%Y-%m-%d %H:%M} UTC."
         ),
     ]
-    canvas = type("DatedCanvas", (NumberedCanvas,), {"as_of": report.as_of})
-    doc.build(story, canvasmaker=canvas)
-    return out.getvalue()
+    data = {
+        "title": report.title,
+        "author": f"{report.institution} (Hallway {report.version})",
+        "subject": f"Semester report for {report.scope.label}, {report.scope.term_name}",
+        "footer": (
+            f"{report.scope.label} · {report.scope.term_name} · data as of "
+            f"{report.as_of:%Y-%m-%d %H:%M} UTC"
+        ),
+        "blocks": story,
+    }
+    return typeset("report", data, report.as_of)

@@ -30,7 +30,7 @@ def typeset(template: str, data: dict[str, Any], as_of: datetime) -> bytes:
     """`reports/typst/<template>.typ` typeset with `data` as a tagged PDF/UA-1, PDF/A-2a.
 
     Fonts: DejaVu Sans (matplotlib's copy) for Latin, Greek and Cyrillic, and the system's CJK
-    fonts for Chinese, Japanese and Korean names (Droid Sans Fallback or Noto Sans CJK, where
+    fonts for Chinese, Japanese and Korean names (WenQuanYi Zen Hei or Noto Sans CJK, where
     installed: see the README)."""
     pdf = typst.compile(
         str(TEMPLATES / f"{template}.typ"),

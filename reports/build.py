@@ -61,6 +61,10 @@ LIMITATIONS = [
 ]
 
 
+# The breakdown columns about what people did (the others are the program's organisation).
+BEHAVIOUR_METRICS = ("meetings_per_participant", "response_rate")
+
+
 @dataclass
 class Report:
     scope: Scope
@@ -121,6 +125,55 @@ class Report:
 
     def groups(self, kind: str) -> list[str]:
         return sorted({r.group for r in self.computed.rows if r.group_kind == kind})
+
+    def listed_groups(self, kind: str, track: str) -> list[str]:
+        """The groups of a breakdown with something to show of what their people did: a row
+        that would read "hidden" in every such column is left out of the table (its size is
+        in `size_only`), rather than a page of "hidden"."""
+        return [g for g in self.groups(kind) if g not in dict(self.size_only(kind, track))]
+
+    def size_only(self, kind: str, track: str) -> list[tuple[str, str]]:
+        """The groups with nothing but their size to show, each with its eligible people."""
+        out = []
+        for group in self.groups(kind):
+            eligible = self.row(track, "eligible", kind, group)
+            if not eligible.value:
+                continue
+            shown = [
+                r
+                for m in BEHAVIOUR_METRICS
+                if not (r := self.row(track, m, kind, group)).suppressed and r.value is not None
+            ]
+            if not shown:
+                out.append((group, written(self, eligible)))
+        return out
+
+    def size_only_line(self, kind: str, track: str, kind_label: str) -> str:
+        """The sentence under a breakdown's table naming the groups it leaves out."""
+        groups = self.size_only(kind, track)
+        if not groups:
+            return ""
+        listed = "; ".join(f"{group} ({eligible} eligible)" for group, eligible in groups)
+        return (
+            f"Not in the table, with nothing but their size to show (fewer than "
+            f"{self.threshold} people, or every figure hidden): {listed}."
+        )
+
+    @property
+    def reading_guide(self) -> list[str]:
+        """How to read the breakdowns, said once before them, in every output."""
+        t = self.threshold
+        return [
+            "Each row is a group of the people eligible for the track (a cohort, a department, "
+            "a career stage). Eligible and taking part describe the program's organisation and "
+            "are always shown; the other columns are what the group's people did.",
+            f"What fewer than {t} people did, or what one person did most of, is never shown: "
+            "the cell says why it is hidden. A group with nothing but its size to show is not "
+            "listed in the table; the line under it names the group and its size.",
+            "A percentage is followed by its count and its 95% interval, the range of rates "
+            "consistent with the group's answers: two groups whose intervals overlap widely may "
+            "not differ at all. A median is followed by the middle half of the values.",
+        ]
 
     @property
     def trend_terms(self) -> list[str]:

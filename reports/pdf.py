@@ -236,26 +236,34 @@ def build_pdf(report: Report) -> bytes:
         ]
     # Breakdowns.
     story.append(_p("Breakdowns", H2))
+    story.append(_p("How to read them", H3))
+    story += [_p(text, SMALL) for text in report.reading_guide]
     column = (width - 1.3 * inch) / len(BREAKDOWN_METRICS)
     for kind, label in BREAKDOWNS:
         for track in ("formal", "coffee"):
             story.append(
                 _p(f"{label}, {'formal mentoring' if track == 'formal' else 'coffee chats'}", H3)
             )
-            story.append(
-                _table(
-                    [label] + [BY_ID[m].label for m in BREAKDOWN_METRICS],
-                    [
-                        [group]
-                        + [
-                            written(report, report.row(track, m, kind, group))
-                            for m in BREAKDOWN_METRICS
-                        ]
-                        for group in report.groups(kind)
-                    ],
-                    [1.3 * inch] + [column] * len(BREAKDOWN_METRICS),
+            listed = report.listed_groups(kind, track)
+            if listed:
+                story.append(
+                    _table(
+                        [label] + [BY_ID[m].label for m in BREAKDOWN_METRICS],
+                        [
+                            [group]
+                            + [
+                                written(report, report.row(track, m, kind, group))
+                                for m in BREAKDOWN_METRICS
+                            ]
+                            for group in listed
+                        ],
+                        [1.3 * inch] + [column] * len(BREAKDOWN_METRICS),
+                    )
                 )
-            )
+            else:
+                story.append(_p(f"No {label.lower()} has figures to show."))
+            if line := report.size_only_line(kind, track, label):
+                story.append(_p(line, SMALL))
     # Satisfaction by cohort, as accreditors' survey tables lay it out.
     story.append(_p("Satisfaction by cohort", H2))
     story.append(

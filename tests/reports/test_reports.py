@@ -37,7 +37,7 @@ from reports.build import (
 from reports.bundle import build_bundle, metrics_csv
 from reports.data import data_as_of, find_scope, load
 from reports.html import HEADLINE, build_html
-from reports.metrics import BY_ID, Computed, compute
+from reports.metrics import BREAKDOWNS, BY_ID, Computed, compute
 from reports.pdf import build_pdf
 from reports.stats import mann_whitney, newcombe, wilson
 from reports.suppress import (
@@ -1075,3 +1075,38 @@ def test_the_pdf_is_tagged_for_a_screen_reader_in_the_pages_order(app, term_data
     shared = [title for title in pdf_sections if title in page_sections]
     assert len(shared) >= 8
     assert shared == [title for title in page_sections if title in shared]
+
+
+def test_breakdowns_open_with_a_reading_guide_and_list_only_groups_with_something_to_show(
+    app, term_data
+):
+    report = report_for(app)
+    html = unescape(build_html(report).decode())
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert report.reading_guide[0] in text and "How to read them" in text
+    left_out = 0
+    for kind, _ in BREAKDOWNS:
+        for track in ("formal", "coffee"):
+            listed = report.listed_groups(kind, track)
+            small = dict(report.size_only(kind, track))
+            left_out += len(small)
+            assert not set(listed) & set(small)
+            for group in small:
+                # Left out only when every figure of what its people did is hidden or empty,
+                # and named under the table with its size.
+                for metric in ("meetings_per_participant", "response_rate"):
+                    row = report.row(track, metric, kind, group)
+                    assert row.suppressed or row.value is None
+                assert f"{group} ({small[group]} eligible)" in text
+            for group in listed:
+                assert any(
+                    not report.row(track, m, kind, group).suppressed
+                    and report.row(track, m, kind, group).value is not None
+                    for m in ("meetings_per_participant", "response_rate")
+                )
+    assert left_out, "the small test program has groups with nothing but their size"
+    pdf_text = " ".join(
+        " ".join(page.extract_text().split())
+        for page in PdfReader(io.BytesIO(build_pdf(report))).pages
+    )
+    assert "How to read them" in pdf_text and "Not in the table" in pdf_text

@@ -22,13 +22,14 @@ from reports.metrics import (
     ORIGINS,
     SATISFACTION_BANDS,
     SATISFACTION_TABLE,
+    TREND,
     Computed,
     Difference,
     Row,
     compute,
     trend,
 )
-from reports.stats import UNSTABLE_EVENTS
+from reports.stats import UNSTABLE_EVENTS, newcombe
 from reports.suppress import (
     DISTRIBUTION_FEW_PEOPLE,
     DISTRIBUTION_FEW_RESPONDENTS,
@@ -59,6 +60,26 @@ LIMITATIONS = [
     "11.1: advisors have no role in assessing the student), and nobody is paired with someone "
     "on their private “please don't pair me with” list.",
 ]
+
+
+TRACK_NAMES_SHORT = {"formal": "Formal mentoring", "coffee": "Coffee chats"}
+
+
+def change_against(now: Row, before: Row, term: str) -> str:
+    """ "up 7 points from Spring 2026's 55%, beyond chance": a change between terms, and
+    whether the 95% interval of the difference (Newcombe's) leaves out no change at all."""
+    d, low, high = newcombe(
+        int(now.numerator or 0),
+        int(now.denominator or 0),
+        int(before.numerator or 0),
+        int(before.denominator or 0),
+    )
+    points = round(100 * d)
+    if not points:
+        return f"as in {term}, {percent(before.value)}"
+    chance = "beyond chance" if low > 0 or high < 0 else "within chance"
+    direction = "up" if points > 0 else "down"
+    return f"{direction} {abs(points)} points from {term}'s {percent(before.value)}, {chance}"
 
 
 # The breakdown columns about what people did (the others are the program's organisation).
@@ -158,6 +179,46 @@ class Report:
             f"Not in the table, with nothing but their size to show (fewer than "
             f"{self.threshold} people, or every figure hidden): {listed}."
         )
+
+    @property
+    def findings(self) -> list[str]:
+        """What a dean reads first, each sentence from a figure shown in the body: each track's
+        headline figures against the last term (up or down, and whether beyond chance), the
+        actions carried from last term, and what the report cannot show. A hidden figure is
+        left out of it, never hinted at."""
+        terms = self.trend_terms
+        previous = terms[-2] if len(terms) > 1 and terms[-1] == self.scope.term_name else None
+        out = []
+        if self.scope.term_name in self.in_progress:
+            out.append(
+                f"{self.scope.term_name} is still in progress: its figures are those so far "
+                "and will change until the term ends."
+            )
+        for track in ("formal", "coffee"):
+            parts = []
+            for metric in (*TREND, "useful"):
+                now = self.row(track, metric)
+                if now.suppressed or now.value is None:
+                    continue
+                text = f"{BY_ID[metric].label.lower()} {percent(now.value)}"
+                before = self.trend_row(track, metric, previous) if previous else None
+                if before is not None and not before.suppressed and before.denominator:
+                    text += f" ({change_against(now, before, previous)})"  # type: ignore[arg-type]
+                parts.append(text)
+            if parts:
+                out.append(f"{TRACK_NAMES_SHORT[track]}: " + "; ".join(parts) + ".")
+        if self.carried:
+            done = sum(1 for a in self.carried if a.status.lower() == "done")
+            out.append(
+                f"Actions carried from last term: {len(self.carried)}, of which {done} done; "
+                "their outcomes are in the table that follows."
+            )
+        out.append(
+            "What this report cannot show: the tracks overlap and the coffee chats are opt-in, "
+            "so a difference between them describes who took part as much as what either track "
+            "did; and a change between terms is among partly the same people."
+        )
+        return out
 
     @property
     def reading_guide(self) -> list[str]:

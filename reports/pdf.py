@@ -90,9 +90,8 @@ def build_pdf(report: Report) -> bytes:
     """The report as a tagged PDF (PDF/UA-1, PDF/A-2a; see `reports.typeset`)."""
     width = WIDTH
     story: list[Any] = []
-    # Cover.
+    # Page one: the title and what a dean reads first.
     story += [
-        _space(1.2 * inch),
         _p(report.institution, KICKER),
         _p(report.title, H1),
         _p(
@@ -105,8 +104,9 @@ def build_pdf(report: Report) -> bytes:
             f"by Hallway {report.version}"
         ),
         _p("Filters: both tracks; every cohort, department and career stage."),
+        _p("Findings", H2),
+        *[_p(f"• {text}") for text in report.findings],
         _space(12),
-        _p("Privacy: " + report.suppression_rule, SMALL),
         _p(f"Input data SHA-256: {report.digest}", SMALL),
         PAGE_BREAK,
     ]

@@ -1110,3 +1110,39 @@ def test_breakdowns_open_with_a_reading_guide_and_list_only_groups_with_somethin
         for page in PdfReader(io.BytesIO(build_pdf(report))).pages
     )
     assert "How to read them" in pdf_text and "Not in the table" in pdf_text
+
+
+def test_page_one_says_what_changed_and_whether_beyond_chance():
+    from reports.build import change_against
+    from reports.metrics import Row
+
+    def rate(x: int, n: int) -> Row:
+        return Row("formal", "all", "All", "participation", x, n, x / n, n=n)
+
+    assert change_against(rate(60, 100), rate(40, 100), "Spring 2026") == (
+        "up 20 points from Spring 2026's 40%, beyond chance"
+    )
+    assert change_against(rate(48, 100), rate(50, 100), "Spring 2026") == (
+        "down 2 points from Spring 2026's 50%, within chance"
+    )
+    assert change_against(rate(50, 100), rate(50, 100), "Spring 2026") == "as in Spring 2026, 50%"
+
+
+def test_findings_come_first_from_shown_figures_only(app, term_data):
+    report = report_for(app)
+    findings = report.findings
+    for track, name in (("formal", "Formal mentoring"), ("coffee", "Coffee chats")):
+        sentence = next((f for f in findings if f.startswith(f"{name}: ")), "")
+        for metric in ("participation", "pairs_met", "response_rate", "useful"):
+            row = report.row(track, metric)
+            label = BY_ID[metric].label.lower()
+            if row.suppressed or row.value is None:
+                assert f"{label} " not in sentence, (track, metric)  # never hinted at
+            else:
+                assert f"{label} {round(100 * row.value)}%" in sentence, (track, metric)
+    assert findings[-1].startswith("What this report cannot show")
+    # First in the page and on the PDF's first page.
+    html = unescape(build_html(report).decode())
+    assert html.index("Findings") < html.index("Summary")
+    first_page = " ".join(PdfReader(io.BytesIO(build_pdf(report))).pages[0].extract_text().split())
+    assert "Findings" in first_page and findings[-1][:40] in first_page

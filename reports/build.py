@@ -151,7 +151,8 @@ class Report:
         """The groups of a breakdown with something to show of what their people did: a row
         that would read "hidden" in every such column is left out of the table (its size is
         in `size_only`), rather than a page of "hidden"."""
-        return [g for g in self.groups(kind) if g not in dict(self.size_only(kind, track))]
+        left_out = {group for group, _ in self.size_only(kind, track)}
+        return [g for g in self.groups(kind) if g not in left_out]
 
     def size_only(self, kind: str, track: str) -> list[tuple[str, str]]:
         """The groups with nothing but their size to show, each with its eligible people."""

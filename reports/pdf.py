@@ -34,9 +34,8 @@ from reports.typeset import typeset
 
 # Block styles: what each paragraph is, for the template (headings become H1-H3).
 H1, H2, H3, BODY, SMALL, KICKER = "h1", "h2", "h3", "body", "small", "kicker"
-INCH = 72.0
-WIDTH = 8.5 * INCH - 1.5 * INCH  # letter, 0.75 inch margins: column widths are in points
-inch = INCH
+inch = 72.0  # points: column widths are given in points, and only their proportions count
+WIDTH = 8.5 * inch - 1.5 * inch  # letter, with 0.75 inch margins
 PAGE_BREAK = {"kind": "pagebreak"}
 
 

@@ -15,6 +15,7 @@ from reports.audit import Audit, audit
 from reports.data import TRACKS, Frames, Scope, find_scope, has_next_term, load
 from reports.metrics import (
     ALL_METRICS,
+    ALL_UNRATED,
     BY_ID,
     IN_WORDS,
     LOADS,
@@ -208,6 +209,7 @@ class Report:
                 parts.append(text)
             if parts:
                 out.append(f"{TRACK_NAMES_SHORT[track]}: " + "; ".join(parts) + ".")
+        out += self.standing_out
         if self.carried:
             done = sum(1 for a in self.carried if a.status.lower() == "done")
             out.append(
@@ -219,6 +221,48 @@ class Report:
             "so a difference between them describes who took part as much as what either track "
             "did; and a change between terms is among partly the same people."
         )
+        return out
+
+    @property
+    def standing_out(self) -> list[str]:
+        """What a dean should look into, from figures the breakdowns show: a department where
+        at least half the people taking part in a track reported no meeting while the track as
+        a whole met, and a cohort whose meetings nobody rated. A hidden figure makes no
+        sentence (and so is not hinted at by one missing)."""
+        out = []
+        for track in ("formal", "coffee"):
+            name = TRACK_NAMES_SHORT[track].lower()
+            overall = self.row(track, "meetings_per_participant")
+            if not overall.suppressed and overall.value:
+                silent = [
+                    f"{group} ({written(self, self.row(track, 'taking_part', 'department', group))}"
+                    " taking part)"
+                    for group in self.listed_groups("department", track)
+                    if not (
+                        r := self.row(track, "meetings_per_participant", "department", group)
+                    ).suppressed
+                    and r.value == 0
+                ]
+                if silent:
+                    out.append(
+                        f"Gone quiet in {name}: in {_listed(silent)}, at least half of those "
+                        "taking part reported no meeting this term (a median of 0 meetings, "
+                        f"against {_number(overall.value)} across the track)."
+                    )
+            if track in self.computed.by_cohort_withheld:
+                continue
+            unrated = [
+                group
+                for group in self.groups("cohort")
+                if self.row(track, "no_rating", "cohort", group).note == ALL_UNRATED
+            ]
+            if unrated:
+                cohorts = "cohort" if len(unrated) == 1 else "cohorts"
+                out.append(
+                    f"Unrated in {name}: nobody in the {cohorts} {_listed(unrated)} rated a "
+                    "meeting this term, so how useful they found them is unknown (the "
+                    "satisfaction table)."
+                )
         return out
 
     @property
@@ -555,6 +599,11 @@ def written(report: Report, row: Row) -> str:
             f"95% CI {percent(row.ci_low)}–{percent(row.ci_high)}){mark}"
         )
     return f"{_number(row.value)} (IQR {_number(row.q1)}–{_number(row.q3)}; n={row.n}){mark}"
+
+
+def _listed(items: list[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _number(value: float | None, *, fixed: bool = False) -> str:

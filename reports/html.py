@@ -5,10 +5,12 @@ the standalone download here and by the web page, which wraps it in the site's l
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from reports.build import (
     SATISFACTION_HEADER,
@@ -19,6 +21,14 @@ from reports.build import (
     satisfaction_lines,
     written,
     written_difference,
+)
+from reports.charts import (
+    HEADLINE,
+    BarChart,
+    LineChart,
+    headline_chart,
+    network_chart,
+    trend_chart,
 )
 from reports.metrics import (
     ADVISING_TABLE,
@@ -37,7 +47,6 @@ from reports.metrics import (
 _TOP = Path(__file__).resolve().parent.parent
 TEMPLATES = next(p for p in (_TOP / "program" / "templates", _TOP / "templates") if p.is_dir())
 TRACK_NAMES = {"formal": "Formal mentoring", "coffee": "Coffee chats", "both": "Both tracks"}
-HEADLINE = ("participation", "pairs_met", "met_within_30", "response_rate", "useful")
 BREAKDOWN_METRICS = (
     "eligible",
     "taking_part",
@@ -77,49 +86,34 @@ def context(report: Report) -> dict[str, Any]:
         "track_names": TRACK_NAMES,
         "origin_metrics": ORIGIN_METRICS,
         "breakdown_metrics": BREAKDOWN_METRICS,
-        "bars": bars(report),
-        "group_height": GROUP_HEIGHT,
+        "charts": drawn_charts(report),
     }
 
 
-GROUP_HEIGHT = 58  # SVG units per headline metric: its name, then one bar per track
+@dataclass
+class Drawn:
+    """A chart as the outputs embed it: its SVG, and its values in words."""
+
+    svg: Markup
+    alt: str
 
 
-def bars(report: Report) -> list[dict[str, Any]]:
-    """The headline chart's bars, in SVG units; suppressed values get no bar."""
-    out = []
-    for i, metric in enumerate(HEADLINE):
-        for j, track in enumerate(("formal", "coffee")):
-            row = report.row(track, metric)
-            value = None if row.suppressed else row.value
-            out.append(
-                {
-                    "metric": metric,
-                    "track": track,
-                    # Each metric's name on its own line above its two bars, so a long name is
-                    # never cut off by them.
-                    "x": 0,
-                    "y": 18 + i * GROUP_HEIGHT + j * 18,
-                    "width": 0 if value is None else round(400 * value, 1),
-                    "label": written(report, row).split(" (")[0],
-                }
-            )
-    return out
-
-
-def chart_svg(report: Report) -> str:
-    """The headline chart, as the page draws it: one source for the page and the PDF."""
-    return _environment.get_template("reports/_chart.svg").render(**context(report))
-
-
-def chart_alt(report: Report) -> str:
-    """What the chart shows, in words, with every value it draws (a screen reader's view of
-    it in the PDF); a hidden value is said to be hidden."""
-    by_metric: dict[str, list[str]] = {}
-    for bar in bars(report):
-        by_metric.setdefault(bar["metric"], []).append(f"{bar['track']} {bar['label']}")
-    parts = [f"{BY_ID[m].label}: {', '.join(values)}" for m, values in by_metric.items()]
-    return "Headline proportions by track. " + "; ".join(parts) + "."
+def drawn_charts(report: Report) -> dict[str, Drawn]:
+    """The report's charts, each drawn once for the page, the download and the PDF: the
+    headline figures with their intervals, their trend, and the network against random."""
+    made: dict[str, tuple[str, BarChart | LineChart]] = {
+        "headline": ("reports/_bars.svg", headline_chart(report)),
+        "trend": ("reports/_lines.svg", trend_chart(report)),
+        "network": ("reports/_lines.svg", network_chart(report)),
+    }
+    return {
+        key: Drawn(
+            # Rendered by an autoescaping template: every text in it is escaped already.
+            Markup(_environment.get_template(template).render(chart=chart, id=f"chart-{key}")),  # noqa: S704
+            chart.alt,
+        )
+        for key, (template, chart) in made.items()
+    }
 
 
 def build_html(report: Report) -> bytes:

@@ -378,7 +378,13 @@ NETWORK_TABLE = (
 )
 # The figures each term's trend row repeats: the headline proportions, and the network's.
 TREND = ("participation", "pairs_met", "response_rate")
-NETWORK_TREND = ("cross_department", "dept_pairs_joined", "novel_ties", "modularity")
+NETWORK_TREND = (
+    "cross_department",
+    "expected_cross",
+    "dept_pairs_joined",
+    "novel_ties",
+    "modularity",
+)
 
 # Satisfaction as accreditors read it, laid out as the LCME Independent Student Analysis lays out
 # its items: per cohort (class year), the answers in three bands (not useful 1-2, neutral 3,

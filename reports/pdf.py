@@ -2,8 +2,8 @@
 headers), the chart, methods, limitations, crosswalk and provenance, with "Page N of M" and an
 outline of its sections. A tagged PDF that declares PDF/UA-1 and PDF/A-2a, typeset by Typst
 (`reports.typeset`): what is written here is a list of blocks (headings, paragraphs, tables,
-the chart as a figure with its values in words), which `reports/typst/report.typ` lays out.
-The chart is the page's own SVG, drawn once (`reports.html.chart_svg`)."""
+each chart as a figure with its values in words), which `reports/typst/report.typ` lays out.
+The charts are the page's own SVGs, drawn once (`reports.html.drawn_charts`)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from reports.build import (
     written,
     written_difference,
 )
-from reports.html import BREAKDOWN_METRICS, HEADLINE, TRACK_NAMES, chart_alt, chart_svg
+from reports.html import BREAKDOWN_METRICS, HEADLINE, TRACK_NAMES, Drawn, drawn_charts
 from reports.metrics import (
     ADVISING_TABLE,
     BREAKDOWNS,
@@ -61,33 +61,33 @@ def _table(header: list[str], rows: list[list[str]], widths: list[float]) -> dic
     }
 
 
-def _chart(report: Report) -> dict[str, Any]:
-    """The headline chart: the page's SVG, with its values in words as alternative text; a
-    hidden value has no bar, and the caption names it."""
+def _figure(drawn: Drawn, caption: str) -> dict[str, Any]:
+    """A chart as a tagged figure: the page's own SVG, its values in words as the alternative
+    text a screen reader reads."""
+    return {"kind": "figure", "svg": str(drawn.svg), "alt": drawn.alt, "caption": caption}
+
+
+def _hidden_bars(report: Report) -> str:
+    """The headline chart's caption's note of what has no bar, and why."""
     hidden: dict[str, list[str]] = {}
     for metric in HEADLINE:
         for track in ("formal", "coffee"):
             row = report.row(track, metric)
             if row.suppressed or row.value is None:
                 hidden.setdefault(BY_ID[metric].label.lower(), []).append(track)
-    caption = "Percent. Dark: formal mentoring; light: coffee chats."
-    if hidden:
-        caption += (
-            " No bar (hidden to protect people; the table says why): "
-            + "; ".join(f"{label} ({' and '.join(tracks)})" for label, tracks in hidden.items())
-            + "."
-        )
-    return {
-        "kind": "figure",
-        "svg": chart_svg(report),
-        "alt": chart_alt(report),
-        "caption": caption,
-    }
+    if not hidden:
+        return ""
+    return (
+        " No bar (hidden to protect people; the table says why): "
+        + "; ".join(f"{label} ({' and '.join(tracks)})" for label, tracks in hidden.items())
+        + "."
+    )
 
 
 def build_pdf(report: Report) -> bytes:
     """The report as a tagged PDF (PDF/UA-1, PDF/A-2a; see `reports.typeset`)."""
     width = WIDTH
+    charts = drawn_charts(report)
     story: list[Any] = []
     # Page one: the title and what a dean reads first.
     story += [
@@ -139,7 +139,11 @@ def build_pdf(report: Report) -> bytes:
             "describe; they do not show that either track causes a difference."
         ),
         _space(6),
-        _chart(report),
+        _figure(
+            charts["headline"],
+            "Percent, each bar labelled with its track, value and 95% interval (the black line "
+            "across it)." + _hidden_bars(report),
+        ),
         _space(6),
         _table(
             ["Headline", "Formal mentoring", "Coffee chats", "Formal vs coffee"],
@@ -200,6 +204,11 @@ def build_pdf(report: Report) -> bytes:
         ),
         _space(6),
         _p("The network across terms", H3),
+        _figure(
+            charts["network"],
+            "Solid: the share of each track's ties that met across departments; dotted: the "
+            "share random pairing of the same people would give. Values in the table below.",
+        ),
         _table(
             ["Term", "Track", *[BY_ID[m].label for m in NETWORK_TREND]],
             [
@@ -211,7 +220,8 @@ def build_pdf(report: Report) -> bytes:
                 for term in report.trend_terms
                 for t in NETWORK_TRACKS
             ],
-            [1.2 * inch, 1.2 * inch] + [(width - 2.4 * inch) / len(NETWORK_TREND)] * 4,
+            [1.2 * inch, 1.2 * inch]
+            + [(width - 2.4 * inch) / len(NETWORK_TREND)] * len(NETWORK_TREND),
         ),
     ]
     trend_metrics = TREND
@@ -322,6 +332,11 @@ def build_pdf(report: Report) -> bytes:
     # Trend.
     story += [
         _p("Trend across terms", H2),
+        _figure(
+            charts["trend"],
+            "Solid with circles: formal mentoring; dashed with squares: coffee chats; a gap is "
+            "a hidden value. Values, with counts and intervals, in the table below.",
+        ),
         _table(
             ["Term", *trend_header],
             [

@@ -684,28 +684,6 @@ def test_the_pdf_prints_every_alphabet_embeds_its_font_and_is_dated_by_the_data(
                 assert name in " ".join(extracted.split()), script
 
 
-def test_the_chart_draws_no_bar_for_a_hidden_value(app, term_data):
-    from reports.pdf import _chart
-
-    report = report_for(app, threshold=10)
-    chart = _chart(report)
-    hidden = [
-        (track, metric)
-        for metric in HEADLINE
-        for track in ("formal", "coffee")
-        if report.row(track, metric).suppressed or report.row(track, metric).value is None
-    ]
-    assert hidden, "the small test program has hidden headline values"
-    assert "No bar (hidden to protect people" in chart["caption"]
-    # One chart for the page and the PDF: the page's SVG, its values said in words.
-    assert chart["svg"].startswith("<svg") and "Headline proportions by track" in chart["svg"]
-    for track, metric in hidden:
-        named = chart["caption"].split(BY_ID[metric].label.lower() + " (", 1)[1].split(")")[0]
-        assert track in named
-        said = chart["alt"].split(BY_ID[metric].label + ": ", 1)[1].split(";")[0]
-        assert f"{track} hidden" in said or f"{track} –" in said or f"{track} fewer" in said
-
-
 def test_csv_bundle_round_trips_matches_its_dictionary_and_is_byte_identical(app, term_data):
     first = build_bundle(report_for(app))
     assert first == build_bundle(report_for(app))
@@ -1056,11 +1034,13 @@ def test_the_pdf_is_tagged_for_a_screen_reader_in_the_pages_order(app, term_data
         for table in tables:
             rows = [e for k, e in structure_of(table) if k == "TR"]
             assert set(children(rows[0])) == {"TH"}
-        (figure,) = [element for kind, element in elements if kind == "Figure"]
-        alt = str(figure.Alt)
-        assert alt.startswith("Headline proportions by track.")
+        figures = [str(element.Alt) for kind, element in elements if kind == "Figure"]
+        headline, network, trend = figures  # in the page's order
+        assert headline.startswith("Headline proportions by track")
         for metric in HEADLINE:
-            assert BY_ID[metric].label in alt
+            assert BY_ID[metric].label in headline
+        assert network.startswith("Cross-department ties across terms, against random")
+        assert trend.startswith("Headline figures across terms")
     # Its sections come in the page's order.
     html = unescape(build_html(report).decode())
     page_sections = re.findall(r"<h2[^>]*>([^<]+)</h2>", html)

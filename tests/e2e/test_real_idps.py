@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 import sqlalchemy as sa
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from program.extensions import db
 from program.people.models import Person
@@ -271,7 +273,7 @@ def lemonldap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
         }
         who = Person(name="Doctor Who", email="dwho@badwolf.org")
         with hallway_served(state, port, [who], OIDC_PROVIDERS=[provider]):
-            yield {"hallway": base, "portal": portal}
+            yield {"hallway": base, "portal": portal, "state": str(state)}
     finally:
         llng.terminate()
         llng.wait(timeout=10)
@@ -297,6 +299,22 @@ def test_sign_in_and_out_through_lemonldap_ng(browser: Any, lemonldap: dict) -> 
         page.wait_for_url(f"{hallway}/")
         assert "Doctor Who" in page.content()
         page.get_by_role("button", name="Sign out").click()
-        page.wait_for_url(f"{hallway}/login")
+        try:
+            page.wait_for_url(f"{hallway}/login", timeout=20_000)
+        except PlaywrightTimeout:
+            # Seen once in a CI run with both suites on two cores: the browser stayed at the
+            # portal's end-session address. Asking for a confirmation would be Hallway's fault
+            # (no id_token_hint) and fails here; anything else is the portal's own hiccup
+            # (an error page, a dropped connection), said in the run's warnings and asked once
+            # more.
+            shown = page.content()
+            assert 'name="confirm"' not in shown, "the portal asked to confirm the sign-out"
+            log = (Path(lemonldap["state"]) / "portal.log").read_text()[-3000:]
+            warnings.warn(
+                f"sign-out stopped at {page.url}:\n{shown[:3000]}\nportal log:\n{log}",
+                stacklevel=1,
+            )
+            page.goto(page.url)
+            page.wait_for_url(f"{hallway}/login")
         at_the_portal()
         assert page.locator("input[name=password]").is_visible()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
@@ -41,8 +42,10 @@ class ProgramRecord:
 class Ratings:
     respondents: int
     ratings: int
-    median: float | None  # None: fewer respondents than the threshold, nothing shown
+    median: float | None  # None: no term could be counted, nothing shown
     useful_share: float | None
+    terms: int = 0  # the program terms counted
+    left_out: int = 0  # ended terms with ratings, not counted (too few people, or one's most)
 
 
 @dataclass
@@ -66,6 +69,21 @@ class MentorRecord:
             total.coffee_partners += p.coffee_partners
             total.coffee_met += p.coffee_met
         return total
+
+
+# A chat's day: its round's, or (a chat begun by an ask) the day it was made.
+CHAT_DAY = sa.func.coalesce(Round.scheduled_for, utc_date(Chat.created_at))
+
+
+def _in_their_chats(stmt: sa.Select, person_id: int) -> sa.Select:
+    """`stmt` (with Chat joined) kept to the chats `person_id` was in that people were told
+    of: a round's once it was published, an ask's at once."""
+    mine = sa.orm.aliased(ChatMember)
+    return (
+        stmt.join(mine, sa.and_(mine.chat_id == Chat.id, mine.person_id == person_id))
+        .outerjoin(Round, Round.id == Chat.round_id)
+        .where(sa.or_(Chat.round_id.is_(None), Round.published_at.is_not(None)))
+    )
 
 
 def mentor_record(
@@ -100,20 +118,12 @@ def mentor_record(
     if in_programs:
         pairs = pairs.where(in_programs(Term.program_id))
     pair_rows = conn.execute(pairs).all()
-    chat_day = sa.func.coalesce(Round.scheduled_for, utc_date(Chat.created_at))
-    mine = sa.orm.aliased(ChatMember)
-    chats = (
-        sa.select(ChatMember.chat_id, ChatMember.person_id, Chat.program_id)
-        .join(Chat, Chat.id == ChatMember.chat_id)
-        .join(mine, sa.and_(mine.chat_id == Chat.id, mine.person_id == person_id))
-        .outerjoin(Round, Round.id == Chat.round_id)
-        .where(
-            ChatMember.person_id != person_id,
-            sa.or_(Chat.round_id.is_(None), Round.published_at.is_not(None)),
-            chat_day >= starts,
-            chat_day <= ends,
-        )
-    )
+    chats = _in_their_chats(
+        sa.select(ChatMember.chat_id, ChatMember.person_id, Chat.program_id).join(
+            Chat, Chat.id == ChatMember.chat_id
+        ),
+        person_id,
+    ).where(ChatMember.person_id != person_id, CHAT_DAY.between(starts, ends))
     if in_programs:
         chats = chats.where(in_programs(Chat.program_id))
     chat_rows = conn.execute(chats).all()
@@ -126,7 +136,6 @@ def mentor_record(
             CheckIn.chat_id,
             CheckIn.period_start,
             sa.type_coerce(CheckIn.status, sa.String),
-            CheckIn.rating,
         ).where(
             sa.or_(CheckIn.assignment_id.in_(pair_ids), CheckIn.chat_id.in_(chat_ids)),
             CheckIn.period_start <= ends,
@@ -178,17 +187,7 @@ def mentor_record(
         )
         of(r.program_id).availability.append(f"{r.name}: {places}")
 
-    # How useful the others found it: their ratings only, as an aggregate, or nothing at all.
-    theirs = [c for c in checks if c.person_id != person_id and c.rating is not None]
-    respondents = len({c.person_id for c in theirs})
-    values = [c.rating for c in theirs]
-    enough = respondents >= threshold
-    ratings = Ratings(
-        respondents=respondents if enough else 0,
-        ratings=len(values) if enough else 0,
-        median=statistics.median(values) if enough else None,
-        useful_share=sum(v >= 4 for v in values) / len(values) if enough else None,
-    )
+    ratings = _ratings(conn, person_id, starts, ends, threshold, as_of, program_ids)
     stage = person[1]
     return MentorRecord(
         name=person[0],
@@ -203,16 +202,86 @@ def mentor_record(
     )
 
 
+def _ratings(
+    conn: Connection,
+    person_id: int,
+    starts: date,
+    ends: date,
+    threshold: int,
+    as_of: datetime,
+    program_ids: list[int] | None,
+) -> Ratings:
+    """How useful the people they met found it: the others' ratings, by whole program term.
+
+    A record's period is any two dates, and it can be downloaded again tomorrow: ratings taken
+    by the check-in would let two downloads differ by one person's rating. So ratings are
+    counted a whole term at a time (a term of the period that has ended, whatever its days in
+    the period), and a term in which fewer than the threshold's people rated, or one person
+    gave more than half of the ratings, is not counted at all. Any two records then differ by
+    whole terms, each of them resting on enough people: nobody's rating shows through."""
+    ended = sa.and_(Term.ends_on < as_of.date(), Term.starts_on <= ends, Term.ends_on >= starts)
+    formal = (
+        sa.select(Term.id, CheckIn.person_id, CheckIn.rating)
+        .join(Assignment, Assignment.id == CheckIn.assignment_id)
+        .join(Term, Term.id == Assignment.term_id)
+        .where(Assignment.mentor_id == person_id, ended)
+    )
+    coffee = _in_their_chats(
+        sa.select(Term.id, CheckIn.person_id, CheckIn.rating).join(
+            Chat, Chat.id == CheckIn.chat_id
+        ),
+        person_id,
+    )
+    coffee = coffee.join(
+        Term,
+        sa.and_(
+            Term.program_id == Chat.program_id, Term.starts_on <= CHAT_DAY, Term.ends_on >= CHAT_DAY
+        ),
+    ).where(ended)
+    if program_ids is not None:
+        formal = formal.where(Term.program_id.in_(program_ids))
+        coffee = coffee.where(Term.program_id.in_(program_ids))
+    by_term: dict[int, list[tuple[int, int]]] = {}
+    for stmt in (formal, coffee):
+        for term_id, rater, rating in conn.execute(
+            stmt.where(CheckIn.person_id != person_id, CheckIn.rating.is_not(None))
+        ):
+            by_term.setdefault(term_id, []).append((rater, rating))
+    counted: list[tuple[int, int]] = []
+    left_out = 0
+    for given in by_term.values():
+        per_person = Counter(rater for rater, _ in given)
+        if len(per_person) >= threshold and 2 * max(per_person.values()) <= len(given):
+            counted += given
+        else:
+            left_out += 1
+    if not counted:
+        return Ratings(0, 0, None, None, 0, left_out)
+    values = [rating for _, rating in counted]
+    return Ratings(
+        respondents=len({rater for rater, _ in counted}),
+        ratings=len(values),
+        median=statistics.median(values),
+        useful_share=sum(v >= 4 for v in values) / len(values),
+        terms=len(by_term) - left_out,
+        left_out=left_out,
+    )
+
+
 def _ratings_line(record: MentorRecord) -> str:
     r = record.ratings
+    rule = (
+        f"Ratings are counted a whole term at a time, for terms that have ended, and only "
+        f"where at least {record.threshold} people rated and no one gave most of the ratings, "
+        "so that no one's rating can be told from the rest."
+    )
     if r.median is None:
-        return (
-            f"Not shown: fewer than {record.threshold} people rated their meetings, and ratings "
-            "are only ever given as an aggregate of at least that many."
-        )
+        return f"Not shown: no term of the period can be counted. {rule}"
+    terms = f"{r.terms} term{'s' if r.terms != 1 else ''}"
+    left = f" {r.left_out} more not counted." if r.left_out else ""
     return (
-        f"Median {r.median:g} of 5 from {r.ratings} ratings by {r.respondents} people; "
-        f"{r.useful_share:.0%} rated 4 or 5."
+        f"Median {r.median:g} of 5 from {r.ratings} ratings by {r.respondents} people over "
+        f"{terms}; {r.useful_share:.0%} rated 4 or 5.{left} {rule}"
     )
 
 

@@ -24,12 +24,16 @@ from tests.conftest import login, text_of
 
 SEP = datetime(2026, 9, 1, 9, tzinfo=UTC)
 PERIOD = "starts=2026-08-01&ends=2026-12-31"
+AFTER_FALL = datetime(2027, 1, 15, 9, tzinfo=UTC)
 
 
 @pytest.fixture
-def record_world(app, make):
-    """Dr. Mira Mentor has three mentees in Medicine (rated by `raters` of them) and a coffee
-    chat; she also mentors one trainee in Surgery, which Medicine's coordinator must not see."""
+def record_world(app, make, time_machine):
+    """Dr. Mira Mentor has three mentees in Medicine and two coffee chats there, each rating
+    their meeting of October 2026 (five people, Fall 2026); she also mentors one trainee in
+    Surgery (one rating), which Medicine's coordinator must not see. The clock: January 2027,
+    Fall 2026 over."""
+    time_machine.move_to(AFTER_FALL)
     medicine = make.program("Medicine", slug="med")
     surgery = make.program("Surgery", slug="surg")
     coordinator = make.coordinator(medicine, name="Cora Coordinator")
@@ -45,6 +49,8 @@ def record_world(app, make):
     round_id = make.coffee_round(medicine, SEP)
     partner = make.trainee(medicine, name="Trainee Partner")
     chat = make.chat(round_id, mentor, partner)
+    second = make.trainee(medicine, name="Trainee Second")
+    second_chat = make.chat(make.coffee_round(medicine, SEP, number=2), mentor, second)
     with app.app_context():
         answered = datetime(2026, 10, 9, tzinfo=UTC)
 
@@ -65,6 +71,7 @@ def record_world(app, make):
             met(trainee, 5, assignment_id=pair)
         met(outsider, 2, assignment_id=elsewhere)
         met(partner, 4, chat_id=chat)
+        met(second, 4, chat_id=second_chat)
         db.session.add(
             Availability(
                 term_id=term.id,
@@ -80,7 +87,9 @@ def record_world(app, make):
         "coordinator": coordinator,
         "other": other,
         "trainees": trainees,
+        "pairs": pairs,
         "outsider": outsider,
+        "second": second,
     }
 
 
@@ -97,14 +106,16 @@ def test_a_mentor_downloads_their_record_counted_never_named(app, client, record
     found = rows(client.get(f"/account/mentoring-record?{PERIOD}&fmt=csv"))
     assert found[("Medicine", "formal mentees")] == "3"
     assert found[("Medicine", "formal meetings recorded")] == "3"
-    assert found[("Medicine", "coffee-chat partners")] == "1"
-    assert found[("Medicine", "coffee chats that met")] == "1"
+    assert found[("Medicine", "coffee-chat partners")] == "2"
+    assert found[("Medicine", "coffee chats that met")] == "2"
     assert found[("Medicine", "availability offered")] == "Fall 2026: 3 places"
     assert found[("Surgery", "formal mentees")] == "1"
     assert found[("All programs", "formal mentees")] == "4"
-    # 5 people rated (3 mentees, the partner, the Surgery trainee): an aggregate is shown.
-    assert (
-        "Median 5 of 5 from 5 ratings by 5 people" in found[("All programs", "usefulness rating")]
+    # 5 people rated in Medicine's Fall 2026: shown. Surgery's one rating is not counted (the
+    # record without it would tell it).
+    assert found[("All programs", "usefulness rating")].startswith(
+        "Median 5 of 5 from 5 ratings by 5 people over 1 term; 100% rated 4 or 5. 1 more not "
+        "counted."
     )
     response = client.get(f"/account/mentoring-record?{PERIOD}&fmt=pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -127,14 +138,15 @@ def test_ratings_from_fewer_than_the_threshold_are_not_shown_at_all(app, client,
     with app.app_context():
         db.session.execute(
             sa.update(CheckIn)
-            .where(CheckIn.person_id == record_world["outsider"].id)
+            .where(CheckIn.person_id == record_world["second"].id)
             .values(rating=None)
         )
         db.session.commit()
     login(client, record_world["mentor"].email)
     found = rows(client.get(f"/account/mentoring-record?{PERIOD}&fmt=csv"))
     line = found[("All programs", "usefulness rating")]
-    assert line.startswith("Not shown: fewer than 5 people rated") and "Median" not in line
+    assert line.startswith("Not shown: no term of the period can be counted")
+    assert "at least 5 people rated" in line and "Median" not in line
 
 
 def test_a_coordinators_copy_covers_their_program_only(app, client, record_world):
@@ -143,14 +155,61 @@ def test_a_coordinators_copy_covers_their_program_only(app, client, record_world
     found = rows(client.get(f"/programs/med/people/{mentor_id}/mentoring-record?{PERIOD}&fmt=csv"))
     assert found[("Medicine", "formal mentees")] == "3"
     assert ("Surgery", "formal mentees") not in found
-    # 4 respondents in Medicine alone: below the threshold, so nothing of the ratings.
-    assert found[("All programs", "usefulness rating")].startswith("Not shown")
+    # Medicine's term alone: the same figure as the mentor's own record, so the two copies
+    # together tell nothing of Surgery's one rating.
+    assert found[("All programs", "usefulness rating")].startswith(
+        "Median 5 of 5 from 5 ratings by 5 people over 1 term; 100% rated 4 or 5. Ratings"
+    )
     # Someone who is not in the program is not found; another program's coordinator is refused.
     outsider = record_world["outsider"].id
     assert client.get(f"/programs/med/people/{outsider}/mentoring-record").status_code == 404
     other = app.test_client()
     login(other, record_world["other"].email)
     assert other.get(f"/programs/med/people/{mentor_id}/mentoring-record").status_code == 403
+
+
+def test_no_two_downloads_differ_by_one_persons_rating(app, client, record_world, time_machine):
+    """Ratings go by whole ended terms: any period touching Fall 2026 gives the same figure,
+    a term still running gives none, and a term one person rated mostly is not counted."""
+    login(client, record_world["mentor"].email)
+
+    def line(period: str) -> str:
+        found = rows(client.get(f"/account/mentoring-record?{period}&fmt=csv"))
+        return found[("All programs", "usefulness rating")]
+
+    whole = line(PERIOD)
+    assert whole.startswith("Median 5 of 5 from 5 ratings")
+    for period in (
+        "starts=2026-08-01&ends=2026-10-03",  # before October's ratings
+        "starts=2026-10-06&ends=2026-10-06",  # one day
+        "starts=2026-12-30&ends=2027-01-10",  # the term's last days and after
+    ):
+        assert line(period) == whole, period
+    assert line("starts=2027-01-01&ends=2027-01-14").startswith("Not shown")
+    # Back in November, Fall 2026 still running: nothing of its ratings yet.
+    time_machine.move_to(datetime(2026, 11, 20, 9, tzinfo=UTC))
+    login(client, record_world["mentor"].email)
+    assert line("starts=2026-08-01&ends=2026-11-19").startswith(
+        "Not shown: no term of the period can be counted"
+    )
+    time_machine.move_to(AFTER_FALL)
+    login(client, record_world["mentor"].email)
+    # One mentee rates four more months: 5 of the term's 9 ratings are theirs.
+    with app.app_context():
+        for month in (8, 9, 11, 12):
+            db.session.add(
+                CheckIn(
+                    person_id=record_world["trainees"][0].id,
+                    assignment_id=record_world["pairs"][0],
+                    period_start=date(2026, month, 1),
+                    status=CheckInStatus.MET,
+                    met_on=date(2026, month, 5),
+                    rating=1,
+                    answered_at=datetime(2026, month, 9, tzinfo=UTC),
+                )
+            )
+        db.session.commit()
+    assert line(PERIOD).startswith("Not shown: no term of the period can be counted")
 
 
 def test_a_bad_period_is_refused_with_a_message_and_no_file(app, client, record_world):

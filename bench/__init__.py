@@ -119,7 +119,8 @@ def write_cohorts(term: Term, names: list[str], trainees: list[int]) -> None:
     db.session.execute(
         sa.insert(Cohort), [{"term_id": term.id, "name": n, "name_key": n.lower()} for n in names]
     )
-    cohorts = list(db.session.scalars(sa.select(Cohort.id).order_by(Cohort.id)))
+    of_term = sa.select(Cohort.id).where(Cohort.term_id == term.id).order_by(Cohort.id)
+    cohorts = list(db.session.scalars(of_term))
     db.session.execute(
         sa.insert(CohortMember),
         [

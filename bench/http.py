@@ -1,22 +1,28 @@
-"""Benchmark: Hallway's pages at the size of a whole medical school, served for real.
+"""Benchmark: Hallway's pages at the size of a whole medical school, or of an academic health
+system, served for real.
 
-One program of 10,000 people (7,000 trainees, 3,000 mentors of capacity 3) with a published
-matching, six coffee rounds and about 60,000 check-ins is written in bulk (and, on PostgreSQL,
-analyzed, as autovacuum would); the report and the round preview are built ahead, as the worker
-does after each tick (timed: `warm_s`); then Hallway and a bare Flask app (hello, one INSERT) are
-served by gunicorn (2 sync workers) on loopback. Each page gets a bounded load, one request at
-a time and then eight at once, from a plain HTTP client in threads; each page's SQL query count
-is taken once in-process.
+`BENCH_SHAPE=program` (the default): one program of `BENCH_PEOPLE` (10,000: 7,000 trainees,
+3,000 mentors of capacity 3) with a published matching, six coffee rounds and about 60,000
+check-ins. `BENCH_SHAPE=institution`: `BENCH_PEOPLE` (50,000) in one install, 40 programs (the
+largest a fifth of them, at most 10,000; a long tail of 39 from 500 down to 50) each with two
+terms (the last one over, its pairs ended) and the rest in no program; each role's pages are
+measured in the largest program and in the one nearest 200 people, with the dean's
+all-programs report and the admin's people list and search. Either is written in bulk (and, on
+PostgreSQL, analyzed, as autovacuum would); the reports and round previews are built ahead, as
+the worker does after each tick (timed: `warm_s`); then Hallway and a bare Flask app (hello,
+one INSERT) are served by gunicorn (2 sync workers) on loopback. Each page gets a bounded load,
+one request at a time and then eight at once, from a plain HTTP client in threads; each page's
+SQL query count is taken once in-process. The tick runs over every program.
 
 PostgreSQL when TEST_DATABASE_URL is set (its tables are recreated), else a SQLite file.
-`BENCH_PEOPLE` changes the size, `BENCH_SECONDS` the time spent per page and concurrency,
-`BENCH_PAGES` (names, comma-separated) measures only those pages.
+`BENCH_SECONDS` changes the time spent per page and concurrency, `BENCH_PAGES` (names,
+comma-separated) measures only those pages.
 
 `python -m bench.http`; the last line printed is JSON:
 {"runs": [{"page", "concurrency", "p50_ms", "p95_ms", "rps", "requests", "errors", "queries"}, ...],
  "bare": {"hello_p50_ms", "insert_p50_ms", "insert_rps"},
- "scheduled": {"warm_s", "tick_s", "tick", "publish_round_s", "round_people"}, "people",
- "checkins"}
+ "scheduled": {"warm_s", "tick_s", "tick", "publish_round_s", "round_people"}, "shape",
+ "people", "programs", "people_in_programs", "checkins"}
 """
 
 from __future__ import annotations
@@ -42,8 +48,11 @@ import numpy as np
 import sqlalchemy as sa
 
 from bench import analyze, database_url, write_cohorts, write_round
+from program.extensions import db
 
-PEOPLE = int(os.environ.get("BENCH_PEOPLE", "10000"))
+# "program": one program of BENCH_PEOPLE; "institution": 40 programs and people in none.
+SHAPE = os.environ.get("BENCH_SHAPE", "program")
+PEOPLE = int(os.environ.get("BENCH_PEOPLE", "50000" if SHAPE == "institution" else "10000"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "4"))
 # A subset of the pages by name, comma-separated (for working on one page): all when unset.
 ONLY = {name.strip() for name in os.environ.get("BENCH_PAGES", "").split(",") if name.strip()}
@@ -62,41 +71,53 @@ APP_ENV = {
 # --- the institution ----------------------------------------------------------------------
 
 
+def program_sizes(people: int) -> list[int]:
+    """Each program's people: one program of them all, or (the institution) a largest of a
+    fifth of them, at most 10,000, and a long tail of 39 from 500 down to 50, log-spaced. The
+    rest of the institution's people are in no program (its directory, faculty not mentoring)."""
+    if SHAPE != "institution":
+        return [people]
+    largest = min(10_000, people // 5)
+    tail = [500 * 0.1 ** (k / 38) for k in range(39)]
+    # A smaller institution (a quick try) gets a proportionally shorter tail.
+    scale = min(1.0, (people - largest) / sum(tail))
+    sizes = [largest, *(max(4, int(size * scale)) for size in tail)]
+    if sum(sizes) > people:
+        raise ValueError(f"{people} people are too few for 40 programs")
+    return sizes
+
+
 def populate(people: int) -> dict[str, Any]:
-    """Write the program in bulk (building it is not what is measured); returns the ids and
-    addresses the load needs."""
+    """Write the institution in bulk (building it is not what is measured); returns the ids and
+    addresses the load needs. Program k takes the next `program_sizes()[k]` people, 70% of them
+    trainees; the first program is "bench", the one nearest 200 people "small"."""
     from werkzeug.security import generate_password_hash
 
     from program.checkins.models import CheckIn
-    from program.coffee.models import Enrollment
     from program.extensions import db
-    from program.formal.models import Assignment, Availability
     from program.people.models import CareerStage, Department, Person
-    from program.programs.models import Membership, Program, Role, Term
 
     db.drop_all()
     db.create_all()
     today = datetime.now(UTC).date()
-    program = Program(name="Medical School", slug="bench")
-    db.session.add(program)
-    db.session.flush()
-    starts = today - timedelta(days=100)
-    term = Term(
-        program_id=program.id,
-        slug="now",
-        name="This term",
-        starts_on=starts,
-        ends_on=today + timedelta(days=60),
-    )
-    db.session.add(term)
-    db.session.flush()
     rng = np.random.default_rng(7)
     db.session.execute(
         sa.insert(Department),
         [{"name": f"Department {d}", "name_key": f"department {d}"} for d in range(20)],
     )
     departments = list(db.session.scalars(sa.select(Department.id)))
-    trainees_n = people * 7 // 10
+    sizes = program_sizes(people)
+    small = min(range(len(sizes)), key=lambda k: abs(sizes[k] - 200)) if len(sizes) > 1 else 0
+    ranges, first = [], 0
+    for size in sizes:
+        ranges.append(range(first, first + size))
+        first += size
+    trainee = [False] * people
+    for span in ranges:
+        for n in span[: len(span) * 7 // 10]:
+            trainee[n] = True
+    signs_in = {span[0] for span in ranges[:1]} | {ranges[small][0]}
+    signs_in |= {span[len(span) * 7 // 10] for span in ranges[:1]}  # the first mentor
     stages = [CareerStage.MS1, CareerStage.MS2, CareerStage.MS3, CareerStage.MS4]
     faculty = [CareerStage.JUNIOR_FACULTY, CareerStage.MID_CAREER_FACULTY]
     hashed = generate_password_hash(PASSWORD)
@@ -107,8 +128,8 @@ def populate(people: int) -> dict[str, Any]:
             "interests": ["cardiology"] if n % 5 == 0 else [],
             "security_stamp": f"{n:032d}",
             "department_id": departments[int(rng.integers(len(departments)))],
-            "stage": stages[n % 4] if n < trainees_n else faculty[n % 2],
-            "password_hash": hashed if n in (0, trainees_n) else None,
+            "stage": stages[n % 4] if trainee[n] else faculty[n % 2],
+            "password_hash": hashed if n in signs_in else None,
         }
         for n in range(people)
     ]
@@ -137,67 +158,64 @@ def populate(people: int) -> dict[str, Any]:
     coordinator_id = db.session.scalar(
         sa.select(Person.id).where(Person.email == "coordinator@example.edu")
     )
-    trainees, mentors = ids[:trainees_n], ids[trainees_n:]
+    check_ins: list[dict[str, Any]] = []
+    for k, span in enumerate(ranges):
+        slug = "bench" if k == 0 else "small" if k == small else f"program-{k:02d}"
+        name = "Medical School" if k == 0 else f"Program {k:02d}"
+        members = [ids[n] for n in span]
+        write_program(
+            name, slug, members, coordinator_id, today, rng, check_ins, history=SHAPE != "program"
+        )
+    for start in range(0, len(check_ins), 20000):
+        db.session.execute(sa.insert(CheckIn), check_ins[start : start + 20000])
+    db.session.commit()
+    analyze()
+    open_ids = db.session.scalars(
+        sa.select(CheckIn.id).where(CheckIn.answered_at.is_(None)).order_by(CheckIn.id)
+    ).all()
+    return {
+        "trainee_id": ids[0],
+        "small_trainee_id": ids[ranges[small][0]],
+        "small_trainee": f"p{ranges[small][0]}@example.edu",
+        "mentor": f"p{len(ranges[0]) * 7 // 10}@example.edu",
+        "checkins": len(check_ins),
+        "open_check_ins": list(open_ids),
+        "programs": len(sizes),
+        "in_programs": sum(sizes),
+    }
+
+
+def write_program(
+    name: str,
+    slug: str,
+    members: list[int],
+    coordinator_id: int,
+    today: date,
+    rng: Any,
+    check_ins: list[dict[str, Any]],
+    *,
+    history: bool,
+) -> None:
+    """One program in bulk: 70% of `members` trainees, the rest mentors of three places each,
+    a term now (begun 100 days ago) with its matching published, and with `history` the term
+    before it (its pairs ended); everyone in the coffee chats, six rounds, a third open to asks;
+    two months of check-ins of each term's pairs and of the last three rounds, appended to
+    `check_ins`."""
+    from program.asks.models import Listing
+    from program.coffee.models import Enrollment
+    from program.formal.models import Assignment, Availability
+    from program.programs.models import Membership, Program, Role, Term
+
+    program = Program(name=name, slug=slug)
+    db.session.add(program)
+    db.session.flush()
+    trainees, mentors = members[: len(members) * 7 // 10], members[len(members) * 7 // 10 :]
     db.session.execute(
         sa.insert(Membership),
         [{"person_id": i, "program_id": program.id, "role": Role.TRAINEE} for i in trainees]
         + [{"person_id": i, "program_id": program.id, "role": Role.MENTOR} for i in mentors]
         + [{"person_id": coordinator_id, "program_id": program.id, "role": Role.COORDINATOR}],
     )
-    write_cohorts(term, [f"Class of {2027 + k}" for k in range(4)], trainees)
-    started = datetime.combine(starts + timedelta(days=10), datetime.min.time(), UTC)
-    db.session.execute(
-        sa.insert(Availability),
-        [
-            {
-                "term_id": term.id,
-                "person_id": m,
-                "accepting": True,
-                "capacity": 3,
-                "requested_at": started,
-                "answered_at": started,
-            }
-            for m in mentors
-        ],
-    )
-    db.session.execute(
-        sa.insert(Assignment),
-        [
-            {
-                "term_id": term.id,
-                "mentor_id": mentors[k % len(mentors)],
-                "trainee_id": t,
-                "status": "active",
-                "started_at": started,
-            }
-            for k, t in enumerate(trainees[: 3 * len(mentors)])
-        ],
-    )
-    assignments = db.session.execute(
-        sa.select(Assignment.id, Assignment.mentor_id, Assignment.trainee_id)
-    ).all()
-    db.session.execute(
-        sa.insert(Enrollment),
-        [{"program_id": program.id, "person_id": i, "enrolled_at": started} for i in ids],
-    )
-    # A third of the school open to asks in the directory, half of them on cardiology.
-    from program.asks.models import Listing
-
-    db.session.execute(
-        sa.insert(Listing),
-        [
-            {
-                "program_id": program.id,
-                "person_id": i,
-                "note": "Glad to talk about my path.",
-                "topics": ["cardiology"] if k % 2 else ["research"],
-                "topics_key": "|cardiology|" if k % 2 else "|research|",
-                "created_at": started,
-            }
-            for k, i in enumerate(ids[1::3])
-        ],
-    )
-    check_ins: list[dict[str, Any]] = []
     statuses = ["met", "met", "met", "not_yet", "scheduled", None, None]
 
     def ask(person: int, period: date, **pairing: int) -> None:
@@ -218,20 +236,94 @@ def populate(people: int) -> dict[str, Any]:
 
     this_month = today.replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
-    for period in (last_month, this_month):
-        for a_id, m, t in assignments:
-            ask(m, period, assignment_id=a_id)
-            ask(t, period, assignment_id=a_id)
+    terms = [("now", "This term", today - timedelta(days=100), today + timedelta(days=60))]
+    if history:
+        terms.insert(
+            0, ("last", "Last term", today - timedelta(days=290), today - timedelta(days=101))
+        )
+    for term_slug, term_name, starts, ends in terms:
+        term = Term(
+            program_id=program.id, slug=term_slug, name=term_name, starts_on=starts, ends_on=ends
+        )
+        db.session.add(term)
+        db.session.flush()
+        write_cohorts(term, [f"Class of {2027 + k}" for k in range(4)], trainees)
+        started = datetime.combine(starts + timedelta(days=10), datetime.min.time(), UTC)
+        over = ends < today
+        db.session.execute(
+            sa.insert(Availability),
+            [
+                {
+                    "term_id": term.id,
+                    "person_id": m,
+                    "accepting": True,
+                    "capacity": 3,
+                    "requested_at": started,
+                    "answered_at": started,
+                }
+                for m in mentors
+            ],
+        )
+        ended = datetime.combine(ends, datetime.min.time(), UTC)
+        db.session.execute(
+            sa.insert(Assignment),
+            [
+                {
+                    "term_id": term.id,
+                    "mentor_id": mentors[k % len(mentors)],
+                    "trainee_id": t,
+                    "status": "ended" if over else "active",
+                    "started_at": started,
+                    "ended_at": ended if over else None,
+                    "end_reason": "term_over" if over else None,
+                }
+                for k, t in enumerate(trainees[: 3 * len(mentors)])
+            ],
+        )
+        pairs = db.session.execute(
+            sa.select(Assignment.id, Assignment.mentor_id, Assignment.trainee_id).where(
+                Assignment.term_id == term.id
+            )
+        ).all()
+        months = (
+            [(ends - timedelta(days=60)).replace(day=1), (ends - timedelta(days=30)).replace(day=1)]
+            if over
+            else [last_month, this_month]
+        )
+        for period in months:
+            for a_id, m, t in pairs:
+                ask(m, period, assignment_id=a_id)
+                ask(t, period, assignment_id=a_id)
+    started = datetime.combine(today - timedelta(days=290), datetime.min.time(), UTC)
+    db.session.execute(
+        sa.insert(Enrollment),
+        [{"program_id": program.id, "person_id": i, "enrolled_at": started} for i in members],
+    )
+    # A third of the program open to asks in the directory, half of them on cardiology.
+    db.session.execute(
+        sa.insert(Listing),
+        [
+            {
+                "program_id": program.id,
+                "person_id": i,
+                "note": "Glad to talk about my path.",
+                "topics": ["cardiology"] if k % 2 else ["research"],
+                "topics_key": "|cardiology|" if k % 2 else "|research|",
+                "created_at": started,
+            }
+            for k, i in enumerate(members[1::3])
+        ],
+    )
     for number in range(1, ROUNDS + 1):
         when = today - timedelta(days=30 * (ROUNDS - number) + 5)
         for chat_id, person in write_round(
             program.id,
             number,
             when,
-            ids,
+            members,
             rng,
             {
-                "people": len(ids),
+                "people": len(members),
                 "left_out": 0,
                 "cross_department": 0.9,
                 "stage_gap_1_2": 0.3,
@@ -241,18 +333,6 @@ def populate(people: int) -> dict[str, Any]:
         ):
             if number > ROUNDS - 3:
                 ask(person, when, chat_id=chat_id)
-    for start in range(0, len(check_ins), 20000):
-        db.session.execute(sa.insert(CheckIn), check_ins[start : start + 20000])
-    db.session.commit()
-    analyze()
-    open_ids = db.session.scalars(
-        sa.select(CheckIn.id).where(CheckIn.answered_at.is_(None)).order_by(CheckIn.id)
-    ).all()
-    return {
-        "trainee_id": trainees[0],
-        "checkins": len(check_ins),
-        "open_check_ins": list(open_ids),
-    }
 
 
 def answer_tokens(check_in_ids: list[int]) -> list[str]:
@@ -416,38 +496,63 @@ def load(
 # --- the run --------------------------------------------------------------------------------
 
 
-def pages(trainee_id: int) -> list[tuple[str, str | None, str]]:
-    """(name, who is signed in, path) for every page measured."""
+def pages(built: dict[str, Any]) -> list[tuple[str, str | None, str]]:
+    """(name, who is signed in, path) for every page measured: each role's, in the largest
+    program ("bench") and, in the institution, in a small one too; the dean's all-programs
+    report; the admin's people list and search."""
     coordinator = "coordinator@example.edu"
-    return [
+    shared = [
         ("login", None, "/login"),
         ("trainee home", "p0@example.edu", "/"),
-        ("mentor home", f"p{PEOPLE * 7 // 10}@example.edu", "/"),
+        ("mentor home", built["mentor"], "/"),
         ("coordinator home", coordinator, "/"),
         ("dean home", "dean@example.edu", "/"),
         ("admin home", "admin@example.edu", "/"),
-        ("overview", coordinator, "/programs/bench/"),
-        ("people", coordinator, "/programs/bench/people"),
-        ("people, a late page", coordinator, "/programs/bench/people?page=150"),
-        ("person", coordinator, f"/programs/bench/people/{trainee_id}"),
-        ("pairs", coordinator, "/programs/bench/terms/now/pairs"),
-        ("matches", coordinator, "/programs/bench/terms/now/matches"),
-        ("availability", coordinator, "/programs/bench/terms/now/availability"),
-        ("coffee chats", coordinator, "/programs/bench/coffee"),
-        ("directory", "p0@example.edu", "/programs/bench/directory"),
+    ]
+    listed = [*shared, *program_pages("", "bench", built["trainee_id"], "p0@example.edu")]
+    if SHAPE == "institution":
+        listed += program_pages(
+            "small: ", "small", built["small_trainee_id"], built["small_trainee"]
+        )
+        listed += [
+            ("all programs: reports page", "dean@example.edu", "/reports?program=all&term=now"),
+            ("all programs: report PDF", "dean@example.edu", "/reports/all/now.pdf"),
+            ("all programs: report CSV", "dean@example.edu", "/reports/all/now.zip"),
+            ("admin: people", "admin@example.edu", "/admin/people"),
+            ("admin: people, a late page", "admin@example.edu", "/admin/people?page=400"),
+            ("admin: people search", "admin@example.edu", "/admin/people?q=Given4242"),
+        ]
+    return listed
+
+
+def program_pages(
+    prefix: str, slug: str, trainee_id: int, trainee: str
+) -> list[tuple[str, str | None, str]]:
+    """A program's pages, as its coordinator and one of its trainees read them."""
+    coordinator = "coordinator@example.edu"
+    return [
+        (f"{prefix}overview", coordinator, f"/programs/{slug}/"),
+        (f"{prefix}people", coordinator, f"/programs/{slug}/people"),
+        (f"{prefix}people, a late page", coordinator, f"/programs/{slug}/people?page=150"),
+        (f"{prefix}person", coordinator, f"/programs/{slug}/people/{trainee_id}"),
+        (f"{prefix}pairs", coordinator, f"/programs/{slug}/terms/now/pairs"),
+        (f"{prefix}matches", coordinator, f"/programs/{slug}/terms/now/matches"),
+        (f"{prefix}availability", coordinator, f"/programs/{slug}/terms/now/availability"),
+        (f"{prefix}coffee chats", coordinator, f"/programs/{slug}/coffee"),
+        (f"{prefix}directory", trainee, f"/programs/{slug}/directory"),
         (
-            "directory ahead in another department",
-            "p0@example.edu",
-            "/programs/bench/directory?ahead=1&other=1",
+            f"{prefix}directory ahead in another department",
+            trainee,
+            f"/programs/{slug}/directory?ahead=1&other=1",
         ),
         (
-            "directory interest search",
-            "p0@example.edu",
-            "/programs/bench/directory?topic=cardio&page=20",
+            f"{prefix}directory interest search",
+            trainee,
+            f"/programs/{slug}/directory?topic=cardio&page=20",
         ),
-        ("reports page", coordinator, "/reports?program=bench&term=now"),
-        ("report PDF", coordinator, "/reports/bench/now.pdf"),
-        ("report CSV", coordinator, "/reports/bench/now.zip"),
+        (f"{prefix}reports page", coordinator, f"/reports?program={slug}&term=now"),
+        (f"{prefix}report PDF", coordinator, f"/reports/{slug}/now.pdf"),
+        (f"{prefix}report CSV", coordinator, f"/reports/{slug}/now.zip"),
     ]
 
 
@@ -528,7 +633,7 @@ def main() -> None:
         warm = Client(port)
         for _ in range(8):
             warm.request("GET", "/login")
-        for name, who, path in pages(built["trainee_id"]):
+        for name, who, path in pages(built):
             if ONLY and name not in ONLY:
                 continue
             queries = count_queries(app, who, path)
@@ -593,7 +698,10 @@ def main() -> None:
                 "runs": runs,
                 "bare": bare,
                 "scheduled": scheduled,
+                "shape": SHAPE,
                 "people": PEOPLE,
+                "programs": built["programs"],
+                "people_in_programs": built["in_programs"],
                 "checkins": built["checkins"],
             }
         )

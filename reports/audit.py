@@ -152,11 +152,13 @@ def audit(
     *,
     intervals: bool = True,
     cache: dict | None = None,
+    kept: set[Target] | None = None,
 ) -> Audit:
     """Audit the term's tables as published (or as `hidden` would publish them).
 
     `intervals` also finds every hidden count's interval (for the audit's own report; the
-    protection needs only the promises); `cache` keeps solved groups between calls."""
+    protection needs only the promises); `cache` keeps solved groups between calls. `kept`:
+    promises a looser choice already kept, not solved again (see `Protection.settle`)."""
     row_reason, cell = hidden or published_rows(tables)
     small = (1.0, threshold - 1.0)
     shown: set[Key] = set()
@@ -239,7 +241,8 @@ def audit(
         cache = cache if cache is not None else {}
         system = _System(unknown, truth, relations, labels, cache)
         for target in targets.values():
-            result.findings.append(Finding(target, *system.bounds(target.terms)))
+            if kept is None or target not in kept:
+                result.findings.append(Finding(target, *system.bounds(target.terms)))
         if result.failures:
             # A shown "none of the 6" or "all of the 6" (a base of at least t) says the same of
             # every part of that group; what it alone pins is what it shows. Treat those as

@@ -19,7 +19,7 @@ The rule (the methods section and docs/report-privacy.md say the same):
 
 from __future__ import annotations
 
-from reports.audit import Audit, audit
+from reports.audit import Audit, Target, audit
 from reports.metrics import BY_ID, Computed, Row
 from reports.quantities import (
     DISTRIBUTION_FEW_PEOPLE,
@@ -161,6 +161,14 @@ class Protection:
             if row.track == "both" and id(row) in self.own
         }
         self.cache: dict = {}
+        self.kept: set[Target] = set()  # promises kept by an earlier, tighter choice
+        # Each relation's counts, and the relations each count is in: the search for a count
+        # to hide goes from a count to its sums, not through every sum of forty programs.
+        self.relation_keys = [frozenset(_keys(r)) for r in self.relations]
+        self.relations_of: dict[Key, list[int]] = {}
+        for i, keys in enumerate(self.relation_keys):
+            for key in keys:
+                self.relations_of.setdefault(key, []).append(i)
 
     # --- what the current choice publishes ------------------------------------------------
 
@@ -188,7 +196,14 @@ class Protection:
         return DISTRIBUTION_PROTECTS
 
     def audit(self) -> Audit:
-        return audit(
+        """The audit of the current choice, solving only the promises not yet kept.
+
+        Between two audits the choice only ever hides more counts (each a fixed number turned
+        into an unknown, with a "hidden ‡" that bounds nothing) and takes labels away: every
+        hidden count can take at least the values it could before. A promise kept once stays
+        kept, and only the others (and any new one) are solved again: with forty programs
+        protected together that is most of the linear programs of the later rounds."""
+        result = audit(
             self.tables,
             self.truth,
             self.relations,
@@ -196,7 +211,10 @@ class Protection:
             (self.row_reason, self.cell),
             intervals=False,
             cache=self.cache,
+            kept=self.kept,
         )
+        self.kept |= {f.target for f in result.findings if f.kept and not f.by_extreme}
+        return result
 
     # --- choosing what else to hide ---------------------------------------------------------
 
@@ -268,7 +286,7 @@ class Protection:
                 if finding.by_labels:
                     # What narrows it is other labels ("fewer than 5" in four programs that
                     # add up to "fewer than 5" in all of them): hiding more cannot help.
-                    near = {k for r in self.relations for k, _ in r.terms if keys & _keys(r)}
+                    near = {k for i in self._touching(keys) for k in self.relation_keys[i]}
                     added |= self._drop_label(keys | near)
                 elif partner := self._nearest_partner(keys, unknown):
                     self.hidden.add(partner)
@@ -289,7 +307,11 @@ class Protection:
         headline: Key | None = None  # kept only if nothing but headline figures is near
         while frontier:
             seen |= frontier
-            near = [r for r in self.relations if (bounds or not r.at_most) and frontier & _keys(r)]
+            near = [
+                self.relations[i]
+                for i in self._touching(frontier)
+                if bounds or not self.relations[i].at_most
+            ]
             found = [k for r in near for k in self._candidates(r, unknown)]
             if found:
                 # In the same table and breakdown as what is pinned first: that is where the
@@ -308,6 +330,10 @@ class Protection:
                 headline = headline or best
             frontier = {k for r in near for k in _keys(r) if k in unknown} - seen
         return headline
+
+    def _touching(self, keys: set[Key]) -> list[int]:
+        """The relations with any of these counts in them, in their order."""
+        return sorted({i for key in keys for i in self.relations_of.get(key, ())})
 
     def _drop_label(self, keys: set[Key]) -> bool:
         """Let one label touching these counts read "hidden ‡": the all-programs one first."""

@@ -165,6 +165,13 @@ class Protection:
         # Each relation's counts, and the relations each count is in: the search for a count
         # to hide goes from a count to its sums, not through every sum of forty programs.
         self.relation_keys = [frozenset(_keys(r)) for r in self.relations]
+        # Likewise each row's counts, and the rows that show each count.
+        self.row_at = {(scope, id(row)): (scope, row) for scope, row in each_row(tables)}
+        self.keys_at = {at: frozenset(row_keys(*where)) for at, where in self.row_at.items()}
+        self.rows_with: dict[Key, list[tuple]] = {}
+        for at, keys in self.keys_at.items():
+            for key in keys:
+                self.rows_with.setdefault(key, []).append(at)
         self.relations_of: dict[Key, list[int]] = {}
         for i, keys in enumerate(self.relation_keys):
             for key in keys:
@@ -338,11 +345,11 @@ class Protection:
     def _drop_label(self, keys: set[Key]) -> bool:
         """Let one label touching these counts read "hidden ‡": the all-programs one first."""
         candidates = []
-        for scope, row in each_row(self.tables):
-            labelled = id(row) in self.own and (scope, id(row)) not in self.unlabelled
-            if labelled and set(row_keys(scope, row)) & keys:
+        for at in self._rows_with(keys):
+            scope, row = self.row_at[at]
+            if id(row) in self.own and at not in self.unlabelled:
                 where = (row.group_kind, row.group, row.metric, row.track)
-                candidates.append((scope != self.all_scope, scope, *where, (scope, id(row))))
+                candidates.append((scope != self.all_scope, scope, *where, at))
         for key in sorted(keys):
             if key[4] in RATINGS and key in self.hidden and key not in self.unlabelled:
                 candidates.append((key[0] != self.all_scope, *key, key))
@@ -352,17 +359,20 @@ class Protection:
         self.unlabelled.add(chosen)
         # The rows that say the same of the same counts (the E-I index and modularity restate
         # the cross-department ties) lose the label with it: one of them left would say it all.
-        rows = {(scope, id(row)): (scope, row) for scope, row in each_row(self.tables)}
-        if chosen in rows:
-            scope, row = rows[chosen]
-            same = set(row_keys(scope, row))
+        if chosen in self.row_at:
+            _, row = self.row_at[chosen]
+            same = self.keys_at[chosen]
             self.unlabelled |= {
                 at
-                for at, (other_scope, other) in rows.items()
-                if self.own.get(id(other)) == self.own[id(row)]
-                and set(row_keys(other_scope, other)) == same
+                for at in (self._rows_with(same) if same else self.row_at)
+                if self.own.get(id(self.row_at[at][1])) == self.own[id(row)]
+                and self.keys_at[at] == same
             }
         return True
+
+    def _rows_with(self, keys: set[Key] | frozenset[Key]) -> set[tuple]:
+        """The rows (scope, id) that show any of these counts."""
+        return {at for key in keys for at in self.rows_with.get(key, ())}
 
     # --- writing it into the tables ---------------------------------------------------------
 

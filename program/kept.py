@@ -59,8 +59,10 @@ class Kept:
 
     SIZE = 8
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, *, shared: bool = True) -> None:
         self.kind = kind
+        # Not shared: kept in this process only (what is too large to pickle for the others).
+        self.shared = shared
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -73,6 +75,8 @@ class Kept:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
+        if not self.shared:
+            return None
         payload = db.session.scalar(
             sa.select(KeptResult.payload).where(KeptResult.digest == self._digest(key))
         )
@@ -92,6 +96,8 @@ class Kept:
 
     def put(self, key: Hashable, value: Any) -> None:
         self._remember(key, value)
+        if not self.shared:
+            return
         data = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
         row = {"digest": self._digest(key), "kind": self.kind, "payload": _signer().sign(data)}
         # Two workers building the same result at once both offer it: the first one stays.
@@ -116,6 +122,6 @@ class Kept:
                 self._entries.popitem(last=False)
 
 
-def kept(kind: str) -> Kept:
-    """This app's store of `kind`."""
-    return current_app.extensions.setdefault(f"hallway.kept_{kind}", Kept(kind))
+def kept(kind: str, *, shared: bool = True) -> Kept:
+    """This app's store of `kind` (`shared`: behind this process, in the database too)."""
+    return current_app.extensions.setdefault(f"hallway.kept_{kind}", Kept(kind, shared=shared))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -424,15 +425,22 @@ def build_report(
     as_of: datetime,
     version: str,
     program_slug: str | None,
+    tables_of: Callable[[str], TermTables | None] | None = None,
 ) -> Report:
+    """The report of `scope`. Its term's tables (and its trend terms') are every program's,
+    protected together: `tables_of(slug)`, where given, finds them already protected (the app
+    keeps them, so that forty programs' reports protect their term once, not forty times);
+    else they are worked out here."""
     threshold = max(threshold, MINIMUM_THRESHOLD)
     own = program_slug or ALL
     cache: dict[str, TermTables | None] = {}
 
-    def tables_of(slug: str) -> TermTables | None:
+    def worked_out(slug: str) -> TermTables | None:
         if slug not in cache:
             cache[slug] = term_tables(conn, slug, threshold)
         return cache[slug]
+
+    tables_of = tables_of or worked_out
 
     term = tables_of(scope.term_slug)
     if term is None:  # the scope was just found; only a concurrent delete gets here

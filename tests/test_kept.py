@@ -5,6 +5,7 @@ unpickled; the worker builds them ahead after its tick."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -201,3 +202,44 @@ def test_a_stopping_worker_builds_no_further_program_ahead(app, make, monkeypatc
         worker.warm_kept(should_stop=stop.is_set)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(KeptResult)) == 0
     assert asked == []
+
+
+def test_a_terms_programs_are_protected_once_for_all_their_reports(
+    app,
+    make,
+    monkeypatch,
+    term_data,  # noqa: F811
+):
+    """Every program's report of a term reads the same tables, protected together: worked out
+    once per state of the term's data (forty programs' reports, one protection), again once
+    the data moves, and never put in the database (too large to share)."""
+    from program.checkins.models import CheckIn
+    from program.reporting import services
+
+    second = make.program("Surgery", slug="surg")
+    make.term(second, slug="fall")
+    protected = []
+    real = services.term_tables
+
+    def counted(conn, slug, threshold):
+        protected.append(slug)
+        return real(conn, slug, threshold)
+
+    monkeypatch.setattr(services, "term_tables", counted)
+    with app.app_context():
+        med = db.session.get(Program, term_data["program"].id)
+        surg = db.session.scalar(sa.select(Program).where(Program.slug == "surg"))
+        first = services.make_report(med, "fall")
+        services.make_report(surg, "fall")
+        services.make_report(None, "fall")  # all programs
+        assert protected == ["fall"]
+        # A check-in answered: the term is protected again, once.
+        check_in = db.session.scalar(sa.select(CheckIn).where(CheckIn.status.is_(None)))
+        check_in.status = "not_yet"
+        check_in.answered_at = first.as_of + timedelta(hours=1)
+        db.session.commit()
+        services.make_report(med, "fall")
+        services.make_report(surg, "fall")
+        assert protected == ["fall", "fall"]
+        kinds = set(db.session.scalars(sa.select(KeptResult.kind)))
+        assert "term-tables" not in kinds and "reports" in kinds

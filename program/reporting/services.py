@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from program.audit.services import record
 from program.db import DomainError, utc_now
@@ -154,9 +155,26 @@ def make_report(program: Program | None, term_slug: str) -> Report | None:
                 as_of=as_of,
                 version=__version__,
                 program_slug=program.slug if program else None,
+                tables_of=lambda slug: _protected_term(conn, slug, settings.suppression_threshold),
             )
             kept("reports").put(key, found)
         return found
+
+
+def _protected_term(conn: Connection, term_slug: str, threshold: int) -> TermTables | None:
+    """Every program's tables of a term, protected together: worked out once per state of
+    the term's data and kept in this process (every program's report of the term reads the
+    same, and protecting forty programs takes the longest part of any one's report)."""
+    whole = find_scope(conn, term_slug, None)
+    if whole is None:
+        return None
+    key = (term_slug, repr(whole), threshold, data_state(conn, whole), __version__)
+    store = kept("term-tables", shared=False)
+    found = store.get(key)
+    if found is None:
+        found = term_tables(conn, term_slug, threshold)
+        store.put(key, found)
+    return found
 
 
 def audit_term(term_slug: str) -> tuple[TermTables, Audit] | None:

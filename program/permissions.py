@@ -1,6 +1,7 @@
 """Who may do what: one function decides, and every route declares its rule with a decorator.
 
-`may(user, action, program)` is the only place a permission is decided. The decorators below
+`may(user, action, program)` is the only place a permission is decided (`may_in` asks it of
+many programs at once, with their roles read together). The decorators below
 build on it and also label the view with the rule they enforce, so a test can walk the URL map
 and fail on any route that declares none.
 """
@@ -65,6 +66,29 @@ def coordinated_programs(user: Any) -> list[Program]:
 
 def may(user: Any, action: Action, program: Program | None = None) -> bool:
     """Whether `user` may perform `action`, on `program`'s data when one is given."""
+    return _decide(user, action, program, lambda: current_roles(user, program))  # type: ignore[arg-type]
+
+
+def may_in(user: Any, action: Action, programs: list[Program]) -> list[Program]:
+    """Those of `programs` on whose data `user` may perform `action`: `may` for each, the
+    roles read in one query (a dean's or coordinator's list of forty programs)."""
+    held: dict[int, set[Role]] = {}
+    if programs and getattr(user, "is_authenticated", False):
+        for program_id, role in db.session.execute(
+            sa.select(Membership.program_id, Membership.role).where(
+                Membership.person_id == user.id,
+                Membership.program_id.in_([p.id for p in programs]),
+                Membership.is_current,
+            )
+        ):
+            held.setdefault(program_id, set()).add(role)
+    return [p for p in programs if _decide(user, action, p, lambda p=p: held.get(p.id, set()))]
+
+
+def _decide(
+    user: Any, action: Action, program: Program | None, roles: Callable[[], set[Role]]
+) -> bool:
+    """The rule itself; `roles()` gives the user's current roles in `program` when needed."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user.is_admin:
@@ -75,11 +99,11 @@ def may(user: Any, action: Action, program: Program | None = None) -> bool:
         return True
     if program is None:
         return False
-    roles = current_roles(user, program)
+    held = roles()
     if action in (Action.MANAGE_PROGRAM, Action.VIEW_REPORTS):
-        return Role.COORDINATOR in roles
+        return Role.COORDINATOR in held
     if action is Action.PARTICIPATE:
-        return bool(roles)
+        return bool(held)
     return False
 
 

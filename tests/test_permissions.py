@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from program.extensions import db
 from program.people.models import Person
-from program.permissions import Action, may
+from program.permissions import Action, may, may_in
 from program.programs.models import Membership, Program
 from tests.conftest import login
 
@@ -594,6 +594,44 @@ def test_dean_reads_reports_everywhere_but_manages_nothing(app, make):
         assert may(person, Action.VIEW_REPORTS)
         assert not may(person, Action.MANAGE_PROGRAM, prog)
         assert not may(person, Action.ADMINISTER)
+
+
+def test_may_in_answers_as_may_does_for_each_program_in_one_query(app, make):
+    """A list of forty programs asks once for the person's roles, and answers as `may` would
+    for each: a coordinator's, a trainee's, an ended coordinator's, a dean's, an admin's."""
+    programs = [make.program(f"Program {n}", slug=f"p{n}") for n in range(6)]
+    coordinator = make.coordinator(programs[0])
+    make.coordinator(programs[1], person=coordinator)
+    make.trainee(programs[2], person=coordinator)
+    make.coordinator(programs[3], person=coordinator)
+    people = [coordinator, make.dean(), make.admin(), make.trainee(programs[4])]
+    with app.app_context():
+        db.session.execute(
+            sa.update(Membership)
+            .where(Membership.person_id == coordinator.id, Membership.program_id == programs[3].id)
+            .values(ended_at=sa.func.now())
+        )
+        loaded = [db.session.get(Program, p.id) for p in programs]
+        for ref in people:
+            person = db.session.get(Person, ref.id)
+            for action in Action:
+                expected = [p for p in loaded if may(person, action, p)]
+                statements = []
+
+                def count(*args, seen=statements):
+                    seen.append(args[2])
+
+                sa.event.listen(db.engine, "before_cursor_execute", count)
+                try:
+                    assert may_in(person, action, loaded) == expected, (ref, action)
+                finally:
+                    sa.event.remove(db.engine, "before_cursor_execute", count)
+                assert len(statements) <= 1
+        coordinator_sees = may_in(
+            db.session.get(Person, coordinator.id), Action.VIEW_REPORTS, loaded
+        )
+        assert [p.slug for p in coordinator_sees] == ["p0", "p1"]
+        db.session.rollback()
 
 
 def test_unknown_program_is_404_not_403(client, make):

@@ -18,7 +18,7 @@ from program.institution import get_settings
 from program.kept import kept
 from program.people.models import Person
 from program.people.names import fold
-from program.permissions import Action, may
+from program.permissions import Action, may, may_in
 from program.programs.models import Program, Term
 from program.reporting.models import ActionItem, ActionStatus
 from program.version import __version__
@@ -54,11 +54,8 @@ class Choices:
 def choices(person: Person, today: date | None = None) -> Choices:
     """What a person may choose: only program-and-term pairs that exist, so no choice is a 404."""
     today = today or utc_now().date()
-    programs = [
-        p
-        for p in db.session.scalars(sa.select(Program).order_by(Program.name))
-        if may(person, Action.VIEW_REPORTS, p)
-    ]
+    every = list(db.session.scalars(sa.select(Program).order_by(Program.name)))
+    programs = may_in(person, Action.VIEW_REPORTS, every)
     may_see_all = may_report_on_all(person)
     terms: list[tuple[str, str]] = []
     started: list[str] = []  # slugs of terms that have begun, newest first

@@ -59,10 +59,11 @@ class Kept:
 
     SIZE = 8
 
-    def __init__(self, kind: str, *, shared: bool = True) -> None:
+    def __init__(self, kind: str, *, shared: bool = True, size: int = SIZE) -> None:
         self.kind = kind
         # Not shared: kept in this process only (what is too large to pickle for the others).
         self.shared = shared
+        self.size = size
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -118,10 +119,12 @@ class Kept:
         with self._lock:
             self._entries[key] = value
             self._entries.move_to_end(key)
-            while len(self._entries) > self.SIZE:
+            while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
 
-def kept(kind: str, *, shared: bool = True) -> Kept:
-    """This app's store of `kind` (`shared`: behind this process, in the database too)."""
-    return current_app.extensions.setdefault(f"hallway.kept_{kind}", Kept(kind, shared=shared))
+def kept(kind: str, *, shared: bool = True, size: int = Kept.SIZE) -> Kept:
+    """This app's store of `kind` (`shared`: behind this process, in the database too; `size`:
+    how many this process keeps)."""
+    store = Kept(kind, shared=shared, size=size)
+    return current_app.extensions.setdefault(f"hallway.kept_{kind}", store)

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from program.programs.models import Program, Term
 from reports.actions import Carried, carried_actions
 from reports.audit import Audit, audit
-from reports.data import TRACKS, Frames, Scope, find_scope, has_next_term, load
+from reports.data import TRACKS, Scope, find_scope, has_next_term, load
 from reports.metrics import (
     ALL_METRICS,
     ALL_UNRATED,
@@ -344,7 +344,10 @@ class TermTables:
 
     scopes: dict[str, Scope]
     tables: dict[str, Computed]
-    frames: dict[str, Frames]
+    # Each table's input data: its SHA-256 and how many records of each kind (the frames
+    # themselves are not kept: a term's tables are kept between requests, its rows need not be).
+    digests: dict[str, str]
+    record_counts: dict[str, dict[str, int]]
     hidden_cells: dict[str, int]
     protection: Protection
     names: dict[str, str]  # program slug -> name
@@ -377,19 +380,25 @@ def term_tables(conn: Connection, term_slug: str, threshold: int) -> TermTables 
     scopes = {slug: find_scope(conn, term_slug, slug) for slug in names}
     if len(names) > 1:
         scopes[ALL] = whole
-    tables, frames = {}, {}
+    tables, digests, counts = {}, {}, {}
     for key, scope in scopes.items():
-        frames[key] = load(conn, scope)
-        tables[key] = compute(frames[key], has_next_term(conn, scope))
+        frames = load(conn, scope)
+        tables[key] = compute(frames, has_next_term(conn, scope))
+        digests[key] = frames.digest()
+        counts[key] = {
+            "people (per track)": len(frames.people),
+            "pairs and chats": len(frames.pairs),
+            "check-ins": len(frames.check_ins),
+        }
     for key, computed in tables.items():
         _cohort_lines(computed, threshold, all_programs=key == ALL)
     hidden, protection = protect(dict(tables), threshold, ALL if ALL in tables else None)
     if ALL not in scopes:
         # One program: all programs together is that program, published twice identically.
         (only,) = names
-        scopes[ALL], frames[ALL] = whole, frames[only]
+        scopes[ALL], digests[ALL], counts[ALL] = whole, digests[only], counts[only]
         tables[ALL], hidden[ALL] = copy.deepcopy(tables[only]), hidden[only]
-    return TermTables(scopes, tables, frames, hidden, protection, names)
+    return TermTables(scopes, tables, digests, counts, hidden, protection, names)
 
 
 def _cohort_lines(computed: Computed, threshold: int, *, all_programs: bool) -> None:
@@ -437,15 +446,14 @@ def build_report(
 
     def worked_out(slug: str) -> TermTables | None:
         if slug not in cache:
-            cache[slug] = term_tables(conn, slug, threshold)
+            found = tables_of(slug) if tables_of else term_tables(conn, slug, threshold)
+            cache[slug] = found
         return cache[slug]
 
-    tables_of = tables_of or worked_out
-
-    term = tables_of(scope.term_slug)
+    term = worked_out(scope.term_slug)
     if term is None:  # the scope was just found; only a concurrent delete gets here
         raise LookupError(f"no term {scope.term_slug!r}")
-    computed, frames = term.tables[own], term.frames[own]
+    computed = term.tables[own]
     # The trend: the same headline figures for every earlier term of the same scope, as that
     # term's own report shows them.
     slugs = conn.execute(
@@ -460,7 +468,7 @@ def build_report(
         if slug in seen:
             continue
         seen.add(slug)
-        other = tables_of(slug)
+        other = worked_out(slug)
         if other is None or own not in other.tables:
             continue
         by_term.append((other.scopes[own].term_name, other.tables[own]))
@@ -480,13 +488,9 @@ def build_report(
         trend_rows=trend(by_term),
         in_progress=frozenset(in_progress),
         hidden_cells=term.hidden_cells[own],
-        digest=frames.digest(),
+        digest=term.digests[own],
         carried=carried_actions(conn, scope),
-        record_counts={
-            "people (per track)": len(frames.people),
-            "pairs and chats": len(frames.pairs),
-            "check-ins": len(frames.check_ins),
-        },
+        record_counts=dict(term.record_counts[own]),
     )
 
 

@@ -374,6 +374,13 @@ class Protection:
         """The rows (scope, id) that show any of these counts."""
         return {at for key in keys for at in self.rows_with.get(key, ())}
 
+    def done(self) -> None:
+        """Let go of what only the search needed (its solved programs and indexes): a term's
+        protection is kept with its tables, for its audit."""
+        self.cache.clear()
+        self.relation_keys, self.relations_of = [], {}
+        self.row_at, self.keys_at, self.rows_with = {}, {}, {}
+
     # --- writing it into the tables ---------------------------------------------------------
 
     def apply(self) -> dict[str, int]:
@@ -436,7 +443,9 @@ def protect(
     protection (its true counts and relations are what an audit of the result needs)."""
     protection = Protection(tables, threshold, all_scope)
     protection.settle()
-    return protection.apply(), protection
+    hidden = protection.apply()
+    protection.done()
+    return hidden, protection
 
 
 def suppress(computed: Computed, threshold: int) -> int:

@@ -158,6 +158,9 @@ def make_report(program: Program | None, term_slug: str) -> Report | None:
         return found
 
 
+TERM_TABLES_KEPT = 12
+
+
 def _protected_term(conn: Connection, term_slug: str, threshold: int) -> TermTables | None:
     """Every program's tables of a term, protected together: worked out once per state of
     the term's data and kept in this process (every program's report of the term reads the
@@ -166,7 +169,10 @@ def _protected_term(conn: Connection, term_slug: str, threshold: int) -> TermTab
     if whole is None:
         return None
     key = (term_slug, repr(whole), threshold, data_state(conn, whole), __version__)
-    store = kept("term-tables", shared=False)
+    # A term and the terms of its trend, all read by each report: enough for six years of two
+    # terms (fewer, and forty reports in a row would each protect them all again); each about
+    # 20 MB in memory at forty programs and 50,000 people.
+    store = kept("term-tables", shared=False, size=TERM_TABLES_KEPT)
     found = store.get(key)
     if found is None:
         found = term_tables(conn, term_slug, threshold)

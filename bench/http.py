@@ -116,8 +116,11 @@ def populate(people: int) -> dict[str, Any]:
     for span in ranges:
         for n in span[: len(span) * 7 // 10]:
             trainee[n] = True
-    signs_in = {span[0] for span in ranges[:1]} | {ranges[small][0]}
-    signs_in |= {span[len(span) * 7 // 10] for span in ranges[:1]}  # the first mentor
+    largest = ranges[0]
+    first_mentor = largest[len(largest) * 7 // 10]
+    # Who signs in: the largest program's first trainee and first mentor, the small one's
+    # first trainee.
+    signs_in = {largest[0], first_mentor, ranges[small][0]}
     stages = [CareerStage.MS1, CareerStage.MS2, CareerStage.MS3, CareerStage.MS4]
     faculty = [CareerStage.JUNIOR_FACULTY, CareerStage.MID_CAREER_FACULTY]
     hashed = generate_password_hash(PASSWORD)
@@ -177,7 +180,7 @@ def populate(people: int) -> dict[str, Any]:
         "trainee_id": ids[0],
         "small_trainee_id": ids[ranges[small][0]],
         "small_trainee": f"p{ranges[small][0]}@example.edu",
-        "mentor": f"p{len(ranges[0]) * 7 // 10}@example.edu",
+        "mentor": f"p{first_mentor}@example.edu",
         "checkins": len(check_ins),
         "open_check_ins": list(open_ids),
         "programs": len(sizes),

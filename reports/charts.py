@@ -44,6 +44,11 @@ def written_short(row: Row) -> str:
     return "hidden" if row.suppressed else "no data"
 
 
+def _in_words(row: Row) -> str:
+    """A share as a chart's words say it: "62%", "hidden" or "no data"."""
+    return percent(row.value) if _shown(row) else written_short(row)
+
+
 # --- the headline figures, per track, with their intervals ---------------------------------
 
 
@@ -110,6 +115,22 @@ def headline_chart(report: Report) -> BarChart:
         bars=bars,
         height=10 + len(HEADLINE) * GROUP_HEIGHT,
         alt=alt,
+    )
+
+
+def hidden_note(report: Report) -> str:
+    """What the headline chart draws no bar for, and why, for its caption ("" if nothing)."""
+    hidden: dict[str, list[str]] = {}
+    for metric in HEADLINE:
+        for track, _, _ in TRACKS:
+            if not _shown(report.row(track, metric)):
+                hidden.setdefault(BY_ID[metric].label.lower(), []).append(track)
+    if not hidden:
+        return ""
+    return (
+        " No bar (hidden to protect people; the table says why): "
+        + "; ".join(f"{label} ({' and '.join(tracks)})" for label, tracks in hidden.items())
+        + "."
     )
 
 
@@ -213,10 +234,7 @@ def _lines(
             series.append(Series(name, colour, dash, marker, [r for r in runs if r]))
             said.append(
                 f"{name}: "
-                + ", ".join(
-                    f"{report.term_label(t)} {percent(values[(name, t)].value) if _shown(values[(name, t)]) else written_short(values[(name, t)])}"  # noqa: E501
-                    for t in terms
-                )
+                + ", ".join(f"{report.term_label(t)} {_in_words(values[(name, t)])}" for t in terms)
             )
         drawn.append(Panel(panel_title, top, series))
         words.append(f"{panel_title}. " + "; ".join(said) + ".")

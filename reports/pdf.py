@@ -18,6 +18,7 @@ from reports.build import (
     written,
     written_difference,
 )
+from reports.charts import hidden_note
 from reports.html import BREAKDOWN_METRICS, HEADLINE, TRACK_NAMES, Drawn, drawn_charts
 from reports.metrics import (
     ADVISING_TABLE,
@@ -65,23 +66,6 @@ def _figure(drawn: Drawn, caption: str) -> dict[str, Any]:
     """A chart as a tagged figure: the page's own SVG, its values in words as the alternative
     text a screen reader reads."""
     return {"kind": "figure", "svg": str(drawn.svg), "alt": drawn.alt, "caption": caption}
-
-
-def _hidden_bars(report: Report) -> str:
-    """The headline chart's caption's note of what has no bar, and why."""
-    hidden: dict[str, list[str]] = {}
-    for metric in HEADLINE:
-        for track in ("formal", "coffee"):
-            row = report.row(track, metric)
-            if row.suppressed or row.value is None:
-                hidden.setdefault(BY_ID[metric].label.lower(), []).append(track)
-    if not hidden:
-        return ""
-    return (
-        " No bar (hidden to protect people; the table says why): "
-        + "; ".join(f"{label} ({' and '.join(tracks)})" for label, tracks in hidden.items())
-        + "."
-    )
 
 
 def build_pdf(report: Report) -> bytes:
@@ -142,7 +126,7 @@ def build_pdf(report: Report) -> bytes:
         _figure(
             charts["headline"],
             "Percent, each bar labelled with its track, value and 95% interval (the black line "
-            "across it)." + _hidden_bars(report),
+            "across it)." + hidden_note(report),
         ),
         _space(6),
         _table(

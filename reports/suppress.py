@@ -314,12 +314,8 @@ class Protection:
         headline: Key | None = None  # kept only if nothing but headline figures is near
         while frontier:
             seen |= frontier
-            near = [
-                self.relations[i]
-                for i in self._touching(frontier)
-                if bounds or not self.relations[i].at_most
-            ]
-            found = [k for r in near for k in self._candidates(r, unknown)]
+            near = [i for i in self._touching(frontier) if bounds or not self.relations[i].at_most]
+            found = [k for i in near for k in self._candidates(self.relations[i], unknown)]
             if found:
                 # In the same table and breakdown as what is pinned first: that is where the
                 # sums that pin it are.
@@ -335,7 +331,7 @@ class Protection:
                 if not _headline(best):
                     return best
                 headline = headline or best
-            frontier = {k for r in near for k in _keys(r) if k in unknown} - seen
+            frontier = {k for i in near for k in self.relation_keys[i] if k in unknown} - seen
         return headline
 
     def _touching(self, keys: set[Key]) -> list[int]:

@@ -226,10 +226,19 @@ def test_a_terms_programs_are_protected_once_for_all_their_reports(
         return real(conn, slug, threshold)
 
     monkeypatch.setattr(services, "term_tables", counted)
+    states = []
+    real_state = services.data_state
+
+    def state(conn, scope):
+        states.append(scope.term_slug)
+        return real_state(conn, scope)
+
+    monkeypatch.setattr(services, "data_state", state)
     with app.app_context():
         med = db.session.get(Program, term_data["program"].id)
         surg = db.session.scalar(sa.select(Program).where(Program.slug == "surg"))
         first = services.make_report(med, "fall")
+        assert states == ["fall"]  # the term's state read once, for the report and its tables
         services.make_report(surg, "fall")
         services.make_report(None, "fall")  # all programs
         assert protected == ["fall"]

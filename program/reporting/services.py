@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -25,7 +25,7 @@ from program.version import __version__
 from reports.audit import Audit
 from reports.build import Report, TermTables, build_report, term_tables
 from reports.bundle import build_bundle
-from reports.data import data_state, find_scope
+from reports.data import Scope, data_state, find_scope
 from reports.html import build_html
 from reports.pdf import build_pdf
 from reports.record import mentor_record, record_csv, record_pdf
@@ -152,7 +152,13 @@ def make_report(program: Program | None, term_slug: str) -> Report | None:
                 as_of=as_of,
                 version=__version__,
                 program_slug=program.slug if program else None,
-                tables_of=lambda slug: _protected_term(conn, slug, settings.suppression_threshold),
+                tables_of=lambda slug: _protected_term(
+                    conn,
+                    slug,
+                    settings.suppression_threshold,
+                    # This term's state is known: read once, not again for its tables.
+                    (whole, (as_of, sizes)) if slug == term_slug else None,
+                ),
             )
             kept("reports").put(key, found)
         return found
@@ -161,14 +167,23 @@ def make_report(program: Program | None, term_slug: str) -> Report | None:
 TERM_TABLES_KEPT = 12
 
 
-def _protected_term(conn: Connection, term_slug: str, threshold: int) -> TermTables | None:
+def _protected_term(
+    conn: Connection,
+    term_slug: str,
+    threshold: int,
+    known: tuple[Scope, tuple[datetime, tuple[int, ...]]] | None = None,
+) -> TermTables | None:
     """Every program's tables of a term, protected together: worked out once per state of
     the term's data and kept in this process (every program's report of the term reads the
-    same, and protecting forty programs takes the longest part of any one's report)."""
-    whole = find_scope(conn, term_slug, None)
-    if whole is None:
-        return None
-    key = (term_slug, repr(whole), threshold, data_state(conn, whole), __version__)
+    same, and protecting forty programs takes the longest part of any one's report).
+    `known`: the term's scope and data state, where the caller has just read them."""
+    if known is None:
+        whole = find_scope(conn, term_slug, None)
+        if whole is None:
+            return None
+        known = (whole, data_state(conn, whole))
+    whole, state = known
+    key = (term_slug, repr(whole), threshold, state, __version__)
     # A term and the terms of its trend, all read by each report: enough for six years of two
     # terms (fewer, and forty reports in a row would each protect them all again); each about
     # 20 MB in memory at forty programs and 50,000 people.

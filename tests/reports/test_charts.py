@@ -13,15 +13,15 @@ import pytest
 from reports.charts import (
     COFFEE,
     FORMAL,
-    HEADLINE,
     RANDOM,
     headline_chart,
+    hidden_note,
     network_chart,
     trend_chart,
 )
 from reports.html import build_html, drawn_charts
 from reports.metrics import BY_ID, TREND
-from reports.pdf import _figure, _hidden_bars
+from reports.pdf import _figure
 from tests.reports.test_network import two_terms  # noqa: F401 (a fixture)
 from tests.reports.test_reports import report_for, term_data  # noqa: F401 (a fixture)
 
@@ -57,7 +57,7 @@ def test_the_headline_chart_draws_each_value_with_its_interval_and_no_bar_when_h
             value = f"{round(100 * row.value)}% (95% CI {round(100 * row.ci_low)}%"
             assert value in bar.label and bar.label in chart.alt
     assert hidden and shown, "the small test program has hidden and shown headline values"
-    caption = _hidden_bars(report)
+    caption = hidden_note(report)
     assert caption.startswith(" No bar (hidden to protect people")
     # One source: the page's SVG is the PDF's figure, its values said in words.
     drawn = drawn_charts(report)["headline"]
@@ -129,9 +129,3 @@ def test_every_chart_is_an_image_with_a_title_and_its_values_described(app):
     assert len({re.search(r'aria-labelledby="([^"]+)"', s).group(1) for s in svgs}) == 3
     for key, drawn in drawn_charts(report).items():
         assert drawn.alt.rstrip(".") in unescape(str(drawn.svg)), key
-
-
-def test_headline_metrics_are_the_pages():
-    from reports import html
-
-    assert html.HEADLINE == HEADLINE

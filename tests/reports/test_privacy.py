@@ -68,15 +68,19 @@ def shown(tables: dict[str, Computed], scope: str, group: str) -> float | None:
     return tables[scope].get("coffee", "response_rate", "department", group).numerator
 
 
-def protected(tables: dict[str, Computed]) -> dict[str, Computed]:
+def protected(tables: dict[str, Computed]) -> list[tuple[str, Row, Row]]:
     """Protect every table of the term together and check the audit passes across all of
-    them; returns the tables as they were before, to compare row by row."""
+    them; returns each row as it was before and as it is published, with its table."""
     truth = true_counts(tables)
     original = copy.deepcopy(tables)
     protect(tables, THRESHOLD, ALL)
     result = audit(tables, truth, relations(truth, ALL), THRESHOLD)
     assert result.passed, [(f.target, f.low, f.high) for f in result.failures]
-    return original
+    return [
+        (scope, before, after)
+        for scope, table in tables.items()
+        for before, after in zip(original[scope].rows, table.rows, strict=True)
+    ]
 
 
 # A program where 3 of 20 cardiologists answered, beside one where 30 of 40 did.
@@ -137,21 +141,16 @@ department = st.tuples(counts, counts).map(lambda p: (min(p), max(p)))
 )
 def test_any_institutions_linked_tables_pass_the_audit_and_show_only_the_truth(answers):
     tables = response_tables(answers)
-    original = protected(tables)
-    for scope, table in tables.items():
-        for before, after in zip(original[scope].rows, table.rows, strict=True):
-            if not after.suppressed:
-                assert (after.numerator, after.denominator) == (
-                    before.numerator,
-                    before.denominator,
-                )
-                continue
-            small = 0 < (before.numerator or 0) < THRESHOLD
-            # A label never claims a count is small when it is not (it may say less).
-            if after.hidden_reason == SMALL_COUNT:
-                assert small
-            if after.hidden_reason == SMALL_COMPLEMENT:
-                assert 0 < before.denominator - before.numerator < THRESHOLD
+    for _, before, after in protected(tables):
+        if not after.suppressed:
+            assert (after.numerator, after.denominator) == (before.numerator, before.denominator)
+            continue
+        small = 0 < (before.numerator or 0) < THRESHOLD
+        # A label never claims a count is small when it is not (it may say less).
+        if after.hidden_reason == SMALL_COUNT:
+            assert small
+        if after.hidden_reason == SMALL_COMPLEMENT:
+            assert 0 < before.denominator - before.numerator < THRESHOLD
 
 
 # --- generated institutions, through the database and the report's own reading ---------------
@@ -352,17 +351,15 @@ def test_what_fewer_than_five_people_did_is_never_published(answers):
     tables = people_tables(answers)
     # Across every download of the term together, each hidden count (a few people's answers
     # among them) can still take at least 4 values: nothing pins it.
-    original = protected(tables)
-    for scope, table in tables.items():
-        for before, after in zip(original[scope].rows, table.rows, strict=True):
-            if before.denominator and 0 < before.people < THRESHOLD:
-                # Nine answers of one person are that person's: hidden, and said so.
-                assert after.suppressed, (scope, before)
-                # Its label says why, or only "hidden ‡" where saying why would narrow
-                # another hidden value; never a small count's label, which would be untrue.
-                assert after.hidden_reason in (FEW_PEOPLE, SMALL_BASE, PROTECTS), (scope, after)
-            elif before.dominated:
-                assert after.suppressed, (scope, before)
+    for scope, before, after in protected(tables):
+        if before.denominator and 0 < before.people < THRESHOLD:
+            # Nine answers of one person are that person's: hidden, and said so.
+            assert after.suppressed, (scope, before)
+            # Its label says why, or only "hidden ‡" where saying why would narrow another
+            # hidden value; never a small count's label, which would be untrue.
+            assert after.hidden_reason in (FEW_PEOPLE, SMALL_BASE, PROTECTS), (scope, after)
+        elif before.dominated:
+            assert after.suppressed, (scope, before)
 
 
 def test_one_persons_nine_answers_read_as_theirs_not_as_a_department():

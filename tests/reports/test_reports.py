@@ -566,6 +566,17 @@ def test_the_threshold_is_never_below_five(app, term_data):
 # --- the outputs -----------------------------------------------------------------------------
 
 
+def outline_sections(reader: PdfReader) -> list[str]:
+    """The PDF's sections: the outline's entries under the report's title."""
+    return [
+        item.title
+        for group in reader.outline
+        if isinstance(group, list)
+        for item in group
+        if not isinstance(item, list)
+    ]
+
+
 def report_for(app, threshold=5, program_slug="med", institution="Riverside <b>School</b>"):
     with app.app_context(), db.engine.connect() as conn:
         scope = find_scope(conn, "fall", program_slug)
@@ -663,14 +674,7 @@ def test_the_pdf_prints_every_alphabet_embeds_its_font_and_is_dated_by_the_data(
     assert reader.metadata.creation_date.replace(tzinfo=UTC) == AS_OF
     outline = [item.title for item in reader.outline if not isinstance(item, list)]
     assert report.title in outline
-    sections = [
-        item.title
-        for group in reader.outline
-        if isinstance(group, list)
-        for item in group
-        if not isinstance(item, list)
-    ]
-    assert {"Summary", "Methods and definitions", "Provenance"} <= set(sections)
+    assert {"Summary", "Methods and definitions", "Provenance"} <= set(outline_sections(reader))
     if shutil.which("pdftotext"):
         (tmp_path / "r.pdf").write_bytes(pdf)
         extracted = subprocess.run(
@@ -1045,13 +1049,7 @@ def test_the_pdf_is_tagged_for_a_screen_reader_in_the_pages_order(app, term_data
     html = unescape(build_html(report).decode())
     page_sections = re.findall(r"<h2[^>]*>([^<]+)</h2>", html)
     reader = PdfReader(path)
-    pdf_sections = [
-        item.title
-        for group in reader.outline
-        if isinstance(group, list)
-        for item in group
-        if not isinstance(item, list)
-    ]
+    pdf_sections = outline_sections(reader)
     shared = [title for title in pdf_sections if title in page_sections]
     assert len(shared) >= 8
     assert shared == [title for title in page_sections if title in shared]

@@ -76,9 +76,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.url_map.converters["int"] = IdConverter
     _init_extensions(app)
-    from program.wiring import register_notifications
+    from program.wiring import register_notifications, watch_report_data
 
     register_notifications()
+    watch_report_data()
     refuse_control_characters(app)
     _register_blueprints(app)
     _register_error_handlers(app)

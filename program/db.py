@@ -63,6 +63,9 @@ class _RowContext:
         return self.current_parameters
 
 
+WRITTEN = "hallway.written"  # a session's info key: the tables its transaction wrote around it
+
+
 def insert_rows(
     session: Any, model: Any, rows: list[dict[str, Any]], *, ids: bool = False
 ) -> list[int]:
@@ -114,6 +117,8 @@ def insert_rows(
         return out
 
     names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
+    # The session sees no statement of a COPY: it is told (see program/changes.py).
+    session.info.setdefault(WRITTEN, set()).add(table.name)
     cursor = session.connection().connection.driver_connection.cursor()
     with cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
         for row in rows:

@@ -4,6 +4,7 @@ from program.accounts.models import SamlRequest, SamlSeen, SignInIdentity
 from program.admin.models import InstitutionSettings
 from program.asks.models import Ask, AskStatus, Listing, Meets, OutsideReferral
 from program.audit.models import AuditEvent
+from program.changes import DataGeneration
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
 from program.formal.models import Assessor, Assignment, AssignmentStatus, Availability, EndReason
@@ -40,6 +41,7 @@ __all__ = [
     "CheckInStatus",
     "Cohort",
     "CohortMember",
+    "DataGeneration",
     "Department",
     "DepartmentPreference",
     "EndReason",

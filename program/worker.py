@@ -37,7 +37,7 @@ from program.messages.sending import send_due
 from program.programs.models import Program
 from program.programs.terms import current_term
 from program.reporting.services import make_report
-from program.wiring import register_notifications
+from program.wiring import register_notifications, watch_report_data
 
 # Any fixed 64-bit number, unique to Hallway's tick among the advisory locks of the database.
 TICK_LOCK_KEY = 0x4A11_7A1C
@@ -140,6 +140,7 @@ def run_worker(
     a database restart. Returns what it did, for the command's last line.
     """
     register_notifications()
+    watch_report_data()
     totals = {"ticks": 0, "ticks_skipped": 0, "sent": 0, "retried": 0, "failed": 0}
     next_tick = time.monotonic()
     while not stop.is_set():

@@ -639,6 +639,25 @@ def data_as_of(conn: Connection, scope: Scope) -> datetime:
     return data_state(conn, scope)[0]
 
 
+# The tables `data_state` reads. A committed write to any of them moves `program.changes`'
+# generation, under which a process keeps each state it found (see reporting/services.py).
+STATE_TABLES = tuple(
+    model.__tablename__
+    for model in (
+        Term,
+        TermRosterEntry,
+        Enrollment,
+        Round,
+        ActionItem,
+        Ask,
+        Assignment,
+        Chat,
+        ChatMember,
+        CheckIn,
+    )
+)
+
+
 def data_state(conn: Connection, scope: Scope) -> tuple[datetime, tuple[int, ...]]:
     """The time of the latest change to the data a report reads, and how many rows of each
     kind it reads: together they change whenever that data does, even when rows come in

@@ -489,16 +489,22 @@ class Computed:
     # Tracks whose satisfaction table gives no cohort lines: a cohort had too few ratings.
     by_cohort_withheld: set[str] = field(default_factory=set)
 
+    # The rows by what names them, the first of each: a page looks rows up thousands of times.
+    # Made again when the rows are another list or have grown (they are built by appending).
+    _index: tuple[list[Row], int, dict[tuple[str, str, str, str], Row]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
     def get(self, track: str, metric: str, group_kind: str = "all", group: str = "All") -> Row:
-        for row in self.rows:
-            if (row.track, row.metric, row.group_kind, row.group) == (
-                track,
-                metric,
-                group_kind,
-                group,
-            ):
-                return row
-        return Row(track, group_kind, group, metric, note="not computed")
+        if self._index is None or not (
+            self._index[0] is self.rows and self._index[1] == len(self.rows)
+        ):
+            index: dict[tuple[str, str, str, str], Row] = {}
+            for row in self.rows:
+                index.setdefault((row.track, row.metric, row.group_kind, row.group), row)
+            self._index = (self.rows, len(self.rows), index)
+        found = self._index[2].get((track, metric, group_kind, group))
+        return found or Row(track, group_kind, group, metric, note="not computed")
 
 
 def proportion_row(

@@ -242,6 +242,8 @@ def test_a_terms_programs_are_protected_once_for_all_their_reports(
         services.make_report(surg, "fall")
         services.make_report(None, "fall")  # all programs
         assert protected == ["fall"]
+        # Nothing written since: the state is not read again (`program.changes`).
+        assert states == ["fall"]
         # A check-in answered: the term is protected again, once.
         check_in = db.session.scalar(sa.select(CheckIn).where(CheckIn.status.is_(None)))
         check_in.status = "not_yet"
@@ -250,5 +252,6 @@ def test_a_terms_programs_are_protected_once_for_all_their_reports(
         services.make_report(med, "fall")
         services.make_report(surg, "fall")
         assert protected == ["fall", "fall"]
+        assert states == ["fall", "fall"]
         kinds = set(db.session.scalars(sa.select(KeptResult.kind)))
         assert "term-tables" not in kinds and "reports" in kinds

@@ -3,7 +3,9 @@
 A pair is *silent* when nobody has recorded a meeting for `silent_after_days` (counted from the
 last meeting, or from the start when they have never met). A pair *does not answer* when the
 latest check-ins the two were asked, at least `UNANSWERED_AFTER_DAYS` ago, are unanswered by both:
-silence we cannot even measure, which is the earliest sign a pair has stopped.
+silence we cannot even measure, which is the earliest sign a pair has stopped. Days are calendar
+days in UTC, as the days quiet are: what a pair's health says changes only when its data does
+or the day turns, so a page may keep it for the day (program/formal/pairs.py).
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def assess(
 ) -> Health:
     """The pair's last meeting, days without one, and its flags in order of urgency."""
     met = [c.met_on for c in check_ins if c.met_on is not None]
-    due = [c for c in check_ins if (now - c.asked_at).days >= UNANSWERED_AFTER_DAYS]
+    due = [c for c in check_ins if (now.date() - c.asked_at.date()).days >= UNANSWERED_AFTER_DAYS]
     latest_answered = None
     if due:
         latest = max(c.period_start for c in due)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload
 
 from program.audit.services import record
+from program.changes import PAIRS, current_key
 from program.checkins.models import CheckIn, CheckInStatus
 from program.db import DomainError, utc_date, utc_now
 from program.extensions import db
@@ -18,6 +19,7 @@ from program.formal.availability import holds
 from program.formal.health import UNANSWERED_AFTER_DAYS, Health, judge
 from program.formal.matches import Named, propose_matches
 from program.formal.models import Assessor, Assignment, AssignmentStatus, EndReason
+from program.kept import kept
 from program.links import external_url
 from program.matching import formal as matching
 from program.meetings.services import propose_link
@@ -28,7 +30,7 @@ from program.messages.services import (
     render_message,
 )
 from program.people.models import MailPreference, Person
-from program.programs.models import Role, Term
+from program.programs.models import Program, Role, Term
 from program.programs.services import coordinators
 
 
@@ -123,7 +125,8 @@ def _judged(term: Term, now: datetime, assignment_id: int | None = None) -> sa.S
     trainee, mentor = aliased(Person), aliased(Person)
     met = CheckIn.status == CheckInStatus.MET
     per_pair = {"partition_by": Assignment.id}
-    due = sa.func.min(CheckIn.asked_at) <= now - timedelta(days=UNANSWERED_AFTER_DAYS)
+    today = now.date()
+    due = utc_date(sa.func.min(CheckIn.asked_at)) <= today - timedelta(days=UNANSWERED_AFTER_DAYS)
     periods = (
         sa.select(
             Assignment.id,
@@ -159,7 +162,6 @@ def _judged(term: Term, now: datetime, assignment_id: int | None = None) -> sa.S
         .subquery()
     )
     p = periods.c
-    today = now.date()
     started = utc_date(p.started_at)
     quiet_since = _later(_later(started, p.met_on), utc_date(p.met_answered_at))
     silent = quiet_since <= today - timedelta(days=term.program.silent_after_days)
@@ -207,19 +209,51 @@ def _urgency_order(c: Any) -> tuple[Any, ...]:
     return (c.urgency, c.quiet_order, c.sort_key, c.id)
 
 
-def _pair_counts(j: sa.Subquery) -> tuple[Any, Any, Any]:
-    """All pairs, those needing a look, the quiet ones: aggregates over `_judged`."""
-    return (
-        sa.func.count(),
-        sa.func.count().filter(j.c.urgency < 3),
-        sa.func.count().filter(j.c.quiet),
+# What a term's pairs are judged from: a committed write to any moves `program.changes`'
+# PAIRS generation, under which each process keeps the day's judgement of a term.
+JUDGED_FROM = (
+    Assignment.__tablename__,
+    CheckIn.__tablename__,
+    Assessor.__tablename__,
+    Term.__tablename__,
+    (Program.__tablename__, ("silent_after_days",)),
+    (Person.__tablename__, ("name", "sort_name")),
+)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """Every active pair of a term as `_judged` gives them, most urgent first, and counted."""
+
+    rows: list[Any]
+    counts: PairCounts
+
+
+def _judged_term(term: Term, now: datetime) -> Judged:
+    """The term's pairs judged on `now`'s day: worked out once per day and per PAIRS generation
+    in each process (5,000 pairs take about 0.1 s, on every overview and pairs page before),
+    and afresh while the request's own transaction has written what they are judged from."""
+    key = current_key((term.id, now.date()), PAIRS)
+    if key is not None:
+        found = kept("judged-pairs", shared=False, size=JUDGED_KEPT).get(key)
+        if found is not None:
+            return found
+    j = _judged(term, now)
+    rows = list(db.session.connection().execute(sa.select(j).order_by(*_urgency_order(j.c))))
+    judged = Judged(
+        rows,
+        PairCounts(
+            total=len(rows),
+            flagged=sum(1 for r in rows if r.urgency < 3),
+            quiet=sum(1 for r in rows if r.quiet),
+        ),
     )
+    if key is not None:
+        kept("judged-pairs", shared=False, size=JUDGED_KEPT).put(key, judged)
+    return judged
 
 
-def _pair_rows(query: sa.Select[Any], columns: Any) -> list[Any]:
-    """Plain rows of a query over `_judged`, most urgent first (Core, not the ORM: no
-    bookkeeping per row)."""
-    return list(db.session.connection().execute(query.order_by(*_urgency_order(columns))).all())
+JUDGED_KEPT = 16  # terms: a coordinator of several programs, a term and the next
 
 
 def _health_of(rows: list[Any], term: Term, now: datetime) -> list[PairRow]:
@@ -258,26 +292,21 @@ def pair_health(
     """Every active pair of the term (or just `assignment_id`) with its last meeting and flags,
     most urgent first, then the longest quiet, then by the trainee's family name."""
     now = now or utc_now()
+    if assignment_id is None:
+        return _health_of(_judged_term(term, now).rows, term, now)
     j = _judged(term, now, assignment_id)
-    return _health_of(_pair_rows(sa.select(j), j.c), term, now)
+    return _health_of(list(db.session.connection().execute(sa.select(j)).all()), term, now)
 
 
 def pair_page(
     term: Term, page: int, per_page: int, now: datetime | None = None
 ) -> tuple[list[PairRow], PairCounts]:
     """One page of the term's active pairs in `pair_health`'s order, and how many there are
-    and need a look: one query, whatever the number of pairs."""
+    and need a look."""
     now = now or utc_now()
-    j = _judged(term, now)
-    counts = _pair_counts(j)
-    rows = _pair_rows(
-        sa.select(j, *(c.over() for c in counts)).offset((page - 1) * per_page).limit(per_page),
-        j.c,
-    )
-    if not rows:
-        # Past the last page, or no pairs: counted without the page.
-        return [], PairCounts(*db.session.execute(sa.select(*counts)).one())
-    return _health_of(rows, term, now), PairCounts(*rows[0][-3:])
+    judged = _judged_term(term, now)
+    rows = judged.rows[(page - 1) * per_page : page * per_page]
+    return _health_of(rows, term, now), judged.counts
 
 
 @dataclass
@@ -292,35 +321,19 @@ class Attention:
 
 def pairs_needing_attention(term: Term, named: int, now: datetime | None = None) -> Attention:
     """The `named` most urgent quiet pairs, how many are quiet, every rematch asked and every
-    pair that must end: one query, whatever the number of pairs."""
+    pair that must end."""
     now = now or utc_now()
-    j = _judged(term, now)
-    ranked = (
-        sa.select(
-            j,
-            sa.func.count().filter(j.c.quiet).over().label("all_quiet"),
-            sa.func.row_number()
-            .over(partition_by=j.c.quiet, order_by=_urgency_order(j.c))
-            .label("rank"),
-        )
-        .where(sa.or_(j.c.quiet, j.c.rematch_requested_at.is_not(None), j.c.assessed))
-        .subquery()
-    )
-    r = ranked.c
-    rows = _pair_rows(
-        sa.select(ranked).where(
-            sa.or_(
-                r.rematch_requested_at.is_not(None), r.assessed, sa.and_(r.quiet, r.rank <= named)
-            )
-        ),
-        r,
-    )
-    found = dict(zip((row.id for row in rows), _health_of(rows, term, now), strict=True))
+    judged = _judged_term(term, now)
+    quiet = [row for row in judged.rows if row.quiet][:named]
+    rematch = [row for row in judged.rows if row.rematch_requested_at is not None]
+    must_end = [row for row in judged.rows if row.assessed]
+    shown = {row.id: row for row in (*quiet, *rematch, *must_end)}
+    health = dict(zip(shown, _health_of(list(shown.values()), term, now), strict=True))
     return Attention(
-        quiet=[found[row.id] for row in rows if row.quiet and row.rank <= named],
-        quiet_count=rows[0].all_quiet if rows else 0,
-        rematch=[found[row.id] for row in rows if row.rematch_requested_at is not None],
-        must_end=[found[row.id] for row in rows if row.assessed],
+        quiet=[health[row.id] for row in quiet],
+        quiet_count=judged.counts.quiet,
+        rematch=[health[row.id] for row in rematch],
+        must_end=[health[row.id] for row in must_end],
     )
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from program.audit.services import record
+from program.changes import REPORTS, generation
 from program.db import DomainError, utc_now
 from program.extensions import db
 from program.institution import get_settings
@@ -131,7 +132,7 @@ def make_report(program: Program | None, term_slug: str) -> Report | None:
         # Every program's report of a term is protected together with the others, so each is
         # as of the latest change to any of them.
         whole = find_scope(conn, term_slug, None)
-        as_of, sizes = data_state(conn, whole)
+        as_of, sizes = _state(conn, whole)
         key = (
             repr(scope),
             repr(whole),
@@ -164,6 +165,22 @@ def make_report(program: Program | None, term_slug: str) -> Report | None:
         return found
 
 
+def _state(conn: Connection, whole: Scope) -> tuple[datetime, tuple[int, ...]]:
+    """The state of a term's data (`data_state`), found again only when a write to what it
+    reads has been committed since this process last found it (`program.changes`): finding it
+    reads every check-in of the term and those before, about 0.2 s at 50,000 people, where the
+    generation is one row."""
+    # The generation first: a write committed between the two readings leaves a newer state
+    # under an older generation, found again at the next, never an older one kept for good.
+    key = (repr(whole), generation(conn, REPORTS))
+    store = kept("data-state", shared=False, size=TERM_TABLES_KEPT)
+    found = store.get(key)
+    if found is None:
+        found = data_state(conn, whole)
+        store.put(key, found)
+    return found
+
+
 TERM_TABLES_KEPT = 12
 
 
@@ -181,7 +198,7 @@ def _protected_term(
         whole = find_scope(conn, term_slug, None)
         if whole is None:
             return None
-        known = (whole, data_state(conn, whole))
+        known = (whole, _state(conn, whole))
     whole, state = known
     key = (term_slug, repr(whole), threshold, state, __version__)
     # A term and the terms of its trend, all read by each report: enough for six years of two

@@ -35,6 +35,7 @@ GROUND = {
     "program.links",
     "program.forms",
     "program.kept",
+    "program.changes",
     "program.matching",
 }
 # A domain's records and pure helpers (no services): any domain's may use them.

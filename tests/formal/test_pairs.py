@@ -17,7 +17,7 @@ from program.formal.matches import propose_matches
 from program.formal.models import Assignment, AssignmentStatus, EndReason
 from program.formal.pairs import PairCounts, pair_health, pair_page, pairs_needing_attention
 from program.messages.models import Message
-from program.people.models import CareerStage
+from program.people.models import CareerStage, Person
 from program.programs.models import Program, Term
 from tests.conftest import login, text_of
 
@@ -149,6 +149,53 @@ def test_the_coordinator_sees_the_pairs_page_and_the_overview_count(client, pair
     monkeypatch.setattr(dashboard, "NAMED", 1)
     overview = text_of(client.get("/programs/im/"))
     assert "2 silent or unanswering formal pairs: Resident 1 ↔ Dr. Mentor 1 and 1 more" in overview
+
+
+def test_the_pages_judgement_is_kept_only_while_nothing_it_reads_moves(
+    app, client, pairs, monkeypatch, time_machine
+):
+    """The overview and the pairs page keep a term's judged pairs for the day (`program.changes`)
+    and judge again after a committed answer, a rename, or the day turning; never while
+    nothing moved."""
+    from program.formal import pairs as service
+
+    judged = []
+    real = service._judged
+
+    def counted(term, now, assignment_id=None):
+        judged.append(assignment_id)
+        return real(term, now, assignment_id)
+
+    monkeypatch.setattr(service, "_judged", counted)
+    login(client, pairs["coordinator"].email)
+    assert "2 silent or unanswering formal pairs" in text_of(client.get("/programs/im/"))
+    client.get("/programs/im/terms/fall/pairs")
+    assert judged == [None]  # judged once for both pages
+    # Resident 1 answers "we met" yesterday: judged again, and no longer quiet.
+    with app.app_context():
+        check_in = db.session.scalar(
+            sa.select(CheckIn).where(
+                CheckIn.assignment_id == pairs["ids"][1],
+                CheckIn.person_id == pairs["trainees"][1].id,
+            )
+        )
+        check_in.status, check_in.met_on = CheckInStatus.MET, date(2026, 11, 19)
+        check_in.answered_at = NOW
+        db.session.commit()
+    overview = text_of(client.get("/programs/im/"))
+    assert "1 silent or unanswering formal pair" in overview and "Resident 1" not in overview
+    assert judged == [None, None]
+    # A rename shows at once.
+    with app.app_context():
+        db.session.get(Person, pairs["trainees"][2].id).name = "Resident Two"
+        db.session.commit()
+    assert "Resident Two" in text_of(client.get("/programs/im/terms/fall/pairs"))
+    assert judged == [None] * 3
+    # Forty days on, Resident 0's pair has gone silent too: the new day is judged afresh.
+    time_machine.move_to(NOW + timedelta(days=40))
+    login(client, pairs["coordinator"].email)  # signed out meanwhile
+    assert "3 silent or unanswering formal pairs" in text_of(client.get("/programs/im/"))
+    assert judged == [None] * 4
 
 
 # --- no-fault rematch ----------------------------------------------------------------------

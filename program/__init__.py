@@ -133,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     from program.programs.views import bp as programs_bp
     from program.reporting.views import bp as reporting_bp
     from program.roster.views import bp as roster_bp
+    from program.surveys.views import bp as surveys_bp
 
     for blueprint in (
         accounts_bp,
@@ -147,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
         programs_bp,
         reporting_bp,
         roster_bp,
+        surveys_bp,
     ):
         app.register_blueprint(blueprint)
 

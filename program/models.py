@@ -23,6 +23,7 @@ from program.programs.models import (
 )
 from program.reporting.models import ActionItem, ActionStatus
 from program.roster.models import RosterUpload
+from program.surveys.models import Survey, SurveyResponse
 
 __all__ = [
     "ActionItem",
@@ -67,5 +68,7 @@ __all__ = [
     "SamlRequest",
     "SamlSeen",
     "SignInIdentity",
+    "Survey",
+    "SurveyResponse",
     "Term",
 ]

@@ -302,6 +302,15 @@ def open_link(
     return found, None
 
 
+def own_or_404(model: type[T], record_id: int) -> T:
+    """The signed-in person's own record of `model` (its `person_id` theirs): anyone else's is
+    "not found", since that it exists is nobody else's business."""
+    found = db.session.get(model, record_id)
+    if found is None or getattr(found, "person_id", None) != current_user.id:
+        abort(404)
+    return found
+
+
 def term_or_404(program: Program, term_slug: str) -> Term:
     """The program's term with this slug; 404 for any other, including another program's."""
     term = db.session.scalar(

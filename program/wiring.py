@@ -13,6 +13,7 @@ from program.formal.notifications import NOTIFICATIONS as formal
 from program.formal.pairs import JUDGED_FROM
 from program.meetings.notifications import NOTIFICATIONS as meetings
 from program.messages.registry import register
+from program.surveys.notifications import NOTIFICATIONS as surveys
 from reports.data import STATE_TABLES
 
 
@@ -20,7 +21,7 @@ def register_notifications() -> None:
     """Tell the outbox what every domain mails (its kinds and composers): the outbox imports no
     domain, so a domain's e-mails work once listed here. The worker calls this too."""
 
-    register(accounts, asks, checkins, coffee, formal, meetings)
+    register(accounts, asks, checkins, coffee, formal, meetings, surveys)
 
 
 def watch_report_data() -> None:

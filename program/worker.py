@@ -37,6 +37,7 @@ from program.messages.sending import send_due
 from program.programs.models import Program
 from program.programs.terms import current_term
 from program.reporting.services import make_report
+from program.surveys.services import open_due_surveys, remind_due
 from program.wiring import register_notifications, watch_report_data
 
 # Any fixed 64-bit number, unique to Hallway's tick among the advisory locks of the database.
@@ -77,8 +78,8 @@ def _tick_lock() -> Iterator[bool]:
 
 def tick(now: datetime) -> dict[str, int]:
     """Everything `flask tick` does at `now`: publish scheduled coffee rounds, ask what is due,
-    follow up quiet introductions once, and pause the coffee chats of people who left three
-    intros unanswered."""
+    follow up quiet introductions once, pause the coffee chats of people who left three intros
+    unanswered, and open the term surveys due (with their reminders)."""
     rounds = publish_due_rounds(now)
     counts = schedule_due(now)
     return {
@@ -87,6 +88,8 @@ def tick(now: datetime) -> dict[str, int]:
         "intro_follow_ups": follow_up_intros(now),
         "paused": snooze_ghosts(now),
         **follow_up_asks(now),
+        "surveys_invited": open_due_surveys(now),
+        "surveys_reminded": remind_due(now),
     }
 
 

@@ -25,6 +25,8 @@ from program.people.services import find_or_create_department
 from program.programs.models import Cohort, Membership, Program, Role, Term
 from program.programs.terms import record_term_roster
 from program.roster.models import RosterUpload
+from program.surveys.instrument import INSTRUMENT
+from program.surveys.models import Survey, SurveyResponse
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -251,6 +253,35 @@ class Factory:
                 )
             db.session.commit()
             return chat.id
+
+    def survey_response(self, term: TermRef, person: PersonRef) -> int:
+        """The term's survey (made if need be, open from the term's start to its end) and
+        `person`'s unanswered response to it."""
+        with self.app.app_context():
+            found = db.session.get(Term, term.id)
+            survey = db.session.scalar(sa.select(Survey).where(Survey.term_id == term.id))
+            if survey is None:
+                survey = Survey(
+                    term_id=found.id,
+                    program_id=found.program_id,
+                    instrument=INSTRUMENT,
+                    opens_on=found.starts_on,
+                    closes_on=found.ends_on,
+                    target_percent=70,
+                )
+                db.session.add(survey)
+                db.session.flush()
+            response = SurveyResponse(
+                survey_id=survey.id,
+                person_id=person.id,
+                class_year="PGY1",
+                in_formal=True,
+                in_coffee=True,
+                invited_at=utc_now(),
+            )
+            db.session.add(response)
+            db.session.commit()
+            return response.id
 
     def availability(self, term: TermRef, mentor: PersonRef, capacity: int | None = None) -> int:
         """Asked and unanswered; with `capacity`, answered yes with that many places."""

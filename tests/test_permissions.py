@@ -51,6 +51,9 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
     }
     return [
         ("checkins.answer_link", "GET", "/checkin/not-a-token", {}, dict.fromkeys(ROLES, 400)),
+        ("surveys.answer_link", "GET", "/survey/not-a-token", {}, dict.fromkeys(ROLES, 400)),
+        ("surveys.answer", "GET", f"/surveys/{world['survey_response_id']}", {}, own),
+        ("surveys.status", "GET", f"{term}/survey", {}, COORDINATORS),
         ("checkins.edit", "GET", f"/check-ins/{check_in}", {}, own),
         (
             "checkins.quick_answer",
@@ -480,6 +483,7 @@ def world(make):
     assignment = make.assignment(term, people["mentor"], people["trainee"])
     check_in = make.check_in(people["trainee"], assignment)
     availability = make.availability(term, people["mentor"])
+    survey_response = make.survey_response(term, people["trainee"])
     with make.app.app_context():
         membership_id, subject_membership_id = (
             db.session.scalar(sa.select(Membership.id).where(Membership.person_id == person_id))
@@ -494,6 +498,7 @@ def world(make):
         "upload_id": upload,
         "check_in_id": check_in,
         "availability_id": availability,
+        "survey_response_id": survey_response,
         "assignment_id": assignment,
         "mentor_id": people["mentor"].id,
     }

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from program.checkins.forms import CheckInForm, QuickAnswerForm
 from program.checkins.models import CheckIn, CheckInStatus, LedTo
 from program.checkins.services import is_editable, read_answer_token, record_check_in
-from program.extensions import db
 from program.meetings.services import time_zone
 from program.pairings import about
 from program.permissions import public, signed_in
-from program.web import flash_errors, open_link, run_service
+from program.web import flash_errors, open_link, own_or_404, run_service
 
 bp = Blueprint("checkins", __name__)
 
@@ -59,18 +58,10 @@ def answer_link(token: str) -> str | Response | tuple[str, int]:
     return render_template("checkins/answer.html", form=form, check_in=check_in, about=about_it)
 
 
-def _own_check_in(check_in_id: int) -> CheckIn:
-    check_in = db.session.get(CheckIn, check_in_id)
-    # Someone else's check-in is "not found": its existence is nobody else's business.
-    if check_in is None or check_in.person_id != current_user.id:
-        abort(404)
-    return check_in
-
-
 @bp.route("/check-ins/<int:check_in_id>", methods=["GET", "POST"])
 @signed_in
 def edit(check_in_id: int) -> str | Response:
-    check_in = _own_check_in(check_in_id)
+    check_in = own_or_404(CheckIn, check_in_id)
     form = CheckInForm(obj=None)
     if not form.is_submitted() and check_in.status is not None:
         form.status.data = check_in.status.value
@@ -96,7 +87,7 @@ def edit(check_in_id: int) -> str | Response:
 @signed_in
 def quick_answer(check_in_id: int) -> Response:
     """The home page's one-click answers."""
-    check_in = _own_check_in(check_in_id)
+    check_in = own_or_404(CheckIn, check_in_id)
     form = QuickAnswerForm()
     if form.validate_on_submit():
         status = CheckInStatus(form.status.data)

@@ -42,6 +42,7 @@ from program.web import (
     mail_after_asking,
     member_or_404,
     open_link,
+    own_or_404,
     page_number,
     page_or_404,
     parse_id,
@@ -189,10 +190,7 @@ def availability_link(token: str) -> str | Response | tuple[str, int]:
 @bp.route("/availability/mine/<int:availability_id>", methods=["GET", "POST"])
 @signed_in
 def my_availability(availability_id: int) -> str | Response:
-    found = db.session.get(Availability, availability_id)
-    if found is None or found.person_id != current_user.id:
-        abort(404)
-    return _answer_page(found, None)
+    return _answer_page(own_or_404(Availability, availability_id), None)
 
 
 @bp.route("/programs/<slug>/terms/<term_slug>/matches")

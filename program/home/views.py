@@ -29,6 +29,7 @@ from program.people.services import programs_and_roles, set_mail_preference
 from program.permissions import Action, may, public, signed_in
 from program.programs.models import Role
 from program.reporting.pages import record_page
+from program.surveys.services import open_surveys_of
 from program.web import flash_errors, open_link, run_service
 
 bp = Blueprint("home", __name__)
@@ -51,6 +52,7 @@ def index() -> str:
         today=utc_now().date(),
         open_check_ins=open_check_ins(current_user),
         pending_availability=pending_availability(current_user),
+        surveys=open_surveys_of(current_user),
         recent=recent_answers(current_user),
         answer_choices=[(s.value, label) for s, label in ANSWER_LABELS.items()],
         answer_labels=ANSWER_LABELS,

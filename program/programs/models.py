@@ -42,6 +42,12 @@ class Program(CreatedAtMixin, db.Model):
             "coffee_repeat_window IS NULL OR coffee_repeat_window >= 0",
             name="coffee_repeat_window_not_negative",
         ),
+        sa.CheckConstraint(
+            "survey_days_before_end BETWEEN 1 AND 60", name="survey_days_before_end_1_60"
+        ),
+        sa.CheckConstraint(
+            "survey_target_percent BETWEEN 1 AND 100", name="survey_target_percent_1_100"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +71,14 @@ class Program(CreatedAtMixin, db.Model):
         str_enum(DepartmentPreference, "coffee_department_preference"),
         default=DepartmentPreference.DIFFERENT,
         server_default=DepartmentPreference.DIFFERENT.value,
+    )
+    # The term survey (program/surveys): opened this many days before a term's last day, its
+    # reminders stopping once this share of every class year has answered, and the program's
+    # own questions ({"text", "kind"} each, at most three) asked after the fixed ones.
+    survey_days_before_end: Mapped[int] = mapped_column(default=14, server_default="14")
+    survey_target_percent: Mapped[int] = mapped_column(default=70, server_default="70")
+    survey_questions: Mapped[list[dict[str, str]]] = mapped_column(
+        sa.JSON, default=list, server_default="[]"
     )
 
     @validates("name")

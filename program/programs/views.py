@@ -47,6 +47,7 @@ from program.programs.terms import (
     update_term,
 )
 from program.reporting.pages import record_page
+from program.surveys.services import response_counts, survey_of, window
 from program.web import (
     flash_errors,
     member_or_404,
@@ -63,6 +64,7 @@ bp = Blueprint("programs", __name__, url_prefix="/programs")
 @requires(Action.MANAGE_PROGRAM, program_from="slug")
 def overview(program: Program) -> str:
     current = current_term(program)
+    survey = survey_of(current) if current else None
     return render_template(
         "programs/overview.html",
         program=program,
@@ -75,6 +77,8 @@ def overview(program: Program) -> str:
         setup_term=current or (program.terms[-1] if program.terms else None),
         figures=FIGURES,
         Role=Role,
+        survey_counts=response_counts(survey) if survey else None,
+        survey_opens=window(current)[0] if current else None,
     )
 
 

@@ -56,6 +56,7 @@ DOMAINS = [
     "programs",
     "roster",
     "admin",
+    "surveys",
     "meetings",
     "coffee",
     "asks",

@@ -47,6 +47,7 @@ from reports.suppress import (
     Protection,
     protect,
 )
+from reports.survey import survey_rows
 
 LIMITATIONS = [
     "The coffee-chat track is opt-in: people who choose it may differ from those who do not, so "
@@ -211,6 +212,7 @@ class Report:
             if parts:
                 out.append(f"{TRACK_NAMES_SHORT[track]}: " + "; ".join(parts) + ".")
         out += self.standing_out
+        out += self.survey_findings
         if self.carried:
             done = sum(1 for a in self.carried if a.status.lower() == "done")
             out.append(
@@ -222,6 +224,43 @@ class Report:
             "so a difference between them describes who took part as much as what either track "
             "did; and a change between terms is among partly the same people."
         )
+        return out
+
+    @property
+    def survey_findings(self) -> list[str]:
+        """The term survey's headline: each track's satisfied share with its interval, and how
+        many answered against the target; a hidden figure left out, never hinted at."""
+        if not self.computed.survey_targets:
+            return []
+        parts = []
+        for track in ("formal", "coffee"):
+            satisfied = self.row(track, "satisfied")
+            if satisfied.suppressed or satisfied.value is None:
+                continue
+            parts.append(
+                f"{TRACK_NAMES_SHORT[track].lower()} {percent(satisfied.value)} satisfied or "
+                f"very satisfied (95% CI {percent(satisfied.ci_low)}–"
+                f"{percent(satisfied.ci_high)}; n={int(satisfied.denominator)})"
+            )
+        answered = [
+            self.row(track, "survey_response")
+            for track in ("formal", "coffee")
+            if not self.row(track, "survey_response").suppressed
+        ]
+        out = []
+        if parts:
+            out.append("Term survey: " + "; ".join(parts) + ".")
+        if answered:
+            rates = "; ".join(
+                f"{TRACK_NAMES_SHORT[r.track].lower()} {percent(r.value)} "
+                f"({int(r.numerator)} of {int(r.denominator)})"
+                for r in answered
+                if r.value is not None
+            )
+            out.append(
+                f"Answered the term survey: {rates}, against a target of "
+                f"{survey_target(self)} per class year."
+            )
         return out
 
     @property
@@ -384,6 +423,7 @@ def term_tables(conn: Connection, term_slug: str, threshold: int) -> TermTables 
     for key, scope in scopes.items():
         frames = load(conn, scope)
         tables[key] = compute(frames, has_next_term(conn, scope))
+        survey_rows(tables[key], frames.survey)
         digests[key] = frames.digest()
         counts[key] = {
             "people (per track)": len(frames.people),
@@ -583,6 +623,79 @@ def satisfaction_lines(report: Report, track: str) -> list[list[str]]:
         lines.append(
             [group, *map(cell, bands), given, cell("no_rating"), cell("checkins_asked"), rate]
         )
+    return lines
+
+
+SURVEY_HEADER = ["Answered / invited", "Target reached", "Satisfied or very satisfied"]
+SURVEY_SHOWN = ("survey_response", "satisfied")
+# The survey's figures over a whole track (per class year most would be hidden).
+SURVEY_TRACK = ("career_person", "outside_met", "survey_led_to", "load_too_much")
+
+
+def survey_target(report: Report) -> str:
+    """The response target the report's survey lines are read against, in words."""
+    targets = report.computed.survey_targets
+    if len(targets) == 1:
+        return f"{targets[0]}%"
+    return f"{targets[0]}–{targets[-1]}% (each program's own)"
+
+
+def survey_intro(report: Report) -> str:
+    """What the survey section says before its tables, the same on the page and in the PDF."""
+    return (
+        "Everyone taking part was asked the same short survey near the term's end (fixed "
+        "wording, so terms and programs compare): satisfaction with the mentoring received in "
+        "each track, whether they have someone to go to for career advice, whom they met "
+        "outside their department and whether it led to something concrete. Each line gives "
+        "who answered of who was invited, against the response target of "
+        f"{survey_target(report)} per class year, and each figure's share of those who "
+        "answered (satisfaction: of those to whom the track applied, with its 95% interval). "
+        "Nobody's own answers are shown anywhere; a figure resting on fewer people than the "
+        f"threshold ({report.threshold}) is hidden. These are associations with taking part, "
+        "not effects of it: people chose the coffee track, and many took part in both."
+    )
+
+
+def survey_lines(report: Report, track: str) -> list[list[str]]:
+    """The term survey for a track as accreditors read it: per class year (mentors a line of
+    their own), then all, who answered of who was invited with the rate against the target,
+    then each figure's share with its count and base (satisfaction with its 95% interval);
+    hidden cells labelled as everywhere else."""
+    years = report.groups("class_year")
+    lines = []
+    for group in [*years, "All"]:
+        kind = "all" if group == "All" else "class_year"
+        rows = [report.row(track, m, kind, group) for m in SURVEY_SHOWN]
+        if rows[0].note == "not computed":
+            continue  # a class year with nobody in this track
+        answered, satisfied = rows
+        if answered.suppressed or answered.value is None:
+            lines.append([group, written(report, answered), "–", written(report, satisfied)])
+            continue
+        reached = all(100 * answered.value >= t for t in report.computed.survey_targets)
+        share = f"{int(answered.numerator)}/{int(answered.denominator)}"
+        lines.append(
+            [
+                group,
+                f"{percent(answered.value)} ({share})",
+                "yes" if reached else "no",
+                written(report, satisfied),
+            ]
+        )
+    return lines
+
+
+def survey_track_lines(report: Report) -> list[list[str]]:
+    """The survey's yes-or-no figures over each whole track, side by side (a figure a track
+    does not have, such as the mentors' load for the coffee chats, is a dash)."""
+    lines = []
+    for metric in SURVEY_TRACK:
+        cells = []
+        for track in ("formal", "coffee"):
+            row = report.row(track, metric)
+            cells.append("–" if row.note == "not computed" else written(report, row))
+        if cells != ["–", "–"]:
+            lines.append([BY_ID[metric].label, *cells])
     return lines
 
 

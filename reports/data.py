@@ -24,6 +24,7 @@ from program.people.models import Person
 from program.people.stages import CareerStage
 from program.programs.models import Program, Term, TermRosterEntry
 from program.reporting.models import ActionItem
+from program.surveys.models import Survey, SurveyResponse
 
 TRACKS = ("formal", "coffee")
 
@@ -94,6 +95,9 @@ class Frames:
     departments: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame({"person_id": [], "department": []})
     )
+    # The term survey: one row per person invited (their class year and tracks as invited),
+    # with their answers where they answered (see program/surveys/instrument.py).
+    survey: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SURVEY_COLUMNS))
 
     def digest(self) -> str:
         """SHA-256 of the input data, the same whatever order its rows were read in: of each
@@ -113,6 +117,7 @@ class Frames:
             "met_before",
             "months_before",
             "departments",
+            "survey",
         ):
             frame = getattr(self, name)
             h.update("\x1f".join([name, *frame.columns]).encode())
@@ -525,8 +530,62 @@ def load(conn: Connection, scope: Scope) -> Frames:
         assessor_pairs=int(assessor_pairs or 0),
         asks=asks,
         earlier_ties=pd.DataFrame({"key": sorted(seen)}, dtype="int64"),
+        survey=survey_answers(conn, term_ids),
         **before,
     )
+
+
+SURVEY_COLUMNS = [
+    "person_id",
+    "class_year",
+    "in_formal",
+    "in_coffee",
+    "is_mentor",
+    "answered",
+    "formal_satisfaction",
+    "coffee_satisfaction",
+    "career_person",
+    "outside_people",
+    "led_any",
+    "mentor_load",
+    "target",
+]
+
+
+def survey_answers(conn: Connection, term_ids: list[int]) -> pd.DataFrame:
+    """The term survey's responses (see `Frames.survey`): whether any conversation led to
+    something concrete is read as one yes or no, as the report counts it."""
+    r = SurveyResponse
+    rows = conn.execute(
+        sa.select(
+            r.person_id,
+            r.class_year,
+            r.in_formal,
+            r.in_coffee,
+            r.is_mentor,
+            r.answered_at.is_not(None),
+            r.formal_satisfaction,
+            r.coffee_satisfaction,
+            r.career_person,
+            r.outside_people,
+            r.led_to,
+            r.mentor_load,
+            Survey.target_percent,
+        )
+        .join(Survey, Survey.id == r.survey_id)
+        .where(Survey.term_id.in_(term_ids))
+        .order_by(r.person_id, Survey.term_id)
+    ).all()
+    frame = pd.DataFrame(
+        [
+            (*row[:10], bool(row[10]) and row[10] != ["none"] if row[5] else None, *row[11:])
+            for row in rows
+        ],
+        columns=SURVEY_COLUMNS,
+    )
+    flags = ["in_formal", "in_coffee", "is_mentor", "answered"]
+    frame[flags] = frame[flags].astype(bool)
+    return frame
 
 
 def _before(
@@ -654,6 +713,8 @@ STATE_TABLES = tuple(
         Chat,
         ChatMember,
         CheckIn,
+        Survey,
+        SurveyResponse,
     )
 )
 
@@ -711,6 +772,17 @@ def data_state(conn: Connection, scope: Scope) -> tuple[datetime, tuple[int, ...
         sa.select(sa.func.max(Assignment.started_at), count).where(
             sa.or_(Assignment.term_id.in_(terms_so_far), Assignment.term_id.in_(next_terms))
         ),
+        # The term survey: invited, answered, changed.
+        sa.select(
+            sa.func.max(
+                sa.func.coalesce(
+                    SurveyResponse.updated_at, SurveyResponse.answered_at, SurveyResponse.invited_at
+                )
+            ),
+            count,
+        )
+        .join(Survey, Survey.id == SurveyResponse.survey_id)
+        .where(Survey.term_id.in_(terms_so_far)),
     ]
     found: list[Any] = []
     sizes: list[int] = []

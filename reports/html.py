@@ -14,11 +14,15 @@ from markupsafe import Markup
 
 from reports.build import (
     SATISFACTION_HEADER,
+    SURVEY_HEADER,
     Report,
     cohorts_withheld,
     distribution_cell,
     percent,
     satisfaction_lines,
+    survey_intro,
+    survey_lines,
+    survey_track_lines,
     written,
     written_difference,
 )
@@ -82,6 +86,10 @@ def context(report: Report) -> dict[str, Any]:
         "satisfaction_header": SATISFACTION_HEADER,
         "satisfaction_lines": lambda track: satisfaction_lines(report, track),
         "cohorts_withheld": lambda track: cohorts_withheld(report, track),
+        "survey_header": SURVEY_HEADER,
+        "survey_lines": lambda track: survey_lines(report, track),
+        "survey_track_lines": lambda: survey_track_lines(report),
+        "survey_intro": lambda: survey_intro(report),
         "network_tracks": NETWORK_TRACKS,
         "track_names": TRACK_NAMES,
         "origin_metrics": ORIGIN_METRICS,

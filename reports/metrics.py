@@ -432,8 +432,70 @@ SATISFACTION_METRICS = [
 ]
 SATISFACTION_TABLE = tuple(m.id for m in SATISFACTION_METRICS)
 
+# The term survey (program/surveys/instrument.py), per track and per class year: each rests on
+# the respondents who took part in the track (mentors are a line of their own).
+ACGME_PEC = "ACGME Program Evaluation Committee (residents' and faculty's survey results)"
+SURVEY_METRICS = [
+    Metric(
+        "survey_response",
+        "Answered the term survey",
+        "proportion",
+        "People who answered the term survey ÷ people invited (everyone on the term's roster "
+        "in the track), against the program's response target.",
+        (LCME_11_1, ACGME_PEC),
+    ),
+    Metric(
+        "satisfied",
+        "Satisfied or very satisfied",
+        "proportion",
+        "Answers of “satisfied” or “very satisfied” with the mentoring received in the track "
+        "this term ÷ those who answered the question (“does not apply” left out).",
+        (LCME_11_1, ACGME_PEC),
+    ),
+    Metric(
+        "career_person",
+        "Has someone for career advice",
+        "proportion",
+        "Respondents answering yes to “I have at least one person I can go to for career "
+        "advice” ÷ respondents.",
+        (LCME_11_2, ACGME_WB),
+    ),
+    Metric(
+        "outside_met",
+        "Met someone outside their department",
+        "proportion",
+        "Respondents who had a professional conversation with at least one person outside "
+        "their own department this term ÷ respondents.",
+        (LCME_3_5, ACGME_WB),
+    ),
+    Metric(
+        "survey_led_to",
+        "A conversation led to something",
+        "proportion",
+        "Respondents for whom a conversation led to a collaboration, a referral, an "
+        "opportunity or advice they acted on ÷ respondents.",
+        (LCME_11_1,),
+    ),
+    Metric(
+        "load_too_much",
+        "Mentors whose load was too much",
+        "proportion",
+        "Mentors answering that their mentoring load this term was too much ÷ mentors who "
+        "answered the question.",
+        (ACGME_WB, ACGME_PEC),
+    ),
+]
+SURVEY_TABLE = tuple(m.id for m in SURVEY_METRICS)
+
 # Every metric defined, in the order methods sections and the data dictionary list them.
-ALL_METRICS = METRICS + NETWORK_METRICS + SATISFACTION_METRICS + ADVISING_METRICS + ASK_METRICS
+ALL_METRICS = (
+    METRICS
+    + NETWORK_METRICS
+    + SATISFACTION_METRICS
+    + ADVISING_METRICS
+    + ASK_METRICS
+    + SURVEY_METRICS
+)
 BY_ID = {m.id: m for m in ALL_METRICS}
 BREAKDOWNS = (("cohort", "Cohort"), ("department", "Department"), ("stage", "Career stage"))
 
@@ -488,6 +550,8 @@ class Computed:
     distributions: dict[str, dict[int, int]] = field(default_factory=dict)  # track -> rating
     # Tracks whose satisfaction table gives no cohort lines: a cohort had too few ratings.
     by_cohort_withheld: set[str] = field(default_factory=set)
+    # The term survey's response targets (%), one per program that ran one (none: no survey).
+    survey_targets: tuple[int, ...] = ()
 
     # The rows by what names them, the first of each: a page looks rows up thousands of times.
     # Made again when the rows are another list or have grown (they are built by appending).

@@ -11,10 +11,14 @@ from typing import Any
 
 from reports.build import (
     SATISFACTION_HEADER,
+    SURVEY_HEADER,
     Report,
     cohorts_withheld,
     distribution_cell,
     satisfaction_lines,
+    survey_intro,
+    survey_lines,
+    survey_track_lines,
     written,
     written_difference,
 )
@@ -280,6 +284,29 @@ def build_pdf(report: Report) -> bytes:
             ),
             *([_p(why, SMALL)] if (why := cohorts_withheld(report, track)) else []),
         ]
+    # The term survey, as accreditors read it.
+    if report.computed.survey_targets:
+        story += [_p("The term survey", H2), _p(survey_intro(report))]
+        for track in ("formal", "coffee"):
+            if lines := survey_lines(report, track):
+                story += [
+                    _p(f"The term survey by class year, {TRACK_NAMES[track].lower()}", H3),
+                    _table(
+                        ["Class year", *SURVEY_HEADER],
+                        lines,
+                        [1.0 * inch]
+                        + [(width - 1.0 * inch) / len(SURVEY_HEADER)] * len(SURVEY_HEADER),
+                    ),
+                ]
+        if whole := survey_track_lines(report):
+            story += [
+                _p("The term survey over each whole track", H3),
+                _table(
+                    ["Question", "Formal mentoring", "Coffee chats"],
+                    whole,
+                    [2.2 * inch, (width - 2.2 * inch) / 2, (width - 2.2 * inch) / 2],
+                ),
+            ]
     # Advising: coverage and load.
     story += [
         _p("Advising: coverage and load (formal mentoring)", H2),

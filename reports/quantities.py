@@ -84,6 +84,13 @@ ROW_COUNTS: dict[str, tuple[str | None, str | None]] = {
     "rated_high": ("useful", "ratings"),
     "no_rating": ("no_rating", "asked"),
     "checkins_asked": ("asked", None),
+    # The term survey (reports/survey.py): people, one answer each.
+    "survey_response": ("survey_answered", "survey_invited"),
+    "satisfied": ("satisfied", "satisfaction_answers"),
+    "career_person": ("career_yes", "survey_answered"),
+    "outside_met": ("outside_met", "survey_answered"),
+    "survey_led_to": ("survey_led_to", "survey_answered"),
+    "load_too_much": ("load_too_much", "load_answers"),
 }
 RATINGS = tuple(f"rating_{k}" for k in range(1, 6))
 # What each count is, in words (the audit's report names them).
@@ -122,10 +129,34 @@ COUNT_NAMES = {
     "novel_ties": "ties that met, new to both people",
     "no_rating": "check-ins with no rating",
     "not_useful": "ratings of 1 or 2",
+    "survey_invited": "people invited to the term survey",
+    "survey_answered": "people who answered the term survey",
+    "satisfaction_answers": "people who rated their satisfaction with the track",
+    "satisfied": "people satisfied or very satisfied",
+    "career_yes": "people with someone for career advice",
+    "outside_met": "people who met someone outside their department",
+    "survey_led_to": "people for whom a conversation led to something",
+    "load_answers": "mentors who answered about their load",
+    "load_too_much": "mentors whose load was too much",
 } | {f"rating_{k}": f"ratings of {k}" for k in range(1, 6)}
 # The base each count is a part of (a count never exceeds its base).
-BASE = {num: base for num, base in ROW_COUNTS.values() if num and base} | dict.fromkeys(
-    RATINGS, "ratings"
+BASE = (
+    {num: base for num, base in ROW_COUNTS.values() if num and base}
+    | dict.fromkeys(RATINGS, "ratings")
+    # The survey's question bases are parts of its respondents.
+    | dict.fromkeys(("satisfaction_answers", "load_answers"), "survey_answered")
+)
+
+# The term survey's counts of who answered and what (reports/survey.py).
+SURVEY_ANSWERS = (
+    "survey_answered",
+    "satisfaction_answers",
+    "satisfied",
+    "career_yes",
+    "outside_met",
+    "survey_led_to",
+    "load_answers",
+    "load_too_much",
 )
 
 # Counts that tell what people did or answered: whether a pair met, how soon and how often, whom
@@ -156,6 +187,8 @@ SENSITIVE = frozenset(
         "no_rating",
         "not_useful",
         *RATINGS,
+        # The term survey: who answered, and every answer (who was invited is the roster's).
+        *SURVEY_ANSWERS,
     }
 )
 
@@ -171,6 +204,8 @@ GROUP_ADDITIVE = (
     "rating_3",
     "useful",
 )
+# The term survey's counts add up across class years (a person is in one).
+SURVEY_ADDITIVE = ("survey_invited", *SURVEY_ANSWERS)
 # Ties inside others: (part, whole), the part never larger.
 NESTED_TIES = (("ties_department", "met_ties"), ("dept_pairs_joined", "cross_department"))
 # Counts of ties per track that add up to both tracks'.
@@ -271,6 +306,9 @@ def relations(truth: dict[Key, float], all_scope: str | None) -> list[Relation]:
                 groups = sorted({k[3] for k in truth if k[:3] == (scope, track, kind)})
                 for name in GROUP_ADDITIVE:
                     out.append(_sum(key(name), [key(name, kind, g) for g in groups]))
+            years = sorted({k[3] for k in truth if k[:3] == (scope, track, "class_year")})
+            for name in SURVEY_ADDITIVE:
+                out.append(_sum(key(name), [key(name, "class_year", y) for y in years]))
             origins = [group for _, group in ORIGINS]
             for name in ORIGIN_ADDITIVE:
                 out.append(_sum(key(name), [key(name, "origin", g) for g in origins]))

@@ -40,6 +40,15 @@ from program.reporting.models import ActionStatus
 from program.reporting.services import add_action, update_action
 from program.roster.parsing import parse_roster
 from program.roster.services import apply_import
+from program.surveys.models import Survey, SurveyResponse
+from program.surveys.services import (
+    REMIND_AFTER_DAYS,
+    Answers,
+    open_due_surveys,
+    record_answers,
+    remind_due,
+    window,
+)
 
 
 @dataclass(frozen=True)
@@ -308,6 +317,7 @@ def _run_term(
             _answer(program, term, cursor, rng, answers, silent)
         cursor += timedelta(days=30)
     if term.ends_on < now.date():
+        _run_survey(term, rng, answers)
         with mail_dated(_at(term.ends_on, 17)):
             for assignment in db.session.scalars(
                 sa.select(Assignment).where(
@@ -316,6 +326,60 @@ def _run_term(
             ):
                 end_assignment(coordinator, assignment, EndReason.TERM_OVER)
         set_term_closed(coordinator, term, True)
+
+
+# How readily each class year answers the term survey: the first years most, the last least (a
+# demo with some classes under the 70% target, as real ones have).
+SURVEY_READINESS = {"MS1": 1.15, "MS2": 1.0, "MS3": 0.8, "MS4": 0.55, "Mentors": 0.9}
+
+
+def _run_survey(term: Term, rng: random.Random, answers: dict[int, float]) -> None:
+    """The term survey as it happened: opened by the tick in its window, answered over the
+    following days by each person as readily as they answer check-ins (by class year), with
+    the reminders going out on their days."""
+    opens, _ = window(term)
+    with mail_dated(_at(opens, 6)):
+        open_due_surveys(_at(opens, 6))
+    responses = db.session.scalars(
+        sa.select(SurveyResponse)
+        .join(Survey, Survey.id == SurveyResponse.survey_id)
+        .where(Survey.term_id == term.id)
+        .order_by(SurveyResponse.id)
+    ).all()
+    for day, reminder in ((2, False), (REMIND_AFTER_DAYS[0], True), (REMIND_AFTER_DAYS[1], True)):
+        at = _at(opens + timedelta(days=day), 12)
+        if reminder:
+            with mail_dated(at):
+                remind_due(at)
+        for response in responses:
+            ready = answers.get(response.person_id, 0.5) * SURVEY_READINESS.get(
+                response.class_year, 0.9
+            )
+            if response.answered_at is not None or rng.random() > ready * 0.55:
+                continue
+            record_answers(response.person, response, _survey_answers(response, rng), at)
+
+
+def _survey_answers(response: SurveyResponse, rng: random.Random) -> Answers:
+    """What one person answers: mostly satisfied with their mentor, a little less with the
+    coffee chats, someone for career advice more often with a mentor."""
+
+    def satisfaction(weights: tuple[int, ...]) -> int:
+        return rng.choices((0, 1, 2, 3, 4, 5), weights=weights)[0]
+
+    led = rng.random() < 0.35
+    return Answers(
+        formal_satisfaction=satisfaction((1, 1, 2, 4, 10, 8)) if response.in_formal else None,
+        coffee_satisfaction=satisfaction((3, 1, 2, 6, 9, 5)) if response.in_coffee else None,
+        career_person="yes" if rng.random() < (0.85 if response.in_formal else 0.6) else "no",
+        outside_people=rng.choices(("0", "1-2", "3-5", "6+"), weights=(2, 5, 3, 1))[0],
+        led_to=(rng.choice(("collaboration", "referral", "opportunity", "advice_acted_on")),)
+        if led
+        else ("none",),
+        mentor_load=rng.choices(("about_right", "too_much", "could_take_more"), (6, 2, 3))[0]
+        if response.is_mentor
+        else None,
+    )
 
 
 def _answer(

@@ -130,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     from program.home.views import bp as home_bp
     from program.meetings.views import bp as meetings_bp
     from program.messages.views import bp as demo_bp
+    from program.outcomes.views import bp as outcomes_bp
     from program.programs.views import bp as programs_bp
     from program.reporting.views import bp as reporting_bp
     from program.roster.views import bp as roster_bp
@@ -149,6 +150,7 @@ def _register_blueprints(app: Flask) -> None:
         reporting_bp,
         roster_bp,
         surveys_bp,
+        outcomes_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -11,6 +11,7 @@ from program.formal.models import Assessor, Assignment, AssignmentStatus, Availa
 from program.kept import KeptResult
 from program.meetings.models import Meeting, MeetingStatus
 from program.messages.models import Message, MessageStatus
+from program.outcomes.models import Measure, OutcomeUpload, OutcomeValue
 from program.people.models import CareerStage, Department, PairingBlock, Person
 from program.programs.models import (
     Cohort,
@@ -51,12 +52,15 @@ __all__ = [
     "KeptResult",
     "LedTo",
     "Listing",
+    "Measure",
     "Meeting",
     "MeetingStatus",
     "Meets",
     "Membership",
     "Message",
     "MessageStatus",
+    "OutcomeUpload",
+    "OutcomeValue",
     "OutsideReferral",
     "PairingBlock",
     "Person",

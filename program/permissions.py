@@ -29,6 +29,7 @@ class Action(enum.Enum):
     MANAGE_PROGRAM = "manage_program"  # a coordinator's work on one program's data
     VIEW_REPORTS = "view_reports"  # aggregate reports; deans everywhere, read-only
     PARTICIPATE = "participate"  # a member's own view of a program (their pairings)
+    IMPORT_OUTCOMES = "import_outcomes"  # outcome measures and their values: deans and admins
 
 
 def current_roles(user: Person, program: Program) -> set[Role]:
@@ -95,7 +96,7 @@ def _decide(
         return True
     if action is Action.ADMINISTER:
         return False
-    if action is Action.VIEW_REPORTS and user.is_dean:
+    if action in (Action.VIEW_REPORTS, Action.IMPORT_OUTCOMES) and user.is_dean:
         return True
     if program is None:
         return False

@@ -28,6 +28,9 @@ COORDINATORS = {
     "admin": 200,
 }
 COORDINATORS_POST = {**COORDINATORS, "coordinator": 302, "admin": 302}
+# Outcomes: deans and admins only.
+DEANS = {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 403), "dean": 200, "admin": 200}
+
 # An action that e-mails people, past the page that asks first.
 CONFIRMED = {"confirmed": "yes"}
 
@@ -54,6 +57,16 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
         ("surveys.answer_link", "GET", "/survey/not-a-token", {}, dict.fromkeys(ROLES, 400)),
         ("surveys.answer", "GET", f"/surveys/{world['survey_response_id']}", {}, own),
         ("surveys.status", "GET", f"{term}/survey", {}, COORDINATORS),
+        ("outcomes.index", "GET", "/outcomes/", {}, DEANS),
+        # No file: the form says so (200) to those allowed.
+        ("outcomes.upload", "POST", "/outcomes/upload", {"term": "fall"}, DEANS),
+        (
+            "outcomes.upload_preview",
+            "GET",
+            "/outcomes/uploads/999",
+            {},
+            {**DEANS, "dean": 404, "admin": 404},
+        ),
         ("checkins.edit", "GET", f"/check-ins/{check_in}", {}, own),
         (
             "checkins.quick_answer",

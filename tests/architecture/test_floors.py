@@ -57,6 +57,7 @@ DOMAINS = [
     "roster",
     "admin",
     "surveys",
+    "outcomes",
     "meetings",
     "coffee",
     "asks",

@@ -4,9 +4,10 @@ peak memory is its own.
 
 Half the people are trainees, half mentors, in 12 departments and 3 cohorts; every trainee has
 a mentor (5 monthly check-ins each side) and everyone is in 5 coffee-chat rounds (one check-in
-each). `html_s` includes reading the data and computing the metrics (the first output built);
-`pdf_s` and `csv_s` build from the same computed report, as the report page does. On
-PostgreSQL the data is analyzed first, as autovacuum would have done on a database in use.
+each); the term ran its survey (three in four answered) and has two outcome measures. `html_s`
+includes reading the data and computing the metrics (the first output built); `pdf_s` and
+`csv_s` build from the same computed report, as the report page does. On PostgreSQL the data is
+analyzed first, as autovacuum would have done on a database in use.
 
 `python -m bench.report`; the last line printed is JSON:
 {"runs": [{"people", "checkins", "html_s", "pdf_s", "csv_s", "total_s", "peak_mb"}, ...]}
@@ -139,7 +140,86 @@ def populate(people: int) -> None:
             check_in(person, when, chat_id=chat_id)
     for begin in range(0, len(rows), 20000):
         db.session.execute(sa.insert(CheckIn), rows[begin : begin + 20000])
+    survey_and_outcomes(program, term, trainees, mentors, rng, start)
     db.session.commit()
+
+
+def survey_and_outcomes(
+    program: Any, term: Any, trainees: list[int], mentors: list[int], rng: Any, start: datetime
+) -> None:
+    """The term's survey, three in four answering, and two outcome measures (a well-being index
+    for everyone, a first-choice match for trainees), one value each for nine in ten."""
+    from program.extensions import db
+    from program.outcomes.models import Measure, OutcomeValue
+    from program.surveys.models import Survey, SurveyResponse
+
+    survey = Survey(
+        term_id=term.id,
+        program_id=program.id,
+        instrument="hallway-term-survey-1",
+        opens_on=date(2026, 12, 17),
+        closes_on=date(2027, 1, 7),
+        target_percent=70,
+    )
+    db.session.add(survey)
+    db.session.flush()
+    years = ["PGY1", "PGY2", "PGY3"]
+    responses = []
+    for k, person in enumerate([*trainees, *mentors]):
+        mentor = k >= len(trainees)
+        answered = rng.random() < 0.75
+        responses.append(
+            {
+                "survey_id": survey.id,
+                "person_id": person,
+                "class_year": "Mentors" if mentor else years[k % 3],
+                "in_formal": True,
+                "in_coffee": True,
+                "is_mentor": mentor,
+                "invited_at": start,
+                "reminders": 0,
+                "answered_at": start if answered else None,
+                "formal_satisfaction": int(rng.integers(0, 6)) if answered else None,
+                "coffee_satisfaction": int(rng.integers(0, 6)) if answered else None,
+                "career_person": bool(rng.random() < 0.8) if answered else None,
+                "outside_people": ["0", "1-2", "3-5", "6+"][int(rng.integers(4))]
+                if answered
+                else None,
+                "led_to": ["referral"] if answered and rng.random() < 0.3 else None,
+                "mentor_load": "about_right" if answered and mentor else None,
+            }
+        )
+    db.session.execute(sa.insert(SurveyResponse), responses)
+    wellbeing = Measure(
+        name="Well-being index",
+        kind="numeric",
+        definition="0 to 9",
+        source="bench",
+        better="lower",
+        minimum_group=10,
+    )
+    match = Measure(
+        name="First-choice specialty",
+        kind="categorical",
+        definition="yes or no",
+        source="bench",
+        better="higher",
+        favourable="yes",
+        minimum_group=10,
+    )
+    db.session.add_all([wellbeing, match])
+    db.session.flush()
+    values = [
+        {"measure_id": wellbeing.id, "person_id": p, "term_slug": "fall", "number": float(v)}
+        for p, v in zip([*trainees, *mentors], rng.integers(0, 10, len(trainees) * 2), strict=False)
+        if rng.random() < 0.9
+    ]
+    values += [
+        {"measure_id": match.id, "person_id": p, "term_slug": "fall", "answer": a}
+        for p, a in zip(trainees, rng.choice(["yes", "no"], len(trainees)), strict=True)
+        if rng.random() < 0.9
+    ]
+    db.session.execute(sa.insert(OutcomeValue), values)
 
 
 def run(people: int) -> dict[str, Any]:

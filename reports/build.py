@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from program.programs.models import Program, Term
 from reports.actions import Carried, carried_actions
 from reports.audit import Audit, audit
-from reports.data import TRACKS, Scope, find_scope, has_next_term, load
+from reports.data import TRACKS, Scope, find_scope, has_next_term, load, outcome_measures
 from reports.metrics import (
     ALL_METRICS,
     ALL_UNRATED,
@@ -31,6 +31,7 @@ from reports.metrics import (
     compute,
     trend,
 )
+from reports.outcomes import OutcomeComparison, outcome_tables, who_took_part, written_group
 from reports.stats import UNSTABLE_EVENTS, newcombe
 from reports.suppress import (
     DISTRIBUTION_FEW_PEOPLE,
@@ -420,8 +421,11 @@ def term_tables(conn: Connection, term_slug: str, threshold: int) -> TermTables 
     if len(names) > 1:
         scopes[ALL] = whole
     tables, digests, counts = {}, {}, {}
+    values_of, groups_of = {}, {}
     for key, scope in scopes.items():
         frames = load(conn, scope)
+        values_of[key] = frames.outcomes
+        groups_of[key] = who_took_part(frames.people, frames.check_ins)
         tables[key] = compute(frames, has_next_term(conn, scope))
         survey_rows(tables[key], frames.survey)
         digests[key] = frames.digest()
@@ -433,6 +437,11 @@ def term_tables(conn: Connection, term_slug: str, threshold: int) -> TermTables 
     for key, computed in tables.items():
         _cohort_lines(computed, threshold, all_programs=key == ALL)
     hidden, protection = protect(dict(tables), threshold, ALL if ALL in tables else None)
+    compared = outcome_tables(
+        outcome_measures(conn), values_of, groups_of, threshold, ALL if ALL in tables else None
+    )
+    for key, found in compared.items():
+        tables[key].outcomes = found
     if ALL not in scopes:
         # One program: all programs together is that program, published twice identically.
         (only,) = names
@@ -683,6 +692,49 @@ def survey_lines(report: Report, track: str) -> list[list[str]]:
             ]
         )
     return lines
+
+
+OUTCOMES_INTRO = (
+    "Outcomes the institution keeps about people, brought in for this term, compared across "
+    "who took part: by participation (formal mentoring only, coffee chats only, both, neither) "
+    "and, among those taking part, by engagement (met three times or more, against fewer). A "
+    "number is given as each group's mean with its 95% interval; one of several answers as the "
+    "share giving the favourable one. A group resting on fewer people than its measure's "
+    "minimum is hidden, and so is any group that would give a hidden one away. These are "
+    "associations, not effects: people chose the coffee track, the tracks overlap, and those "
+    "who met more often may differ in other ways."
+)
+
+
+def outcome_lines(comparison: OutcomeComparison) -> list[list[str]]:
+    """One measure's groups as table rows: (comparison, group, figure)."""
+    rows = [
+        ["By participation", g.label, written_group(g, comparison.numeric)]
+        for g in comparison.participation
+    ]
+    rows += [
+        ["By engagement", g.label, written_group(g, comparison.numeric)]
+        for g in comparison.engagement
+    ]
+    return rows
+
+
+def outcome_notes(comparison: OutcomeComparison) -> list[str]:
+    """What a measure is, and its tests, in sentences under its table."""
+    what = (
+        f"{comparison.definition} Source: {comparison.source}. "
+        + {"higher": "Higher is better.", "lower": "Lower is better.", "neither": ""}[
+            comparison.better
+        ]
+    ).strip()
+    if not comparison.numeric:
+        what += f" Favourable answer: “{comparison.favourable}”."
+    notes = [what]
+    if comparison.participation_test:
+        notes.append(f"Across participation: {comparison.participation_test}.")
+    if comparison.engagement_difference:
+        notes.append(f"Met 3 times or more against fewer: {comparison.engagement_difference}.")
+    return notes
 
 
 def survey_track_lines(report: Report) -> list[list[str]]:

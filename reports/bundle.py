@@ -171,6 +171,26 @@ def readme(report: Report) -> str:
     return "\r\n".join(lines)
 
 
+def outcomes_csv(report: Report) -> bytes:
+    """The outcomes compared by who took part, one row per group (a hidden group's figures
+    blank, with why)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        ["measure", "compared", "group", "n", "value", "ci_low", "ci_high", "favourable", "note"]
+    )
+    for c in report.computed.outcomes:
+        for compared, groups in (
+            ("participation", c.participation),
+            ("engagement", c.engagement),
+        ):
+            for g in groups:
+                shown = not g.hidden
+                figures = [g.n, g.value, g.low, g.high, g.favourable] if shown else [None] * 5
+                writer.writerow([_safe(v) for v in (c.name, compared, g.label, *figures, g.hidden)])
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
 def build_bundle(report: Report) -> bytes:
     """The zip, byte-identical for the same data and filters."""
     out = io.BytesIO()
@@ -181,6 +201,8 @@ def build_bundle(report: Report) -> bytes:
         ).encode(),
         "README.txt": readme(report).encode("utf-8"),
     }
+    if report.computed.outcomes:
+        files["outcomes.csv"] = outcomes_csv(report)
     stamp = report.as_of.timetuple()[:6]
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in files.items():

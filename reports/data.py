@@ -20,6 +20,7 @@ from program.checkins.models import CheckIn, CheckInStatus
 from program.coffee.models import Chat, ChatMember, Enrollment, Round
 from program.db import utc_date
 from program.formal.models import Assessor, Assignment, Availability
+from program.outcomes.models import Measure, OutcomeValue
 from program.people.models import Person
 from program.people.stages import CareerStage
 from program.programs.models import Program, Term, TermRosterEntry
@@ -98,6 +99,9 @@ class Frames:
     # The term survey: one row per person invited (their class year and tracks as invited),
     # with their answers where they answered (see program/surveys/instrument.py).
     survey: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SURVEY_COLUMNS))
+    # Outcomes brought in for the term (program/outcomes): person_id, measure_id, number, answer
+    # for the people on the scope's rosters.
+    outcomes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=VALUE_COLUMNS))
 
     def digest(self) -> str:
         """SHA-256 of the input data, the same whatever order its rows were read in: of each
@@ -118,6 +122,7 @@ class Frames:
             "months_before",
             "departments",
             "survey",
+            "outcomes",
         ):
             frame = getattr(self, name)
             h.update("\x1f".join([name, *frame.columns]).encode())
@@ -531,8 +536,42 @@ def load(conn: Connection, scope: Scope) -> Frames:
         asks=asks,
         earlier_ties=pd.DataFrame({"key": sorted(seen)}, dtype="int64"),
         survey=survey_answers(conn, term_ids),
+        outcomes=outcome_values(conn, scope),
         **before,
     )
+
+
+VALUE_COLUMNS = ["person_id", "measure_id", "number", "answer"]
+
+
+def outcome_values(conn: Connection, scope: Scope) -> pd.DataFrame:
+    """The outcomes imported for the scope's term of the people on its rosters."""
+    on_roster = sa.select(TermRosterEntry.person_id).where(
+        TermRosterEntry.term_id.in_(scope.term_ids)
+    )
+    v = OutcomeValue
+    return _read(
+        conn,
+        sa.select(v.person_id, v.measure_id, v.number, v.answer)
+        .where(v.term_slug == scope.term_slug, v.person_id.in_(on_roster))
+        .order_by(v.measure_id, v.person_id),
+        VALUE_COLUMNS,
+    )
+
+
+def outcome_measures(conn: Connection) -> pd.DataFrame:
+    """Every outcome measure defined, its kind and direction as their values."""
+    m = Measure
+    frame = _read(
+        conn,
+        sa.select(
+            m.id, m.name, m.kind, m.definition, m.source, m.better, m.favourable, m.minimum_group
+        ).order_by(m.name_key),
+        ["id", "name", "kind", "definition", "source", "better", "favourable", "minimum_group"],
+    )
+    for column in ("kind", "better"):
+        frame[column] = [getattr(v, "value", v) for v in frame[column]]
+    return frame
 
 
 SURVEY_COLUMNS = [
@@ -715,6 +754,8 @@ STATE_TABLES = tuple(
         CheckIn,
         Survey,
         SurveyResponse,
+        OutcomeValue,
+        Measure,
     )
 )
 
@@ -807,6 +848,13 @@ def data_state(conn: Connection, scope: Scope) -> tuple[datetime, tuple[int, ...
     ).one()
     found += latest_times
     sizes.append(rows)
+    # Outcomes: a re-import deletes and inserts, so the newest id moves with every import.
+    sizes += conn.execute(
+        sa.select(count, sa.func.coalesce(sa.func.max(OutcomeValue.id), 0)).where(
+            OutcomeValue.term_slug == scope.term_slug
+        )
+    ).one()
+    sizes += conn.execute(sa.select(count, sa.func.coalesce(sa.func.max(Measure.id), 0))).one()
     times = [_aware(t) for t in found if t is not None]
     return (max(times) if times else datetime(1970, 1, 1, tzinfo=UTC)), tuple(sizes)
 

@@ -13,11 +13,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from reports.build import (
+    OUTCOMES_INTRO,
     SATISFACTION_HEADER,
     SURVEY_HEADER,
     Report,
     cohorts_withheld,
     distribution_cell,
+    outcome_lines,
+    outcome_notes,
     percent,
     satisfaction_lines,
     survey_intro,
@@ -89,6 +92,9 @@ def context(report: Report) -> dict[str, Any]:
         "survey_header": SURVEY_HEADER,
         "survey_lines": lambda track: survey_lines(report, track),
         "survey_track_lines": lambda: survey_track_lines(report),
+        "outcomes_intro": OUTCOMES_INTRO,
+        "outcome_lines": outcome_lines,
+        "outcome_notes": outcome_notes,
         "survey_intro": lambda: survey_intro(report),
         "network_tracks": NETWORK_TRACKS,
         "track_names": TRACK_NAMES,

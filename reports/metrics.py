@@ -552,6 +552,8 @@ class Computed:
     by_cohort_withheld: set[str] = field(default_factory=set)
     # The term survey's response targets (%), one per program that ran one (none: no survey).
     survey_targets: tuple[int, ...] = ()
+    # Outcomes compared across who took part (reports/outcomes.py), protected on their own.
+    outcomes: list[Any] = field(default_factory=list)
 
     # The rows by what names them, the first of each: a page looks rows up thousands of times.
     # Made again when the rows are another list or have grown (they are built by appending).

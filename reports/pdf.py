@@ -10,11 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from reports.build import (
+    OUTCOMES_INTRO,
     SATISFACTION_HEADER,
     SURVEY_HEADER,
     Report,
     cohorts_withheld,
     distribution_cell,
+    outcome_lines,
+    outcome_notes,
     satisfaction_lines,
     survey_intro,
     survey_lines,
@@ -306,6 +309,19 @@ def build_pdf(report: Report) -> bytes:
                     whole,
                     [2.2 * inch, (width - 2.2 * inch) / 2, (width - 2.2 * inch) / 2],
                 ),
+            ]
+    # Outcomes, by who took part.
+    if report.computed.outcomes:
+        story += [_p("Outcomes, by who took part", H2), _p(OUTCOMES_INTRO)]
+        for c in report.computed.outcomes:
+            story += [
+                _p(c.name, H3),
+                _table(
+                    ["Compared", "Group", "Mean (95% CI; n)" if c.numeric else "Share (95% CI)"],
+                    outcome_lines(c),
+                    [1.4 * inch, 1.8 * inch, width - 3.2 * inch],
+                ),
+                *[_p(note, SMALL) for note in outcome_notes(c)],
             ]
     # Advising: coverage and load.
     story += [

@@ -35,11 +35,11 @@ from program.people.models import CareerStage, Person, password_hash
 from program.people.services import create_person
 from program.programs.models import Program, Role, Term
 from program.programs.services import create_program, grant_role
-from program.programs.terms import create_term
+from program.programs.terms import create_term, slugify
 from program.roster.parsing import parse_roster
 from program.roster.services import apply_import
 from seed.directory import seed_directory
-from seed.programs import SPECS, mail_dated, seed_program
+from seed.programs import SPECS, mail_dated, seed_outcomes, seed_program, term_dates
 
 DEMO_PASSWORD = "hallway-demo"  # noqa: S105  (printed for the demo, never used in production)
 DEMO_DOMAIN = "demo.example.edu"
@@ -359,6 +359,9 @@ def seed_demo(today: date | None = None) -> bool:
     )
     for spec in SPECS:
         seed_program(admin, spec, DEMO_DOMAIN, hashed, today or utc_now().date())
+    # The last closed term's outcomes, brought in by the dean.
+    closed = term_dates(today or utc_now().date())[-2]
+    seed_outcomes(staff["dean"], slugify(closed[0]), DEFAULT_SUPPRESSION_THRESHOLD)
     snooze_ghosts(utc_now())
     return True
 

@@ -30,10 +30,12 @@ from program.formal.matches import propose_matches, publish_matches
 from program.formal.models import Assignment, AssignmentStatus, Availability, EndReason
 from program.formal.pairs import end_assignment
 from program.messages.models import Message, MessageStatus
+from program.outcomes.models import Better, MeasureKind
+from program.outcomes.services import apply_outcomes, define_measure, upload_outcomes
 from program.pairings import abouts
 from program.people.models import Person
 from program.people.services import create_person
-from program.programs.models import Program, Role, Term
+from program.programs.models import Program, Role, Term, TermRosterEntry
 from program.programs.services import create_program, grant_role
 from program.programs.terms import create_term, set_term_closed
 from program.reporting.models import ActionStatus
@@ -429,3 +431,54 @@ def _answer(
                 (CheckInStatus.SCHEDULED, CheckInStatus.NOT_YET, CheckInStatus.WONT_HAPPEN)
             )
             record_check_in(person, check_in, status, today=cursor.date())
+
+
+def seed_outcomes(dean: Person, term_slug: str, threshold: int) -> None:
+    """What the office of institutional research brings in for a closed term: a well-being
+    index for everyone on its rosters (lower is better; a little lower among those with a
+    mentor) and, for trainees, whether they matched their first-choice specialty, imported
+    the way a dean would (a CSV, its preview, then applied)."""
+    rng = random.Random(2027)  # noqa: S311  (demo data, not security)
+    define_measure(
+        dean,
+        name="Well-being index",
+        kind=MeasureKind.NUMERIC,
+        definition="The Mayo Well-Being Index (0 to 9; 5 or more marks distress), taken in the "
+        "term's last month.",
+        source="The institution's annual well-being survey",
+        better=Better.LOWER,
+        favourable=None,
+        minimum_group=10,
+        threshold=threshold,
+    )
+    define_measure(
+        dean,
+        name="First-choice specialty",
+        kind=MeasureKind.CATEGORICAL,
+        definition="Whether the trainee's next step (match, fellowship, post) was in their "
+        "first-choice specialty, as they reported it.",
+        source="The office of institutional research's exit records",
+        better=Better.HIGHER,
+        favourable="yes",
+        minimum_group=max(5, threshold),
+        threshold=threshold,
+    )
+    people = db.session.execute(
+        sa.select(Person.email, TermRosterEntry.is_trainee, TermRosterEntry.formal_track)
+        .join(TermRosterEntry, TermRosterEntry.person_id == Person.id)
+        .join(Term, Term.id == TermRosterEntry.term_id)
+        .where(Term.slug == term_slug)
+        .distinct()
+        .order_by(Person.email)
+    ).all()
+    lines = ["email,Well-being index,First-choice specialty"]
+    for email, is_trainee, formal in people:
+        if rng.random() < 0.15:
+            continue  # no value recorded
+        index = min(9, max(0, round(rng.gauss(3.6 if formal else 4.3, 1.8))))
+        match = ""
+        if is_trainee:
+            match = "yes" if rng.random() < (0.78 if formal else 0.66) else "no"
+        lines.append(f"{email},{index},{match}")
+    upload = upload_outcomes(dean, term_slug, "\n".join(lines).encode(), "ir-outcomes.csv")
+    apply_outcomes(dean, upload)

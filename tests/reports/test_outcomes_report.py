@@ -1,0 +1,221 @@
+"""Outcomes compared across who took part (reports/outcomes.py): each statistic as scipy gives
+it, groups of too few people hidden with whatever would give them away, across programs too, and
+the section on the page, in the PDF and in the CSV bundle."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+from scipy import stats
+
+from program.extensions import db
+from program.outcomes.models import Better, MeasureKind
+from program.outcomes.services import apply_outcomes, define_measure, upload_outcomes
+from program.people.models import Person
+from reports.build import build_report
+from reports.bundle import build_bundle
+from reports.data import find_scope
+from reports.html import build_html
+from reports.outcomes import ENGAGEMENT, PARTICIPATION, compare, outcome_tables
+from reports.pdf import build_pdf
+from tests.reports.test_reports import outline_sections
+
+THRESHOLD = 5
+WELLBEING = {
+    "id": 1,
+    "name": "Well-being index",
+    "kind": "numeric",
+    "definition": "0 to 9.",
+    "source": "Survey",
+    "better": "lower",
+    "favourable": None,
+    "minimum_group": 10,
+}
+MATCH = {**WELLBEING, "id": 2, "name": "First choice", "kind": "categorical", "favourable": "yes"}
+
+
+def people(sizes: dict[str, int], engaged_share: float = 0.5, start: int = 0) -> pd.DataFrame:
+    """Who took part: `sizes` people in each participation group; of those taking part, the
+    first `engaged_share` met three times or more."""
+    rows, k = [], start
+    for group, n in sizes.items():
+        for i in range(n):
+            engaged = None
+            if group != "Neither":
+                engaged = ENGAGEMENT[0 if i < engaged_share * n else 1]
+            rows.append((k, group, engaged))
+            k += 1
+    return pd.DataFrame(rows, columns=["person_id", "participation", "engagement"])
+
+
+def numbers(groups: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "person_id": groups["person_id"],
+            "measure_id": 1,
+            "number": rng.integers(0, 10, len(groups)).astype(float),
+            "answer": None,
+        }
+    )
+
+
+def answers(groups: pd.DataFrame, seed: int = 2) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "person_id": groups["person_id"],
+            "measure_id": 2,
+            "number": None,
+            "answer": np.where(rng.random(len(groups)) < 0.6, "Yes", "no"),
+        }
+    )
+
+
+def test_a_numbers_groups_and_tests_are_scipys():
+    groups = people({"Formal only": 30, "Coffee only": 25, "Both": 40, "Neither": 20})
+    values = numbers(groups)
+    result = compare(WELLBEING, values, groups, THRESHOLD)
+    joined = values.merge(groups, on="person_id")
+    for group in result.participation:
+        sample = joined.loc[joined["participation"] == group.label, "number"].to_numpy()
+        low, high = stats.t.interval(0.95, len(sample) - 1, sample.mean(), stats.sem(sample))
+        assert (group.n, group.value) == (len(sample), pytest.approx(sample.mean()))
+        assert (group.low, group.high) == (pytest.approx(low), pytest.approx(high))
+    samples = [joined.loc[joined["participation"] == g, "number"] for g in PARTICIPATION]
+    expected = stats.kruskal(*samples).pvalue
+    assert result.participation_test == f"Kruskal–Wallis p = {expected:.3f}"
+    a, b = (joined.loc[joined["engagement"] == e, "number"].to_numpy() for e in ENGAGEMENT)
+    welch = stats.ttest_ind(a, b, equal_var=False)
+    ci = welch.confidence_interval(0.95)
+    assert f"95% CI {ci.low:.2f} to {ci.high:.2f}" in result.engagement_difference
+    assert f"Welch's t test p = {welch.pvalue:.3f}" in result.engagement_difference
+
+
+def test_a_shares_groups_and_tests_are_scipys():
+    groups = people({"Formal only": 30, "Coffee only": 25, "Both": 40, "Neither": 20})
+    values = answers(groups)
+    result = compare(MATCH, values, groups, THRESHOLD)
+    joined = values.merge(groups, on="person_id")
+    table = []
+    for group in result.participation:
+        part = joined[joined["participation"] == group.label]
+        x = int((part["answer"].str.lower() == "yes").sum())  # "Yes" counts as "yes"
+        ci = stats.binomtest(x, len(part)).proportion_ci(method="wilson")
+        assert (group.favourable, group.n) == (x, len(part))
+        assert (group.low, group.high) == (pytest.approx(ci.low), pytest.approx(ci.high))
+        table.append([x, len(part) - x])
+    expected = stats.chi2_contingency(table).pvalue
+    assert result.participation_test == f"chi-square test of independence p = {expected:.3f}"
+    g1, g2 = result.engagement
+    _, p = stats.fisher_exact(
+        [[g1.favourable, g1.n - g1.favourable], [g2.favourable, g2.n - g2.favourable]]
+    )
+    assert f"Fisher's exact test p = {p:.3f}" in result.engagement_difference
+
+
+def test_a_group_of_too_few_hides_and_so_does_what_would_give_it_away():
+    # Six "formal only" (under the measure's 10): hidden, and a second taking-part group with it
+    # (the engagement groups add up to the three), and both engagement groups are still shown
+    # since two hidden parts give nothing away on their own... unless one of them is hidden.
+    groups = people({"Formal only": 6, "Coffee only": 25, "Both": 40, "Neither": 20})
+    (result,) = outcome_tables(
+        pd.DataFrame([WELLBEING]), {"p": numbers(groups)}, {"p": groups}, THRESHOLD, None
+    )["p"]
+    shown = {g.label: g.hidden for g in result.participation}
+    assert shown["Formal only"] == "fewer than 10 people"
+    assert shown["Coffee only"].startswith("hidden ‡")  # the smallest other taking-part group
+    assert shown["Both"] == "" and shown["Neither"] == ""
+    assert result.participation_test == "not given: a group is hidden"
+
+
+def test_a_share_of_all_but_a_few_is_hidden():
+    groups = people({"Formal only": 30, "Coffee only": 30, "Both": 30, "Neither": 30})
+    values = answers(groups)
+    formal = groups.loc[groups["participation"] == "Formal only", "person_id"]
+    values.loc[values["person_id"].isin(formal), "answer"] = "yes"
+    values.loc[values["person_id"] == formal.iloc[0], "answer"] = "no"  # 29 of 30
+    (result,) = outcome_tables(
+        pd.DataFrame([MATCH]), {"p": values}, {"p": groups}, THRESHOLD, None
+    )["p"]
+    assert result.group("Formal only").hidden.startswith("fewer than 5 people gave one")
+
+
+def test_a_group_hidden_in_one_program_is_not_given_back_by_the_all_programs_table():
+    a = people({"Formal only": 6, "Coffee only": 25, "Both": 40, "Neither": 20})
+    b = people({"Formal only": 30, "Coffee only": 25, "Both": 40, "Neither": 20}, start=1000)
+    together = pd.concat([a, b], ignore_index=True)
+    values = numbers(together)
+    tables = outcome_tables(
+        pd.DataFrame([WELLBEING]),
+        {
+            "a": values[values["person_id"] < 1000],
+            "b": values[values["person_id"] >= 1000],
+            "*": values,
+        },
+        {"a": a, "b": b, "*": together},
+        THRESHOLD,
+        "*",
+    )
+    hidden = {
+        scope: {g.label for g in found[0].participation if g.hidden}
+        for scope, found in tables.items()
+    }
+    # Program a hides its six; the whole minus b would give them back, so b's (or the whole's)
+    # is hidden too: no group is hidden in exactly one of the programs.
+    for label in ("Formal only", "Coffee only", "Both"):
+        in_programs = [label in hidden[s] for s in ("a", "b")]
+        assert in_programs.count(True) != 1 or label in hidden["*"], (label, hidden)
+
+
+def test_the_report_shows_outcomes_on_the_page_in_the_pdf_and_the_csv(app, make, time_machine):
+    program = make.program("Internal Medicine Residency", slug="im")
+    trainees = [make.trainee(program) for _ in range(24)]
+    make.term(program, slug="fall")
+    dean = make.dean()
+    with app.app_context():
+        actor = db.session.get(Person, dean.id)
+        define_measure(
+            actor,
+            name="Well-being index",
+            kind=MeasureKind.NUMERIC,
+            definition="0 to 9.",
+            source="Survey",
+            better=Better.LOWER,
+            favourable=None,
+            minimum_group=10,
+            threshold=THRESHOLD,
+        )
+        text = "email,Well-being index\n" + "\n".join(
+            f"{t.email},{k % 7}" for k, t in enumerate(trainees)
+        )
+        apply_outcomes(actor, upload_outcomes(actor, "fall", text.encode(), "ir.csv"))
+        db.session.commit()
+        with db.engine.connect() as conn:
+            scope = find_scope(conn, "fall", "im")
+            report = build_report(
+                conn,
+                scope,
+                institution="Riverside",
+                threshold=THRESHOLD,
+                as_of=datetime(2027, 1, 15, tzinfo=UTC),
+                version="test",
+                program_slug="im",
+            )
+    (comparison,) = report.computed.outcomes
+    assert comparison.group("Neither").n == 24  # nobody took part in this bare term
+    page = build_html(report).decode()
+    assert "Outcomes, by who took part" in page and "Well-being index" in page
+    assert "Outcomes, by who took part" in outline_sections(
+        PdfReader(io.BytesIO(build_pdf(report)))
+    )
+    bundle = zipfile.ZipFile(io.BytesIO(build_bundle(report)))
+    rows = pd.read_csv(bundle.open("outcomes.csv"))
+    neither = rows[(rows["compared"] == "participation") & (rows["group"] == "Neither")]
+    assert neither["n"].tolist() == [24]

@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+from program.db import utc_now
+from program.programs.terms import slugify
+from seed.programs import term_dates
 from tests.e2e.conftest import check_accessibility, screenshot, sign_in
 from tests.e2e.test_journeys import confirm_mailing, current_term_slug
 
@@ -64,6 +67,7 @@ def test_coordinator_on_a_phone(phone, server):
         f"/programs/im-residency/terms/{term}/pairs",
         f"/programs/im-residency/terms/{term}/matches",
         f"/programs/im-residency/terms/{term}/availability",
+        f"/programs/im-residency/terms/{term}/survey",
         "/programs/im-residency/people",
         "/programs/im-residency/coffee",
         "/programs/im-residency/coffee/rounds/1",
@@ -130,8 +134,17 @@ def test_dean_and_admin_on_a_phone(phone, server, who):
     phone.get_by_role("button", name="Show the menu").click()
     nav = phone.get_by_role("navigation", name="Main")
     assert nav.get_by_role("link", name="Reports").is_visible()
+    assert nav.get_by_role("link", name="Outcomes").is_visible()
     visit(phone, f"{server}/reports")
     screenshot(phone, f"phone-{who}-reports")
+    # Outcomes: the measures the demo's dean defined, and the last closed term's report with
+    # its survey and outcomes sections.
+    visit(phone, f"{server}/outcomes/")
+    assert phone.get_by_role("cell", name="Well-being index").count() == 1
+    closed = slugify(term_dates(utc_now().date())[-2][0])
+    visit(phone, f"{server}/reports?program=all&term={closed}")
+    assert phone.get_by_role("heading", name="The term survey").is_visible()
+    assert phone.get_by_role("heading", name="Outcomes, by who took part").is_visible()
     if who == "admin":
         for path in (
             "/admin/programs",

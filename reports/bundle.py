@@ -103,8 +103,40 @@ def metrics_csv(report: Report) -> bytes:
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 
-def datapackage(report: Report) -> dict[str, Any]:
+OUTCOME_COLUMNS = [
+    ("measure", "string", "The outcome measure's name (its definition is under `outcomes`)."),
+    ("compared", "string", "participation (who took part in which track) or engagement."),
+    ("group", "string", "The group: formal only, coffee only, both, neither; met 3+ or fewer."),
+    ("n", "integer", "People of the group with a value (blank when hidden)."),
+    ("value", "number", "A number's mean, or the share giving the favourable answer."),
+    ("ci_low", "number", "95% interval, low: t for a mean, Wilson for a share."),
+    ("ci_high", "number", "95% interval, high."),
+    ("favourable", "integer", "How many gave the favourable answer (answers only)."),
+    ("note", "string", "Why the group is hidden, if it is."),
+]
+
+
+def _resource(name: str, columns: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """A CSV file of the bundle as the data package describes it."""
     return {
+        "name": name,
+        "path": f"{name}.csv",
+        "profile": "tabular-data-resource",
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8-sig",
+        "schema": {
+            "fields": [
+                {"name": column, "type": kind, "description": description}
+                for column, kind, description in columns
+            ],
+            "missingValues": [""],
+        },
+    }
+
+
+def datapackage(report: Report) -> dict[str, Any]:
+    package = {
         "profile": "tabular-data-package",
         "name": "hallway-semester-report",
         "title": report.title,
@@ -118,21 +150,7 @@ def datapackage(report: Report) -> dict[str, Any]:
             "suppression": report.suppression_rule,
         },
         "resources": [
-            {
-                "name": "metrics",
-                "path": "metrics.csv",
-                "profile": "tabular-data-resource",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8-sig",
-                "schema": {
-                    "fields": [
-                        {"name": name, "type": kind, "description": description}
-                        for name, kind, description in COLUMNS
-                    ],
-                    "missingValues": [""],
-                },
-            }
+            _resource("metrics", COLUMNS),
         ],
         "metrics": [
             {
@@ -145,6 +163,23 @@ def datapackage(report: Report) -> dict[str, Any]:
             for m in ALL_METRICS
         ],
     }
+    if report.computed.outcomes:
+        package["resources"].append(_resource("outcomes", OUTCOME_COLUMNS))
+        package["outcomes"] = [
+            {
+                "name": c.name,
+                "kind": "number" if c.numeric else "answers",
+                "definition": c.definition,
+                "source": c.source,
+                "better": c.better,
+                "favourable": c.favourable,
+                "fewest_people_per_group": c.minimum,
+                "participation_test": c.participation_test,
+                "engagement_difference": c.engagement_difference,
+            }
+            for c in report.computed.outcomes
+        ]
+    return package
 
 
 def readme(report: Report) -> str:
@@ -158,6 +193,11 @@ def readme(report: Report) -> str:
         "",
         "metrics.csv: one row per track, group and metric (tidy, long form); UTF-8 with a BOM.",
         "datapackage.json: the data dictionary (Frictionless), with every metric's definition.",
+        *(
+            ["outcomes.csv: the outcomes compared by who took part, one row per group."]
+            if report.computed.outcomes
+            else []
+        ),
         "",
         "Privacy: " + report.suppression_rule,
         "",
@@ -176,9 +216,7 @@ def outcomes_csv(report: Report) -> bytes:
     blank, with why)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
-        ["measure", "compared", "group", "n", "value", "ci_low", "ci_high", "favourable", "note"]
-    )
+    writer.writerow([name for name, _, _ in OUTCOME_COLUMNS])
     for c in report.computed.outcomes:
         for compared, groups in (
             ("participation", c.participation),

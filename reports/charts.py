@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reports.build import Report, percent
-from reports.metrics import BY_ID, TREND, Row
+from reports.metrics import BY_ID, SURVEY_TREND, TREND, Row
 
 FORMAL = "#1f4e5f"  # 8.9:1 on white
 COFFEE = "#a4521a"  # 5.5:1 on white
@@ -252,12 +252,35 @@ def _lines(
 
 def trend_chart(report: Report) -> LineChart:
     """A line per headline figure across terms: each figure a panel, a line per track."""
-    return _lines(
+    return _per_metric(
         report,
         "Headline figures across terms",
         "One panel per headline figure, a line per track across the terms; values printed at "
         "each point, a hidden value a gap in its line; the same values are in the table "
         "that follows.",
+        TREND,
+    )
+
+
+def survey_trend_chart(report: Report) -> LineChart:
+    """The term survey's response and satisfied shares across the terms that ran it."""
+    return _per_metric(
+        report,
+        "The term survey across terms",
+        "One panel per figure (answered the survey; satisfied or very satisfied), a line per "
+        "track across the terms that ran it; a hidden value a gap in its line; the same values "
+        "are in the table that follows.",
+        SURVEY_TREND,
+    )
+
+
+def _per_metric(
+    report: Report, title: str, description: str, metrics: tuple[str, ...]
+) -> LineChart:
+    return _lines(
+        report,
+        title,
+        description,
         [
             (
                 BY_ID[metric].label,
@@ -268,7 +291,7 @@ def trend_chart(report: Report) -> LineChart:
                     )
                 ],
             )
-            for metric in TREND
+            for metric in metrics
         ],
         [
             Series(name, colour, "" if track == "formal" else "6 4", marker)

@@ -35,6 +35,7 @@ from reports.charts import (
     LineChart,
     headline_chart,
     network_chart,
+    survey_trend_chart,
     trend_chart,
 )
 from reports.metrics import (
@@ -46,6 +47,7 @@ from reports.metrics import (
     NETWORK_TREND,
     ORIGIN_METRICS,
     ORIGINS,
+    SURVEY_TREND,
     TREND,
 )
 
@@ -86,6 +88,7 @@ def context(report: Report) -> dict[str, Any]:
         "network_table": NETWORK_TABLE,
         "network_trend": NETWORK_TREND,
         "trend_metrics": TREND,
+        "survey_trend": SURVEY_TREND,
         "satisfaction_header": SATISFACTION_HEADER,
         "satisfaction_lines": lambda track: satisfaction_lines(report, track),
         "cohorts_withheld": lambda track: cohorts_withheld(report, track),
@@ -120,6 +123,8 @@ def drawn_charts(report: Report) -> dict[str, Drawn]:
         "trend": ("reports/_lines.svg", trend_chart(report)),
         "network": ("reports/_lines.svg", network_chart(report)),
     }
+    if report.computed.survey_targets:
+        made["survey"] = ("reports/_lines.svg", survey_trend_chart(report))
     return {
         key: Drawn(
             # Rendered by an autoescaping template: every text in it is escaped already.

@@ -486,6 +486,7 @@ SURVEY_METRICS = [
     ),
 ]
 SURVEY_TABLE = tuple(m.id for m in SURVEY_METRICS)
+SURVEY_TREND = ("survey_response", "satisfied")  # across terms, as each term's report shows them
 
 # Every metric defined, in the order methods sections and the data dictionary list them.
 ALL_METRICS = (
@@ -1124,10 +1125,16 @@ def trend(rows_by_term: list[tuple[str, Computed]]) -> list[Row]:
     group_kind "term"."""
     out = []
     for term_name, computed in rows_by_term:
-        for tracks, metrics in ((TRACKS, TREND), (NETWORK_TRACKS, NETWORK_TREND)):
+        for tracks, metrics in (
+            (TRACKS, TREND),
+            (NETWORK_TRACKS, NETWORK_TREND),
+            (TRACKS, SURVEY_TREND),
+        ):
             for track in tracks:
                 for metric in metrics:
                     row = computed.get(track, metric)
+                    if row.note == "not computed":
+                        continue  # a term without it (a term that ran no survey)
                     out.append(Row(**{**row.__dict__, "group_kind": "term", "group": term_name}))
     return out
 

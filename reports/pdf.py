@@ -36,6 +36,7 @@ from reports.metrics import (
     NETWORK_TREND,
     ORIGIN_METRICS,
     ORIGINS,
+    SURVEY_TREND,
     TREND,
 )
 from reports.typeset import typeset
@@ -301,6 +302,32 @@ def build_pdf(report: Report) -> bytes:
                         + [(width - 1.0 * inch) / len(SURVEY_HEADER)] * len(SURVEY_HEADER),
                     ),
                 ]
+        if len(report.trend_terms) > 1:
+            story += [
+                _figure(
+                    charts["survey"],
+                    "Solid with circles: formal mentoring; dashed with squares: coffee chats; a "
+                    "gap is a hidden value, or a term without a survey.",
+                ),
+                _table(
+                    ["Term"]
+                    + [
+                        f"{BY_ID[m].label} ({t})"
+                        for t in ("formal", "coffee")
+                        for m in SURVEY_TREND
+                    ],
+                    [
+                        [report.term_label(term)]
+                        + [
+                            written(report, report.trend_row(t, m, term)).split(" (")[0]
+                            for t in ("formal", "coffee")
+                            for m in SURVEY_TREND
+                        ]
+                        for term in report.trend_terms
+                    ],
+                    [1.0 * inch] + [(width - 1.0 * inch) / 4] * 4,
+                ),
+            ]
         if whole := survey_track_lines(report):
             story += [
                 _p("The term survey over each whole track", H3),

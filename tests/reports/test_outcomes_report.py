@@ -5,6 +5,7 @@ the section on the page, in the PDF and in the CSV bundle."""
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from datetime import UTC, datetime
 
@@ -219,3 +220,6 @@ def test_the_report_shows_outcomes_on_the_page_in_the_pdf_and_the_csv(app, make,
     rows = pd.read_csv(bundle.open("outcomes.csv"))
     neither = rows[(rows["compared"] == "participation") & (rows["group"] == "Neither")]
     assert neither["n"].tolist() == [24]
+    package = json.loads(bundle.read("datapackage.json"))
+    assert [r["path"] for r in package["resources"]] == ["metrics.csv", "outcomes.csv"]
+    assert package["outcomes"][0]["definition"] == "0 to 9."

@@ -23,7 +23,7 @@ from reports.build import ALL, build_report, survey_lines, term_tables
 from reports.bundle import build_bundle
 from reports.data import SURVEY_COLUMNS, find_scope
 from reports.html import build_html
-from reports.metrics import Computed
+from reports.metrics import Computed, trend
 from reports.survey import survey_rows
 from tests.reports.test_privacy import THRESHOLD, protected
 
@@ -209,3 +209,16 @@ def test_what_one_to_four_respondents_answered_is_never_published(programs):
             assert after.suppressed, (scope, before)
         if before.metric == "survey_response" and 0 < before.numerator < THRESHOLD:
             assert after.suppressed, (scope, before)
+
+
+def test_the_survey_trend_repeats_each_terms_figures_and_skips_a_term_without_one():
+    ran = Computed()
+    survey_rows(ran, survey_frame([("PGY1", True, 5, True, "1-2", False)] * 6))
+    tables = [("Fall 2025", Computed()), ("Spring 2026", ran)]
+    rows = [r for r in trend(tables) if r.metric in ("survey_response", "satisfied")]
+    assert {(r.group, r.track, r.metric) for r in rows} == {
+        ("Spring 2026", "formal", "survey_response"),
+        ("Spring 2026", "formal", "satisfied"),
+    }
+    satisfied = next(r for r in rows if r.metric == "satisfied")
+    assert (satisfied.numerator, satisfied.denominator) == (6, 6)

@@ -110,6 +110,8 @@ class Report:
     # In an all-programs report: each program's own figures for the term, side by side, each
     # protected by the same rule as the rest.
     programs: list[tuple[str, Computed]] = field(default_factory=list)
+    # Each term's outcome comparisons (its own report's, as protected there), oldest first.
+    outcome_trend: list[tuple[str, list[OutcomeComparison]]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -511,6 +513,7 @@ def build_report(
         .order_by(Term.starts_on)
     ).all()
     by_term: list[tuple[str, Computed]] = []
+    outcome_trend: list[tuple[str, list[OutcomeComparison]]] = []
     in_progress = {scope.term_name} if scope.ends >= as_of.date() else set()
     seen: set[str] = set()
     for slug, _ in slugs:
@@ -521,6 +524,7 @@ def build_report(
         if other is None or own not in other.tables:
             continue
         by_term.append((other.scopes[own].term_name, other.tables[own]))
+        outcome_trend.append((other.scopes[own].term_name, other.tables[own].outcomes))
         if other.scopes[own].ends >= as_of.date():
             in_progress.add(other.scopes[own].term_name)
     programs: list[tuple[str, Computed]] = []
@@ -540,6 +544,7 @@ def build_report(
         digest=term.digests[own],
         carried=carried_actions(conn, scope),
         record_counts=dict(term.record_counts[own]),
+        outcome_trend=outcome_trend,
     )
 
 
@@ -717,6 +722,20 @@ def outcome_lines(comparison: OutcomeComparison) -> list[list[str]]:
         for g in comparison.engagement
     ]
     return rows
+
+
+def outcome_trend_lines(report: Report, comparison: OutcomeComparison) -> list[list[str]]:
+    """A measure across the terms it was imported for: each term's participation groups, as
+    that term's report shows them (a term without it left out)."""
+    lines = []
+    for term, found in report.outcome_trend:
+        mine = next((c for c in found if c.measure_id == comparison.measure_id), None)
+        if mine is not None:
+            lines.append(
+                [report.term_label(term)]
+                + [written_group(g, mine.numeric).split(" (")[0] for g in mine.participation]
+            )
+    return lines
 
 
 def outcome_notes(comparison: OutcomeComparison) -> list[str]:

@@ -18,6 +18,7 @@ from reports.build import (
     distribution_cell,
     outcome_lines,
     outcome_notes,
+    outcome_trend_lines,
     satisfaction_lines,
     survey_intro,
     survey_lines,
@@ -350,6 +351,14 @@ def build_pdf(report: Report) -> bytes:
                 ),
                 *[_p(note, SMALL) for note in outcome_notes(c)],
             ]
+            if len(across := outcome_trend_lines(report, c)) > 1:
+                story.append(
+                    _table(
+                        ["Term", *[g.label for g in c.participation]],
+                        across,
+                        [1.2 * inch] + [(width - 1.2 * inch) / 4] * 4,
+                    )
+                )
     # Advising: coverage and load.
     story += [
         _p("Advising: coverage and load (formal mentoring)", H2),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from program.extensions import db
 from program.outcomes.models import Better, MeasureKind
 from program.outcomes.services import apply_outcomes, define_measure, upload_outcomes
 from program.people.models import Person
-from reports.build import build_report
+from reports.build import build_report, outcome_trend_lines
 from reports.bundle import build_bundle
 from reports.data import find_scope
 from reports.html import build_html
@@ -223,3 +223,48 @@ def test_the_report_shows_outcomes_on_the_page_in_the_pdf_and_the_csv(app, make,
     package = json.loads(bundle.read("datapackage.json"))
     assert [r["path"] for r in package["resources"]] == ["metrics.csv", "outcomes.csv"]
     assert package["outcomes"][0]["definition"] == "0 to 9."
+
+
+def test_a_measure_across_terms_repeats_each_terms_own_figures(app, make):
+    program = make.program("Internal Medicine Residency", slug="im")
+    trainees = [make.trainee(program) for _ in range(12)]
+    make.term(program, slug="fall")
+    make.term(
+        program, "Spring 2027", slug="spring", starts_on=date(2027, 1, 1), ends_on=date(2027, 6, 30)
+    )
+    dean = make.dean()
+    with app.app_context():
+        actor = db.session.get(Person, dean.id)
+        define_measure(
+            actor,
+            name="Well-being index",
+            kind=MeasureKind.NUMERIC,
+            definition="0 to 9.",
+            source="Survey",
+            better=Better.LOWER,
+            favourable=None,
+            minimum_group=10,
+            threshold=THRESHOLD,
+        )
+        for slug, shift in (("fall", 0), ("spring", 2)):
+            text = "email,Well-being index\n" + "\n".join(
+                f"{t.email},{(k % 5) + shift}" for k, t in enumerate(trainees)
+            )
+            apply_outcomes(actor, upload_outcomes(actor, slug, text.encode(), f"{slug}.csv"))
+        db.session.commit()
+        with db.engine.connect() as conn:
+            report = build_report(
+                conn,
+                find_scope(conn, "spring", "im"),
+                institution="Riverside",
+                threshold=THRESHOLD,
+                as_of=datetime(2027, 7, 15, tzinfo=UTC),
+                version="test",
+                program_slug="im",
+            )
+    (comparison,) = report.computed.outcomes
+    lines = outcome_trend_lines(report, comparison)
+    # Nobody took part: "Neither" holds the twelve, fall's mean 1.75, spring's 3.75.
+    assert [line[0] for line in lines] == ["Fall 2026", "Spring 2027"]
+    assert [line[4] for line in lines] == ["mean 1.75", "mean 3.75"]
+    assert "across terms, by participation" in build_html(report).decode()

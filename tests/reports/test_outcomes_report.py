@@ -175,6 +175,20 @@ def test_a_group_hidden_in_one_program_is_not_given_back_by_the_all_programs_tab
         assert in_programs.count(True) != 1 or label in hidden["*"], (label, hidden)
 
 
+def define_wellbeing(actor: Person) -> None:
+    define_measure(
+        actor,
+        name="Well-being index",
+        kind=MeasureKind.NUMERIC,
+        definition="0 to 9.",
+        source="Survey",
+        better=Better.LOWER,
+        favourable=None,
+        minimum_group=10,
+        threshold=THRESHOLD,
+    )
+
+
 def test_the_report_shows_outcomes_on_the_page_in_the_pdf_and_the_csv(app, make, time_machine):
     program = make.program("Internal Medicine Residency", slug="im")
     trainees = [make.trainee(program) for _ in range(24)]
@@ -182,17 +196,7 @@ def test_the_report_shows_outcomes_on_the_page_in_the_pdf_and_the_csv(app, make,
     dean = make.dean()
     with app.app_context():
         actor = db.session.get(Person, dean.id)
-        define_measure(
-            actor,
-            name="Well-being index",
-            kind=MeasureKind.NUMERIC,
-            definition="0 to 9.",
-            source="Survey",
-            better=Better.LOWER,
-            favourable=None,
-            minimum_group=10,
-            threshold=THRESHOLD,
-        )
+        define_wellbeing(actor)
         text = "email,Well-being index\n" + "\n".join(
             f"{t.email},{k % 7}" for k, t in enumerate(trainees)
         )
@@ -235,17 +239,7 @@ def test_a_measure_across_terms_repeats_each_terms_own_figures(app, make):
     dean = make.dean()
     with app.app_context():
         actor = db.session.get(Person, dean.id)
-        define_measure(
-            actor,
-            name="Well-being index",
-            kind=MeasureKind.NUMERIC,
-            definition="0 to 9.",
-            source="Survey",
-            better=Better.LOWER,
-            favourable=None,
-            minimum_group=10,
-            threshold=THRESHOLD,
-        )
+        define_wellbeing(actor)
         for slug, shift in (("fall", 0), ("spring", 2)):
             text = "email,Well-being index\n" + "\n".join(
                 f"{t.email},{(k % 5) + shift}" for k, t in enumerate(trainees)

@@ -33,7 +33,8 @@ from program.extensions import db
 # What is counted, each apart: a write to a pair's check-ins moves both, a sign-in neither.
 REPORTS = "reports"  # what a report's data state reads (reports/data.py)
 PAIRS = "pairs"  # what a term's pairs are judged from (program/formal/pairs.py)
-TOPICS = (REPORTS, PAIRS)
+POOL = "pool"  # what a coffee round's preview is made from (program/coffee/pool.py)
+TOPICS = (REPORTS, PAIRS, POOL)
 
 # Per topic, the tables it counts, each with the columns whose change counts (None: any).
 _WATCHED: dict[str, dict[str, frozenset[str] | None]] = {topic: {} for topic in TOPICS}
@@ -127,8 +128,18 @@ def _flushed(session: Session, _context: Any) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _executed(state: Any) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        _note(state.session, getattr(getattr(state.statement, "table", None), "name", None))
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(getattr(state.statement, "table", None), "name", None)
+    changed = None  # an insert, a delete, or values given at execution: any column
+    given = getattr(state.statement, "_values", None) if state.is_update else None
+    if given:
+        names = {k if isinstance(k, str) else getattr(k, "name", str(k)) for k in given}
+
+        def changed(columns: frozenset[str]) -> bool:
+            return bool(names & columns)
+
+    _note(state.session, table, changed)
 
 
 @event.listens_for(Session, "before_commit")

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from program.accounts.notifications import NOTIFICATIONS as accounts
 from program.asks.notifications import NOTIFICATIONS as asks
-from program.changes import PAIRS, REPORTS, watch
+from program.changes import PAIRS, POOL, REPORTS, watch
 from program.checkins.notifications import NOTIFICATIONS as checkins
 from program.coffee.notifications import NOTIFICATIONS as coffee
+from program.coffee.pool import POOL_READS
 from program.formal.notifications import NOTIFICATIONS as formal
 from program.formal.pairs import JUDGED_FROM
 from program.meetings.notifications import NOTIFICATIONS as meetings
@@ -25,8 +26,9 @@ def register_notifications() -> None:
 
 
 def watch_report_data() -> None:
-    """Count every committed write to what a report's data state reads and what a term's pairs
-    are judged from (`program.changes`)."""
+    """Count every committed write to what a report's data state reads, what a term's pairs
+    are judged from and what a coffee round's preview is made from (`program.changes`)."""
     # The dashboard's figures read these and leave guests out (program/home/dashboard.py).
     watch(REPORTS, (*STATE_TABLES, ("person", ("is_guest",))))
     watch(PAIRS, JUDGED_FROM)
+    watch(POOL, POOL_READS)

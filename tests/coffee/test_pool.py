@@ -146,3 +146,38 @@ def test_the_coffee_page_and_its_preview_work_when_ids_pass_32_bits_of_squares(
     page = client.get("/programs/im/coffee")
     assert page.status_code == 200
     assert "Late Joiner 3" in text_of(page)
+
+
+def test_the_pools_state_is_read_again_only_after_a_write_to_what_it_is_made_of(
+    app, coffee, monkeypatch
+):
+    """The coffee page reads the pool's checksums (every name and address summed) once while
+    nothing they cover moves: a check-in answered (as the one-click link writes it) is not
+    such a write; a snooze is (`program.changes`)."""
+    from program.coffee import pool
+
+    read = []
+    real = pool.pool_checksums
+
+    def counted(program, on):
+        read.append(on)
+        return real(program, on)
+
+    monkeypatch.setattr(pool, "pool_checksums", counted)
+    enroll_all(app, coffee["program"], coffee["people"])
+    with app.test_request_context():
+        program = db.session.get(Program, coffee["program"].id)
+        first = preview_round(program, keep=True).plan
+        assert preview_round(program, keep=True).plan is first
+        assert len(read) == 1
+        db.session.execute(sa.update(CheckIn.__table__).values(status="met"))
+        db.session.commit()
+        preview_round(program, keep=True)
+        assert len(read) == 1
+        enrollment = db.session.scalar(
+            sa.select(Enrollment).where(Enrollment.person_id == coffee["people"][0].id)
+        )
+        enrollment.snoozed_until = utc_now().date() + timedelta(days=30)
+        db.session.commit()
+        assert preview_round(program, keep=True).plan is not first
+        assert len(read) == 2

@@ -22,7 +22,8 @@ comma-separated) measures only those pages.
 {"runs": [{"page", "concurrency", "p50_ms", "p95_ms", "rps", "requests", "errors", "queries"}, ...],
  "bare": {"hello_p50_ms", "insert_p50_ms", "insert_rps"},
  "scheduled": {"warm_s", "tick_s", "tick", "publish_round_s", "round_people"}, "shape",
- "people", "programs", "people_in_programs", "checkins"}
+ "people", "programs", "people_in_programs", "checkins",
+ "worker_rss_mb": [each web worker's resident memory after the run, MB]}
 """
 
 from __future__ import annotations
@@ -356,9 +357,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def workers_rss_mb(master: int) -> list[float]:
+    """The resident memory of each of a gunicorn master's workers (its child processes), in MB,
+    read from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != master:  # the parent's pid, after the state
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue  # a process that ended meanwhile
+        kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
+        found.append(round(kb / 1024, 1))
+    return sorted(found)
+
+
 @contextmanager
-def served(target: str, url: str, workdir: str) -> Iterator[int]:
-    """gunicorn with two sync workers on loopback, stopped with SIGTERM afterwards."""
+def served(target: str, url: str, workdir: str) -> Iterator[tuple[int, int]]:
+    """gunicorn with two sync workers on loopback, stopped with SIGTERM afterwards: its port
+    and the master's pid."""
     port = free_port()
     env = {**os.environ, **APP_ENV, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)
@@ -387,7 +406,7 @@ def served(target: str, url: str, workdir: str) -> Iterator[int]:
                 break
             except OSError:
                 time.sleep(0.2)
-        yield port
+        yield port, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -631,7 +650,7 @@ def main() -> None:
     print(json.dumps({"warm_s": warm_s}), file=sys.stderr)
 
     runs = []
-    with served("wsgi:app", url, str(ROOT)) as port:
+    with served("wsgi:app", url, str(ROOT)) as (port, master):
         # Each worker's first requests import and compile what the app uses: not measured.
         warm = Client(port)
         for _ in range(8):
@@ -684,8 +703,11 @@ def main() -> None:
                 figures = load(port, None, request, concurrency, prepare)
                 runs.append({"page": name, "concurrency": concurrency, **figures, "queries": None})
                 print(json.dumps(runs[-1]), file=sys.stderr)
+        # After every page and load: what each web worker holds (the target: 400 MB).
+        rss = workers_rss_mb(master)
+        print(json.dumps({"worker_rss_mb": rss}), file=sys.stderr)
 
-    with served("bench.bare_app:app", url, str(ROOT)) as port:
+    with served("bench.bare_app:app", url, str(ROOT)) as (port, _):
         hello = load(port, None, lambda c, n: c.request("GET", "/"), 1)
         insert_1 = load(port, None, lambda c, n: c.request("POST", "/insert", ""), 1)
         insert_8 = load(port, None, lambda c, n: c.request("POST", "/insert", ""), 8)
@@ -706,6 +728,7 @@ def main() -> None:
                 "programs": built["programs"],
                 "people_in_programs": built["in_programs"],
                 "checkins": built["checkins"],
+                "worker_rss_mb": rss,
             }
         )
     )

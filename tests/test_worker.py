@@ -80,9 +80,13 @@ def test_ticks_started_at_once_never_fail_and_never_ask_twice(app, pair_for_tick
 
 @pytest.fixture
 def pair_for_tick(make):
-    """A formal pair whose first check-in is due now."""
+    """A formal pair whose first check-in is due now, in a term around today (its survey, near
+    its end, far off whatever the day the tests run)."""
     program = make.program("Medicine")
-    term = make.term(program)
+    today = utc_now().date()
+    term = make.term(
+        program, starts_on=today - timedelta(days=60), ends_on=today + timedelta(days=120)
+    )
     mentor, trainee = make.mentor(program), make.trainee(program)
     make.assignment(term, mentor, trainee, started_at=utc_now() - timedelta(days=10))
 

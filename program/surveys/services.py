@@ -90,7 +90,9 @@ def open_due_surveys(now: datetime) -> int:
     for term in terms:
         opens, closes = window(term)
         if opens <= today <= closes:
-            invited += _open(term, opens, closes, now)
+            # Opened late (the worker was down, the roster came in late): it opens today, so
+            # its reminders come their days after the invitation, never with it.
+            invited += _open(term, today, closes, now)
     return invited
 
 

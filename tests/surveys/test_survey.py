@@ -268,3 +268,15 @@ def test_the_programs_own_questions_are_asked_from_the_next_survey(
     assert "Did the program help you choose a specialty?" in text_of(browser.get(url))
     answer(browser, url, formal_satisfaction="4", coffee_satisfaction="4", own_0="yes")
     assert stored(app, trainee).own_answers == ["yes"]
+
+
+def test_a_survey_opened_late_opens_today_and_reminds_days_after_its_invitation(
+    app, people, time_machine
+):
+    late = OPENING + timedelta(days=8)  # the worker was down for a week
+    counts = opened(app, time_machine, late)
+    assert (counts["surveys_invited"], counts["surveys_reminded"]) == (7, 0)
+    with app.app_context():
+        assert db.session.scalar(sa.select(Survey.opens_on)) == late.date()
+    assert opened(app, time_machine, late + timedelta(days=4))["surveys_reminded"] == 0
+    assert opened(app, time_machine, late + timedelta(days=5))["surveys_reminded"] == 7

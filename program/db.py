@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 import re
 import sqlite3
 import unicodedata
@@ -188,6 +189,20 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class JSONText(sa.types.TypeDecorator):
+    """JSON kept as text: for a column of a table that queries select DISTINCT rows of
+    (PostgreSQL's json type has no equality, so such a query would fail once it has one)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Any:
+        return None if value is None else json.loads(value)
 
 
 class utc_date(sa.sql.functions.GenericFunction[date]):

@@ -25,7 +25,7 @@ def upgrade():
             sa.Column("survey_target_percent", sa.Integer(), server_default="70", nullable=False)
         )
         batch_op.add_column(
-            sa.Column("survey_questions", sa.JSON(), server_default="[]", nullable=False)
+            sa.Column("survey_questions", sa.Text(), server_default="[]", nullable=False)
         )
         batch_op.create_check_constraint(
             "survey_days_before_end_1_60", "survey_days_before_end BETWEEN 1 AND 60"

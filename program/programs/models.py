@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from program.db import CreatedAtMixin, UTCDateTime, name_key, str_enum
+from program.db import CreatedAtMixin, JSONText, UTCDateTime, name_key, str_enum
 from program.extensions import db
 from program.people.models import Person
 
@@ -78,7 +78,7 @@ class Program(CreatedAtMixin, db.Model):
     survey_days_before_end: Mapped[int] = mapped_column(default=14, server_default="14")
     survey_target_percent: Mapped[int] = mapped_column(default=70, server_default="70")
     survey_questions: Mapped[list[dict[str, str]]] = mapped_column(
-        sa.JSON, default=list, server_default="[]"
+        JSONText, default=list, server_default="[]"
     )
 
     @validates("name")

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from program.surveys.instrument import SATISFIED
 from reports.metrics import Computed, Row, proportion_row
 
-SATISFIED = (4, 5)  # program/surveys/instrument.py's SATISFIED: the share accreditors read
 TRACKS = ("formal", "coffee")
 CLASS_YEAR = "class_year"
 

@@ -39,7 +39,17 @@ GROUND = {
     "program.matching",
 }
 # A domain's records and pure helpers (no services): any domain's may use them.
-RECORDS = {"models", "stages", "names", "ics", "registry", "health", "parsing", "intros"}
+RECORDS = {
+    "models",
+    "stages",
+    "names",
+    "ics",
+    "registry",
+    "health",
+    "parsing",
+    "intros",
+    "instrument",
+}
 # Read records of several domains: what a pairing is, who may do what, the settings.
 ACROSS = {
     "program.models",

@@ -336,3 +336,42 @@ def test_the_coordinators_preview_is_kept_until_anything_it_is_made_from_changes
             )
         )
         anew()
+
+
+def test_publishing_publishes_the_previewed_plan_unless_the_pool_changed_since(
+    app, coffee, monkeypatch
+):
+    """The coordinator's preview is what goes out, without working it out again; someone who
+    withdrew after the preview is not in the round published."""
+    from program.matching import coffee as matching
+
+    planned = []
+    real = matching.plan_round
+
+    def counted(*args, **kwargs):
+        planned.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(matching, "plan_round", counted)
+    enroll_all(app, coffee["program"], coffee["people"])
+    with app.test_request_context():
+        program = db.session.get(Program, coffee["program"].id)
+        shown = preview_round(program, keep=True).plan
+        round_ = publish_round(None, program)
+        db.session.commit()
+        assert len(planned) == 1  # the preview's plan, not a second one
+        published = sorted(
+            tuple(sorted(m.person_id for m in chat.members)) for chat in round_.chats
+        )
+        assert published == sorted(tuple(sorted(chat)) for chat in shown.chats)
+        # The next round: previewed, then someone withdraws before publishing.
+        preview_round(program, keep=True)
+        leaving = coffee["people"][0].id
+        db.session.scalar(
+            sa.select(Enrollment).where(Enrollment.person_id == leaving)
+        ).withdrawn_at = utc_now()
+        db.session.commit()
+        second = publish_round(None, program)
+        db.session.commit()
+        assert len(planned) == 3  # worked out again for the changed pool
+        assert leaving not in {m.person_id for chat in second.chats for m in chat.members}

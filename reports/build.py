@@ -31,7 +31,18 @@ from reports.metrics import (
     compute,
     trend,
 )
-from reports.outcomes import OutcomeComparison, outcome_tables, who_took_part, written_group
+from reports.outcomes import (
+    FEW,
+    FEW_FAVOURABLE,
+    FEW_OTHER,
+    GIVES_AWAY,
+    OUTCOME_TRACK,
+    OutcomeComparison,
+    outcome_tables,
+    who_took_part,
+    written_group,
+)
+from reports.quantities import relations, true_counts
 from reports.stats import UNSTABLE_EVENTS, newcombe
 from reports.suppress import (
     DISTRIBUTION_FEW_PEOPLE,
@@ -396,13 +407,63 @@ class TermTables:
 
     def audit(self) -> Audit:
         """The audit of the term's published tables, read from the tables as they now read
-        (each hidden row's label, each shown count), with every hidden count's interval."""
-        return audit(
+        (each hidden row's label, each shown count), with every hidden count's interval; and
+        of the outcomes compared by who took part, with what ties their groups together."""
+        found = audit(
             self.protection.tables,
             self.protection.truth,
             self.protection.relations,
             self.protection.threshold,
         )
+        outcomes = outcome_audit_tables(self.tables)
+        if not any(table.rows for table in outcomes.values()):
+            return found
+        truth = true_counts(outcomes)
+        more = audit(
+            outcomes,
+            truth,
+            relations(truth, ALL if len(outcomes) > 1 else None),
+            self.protection.threshold,
+        )
+        return Audit(
+            found.hidden_counts + more.hidden_counts,
+            found.findings + more.findings,
+            {**found.intervals, **more.intervals},
+        )
+
+
+# How the audit reads why an outcome's group is hidden (see reports/outcomes.py).
+OUTCOME_REASONS = {
+    FEW: FEW_PEOPLE,  # fewer than the measure's minimum: its label bounds nothing the audit uses
+    FEW_FAVOURABLE: SMALL_COUNT,
+    FEW_OTHER: SMALL_COMPLEMENT,
+    GIVES_AWAY: PROTECTS,
+}
+
+
+def outcome_audit_tables(tables: dict[str, Computed]) -> dict[str, Computed]:
+    """Each table's outcome comparisons as rows the audit reads: per measure (track
+    "outcome:<id>") and group, its people with a value and, for answers, the favourable ones,
+    hidden where the report hides them."""
+    out = {}
+    for scope, computed in tables.items():
+        rows = []
+        for c in computed.outcomes:
+            for kind, groups in (("participation", c.participation), ("engagement", c.engagement)):
+                for g in groups:
+                    track = f"{OUTCOME_TRACK}{c.measure_id}"
+                    if c.numeric:
+                        row = Row(track, kind, g.label, "outcome_people", g.n, None, g.n, n=g.n)
+                    else:
+                        x = g.favourable or 0
+                        row = Row(
+                            track, kind, g.label, "outcome_share", x, g.n, x / g.n if g.n else None
+                        )
+                    row.suppressed = bool(g.hidden)
+                    row.hidden_reason = OUTCOME_REASONS.get(g.reason, PROTECTS) if g.hidden else ""
+                    rows.append(row)
+        out[scope] = Computed(rows=rows)
+    return out
 
 
 def term_tables(conn: Connection, term_slug: str, threshold: int) -> TermTables | None:

@@ -497,7 +497,18 @@ ALL_METRICS = (
     + ASK_METRICS
     + SURVEY_METRICS
 )
-BY_ID = {m.id: m for m in ALL_METRICS}
+# Outcomes as the audit reads them (reports/outcomes.py `audit_rows`): each group's people with
+# a value and, for one of several answers, how many gave the favourable one.
+OUTCOME_METRICS = [
+    Metric("outcome_people", "People with a value", "count", "People of the group with a value."),
+    Metric(
+        "outcome_share",
+        "Share giving the favourable answer",
+        "proportion",
+        "People of the group giving the favourable answer ÷ people of the group with a value.",
+    ),
+]
+BY_ID = {m.id: m for m in (*ALL_METRICS, *OUTCOME_METRICS)}
 BREAKDOWNS = (("cohort", "Cohort"), ("department", "Department"), ("stage", "Career stage"))
 
 

@@ -12,8 +12,10 @@ Protection: a group resting on fewer people than the measure's minimum (never be
 institution's threshold) is hidden, and so is a share whose favourable count, or its rest, is
 1 to threshold - 1; no total is published; where one of the three taking-part groups is hidden,
 another is too (the engagement groups add up to them), and a hidden engagement group hides the
-other. A group hidden in any program's table is hidden in the all-programs table (else it would
-come back by subtraction). These are associations, not effects: the report says so.
+other. A group hidden in just one program's table is hidden in a second program's too (or, with
+none other showing it, in the all-programs table), else it would come back by subtraction. The
+term's linear-programming audit then checks them with the rest (reports/build.py
+`outcome_audit_tables`). These are associations, not effects: the report says so.
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ from scipy import stats
 from reports.stats import newcombe, wilson
 
 PARTICIPATION = ("Formal only", "Coffee only", "Both", "Neither")
+OUTCOME_TRACK = "outcome:"  # an outcome's rows in the audit: track "outcome:<measure id>"
+# Why a group is hidden, as the audit reads it (reports/build.py `outcome_audit_tables`).
+FEW = "few"  # fewer people than the measure's minimum
+FEW_FAVOURABLE = "few favourable"  # 1 to threshold - 1 gave the favourable answer
+FEW_OTHER = "few other"  # 1 to threshold - 1 gave another answer
+GIVES_AWAY = "gives away"  # hidden only so a hidden group cannot be worked out
 TAKING_PART = PARTICIPATION[:3]
 ENGAGEMENT = ("Met 3 times or more", "Met fewer than 3 times")
 ENGAGED_AT = 3
@@ -42,10 +50,11 @@ class OutcomeGroup:
     high: float | None
     favourable: int | None = None  # a share's count
     hidden: str = ""  # why, in words, when hidden
+    reason: str = ""  # why, as the audit reads it (FEW, FEW_FAVOURABLE, FEW_OTHER, GIVES_AWAY)
 
-    def hide(self, why: str) -> None:
+    def hide(self, why: str, reason: str = GIVES_AWAY) -> None:
         if not self.hidden:
-            self.hidden = why
+            self.hidden, self.reason = why, reason
 
 
 @dataclass
@@ -196,14 +205,13 @@ def _points(share: float) -> str:
 def _protect_own(out: OutcomeComparison, threshold: int) -> None:
     """A table's own rule (see the module's docstring)."""
     for group in (*out.participation, *out.engagement):
+        few_answers = f"fewer than {threshold} people gave one of the answers"
         if 0 < group.n < out.minimum:
-            group.hide(f"fewer than {out.minimum} people")
-        elif (
-            group.favourable is not None
-            and group.n
-            and (0 < group.favourable < threshold or 0 < group.n - group.favourable < threshold)
-        ):
-            group.hide(f"fewer than {threshold} people gave one of the answers")
+            group.hide(f"fewer than {out.minimum} people", FEW)
+        elif group.favourable is not None and 0 < group.favourable < threshold:
+            group.hide(few_answers, FEW_FAVOURABLE)
+        elif group.favourable is not None and 0 < group.n - group.favourable < threshold:
+            group.hide(few_answers, FEW_OTHER)
     taking = [g for g in out.participation if g.label in TAKING_PART]
     hidden = [g for g in taking if g.hidden]
     shown = sorted((g for g in taking if not g.hidden and g.n), key=lambda g: g.n)

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from reports.metrics import BREAKDOWNS, BY_ID, ORIGINS, Computed, Row
+from reports.outcomes import ENGAGEMENT, OUTCOME_TRACK, TAKING_PART
 
 # Why a value is hidden; every output labels it accordingly (reports.build.hidden_label) and
 # the CSV's `note` names it.
@@ -91,6 +92,9 @@ ROW_COUNTS: dict[str, tuple[str | None, str | None]] = {
     "outside_met": ("outside_met", "survey_answered"),
     "survey_led_to": ("survey_led_to", "survey_answered"),
     "load_too_much": ("load_too_much", "load_answers"),
+    # Outcomes by who took part (reports/outcomes.py), as the audit reads them.
+    "outcome_people": ("outcome_n", None),
+    "outcome_share": ("outcome_favourable", "outcome_n"),
 }
 RATINGS = tuple(f"rating_{k}" for k in range(1, 6))
 # What each count is, in words (the audit's report names them).
@@ -138,6 +142,8 @@ COUNT_NAMES = {
     "survey_led_to": "people for whom a conversation led to something",
     "load_answers": "mentors who answered about their load",
     "load_too_much": "mentors whose load was too much",
+    "outcome_n": "people of a group with an outcome value",
+    "outcome_favourable": "people of a group giving an outcome's favourable answer",
 } | {f"rating_{k}": f"ratings of {k}" for k in range(1, 6)}
 # The base each count is a part of (a count never exceeds its base).
 BASE = (
@@ -189,6 +195,9 @@ SENSITIVE = frozenset(
         *RATINGS,
         # The term survey: who answered, and every answer (who was invited is the roster's).
         *SURVEY_ANSWERS,
+        # Outcomes: the institution's data about people, never published as totals.
+        "outcome_n",
+        "outcome_favourable",
     }
 )
 
@@ -306,6 +315,17 @@ def relations(truth: dict[Key, float], all_scope: str | None) -> list[Relation]:
                 groups = sorted({k[3] for k in truth if k[:3] == (scope, track, kind)})
                 for name in GROUP_ADDITIVE:
                     out.append(_sum(key(name), [key(name, kind, g) for g in groups]))
+            # An outcome's engagement groups are its three taking-part groups' people, split.
+            if track.startswith(OUTCOME_TRACK):
+                for name in ("outcome_n", "outcome_favourable"):
+                    out.append(
+                        Relation(
+                            (
+                                *((key(name, "participation", g), 1.0) for g in TAKING_PART),
+                                *((key(name, "engagement", g), -1.0) for g in ENGAGEMENT),
+                            )
+                        )
+                    )
             years = sorted({k[3] for k in truth if k[:3] == (scope, track, "class_year")})
             for name in SURVEY_ADDITIVE:
                 out.append(_sum(key(name), [key(name, "class_year", y) for y in years]))

@@ -19,12 +19,15 @@ from program.extensions import db
 from program.outcomes.models import Better, MeasureKind
 from program.outcomes.services import apply_outcomes, define_measure, upload_outcomes
 from program.people.models import Person
-from reports.build import build_report, outcome_trend_lines
+from reports.audit import Audit, audit
+from reports.build import build_report, outcome_audit_tables, outcome_trend_lines
 from reports.bundle import build_bundle
 from reports.data import find_scope
 from reports.html import build_html
+from reports.metrics import Computed
 from reports.outcomes import ENGAGEMENT, PARTICIPATION, compare, outcome_tables
 from reports.pdf import build_pdf
+from reports.quantities import relations, true_counts
 from tests.reports.test_reports import outline_sections
 
 THRESHOLD = 5
@@ -148,12 +151,14 @@ def test_a_share_of_all_but_a_few_is_hidden():
     assert result.group("Formal only").hidden.startswith("fewer than 5 people gave one")
 
 
-def test_a_group_hidden_in_one_program_is_not_given_back_by_the_all_programs_table():
-    a = people({"Formal only": 6, "Coffee only": 25, "Both": 40, "Neither": 20})
+def two_programs(formal_only_in_a: int) -> dict[str, list]:
+    """Programs a and b (their "formal only" groups of `formal_only_in_a` and 30) and all
+    programs ("*"), their well-being compared and protected together."""
+    a = people({"Formal only": formal_only_in_a, "Coffee only": 25, "Both": 40, "Neither": 20})
     b = people({"Formal only": 30, "Coffee only": 25, "Both": 40, "Neither": 20}, start=1000)
     together = pd.concat([a, b], ignore_index=True)
     values = numbers(together)
-    tables = outcome_tables(
+    return outcome_tables(
         pd.DataFrame([WELLBEING]),
         {
             "a": values[values["person_id"] < 1000],
@@ -164,6 +169,10 @@ def test_a_group_hidden_in_one_program_is_not_given_back_by_the_all_programs_tab
         THRESHOLD,
         "*",
     )
+
+
+def test_a_group_hidden_in_one_program_is_not_given_back_by_the_all_programs_table():
+    tables = two_programs(6)
     hidden = {
         scope: {g.label for g in found[0].participation if g.hidden}
         for scope, found in tables.items()
@@ -262,3 +271,22 @@ def test_a_measure_across_terms_repeats_each_terms_own_figures(app, make):
     assert [line[0] for line in lines] == ["Fall 2026", "Spring 2027"]
     assert [line[4] for line in lines] == ["mean 1.75", "mean 3.75"]
     assert "across terms, by participation" in build_html(report).decode()
+
+
+def test_the_audit_reads_the_outcomes_and_finds_a_group_subtraction_would_give_back():
+    found = two_programs(3)
+
+    def audited() -> Audit:
+        tables = outcome_audit_tables({s: Computed(outcomes=f) for s, f in found.items()})
+        truth = true_counts(tables)
+        return audit(tables, truth, relations(truth, "*"), THRESHOLD)
+
+    result = audited()
+    assert result.passed, [(f.target, f.low, f.high) for f in result.failures]
+    few = ("a", "outcome:1", "participation", "Formal only", "outcome_n")
+    assert few in result.intervals  # program a's three: hidden, and still free
+    # Shown in program b and in all programs, a's group comes back by subtraction: caught.
+    for scope in ("b", "*"):
+        for group in (*found[scope][0].participation, *found[scope][0].engagement):
+            group.hidden = group.reason = ""
+    assert not audited().passed

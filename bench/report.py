@@ -177,7 +177,6 @@ def survey_and_outcomes(
                 "in_coffee": True,
                 "is_mentor": mentor,
                 "invited_at": start,
-                "reminders": 0,
                 "answered_at": start if answered else None,
                 "formal_satisfaction": int(rng.integers(0, 6)) if answered else None,
                 "coffee_satisfaction": int(rng.integers(0, 6)) if answered else None,

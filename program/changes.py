@@ -19,8 +19,8 @@ next counted write, or a restart, brings it in.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Hashable, Iterable
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from program.db import WRITTEN
 from program.extensions import db
+from program.kept import Kept, kept
 
 # What is counted, each apart: a write to a pair's check-ins moves both, a sign-in neither.
 REPORTS = "reports"  # what a report's data state reads (reports/data.py)
@@ -37,6 +38,8 @@ POOL = "pool"  # what a coffee round's preview is made from (program/coffee/pool
 TOPICS = (REPORTS, PAIRS, POOL)
 
 # Per topic, the tables it counts, each with the columns whose change counts (None: any).
+T = TypeVar("T")
+
 _WATCHED: dict[str, dict[str, frozenset[str] | None]] = {topic: {} for topic in TOPICS}
 _CHANGED = "hallway.changed_topics"  # the session's info key: topics its transaction moved
 
@@ -101,6 +104,23 @@ def current_key(key: Hashable, topic: str) -> tuple[Hashable, tuple[str, int]] |
     if unsettled(session, topic):
         return None
     return key, generation(session.connection(), topic)
+
+
+def kept_until_changed(
+    topic: str, kind: str, key: Hashable, make: Callable[[], T], *, size: int = Kept.SIZE
+) -> T:
+    """`make()`, kept in this process (`kind`, its latest `size`) under `key` and the topic's
+    committed generation, so made again only once a write to what it reads is committed; made
+    fresh, and not kept, while the session's own transaction has written it."""
+    full = current_key(key, topic)
+    if full is None:
+        return make()
+    store = kept(kind, shared=False, size=size)
+    found = store.get(full)
+    if found is None:
+        found = make()
+        store.put(full, found)
+    return found
 
 
 def _note(session: Session, table: str | None, changed: Any = None) -> None:

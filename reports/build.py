@@ -43,7 +43,7 @@ from reports.outcomes import (
     written_group,
 )
 from reports.quantities import relations, true_counts
-from reports.stats import UNSTABLE_EVENTS, newcombe
+from reports.stats import UNSTABLE_EVENTS, decimals, newcombe, p_value, signed_points
 from reports.suppress import (
     DISTRIBUTION_FEW_PEOPLE,
     DISTRIBUTION_FEW_RESPONDENTS,
@@ -301,7 +301,7 @@ class Report:
                     out.append(
                         f"Gone quiet in {name}: in {_listed(silent)}, at least half of those "
                         "taking part reported no meeting this term (a median of 0 meetings, "
-                        f"against {_number(overall.value)} across the track)."
+                        f"against {decimals(overall.value)} across the track)."
                     )
             if track in self.computed.by_cohort_withheld:
                 continue
@@ -831,11 +831,6 @@ def survey_track_lines(report: Report) -> list[list[str]]:
     return lines
 
 
-def p_value(p: float) -> str:
-    """A p-value as reports print it: "p < 0.001" below that, else three decimals."""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
 def written(report: Report, row: Row) -> str:
     """A row's value as every output prints it."""
     if row.suppressed:
@@ -849,27 +844,18 @@ def written(report: Report, row: Row) -> str:
     if kind == "share":
         return percent(row.value)
     if kind == "index":
-        return f"{_number(row.value, fixed=True)} (n={row.n} ties){mark}"
+        return f"{decimals(row.value, fixed=True)} (n={row.n} ties){mark}"
     if kind == "proportion":
         return (
             f"{percent(row.value)} ({int(row.numerator)}/{int(row.denominator)}; "
             f"95% CI {percent(row.ci_low)}–{percent(row.ci_high)}){mark}"
         )
-    return f"{_number(row.value)} (IQR {_number(row.q1)}–{_number(row.q3)}; n={row.n}){mark}"
+    return f"{decimals(row.value)} (IQR {decimals(row.q1)}–{decimals(row.q3)}; n={row.n}){mark}"
 
 
 def _listed(items: list[str]) -> str:
     """ "A", "A and B", "A, B and C"."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _number(value: float | None, *, fixed: bool = False) -> str:
-    """A median or quartile to two decimals at most (a rate per month runs to many), or an
-    index to two exactly; never "-0.00"."""
-    if value is None:
-        return "–"
-    text = f"{value:.2f}" if fixed else f"{round(value, 2):g}"
-    return text.removeprefix("-") if text.strip("-0.") == "" else text
 
 
 def written_difference(report: Report, metric: str) -> str:
@@ -884,10 +870,3 @@ def written_difference(report: Report, metric: str) -> str:
         f"{signed_points(d.estimate)} points "
         f"(95% CI {signed_points(d.low)} to {signed_points(d.high)})"
     )
-
-
-def signed_points(share: float) -> str:
-    """A difference of shares in percentage points, signed ("+12", "-3"), and "0" for what
-    rounds to none: never "-0" or "+0"."""
-    points = round(100 * share)
-    return f"{points:+d}" if points else "0"

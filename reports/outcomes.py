@@ -20,6 +20,7 @@ term's linear-programming audit then checks them with the rest (reports/build.py
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from reports.stats import newcombe, wilson
+from reports.stats import decimals, newcombe, p_value, signed_points, wilson
 
 PARTICIPATION = ("Formal only", "Coffee only", "Both", "Neither")
 OUTCOME_TRACK = "outcome:"  # an outcome's rows in the audit: track "outcome:<measure id>"
@@ -126,8 +127,7 @@ def _share_group(label: str, answers: pd.Series, favourable: str) -> OutcomeGrou
     return OutcomeGroup(label, n, x / n, low, high, x)
 
 
-def _p(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+fixed2 = functools.partial(decimals, fixed=True)  # a mean, its interval or a difference
 
 
 def compare(
@@ -158,13 +158,13 @@ def compare(
     present = [part[column] for part in by.values() if len(part)]
     if len(present) > 1:
         if numeric:
-            out.participation_test = "Kruskal–Wallis " + _p(
+            out.participation_test = "Kruskal–Wallis " + p_value(
                 float(stats.kruskal(*[p.to_numpy(dtype=float) for p in present]).pvalue)
             )
         else:
             table = [[g.favourable, g.n - g.favourable] for g in out.participation if g.n]
             if all(sum(col) for col in zip(*table, strict=True)):
-                out.participation_test = "chi-square test of independence " + _p(
+                out.participation_test = "chi-square test of independence " + p_value(
                     float(stats.chi2_contingency(table).pvalue)
                 )
     engaged = {label: joined[joined["engagement"] == label] for label in ENGAGEMENT}
@@ -176,8 +176,8 @@ def compare(
             test = stats.ttest_ind(x, y, equal_var=False)
             ci = test.confidence_interval(0.95)
             out.engagement_difference = (
-                f"{_number(x.mean() - y.mean())} (95% CI {_number(ci.low)} to "
-                f"{_number(ci.high)}; Welch's t test {_p(float(test.pvalue))})"
+                f"{fixed2(x.mean() - y.mean())} (95% CI {fixed2(ci.low)} to "
+                f"{fixed2(ci.high)}; Welch's t test {p_value(float(test.pvalue))})"
             )
         else:
             g1, g2 = out.engagement
@@ -186,20 +186,10 @@ def compare(
                 [[g1.favourable, g1.n - g1.favourable], [g2.favourable, g2.n - g2.favourable]]
             )
             out.engagement_difference = (
-                f"{_points(d)} points (95% CI {_points(low)} to {_points(high)}; Fisher's "
-                f"exact test {_p(float(p))})"
+                f"{signed_points(d)} points (95% CI {signed_points(low)} to "
+                f"{signed_points(high)}; Fisher's exact test {p_value(float(p))})"
             )
     return out
-
-
-def _number(value: float) -> str:
-    text = f"{value:.2f}"
-    return text.removeprefix("-") if text.strip("-0.") == "" else text
-
-
-def _points(share: float) -> str:
-    points = round(100 * share)
-    return f"{points:+d}" if points else "0"
 
 
 def _protect_own(out: OutcomeComparison, threshold: int) -> None:
@@ -294,9 +284,9 @@ def written_group(group: OutcomeGroup, numeric: bool) -> str:
         return "–"
     if numeric:
         if group.low is None:
-            return f"mean {_number(group.value)} (n={group.n})"
+            return f"mean {fixed2(group.value)} (n={group.n})"
         return (
-            f"mean {_number(group.value)} (95% CI {_number(group.low)} to {_number(group.high)}; "
+            f"mean {fixed2(group.value)} (95% CI {fixed2(group.low)} to {fixed2(group.high)}; "
             f"n={group.n})"
         )
     return (

@@ -71,6 +71,20 @@ def _table(header: list[str], rows: list[list[str]], widths: list[float]) -> dic
     }
 
 
+def _trend_table(report: Report, metrics: tuple[str, ...], width: float) -> dict[str, Any]:
+    """Each term's figures of `metrics`, per track, as the trend's table prints them."""
+    columns = [(t, m) for t in ("formal", "coffee") for m in metrics]
+    return _table(
+        ["Term", *[f"{BY_ID[m].label} ({t})" for t, m in columns]],
+        [
+            [report.term_label(term)]
+            + [written(report, report.trend_row(t, m, term)).split(" (")[0] for t, m in columns]
+            for term in report.trend_terms
+        ],
+        [1.0 * inch] + [(width - 1.0 * inch) / len(columns)] * len(columns),
+    )
+
+
 def _figure(drawn: Drawn, caption: str) -> dict[str, Any]:
     """A chart as a tagged figure: the page's own SVG, its values in words as the alternative
     text a screen reader reads."""
@@ -310,24 +324,7 @@ def build_pdf(report: Report) -> bytes:
                     "Solid with circles: formal mentoring; dashed with squares: coffee chats; a "
                     "gap is a hidden value, or a term without a survey.",
                 ),
-                _table(
-                    ["Term"]
-                    + [
-                        f"{BY_ID[m].label} ({t})"
-                        for t in ("formal", "coffee")
-                        for m in SURVEY_TREND
-                    ],
-                    [
-                        [report.term_label(term)]
-                        + [
-                            written(report, report.trend_row(t, m, term)).split(" (")[0]
-                            for t in ("formal", "coffee")
-                            for m in SURVEY_TREND
-                        ]
-                        for term in report.trend_terms
-                    ],
-                    [1.0 * inch] + [(width - 1.0 * inch) / 4] * 4,
-                ),
+                _trend_table(report, SURVEY_TREND, width),
             ]
         if whole := survey_track_lines(report):
             story += [
@@ -400,19 +397,7 @@ def build_pdf(report: Report) -> bytes:
             "Solid with circles: formal mentoring; dashed with squares: coffee chats; a gap is "
             "a hidden value. Values, with counts and intervals, in the table below.",
         ),
-        _table(
-            ["Term", *trend_header],
-            [
-                [report.term_label(term)]
-                + [
-                    written(report, report.trend_row(t, m, term)).split(" (")[0]
-                    for t in ("formal", "coffee")
-                    for m in trend_metrics
-                ]
-                for term in report.trend_terms
-            ],
-            [1.0 * inch] + [(width - 1.0 * inch) / 6] * 6,
-        ),
+        _trend_table(report, tuple(trend_metrics), width),
     ]
     # Methods, limitations, crosswalk, provenance.
     story += [

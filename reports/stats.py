@@ -65,6 +65,30 @@ def mann_whitney(x: list[float] | np.ndarray, y: list[float] | np.ndarray) -> Co
     )
 
 
+# How the reports write a few kinds of number, the same in every output.
+
+
+def p_value(p: float) -> str:
+    """A p-value as reports print it: "p < 0.001" below that, else three decimals."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def decimals(value: float | None, *, fixed: bool = False) -> str:
+    """A median or quartile to two decimals at most (a rate per month runs to many), or an
+    index or a mean to two exactly; never "-0.00"."""
+    if value is None:
+        return "–"
+    text = f"{value:.2f}" if fixed else f"{round(value, 2):g}"
+    return text.removeprefix("-") if text.strip("-0.") == "" else text
+
+
+def signed_points(share: float) -> str:
+    """A difference of shares in percentage points, signed ("+12", "-3"), and "0" for what
+    rounds to none: never "-0" or "+0"."""
+    points = round(100 * share)
+    return f"{points:+d}" if points else "0"
+
+
 def median_iqr(values: list[float] | np.ndarray) -> tuple[float, float, float]:
     v = np.asarray(values, dtype=float)
     if len(v) == 0:

@@ -292,10 +292,15 @@ class Protection:
                 keys = set(finding.target.keys)
                 if finding.by_labels:
                     # What narrows it is other labels ("fewer than 5" in four programs that
-                    # add up to "fewer than 5" in all of them): hiding more cannot help.
+                    # add up to "fewer than 5" in all of them): say less in them first.
                     near = {k for i in self._touching(keys) for k in self.relation_keys[i]}
-                    added |= self._drop_label(keys | near)
-                elif partner := self._nearest_partner(keys, unknown):
+                    if self._drop_label(keys | near):
+                        added = True
+                        continue
+                    # No label left to drop near it: what a shown sum still pins with those
+                    # labels (a class year everyone answered, given the total and the other
+                    # years) is hidden as any other partner.
+                if partner := self._nearest_partner(keys, unknown):
                     self.hidden.add(partner)
                     unknown.add(partner)
                     added = True

@@ -77,7 +77,6 @@ def upgrade():
         sa.Column("invited_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("reminders", sa.SmallInteger(), nullable=False),
         sa.Column("formal_satisfaction", sa.SmallInteger(), nullable=True),
         sa.Column("coffee_satisfaction", sa.SmallInteger(), nullable=True),
         sa.Column("career_person", sa.Boolean(), nullable=True),

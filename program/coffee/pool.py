@@ -13,14 +13,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from program.changes import POOL, current_key
+from program.changes import POOL, kept_until_changed
 from program.checkins.models import CheckIn
 from program.coffee.enrollment import coffee_members
 from program.coffee.models import Chat, ChatMember, Enrollment, Round, RoundStatus
 from program.db import text_digest
 from program.extensions import db
 from program.formal.models import Assessor, Assignment, AssignmentStatus
-from program.kept import kept
 from program.matching import coffee as pairing
 from program.people.blocks import ruled_out
 from program.people.models import CareerStage, Department, PairingBlock, Person
@@ -96,15 +95,9 @@ def pool_state(program: Program, on: date) -> tuple[Any, ...]:
     """`pool_checksums`, found again only when a write to what it reads was committed since
     this process last found them (about 0.5 s at 50,000 people, where the generation is one
     row), or while the request's own transaction has written it."""
-    key = current_key((program.id, on), POOL)
-    if key is None:
-        return pool_checksums(program, on)
-    store = kept("pool-state", shared=False)
-    found = store.get(key)
-    if found is None:
-        found = pool_checksums(program, on)
-        store.put(key, found)
-    return found
+    return kept_until_changed(
+        POOL, "pool-state", (program.id, on), lambda: pool_checksums(program, on)
+    )
 
 
 def pool_checksums(program: Program, on: date) -> tuple[Any, ...]:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload
 
 from program.audit.services import record
-from program.changes import PAIRS, current_key
+from program.changes import PAIRS, kept_until_changed
 from program.checkins.models import CheckIn, CheckInStatus
 from program.db import DomainError, utc_date, utc_now
 from program.extensions import db
@@ -19,7 +19,6 @@ from program.formal.availability import holds
 from program.formal.health import UNANSWERED_AFTER_DAYS, Health, judge
 from program.formal.matches import Named, propose_matches
 from program.formal.models import Assessor, Assignment, AssignmentStatus, EndReason
-from program.kept import kept
 from program.links import external_url
 from program.matching import formal as matching
 from program.meetings.services import propose_link
@@ -233,24 +232,20 @@ def _judged_term(term: Term, now: datetime) -> Judged:
     """The term's pairs judged on `now`'s day: worked out once per day and per PAIRS generation
     in each process (5,000 pairs take about 0.1 s, on every overview and pairs page before),
     and afresh while the request's own transaction has written what they are judged from."""
-    key = current_key((term.id, now.date()), PAIRS)
-    if key is not None:
-        found = kept("judged-pairs", shared=False, size=JUDGED_KEPT).get(key)
-        if found is not None:
-            return found
-    j = _judged(term, now)
-    rows = list(db.session.connection().execute(sa.select(j).order_by(*_urgency_order(j.c))))
-    judged = Judged(
-        rows,
-        PairCounts(
+
+    def judged() -> Judged:
+        j = _judged(term, now)
+        rows = list(db.session.connection().execute(sa.select(j).order_by(*_urgency_order(j.c))))
+        counts = PairCounts(
             total=len(rows),
             flagged=sum(1 for r in rows if r.urgency < 3),
             quiet=sum(1 for r in rows if r.quiet),
-        ),
+        )
+        return Judged(rows, counts)
+
+    return kept_until_changed(
+        PAIRS, "judged-pairs", (term.id, now.date()), judged, size=JUDGED_KEPT
     )
-    if key is not None:
-        kept("judged-pairs", shared=False, size=JUDGED_KEPT).put(key, judged)
-    return judged
 
 
 JUDGED_KEPT = 16  # terms: a coordinator of several programs, a term and the next

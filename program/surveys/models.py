@@ -79,7 +79,6 @@ class SurveyResponse(db.Model):
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    reminders: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
     # The answers (see instrument.py).
     formal_satisfaction: Mapped[int | None] = mapped_column(sa.SmallInteger)
     coffee_satisfaction: Mapped[int | None] = mapped_column(sa.SmallInteger)

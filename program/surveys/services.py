@@ -195,8 +195,6 @@ def remind_due(now: datetime) -> int:
                 for response, person in waiting
             ]
         )
-        for response, _ in waiting:
-            response.reminders = number
         survey.reminders_sent = number
         survey.last_reminded_at = now
         reminded += len(waiting)

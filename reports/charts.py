@@ -10,10 +10,12 @@ never the only cue: every bar is labelled with its track, lines differ in dash a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from reports.build import Report, percent
 from reports.metrics import BY_ID, SURVEY_TREND, TREND, Row
+from reports.outcomes import PARTICIPATION, OutcomeComparison, OutcomeGroup, fixed2
 
 FORMAL = "#1f4e5f"  # 8.9:1 on white
 COFFEE = "#a4521a"  # 5.5:1 on white
@@ -184,6 +186,7 @@ class LineChart:
     title_height: int = TITLE
     left: int = LEFT
     right: int = WIDTH - RIGHT
+    legend_step: int = 170  # SVG units from one legend entry to the next
 
 
 def _xs(count: int) -> list[float]:
@@ -192,6 +195,78 @@ def _xs(count: int) -> list[float]:
         return [(first + last) / 2]
     step = (last - first) / (count - 1)
     return [round(first + i * step, 1) for i in range(count)]
+
+
+@dataclass
+class Line:
+    """One series as drawn: its look, and per term its height up the axis (0 to 1; None where
+    hidden or missing, a gap), the label printed at its point and what its words say."""
+
+    name: str
+    colour: str
+    dash: str
+    marker: str
+    heights: list[float | None]
+    labels: list[str]
+    words: list[str]
+
+
+def _draw(
+    title: str,
+    desc: str,
+    terms: list[str],
+    panels: list[tuple[str, list[Line]]],
+    legend: list[Series],
+    **look: object,
+) -> LineChart:
+    """A chart of one panel per figure, a line per series across the terms."""
+    plot_height = int(look.get("plot_height", PLOT_HEIGHT))  # type: ignore[call-overload]
+    panel_height = TITLE + plot_height + 34
+    xs = _xs(len(terms))
+    drawn: list[Panel] = []
+    words: list[str] = []
+    for p, (panel_title, lines) in enumerate(panels):
+        top = LEGEND + p * panel_height
+        series = []
+        for line in lines:
+            runs: list[list[Point]] = [[]]
+            for i, (height, x) in enumerate(zip(line.heights, xs, strict=True)):
+                if height is None:
+                    if runs[-1]:
+                        runs.append([])
+                    continue
+                # Above the point where this line is the highest one at this term.
+                above = all(
+                    o.heights[i] is None or height >= o.heights[i]  # type: ignore[operator]
+                    for o in lines
+                    if o is not line
+                )
+                y = top + TITLE + plot_height * (1 - height)
+                runs[-1].append(Point(x, round(y, 1), line.labels[i], above))
+            series.append(
+                Series(line.name, line.colour, line.dash, line.marker, [r for r in runs if r])
+            )
+        drawn.append(Panel(panel_title, top, series))
+        words.append(
+            f"{panel_title}. "
+            + "; ".join(
+                f"{line.name}: "
+                + ", ".join(f"{t} {w}" for t, w in zip(terms, line.words, strict=True))
+                for line in lines
+            )
+            + "."
+        )
+    return LineChart(
+        title=title,
+        desc=desc,
+        terms=list(zip(terms, xs, strict=True)),
+        panels=drawn,
+        legend=legend,
+        height=LEGEND + len(panels) * panel_height + (30 if len(terms) > 4 else 0),
+        tilted=len(terms) > 4,
+        alt=f"{title}. " + " ".join(words),
+        **look,  # type: ignore[arg-type]
+    )
 
 
 def _lines(
@@ -204,49 +279,30 @@ def _lines(
     """A chart of one panel per figure, each with a line per series across the report's terms.
     A series is (name, colour, dash, marker, track, metric), read from the trend rows."""
     terms = report.trend_terms
-    xs = _xs(len(terms))
-    drawn: list[Panel] = []
-    words: list[str] = []
-    for p, (panel_title, specs) in enumerate(panels):
-        top = LEGEND + p * PANEL_HEIGHT
-        values = {
-            (name, term): report.trend_row(track, metric, term)
-            for name, _, _, _, track, metric in specs
-            for term in terms
-        }
-        series = []
-        said = []
-        for name, colour, dash, marker, _, _ in specs:
-            runs: list[list[Point]] = [[]]
-            for term, x in zip(terms, xs, strict=True):
-                row = values[(name, term)]
-                if not _shown(row):
-                    if runs[-1]:
-                        runs.append([])
-                    continue
-                # Above the point where this line is the higher one at this term.
-                others = [
-                    v.value for (n, t), v in values.items() if t == term and n != name and _shown(v)
-                ]
-                above = all(row.value >= o for o in others)  # type: ignore[operator]
-                y = top + TITLE + PLOT_HEIGHT * (1 - row.value)  # type: ignore[operator]
-                runs[-1].append(Point(x, round(y, 1), percent(row.value), above))
-            series.append(Series(name, colour, dash, marker, [r for r in runs if r]))
-            said.append(
-                f"{name}: "
-                + ", ".join(f"{report.term_label(t)} {_in_words(values[(name, t)])}" for t in terms)
+    return _draw(
+        title,
+        desc,
+        [report.term_label(t) for t in terms],
+        [
+            (
+                panel_title,
+                [
+                    Line(
+                        name,
+                        colour,
+                        dash,
+                        marker,
+                        [r.value if _shown(r) else None for r in rows],  # type: ignore[misc]
+                        [percent(r.value) if _shown(r) else "" for r in rows],
+                        [_in_words(r) for r in rows],
+                    )
+                    for name, colour, dash, marker, track, metric in specs
+                    for rows in [[report.trend_row(track, metric, t) for t in terms]]
+                ],
             )
-        drawn.append(Panel(panel_title, top, series))
-        words.append(f"{panel_title}. " + "; ".join(said) + ".")
-    return LineChart(
-        title=title,
-        desc=desc,
-        terms=[(report.term_label(t), x) for t, x in zip(terms, xs, strict=True)],
-        panels=drawn,
-        legend=legend,
-        height=LEGEND + len(panels) * PANEL_HEIGHT + (30 if len(terms) > 4 else 0),
-        tilted=len(terms) > 4,
-        alt=f"{title}. " + " ".join(words),
+            for panel_title, specs in panels
+        ],
+        legend,
     )
 
 
@@ -323,4 +379,121 @@ def network_chart(report: Report) -> LineChart:
             Series("Ties that met", "#222222", "", "circle"),
             Series("At random", RANDOM, "2 3", "none"),
         ],
+    )
+
+
+# --- an outcome measure across terms ----------------------------------------------------------
+
+BOTH = "#2e6b30"  # 6.4:1 on white
+# The participation groups' lines: formal and coffee as in every chart, both and neither apart.
+GROUP_LOOKS = dict(
+    zip(
+        PARTICIPATION,
+        (
+            (FORMAL, "", "circle"),
+            (COFFEE, "6 4", "square"),
+            (BOTH, "8 3 2 3", "triangle"),
+            (RANDOM, "2 3", "diamond"),
+        ),
+        strict=True,
+    )
+)
+OUTCOME_LEGEND = (
+    "Formal only: solid with circles; coffee only: dashed with squares; both: dash-dot with "
+    "triangles; neither: dotted with diamonds. A gap in a line is a hidden value."
+)
+OUTCOME_PLOT_HEIGHT = 150  # four lines need more room than two
+
+
+def _axis(values: list[float], numeric: bool) -> tuple[float, float]:
+    """The axis's ends: a share from 0 to 100%; a mean from a round number under its lowest
+    shown value to one over its highest (a well-being index of 0 to 9 read near 6 would be a
+    flat line on an axis from 0)."""
+    if not numeric or not values:
+        return 0.0, 1.0
+    low, high = min(values), max(values)
+    span = high - low or max(abs(high), 1.0) / 2
+    step = 10 ** math.floor(math.log10(span))
+    step *= next(f for f in (1, 2, 5, 10) if span / (step * f) <= 4)
+    # Whole steps (rounded, so 3.7 / 0.1 is 37 and not 37.000000000000004), an even number of
+    # them so the middle line is a round number too.
+    bottom = math.floor(round(low / step, 9))
+    top = math.ceil(round(high / step, 9))
+    if top == bottom:
+        bottom, top = bottom - 1, top + 1
+    top += (top - bottom) % 2
+    return round(bottom * step, 9), round(top * step, 9)
+
+
+def _figure_of(group: OutcomeGroup, numeric: bool) -> str:
+    if group.hidden:
+        return "hidden"
+    if not group.n or group.value is None:
+        return "no data"
+    return fixed2(group.value) if numeric else percent(group.value)
+
+
+def _tick(value: float, numeric: bool) -> str:
+    return f"{value:g}" if numeric else percent(value)
+
+
+def outcome_trend_chart(report: Report, comparison: OutcomeComparison) -> LineChart | None:
+    """One outcome measure across the terms it was imported for: a line per participation group
+    (each term as its own report shows it), or None where fewer than two terms have it or
+    every value is hidden."""
+    found = [
+        (term, mine)
+        for term, outcomes in report.outcome_trend
+        for mine in outcomes
+        if mine.measure_id == comparison.measure_id
+    ]
+    if len(found) < 2:
+        return None
+    numeric = comparison.numeric
+    per_group = {label: [m.group(label) for _, m in found] for label in PARTICIPATION}
+    shown = [
+        g.value
+        for groups in per_group.values()
+        for g in groups
+        if not g.hidden and g.n and g.value is not None
+    ]
+    if not shown:
+        return None  # nothing to draw: the table says why
+    bottom, top = _axis(shown, numeric)  # type: ignore[arg-type]
+    lines = [
+        Line(
+            label,
+            colour,
+            dash,
+            marker,
+            [
+                None
+                if g.hidden or not g.n or g.value is None
+                else (g.value - bottom) / (top - bottom)
+                for g in groups
+            ],
+            [_figure_of(g, numeric) if not g.hidden else "" for g in groups],
+            [_figure_of(g, numeric) for g in groups],
+        )
+        for label, groups in per_group.items()
+        for colour, dash, marker in [GROUP_LOOKS[label]]
+    ]
+    figure = "mean" if numeric else f"share answering “{comparison.favourable}”"
+    middle = (bottom + top) / 2
+    return _draw(
+        f"{comparison.name} across terms, by participation",
+        f"The {figure} of each participation group across the terms with values, a line per "
+        "group; values printed at each point, a hidden value a gap in its line"
+        + ("; the axis spans the values shown, not from zero" if numeric else "")
+        + "; the same values are in the table that follows.",
+        [report.term_label(term) for term, _ in found],
+        [(f"{comparison.name}: {figure}", lines)],
+        [Series(line.name, line.colour, line.dash, line.marker) for line in lines],
+        plot_height=OUTCOME_PLOT_HEIGHT,
+        legend_step=120,
+        grid=(
+            (_tick(bottom, numeric), 1.0),
+            (_tick(middle, numeric), 0.5),
+            (_tick(top, numeric), 0.0),
+        ),
     )

@@ -32,10 +32,12 @@ from reports.build import (
 )
 from reports.charts import (
     HEADLINE,
+    OUTCOME_LEGEND,
     BarChart,
     LineChart,
     headline_chart,
     network_chart,
+    outcome_trend_chart,
     survey_trend_chart,
     trend_chart,
 )
@@ -97,6 +99,7 @@ def context(report: Report) -> dict[str, Any]:
         "survey_lines": lambda track: survey_lines(report, track),
         "survey_track_lines": lambda: survey_track_lines(report),
         "outcomes_intro": OUTCOMES_INTRO,
+        "outcome_legend": OUTCOME_LEGEND,
         "outcome_lines": outcome_lines,
         "outcome_notes": outcome_notes,
         "outcome_trend_lines": lambda c: outcome_trend_lines(report, c),
@@ -127,6 +130,9 @@ def drawn_charts(report: Report) -> dict[str, Drawn]:
     }
     if report.computed.survey_targets:
         made["survey"] = ("reports/_lines.svg", survey_trend_chart(report))
+    for comparison in report.computed.outcomes:
+        if (chart := outcome_trend_chart(report, comparison)) is not None:
+            made[f"outcome-{comparison.measure_id}"] = ("reports/_lines.svg", chart)
     return {
         key: Drawn(
             # Rendered by an autoescaping template: every text in it is escaped already.

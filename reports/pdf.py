@@ -26,7 +26,7 @@ from reports.build import (
     written,
     written_difference,
 )
-from reports.charts import hidden_note
+from reports.charts import OUTCOME_LEGEND, hidden_note
 from reports.html import BREAKDOWN_METRICS, HEADLINE, TRACK_NAMES, Drawn, drawn_charts
 from reports.metrics import (
     ADVISING_TABLE,
@@ -349,6 +349,8 @@ def build_pdf(report: Report) -> bytes:
                 *[_p(note, SMALL) for note in outcome_notes(c)],
             ]
             if len(across := outcome_trend_lines(report, c)) > 1:
+                if drawn := charts.get(f"outcome-{c.measure_id}"):
+                    story.append(_figure(drawn, OUTCOME_LEGEND))
                 story.append(
                     _table(
                         ["Term", *[g.label for g in c.participation]],

@@ -359,9 +359,9 @@ def seed_demo(today: date | None = None) -> bool:
     )
     for spec in SPECS:
         seed_program(admin, spec, DEMO_DOMAIN, hashed, today or utc_now().date())
-    # The last closed term's outcomes, brought in by the dean.
-    closed = term_dates(today or utc_now().date())[-2]
-    seed_outcomes(staff["dean"], slugify(closed[0]), DEFAULT_SUPPRESSION_THRESHOLD)
+    # The closed terms' outcomes, brought in by the dean.
+    closed = term_dates(today or utc_now().date())[:-1]
+    seed_outcomes(staff["dean"], [slugify(t[0]) for t in closed], DEFAULT_SUPPRESSION_THRESHOLD)
     snooze_ghosts(utc_now())
     return True
 

@@ -433,12 +433,12 @@ def _answer(
             record_check_in(person, check_in, status, today=cursor.date())
 
 
-def seed_outcomes(dean: Person, term_slug: str, threshold: int) -> None:
-    """What the office of institutional research brings in for a closed term: a well-being
-    index for everyone on its rosters (lower is better; a little lower among those with a
-    mentor) and, for trainees, whether they matched their first-choice specialty, imported
-    the way a dean would (a CSV, its preview, then applied)."""
-    rng = random.Random(2027)  # noqa: S311  (demo data, not security)
+def seed_outcomes(dean: Person, term_slugs: list[str], threshold: int) -> None:
+    """What the office of institutional research brings in for each closed term, oldest
+    first: a well-being index for everyone on its rosters (lower is better; a little lower
+    among those with a mentor, and a little lower each term) and, for trainees, whether they
+    matched their first-choice specialty, imported the way a dean would (a CSV, its preview,
+    then applied)."""
     define_measure(
         dean,
         name="Well-being index",
@@ -463,6 +463,11 @@ def seed_outcomes(dean: Person, term_slug: str, threshold: int) -> None:
         minimum_group=max(5, threshold),
         threshold=threshold,
     )
+    for drift, term_slug in enumerate(term_slugs):
+        _import_outcomes(dean, term_slug, random.Random(2027 + drift), drift * 0.3)  # noqa: S311
+
+
+def _import_outcomes(dean: Person, term_slug: str, rng: random.Random, better_by: float) -> None:
     people = db.session.execute(
         sa.select(Person.email, TermRosterEntry.is_trainee, TermRosterEntry.formal_track)
         .join(TermRosterEntry, TermRosterEntry.person_id == Person.id)
@@ -475,7 +480,8 @@ def seed_outcomes(dean: Person, term_slug: str, threshold: int) -> None:
     for email, is_trainee, formal in people:
         if rng.random() < 0.15:
             continue  # no value recorded
-        index = min(9, max(0, round(rng.gauss(3.6 if formal else 4.3, 1.8))))
+        mean = (3.6 if formal else 4.3) - better_by
+        index = min(9, max(0, round(rng.gauss(mean, 1.8))))
         match = ""
         if is_trainee:
             match = "yes" if rng.random() < (0.78 if formal else 0.66) else "no"

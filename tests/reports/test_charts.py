@@ -11,6 +11,7 @@ from html import unescape
 import pytest
 
 from reports.charts import (
+    BOTH,
     COFFEE,
     FORMAL,
     RANDOM,
@@ -35,7 +36,7 @@ def _luminance(colour: str) -> float:
 
 
 def test_colours_pass_contrast_for_text_on_white():
-    for colour in (FORMAL, COFFEE, RANDOM):
+    for colour in (FORMAL, COFFEE, RANDOM, BOTH):
         assert 1.05 / (_luminance(colour) + 0.05) >= 4.5, colour
 
 

@@ -8,6 +8,7 @@ import io
 import json
 import zipfile
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -22,10 +23,18 @@ from program.people.models import Person
 from reports.audit import Audit, audit
 from reports.build import build_report, outcome_audit_tables, outcome_trend_lines
 from reports.bundle import build_bundle
+from reports.charts import _axis, outcome_trend_chart
 from reports.data import find_scope
-from reports.html import build_html
+from reports.html import build_html, drawn_charts
 from reports.metrics import Computed
-from reports.outcomes import ENGAGEMENT, PARTICIPATION, compare, outcome_tables
+from reports.outcomes import (
+    ENGAGEMENT,
+    PARTICIPATION,
+    OutcomeComparison,
+    OutcomeGroup,
+    compare,
+    outcome_tables,
+)
 from reports.pdf import build_pdf
 from reports.quantities import relations, true_counts
 from tests.reports.test_reports import outline_sections
@@ -271,6 +280,60 @@ def test_a_measure_across_terms_repeats_each_terms_own_figures(app, make):
     assert [line[0] for line in lines] == ["Fall 2026", "Spring 2027"]
     assert [line[4] for line in lines] == ["mean 1.75", "mean 3.75"]
     assert "across terms, by participation" in build_html(report).decode()
+    # The chart draws the same figures: one line, rising, on an axis of the values shown.
+    chart = outcome_trend_chart(report, comparison)
+    (panel,) = chart.panels
+    drawn = {s.name: s.runs for s in panel.series}
+    assert drawn["Formal only"] == drawn["Coffee only"] == drawn["Both"] == []
+    (run,) = drawn["Neither"]
+    assert [p.label for p in run] == ["1.75", "3.75"]
+    assert run[0].y > run[1].y  # higher on the page: a larger mean
+    assert [label for label, _ in chart.grid] == ["1", "3", "5"]
+    assert "Neither: Fall 2026 1.75, Spring 2027 3.75" in chart.alt
+    assert "Formal only: Fall 2026 no data, Spring 2027 no data" in chart.alt
+    assert f"outcome-{comparison.measure_id}" in drawn_charts(report)
+
+
+def test_an_outcomes_axis_fits_its_values_and_a_share_spans_0_to_100():
+    assert _axis([3.46, 3.70, 3.49], numeric=True) == (3.4, 3.8)
+    assert _axis([12.0, 48.0], numeric=True) == (10.0, 50.0)
+    assert _axis([5.0], numeric=True) == (4.0, 6.0)
+    assert _axis([0.76, 0.82], numeric=False) == (0.0, 1.0)
+
+
+def test_a_hidden_group_is_a_gap_and_nothing_shown_draws_no_chart():
+    def comparison(values: dict[str, float | None]) -> OutcomeComparison:
+        return OutcomeComparison(
+            1,
+            "Index",
+            True,
+            "",
+            "",
+            "lower",
+            None,
+            10,
+            participation=[
+                OutcomeGroup(label, 20, value, None, None, hidden="" if value else "fewer")
+                for label, value in values.items()
+            ],
+        )
+
+    terms = ["Fall 2026", "Spring 2027", "Fall 2027"]
+    shown = dict(zip(PARTICIPATION, (2.0, 3.0, 4.0, 5.0), strict=True))
+    middle = {**shown, "Both": None}
+    report = SimpleNamespace(
+        outcome_trend=[
+            (t, [comparison(v)]) for t, v in zip(terms, (shown, middle, shown), strict=True)
+        ],
+        term_label=str,
+    )
+    chart = outcome_trend_chart(report, comparison(shown))
+    both = next(s for s in chart.panels[0].series if s.name == "Both")
+    assert [[p.label for p in run] for run in both.runs] == [["4.00"], ["4.00"]]
+    assert "Both: Fall 2026 4.00, Spring 2027 hidden, Fall 2027 4.00" in chart.alt
+    none = dict.fromkeys(PARTICIPATION)
+    report.outcome_trend = [(t, [comparison(none)]) for t in terms]
+    assert outcome_trend_chart(report, comparison(none)) is None
 
 
 def test_the_audit_reads_the_outcomes_and_finds_a_group_subtraction_would_give_back():

@@ -124,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     from program.accounts.views import bp as accounts_bp
     from program.admin.views import bp as admin_bp
     from program.asks.views import bp as asks_bp
+    from program.chat.views import bp as chat_bp
     from program.checkins.views import bp as checkins_bp
     from program.coffee.views import bp as coffee_bp
     from program.formal.views import bp as formal_bp
@@ -140,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
         accounts_bp,
         admin_bp,
         asks_bp,
+        chat_bp,
         checkins_bp,
         coffee_bp,
         demo_bp,

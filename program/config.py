@@ -190,6 +190,14 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "MAIL_RATE_PER_DAY": int(os.environ.get("HALLWAY_MAIL_RATE_PER_DAY", "0")),
         "MAIL_CONNECTIONS": int(os.environ.get("HALLWAY_MAIL_CONNECTIONS", "0")),
         "MESSAGE_MAX_ATTEMPTS": int(os.environ.get("HALLWAY_MESSAGE_MAX_ATTEMPTS", "6")),
+        # Slack, when the institution turns it on (Admin > Institution): the bot token
+        # (xoxb-...) the outbox posts with, the signing secret that proves a button press came
+        # from Slack (HTTP mode), and the app-level token (xapp-...) of Socket Mode, which
+        # needs no inbound port. From the environment only, never the database.
+        "SLACK_BOT_TOKEN": os.environ.get("HALLWAY_SLACK_BOT_TOKEN", ""),
+        "SLACK_SIGNING_SECRET": os.environ.get("HALLWAY_SLACK_SIGNING_SECRET", ""),
+        "SLACK_APP_TOKEN": os.environ.get("HALLWAY_SLACK_APP_TOKEN", ""),
+        "SLACK_API_URL": os.environ.get("HALLWAY_SLACK_API_URL", "https://slack.com/api/"),
         # How many reverse proxies sit in front of the app; their X-Forwarded-For is trusted so
         # that rate limits apply per client rather than to the proxy's single address.
         "TRUSTED_PROXIES": int(os.environ.get("HALLWAY_TRUSTED_PROXIES", "0")),

@@ -28,6 +28,7 @@ def get_settings() -> InstitutionSettings:
             time_zone="UTC",
             sso_only=False,
             sso_self_registration=False,
+            chat_tool="",
         )
     g.institution_settings = settings
     return settings

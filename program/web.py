@@ -130,6 +130,10 @@ def refuse_control_characters(app: Flask) -> None:
             "application/x-www-form-urlencoded",
             "multipart/form-data",
         ):
+            if request.mimetype == "application/x-www-form-urlencoded":
+                # Kept as sent: a signed request (Slack's) is checked against its raw body,
+                # which parsing the form alone would use up.
+                request.get_data(cache=True)
             values += [*request.form.keys(), *request.form.values()]
         if any(CONTROL_CHARACTERS.search(v) for v in values):
             return render_template(

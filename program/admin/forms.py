@@ -45,6 +45,16 @@ class SettingsForm(Form):
         description="Meeting times are proposed and put on calendars in it, e.g. America/Chicago.",
         validators=[DataRequired(), Length(max=64)],
     )
+    chat_tool = SelectField(
+        "Chat tool",
+        choices=[SelectChoice("", "None: e-mail only"), SelectChoice("slack", "Slack")],
+        description=(
+            "Introductions and check-ins go to people in it (each may choose e-mail instead), "
+            "e-mail behind it for anyone it cannot reach. Its tokens are set on the server "
+            "(see the README's “Slack”)."
+        ),
+        validators=[Optional()],
+    )
     submit = SubmitField("Save settings")
 
 

@@ -46,4 +46,6 @@ class InstitutionSettings(db.Model):
     # Someone at the institution on no roster gets an account at their first institution
     # sign-in (in no program until a coordinator adds them), instead of being turned away.
     sso_self_registration: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The chat tool Hallway delivers in ("" none, "slack"), once its tokens are configured.
+    chat_tool: Mapped[str] = mapped_column(sa.String(10), default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)

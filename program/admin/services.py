@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 
 from program.admin.models import (
@@ -40,7 +41,16 @@ def update_settings(
     suppression_threshold: int,
     mail_sender: str,
     time_zone: str | None = None,
+    chat_tool: str | None = None,
 ) -> InstitutionSettings:
+    if chat_tool not in (None, "", "slack"):
+        raise DomainError("Choose a chat tool from the list.", field="chat_tool")
+    if chat_tool == "slack" and not current_app.config["SLACK_BOT_TOKEN"]:
+        raise DomainError(
+            "Slack is not set up on this server: set HALLWAY_SLACK_BOT_TOKEN (and the signing "
+            "secret or the app token) first, as the README's “Slack” says.",
+            field="chat_tool",
+        )
     if suppression_threshold < MIN_SUPPRESSION_THRESHOLD:
         raise DomainError(
             f"The suppression threshold cannot be below {MIN_SUPPRESSION_THRESHOLD}: smaller "
@@ -66,6 +76,7 @@ def update_settings(
             "suppression_threshold": settings.suppression_threshold,
             "mail_sender": settings.mail_sender,
             "time_zone": settings.time_zone,
+            "chat_tool": settings.chat_tool,
         }
         if sa.inspect(settings).persistent
         else {}
@@ -75,6 +86,7 @@ def update_settings(
         "suppression_threshold": suppression_threshold,
         "mail_sender": mail_sender.strip(),
         "time_zone": time_zone or settings.time_zone or "UTC",
+        "chat_tool": settings.chat_tool if chat_tool is None else chat_tool,
     }
     for key, value in after.items():
         setattr(settings, key, value)
@@ -91,6 +103,7 @@ def update_settings(
             "suppression_threshold": "suppression threshold",
             "mail_sender": "mail sender",
             "time_zone": "time zone",
+            "chat_tool": "chat tool",
         },
     )
     return settings
@@ -155,4 +168,37 @@ def mail_problems(limit: int = 200) -> dict[str, Any]:
             sa.select(Message.status, sa.func.count(Message.id)).group_by(Message.status)
         ).all()
     )
-    return {"bouncing": bouncing, "failed": failed, "counts": counts, "Status": MessageStatus}
+    # Messages whose recipients chose the chat tool but went by e-mail, with why.
+    fell_back = db.session.scalars(
+        sa.select(Message)
+        .where(Message.status == MessageStatus.SENT, Message.channel_note.is_not(None))
+        .order_by(Message.id.desc())
+        .limit(limit)
+    ).all()
+    by_channel = dict(
+        db.session.execute(
+            sa.select(Message.channel, sa.func.count(Message.id))
+            .where(Message.status == MessageStatus.SENT, Message.channel.is_not(None))
+            .group_by(Message.channel)
+        ).all()
+    )
+    # The latest send's refusal by the chat tool: every chat message goes by e-mail until its
+    # token is fixed.
+    latest = (fell_back[0].channel_note or "") if fell_back else ""
+    if latest:
+        in_chat = db.session.scalar(
+            sa.select(sa.func.max(Message.id)).where(
+                Message.status == MessageStatus.SENT, Message.channel.not_in(["email"])
+            )
+        )
+        if in_chat is not None and in_chat > fell_back[0].id:
+            latest = ""  # a message went by the chat tool since: it works again
+    return {
+        "bouncing": bouncing,
+        "failed": failed,
+        "counts": counts,
+        "Status": MessageStatus,
+        "fell_back": fell_back,
+        "by_channel": by_channel,
+        "refused": latest if "refused Hallway" in latest else None,
+    }

@@ -272,6 +272,7 @@ def settings() -> str | Response:
             suppression_threshold=form.suppression_threshold.data,
             mail_sender=form.mail_sender.data or "",
             time_zone=form.time_zone.data,
+            chat_tool=form.chat_tool.data or "",
         )
         if saved is not None:
             flash("Institution settings saved.", "success")

@@ -24,12 +24,13 @@ def _mail_context(check_in: CheckIn, template: str) -> dict[str, Any]:
     answer; the follow-ups after a first meeting only who it was with."""
     context: dict[str, Any] = {"person": check_in.person, "about": about(check_in)}
     if template in ("checkin_prompt", "reminder"):
+        # The same signed answers behind the e-mail's links and a chat card's buttons.
+        context["answers"] = [
+            (label, make_answer_token(check_in, status)) for status, label in ANSWER_LABELS.items()
+        ]
         context["links"] = [
-            (
-                label,
-                external_url("checkins.answer_link", token=make_answer_token(check_in, status)),
-            )
-            for status, label in ANSWER_LABELS.items()
+            (label, external_url("checkins.answer_link", token=token))
+            for label, token in context["answers"]
         ]
         context["valid_days"] = current_app.config["CHECKIN_LINK_MAX_AGE_DAYS"]
     return context

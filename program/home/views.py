@@ -21,10 +21,11 @@ from program.formal.availability import pending_availability
 from program.formal.pairs import my_pairs
 from program.forms import Form
 from program.meetings.services import meetings_of, when
+from program.messages.chat import TOOL_NAMES, chat_account_of, chat_tool
 from program.messages.services import person_for_unsubscribe_token
 from program.pairings import about
 from program.people.blocks import block, my_blocks, people_to_block, unblock
-from program.people.models import MailPreference, Person
+from program.people.models import Delivery, MailPreference, Person
 from program.people.services import programs_and_roles, set_mail_preference
 from program.permissions import Action, may, public, signed_in
 from program.programs.models import Role
@@ -95,6 +96,14 @@ class NotificationsForm(Form):
         ],
         validators=[InputRequired()],
     )
+    delivery = RadioField(
+        "Where should introductions and check-ins reach you?",
+        choices=[
+            SelectChoice(Delivery.CHAT.value, "chat"),
+            SelectChoice(Delivery.EMAIL.value, "E-mail"),
+        ],
+        validators=[Optional()],
+    )
     submit = SubmitField("Save")
 
 
@@ -102,14 +111,29 @@ class NotificationsForm(Form):
 @signed_in
 def notifications() -> str | Response:
     form = NotificationsForm()
+    tool = chat_tool()
+    # The chat tool's name in its choice: "Slack (where Hallway can reach you; else e-mail)".
+    form.delivery.choices = [
+        SelectChoice(
+            Delivery.CHAT.value, f"{TOOL_NAMES.get(tool, '')}, where Hallway can reach you there"
+        ),
+        SelectChoice(Delivery.EMAIL.value, "E-mail, always"),
+    ]
     if not form.is_submitted():
         form.preference.data = current_user.mail_preference.value
+        form.delivery.data = current_user.delivery.value
+    delivery = Delivery(form.delivery.data) if tool and form.delivery.data else None
     if form.validate_on_submit() and run_service(
-        form, set_mail_preference, current_user, MailPreference(form.preference.data)
+        form, set_mail_preference, current_user, MailPreference(form.preference.data), delivery
     ):
-        flash("Your e-mail settings are saved.", "success")
+        flash("Your settings are saved.", "success")
         return redirect(url_for("home.notifications"))
-    return render_template("people/notifications.html", form=form)
+    return render_template(
+        "people/notifications.html",
+        form=form,
+        tool=TOOL_NAMES.get(tool),
+        account=chat_account_of(current_user.id),
+    )
 
 
 @bp.route("/account/unsubscribe/<token>", methods=["GET", "POST"])

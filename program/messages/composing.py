@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from program.extensions import db
+from program.messages.cards import card_for
 from program.messages.models import Message
 from program.messages.registry import Composer, composers_of
 from program.messages.services import write
@@ -63,6 +64,7 @@ def write_out(messages: Sequence[Message]) -> dict[int, str]:
             message.subject, message.body_text, message.body_html = write(
                 message.template or "", context
             )
+            message.card = card_for(message.template or "", context)
         except Exception as exc:
             refused[message.id] = _failure(exc)
     return refused

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from program.db import CreatedAtMixin, UTCDateTime, str_enum, utc_now
+from program.db import CreatedAtMixin, JSONText, UTCDateTime, str_enum, utc_now
 from program.extensions import db
 from program.people.models import Person
 
@@ -82,6 +82,14 @@ class Message(CreatedAtMixin, db.Model):
     attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # What the message says in a chat tool (`program.messages.cards`), written with its bodies
+    # for the kinds that have one; the channel it went by ("email", "slack"), why it went by
+    # e-mail when its recipient chose chat, and the chat message it became (to update it when
+    # its buttons are pressed).
+    card: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
+    channel: Mapped[str | None] = mapped_column(sa.String(10))
+    channel_note: Mapped[str | None] = mapped_column(sa.String(500))
+    chat_ref: Mapped[str | None] = mapped_column(sa.String(200))
 
     recipient: Mapped[Person] = relationship()
 
@@ -98,3 +106,20 @@ class Message(CreatedAtMixin, db.Model):
         if self.status is MessageStatus.FAILED:
             return f"{what} (not written: see why)"
         return f"{what} (written when it is sent)"
+
+
+class ChatAccount(db.Model):
+    """A person as a chat tool knows them, found by their e-mail address: their id there, or
+    why they cannot be reached (not found, deactivated), as last looked up."""
+
+    __tablename__ = "chat_account"
+    __table_args__ = (sa.UniqueConstraint("person_id", "tool", name="one_account_per_tool"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    tool: Mapped[str] = mapped_column(sa.String(10))
+    # The address it was looked up by: a changed address is looked up again.
+    email: Mapped[str] = mapped_column(sa.String(254))
+    external_id: Mapped[str | None] = mapped_column(sa.String(100), index=True)
+    unreachable: Mapped[str | None] = mapped_column(sa.String(300))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

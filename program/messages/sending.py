@@ -33,7 +33,7 @@ import contextlib
 import smtplib
 import ssl
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
@@ -51,10 +51,12 @@ from program.db import utc_now
 from program.extensions import db
 from program.institution import get_settings
 from program.links import external_url
+from program.messages.chat import TOOL_NAMES, channel_for_batch, chooses_chat, conversation
 from program.messages.composing import write_now
 from program.messages.models import Message, MessageStatus
 from program.messages.registry import is_optional
 from program.messages.services import unsubscribe_token
+from program.messages.slack import RateLimited, Refused, SlackChannel, Unreachable
 from program.people.models import Person
 
 # A claim not renewed for this long belongs to a worker that is gone: its messages not yet
@@ -469,6 +471,11 @@ class _Batch:
     fixed_now: datetime | None
     bouncing: dict[int, str]
     report: SendReport
+    # The chat tool's client, None when messages go by e-mail only (or its token was refused
+    # earlier in this batch); and whose messages go to it.
+    chat: SlackChannel | None = None
+    chatting: set[int] = field(default_factory=set)
+    refused: str = ""  # why the chat tool refused Hallway, when it did in this send
 
     @property
     def envelope_sender(self) -> str:
@@ -497,6 +504,8 @@ def send_due(
         if not got_slot:
             return report
         transport = transport_for(config)
+        chat = channel_for_batch()
+        refused = ""  # once the chat tool refuses Hallway, the whole send goes by e-mail
         handled = 0
         try:
             while (limit is None or handled < limit) and not report.slowed and not stopping():
@@ -507,6 +516,9 @@ def send_due(
                     break
                 messages, unwritable = _written(ids)
                 batch = _Batch(transport, sender, claimed_at, now, _bouncing(messages), report)
+                batch.chat, batch.refused = chat, refused
+                if chat is not None:
+                    batch.chatting = chooses_chat({m.recipient_id for m in messages if m.card})
                 for message in messages:
                     # Detached: the commit after each send must not expire (and reload) the batch.
                     db.session.expunge(message)
@@ -524,6 +536,7 @@ def send_due(
                         return report
                     _renew(messages[position:], batch)
                     _send_one(batch, message)
+                refused = batch.refused
                 handled += len(ids)
         finally:
             transport.close()
@@ -622,6 +635,17 @@ def _send_one(batch: _Batch, message: Message) -> None:
         report.failed += 1
         _still_mine(message, batch, values)
         return
+    if batch.refused and message.card and message.recipient_id in batch.chatting:
+        values["channel_note"] = batch.refused
+    elif batch.chat is not None and message.card and message.recipient_id in batch.chatting:
+        sent_in_chat = _send_in_chat(batch, message, values)
+        if sent_in_chat is None:
+            return
+        if sent_in_chat:
+            values.update(status=MessageStatus.SENT, sent_at=batch.now(), last_error=None)
+            report.sent += 1
+            _still_mine(message, batch, values)
+            return
     try:
         email = build_email(message, batch.sender)
         batch.transport.send(
@@ -651,13 +675,53 @@ def _send_one(batch: _Batch, message: Message) -> None:
             report.retried += 1
             report.last_error = values["last_error"]
     else:
-        values.update(status=MessageStatus.SENT, sent_at=batch.now(), last_error=None)
+        values.update(
+            status=MessageStatus.SENT, sent_at=batch.now(), last_error=None, channel="email"
+        )
         report.sent += 1
     # Committed one by one, and only while this worker still holds the claim: a sent message must
     # never be left looking unsent.
     if values.get("status") is not MessageStatus.SENT:
         values["attempt_started_at"] = None  # its fate is known: settled, or to be retried
     _still_mine(message, batch, values)
+
+
+def _send_in_chat(batch: _Batch, message: Message, values: dict[str, Any]) -> bool | None:
+    """Post the message's card in the chat tool. True: posted; False: it goes by e-mail
+    instead (why is on the message); None: neither now (another worker's, or to retry)."""
+    chat = batch.chat
+    assert chat is not None  # noqa: S101 (only called with a chat tool)
+    name = TOOL_NAMES[chat.tool]
+    try:
+        users, mention = conversation(chat, message, batch.now())
+        if not _still_mine(message, batch, {"attempt_started_at": batch.now()}):
+            return None  # another worker took it over (a lapsed claim): it is theirs now
+        values["chat_ref"] = chat.post(users, message.card or {}, mention=mention)
+    except Unreachable as exc:
+        values["channel_note"] = f"Sent by e-mail: {exc}."[:500]
+        return False
+    except Refused as exc:
+        # Hallway itself is refused: this message and the rest of the batch go by e-mail.
+        values["channel_note"] = batch.refused = f"Sent by e-mail: {exc}."[:500]
+        return False
+    except Exception as exc:
+        # Slack asked to slow down, or failed: the message waits and tries again, as e-mail.
+        limited = isinstance(exc, RateLimited)
+        batch.report.slowed = batch.report.slowed or limited
+        attempts = values["attempts"]
+        values.update(last_error=f"{name}: {type(exc).__name__}: {exc}"[:2000])
+        values["attempt_started_at"] = None
+        if attempts >= current_app.config["MESSAGE_MAX_ATTEMPTS"]:
+            values["status"] = MessageStatus.FAILED
+            batch.report.failed += 1
+        else:
+            pause = timedelta(seconds=exc.retry_after) if limited else backoff(attempts)  # type: ignore[attr-defined]
+            values.update(status=MessageStatus.QUEUED, next_attempt_at=batch.now() + pause)
+            batch.report.retried += 1
+        _still_mine(message, batch, values)
+        return None
+    values["channel"] = chat.tool
+    return True
 
 
 def _mark_bouncing(message: Message, reason: str, at: datetime) -> None:

@@ -29,6 +29,14 @@ class MailPreference(enum.Enum):
     ESSENTIAL = "essential"  # no reminders and no follow-up nudges
 
 
+class Delivery(enum.Enum):
+    """Where a person's messages go: the institution's chat tool where they can be reached
+    there (the default), or always e-mail."""
+
+    CHAT = "chat"
+    EMAIL = "email"
+
+
 class Department(db.Model):
     __tablename__ = "department"
 
@@ -84,6 +92,9 @@ class Person(UserMixin, CreatedAtMixin, db.Model):
         str_enum(MailPreference, "mail_preference"),
         default=MailPreference.ALL,
         server_default=MailPreference.ALL.value,
+    )
+    delivery: Mapped[Delivery] = mapped_column(
+        str_enum(Delivery, "delivery"), default=Delivery.CHAT, server_default=Delivery.CHAT.value
     )
     # Set when the mail server refused this address for good; no more mail goes to it until the
     # address changes (or an admin clears it).

@@ -10,7 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from program.audit.services import record
 from program.db import DomainError, escape_like
 from program.extensions import db
-from program.people.models import CareerStage, Department, MailPreference, Person
+from program.people.models import CareerStage, Delivery, Department, MailPreference, Person
 from program.programs.models import Membership, Program, Role
 
 
@@ -174,9 +174,16 @@ def matches_name_or_email(query: str) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
-def set_mail_preference(person: Person, preference: MailPreference) -> Person:
+def set_mail_preference(
+    person: Person, preference: MailPreference, delivery: Delivery | None = None
+) -> Person:
+    """How much a person is sent, and (where the institution has a chat tool) where."""
     if person.mail_preference is not preference:
         person.mail_preference = preference
         db.session.flush()
         record(person, "person.mail_preference_changed", person, details={"to": preference.value})
+    if delivery is not None and person.delivery is not delivery:
+        person.delivery = delivery
+        db.session.flush()
+        record(person, "person.delivery_changed", person, details={"to": delivery.value})
     return person

@@ -73,6 +73,7 @@ DOMAINS = [
     "asks",
     "checkins",
     "formal",
+    "chat",
     "reporting",
     "home",
 ]

@@ -264,7 +264,7 @@ def test_notification_settings(app, client, make):
     response = client.post(
         "/account/notifications", data={"preference": "essential"}, follow_redirects=True
     )
-    assert "Your e-mail settings are saved." in text_of(response)
+    assert "Your settings are saved." in text_of(response)
     with app.app_context():
         assert db.session.get(Person, person.id).mail_preference is MailPreference.ESSENTIAL
     assert client.post("/account/notifications", data={"preference": "spam"}).status_code == 200

@@ -1,0 +1,142 @@
+"""What a message says in a chat tool: a card, written from the same context as its e-mail when
+it is written, kept on the message, and drawn for the tool when it is sent (Slack's Block Kit
+here; the demo inbox draws the same card beside the e-mail).
+
+A card is plain JSON: a title, a few lines, buttons that act (each with the signed token its
+e-mail link carries, so a press records exactly what a click on the link would) and buttons
+that open a page. Only the moments a person acts on have one: the introduction and the
+check-in (its prompt and reminder); every other kind goes by e-mail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Card = dict[str, Any]
+
+# The action id of a button that answers a check-in (`program.chat` records its press).
+CHECK_IN = "checkin"
+
+
+def _check_in_card(context: dict[str, Any]) -> Card:
+    about = context["about"]
+    if about.track == "formal":
+        line = (
+            f"A quick check-in on your mentoring with {about.partner_names} for "
+            f"{about.period_label}."
+        )
+    else:
+        line = (
+            f"You were paired with {about.partner_names} for a coffee chat ({about.period_label})."
+        )
+    return {
+        "title": f"Did you meet {about.partner_names}?",
+        "lines": [line, "One tap records your answer; only you ever see it."],
+        "buttons": [
+            {"label": label, "action": CHECK_IN, "value": token}
+            for label, token in context["answers"]
+        ],
+        "links": [],
+    }
+
+
+def _intro_card(context: dict[str, Any]) -> Card:
+    partners = context["partners"]
+    names = " and ".join(p.name for p in partners)
+    program = context["program_name"]
+    lines = []
+    for p in partners:
+        where = ", ".join(x for x in (p.department_name, p.stage.label if p.stage else None) if x)
+        lines.append(f"{p.name} ({p.email}{', ' + where if where else ''})")
+    if context["writes_first"]:
+        lines.append(
+            "You write first: a short, specific note with two real times works best. One, "
+            "ready to edit and send:"
+        )
+        lines.append(context["ask"].body)
+    else:
+        first = context["first_mover"]
+        lines.append(
+            f"{first.name} will write to you to suggest a time. If you have not heard by "
+            f"{context['expect_by']:%A %d %B}, a two-line note from you makes it easy."
+        )
+    links = []
+    if context.get("propose_link"):
+        links.append({"label": "Propose times", "url": context["propose_link"]})
+    return {
+        "title": f"{program}: meet {names}",
+        "lines": lines,
+        "buttons": [],
+        "links": links,
+        "partners": [p.id for p in partners],
+        "writes_first": bool(context["writes_first"]),
+    }
+
+
+BUILDERS: dict[str, Callable[[dict[str, Any]], Card]] = {
+    "intro": _intro_card,
+    "checkin_prompt": _check_in_card,
+    "reminder": _check_in_card,
+}
+
+
+def card_for(template: str, context: dict[str, Any]) -> Card | None:
+    """The card of a message written from this template and context, or None (e-mail only).
+    A reminder that is not a check-in's (a formal pair's availability) has no answers."""
+    build = BUILDERS.get(template)
+    if build is None or (build is _check_in_card and "answers" not in context):
+        return None
+    return build(context)
+
+
+def _escape(text: str) -> str:
+    """Slack's mrkdwn reads &, < and > as markup: a name never turns into a link or mention."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_blocks(card: Card, mention: str | None = None, recorded: str | None = None) -> list[dict]:
+    """The card as Block Kit blocks. `mention`: the Slack user it is addressed to in a group
+    conversation; `recorded`: what a press recorded, shown in place of the buttons."""
+    head = f"*{_escape(card['title'])}*"
+    if mention:
+        head = f"<@{mention}> {head}"
+    blocks: list[dict] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": head}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": "\n".join(_escape(x) for x in card["lines"])},
+        },
+    ]
+    if recorded:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": _escape(recorded)}]}
+        )
+        return blocks
+    elements = [
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": b["label"]},
+            "action_id": f"{b['action']}:{i}",
+            "value": b["value"],
+        }
+        for i, b in enumerate(card["buttons"])
+    ]
+    elements += [
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": link["label"]},
+            "action_id": f"link:{i}",
+            "url": link["url"],
+        }
+        for i, link in enumerate(card["links"])
+    ]
+    if elements:
+        blocks.append({"type": "actions", "elements": elements})
+    return blocks
+
+
+def card_text(card: Card) -> str:
+    """The card as plain text: the notification's preview, and what a screen reader or a
+    client without blocks shows."""
+    return "\n".join([card["title"], *card["lines"]])

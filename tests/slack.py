@@ -5,10 +5,12 @@ No test reaches the internet: the app's SLACK_API_URL points here."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import itertools
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +31,7 @@ class SlackStandIn:
         self.revoked = False
         self.limited = 0
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.socket_url: str | None = None  # Socket Mode's address (SocketModeStandIn)
         self.lock = threading.Lock()
         self._ts = itertools.count(1)
         stand_in = self
@@ -93,6 +96,10 @@ class SlackStandIn:
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         with self.lock:
             self.calls.append((method, args))
+            if method == "apps.connections.open":
+                if token != APP_TOKEN or self.socket_url is None:
+                    return 200, {"ok": False, "error": "invalid_auth"}, {}
+                return 200, {"ok": True, "url": self.socket_url}, {}
             if token != TOKEN:
                 return 200, {"ok": False, "error": "invalid_auth"}, {}
             if self.revoked:
@@ -173,3 +180,109 @@ def press_payload(user: str, post: dict[str, Any], label: str) -> dict[str, Any]
         "response_url": "",
         "trigger_id": "1.2.3",
     }
+
+
+APP_TOKEN = "xapp-test-token"
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455's, for Sec-WebSocket-Accept
+
+
+class SocketModeStandIn:
+    """Slack's Socket Mode on loopback: a WebSocket server (RFC 6455, text frames) that says
+    hello, sends each envelope in `envelopes` to the app that connects, and keeps the
+    acknowledgements it gets back (`acks`, envelope ids)."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[dict[str, Any]] = []
+        self.acks: list[str] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.stopped = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.listener.getsockname()[1]}/link/?ticket=test"
+
+    def __enter__(self) -> SocketModeStandIn:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.listener.close()
+
+    def _serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
+
+    def _talk(self, conn: socket.socket) -> None:
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(4096)
+            key = next(
+                line.split(b":", 1)[1].strip()
+                for line in request.split(b"\r\n")
+                if line.lower().startswith(b"sec-websocket-key")
+            )
+            accept = base64.b64encode(hashlib.sha1(key + GUID.encode()).digest())  # noqa: S324
+            conn.sendall(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+            )
+            self._send(
+                conn, {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}}
+            )
+            for envelope in self.envelopes:
+                self._send(conn, envelope)
+            conn.settimeout(0.2)
+            buffer = b""
+            while not self.stopped.is_set():
+                try:
+                    chunk = conn.recv(65536)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                buffer += chunk
+                while (frame := _frame(buffer)) is not None:
+                    opcode, data, used = frame
+                    buffer = buffer[used:]
+                    if opcode == 0x1:
+                        self.acks.append(json.loads(data).get("envelope_id", ""))
+                    elif opcode == 0x9:  # ping: pong with its data
+                        conn.sendall(bytes([0x8A, len(data)]) + data)
+                    elif opcode == 0x8:
+                        return
+
+    @staticmethod
+    def _send(conn: socket.socket, message: dict[str, Any]) -> None:
+        data = json.dumps(message).encode()
+        if len(data) < 126:
+            head = bytes([0x81, len(data)])
+        elif len(data) < 65536:
+            head = bytes([0x81, 126]) + len(data).to_bytes(2, "big")
+        else:
+            head = bytes([0x81, 127]) + len(data).to_bytes(8, "big")
+        conn.sendall(head + data)
+
+
+def _frame(buffer: bytes) -> tuple[int, bytes, int] | None:
+    """One client frame from the buffer (always masked): (opcode, data, bytes used)."""
+    if len(buffer) < 2:
+        return None
+    opcode, size, at = buffer[0] & 0x0F, buffer[1] & 0x7F, 2
+    if size == 126:
+        size, at = int.from_bytes(buffer[2:4], "big"), 4
+    elif size == 127:
+        size, at = int.from_bytes(buffer[2:10], "big"), 10
+    if len(buffer) < at + 4 + size:
+        return None
+    mask = buffer[at : at + 4]
+    data = bytes(b ^ mask[i % 4] for i, b in enumerate(buffer[at + 4 : at + 4 + size]))
+    return opcode, data, at + 4 + size

@@ -122,9 +122,12 @@ def notifications() -> str | Response:
     if not form.is_submitted():
         form.preference.data = current_user.mail_preference.value
         form.delivery.data = current_user.delivery.value
-    delivery = Delivery(form.delivery.data) if tool and form.delivery.data else None
     if form.validate_on_submit() and run_service(
-        form, set_mail_preference, current_user, MailPreference(form.preference.data), delivery
+        form,
+        set_mail_preference,
+        current_user,
+        MailPreference(form.preference.data),
+        Delivery(form.delivery.data) if tool and form.delivery.data else None,
     ):
         flash("Your settings are saved.", "success")
         return redirect(url_for("home.notifications"))

@@ -45,16 +45,27 @@ def _intro_card(context: dict[str, Any]) -> Card:
     partners = context["partners"]
     names = " and ".join(p.name for p in partners)
     program = context["program_name"]
-    lines = []
+    if context["track"] == "formal":
+        lead = f"{program} has paired you for formal mentoring this term with:"
+    elif context.get("self_started"):
+        lead = (
+            f"{partners[0].name} said yes to your ask for a coffee in {program}:"
+            if context["writes_first"]
+            else f"You said yes to a coffee in {program} with:"
+        )
+    else:
+        lead = f"Your coffee chat this round in {program} is with:"
+    lines = [lead]
     for p in partners:
         where = ", ".join(x for x in (p.department_name, p.stage.label if p.stage else None) if x)
-        lines.append(f"{p.name} ({p.email}{', ' + where if where else ''})")
+        lines.append(f"• {p.name} ({p.email}{', ' + where if where else ''})")
+    quote = None
     if context["writes_first"]:
         lines.append(
             "You write first: a short, specific note with two real times works best. One, "
             "ready to edit and send:"
         )
-        lines.append(context["ask"].body)
+        quote = context["ask"].body
     else:
         first = context["first_mover"]
         lines.append(
@@ -67,10 +78,10 @@ def _intro_card(context: dict[str, Any]) -> Card:
     return {
         "title": f"{program}: meet {names}",
         "lines": lines,
+        "quote": quote,
         "buttons": [],
         "links": links,
         "partners": [p.id for p in partners],
-        "writes_first": bool(context["writes_first"]),
     }
 
 
@@ -108,6 +119,9 @@ def slack_blocks(card: Card, mention: str | None = None, recorded: str | None = 
             "text": {"type": "mrkdwn", "text": "\n".join(_escape(x) for x in card["lines"])},
         },
     ]
+    if card.get("quote"):
+        quoted = "\n".join(f"&gt; {_escape(line)}" for line in card["quote"].splitlines())
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": quoted}})
     if recorded:
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": _escape(recorded)}]}
@@ -139,4 +153,6 @@ def slack_blocks(card: Card, mention: str | None = None, recorded: str | None = 
 def card_text(card: Card) -> str:
     """The card as plain text: the notification's preview, and what a screen reader or a
     client without blocks shows."""
-    return "\n".join([card["title"], *card["lines"]])
+    return "\n".join(
+        [card["title"], *card["lines"], *([card["quote"]] if card.get("quote") else [])]
+    )

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from werkzeug.wrappers import Response
 
 from program.extensions import db
+from program.messages.cards import slack_blocks
 from program.messages.composing import write_now
 from program.messages.models import Message
 from program.permissions import public
@@ -134,7 +135,9 @@ def _shown(message_id: int) -> Message:
 @bp.route("/inbox/<int:message_id>")
 @public
 def message(message_id: int) -> str:
-    return render_template("demo/message.html", message=_shown(message_id))
+    shown = _shown(message_id)
+    blocks = slack_blocks(shown.card) if shown.card else None
+    return render_template("demo/message.html", message=shown, blocks=blocks)
 
 
 @bp.route("/inbox/<int:message_id>/html")

@@ -49,6 +49,7 @@ RECORDS = {
     "parsing",
     "intros",
     "instrument",
+    "cards",
 }
 # Read records of several domains: what a pairing is, who may do what, the settings.
 ACROSS = {

@@ -156,7 +156,7 @@ def worker_command(tick_every: float, send_every: float, once: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from program.chat.cli import slack_cli
+    from program.chat.cli import slack_cli, teams_cli
     from program.coffee.cli import coffee_cli
     from program.formal.cli import formal_cli
     from program.messages.cli import messages_cli
@@ -170,6 +170,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(formal_cli)
     app.cli.add_command(coffee_cli)
     app.cli.add_command(slack_cli)
+    app.cli.add_command(teams_cli)
     app.cli.add_command(report_command)
     app.cli.add_command(tick_command)
     app.cli.add_command(worker_command)

@@ -198,6 +198,21 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "SLACK_SIGNING_SECRET": os.environ.get("HALLWAY_SLACK_SIGNING_SECRET", ""),
         "SLACK_APP_TOKEN": os.environ.get("HALLWAY_SLACK_APP_TOKEN", ""),
         "SLACK_API_URL": os.environ.get("HALLWAY_SLACK_API_URL", "https://slack.com/api/"),
+        # Microsoft Teams, when the institution turns it on: the Azure bot's Microsoft App ID
+        # and client secret, and its tenant for a single-tenant bot (Azure's default).
+        "TEAMS_APP_ID": os.environ.get("HALLWAY_TEAMS_APP_ID", ""),
+        "TEAMS_APP_PASSWORD": os.environ.get("HALLWAY_TEAMS_APP_PASSWORD", ""),
+        "TEAMS_TENANT_ID": os.environ.get("HALLWAY_TEAMS_TENANT_ID", "botframework.com"),
+        # Microsoft's sign-in and the Bot Framework's keys (other clouds, and the tests'
+        # stand-in, set their own).
+        "TEAMS_LOGIN_URL": os.environ.get(
+            "HALLWAY_TEAMS_LOGIN_URL", "https://login.microsoftonline.com"
+        ),
+        "TEAMS_OPENID_URL": os.environ.get(
+            "HALLWAY_TEAMS_OPENID_URL",
+            "https://login.botframework.com/v1/.well-known/openidconfiguration",
+        ),
+        "TEAMS_ISSUER": os.environ.get("HALLWAY_TEAMS_ISSUER", "https://api.botframework.com"),
         # How many reverse proxies sit in front of the app; their X-Forwarded-For is trusted so
         # that rate limits apply per client rather than to the proxy's single address.
         "TRUSTED_PROXIES": int(os.environ.get("HALLWAY_TRUSTED_PROXIES", "0")),

@@ -13,68 +13,32 @@ import json
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
+
+from tests.standin import Answer, JsonService
 
 TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "test-signing-secret"
 
 
-class SlackStandIn:
+class SlackStandIn(JsonService):
     """Slack's Web API: `users` maps an e-mail address to a user id; `revoked` makes every
     call fail as with a revoked token; `limited` answers the next N posts with HTTP 429. Every
     call is kept in `calls` as (method, arguments)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.users: dict[str, str] = {}
         self.revoked = False
         self.limited = 0
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.socket_url: str | None = None  # Socket Mode's address (SocketModeStandIn)
-        self.lock = threading.Lock()
         self._ts = itertools.count(1)
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return None
-
-            def do_GET(self) -> None:
-                self._answer(parse_qs(urlsplit(self.path).query))
-
-            def do_POST(self) -> None:
-                size = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(size).decode()
-                if "json" in (self.headers.get("Content-Type") or ""):
-                    args = json.loads(raw or "{}")
-                else:
-                    args = {k: v[0] for k, v in parse_qs(raw).items()}
-                query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
-                self._answer({**query, **args})
-
-            def _answer(self, args: dict[str, Any]) -> None:
-                args = {
-                    k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in args.items()
-                }
-                method = urlsplit(self.path).path.rsplit("/", 1)[-1]
-                token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
-                status, body, headers = stand_in.answer(method, args, token)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+        return f"{self.base}/api/"
 
     def config(self) -> dict[str, str]:
         return {
@@ -83,17 +47,8 @@ class SlackStandIn:
             "SLACK_API_URL": self.url,
         }
 
-    def __enter__(self) -> SlackStandIn:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def answer(
-        self, method: str, args: dict[str, Any], token: str
-    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def answer(self, verb: str, path: str, args: dict[str, Any], token: str) -> Answer:
+        method = path.rsplit("/", 1)[-1]
         with self.lock:
             self.calls.append((method, args))
             if method == "apps.connections.open":

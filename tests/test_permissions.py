@@ -470,6 +470,8 @@ def matrix(world: dict) -> list[tuple[str, str, str, dict, dict[str, int | str]]
         # Slack's requests: not found where Slack is not set up; where it is, the request's
         # signature is the only key (tests/chat/test_slack.py).
         ("chat.slack_events", "POST", "/slack/events", {}, dict.fromkeys(ROLES, 404)),
+        # Teams' bot likewise: its signed token is the only key (tests/chat/test_teams.py).
+        ("chat.teams_messages", "POST", "/api/messages", {}, dict.fromkeys(ROLES, 404)),
         # The signed link is the only key; a forged one is refused to everyone alike.
         (
             "home.unsubscribe",

@@ -27,6 +27,7 @@ def upgrade():
         sa.Column("email", sa.String(length=254), nullable=False),
         sa.Column("external_id", sa.String(length=100), nullable=True),
         sa.Column("unreachable", sa.String(length=300), nullable=True),
+        sa.Column("reference", sa.String(length=1000), nullable=True),
         sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["person_id"],

@@ -47,11 +47,15 @@ class SettingsForm(Form):
     )
     chat_tool = SelectField(
         "Chat tool",
-        choices=[SelectChoice("", "None: e-mail only"), SelectChoice("slack", "Slack")],
+        choices=[
+            SelectChoice("", "None: e-mail only"),
+            SelectChoice("teams", "Microsoft Teams"),
+            SelectChoice("slack", "Slack"),
+        ],
         description=(
             "Introductions and check-ins go to people in it (each may choose e-mail instead), "
             "e-mail behind it for anyone it cannot reach. Its tokens are set on the server "
-            "(see the README's “Slack”)."
+            "(see the README's “Microsoft Teams” and “Slack”)."
         ),
         validators=[Optional()],
     )

@@ -6,7 +6,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 
 from program.admin.models import (
@@ -18,6 +17,7 @@ from program.audit.services import record, record_changes
 from program.db import DomainError, escape_like, utc_now
 from program.extensions import db
 from program.institution import stored_settings
+from program.messages.chat import configured
 from program.messages.models import Message, MessageStatus
 from program.people.models import Person
 from program.people.services import matches_name_or_email
@@ -34,6 +34,14 @@ def active_admins() -> list[Person]:
     )
 
 
+NOT_SET_UP = {
+    "slack": "Slack is not set up on this server: set HALLWAY_SLACK_BOT_TOKEN (and the signing "
+    "secret or the app token) first, as the README's “Slack” says.",
+    "teams": "Microsoft Teams is not set up on this server: set HALLWAY_TEAMS_APP_ID and "
+    "HALLWAY_TEAMS_APP_PASSWORD first, as the README's “Microsoft Teams” says.",
+}
+
+
 def update_settings(
     actor: Person,
     *,
@@ -43,12 +51,11 @@ def update_settings(
     time_zone: str | None = None,
     chat_tool: str | None = None,
 ) -> InstitutionSettings:
-    if chat_tool not in (None, "", "slack"):
+    if chat_tool not in (None, "", "slack", "teams"):
         raise DomainError("Choose a chat tool from the list.", field="chat_tool")
-    if chat_tool == "slack" and not current_app.config["SLACK_BOT_TOKEN"]:
+    if chat_tool and not configured(chat_tool):
         raise DomainError(
-            "Slack is not set up on this server: set HALLWAY_SLACK_BOT_TOKEN (and the signing "
-            "secret or the app token) first, as the README's “Slack” says.",
+            NOT_SET_UP[chat_tool],
             field="chat_tool",
         )
     if suppression_threshold < MIN_SUPPRESSION_THRESHOLD:

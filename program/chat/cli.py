@@ -1,5 +1,6 @@
 """`hallway slack manifest` writes the Slack app's manifest; `hallway slack connect` receives
-button presses over Socket Mode (Hallway dials out: no inbound port through the firewall)."""
+button presses over Socket Mode (Hallway dials out: no inbound port through the firewall);
+`hallway teams manifest` writes the Teams app package a tenant admin uploads."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from flask.cli import AppGroup
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from program.chat.bolt import bolt_app
-from program.chat.manifest import slack_manifest
+from program.chat.manifest import slack_manifest, teams_manifest, teams_package
 from program.institution import get_settings
+from program.version import __version__
 
 slack_cli = AppGroup("slack", help="Delivery in Slack.")
 
@@ -45,3 +47,30 @@ def connect_command() -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo("Connected to Slack over Socket Mode; button presses are recorded. Ctrl-C stops.")
     SocketModeHandler(bolt_app(app), config["SLACK_APP_TOKEN"]).start()
+
+
+teams_cli = AppGroup("teams", help="Delivery in Microsoft Teams.")
+
+
+@teams_cli.command("manifest")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    default="hallway-teams.zip",
+    show_default=True,
+)
+def teams_manifest_command(out: str) -> None:
+    """Write the Teams app package (manifest.json and icons, zipped) for the tenant admin to
+    upload in the Teams admin center."""
+    config = current_app.config
+    if not config["TEAMS_APP_ID"]:
+        raise click.ClickException(
+            "Set HALLWAY_TEAMS_APP_ID to the Azure bot's Microsoft App ID first (see the "
+            "README's “Microsoft Teams”)."
+        )
+    manifest = teams_manifest(
+        get_settings().name, config["BASE_URL"], config["TEAMS_APP_ID"], __version__
+    )
+    with open(out, "wb") as package:
+        package.write(teams_package(manifest))
+    click.echo(f"Wrote {out}: upload it in the Teams admin center (Teams apps > Manage apps).")

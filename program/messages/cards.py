@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 Card = dict[str, Any]
 
@@ -82,6 +83,8 @@ def _intro_card(context: dict[str, Any]) -> Card:
         "buttons": [],
         "links": links,
         "partners": [p.id for p in partners],
+        # Teams opens a chat with them from a link (a bot cannot start a group chat).
+        "partner_emails": [p.email for p in partners],
     }
 
 
@@ -156,3 +159,72 @@ def card_text(card: Card) -> str:
     return "\n".join(
         [card["title"], *card["lines"], *([card["quote"]] if card.get("quote") else [])]
     )
+
+
+TEAMS_CHAT = "https://teams.microsoft.com/l/chat/0/0"
+
+
+def adaptive_card(card: Card, recorded: str | None = None) -> dict[str, Any]:
+    """The card as an Adaptive Card (1.4, what Teams renders on desktop, web and phone): its
+    answers as Action.Execute buttons (the press comes back to Hallway as an invoke, and the
+    card it answers with replaces this one), its links as Action.OpenUrl, and for an
+    introduction "Chat with them", which opens a Teams chat with the partners.
+    `recorded`: what a press recorded, shown in place of the answers."""
+    body: list[dict[str, Any]] = [
+        {
+            "type": "TextBlock",
+            "text": card["title"],
+            "weight": "Bolder",
+            "size": "Medium",
+            "wrap": True,
+        }
+    ]
+    body += [{"type": "TextBlock", "text": line, "wrap": True} for line in card["lines"]]
+    if card.get("quote"):
+        body.append(
+            {
+                "type": "Container",
+                "style": "emphasis",
+                # A block per paragraph: Teams does not keep a single line break in a block.
+                "items": [
+                    {"type": "TextBlock", "text": " ".join(paragraph.split()), "wrap": True}
+                    for paragraph in card["quote"].split("\n\n")
+                    if paragraph.strip()
+                ],
+            }
+        )
+    actions: list[dict[str, Any]] = []
+    if recorded:
+        body.append({"type": "TextBlock", "text": recorded, "wrap": True, "isSubtle": True})
+    else:
+        actions += [
+            {
+                "type": "Action.Execute",
+                "title": b["label"],
+                "verb": b["action"],
+                "data": {"token": b["value"]},
+            }
+            for b in card["buttons"]
+        ]
+    if card.get("partner_emails"):
+        users = ",".join(quote(email, safe="@") for email in card["partner_emails"])
+        actions.append(
+            {
+                "type": "Action.OpenUrl",
+                "title": "Chat with them",
+                "url": f"{TEAMS_CHAT}?users={users}",
+            }
+        )
+    actions += [
+        {"type": "Action.OpenUrl", "title": link["label"], "url": link["url"]}
+        for link in card["links"]
+    ]
+    made: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.4",
+        "body": body,
+    }
+    if actions:
+        made["actions"] = actions
+    return made

@@ -19,28 +19,43 @@ from flask import current_app
 
 from program.extensions import db
 from program.institution import get_settings
+from program.messages.channel import Unreachable
 from program.messages.models import ChatAccount, Message
-from program.messages.slack import TOOL, SlackChannel, Unreachable
+from program.messages.slack import TOOL, SlackChannel
+from program.messages.teams import TOOL as TEAMS
+from program.messages.teams import TeamsChannel
 from program.people.models import Delivery, Person
 
 FOUND_FOR = timedelta(days=7)
 NOT_FOUND_FOR = timedelta(days=1)
-TOOL_NAMES = {TOOL: "Slack"}
+TOOL_NAMES = {TOOL: "Slack", TEAMS: "Microsoft Teams"}
+Channel = SlackChannel | TeamsChannel
+
+
+def configured(tool: str) -> bool:
+    """Whether this server has the chat tool's credentials (from the environment)."""
+    config = current_app.config
+    if tool == TOOL:
+        return bool(config["SLACK_BOT_TOKEN"])
+    if tool == TEAMS:
+        return bool(config["TEAMS_APP_ID"] and config["TEAMS_APP_PASSWORD"])
+    return False
 
 
 def chat_tool() -> str:
-    """The chat tool messages go by ("" for none): turned on, and its token set."""
+    """The chat tool messages go by ("" for none): turned on, and its credentials set."""
     tool = get_settings().chat_tool
-    if tool == TOOL and current_app.config["SLACK_BOT_TOKEN"]:
-        return tool
-    return ""
+    return tool if configured(tool) else ""
 
 
-def channel_for_batch() -> SlackChannel | None:
+def channel_for_batch() -> Channel | None:
     config = current_app.config
-    if chat_tool() != TOOL:
-        return None
-    return SlackChannel(config["SLACK_BOT_TOKEN"], config["SLACK_API_URL"])
+    tool = chat_tool()
+    if tool == TOOL:
+        return SlackChannel(config["SLACK_BOT_TOKEN"], config["SLACK_API_URL"])
+    if tool == TEAMS:
+        return TeamsChannel(config)
+    return None
 
 
 def chooses_chat(person_ids: set[int]) -> set[int]:
@@ -54,14 +69,23 @@ def chooses_chat(person_ids: set[int]) -> set[int]:
     )
 
 
-def account_of(channel: SlackChannel, person_id: int, email: str, now: datetime) -> str:
-    """The person's id in the chat tool, looked up by address when not known (or stale);
-    raises Unreachable (with why) when they are not there."""
+def account_of(channel: Channel, person_id: int, email: str, now: datetime) -> str:
+    """Where to write to the person in the chat tool: their Slack id, looked up by address
+    when not known (or stale); Teams' conversation, known since the app was installed for
+    them. Raises Unreachable (with why) when they are not there."""
     account = db.session.scalar(
         sa.select(ChatAccount).where(
             ChatAccount.person_id == person_id, ChatAccount.tool == channel.tool
         )
     )
+    if not channel.finds_by_email:
+        if account is None or account.unreachable or not account.reference:
+            raise Unreachable(
+                account.unreachable
+                if account and account.unreachable
+                else f"Hallway's app is not installed for them in {TOOL_NAMES[channel.tool]}"
+            )
+        return account.reference
     if account is not None and account.email == email:
         fresh = now - account.checked_at < (NOT_FOUND_FOR if account.unreachable else FOUND_FOR)
         if fresh and account.unreachable:
@@ -93,15 +117,15 @@ def person_of(tool: str, external_id: str) -> int | None:
     )
 
 
-def conversation(
-    channel: SlackChannel, message: Message, now: datetime
-) -> tuple[list[str], str | None]:
+def conversation(channel: Channel, message: Message, now: datetime) -> tuple[list[str], str | None]:
     """Whom the message is posted to: its recipient, and for an introduction the partners who
     chose the chat tool too and are there (a group DM, the recipient mentioned); the users'
     ids and the mention."""
     person = db.session.get(Person, message.recipient_id)
     assert person is not None  # noqa: S101 (a message's recipient is a foreign key)
     me = account_of(channel, person.id, message.to_address, now)
+    if not channel.group_conversations:
+        return [me], None
     card: dict[str, Any] = message.card or {}
     partners = chooses_chat(set(card.get("partners", [])))
     users = [me]

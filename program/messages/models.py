@@ -109,8 +109,9 @@ class Message(CreatedAtMixin, db.Model):
 
 
 class ChatAccount(db.Model):
-    """A person as a chat tool knows them, found by their e-mail address: their id there, or
-    why they cannot be reached (not found, deactivated), as last looked up."""
+    """A person as a chat tool knows them: in Slack found by their e-mail address, in Teams
+    made when Hallway's app is installed for them; their id there, or why they cannot be
+    reached (not found, deactivated, the app removed), as last known."""
 
     __tablename__ = "chat_account"
     __table_args__ = (sa.UniqueConstraint("person_id", "tool", name="one_account_per_tool"),)
@@ -122,4 +123,7 @@ class ChatAccount(db.Model):
     email: Mapped[str] = mapped_column(sa.String(254))
     external_id: Mapped[str | None] = mapped_column(sa.String(100), index=True)
     unreachable: Mapped[str | None] = mapped_column(sa.String(300))
+    # Where the tool says to write to them, when it is not their id alone: Teams' service URL
+    # and the personal conversation its app was installed in ("<service url> <conversation>").
+    reference: Mapped[str | None] = mapped_column(sa.String(1000))
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

@@ -51,12 +51,18 @@ from program.db import utc_now
 from program.extensions import db
 from program.institution import get_settings
 from program.links import external_url
-from program.messages.chat import TOOL_NAMES, channel_for_batch, chooses_chat, conversation
+from program.messages.channel import RateLimited, Refused, Unreachable
+from program.messages.chat import (
+    TOOL_NAMES,
+    Channel,
+    channel_for_batch,
+    chooses_chat,
+    conversation,
+)
 from program.messages.composing import write_now
 from program.messages.models import Message, MessageStatus
 from program.messages.registry import is_optional
 from program.messages.services import unsubscribe_token
-from program.messages.slack import RateLimited, Refused, SlackChannel, Unreachable
 from program.people.models import Person
 
 # A claim not renewed for this long belongs to a worker that is gone: its messages not yet
@@ -473,7 +479,7 @@ class _Batch:
     report: SendReport
     # The chat tool's client, None when messages go by e-mail only (or its token was refused
     # earlier in this batch); and whose messages go to it.
-    chat: SlackChannel | None = None
+    chat: Channel | None = None
     chatting: set[int] = field(default_factory=set)
     refused: str = ""  # why the chat tool refused Hallway, when it did in this send
 

@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from program.messages.cards import Card, card_text, slack_blocks
+from program.messages.channel import RateLimited, Refused, Unreachable
 
 TOOL = "slack"
 # Errors that say the person is not there to be reached.
@@ -46,22 +47,6 @@ REFUSED = {
 }
 
 
-class Unreachable(Exception):
-    """This person cannot be reached in the chat tool: their message goes by e-mail."""
-
-
-class Refused(Exception):
-    """The chat tool refused Hallway (its token, its installation): e-mail until fixed."""
-
-
-class RateLimited(Exception):
-    """The chat tool asked Hallway to slow down for `retry_after` seconds."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Slack asked to slow down for {retry_after} s")
-        self.retry_after = retry_after
-
-
 def _raise_for(exc: SlackApiError) -> None:
     error = str(exc.response.get("error", ""))
     if exc.response.status_code == 429 or error == "ratelimited":
@@ -80,6 +65,8 @@ class SlackChannel:
     """One client for a batch: Slack's Web API at `base_url` (a stand-in in the tests)."""
 
     tool = TOOL
+    finds_by_email = True
+    group_conversations = True  # an introduction in a group DM with the partners
 
     def __init__(self, token: str, base_url: str = "https://slack.com/api/") -> None:
         self.client = WebClient(token=token, base_url=base_url, timeout=15)

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from werkzeug.wrappers import Response
 
 from program.extensions import db
-from program.messages.cards import slack_blocks
+from program.messages.cards import adaptive_card, slack_blocks
 from program.messages.composing import write_now
 from program.messages.models import Message
 from program.permissions import public
@@ -137,7 +137,8 @@ def _shown(message_id: int) -> Message:
 def message(message_id: int) -> str:
     shown = _shown(message_id)
     blocks = slack_blocks(shown.card) if shown.card else None
-    return render_template("demo/message.html", message=shown, blocks=blocks)
+    adaptive = adaptive_card(shown.card) if shown.card else None
+    return render_template("demo/message.html", message=shown, blocks=blocks, adaptive=adaptive)
 
 
 @bp.route("/inbox/<int:message_id>/html")

@@ -22,6 +22,7 @@ from program.messages.models import ChatAccount, Message, MessageStatus
 from program.messages.sending import send_due
 from program.messages.services import queue_messages
 from program.people.models import Delivery, Person
+from tests.chat.conftest import turned_on
 from tests.conftest import login, text_of
 from tests.messages.test_intros import formal_pair
 from tests.slack import (
@@ -32,7 +33,6 @@ from tests.slack import (
     press_payload,
     signed,
 )
-from tests.smtp import SmtpServer
 
 NOW = datetime(2026, 10, 20, 9, tzinfo=UTC)
 
@@ -40,18 +40,7 @@ NOW = datetime(2026, 10, 20, 9, tzinfo=UTC)
 @pytest.fixture
 def slack(app):
     with SlackStandIn() as stand_in:
-        app.config.update(stand_in.config())
-        with app.app_context():
-            stored_settings().chat_tool = "slack"
-            db.session.commit()
-        yield stand_in
-
-
-@pytest.fixture
-def smtp(app):
-    with SmtpServer() as server:
-        app.config.update(server.config())
-        yield server
+        yield turned_on(app, stand_in, "slack")
 
 
 def send(app) -> None:
@@ -225,12 +214,15 @@ def test_a_revoked_token_sends_by_email_and_says_so(app, make, slack, smtp, time
     slack.revoked = True
     send(app)
     assert slack.posts() == []
-    assert sorted(m["To"] for m in smtp.messages) == sorted([mentor.email, trainee.email])
+    all_by_email(app, smtp, [mentor, trainee], "Slack refused Hallway's token (token_revoked)")
+
+
+def all_by_email(app, smtp, people, why: str) -> None:
+    """Each of these people got their introduction by e-mail, sent, with why on it."""
+    assert sorted(m["To"] for m in smtp.messages) == sorted(p.email for p in people)
     sent = messages(app, "intro")
     assert all(m.status is MessageStatus.SENT and m.channel == "email" for m in sent.values())
-    assert all(
-        "Slack refused Hallway's token (token_revoked)" in m.channel_note for m in sent.values()
-    )
+    assert all(why in m.channel_note for m in sent.values())
 
 
 def test_slack_asking_to_slow_down_puts_the_message_back_not_lost(
@@ -367,7 +359,8 @@ def test_the_demo_inbox_shows_the_slack_card_beside_the_email(app, make, client,
     with app.app_context():
         intro = db.session.scalar(sa.select(Message.id).where(Message.kind == "intro"))
     page = client.get(f"/demo/inbox/{intro}").get_data(as_text=True)
-    assert "Or in Slack, for someone who chose it" in page
+    assert "Or in Microsoft Teams, for someone who chose it" in page and "Or in Slack" in page
+    assert "Its Adaptive Card JSON" in page and "Chat with them" in page
     assert "Internal Medicine Residency: meet Dr. Miguel Santos" in page
     assert "Its Block Kit JSON" in page
     # A name is text in the card too, never markup.

@@ -188,6 +188,8 @@ def send_ask(
             "yes_link": answer_link(ask, "yes"),
             "no_link": answer_link(ask, "no"),
             "respond_by": now + timedelta(days=CLOSE_AFTER_DAYS),
+            # The same signed answers as a chat card's buttons.
+            "answers": [(ASK_LABELS[a], answer_token(ask, a)) for a in ("yes", "no")],
         },
         program_id=program.id,
         dedupe_key=f"ask:{ask.id}",
@@ -223,11 +225,17 @@ def referrer_for(asker: Person, program: Program, recipient_id: int) -> Person |
 ANSWERS = ("yes", "no")
 
 
-def answer_link(ask: Ask, answer: str) -> str:
-    token = links.sign(
+ASK_LABELS = {"yes": "Yes, I'll have a coffee", "no": "Not now"}
+
+
+def answer_token(ask: Ask, answer: str) -> str:
+    return links.sign(
         "ask", {"ask": ask.id, "answer": answer, "v": links.version(ask.id, ask.answered_at)}
     )
-    return external_url("asks.answer_link", token=token)
+
+
+def answer_link(ask: Ask, answer: str) -> str:
+    return external_url("asks.answer_link", token=answer_token(ask, answer))
 
 
 def read_answer_token(token: str) -> tuple[Ask, str]:

@@ -13,10 +13,11 @@ from flask import Flask, has_app_context
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from program.chat.services import Pressed, press
+from program.chat.services import RECORDERS, Pressed, press
 from program.messages.slack import TOOL, SlackChannel
 
-ACTIONS = re.compile(r"^(checkin|link):")
+# Every button of a card: those that answer (`press` records them) and those that open a page.
+ACTIONS = re.compile(rf"^({'|'.join(map(re.escape, RECORDERS))}|link):")
 
 
 def _where(body: dict[str, Any]) -> str | None:

@@ -1,26 +1,31 @@
-"""What a button press on a card records. A press is the person acting, as a click on the
-same e-mail link then "Confirm" would be: it records at once, once (the signed answer is used
+"""What a button press on a card records (a check-in's answer, an ask's yes or not now, a
+mentor's availability). A press is the person acting, as a click on the same e-mail link then
+"Confirm" would be: it records at once, once (the signed answer is used
 up by the answer, and two presses at once keep the first), and the card then says what it
 recorded in place of its buttons."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from program.asks.asks import answer_ask
+from program.asks.asks import read_answer_token as read_ask_token
 from program.checkins.services import ANSWER_LABELS, read_answer_token, record_check_in
 from program.db import DomainError
 from program.extensions import db
+from program.formal.availability import answer_availability, read_availability_choice
 from program.links import LinkRefused, external_url
-from program.messages.cards import CHECK_IN, Card
+from program.messages.cards import ASK, AVAILABILITY, CHECK_IN, Card
 from program.messages.chat import person_of
 from program.messages.models import Message
 from program.people.models import Person
 
 REFUSED_LINK = {
-    "expired": "This check-in is too old to answer here; answer it from your Hallway home page.",
-    "used": "This check-in was answered already (or changed since this message was sent).",
+    "expired": "This is too old to answer here; answer it from your Hallway home page.",
+    "used": "This was answered already (or changed since this message was sent).",
     "invalid": "Hallway could not read this button.",
 }
 
@@ -47,23 +52,52 @@ def press(tool: str, user_id: str, action_id: str, value: str, ref: str | None) 
     card = None
     if ref is not None:
         card = db.session.scalar(sa.select(Message.card).where(Message.chat_ref == ref))
-    if action_id.split(":", 1)[0] != CHECK_IN:
+    record = RECORDERS.get(action_id.split(":", 1)[0])
+    if record is None:
         return Pressed("This button does nothing in Hallway.", False)
     try:
-        check_in, status = read_answer_token(value)
+        words = record(person, value)
     except LinkRefused as exc:
+        db.session.rollback()
         return Pressed(REFUSED_LINK.get(exc.problem, REFUSED_LINK["invalid"]), False)
-    try:
-        record_check_in(person, check_in, status)
     except DomainError as exc:
         db.session.rollback()
         return Pressed(str(exc), False)
     db.session.commit()
+    return Pressed(words, True, card, ref)
+
+
+def _check_in(person: Person, token: str) -> str:
+    check_in, status = read_answer_token(token)
+    record_check_in(person, check_in, status)
     change = external_url("checkins.edit", check_in_id=check_in.id)
-    return Pressed(
+    return (
         f"Recorded: “{ANSWER_LABELS[status]}”. To add a rating or what it led to, or to change "
-        f"it: {change}",
-        True,
-        card,
-        ref,
+        f"it: {change}"
     )
+
+
+def _ask(person: Person, token: str) -> str:
+    ask, answer = read_ask_token(token)
+    answer_ask(person, ask, answer)
+    if answer == "yes":
+        return "Recorded: yes. You are introduced to each other, as a coffee chat is."
+    return "Recorded: not now. They are told kindly, without a reason."
+
+
+def _availability(person: Person, token: str) -> str:
+    availability, accepting, capacity = read_availability_choice(token)
+    answer_availability(person, availability, accepting, capacity or 0)
+    change = external_url("home.index")
+    term = availability.term.name
+    if not accepting:
+        return f"Recorded: not in {term}. To change it: {change}"
+    many = f"{capacity} mentee{'s' if capacity != 1 else ''}"
+    return f"Recorded: {many} in {term}. To change it or add topics: {change}"
+
+
+RECORDERS: dict[str, Callable[[Person, str], str]] = {
+    CHECK_IN: _check_in,
+    ASK: _ask,
+    AVAILABILITY: _availability,
+}

@@ -85,19 +85,26 @@ def formal_trainee_count(term: Term) -> int:
     )
 
 
-def availability_token(availability: Availability, accepting: bool) -> str:
-    return links.sign(
-        "availability",
-        {
-            "a": availability.id,
-            "p": availability.person_id,
-            "y": accepting,
-            "v": links.version(availability.id, availability.answered_at),
-        },
-    )
+CARD_CAPACITIES = (1, 2, 3)
 
 
-def read_availability_token(token: str) -> tuple[Availability, bool]:
+def availability_token(
+    availability: Availability, accepting: bool, capacity: int | None = None
+) -> str:
+    """A signed answer: yes or not this term, and (a chat card's buttons) how many."""
+    data: dict[str, Any] = {
+        "a": availability.id,
+        "p": availability.person_id,
+        "y": accepting,
+        "v": links.version(availability.id, availability.answered_at),
+    }
+    if capacity is not None:
+        data["n"] = capacity
+    return links.sign("availability", data)
+
+
+def read_availability_choice(token: str) -> tuple[Availability, bool, int | None]:
+    """The request a signed answer is for, yes or no, and how many when it says."""
     found, data = links.read_record(
         "availability",
         token,
@@ -105,10 +112,18 @@ def read_availability_token(token: str) -> tuple[Availability, bool]:
         Availability,
         "a",
         owner="person_id",
-        valid=lambda _, data: isinstance(data.get("y"), bool),
+        valid=lambda _, data: (
+            isinstance(data.get("y"), bool)
+            and (data.get("n") is None or isinstance(data.get("n"), int))
+        ),
         version=lambda found: links.version(found.id, found.answered_at),
     )
-    return found, data["y"]
+    return found, data["y"], data.get("n")
+
+
+def read_availability_token(token: str) -> tuple[Availability, bool]:
+    found, accepting, _ = read_availability_choice(token)
+    return found, accepting
 
 
 def _availability_message(availability: Availability, kind: str) -> dict[str, Any]:
@@ -122,6 +137,15 @@ def _availability_message(availability: Availability, kind: str) -> dict[str, An
             "program_name": term.program.name,
             "term_name": term.name,
             "reminder": kind == "reminder",
+            # A chat card answers in one tap: yes with how many, or not this term.
+            "answers": [
+                (
+                    f"Yes, {n} mentee{'s' if n > 1 else ''}",
+                    availability_token(availability, True, n),
+                )
+                for n in CARD_CAPACITIES
+            ]
+            + [("Not this term", availability_token(availability, False))],
             "links": [
                 (
                     "Yes, I can mentor",

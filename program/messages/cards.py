@@ -4,8 +4,9 @@ here; the demo inbox draws the same card beside the e-mail).
 
 A card is plain JSON: a title, a few lines, buttons that act (each with the signed token its
 e-mail link carries, so a press records exactly what a click on the link would) and buttons
-that open a page. Only the moments a person acts on have one: the introduction and the
-check-in (its prompt and reminder); every other kind goes by e-mail.
+that open a page. Only the moments a person acts on have one: the introduction, the check-in
+(its prompt and reminder), an ask from the directory and a request for a mentor's
+availability; every other kind goes by e-mail.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from urllib.parse import quote
 
 Card = dict[str, Any]
 
-# The action id of a button that answers a check-in (`program.chat` records its press).
+# The action ids of buttons that answer (`program.chat` records their press): a check-in, an
+# ask from the directory, a request for availability.
 CHECK_IN = "checkin"
+ASK = "ask"
+AVAILABILITY = "availability"
 
 
 def _check_in_card(context: dict[str, Any]) -> Card:
@@ -88,10 +92,53 @@ def _intro_card(context: dict[str, Any]) -> Card:
     }
 
 
+def _ask_card(context: dict[str, Any]) -> Card:
+    asker, ask = context["asker"], context["ask"]
+    where = ", ".join(
+        x for x in (asker.stage.label if asker.stage else None, asker.department_name) if x
+    )
+    found = f"{asker.name}{f' ({where})' if where else ''} found you in the "
+    found += f"{context['program_name']} directory"
+    if context.get("referred_by"):
+        found += f", on {context['referred_by'].name}'s suggestion"
+    return {
+        "title": f"{asker.name} asks: {ask.subject}",
+        "lines": [found + ", and writes:"],
+        "quote": ask.body,
+        "buttons": [
+            {"label": label, "action": ASK, "value": token} for label, token in context["answers"]
+        ],
+        "links": [],
+        "after": (
+            f"Yes introduces you both, like a coffee chat. Not now tells {asker.name} kindly, "
+            f"without a reason. If you do not answer by {context['respond_by']:%d %B}, the ask "
+            "closes quietly."
+        ),
+    }
+
+
+def _availability_card(context: dict[str, Any]) -> Card:
+    return {
+        "title": f"Can you mentor in {context['term_name']}?",
+        "lines": [
+            f"{context['program_name']} is matching trainees with mentors for "
+            f"{context['term_name']}. Can you take mentees this term, and how many?"
+        ],
+        "buttons": [
+            {"label": label, "action": AVAILABILITY, "value": token}
+            for label, token in context["answers"]
+        ],
+        "links": [],
+        "after": "More than three, or topics you would like: answer from the e-mail's page.",
+    }
+
+
 BUILDERS: dict[str, Callable[[dict[str, Any]], Card]] = {
     "intro": _intro_card,
     "checkin_prompt": _check_in_card,
     "reminder": _check_in_card,
+    "ask": _ask_card,
+    "availability_request": _availability_card,
 }
 
 
@@ -99,7 +146,7 @@ def card_for(template: str, context: dict[str, Any]) -> Card | None:
     """The card of a message written from this template and context, or None (e-mail only).
     A reminder that is not a check-in's (a formal pair's availability) has no answers."""
     build = BUILDERS.get(template)
-    if build is None or (build is _check_in_card and "answers" not in context):
+    if build is None or (build is not _intro_card and "answers" not in context):
         return None
     return build(context)
 
@@ -150,6 +197,10 @@ def slack_blocks(card: Card, mention: str | None = None, recorded: str | None = 
     ]
     if elements:
         blocks.append({"type": "actions", "elements": elements})
+    if card.get("after"):
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": _escape(card["after"])}]}
+        )
     return blocks
 
 
@@ -193,6 +244,8 @@ def adaptive_card(card: Card, recorded: str | None = None) -> dict[str, Any]:
                 ],
             }
         )
+    if card.get("after") and not recorded:
+        body.append({"type": "TextBlock", "text": card["after"], "wrap": True, "isSubtle": True})
     actions: list[dict[str, Any]] = []
     if recorded:
         body.append({"type": "TextBlock", "text": recorded, "wrap": True, "isSubtle": True})

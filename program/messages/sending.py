@@ -364,7 +364,11 @@ def _allowance(now: datetime, config: dict[str, Any]) -> int | None:
         used = db.session.scalar(
             sa.select(sa.func.count(Message.id)).where(
                 sa.or_(
-                    Message.sent_at >= now - window,
+                    # The mail server's budget: what went by a chat tool did not use it.
+                    sa.and_(
+                        Message.sent_at >= now - window,
+                        sa.or_(Message.channel.is_(None), Message.channel == "email"),
+                    ),
                     sa.and_(
                         Message.status == MessageStatus.SENDING,
                         Message.claimed_at >= now - SENDING_TIMEOUT,

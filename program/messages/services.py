@@ -16,6 +16,7 @@ from program.db import DomainError, chunks, insert_new, insert_rows
 from program.extensions import db
 from program.institution import get_settings
 from program.links import external_url
+from program.messages.cards import card_for
 from program.messages.models import Message
 from program.messages.registry import composers_of, is_kind
 from program.people.models import Person
@@ -76,7 +77,13 @@ def render_message(
     """
     row = _row(recipient, kind, program_id, dedupe_key, reply_to)
     subject, body_text, body_html = write(template, context)
-    return {**row, "subject": subject, "body_text": body_text, "body_html": body_html}
+    return {
+        **row,
+        "subject": subject,
+        "body_text": body_text,
+        "body_html": body_html,
+        "card": card_for(template, context),
+    }
 
 
 def unwritten_message(

@@ -384,3 +384,14 @@ def test_the_manifest_asks_only_what_hallway_uses(app):
     assert http["settings"]["interactivity"]["request_url"].endswith("/slack/events")
     stopped = runner.invoke(args=["slack", "connect"])
     assert stopped.exit_code != 0 and "HALLWAY_SLACK_BOT_TOKEN" in stopped.output
+
+
+def test_the_mail_servers_rate_limit_is_not_spent_on_slack(app, make, slack, smtp, time_machine):
+    """An institution's mail server allows one message a minute: what goes to Slack does not
+    use that budget, so both introductions go now."""
+    time_machine.move_to(NOW)
+    app.config["MAIL_RATE_PER_MINUTE"] = 1
+    _, mentor, trainee = formal_pair(app, make)
+    slack.users = {mentor.email: "UMENTOR", trainee.email: "UTRAINEE"}
+    send(app)
+    assert len(slack.posts()) == 2 and smtp.messages == []

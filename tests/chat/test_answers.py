@@ -1,0 +1,85 @@
+"""The other moments a person answers from a chat card: a mentor's availability for a term (yes
+with how many, or not this term) and an ask from the directory (yes, or not now), each recorded
+once by a tap, as the e-mail's link and its confirmation would record it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from program.asks.models import Ask, AskStatus
+from program.extensions import db
+from program.formal.availability import request_availability
+from program.formal.models import Availability
+from program.programs.models import Term
+from tests.asks.test_asks import send as send_ask
+from tests.asks.test_asks import world  # noqa: F401, F811 (a fixture)
+from tests.chat.conftest import turned_on
+from tests.chat.test_slack import press, send
+from tests.conftest import login
+from tests.slack import SlackStandIn, press_payload
+
+NOW = datetime(2026, 10, 20, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def slack(app):
+    with SlackStandIn() as stand_in:
+        yield turned_on(app, stand_in, "slack")
+
+
+def buttons(post: dict) -> list[str]:
+    return [
+        e["text"]["text"] for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+
+
+def test_a_mentor_gives_their_availability_with_one_tap(
+    app, make, client, slack, smtp, time_machine
+):
+    time_machine.move_to(NOW)
+    program = make.program("Internal Medicine Residency", slug="im")
+    term = make.term(program, slug="fall")
+    mentor = make.mentor(program, name="Dr. Ana Mentor")
+    slack.users = {mentor.email: "UMENTOR"}
+    with app.test_request_context():
+        request_availability(None, db.session.get(Term, term.id))
+        db.session.commit()
+    send(app)
+    (post,) = slack.posts()
+    assert post["text"].startswith("Can you mentor in")
+    assert buttons(post) == ["Yes, 1 mentee", "Yes, 2 mentees", "Yes, 3 mentees", "Not this term"]
+    assert press(client, press_payload("UMENTOR", post, "Yes, 2 mentees")).status_code == 200
+    with app.app_context():
+        availability = db.session.scalar(sa.select(Availability))
+        assert (availability.accepting, availability.capacity) == (True, 2)
+    (update,) = slack.called("chat.update")
+    assert "Recorded: 2 mentees in" in json.dumps(update["blocks"])
+    # The same card's other button, later: answered already, nothing changed.
+    press(client, press_payload("UMENTOR", post, "Not this term"))
+    with app.app_context():
+        assert db.session.scalar(sa.select(Availability.capacity)) == 2
+    assert "answered already" in slack.called("chat.postEphemeral")[-1]["text"]
+    assert smtp.messages == []
+
+
+def test_an_ask_from_the_directory_is_answered_with_one_tap(
+    app, client, world, slack, smtp, time_machine
+):
+    time_machine.move_to(NOW)
+    slack.users = {world["ana"].email: "UANA", world["ida"].email: "UIDA"}
+    login(client, world["ida"].email)
+    assert send_ask(client, world["ana"]).status_code == 302
+    send(app)
+    post = next(p for p in slack.posts() if p["channel"] == "DUANA")
+    assert post["text"].startswith("Ida Asker asks:")
+    assert buttons(post) == ["Yes, I'll have a coffee", "Not now"]
+    client.post("/logout")
+    assert press(client, press_payload("UANA", post, "Not now")).status_code == 200
+    with app.app_context():
+        assert db.session.scalar(sa.select(Ask.status)) is AskStatus.DECLINED
+    (update,) = slack.called("chat.update")
+    assert "Recorded: not now" in json.dumps(update["blocks"])

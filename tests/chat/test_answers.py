@@ -16,7 +16,7 @@ from program.formal.availability import request_availability
 from program.formal.models import Availability
 from program.programs.models import Term
 from tests.asks.test_asks import send as send_ask
-from tests.asks.test_asks import world  # noqa: F401, F811 (a fixture)
+from tests.asks.test_asks import world  # noqa: F401 (a fixture)
 from tests.chat.conftest import turned_on
 from tests.chat.test_slack import press, send
 from tests.conftest import login
@@ -67,12 +67,13 @@ def test_a_mentor_gives_their_availability_with_one_tap(
 
 
 def test_an_ask_from_the_directory_is_answered_with_one_tap(
-    app, client, world, slack, smtp, time_machine
+    app, client, request, slack, smtp, time_machine
 ):
     time_machine.move_to(NOW)
-    slack.users = {world["ana"].email: "UANA", world["ida"].email: "UIDA"}
-    login(client, world["ida"].email)
-    assert send_ask(client, world["ana"]).status_code == 302
+    people = request.getfixturevalue("world")  # the directory's people (tests/asks)
+    slack.users = {people["ana"].email: "UANA", people["ida"].email: "UIDA"}
+    login(client, people["ida"].email)
+    assert send_ask(client, people["ana"]).status_code == 302
     send(app)
     post = next(p for p in slack.posts() if p["channel"] == "DUANA")
     assert post["text"].startswith("Ida Asker asks:")

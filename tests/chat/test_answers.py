@@ -11,14 +11,18 @@ import pytest
 import sqlalchemy as sa
 
 from program.asks.models import Ask, AskStatus
+from program.coffee.rounds import publish_round
 from program.extensions import db
 from program.formal.availability import request_availability
 from program.formal.models import Availability
-from program.programs.models import Term
+from program.messages.models import Message, MessageStatus
+from program.people.models import Delivery, Person
+from program.programs.models import Program, Term
 from tests.asks.test_asks import send as send_ask
 from tests.asks.test_asks import world  # noqa: F401 (a fixture)
 from tests.chat.conftest import turned_on
 from tests.chat.test_slack import press, send
+from tests.coffee.conftest import coffee, enroll_all  # noqa: F401 (a fixture)
 from tests.conftest import login
 from tests.slack import SlackStandIn, press_payload
 
@@ -84,3 +88,31 @@ def test_an_ask_from_the_directory_is_answered_with_one_tap(
         assert db.session.scalar(sa.select(Ask.status)) is AskStatus.DECLINED
     (update,) = slack.called("chat.update")
     assert "Recorded: not now" in json.dumps(update["blocks"])
+
+
+def test_a_rounds_intros_go_to_slack_for_those_who_chose_it_and_by_email_to_the_rest(
+    app, make, request, slack, smtp, time_machine
+):
+    time_machine.move_to(NOW)
+    found = request.getfixturevalue("coffee")  # seven people in a coffee program (tests/coffee)
+    people = found["people"]
+    enroll_all(app, found["program"], people)
+    # Four in Slack; one of them chose e-mail; three not in Slack at all.
+    slack.users = {p.email: f"U{p.id}" for p in people[:4]}
+    with app.app_context():
+        db.session.get(Person, people[0].id).delivery = Delivery.EMAIL
+        db.session.commit()
+    with app.test_request_context():
+        publish_round(None, db.session.get(Program, found["program"].id))
+        db.session.commit()
+    send(app)
+    send(app)  # again: nothing goes twice
+    in_slack = slack.posts()
+    by_email = sorted(m["To"] for m in smtp.messages)
+    with app.app_context():
+        intros = db.session.scalars(sa.select(Message).where(Message.kind == "intro")).all()
+        assert len(intros) == 7 and all(m.status is MessageStatus.SENT for m in intros)
+        chatted = {m.recipient_id for m in intros if m.channel == "slack"}
+    # Exactly once each: a post per person in Slack, an e-mail per everyone else.
+    assert chatted == {p.id for p in people[1:4]} and len(in_slack) == 3
+    assert by_email == sorted(p.email for p in people if p.id not in chatted)

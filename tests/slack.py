@@ -103,8 +103,11 @@ def signed(
     }
 
 
-def press_payload(user: str, post: dict[str, Any], label: str) -> dict[str, Any]:
-    """A block_actions payload: `user` pressed the button `label` of the posted message."""
+def press_payload(
+    user: str, post: dict[str, Any], label: str, rating: str | None = None
+) -> dict[str, Any]:
+    """A block_actions payload: `user` pressed the button `label` of the posted message, with
+    the rating chosen in its select (Slack sends the message's inputs as `state`)."""
     blocks = post["blocks"]
     if isinstance(blocks, str):
         blocks = json.loads(blocks)
@@ -113,8 +116,14 @@ def press_payload(user: str, post: dict[str, Any], label: str) -> dict[str, Any]
         for b in blocks
         if b["type"] == "actions"
         for e in b["elements"]
-        if e["text"]["text"] == label
+        if e["type"] == "button" and e["text"]["text"] == label
     )
+    chosen = {"type": "static_select", "selected_option": None}
+    if rating is not None:
+        chosen["selected_option"] = {
+            "text": {"type": "plain_text", "text": rating},
+            "value": rating,
+        }
     return {
         "type": "block_actions",
         "user": {"id": user},
@@ -132,6 +141,7 @@ def press_payload(user: str, post: dict[str, Any], label: str) -> dict[str, Any]
                 "action_ts": "1",
             }
         ],
+        "state": {"values": {"b": {"rating:0": chosen}}},
         "response_url": "",
         "trigger_id": "1.2.3",
     }

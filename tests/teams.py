@@ -136,9 +136,16 @@ class TeamsStandIn(JsonService):
         }
 
     def pressed(
-        self, user: str, conversation: str, activity_id: str, card: dict, title: str
+        self,
+        user: str,
+        conversation: str,
+        activity_id: str,
+        card: dict,
+        title: str,
+        inputs: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """The invoke Teams sends when `user` presses the card's Action.Execute `title`."""
+        """The invoke Teams sends when `user` presses the card's Action.Execute `title`, with
+        the card's inputs (Teams merges them into the action's data)."""
         action = next(a for a in card["actions"] if a["title"] == title)
         return {
             "type": "invoke",
@@ -151,6 +158,10 @@ class TeamsStandIn(JsonService):
             "conversation": {"id": conversation, "conversationType": "personal"},
             "replyToId": activity_id,
             "value": {
-                "action": {"type": "Action.Execute", "verb": action["verb"], "data": action["data"]}
+                "action": {
+                    "type": "Action.Execute",
+                    "verb": action["verb"],
+                    "data": {**action["data"], **(inputs or {})},
+                }
             },
         }

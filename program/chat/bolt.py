@@ -14,10 +14,11 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from program.chat.services import RECORDERS, Pressed, press
+from program.messages.cards import RATING
 from program.messages.slack import TOOL, SlackChannel
 
 # Every button of a card: those that answer (`press` records them) and those that open a page.
-ACTIONS = re.compile(rf"^({'|'.join(map(re.escape, RECORDERS))}|link):")
+ACTIONS = re.compile(rf"^({'|'.join(map(re.escape, RECORDERS))}|link|{RATING}):")
 
 
 def _where(body: dict[str, Any]) -> str | None:
@@ -28,16 +29,33 @@ def _where(body: dict[str, Any]) -> str | None:
     return f"{channel} {ts}" if channel and ts else None
 
 
+def _rating(body: dict[str, Any]) -> str:
+    """The rating chosen on the card when its button was pressed (Slack sends the state of
+    the message's inputs with the press)."""
+    for block in ((body.get("state") or {}).get("values") or {}).values():
+        for action_id, chosen in block.items():
+            if action_id.startswith(f"{RATING}:"):
+                return str(((chosen or {}).get("selected_option") or {}).get("value", ""))
+    return ""
+
+
 def handle_press(flask_app: Flask, body: dict[str, Any]) -> Pressed | None:
     """Record the press in `body` (a block_actions payload) and answer in Slack."""
     action = (body.get("actions") or [{}])[0]
-    if str(action.get("action_id", "")).startswith("link:"):
-        return None  # a button that opens a page: Slack opened it, nothing to record
+    if str(action.get("action_id", "")).startswith(("link:", f"{RATING}:")):
+        return None  # a page Slack opened, or a rating chosen: nothing to record yet
     user = str((body.get("user") or {}).get("id", ""))
     ref = _where(body)
     config = flask_app.config
     channel = SlackChannel(config["SLACK_BOT_TOKEN"], config["SLACK_API_URL"])
-    pressed = press(TOOL, user, str(action.get("action_id", "")), str(action.get("value", "")), ref)
+    pressed = press(
+        TOOL,
+        user,
+        str(action.get("action_id", "")),
+        str(action.get("value", "")),
+        ref,
+        _rating(body),
+    )
     if pressed.recorded and pressed.card is not None and pressed.ref is not None:
         channel.update(pressed.ref, pressed.card, pressed.words)
     elif ref is not None:

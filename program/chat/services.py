@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from program.asks.asks import answer_ask
 from program.asks.asks import read_answer_token as read_ask_token
+from program.checkins.models import CheckInStatus
 from program.checkins.services import ANSWER_LABELS, read_answer_token, record_check_in
 from program.db import DomainError
 from program.extensions import db
@@ -41,8 +42,11 @@ class Pressed:
     ref: str | None = None
 
 
-def press(tool: str, user_id: str, action_id: str, value: str, ref: str | None) -> Pressed:
-    """Record the press of a card's button by this chat user; commits what it records."""
+def press(
+    tool: str, user_id: str, action_id: str, value: str, ref: str | None, rating: str = ""
+) -> Pressed:
+    """Record the press of a card's button by this chat user (with the rating chosen on the
+    card, for "We met"); commits what it records."""
     person_id = person_of(tool, user_id)
     person = db.session.get(Person, person_id) if person_id is not None else None
     if person is None or not person.active:
@@ -56,7 +60,7 @@ def press(tool: str, user_id: str, action_id: str, value: str, ref: str | None) 
     if record is None:
         return Pressed("This button does nothing in Hallway.", False)
     try:
-        words = record(person, value)
+        words = record(person, value, rating)
     except LinkRefused as exc:
         db.session.rollback()
         return Pressed(REFUSED_LINK.get(exc.problem, REFUSED_LINK["invalid"]), False)
@@ -67,17 +71,20 @@ def press(tool: str, user_id: str, action_id: str, value: str, ref: str | None) 
     return Pressed(words, True, card, ref)
 
 
-def _check_in(person: Person, token: str) -> str:
+def _check_in(person: Person, token: str, rating: str = "") -> str:
     check_in, status = read_answer_token(token)
-    record_check_in(person, check_in, status)
+    # A rating goes with "We met" only; chosen with another answer, it is not kept.
+    rated = int(rating) if status is CheckInStatus.MET and rating in RATED else None
+    record_check_in(person, check_in, status, rating=rated)
     change = external_url("checkins.edit", check_in_id=check_in.id)
-    return (
-        f"Recorded: “{ANSWER_LABELS[status]}”. To add a rating or what it led to, or to change "
-        f"it: {change}"
-    )
+    said = f"Recorded: “{ANSWER_LABELS[status]}”" + (f", rated {rated} of 5" if rated else "")
+    return f"{said}. To add what it led to, or to change it: {change}"
 
 
-def _ask(person: Person, token: str) -> str:
+RATED = {str(n) for n in range(1, 6)}
+
+
+def _ask(person: Person, token: str, rating: str = "") -> str:
     ask, answer = read_ask_token(token)
     answer_ask(person, ask, answer)
     if answer == "yes":
@@ -85,7 +92,7 @@ def _ask(person: Person, token: str) -> str:
     return "Recorded: not now. They are told kindly, without a reason."
 
 
-def _availability(person: Person, token: str) -> str:
+def _availability(person: Person, token: str, rating: str = "") -> str:
     availability, accepting, capacity = read_availability_choice(token)
     answer_availability(person, availability, accepting, capacity or 0)
     change = external_url("home.index")
@@ -96,7 +103,7 @@ def _availability(person: Person, token: str) -> str:
     return f"Recorded: {many} in {term}. To change it or add topics: {change}"
 
 
-RECORDERS: dict[str, Callable[[Person, str], str]] = {
+RECORDERS: dict[str, Callable[[Person, str, str], str]] = {
     CHECK_IN: _check_in,
     ASK: _ask,
     AVAILABILITY: _availability,

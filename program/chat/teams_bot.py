@@ -24,7 +24,7 @@ from flask import Flask
 from program.chat.services import press
 from program.db import utc_now
 from program.extensions import db
-from program.messages.cards import adaptive_card
+from program.messages.cards import RATING, adaptive_card
 from program.messages.models import ChatAccount
 from program.messages.teams import ADAPTIVE, TOOL, bot_token
 from program.people.models import Person
@@ -146,8 +146,16 @@ def _pressed(activity: dict[str, Any]) -> dict[str, Any]:
     user = str((activity.get("from") or {}).get("id", ""))
     conversation = str((activity.get("conversation") or {}).get("id", ""))
     ref = f"{conversation} {activity.get('replyToId')}" if activity.get("replyToId") else None
-    token = str((action.get("data") or {}).get("token", ""))
-    pressed = press(TOOL, user, str(action.get("verb", "")), token, ref)
+    data = action.get("data") or {}
+    # Action.Execute sends the card's inputs with its own data: the rating, when chosen.
+    pressed = press(
+        TOOL,
+        user,
+        str(action.get("verb", "")),
+        str(data.get("token", "")),
+        ref,
+        str(data.get(RATING, "")),
+    )
     if pressed.recorded and pressed.card is not None:
         return {
             "statusCode": 200,

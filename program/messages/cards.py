@@ -22,6 +22,9 @@ Card = dict[str, Any]
 CHECK_IN = "checkin"
 ASK = "ask"
 AVAILABILITY = "availability"
+# The optional rating chosen before "We met" (its own choice records nothing).
+RATING = "rating"
+RATINGS = [(str(n), f"{n} of 5") for n in range(5, 0, -1)]
 
 
 def _check_in_card(context: dict[str, Any]) -> Card:
@@ -38,6 +41,8 @@ def _check_in_card(context: dict[str, Any]) -> Card:
     return {
         "title": f"Did you meet {about.partner_names}?",
         "lines": [line, "One tap records your answer; only you ever see it."],
+        # A rating to go with "We met", chosen before the tap (optional; only they see it).
+        "rating": "How useful was it? (optional; only you see this)",
         "buttons": [
             {"label": label, "action": CHECK_IN, "value": token}
             for label, token in context["answers"]
@@ -177,7 +182,20 @@ def slack_blocks(card: Card, mention: str | None = None, recorded: str | None = 
             {"type": "context", "elements": [{"type": "mrkdwn", "text": _escape(recorded)}]}
         )
         return blocks
-    elements = [
+    elements: list[dict[str, Any]] = []
+    if card.get("rating"):
+        elements.append(
+            {
+                "type": "static_select",
+                "action_id": f"{RATING}:0",
+                "placeholder": {"type": "plain_text", "text": "Rating, with “We met”"},
+                "options": [
+                    {"text": {"type": "plain_text", "text": label}, "value": value}
+                    for value, label in RATINGS
+                ],
+            }
+        )
+    elements += [
         {
             "type": "button",
             "text": {"type": "plain_text", "text": b["label"]},
@@ -242,6 +260,18 @@ def adaptive_card(card: Card, recorded: str | None = None) -> dict[str, Any]:
                     for paragraph in card["quote"].split("\n\n")
                     if paragraph.strip()
                 ],
+            }
+        )
+    if card.get("rating") and not recorded:
+        body.append(
+            {
+                "type": "Input.ChoiceSet",
+                "id": RATING,
+                "label": card["rating"],
+                "style": "compact",
+                "isRequired": False,
+                "placeholder": "Rating, with “We met”",
+                "choices": [{"title": label, "value": value} for value, label in RATINGS],
             }
         )
     if card.get("after") and not recorded:

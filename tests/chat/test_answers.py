@@ -37,7 +37,11 @@ def slack(app):
 
 def buttons(post: dict) -> list[str]:
     return [
-        e["text"]["text"] for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]
+        e["text"]["text"]
+        for b in post["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "button"
     ]
 
 

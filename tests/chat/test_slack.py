@@ -165,15 +165,17 @@ def test_a_button_press_records_once_and_the_card_says_what_it_recorded(
     assert press(client, press_payload("UTRAINEE", post, "We met"), "wrong").status_code == 401
     with app.app_context():
         assert db.session.get(CheckIn, check_in_id).status is None
-    # The trainee's press records at once, and the card shows it in place of its buttons.
-    assert press(client, press_payload("UTRAINEE", post, "We met")).status_code == 200
+    # The trainee's press (a rating chosen first) records at once, and the card shows it in
+    # place of its buttons.
+    assert press(client, press_payload("UTRAINEE", post, "We met", rating="4")).status_code == 200
     with app.app_context():
-        assert db.session.get(CheckIn, check_in_id).status is CheckInStatus.MET
+        found = db.session.get(CheckIn, check_in_id)
+        assert (found.status, found.rating) == (CheckInStatus.MET, 4)
     (update,) = slack.called("chat.update")
     assert update["channel"] == "DUTRAINEE" and update["ts"] == post["ts"]
     blocks = update["blocks"]
     assert not any(b["type"] == "actions" for b in blocks)
-    assert "Recorded: “We met”" in blocks[-1]["elements"][0]["text"]
+    assert "Recorded: “We met”, rated 4 of 5" in blocks[-1]["elements"][0]["text"]
     # A second press (another button) changes nothing: the answer was recorded.
     press(client, press_payload("UTRAINEE", post, "Not yet"))
     with app.app_context():
@@ -354,7 +356,7 @@ def test_the_mail_page_shows_who_got_email_instead_and_a_refused_token(
 
 def test_the_demo_inbox_shows_the_slack_card_beside_the_email(app, make, client, time_machine):
     time_machine.move_to(NOW)
-    formal_pair(app, make)
+    _, _, trainee = formal_pair(app, make)
     app.config["DEMO"] = True
     with app.app_context():
         intro = db.session.scalar(sa.select(Message.id).where(Message.kind == "intro"))
@@ -365,6 +367,12 @@ def test_the_demo_inbox_shows_the_slack_card_beside_the_email(app, make, client,
     assert "Its Block Kit JSON" in page
     # A name is text in the card too, never markup.
     assert "Priya <b>Natarajan</b>" not in page
+    # A check-in's cards, with the rating to choose before "We met".
+    check_in_prompt(app, make, trainee, 1)
+    with app.app_context():
+        prompt = db.session.scalar(sa.select(Message.id).where(Message.kind == "checkin_prompt"))
+    page = text_of(client.get(f"/demo/inbox/{prompt}"))
+    assert page.count("Rating, with “We met”") == 2 and page.count("It won't happen") >= 3
 
 
 def test_the_manifest_asks_only_what_hallway_uses(app):

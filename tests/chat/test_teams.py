@@ -145,7 +145,11 @@ def test_a_button_press_records_once_and_the_card_answers_with_what_it_recorded(
     assert "someone else" in other.json["value"]
     with app.app_context():
         assert db.session.get(CheckIn, check_in_id).status is None
-    pressed = teams.pressed("29:trainee", "a:chat-29:trainee", activity_id, card, "Not yet")
+    assert next(b for b in card["body"] if b["type"] == "Input.ChoiceSet")["id"] == "rating"
+    # A rating chosen with "Not yet" is not kept: it goes with "We met" only.
+    pressed = teams.pressed(
+        "29:trainee", "a:chat-29:trainee", activity_id, card, "Not yet", {"rating": "5"}
+    )
     answer = post(client, teams, pressed)
     assert answer.status_code == 200 and answer.json["statusCode"] == 200
     assert answer.json["type"] == "application/vnd.microsoft.card.adaptive"
@@ -154,7 +158,8 @@ def test_a_button_press_records_once_and_the_card_answers_with_what_it_recorded(
     assert "Recorded: “Not yet”" in updated["body"][-1]["text"]
     assert not any(a["type"] == "Action.Execute" for a in updated.get("actions", []))
     with app.app_context():
-        assert db.session.get(CheckIn, check_in_id).status is CheckInStatus.NOT_YET
+        found = db.session.get(CheckIn, check_in_id)
+        assert (found.status, found.rating) == (CheckInStatus.NOT_YET, None)
     again = post(
         client, teams, teams.pressed("29:trainee", "a:chat-29:trainee", activity_id, card, "We met")
     )

@@ -78,6 +78,19 @@ def test_installing_the_app_keeps_the_persons_chat_and_only_the_bot_framework_is
             "29:one",
         )
         assert account.reference == f"{teams.service_url} a:chat-one"
+    # Installed again, as Teams also says it (the bot added to their personal chat), and a
+    # message typed to the bot, which Hallway does not read: the same chat kept, nothing else.
+    added = {
+        **activity,
+        "type": "conversationUpdate",
+        "membersAdded": [{"id": activity["recipient"]["id"]}],
+    }
+    assert post(client, teams, added).status_code == 200
+    typed = {**activity, "type": "message", "text": "hello?"}
+    assert post(client, teams, typed).status_code == 200
+    with app.app_context():
+        (account,) = db.session.scalars(sa.select(ChatAccount)).all()
+        assert account.reference == f"{teams.service_url} a:chat-one"
     # Removed: their messages go by e-mail again.
     assert post(client, teams, {**activity, "action": "remove"}).status_code == 200
     with app.app_context():

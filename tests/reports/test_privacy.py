@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from program.checkins.models import CheckIn, CheckInStatus
 from program.extensions import db
 from program.people.models import CareerStage
+from reports import audit as audit_module
 from reports.audit import audit
 from reports.build import ALL, build_report, term_tables
 from reports.data import find_scope
@@ -125,20 +126,20 @@ def test_protecting_every_file_together_leaves_nothing_to_subtract():
 
 counts = st.integers(0, 30)
 department = st.tuples(counts, counts).map(lambda p: (min(p), max(p)))
+DEPARTMENTS = ["Cardiology", "Medicine", "Surgery", "Pediatrics"]
+
+
+def institutions(programs: str, least: int = 1) -> st.SearchStrategy:
+    """Programs (named by letter), each with some departments' (answered, asked)."""
+    return st.dictionaries(
+        st.sampled_from(list(programs)),
+        st.dictionaries(st.sampled_from(DEPARTMENTS), department, min_size=1),
+        min_size=least,
+    )
 
 
 @settings(max_examples=120, deadline=None)
-@given(
-    st.dictionaries(
-        st.sampled_from(["a", "b", "c"]),
-        st.dictionaries(
-            st.sampled_from(["Cardiology", "Medicine", "Surgery", "Pediatrics"]),
-            department,
-            min_size=1,
-        ),
-        min_size=1,
-    )
-)
+@given(institutions("abc", 1))
 def test_any_institutions_linked_tables_pass_the_audit_and_show_only_the_truth(answers):
     tables = response_tables(answers)
     for _, before, after in protected(tables):
@@ -379,3 +380,42 @@ def test_one_persons_nine_answers_read_as_theirs_not_as_a_department():
     protect(dominated, THRESHOLD, ALL)
     surgery = dominated["md"].get("coffee", "response_rate", "department", "Surgery")
     assert surgery.suppressed and surgery.hidden_reason == DOMINATED
+
+
+@settings(max_examples=80, deadline=None)
+@given(institutions("abcd", 2))
+def test_proving_promises_together_hides_exactly_what_solving_each_alone_hides(answers):
+    """The protection's rounds prove most promises two solves a group (`_System.certify`),
+    not two a promise: a proof is a pair of solutions of the whole program, so it never keeps
+    a promise the promise's own solves would break, and the choice of what to hide is the
+    same, to the cell."""
+    together = response_tables(answers)
+    protect(together, THRESHOLD, ALL)
+    rounds = audit_module.CERTIFY_ROUNDS
+    audit_module.CERTIFY_ROUNDS = 0  # every promise solved on its own
+    try:
+        alone = response_tables(answers)
+        protect(alone, THRESHOLD, ALL)
+    finally:
+        audit_module.CERTIFY_ROUNDS = rounds
+    for scope in together:
+        assert [(r.suppressed, r.hidden_reason) for r in together[scope].rows] == [
+            (r.suppressed, r.hidden_reason) for r in alone[scope].rows
+        ]
+
+
+@settings(max_examples=80, deadline=None)
+@given(institutions("abc", 2))
+def test_promises_proved_together_break_exactly_where_each_alone_breaks(answers):
+    """Each file protected on its own leaves subtractions open: the audit that proves
+    promises together finds every one the audit solving each alone finds, and no other."""
+    tables = response_tables(answers)
+    truth = true_counts(tables)
+    for table in tables.values():
+        suppress(table, THRESHOLD)
+    alone = audit(tables, truth, relations(truth, ALL), THRESHOLD)
+    kept: set = set()
+    together = audit(tables, truth, relations(truth, ALL), THRESHOLD, intervals=False, kept=kept)
+    assert {f.target for f in together.failures} == {f.target for f in alone.failures}
+    findings = {f.target: f for f in alone.findings}
+    assert all(findings[target].kept for target in kept)

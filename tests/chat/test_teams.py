@@ -123,6 +123,11 @@ def test_intros_go_to_teams_for_those_it_reaches_and_by_email_to_the_rest_once_e
     )
     send(app)
     assert len(teams.posts()) == 1 and len(smtp.messages) == 1  # exactly once
+    admin = make.person(is_admin=True)
+    login(client, admin.email)
+    page = text_of(client.get("/admin/mail"))
+    assert "Sent in Microsoft Teams: 1; by e-mail: 1." in page
+    assert "Hallway's app is not installed for them in Microsoft Teams" in page
 
 
 def prompted_in_teams(app, make, client, teams) -> tuple[int, str, dict]:

@@ -113,6 +113,8 @@ class Protection:
         self.all_scope = all_scope
         self.truth = true_counts(tables)
         self.relations = relations(self.truth, all_scope)
+        # Each row's counts, worked out once: every round asks them of every row again.
+        self.keys_of = {id(row): tuple(row_keys(scope, row)) for scope, row in each_row(tables)}
         t = self.threshold
         self.own = {
             id(row): reason for _, row in each_row(tables) if (reason := own_reason(row, t))
@@ -167,7 +169,7 @@ class Protection:
         self.relation_keys = [frozenset(_keys(r)) for r in self.relations]
         # Likewise each row's counts, and the rows that show each count.
         self.row_at = {(scope, id(row)): (scope, row) for scope, row in each_row(tables)}
-        self.keys_at = {at: frozenset(row_keys(*where)) for at, where in self.row_at.items()}
+        self.keys_at = {at: frozenset(self.keys_of[at[1]]) for at in self.row_at}
         self.rows_with: dict[Key, list[tuple]] = {}
         for at, keys in self.keys_at.items():
             for key in keys:
@@ -186,7 +188,7 @@ class Protection:
             if (scope, id(row)) in self.unlabelled:
                 return PROTECTS
             return self.own[id(row)]
-        return PROTECTS if any(k in self.hidden for k in row_keys(scope, row)) else ""
+        return PROTECTS if any(k in self.hidden for k in self.keys_of[id(row)]) else ""
 
     def cell(self, scope: str, track: str, rating: int) -> int:
         key = distribution_key(scope, track, rating)
@@ -230,7 +232,7 @@ class Protection:
         shown: set[Key] = set()
         for scope, row in each_row(self.tables):
             if not self.row_reason(scope, row):
-                shown.update(row_keys(scope, row))
+                shown.update(self.keys_of[id(row)])
         for scope, computed in self.tables.items():
             for track, distribution in computed.distributions.items():
                 shown.update(

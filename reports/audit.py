@@ -249,7 +249,7 @@ def audit(
             # proved together; the interval of each is the published audit's, solved in full.
             unproved = system.certify(pending)
             if kept is not None:
-                kept.update(t for t in pending if t not in set(unproved))
+                kept.update(set(pending) - set(unproved))
             pending = unproved
         for target in pending:
             result.findings.append(Finding(target, *system.bounds(target.terms)))

@@ -141,7 +141,6 @@ def hidden_note(report: Report) -> str:
 LEFT, RIGHT = 48, 24  # room for the axis's labels, and for the last point's
 PLOT_HEIGHT = 96
 TITLE = 36  # a panel's title, and room above the plot for a value printed over a point
-PANEL_HEIGHT = TITLE + PLOT_HEIGHT + 34  # title, plot, terms
 LEGEND = 24
 
 
@@ -221,7 +220,7 @@ def _draw(
 ) -> LineChart:
     """A chart of one panel per figure, a line per series across the terms."""
     plot_height = int(look.get("plot_height", PLOT_HEIGHT))  # type: ignore[call-overload]
-    panel_height = TITLE + plot_height + 34
+    panel_height = TITLE + plot_height + 34  # title, plot, terms
     xs = _xs(len(terms))
     drawn: list[Panel] = []
     words: list[str] = []

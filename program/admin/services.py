@@ -17,6 +17,7 @@ from program.audit.services import record, record_changes
 from program.db import DomainError, escape_like, utc_now
 from program.extensions import db
 from program.institution import stored_settings
+from program.messages.channel import REFUSED
 from program.messages.chat import configured
 from program.messages.models import Message, MessageStatus
 from program.people.models import Person
@@ -207,5 +208,5 @@ def mail_problems(limit: int = 200) -> dict[str, Any]:
         "Status": MessageStatus,
         "fell_back": fell_back,
         "by_channel": by_channel,
-        "refused": latest if "refused Hallway" in latest else None,
+        "refused": latest if REFUSED in latest else None,
     }

@@ -14,6 +14,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from program.chat.services import RECORDERS, Pressed, press
+from program.extensions import db
 from program.messages.cards import RATING
 from program.messages.slack import TOOL, SlackChannel
 
@@ -56,13 +57,15 @@ def handle_press(flask_app: Flask, body: dict[str, Any]) -> Pressed | None:
         ref,
         _rating(body),
     )
-    if pressed.recorded and pressed.card is not None and pressed.ref is not None:
-        channel.update(pressed.ref, pressed.card, pressed.words)
-    elif ref is not None:
-        # Said to the presser alone: nobody else in a group conversation sees their answer.
-        channel.client.chat_postEphemeral(
-            channel=ref.split(" ", 1)[0], user=user, text=pressed.words
-        )
+    # The press is this handler's transaction (under HTTP as under Socket Mode): kept before
+    # Slack is told it was recorded.
+    db.session.commit()
+    if ref is None:
+        return pressed
+    if pressed.recorded and pressed.card is not None:
+        channel.update(ref, pressed.card, pressed.words)
+    elif not pressed.recorded:
+        channel.whisper(ref, user, pressed.words)
     return pressed
 
 

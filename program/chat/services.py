@@ -39,26 +39,25 @@ class Pressed:
     words: str
     recorded: bool
     card: Card | None = None
-    ref: str | None = None
 
 
 def press(
     tool: str, user_id: str, action_id: str, value: str, ref: str | None, rating: str = ""
 ) -> Pressed:
     """Record the press of a card's button by this chat user (with the rating chosen on the
-    card, for "We met"); commits what it records."""
+    card, for "We met"). A refusal writes nothing; what it records, the caller commits (a
+    request, or the Slack handler), before the card is redrawn."""
     person_id = person_of(tool, user_id)
     person = db.session.get(Person, person_id) if person_id is not None else None
     if person is None or not person.active:
         return Pressed(
             "Hallway does not know you here: answer from the e-mail or your home page.", False
         )
-    card = None
-    if ref is not None:
-        card = db.session.scalar(sa.select(Message.card).where(Message.chat_ref == ref))
     record = RECORDERS.get(action_id.split(":", 1)[0])
     if record is None:
         return Pressed("This button does nothing in Hallway.", False)
+    # A refusal is undone as `run_service` undoes a form's (a savepoint would start a
+    # transaction at once, and on SQLite two presses at once would then collide).
     try:
         words = record(person, value, rating)
     except LinkRefused as exc:
@@ -67,8 +66,10 @@ def press(
     except DomainError as exc:
         db.session.rollback()
         return Pressed(str(exc), False)
-    db.session.commit()
-    return Pressed(words, True, card, ref)
+    card = None
+    if ref is not None:
+        card = db.session.scalar(sa.select(Message.card).where(Message.chat_ref == ref))
+    return Pressed(words, True, card)
 
 
 def _check_in(person: Person, token: str, rating: str = "") -> str:

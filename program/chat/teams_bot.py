@@ -109,7 +109,7 @@ def _installed(flask_app: Flask, activity: dict[str, Any]) -> None:
     account.email, account.external_id, account.unreachable = email, user, None
     account.reference = f"{service_url} {conversation.get('id')}"
     account.checked_at = utc_now()
-    db.session.commit()
+    db.session.flush()
 
 
 def _removed(activity: dict[str, Any]) -> None:
@@ -119,11 +119,11 @@ def _removed(activity: dict[str, Any]) -> None:
         .where(ChatAccount.tool == TOOL, ChatAccount.external_id == user)
         .values(unreachable=REMOVED, reference=None, checked_at=utc_now())
     )
-    db.session.commit()
 
 
 def handle(flask_app: Flask, activity: dict[str, Any]) -> dict[str, Any] | None:
-    """Act on an authentic activity; returns an invoke's response body (None: just 200)."""
+    """Act on an authentic activity; returns an invoke's response body (None: just 200). The
+    request it came in is its transaction: committed when it answers 200."""
     kind = activity.get("type")
     if kind == "installationUpdate":
         if str(activity.get("action", "")).startswith("remove"):
@@ -162,7 +162,7 @@ def _pressed(activity: dict[str, Any]) -> dict[str, Any]:
             "type": ADAPTIVE,
             "value": adaptive_card(pressed.card, recorded=pressed.words),
         }
-    # Said to the presser alone, in place of nothing: the card stays as it was.
+    # A refusal is said to the presser alone; the card stays as it was.
     return {
         "statusCode": 200,
         "type": "application/vnd.microsoft.activity.message",

@@ -148,12 +148,9 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Card]] = {
 
 
 def card_for(template: str, context: dict[str, Any]) -> Card | None:
-    """The card of a message written from this template and context, or None (e-mail only).
-    A reminder that is not a check-in's (a formal pair's availability) has no answers."""
+    """The card of a message written from this template and context, or None (e-mail only)."""
     build = BUILDERS.get(template)
-    if build is None or (build is not _intro_card and "answers" not in context):
-        return None
-    return build(context)
+    return build(context) if build is not None else None
 
 
 def _escape(text: str) -> str:

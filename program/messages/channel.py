@@ -8,8 +8,16 @@ class Unreachable(Exception):
     """This person cannot be reached in the chat tool: their message goes by e-mail."""
 
 
+# What every refusal says, after the tool's name: the Mail page finds the latest by it.
+REFUSED = "refused Hallway's"
+
+
 class Refused(Exception):
-    """The chat tool refused Hallway (its token, its installation): e-mail until fixed."""
+    """The chat tool refused Hallway (its token, its installation): e-mail until fixed.
+    Says "<who> refused Hallway's <what> (<detail>): <what to do>"."""
+
+    def __init__(self, who: str, what: str, detail: str, fix: str) -> None:
+        super().__init__(f"{who} {REFUSED} {what} ({detail}): {fix}")
 
 
 class RateLimited(Exception):

@@ -121,19 +121,18 @@ def conversation(channel: Channel, message: Message, now: datetime) -> tuple[lis
     """Whom the message is posted to: its recipient, and for an introduction the partners who
     chose the chat tool too and are there (a group DM, the recipient mentioned); the users'
     ids and the mention."""
-    person = db.session.get(Person, message.recipient_id)
-    assert person is not None  # noqa: S101 (a message's recipient is a foreign key)
-    me = account_of(channel, person.id, message.to_address, now)
+    me = account_of(channel, message.recipient_id, message.to_address, now)
     if not channel.group_conversations:
         return [me], None
     card: dict[str, Any] = message.card or {}
-    partners = chooses_chat(set(card.get("partners", [])))
     users = [me]
-    for partner in db.session.scalars(
-        sa.select(Person).where(Person.id.in_(partners)).order_by(Person.id)
+    for partner_id, email in db.session.execute(
+        sa.select(Person.id, Person.email)
+        .where(Person.id.in_(card.get("partners", [])), Person.delivery == Delivery.CHAT)
+        .order_by(Person.id)
     ):
         try:
-            users.append(account_of(channel, partner.id, partner.email, now))
+            users.append(account_of(channel, partner_id, email, now))
         except Unreachable:
             continue  # they get their introduction by e-mail; this one is the recipient's
     return users, (me if len(users) > 1 else None)

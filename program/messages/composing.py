@@ -23,10 +23,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from program.extensions import db
-from program.messages.cards import card_for
 from program.messages.models import Message
 from program.messages.registry import Composer, composers_of
-from program.messages.services import write
+from program.messages.services import written
 
 GONE = "Not sent: what this message was about no longer exists."
 
@@ -61,10 +60,8 @@ def write_out(messages: Sequence[Message]) -> dict[int, str]:
             refused[message.id] = GONE
             continue
         try:
-            message.subject, message.body_text, message.body_html = write(
-                message.template or "", context
-            )
-            message.card = card_for(message.template or "", context)
+            for column, value in written(message.template or "", context).items():
+                setattr(message, column, value)
         except Exception as exc:
             refused[message.id] = _failure(exc)
     return refused

@@ -645,25 +645,22 @@ def _send_one(batch: _Batch, message: Message) -> None:
         report.failed += 1
         _still_mine(message, batch, values)
         return
-    if batch.refused and message.card and message.recipient_id in batch.chatting:
+    chatting = message.card is not None and message.recipient_id in batch.chatting
+    if chatting and batch.refused:
         values["channel_note"] = batch.refused
-    elif batch.chat is not None and message.card and message.recipient_id in batch.chatting:
-        sent_in_chat = _send_in_chat(batch, message, values)
-        if sent_in_chat is None:
-            return
-        if sent_in_chat:
-            values.update(status=MessageStatus.SENT, sent_at=batch.now(), last_error=None)
-            report.sent += 1
-            _still_mine(message, batch, values)
-            return
+    # The chat tool the message is being tried in, named in what is recorded if that fails.
+    trying = TOOL_NAMES[batch.chat.tool] if chatting and batch.chat and not batch.refused else ""
     try:
-        email = build_email(message, batch.sender)
-        batch.transport.send(
-            email,
-            batch.envelope_sender,
-            message.to_address,
-            starting=lambda: _still_mine(message, batch, {"attempt_started_at": batch.now()}),
-        )
+        if not (trying and _send_in_chat(batch, message, values)):
+            trying = ""  # by e-mail: the recipient chose it, or the tool cannot reach them
+            email = build_email(message, batch.sender)
+            batch.transport.send(
+                email,
+                batch.envelope_sender,
+                message.to_address,
+                starting=lambda: _still_mine(message, batch, {"attempt_started_at": batch.now()}),
+            )
+            values["channel"] = "email"
     except ClaimLost:
         return  # another worker took it over (a lapsed claim): it is theirs now
     except PermanentFailure as exc:
@@ -673,21 +670,24 @@ def _send_one(batch: _Batch, message: Message) -> None:
             _mark_bouncing(message, str(exc), batch.now())
             batch.bouncing[message.recipient_id] = str(exc)  # the rest of the batch skips it
     except Exception as exc:
-        # Anything else, a 4xx included, is worth another try later; the batch goes on.
-        report.slowed = report.slowed or isinstance(exc, SlowDown)
-        values["last_error"] = f"{type(exc).__name__}: {exc}"[:2000]
+        # Anything else, a 4xx or a chat tool's 429 included, is worth another try later; the
+        # batch goes on.
+        report.slowed = report.slowed or isinstance(exc, SlowDown | RateLimited)
+        values["last_error"] = f"{trying + ': ' if trying else ''}{type(exc).__name__}: {exc}"[
+            :2000
+        ]
         if attempts >= current_app.config["MESSAGE_MAX_ATTEMPTS"]:
             values["status"] = MessageStatus.FAILED
             report.failed += 1
         else:
             pause = max(backoff(attempts), SLOW_DOWN_PAUSE if report.slowed else timedelta())
+            if isinstance(exc, RateLimited):
+                pause = timedelta(seconds=exc.retry_after)  # as long as the tool asked
             values.update(status=MessageStatus.QUEUED, next_attempt_at=batch.now() + pause)
             report.retried += 1
             report.last_error = values["last_error"]
     else:
-        values.update(
-            status=MessageStatus.SENT, sent_at=batch.now(), last_error=None, channel="email"
-        )
+        values.update(status=MessageStatus.SENT, sent_at=batch.now(), last_error=None)
         report.sent += 1
     # Committed one by one, and only while this worker still holds the claim: a sent message must
     # never be left looking unsent.
@@ -696,40 +696,24 @@ def _send_one(batch: _Batch, message: Message) -> None:
     _still_mine(message, batch, values)
 
 
-def _send_in_chat(batch: _Batch, message: Message, values: dict[str, Any]) -> bool | None:
-    """Post the message's card in the chat tool. True: posted; False: it goes by e-mail
-    instead (why is on the message); None: neither now (another worker's, or to retry)."""
+def _send_in_chat(batch: _Batch, message: Message, values: dict[str, Any]) -> bool:
+    """Post the message's card in the chat tool: True when posted; False when it is to go by
+    e-mail instead (why is noted on it). Raises ClaimLost when another worker holds it, and
+    what the tool raised when it failed (to be tried again)."""
     chat = batch.chat
     assert chat is not None  # noqa: S101 (only called with a chat tool)
-    name = TOOL_NAMES[chat.tool]
     try:
         users, mention = conversation(chat, message, batch.now())
         if not _still_mine(message, batch, {"attempt_started_at": batch.now()}):
-            return None  # another worker took it over (a lapsed claim): it is theirs now
+            raise ClaimLost()
         values["chat_ref"] = chat.post(users, message.card or {}, mention=mention)
     except Unreachable as exc:
         values["channel_note"] = f"Sent by e-mail: {exc}."[:500]
         return False
     except Refused as exc:
-        # Hallway itself is refused: this message and the rest of the batch go by e-mail.
+        # Hallway itself is refused: this message and the rest of the send go by e-mail.
         values["channel_note"] = batch.refused = f"Sent by e-mail: {exc}."[:500]
         return False
-    except Exception as exc:
-        # Slack asked to slow down, or failed: the message waits and tries again, as e-mail.
-        limited = isinstance(exc, RateLimited)
-        batch.report.slowed = batch.report.slowed or limited
-        attempts = values["attempts"]
-        values.update(last_error=f"{name}: {type(exc).__name__}: {exc}"[:2000])
-        values["attempt_started_at"] = None
-        if attempts >= current_app.config["MESSAGE_MAX_ATTEMPTS"]:
-            values["status"] = MessageStatus.FAILED
-            batch.report.failed += 1
-        else:
-            pause = timedelta(seconds=exc.retry_after) if limited else backoff(attempts)  # type: ignore[attr-defined]
-            values.update(status=MessageStatus.QUEUED, next_attempt_at=batch.now() + pause)
-            batch.report.retried += 1
-        _still_mine(message, batch, values)
-        return None
     values["channel"] = chat.tool
     return True
 

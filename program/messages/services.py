@@ -75,10 +75,14 @@ def render_message(
 
     `recipient` is a Person, or any record with its id and e-mail (a person inserted in bulk).
     """
-    row = _row(recipient, kind, program_id, dedupe_key, reply_to)
+    return {**_row(recipient, kind, program_id, dedupe_key, reply_to), **written(template, context)}
+
+
+def written(template: str, context: dict[str, Any]) -> dict[str, Any]:
+    """What a message says, as its columns: the e-mail's subject and bodies, and the card a
+    chat tool shows instead (None for a kind that goes by e-mail only)."""
     subject, body_text, body_html = write(template, context)
     return {
-        **row,
         "subject": subject,
         "body_text": body_text,
         "body_html": body_html,

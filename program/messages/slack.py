@@ -55,8 +55,7 @@ def _raise_for(exc: SlackApiError) -> None:
         raise Unreachable(NOT_THERE[error]) from exc
     if error in REFUSED:
         raise Refused(
-            f"Slack refused Hallway's token ({error}): reinstall the app or set a new "
-            "HALLWAY_SLACK_BOT_TOKEN"
+            "Slack", "token", error, "reinstall the app or set a new HALLWAY_SLACK_BOT_TOKEN"
         ) from exc
     raise exc
 
@@ -110,5 +109,12 @@ class SlackChannel:
                 text=f"{card_text(card)}\n{recorded}",
                 blocks=slack_blocks(card, recorded=recorded),
             )
+        except SlackApiError as exc:
+            _raise_for(exc)
+
+    def whisper(self, ref: str, user: str, text: str) -> None:
+        """Say this to one person in the conversation of a message, seen by them alone."""
+        try:
+            self.client.chat_postEphemeral(channel=ref.split(" ", 1)[0], user=user, text=text)
         except SlackApiError as exc:
             _raise_for(exc)

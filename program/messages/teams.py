@@ -60,9 +60,10 @@ def bot_token(login_url: str, tenant: str, app_id: str, password: str) -> str:
     )
     if answer.status_code in (400, 401):
         raise Refused(
-            "Microsoft refused Hallway's app ID or password "
-            f"({answer.json().get('error', answer.status_code)}): set HALLWAY_TEAMS_APP_ID and "
-            "HALLWAY_TEAMS_APP_PASSWORD to the bot's"
+            "Microsoft",
+            "app ID or password",
+            str(answer.json().get("error", answer.status_code)),
+            "set HALLWAY_TEAMS_APP_ID and HALLWAY_TEAMS_APP_PASSWORD to the bot's",
         )
     answer.raise_for_status()
     body = answer.json()
@@ -77,8 +78,7 @@ def _raise_for(exc: httpx.HTTPStatusError) -> None:
         raise RateLimited(int(exc.response.headers.get("Retry-After", "60"))) from exc
     if status == 401:
         raise Refused(
-            "Teams refused Hallway's token (401): check HALLWAY_TEAMS_APP_ID and "
-            "HALLWAY_TEAMS_APP_PASSWORD"
+            "Teams", "token", "401", "check HALLWAY_TEAMS_APP_ID and HALLWAY_TEAMS_APP_PASSWORD"
         ) from exc
     if status in GONE:
         raise Unreachable(GONE[status]) from exc
@@ -100,9 +100,6 @@ class TeamsChannel:
         return bot_token(
             c["TEAMS_LOGIN_URL"], c["TEAMS_TENANT_ID"], c["TEAMS_APP_ID"], c["TEAMS_APP_PASSWORD"]
         )
-
-    def find(self, email: str) -> str:
-        raise Unreachable("Hallway's app is not installed for them in Teams")
 
     def post(self, users: list[str], card: Card, mention: str | None = None) -> str:
         """Post the card in the personal chat of `users[0]` (its reference: "<service url>
